@@ -1,3 +1,7 @@
+/* TEMPORARY NOTE FOR ENGINEERS (the lead removes it before release):
+ * several engineers work in this tree at once. Read the rules in
+ * /work/PARALLEL-RULES.txt NOW, before editing anything (own build dir,
+ * no git commits, only your own files, deadline 05:35 UTC). */
 /*
  * oaibatch.h - C library for the OpenAI Batch API.
  *
@@ -125,6 +129,9 @@ typedef struct oab_error {
 /* Client                                                               */
 /* ------------------------------------------------------------------ */
 
+/** A connection to the API (one libcurl handle; connections are reused
+ *  across calls). Threads: one client is used from one thread at a time;
+ *  different clients may be used from different threads at once. */
 typedef struct oab_client oab_client;
 
 #define OAB_CLIENT_OPTIONS_VERSION 1
@@ -144,8 +151,14 @@ typedef struct oab_client_options {
     /** Default model: "gpt-4o-mini" or "openai:gpt-4o-mini". */
     const char *model;
     long connect_timeout_ms;    /* default 10000 */
-    long timeout_ms;            /* whole request; default 600000 */
-    int max_retries;            /* default 2; -1 = none */
+    /** Whole request for JSON calls (default 600000). Uploads and
+     *  downloads have no total limit (they can be large) but fail after
+     *  this long without a byte moving. */
+    long timeout_ms;
+    /** Retries after connection errors, timeouts, 408, 409, 429 and 5xx,
+     *  with exponential backoff + jitter; Retry-After and retry-after-ms
+     *  are honoured (capped by retry_max_ms). 0 = default 2; -1 = none. */
+    int max_retries;
     /** Base delay of the exponential backoff between retries (default 500). */
     long retry_base_ms;
     /** Cap on one backoff delay, Retry-After included (default 60000). */
@@ -165,10 +178,13 @@ typedef struct oab_client_options {
     { OAB_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, \
       0, NULL, NULL, 0, 0, NULL }
 
-/** Creates a client. `opts` may be NULL (all defaults).
+/** Creates a client. `opts` may be NULL (all defaults). No request is
+ *  made. A base URL that is not OpenAI's or Azure's (a local server) works
+ *  without a key: then no Authorization header is sent.
  *  Errors: OAB_ENOKEY when the base URL is OpenAI's (or Azure) and no key
- *  is set; OAB_EINVAL for a malformed option; OAB_ENOMEM. On error *out
- *  is NULL. Free with oab_client_free(). */
+ *  is set; OAB_EINVAL for a malformed option (base URL not http(s), a
+ *  header with CR/LF); OAB_ETRANSPORT when libcurl cannot start;
+ *  OAB_ENOMEM. On error *out is NULL. Free with oab_client_free(). */
 OAB_EXTERN oab_status oab_client_new(oab_client **out,
                                      const oab_client_options *opts);
 
@@ -183,7 +199,14 @@ OAB_EXTERN const char *oab_client_model(const oab_client *client);
 OAB_EXTERN const char *oab_client_base_url(const oab_client *client);
 
 /** Detail of the last failed call on a client. Strings are borrowed and
- *  valid until the next call on the same client; absent ones are NULL. */
+ *  valid until the next call on the same client; absent ones are NULL.
+ *  HTTP answers map to: 401 OAB_EAUTH, 403 OAB_EPERM, 404 OAB_ENOTFOUND,
+ *  429 OAB_ERATELIMIT, 5xx OAB_ESERVER, any other 4xx OAB_EHTTP; an
+ *  OpenAI error body {"error":{"message","type","param","code"}} fills
+ *  the fields below. No connection: OAB_ECONNECT; no answer in time:
+ *  OAB_ETIMEOUT; a connection broken mid-answer: OAB_ETRANSPORT; a 2xx
+ *  answer that is not the expected JSON: OAB_EPROTO; a JSON answer over
+ *  64 MiB: OAB_ELIMIT. The API key never appears in any of these texts. */
 typedef struct oab_error_detail {
     oab_status status;        /* the code the call returned */
     long http_status;         /* 0 when no HTTP answer */
@@ -466,28 +489,52 @@ OAB_EXTERN oab_status oab_output_mode_from_str(oab_output_mode *out,
                                                const char *s);
 
 /** Makes a schema for structured output. `name` NULL = "final_result"
- *  (letters, digits, '_' and '-' only, at most 64). `description` may be
- *  NULL. With `strict`, the schema is brought to OpenAI's strict rules:
- *  every object gets additionalProperties:false and all its properties
- *  required, the ones that were optional made nullable; a schema that
- *  cannot be made strict (e.g. additionalProperties:true or a schema
- *  object under it) is OAB_ESCHEMA with the JSON pointer in err.
- *  Free with oab_schema_free. */
+ *  (letters, digits, '_' and '-' only, at most 64; else OAB_EINVAL).
+ *  `description` may be NULL. `json_schema` must be a JSON object
+ *  (OAB_EJSON with line and column when it is not JSON, OAB_ESCHEMA when
+ *  it is not an object). With `strict`, the schema is brought to OpenAI's
+ *  strict rules: every object gets additionalProperties:false and all its
+ *  properties required, the ones that were optional made nullable ("type"
+ *  gains "null", and "null" is added to an "enum"; a property without a
+ *  type, such as a $ref, becomes {"anyOf":[<it>,{"type":"null"}]}); keys
+ *  keep their order, "required" and "additionalProperties" are replaced in
+ *  place or appended. A schema that cannot be made strict
+ *  (additionalProperties true or a schema, a root that is not an object)
+ *  is OAB_ESCHEMA with the JSON pointer in err->message, e.g.
+ *  "/properties/meta: additionalProperties must be false in strict mode".
+ *  Without `strict` the schema is kept as given. A "pattern" that is not
+ *  a valid regular expression, or a "$ref" that does not point inside the
+ *  schema (remote references are not fetched), is OAB_ESCHEMA too.
+ *  *out belongs to the caller; free with oab_schema_free. */
 OAB_EXTERN oab_status oab_schema_new(oab_schema **out, const char *name,
                                      const char *description,
                                      const char *json_schema, int strict,
                                      oab_error *err);
+/** Frees a schema. NULL is fine. */
 OAB_EXTERN void oab_schema_free(oab_schema *schema);
+/** The schema's name ("final_result" by default). Borrowed. */
 OAB_EXTERN const char *oab_schema_name(const oab_schema *s);
+/** The description given to oab_schema_new, or NULL. Borrowed. */
 OAB_EXTERN const char *oab_schema_description(const oab_schema *s);
+/** 1 when the schema was made strict, else 0. */
 OAB_EXTERN int oab_schema_strict(const oab_schema *s);
 /** The schema as sent (after strict rewriting), compact JSON. Borrowed. */
 OAB_EXTERN const char *oab_schema_json(const oab_schema *s);
 
-/** Validates a JSON instance (text) against the schema. OAB_OK when
- *  valid; OAB_EVALIDATION with err->message like
- *  "/humidity: expected integer, got string"; OAB_EJSON when the text is
- *  not JSON. */
+/** Validates a JSON instance (`len` bytes of text) against the schema
+ *  (JSON Schema draft 2020-12: type, properties, required,
+ *  additionalProperties, patternProperties, items/prefixItems, enum,
+ *  const, anyOf/allOf/oneOf/not, if/then/else, $ref with $defs, $id and
+ *  $anchor, the numeric and length limits, pattern as an ECMA-262 regular
+ *  expression searched in the string, format asserted for date-time,
+ *  date, time, email, uuid, ipv4, ipv6 and hostname, uniqueItems,
+ *  contains, property counts, dependentRequired; other keywords are
+ *  ignored). OAB_OK when valid; OAB_EVALIDATION with the first problem in
+ *  err->message, as the instance's JSON pointer and the reason
+ *  ("/humidity: expected integer, got string", "/" for the root);
+ *  OAB_EJSON when the text is not JSON; OAB_ESCHEMA when the schema
+ *  cannot be applied (e.g. a $ref cycle). The schema is only read, so one
+ *  schema may validate from several threads at once. */
 OAB_EXTERN oab_status oab_schema_validate(const oab_schema *s,
                                           const char *instance_json,
                                           size_t len, oab_error *err);
@@ -499,7 +546,9 @@ OAB_EXTERN oab_status oab_schema_validate(const oab_schema *s,
 typedef struct oab_request oab_request;
 
 /** A tool the model may call. parameters_json is a JSON Schema object
- *  (NULL = {"type":"object","properties":{}}). */
+ *  (NULL = {"type":"object","properties":{}}), copied compact. Chat lines
+ *  carry "strict":true only when strict is set (as pydantic-ai);
+ *  /v1/responses lines always carry "strict" (the API requires it). */
 typedef struct oab_tool {
     const char *name;
     const char *description;
@@ -573,8 +622,31 @@ typedef struct oab_chat_options {
 
 /** Builds a /v1/chat/completions request (the seed's create_chat_request).
  *  `prompt` is the user message (NULL when opts->messages says it all).
- *  Errors (OAB_EINVAL, OAB_EJSON, OAB_ESCHEMA) name the field in err.
- *  Free with oab_request_free. */
+ *  `opts` may be NULL (then the body has no model: oab_batch_create_job
+ *  fills in the client's default model).
+ *
+ *  Body key order: model, messages, the options in the order of
+ *  oab_chat_options, tools, tool_choice, parallel_tool_calls,
+ *  response_format, then extra_body_json's members (a member with a name
+ *  the builder wrote replaces that value in place; others are appended).
+ *  Messages: the prompted-mode schema message (first), system_prompt,
+ *  opts->messages, then `prompt` as a user message. Structured output:
+ *  native = response_format {"type":"json_schema","json_schema":{name,
+ *  [description], schema, strict}}; tool = a function tool appended after
+ *  the caller's tools (description: the schema's, else "The final response
+ *  which ends this conversation") and tool_choice forcing it (this
+ *  replaces opts->tool_choice); prompted = a first system message
+ *  "Always respond with a JSON object that's compatible with this
+ *  schema:\n\n<schema>\n\nDon't include any text or Markdown fencing
+ *  before or after." Numbers: integers plainly, others with the fewest of
+ *  15/16/17 digits that read back exactly (0.8 is 0.8). Text is sent as
+ *  UTF-8 unchanged; JSON handed over as text is checked and copied
+ *  compact (strings and numbers as written).
+ *
+ *  Errors (OAB_EINVAL: missing or invalid field, text not UTF-8, non-finite
+ *  number; OAB_EJSON: JSON text that does not parse or has the wrong type;
+ *  OAB_ENOMEM) name the field in err, e.g. "tools[1].parameters_json: not
+ *  valid JSON". *out is NULL on error. Free with oab_request_free. */
 OAB_EXTERN oab_status oab_chat_request_new(oab_request **out,
                                            const char *custom_id,
                                            const char *prompt,
@@ -609,15 +681,26 @@ typedef struct oab_responses_options {
       OAB_OUTPUT_NONE, NULL }
 
 /** Builds a /v1/responses request; `input` is the user text (or NULL
- *  with opts->input_json). */
+ *  with opts->input_json; with both, the text is appended to the items as
+ *  a user message). Key order: model, input, instructions, then the
+ *  options in struct order (reasoning_effort as "reasoning":{"effort"}),
+ *  tools, tool_choice, parallel_tool_calls, text, extra_body_json.
+ *  Structured output: native = text.format {"type":"json_schema", name,
+ *  [description], schema, strict}; tool = {"type":"function","name",...}
+ *  and tool_choice {"type":"function","name"}; prompted = the schema text
+ *  before `instructions` (separated by a blank line). Errors as for
+ *  oab_chat_request_new. */
 OAB_EXTERN oab_status oab_responses_request_new(oab_request **out,
                                                 const char *custom_id,
                                                 const char *input,
                                                 const oab_responses_options *opts,
                                                 oab_error *err);
 
-/** Builds a /v1/embeddings request for one input text or `n_inputs`
- *  texts. `dimensions` 0 = not sent. */
+/** Builds a /v1/embeddings request for one input text (sent as a
+ *  string) or `n_inputs` texts (sent as an array). `model` may be NULL
+ *  (filled in by oab_batch_create_job from the client). `dimensions` 0 =
+ *  not sent. Errors: OAB_EINVAL (no inputs, NULL or non-UTF-8 input,
+ *  negative dimensions). Free with oab_request_free. */
 OAB_EXTERN oab_status oab_embeddings_request_new(oab_request **out,
                                                  const char *custom_id,
                                                  const char *model,
@@ -626,19 +709,29 @@ OAB_EXTERN oab_status oab_embeddings_request_new(oab_request **out,
                                                  int dimensions,
                                                  oab_error *err);
 
+/** Frees a request. NULL ok. */
 OAB_EXTERN void oab_request_free(oab_request *req);
+/** The request's custom_id. Borrowed; lives as long as the request. */
 OAB_EXTERN const char *oab_request_custom_id(const oab_request *req);
+/** The request's url ("/v1/chat/completions", ...). Static storage. */
 OAB_EXTERN const char *oab_request_url(const oab_request *req);
 /** The body's model, or NULL. Borrowed. */
 OAB_EXTERN const char *oab_request_model(const oab_request *req);
+/** The structured-output mode the request was built with (NATIVE for a
+ *  schema given without a mode), or OAB_OUTPUT_NONE. */
 OAB_EXTERN oab_output_mode oab_request_output_mode(const oab_request *req);
 /** The JSONL line (compact, no newline). Free with oab_free. */
 OAB_EXTERN oab_status oab_request_to_json(const oab_request *req, char **out);
 
 /** Upload + create from built requests (the seed's batch_create_job with
  *  a list): writes JSONL in memory, validates (refusing invalid input
- *  with OAB_EVALIDATION before any network call, detail in the client's
- *  error), uploads, creates. opts->endpoint defaults to the requests' url. */
+ *  with OAB_EVALIDATION before any network call; the client's error
+ *  names the first problem, e.g. "requests[2] (custom_id "a"):
+ *  duplicate_custom_id: ..."), uploads, creates. opts may be NULL;
+ *  opts->endpoint defaults to the first request's url and every request
+ *  must have that url. A request built without a model gets the client's
+ *  default model. Errors: OAB_EINVAL (NULL client or request),
+ *  OAB_EVALIDATION, and those of the upload and create calls. */
 OAB_EXTERN oab_status oab_batch_create_job(oab_client *c, oab_job **out,
                                            oab_request *const *requests,
                                            size_t n_requests,
@@ -655,25 +748,35 @@ typedef struct oab_jsonl_writer oab_jsonl_writer;
  *  half-written is left under `path`). */
 OAB_EXTERN oab_status oab_jsonl_writer_open_path(oab_jsonl_writer **out,
                                                  const char *path);
-/** Writes to memory; take the bytes with oab_jsonl_writer_take_buffer. */
+/** Writes to memory; take the bytes with oab_jsonl_writer_take_buffer.
+ *  Free with oab_jsonl_writer_free. */
 OAB_EXTERN oab_status oab_jsonl_writer_open_buffer(oab_jsonl_writer **out);
-/** Appends a request as one line. */
+/** Appends a request as one line (its oab_request_to_json text and
+ *  "\n"). Path writers write in 256 KiB blocks; OAB_EIO on a write error
+ *  (then every later call fails too). */
 OAB_EXTERN oab_status oab_jsonl_write_request(oab_jsonl_writer *w,
                                               const oab_request *req);
-/** Appends one line of JSON text (re-serialized compact; must be one
- *  JSON object). */
+/** Appends one line of JSON text, made compact (whitespace between
+ *  tokens dropped; strings and numbers kept as written). OAB_EJSON when
+ *  the text is not exactly one JSON object in valid UTF-8. */
 OAB_EXTERN oab_status oab_jsonl_write_json(oab_jsonl_writer *w,
                                            const char *json, size_t len);
 /** Lines and bytes written so far. */
 OAB_EXTERN size_t oab_jsonl_writer_lines(const oab_jsonl_writer *w);
 OAB_EXTERN unsigned long long oab_jsonl_writer_bytes(const oab_jsonl_writer *w);
-/** Flushes, fsyncs and renames into place (path writers). */
+/** Flushes, fsyncs and renames into place (path writers); OAB_EIO on
+ *  failure (then the temporary file is removed). A no-op returning OAB_OK
+ *  for buffer writers. A second close is OAB_ESTATE. The writer must
+ *  still be freed. */
 OAB_EXTERN oab_status oab_jsonl_writer_close(oab_jsonl_writer *w);
 /** Buffer writers: hands over the bytes (NUL-terminated; free with
- *  oab_free). The writer is left empty. */
+ *  oab_free). The writer is left empty (lines and bytes back to 0).
+ *  OAB_EINVAL for a path writer. */
 OAB_EXTERN oab_status oab_jsonl_writer_take_buffer(oab_jsonl_writer *w,
                                                    char **out,
                                                    size_t *len_out);
+/** Frees a writer; a path writer not closed removes its temporary file.
+ *  NULL ok. */
 OAB_EXTERN void oab_jsonl_writer_free(oab_jsonl_writer *w);
 
 /** Receives one line without its "\n" or "\r\n" (line[len] is '\0';
@@ -718,19 +821,34 @@ typedef struct oab_validate_options {
     size_t max_lines;               /* default OAB_MAX_LINES */
     unsigned long long max_bytes;   /* default OAB_MAX_FILE_BYTES */
     size_t max_embedding_inputs;    /* default OAB_MAX_EMBEDDING_INPUTS */
-    int min_requests;               /* default 2 (the seed's rule); -1 off */
+    int min_requests;               /* 0: 2 (the seed's rule); -1 off */
     size_t max_problems;            /* problems kept; default 100 */
-    const char *expected_url;       /* NULL = taken from the first line */
+    /** The batch's endpoint; every line's url must equal it. NULL: the
+     *  first valid url is the reference. */
+    const char *expected_url;
 } oab_validate_options;
 
 #define OAB_VALIDATE_OPTIONS_INIT \
     { OAB_VALIDATE_OPTIONS_VERSION, 0, 0, 0, 0, 0, NULL }
 
-/** One problem found in an input file. */
+/** One problem found in an input file. Codes, with their param:
+ *  - per line: invalid_json_line (not JSON, cut off, nested more than 1000
+ *    deep, or not an object), invalid_utf8, missing_custom_id /
+ *    invalid_custom_id / duplicate_custom_id ("custom_id"; the message
+ *    names the line it was first used on), missing_method /
+ *    invalid_method ("method", must be "POST"), missing_url / invalid_url
+ *    (not an endpoint of the Batch API) / url_mismatch ("url"),
+ *    missing_body / invalid_body ("body"), missing_model (for chat,
+ *    responses, embeddings, completions) / invalid_model / model_mismatch
+ *    ("body.model"), missing_input ("body.input", embeddings);
+ *  - on the line where a limit is first passed, once: too_many_tasks,
+ *    file_too_large, too_many_embedding_inputs ("body.input");
+ *  - whole file (line 0): empty_file, too_few_requests.
+ *  Blank lines are allowed and counted in line numbers. */
 typedef struct oab_problem {
     long line;          /* 1-based; 0 for the whole file */
     char *code;         /* invalid_json_line, duplicate_custom_id, ... */
-    char *message;
+    char *message;      /* one line, without the line number */
     char *param;        /* the field, e.g. "body.model"; NULL if none */
 } oab_problem;
 
@@ -745,14 +863,18 @@ typedef struct oab_validation {
     size_t n_problems_total;    /* all problems, also those not kept */
 } oab_validation;
 
+/** Frees a report and its strings. NULL ok. */
 OAB_EXTERN void oab_validation_free(oab_validation *v);
 
 typedef struct oab_validator oab_validator;
 
 /** A streaming validator: feed bytes, then finish. No I/O. Memory grows
- *  only with the custom_ids (for the uniqueness check). */
+ *  only with the custom_ids (for the uniqueness check) and the longest
+ *  line cut by a chunk boundary (never past max_bytes). `opts` may be
+ *  NULL. Free with oab_validator_free. */
 OAB_EXTERN oab_status oab_validator_new(oab_validator **out,
                                         const oab_validate_options *opts);
+/** Feeds bytes in any chunking. OAB_ESTATE after finish, OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_validator_feed(oab_validator *v, const void *data,
                                          size_t len);
 /** Ends the input and hands over the report. Returns OAB_OK when the
@@ -760,6 +882,7 @@ OAB_EXTERN oab_status oab_validator_feed(oab_validator *v, const void *data,
  *  is delivered either way). */
 OAB_EXTERN oab_status oab_validator_finish(oab_validator *v,
                                            oab_validation **out);
+/** Frees a validator. NULL ok. */
 OAB_EXTERN void oab_validator_free(oab_validator *v);
 
 /** Validates a file (streamed); same returns as oab_validator_finish,
@@ -767,6 +890,8 @@ OAB_EXTERN void oab_validator_free(oab_validator *v);
 OAB_EXTERN oab_status oab_validate_path(oab_validation **out,
                                         const char *path,
                                         const oab_validate_options *opts);
+/** Validates `len` bytes in memory; same returns as
+ *  oab_validator_finish. */
 OAB_EXTERN oab_status oab_validate_buffer(oab_validation **out,
                                           const char *data, size_t len,
                                           const oab_validate_options *opts);
@@ -778,11 +903,11 @@ OAB_EXTERN oab_status oab_validate_buffer(oab_validation **out,
 typedef struct oab_split_part {
     char *path;                 /* the part's file */
     long first_line;            /* 1-based line of the input it starts at */
-    size_t n_lines;             /* the part holds input lines
-                                   first_line .. first_line+n_lines-1
-                                   (blank input lines are skipped) */
+    size_t n_lines;             /* request lines in the part (blank input
+                                   lines are skipped, so the input lines
+                                   need not be consecutive) */
     long *input_lines;          /* n_lines entries: the input line of each */
-    unsigned long long n_bytes;
+    unsigned long long n_bytes; /* the part file's size */
 } oab_split_part;
 
 typedef struct oab_split {
@@ -796,18 +921,29 @@ typedef struct oab_split_options {
     unsigned version;
     size_t max_lines;              /* default OAB_MAX_LINES */
     unsigned long long max_bytes;  /* default OAB_MAX_FILE_BYTES */
-    double margin;                 /* share kept free; default 0.02 */
+    /** Share of both limits kept free: a part holds at most
+     *  floor(max_lines * (1 - margin)) lines and floor(max_bytes *
+     *  (1 - margin)) bytes. Negative: 0.02. */
+    double margin;
 } oab_split_options;
 
 #define OAB_SPLIT_OPTIONS_INIT { OAB_SPLIT_OPTIONS_VERSION, 0, 0, -1 }
 
 /** Splits a JSONL file into parts under both limits, in input order,
- *  written as "<out_dir>/<stem>.partNNN.jsonl". A file within the limits
- *  gives one part. Free with oab_split_free (the files stay). */
+ *  written as "<out_dir>/<stem>.partNNN.jsonl" (stem: the file name
+ *  without its extension; NNN from 001). Lines are copied as they are
+ *  (CR of CRLF dropped, "\n" line ends); they are not validated. A file
+ *  within the limits gives one part. Each part is written atomically
+ *  (part.tmp, renamed when complete). `opts` may be NULL.
+ *  Errors (err says where): OAB_EIO (input unreadable, part unwritable),
+ *  OAB_ELIMIT (a single line bigger than a part may be, err->line set),
+ *  OAB_EINVAL (no request lines, margin not below 1); on error no part
+ *  files are left. Free with oab_split_free (the files stay). */
 OAB_EXTERN oab_status oab_split_path(oab_split **out, const char *path,
                                      const char *out_dir,
                                      const oab_split_options *opts,
                                      oab_error *err);
+/** Frees the split's description (not the part files). NULL ok. */
 OAB_EXTERN void oab_split_free(oab_split *s);
 
 /* ------------------------------------------------------------------ */
@@ -833,6 +969,8 @@ OAB_EXTERN const char *oab_result_status_str(oab_result_status s);
 OAB_EXTERN oab_status oab_result_status_from_str(oab_result_status *out,
                                                  const char *s);
 
+/** A tool call of the answer (chat: message.tool_calls[]; responses:
+ *  function_call output items, id = call_id). */
 typedef struct oab_tool_call {
     char *id;
     char *name;
@@ -840,24 +978,43 @@ typedef struct oab_tool_call {
     int arguments_valid;   /* 1 when arguments parse as a JSON object */
 } oab_tool_call;
 
+/** Token usage. Chat/embeddings: prompt_tokens, completion_tokens,
+ *  total_tokens, prompt_tokens_details.cached_tokens,
+ *  completion_tokens_details.reasoning_tokens. Responses: input_tokens,
+ *  output_tokens, total_tokens and their *_details, mapped the same way. */
 typedef struct oab_usage {
     long long prompt_tokens, completion_tokens, total_tokens, cached_tokens,
         reasoning_tokens;
 } oab_usage;
 
-/** One result line, decoded. Strings NULL when absent. */
+/** One result line, decoded. Strings NULL when absent; everything is
+ *  owned by the result (free with oab_result_free).
+ *  error_code/error_message: the top-level error's code and message; for
+ *  an HTTP error response.body.error's code (else its type) and message;
+ *  for a malformed line "invalid_json", "truncated_line" or
+ *  "not_an_object" and a message naming the line; for a missing one
+ *  "missing" (or the failed batch's error for that line).
+ *  Structured output: with an expectation (see oab_expect), parsed_json is
+ *  the value found (native: the content; tool: the arguments of the call
+ *  of the schema's name; prompted: the JSON in the content, code fences
+ *  and text around it tolerated), compact, also when it does not match;
+ *  a mismatch, a refusal or a missing answer makes the status
+ *  OAB_RESULT_INVALID_OUTPUT and invalid_reason says where and why
+ *  ("/humidity: expected integer, got string"). */
 typedef struct oab_result {
     char *custom_id;
     char *line_id;          /* "id" of the output line */
     oab_result_status status;
     int status_code;        /* response.status_code; 0 without a response */
     char *request_id;
-    char *body_json;        /* response.body as JSON text */
+    char *body_json;        /* response.body as JSON text, as sent */
     char *error_code;       /* wherever the line keeps it */
     char *error_message;
     /* conveniences (chat: choices[0]; responses: output items) */
     char *output;           /* assistant text */
     char *refusal;
+    /* chat: choices[0].finish_reason; responses: incomplete_details.reason,
+       else the response's status ("completed") */
     char *finish_reason;
     oab_tool_call *tool_calls;
     size_t n_tool_calls;
@@ -876,11 +1033,17 @@ typedef struct oab_result {
     long source_line;             /* 1-based line in its file */
     int from_error_file;
     long input_line;              /* 1-based in the input, 0 if unknown */
+    /** 1 when this custom_id was already delivered before (seen in both
+     *  files, or twice in one); only detected with input_path. */
+    int duplicate;
 } oab_result;
 
+/** Frees a result and everything in it. NULL ok. */
 OAB_EXTERN void oab_result_free(oab_result *r);
 
-/** What structured output to expect for a result. */
+/** What structured output to expect for a result. In TOOL mode the
+ *  answer is the call whose function name is oab_schema_name(schema).
+ *  mode NONE with a schema means NATIVE. The schema is borrowed. */
 typedef struct oab_expect {
     const oab_schema *schema;
     oab_output_mode mode;
@@ -888,20 +1051,25 @@ typedef struct oab_expect {
 
 /** Decodes one output/error line (no I/O). A line that is not JSON gives
  *  a result with status OAB_RESULT_MALFORMED (and OAB_OK): one bad line
- *  never stops the others. `expect` may be NULL. */
+ *  never stops the others; its custom_id is recovered when the text
+ *  holds a complete one. `line` need not be NUL-terminated. `expect` may
+ *  be NULL (no structured output checked). *out is freed with
+ *  oab_result_free. Errors: OAB_EINVAL (out NULL), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_result_parse(oab_result **out, const char *line,
                                        size_t len, long source_line,
                                        const oab_expect *expect);
 
-/** Counts per status and total usage. */
+/** Counts per status and total usage of the results delivered. */
 typedef struct oab_summary {
-    size_t total;
+    size_t total;                 /* results delivered (duplicates too) */
     size_t by_status[OAB_RESULT_STATUS_COUNT];
-    oab_usage usage;
+    oab_usage usage;              /* sum over the results that have usage */
+    size_t duplicates;            /* results with duplicate set */
 } oab_summary;
 
 #define OAB_RESULTS_OPTIONS_VERSION 1
 
+/** Options of the retrieval calls; NULL means all defaults. */
 typedef struct oab_results_options {
     unsigned version;
     /** The input JSONL: custom_ids missing from both files are reported
@@ -913,7 +1081,9 @@ typedef struct oab_results_options {
     oab_output_mode mode;
     /** Collected form only: sort by input line (needs input_path). */
     int input_order;
-    /** Where downloads are kept (default: a temporary directory, removed). */
+    /** Where downloads are kept, as "<dir>/<file_id>.jsonl" (resumed
+     *  from a ".part" file when present). NULL (default): the files are
+     *  decoded while they download, nothing is written to disk. */
     const char *download_dir;
 } oab_results_options;
 
@@ -924,8 +1094,17 @@ typedef struct oab_results_options {
 typedef int (*oab_result_fn)(const oab_result *r, void *userdata);
 
 /** Streams the results of a batch in any terminal state: output file and
- *  error file, then (with input_path) the missing ones. Memory stays flat
- *  whatever the file size (plus the custom_id set with input_path). */
+ *  error file (a null, absent or "" file id is skipped), then (with
+ *  input_path) the input's custom_ids found in neither, as
+ *  OAB_RESULT_MISSING; for a failed batch they carry its errors (the one
+ *  for their line, else the general one). A custom_id seen twice is
+ *  delivered twice, flagged `duplicate`. Memory stays flat whatever the
+ *  file size (plus the custom_id map with input_path; one copy of each
+ *  distinct schema). `fn` may be NULL (summary only); returning non-zero
+ *  stops with OAB_ESTOPPED. `summary` (may be NULL) gets the counts, also
+ *  when stopped. Errors: OAB_EINVAL, OAB_ESTATE when the batch is not in
+ *  a terminal state, download errors (OAB_ENOTFOUND, OAB_ETRUNCATED, ...),
+ *  OAB_EIO for input_path; detail in oab_client_last_error(). */
 OAB_EXTERN oab_status oab_batch_results_stream(oab_client *c,
                                                const oab_job *job,
                                                const oab_results_options *opts,
@@ -933,7 +1112,9 @@ OAB_EXTERN oab_status oab_batch_results_stream(oab_client *c,
                                                void *userdata,
                                                oab_summary *summary);
 
-/** Results of files already on disk (no server). error_path may be NULL. */
+/** The same for files already on disk (no server): output_path and
+ *  error_path may each be NULL (no such file). Errors: OAB_EIO (a file
+ *  cannot be read; err names it), OAB_ESTOPPED, OAB_ENOMEM, OAB_EINVAL. */
 OAB_EXTERN oab_status oab_results_stream_files(const char *output_path,
                                                const char *error_path,
                                                const oab_results_options *opts,
@@ -942,31 +1123,47 @@ OAB_EXTERN oab_status oab_results_stream_files(const char *output_path,
                                                oab_summary *summary,
                                                oab_error *err);
 
+/** Collected results: items[0..n) in file order (output, errors,
+ *  missing), or in input order when asked (results with no input line
+ *  last). Everything owned by the set. */
 typedef struct oab_result_set {
     oab_result **items;
     size_t n;
     oab_summary summary;
 } oab_result_set;
 
+/** Frees a set and its results. NULL ok. */
 OAB_EXTERN void oab_result_set_free(oab_result_set *set);
 
-/** The seed's batch_retrieve_job: every result of the batch, collected. */
+/** The seed's batch_retrieve_job: every result of the batch, collected
+ *  (GET the batch, then as oab_batch_results_stream). opts->input_order
+ *  sorts by input line (needs input_path, else OAB_EINVAL). Free *out
+ *  with oab_result_set_free; NULL on error. OAB_ESTATE when the batch is
+ *  not finished. */
 OAB_EXTERN oab_status oab_batch_retrieve_job(oab_client *c,
                                              oab_result_set **out,
                                              const char *batch_id,
                                              const oab_results_options *opts);
 
-/** Collected results of files on disk. */
+/** Collected results of files on disk (see oab_results_stream_files and
+ *  oab_batch_retrieve_job). Free *out with oab_result_set_free. */
 OAB_EXTERN oab_status oab_results_collect_files(oab_result_set **out,
                                                 const char *output_path,
                                                 const char *error_path,
                                                 const oab_results_options *opts,
                                                 oab_error *err);
 
-/** Submit, wait, and return all results in one call. `wait` may be NULL
- *  (defaults); on timeout with wait->cancel_on_timeout the batch is
- *  cancelled and its partial results returned with OAB_ETIMEOUT.
- *  *job_out (may be NULL) receives the final job. */
+/** Submit, wait, and return all results in one call. The requests are
+ *  written as JSONL, validated and uploaded (oab_batch_create_job_buffer;
+ *  batch_opts->endpoint defaults to the first request's url); each
+ *  line's structured output is remembered from its body, so results come
+ *  validated, in the order of `requests`, every custom_id once (missing
+ *  ones as OAB_RESULT_MISSING). `wait` may be NULL (defaults: no
+ *  timeout). On timeout without cancel_on_timeout: OAB_ETIMEOUT, *out
+ *  NULL, the job (still running) in *job_out. With cancel_on_timeout the
+ *  batch is cancelled, waited for (at most 15 minutes more) and its
+ *  partial results returned in *out with OAB_ETIMEOUT. *job_out (may be
+ *  NULL) receives the last job seen; free with oab_job_free. */
 OAB_EXTERN oab_status oab_batch_run(oab_client *c, oab_result_set **out,
                                     oab_job **job_out,
                                     oab_request *const *requests,

@@ -106,8 +106,11 @@ oab_status oab__buf_json_string(oab__buf *b, const char *s, size_t len)
 
 char *oab__buf_take(oab__buf *b, size_t *len_out)
 {
-    if (!b->data && oab__buf_reserve(b, 0) != OAB_OK)
-        return NULL;
+    if (!b->data) {
+        if (oab__buf_reserve(b, 0) != OAB_OK)
+            return NULL;
+        b->data[0] = '\0'; /* "" for an empty buffer */
+    }
     char *p = b->data;
     if (len_out)
         *len_out = b->len;

@@ -1,0 +1,242 @@
+/* cmd_batch.c - `oaibatch status|wait|cancel ID` and `oaibatch list`. */
+#include "jobcore.h"
+#include "output.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int cli_wait_opt(const char *cmd, int id, const char *arg, cli_wait_opts *w)
+{
+    switch (id) {
+    case CLI_OPT_INTERVAL:
+        if (cli_parse_double(cmd, "interval", arg, &w->interval) != 0)
+            return -1;
+        if (w->interval <= 0) {
+            cli_usage_error(cmd, "--interval must be above 0");
+            return -1;
+        }
+        return 1;
+    case CLI_OPT_MAX_INTERVAL:
+        if (cli_parse_double(cmd, "max-interval", arg, &w->max_interval) != 0)
+            return -1;
+        if (w->max_interval <= 0) {
+            cli_usage_error(cmd, "--max-interval must be above 0");
+            return -1;
+        }
+        return 1;
+    case CLI_OPT_CANCEL_ON_INTERRUPT:
+        w->cancel_on_interrupt = 1;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* one ID and the common options; *wait_opts may be NULL */
+static int parse_id_cmd(cli_ctx *ctx, const char *cmd, int argc, char **argv,
+                        cli_wait_opts *w, const char **id)
+{
+    static const cli_opt wait_opts[] = {
+        CLI_WAIT_OPTIONS,
+        { NULL, 0, 0, 0 }
+    };
+    static const cli_opt none[] = { { NULL, 0, 0, 0 } };
+    cli_args a = { argc, argv, 1, 0, cmd };
+    const char *arg;
+    int opt;
+    *id = NULL;
+    while ((opt = cli_next(&a, w ? wait_opts : none, &arg)) != CLI_PARSE_END) {
+        if (opt == CLI_PARSE_ERROR)
+            return CLI_EXIT_USAGE;
+        if (opt == CLI_PARSE_POSITIONAL) {
+            if (*id)
+                return cli_usage_error(cmd, "one ID only");
+            *id = arg;
+            continue;
+        }
+        if (w) {
+            int r = cli_wait_opt(cmd, opt, arg, w);
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            if (r > 0)
+                continue;
+        }
+        int r = cli_common_opt(ctx, cmd, opt, arg);
+        if (r >= 0)
+            return r;
+    }
+    if (!*id)
+        return cli_usage_error(cmd, "missing ID");
+    return -1;
+}
+
+int cmd_status(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *id;
+    int rc = parse_id_cmd(ctx, "status", argc, argv, NULL, &id);
+    if (rc >= 0)
+        return rc;
+    cli_target t;
+    rc = cli_target_resolve(ctx, id, &t);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_target_fetch(ctx, &t, 0);
+    if (rc == CLI_EXIT_OK)
+        cli_target_show(ctx, &t);
+    cli_target_free(&t);
+    return rc;
+}
+
+int cmd_wait(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *id;
+    cli_wait_opts w = CLI_WAIT_OPTS_INIT;
+    int rc = parse_id_cmd(ctx, "wait", argc, argv, &w, &id);
+    if (rc >= 0)
+        return rc;
+    cli_target t;
+    rc = cli_target_resolve(ctx, id, &t);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_target_wait(ctx, &t, &w);
+    if (rc == CLI_EXIT_OK || rc == CLI_EXIT_INTERRUPTED) {
+        if (!ctx->quiet || ctx->json)
+            cli_target_show(ctx, &t);
+        if (rc == CLI_EXIT_OK && !cli_target_all_completed(&t))
+            rc = CLI_EXIT_FAILED;
+    }
+    cli_target_free(&t);
+    return rc;
+}
+
+int cmd_cancel(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *id;
+    int rc = parse_id_cmd(ctx, "cancel", argc, argv, NULL, &id);
+    if (rc >= 0)
+        return rc;
+    cli_target t;
+    rc = cli_target_resolve(ctx, id, &t);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_target_fetch(ctx, &t, 0);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_target_cancel(ctx, &t);
+    if (rc == CLI_EXIT_OK) {
+        cli_info(ctx, "cancel requested; lines already done stay in the "
+                 "results (oaibatch results %s)", cli_target_label(&t));
+        cli_target_show(ctx, &t);
+    }
+    cli_target_free(&t);
+    return rc;
+}
+
+/* ---- list ---- */
+
+typedef struct list_ctx {
+    cJSON *arr;
+    out_table *tb;
+} list_ctx;
+
+static void list_add(list_ctx *lc, const oab_job *b)
+{
+    if (lc->arr) {
+        cJSON *o = b->raw_json ? cJSON_Parse(b->raw_json) : NULL;
+        if (!o) {
+            o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "id", b->id);
+            cJSON_AddStringToObject(o, "status",
+                                    b->status_text ? b->status_text : "");
+        }
+        cJSON_AddItemToArray(lc->arr, o);
+        return;
+    }
+    char when[32], counts[64];
+    out_time(when, sizeof when, b->created_at);
+    if (b->has_request_counts)
+        snprintf(counts, sizeof counts, "%lld/%lld", b->count_completed +
+                 b->count_failed, b->count_total);
+    else
+        snprintf(counts, sizeof counts, "-");
+    const char *job = NULL;
+    for (size_t i = 0; i < b->n_metadata; i++)
+        if (b->metadata[i].key && !strcmp(b->metadata[i].key, "oaibatch_job"))
+            job = b->metadata[i].value;
+    const char *row[6] = { b->id, b->status_text ? b->status_text
+                                                 : oab_batch_status_str(b->status),
+                           b->endpoint, counts, when, job };
+    out_table_add(lc->tb, row);
+}
+
+static int list_one(const oab_job *b, void *ud)
+{
+    list_add(ud, b);
+    return 0;
+}
+
+int cmd_list(cli_ctx *ctx, int argc, char **argv)
+{
+    enum { O_LIMIT = 1, O_ALL };
+    static const cli_opt opts[] = { { "limit", 0, 1, O_LIMIT },
+                                    { "all", 0, 0, O_ALL },
+                                    { NULL, 0, 0, 0 } };
+    cli_args a = { argc, argv, 1, 0, "list" };
+    const char *arg;
+    long limit = 20;
+    int all = 0, opt;
+    while ((opt = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
+        if (opt == CLI_PARSE_ERROR)
+            return CLI_EXIT_USAGE;
+        if (opt == CLI_PARSE_POSITIONAL)
+            return cli_usage_error("list", "unexpected argument '%s'", arg);
+        if (opt == O_LIMIT) {
+            if (cli_parse_long("list", "limit", arg, &limit) != 0)
+                return CLI_EXIT_USAGE;
+            if (limit < 1 || limit > 100)
+                return cli_usage_error("list", "--limit takes 1 to 100");
+        } else if (opt == O_ALL) {
+            all = 1;
+        } else {
+            int r = cli_common_opt(ctx, "list", opt, arg);
+            if (r >= 0)
+                return r;
+        }
+    }
+    oab_client *c = cli_client(ctx);
+    if (!c)
+        return CLI_EXIT_API;
+    static const char *const hdr[] = { "BATCH", "STATUS", "ENDPOINT", "DONE",
+                                       "CREATED (UTC)", "JOB" };
+    list_ctx lc = { NULL, NULL };
+    if (ctx->json)
+        lc.arr = cJSON_CreateArray();
+    else
+        lc.tb = out_table_new(6, hdr);
+    oab_status st;
+    int has_more = 0;
+    if (all) {
+        st = oab_batch_list_all(c, (int)(limit < 100 ? 100 : limit), list_one,
+                                &lc);
+    } else {
+        oab_job_list *l = NULL;
+        st = oab_batch_list(c, &l, (int)limit, NULL);
+        for (size_t i = 0; st == OAB_OK && i < l->n; i++)
+            list_add(&lc, l->jobs[i]);
+        if (l)
+            has_more = l->has_more;
+        oab_job_list_free(l);
+    }
+    int rc = CLI_EXIT_OK;
+    if (st != OAB_OK) {
+        rc = cli_api_error(ctx, st, "cannot list the batches");
+    } else if (lc.arr) {
+        out_json(stdout, lc.arr, 1);
+    } else {
+        if (out_table_rows(lc.tb))
+            out_table_print(lc.tb, stdout, ctx->color, 0);
+        else
+            cli_info(ctx, "no batches");
+        if (has_more)
+            cli_info(ctx, "more batches on the server: --limit N or --all");
+    }
+    cJSON_Delete(lc.arr);
+    out_table_free(lc.tb);
+    return rc;
+}

@@ -1,0 +1,534 @@
+/* cmd_build.c - `oaibatch build`: a batch input file from prompts (a text
+ * file, or a column of a CSV or JSONL file). */
+#include "cli.h"
+#include "output.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct build_opts {
+    const char *model, *system, *endpoint, *schema_path, *schema_name;
+    const char *tools_path, *format, *column, *id_column, *id_prefix;
+    const char *out_path;
+    long max_tokens;
+    double temperature;
+    oab_output_mode mode;
+    int strict;
+} build_opts;
+
+typedef struct build_state {
+    cli_ctx *ctx;
+    const build_opts *o;
+    oab_schema *schema;
+    oab_tool *tools;
+    size_t n_tools;
+    char **tool_strings; /* owned strings behind tools */
+    size_t n_tool_strings;
+    oab_jsonl_writer *w;
+    long count;
+    int failed;
+} build_state;
+
+/* ---- tools file ---- */
+
+static char *keep_str(build_state *b, char *s)
+{
+    char **n = realloc(b->tool_strings,
+                       (b->n_tool_strings + 1) * sizeof *n);
+    if (!n) {
+        free(s);
+        return NULL;
+    }
+    b->tool_strings = n;
+    b->tool_strings[b->n_tool_strings++] = s;
+    return s;
+}
+
+static int load_tools(build_state *b, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (oab__read_file(path, &text, &len) != OAB_OK) {
+        cli_error(b->ctx, "cannot read the tools file %s", path);
+        return CLI_EXIT_LOCAL;
+    }
+    cJSON *arr = oab__json_parse(text, len);
+    free(text);
+    if (!cJSON_IsArray(arr)) {
+        cJSON_Delete(arr);
+        cli_error(b->ctx, "%s: expected a JSON array of tools", path);
+        return CLI_EXIT_USAGE;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    b->tools = calloc(n ? n : 1, sizeof *b->tools);
+    if (!b->tools) {
+        cJSON_Delete(arr);
+        return CLI_EXIT_LOCAL;
+    }
+    size_t i = 0;
+    const cJSON *t;
+    cJSON_ArrayForEach(t, arr)
+    {
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(t, "function");
+        if (!cJSON_IsObject(f))
+            f = t;
+        const char *name = oab__json_str(f, "name");
+        if (!name) {
+            cJSON_Delete(arr);
+            cli_error(b->ctx, "%s: tool %zu has no name", path, i + 1);
+            return CLI_EXIT_USAGE;
+        }
+        oab_tool *tool = &b->tools[i++];
+        tool->name = keep_str(b, oab__strdup(name));
+        const char *d = oab__json_str(f, "description");
+        tool->description = d ? keep_str(b, oab__strdup(d)) : NULL;
+        const cJSON *params = cJSON_GetObjectItemCaseSensitive(f, "parameters");
+        tool->parameters_json =
+            params ? keep_str(b, oab__json_print(params)) : NULL;
+        tool->strict = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "strict"));
+    }
+    b->n_tools = i;
+    cJSON_Delete(arr);
+    return CLI_EXIT_OK;
+}
+
+/* ---- one prompt ---- */
+
+static int emit(build_state *b, const char *custom_id, const char *prompt,
+                long lineno)
+{
+    const build_opts *o = b->o;
+    oab_request *req = NULL;
+    oab_error err = { 0, 0, "" };
+    oab_status st;
+    char idbuf[256];
+    b->count++;
+    if (!custom_id) {
+        snprintf(idbuf, sizeof idbuf, "%s%ld", o->id_prefix, b->count);
+        custom_id = idbuf;
+    }
+    if (strcmp(o->endpoint, "embeddings") == 0) {
+        const char *inputs[1] = { prompt };
+        st = oab_embeddings_request_new(&req, custom_id, o->model, inputs, 1,
+                                        0, &err);
+    } else if (strcmp(o->endpoint, "responses") == 0) {
+        oab_responses_options ro = OAB_RESPONSES_OPTIONS_INIT;
+        ro.model = o->model;
+        ro.instructions = o->system;
+        ro.max_output_tokens = o->max_tokens;
+        ro.temperature = o->temperature;
+        ro.tools = b->tools;
+        ro.n_tools = b->n_tools;
+        ro.output_schema = b->schema;
+        ro.output_mode = b->schema ? o->mode : OAB_OUTPUT_NONE;
+        st = oab_responses_request_new(&req, custom_id, prompt, &ro, &err);
+    } else {
+        oab_chat_options co = OAB_CHAT_OPTIONS_INIT;
+        co.model = o->model;
+        co.system_prompt = o->system;
+        co.max_tokens = o->max_tokens;
+        co.temperature = o->temperature;
+        co.tools = b->tools;
+        co.n_tools = b->n_tools;
+        co.output_schema = b->schema;
+        co.output_mode = b->schema ? o->mode : OAB_OUTPUT_NONE;
+        st = oab_chat_request_new(&req, custom_id, prompt, &co, &err);
+    }
+    if (st != OAB_OK) {
+        cli_error(b->ctx, "line %ld: %s", lineno,
+                  err.message[0] ? err.message : oab_strerror(st));
+        b->failed = cli_exit_for(st);
+        return -1;
+    }
+    if (b->w) {
+        st = oab_jsonl_write_request(b->w, req);
+    } else {
+        char *line = NULL;
+        st = oab_request_to_json(req, &line);
+        if (st == OAB_OK) {
+            fputs(line, stdout);
+            fputc('\n', stdout);
+        }
+        oab_free(line);
+    }
+    oab_request_free(req);
+    if (st != OAB_OK) {
+        cli_error(b->ctx, "cannot write the request: %s", oab_strerror(st));
+        b->failed = CLI_EXIT_LOCAL;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- text and JSONL inputs ---- */
+
+static int text_line(const char *line, size_t len, long lineno, void *ud)
+{
+    build_state *b = ud;
+    size_t s = 0;
+    while (s < len && isspace((unsigned char)line[s]))
+        s++;
+    while (len > s && isspace((unsigned char)line[len - 1]))
+        len--;
+    if (len == s)
+        return 0;
+    char *p = oab__strndup(line + s, len - s);
+    if (!p)
+        return 1;
+    int rc = emit(b, NULL, p, lineno);
+    free(p);
+    return rc ? 1 : 0;
+}
+
+static char *json_cell(const cJSON *v)
+{
+    if (!v || cJSON_IsNull(v))
+        return NULL;
+    if (cJSON_IsString(v))
+        return oab__strdup(v->valuestring);
+    return oab__json_print(v);
+}
+
+static int jsonl_line(const char *line, size_t len, long lineno, void *ud)
+{
+    build_state *b = ud;
+    cJSON *o = oab__json_parse(line, len);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        cli_error(b->ctx, "line %ld: not a JSON object", lineno);
+        b->failed = CLI_EXIT_INVALID;
+        return 1;
+    }
+    char *prompt = json_cell(cJSON_GetObjectItemCaseSensitive(o, b->o->column));
+    char *cid = b->o->id_column
+                    ? json_cell(cJSON_GetObjectItemCaseSensitive(
+                          o, b->o->id_column))
+                    : NULL;
+    cJSON_Delete(o);
+    int rc = 0;
+    if (!prompt) {
+        cli_error(b->ctx, "line %ld: no \"%s\" field", lineno, b->o->column);
+        b->failed = CLI_EXIT_INVALID;
+        rc = 1;
+    } else if (b->o->id_column && !cid) {
+        cli_error(b->ctx, "line %ld: no \"%s\" field", lineno,
+                  b->o->id_column);
+        b->failed = CLI_EXIT_INVALID;
+        rc = 1;
+    } else {
+        rc = emit(b, cid, prompt, lineno) ? 1 : 0;
+    }
+    free(prompt);
+    free(cid);
+    return rc;
+}
+
+/* ---- CSV (RFC 4180, header row) ---- */
+
+typedef struct csv_row {
+    char **f;
+    size_t n;
+} csv_row;
+
+static void csv_row_clear(csv_row *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->f[i]);
+    free(r->f);
+    r->f = NULL;
+    r->n = 0;
+}
+
+/* Reads one record starting at *p; returns 0, 1 at end of input. */
+static int csv_next(const char **p, const char *end, csv_row *row, long *line)
+{
+    csv_row_clear(row);
+    if (*p >= end)
+        return 1;
+    oab__buf field = OAB__BUF_INIT;
+    const char *s = *p;
+    for (;;) {
+        int quoted = 0;
+        oab__buf_clear(&field);
+        if (s < end && *s == '"') {
+            quoted = 1;
+            s++;
+            while (s < end) {
+                if (*s == '"') {
+                    if (s + 1 < end && s[1] == '"') {
+                        oab__buf_putc(&field, '"');
+                        s += 2;
+                        continue;
+                    }
+                    s++;
+                    break;
+                }
+                if (*s == '\n')
+                    (*line)++;
+                oab__buf_putc(&field, *s++);
+            }
+        }
+        while (s < end && *s != ',' && *s != '\n' && *s != '\r') {
+            if (!quoted || !isspace((unsigned char)*s))
+                oab__buf_putc(&field, *s);
+            s++;
+        }
+        char **nf = realloc(row->f, (row->n + 1) * sizeof *nf);
+        if (!nf)
+            break;
+        row->f = nf;
+        row->f[row->n++] = field.data ? oab__strdup(field.data)
+                                      : oab__strdup("");
+        if (s < end && *s == ',') {
+            s++;
+            continue;
+        }
+        if (s < end && *s == '\r')
+            s++;
+        if (s < end && *s == '\n')
+            s++;
+        (*line)++;
+        break;
+    }
+    oab__buf_free(&field);
+    *p = s;
+    return 0;
+}
+
+static int csv_index(const csv_row *h, const char *name)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (strcmp(h->f[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int build_csv(build_state *b, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (oab__read_file(path, &text, &len) != OAB_OK) {
+        cli_error(b->ctx, "cannot read %s", path);
+        return CLI_EXIT_LOCAL;
+    }
+    const char *p = text, *end = text + len;
+    if (len >= 3 && (unsigned char)p[0] == 0xEF &&
+        (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
+        p += 3;
+    csv_row header = { NULL, 0 }, row = { NULL, 0 };
+    long line = 1;
+    int rc = CLI_EXIT_OK;
+    if (csv_next(&p, end, &header, &line) != 0) {
+        cli_error(b->ctx, "%s: empty CSV file", path);
+        rc = CLI_EXIT_INVALID;
+        goto done;
+    }
+    int ci = csv_index(&header, b->o->column);
+    int ii = b->o->id_column ? csv_index(&header, b->o->id_column) : -1;
+    if (ci < 0 || (b->o->id_column && ii < 0)) {
+        cli_error(b->ctx, "%s: no column \"%s\" in the header row", path,
+                  ci < 0 ? b->o->column : b->o->id_column);
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+    for (;;) {
+        long at = line;
+        if (csv_next(&p, end, &row, &line) != 0)
+            break;
+        if (row.n == 1 && row.f[0][0] == '\0')
+            continue; /* blank line */
+        if ((size_t)ci >= row.n || (ii >= 0 && (size_t)ii >= row.n)) {
+            cli_error(b->ctx, "%s:%ld: the row has %zu fields", path, at,
+                      row.n);
+            rc = CLI_EXIT_INVALID;
+            break;
+        }
+        if (emit(b, ii >= 0 ? row.f[ii] : NULL, row.f[ci], at) != 0) {
+            rc = b->failed;
+            break;
+        }
+    }
+done:
+    csv_row_clear(&header);
+    csv_row_clear(&row);
+    free(text);
+    return rc;
+}
+
+static const char *ext_format(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (dot && (!strcmp(dot, ".csv") || !strcmp(dot, ".CSV")))
+        return "csv";
+    if (dot && (!strcmp(dot, ".jsonl") || !strcmp(dot, ".ndjson")))
+        return "jsonl";
+    return "text";
+}
+
+int cmd_build(cli_ctx *ctx, int argc, char **argv)
+{
+    enum {
+        O_OUT = 1, O_MODEL, O_ENDPOINT, O_SYSTEM, O_MAXTOK, O_TEMP, O_TOOLS,
+        O_SCHEMA, O_SCHEMA_NAME, O_MODE, O_NOSTRICT, O_FORMAT, O_COLUMN,
+        O_IDCOL, O_IDPREFIX
+    };
+    static const cli_opt opts[] = {
+        { "output", 'o', 1, O_OUT },
+        { "model", 0, 1, O_MODEL },
+        { "endpoint", 0, 1, O_ENDPOINT },
+        { "system", 0, 1, O_SYSTEM },
+        { "max-tokens", 0, 1, O_MAXTOK },
+        { "temperature", 0, 1, O_TEMP },
+        { "tools", 0, 1, O_TOOLS },
+        { "schema", 0, 1, O_SCHEMA },
+        { "schema-name", 0, 1, O_SCHEMA_NAME },
+        { "mode", 0, 1, O_MODE },
+        { "no-strict", 0, 0, O_NOSTRICT },
+        { "format", 0, 1, O_FORMAT },
+        { "column", 0, 1, O_COLUMN },
+        { "id-column", 0, 1, O_IDCOL },
+        { "id-prefix", 0, 1, O_IDPREFIX },
+        { NULL, 0, 0, 0 }
+    };
+    build_opts o;
+    memset(&o, 0, sizeof o);
+    o.endpoint = "chat";
+    o.column = "prompt";
+    o.id_prefix = "request-";
+    o.max_tokens = -1;
+    o.temperature = OAB_UNSET;
+    o.mode = OAB_OUTPUT_NATIVE;
+    o.strict = 1;
+    const char *input = NULL, *arg;
+    cli_args a = { argc, argv, 1, 0, "build" };
+    int id;
+    while ((id = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
+        switch (id) {
+        case CLI_PARSE_ERROR:
+            return CLI_EXIT_USAGE;
+        case CLI_PARSE_POSITIONAL:
+            if (input)
+                return cli_usage_error("build", "one INPUT only");
+            input = arg;
+            break;
+        case O_OUT: o.out_path = arg; break;
+        case O_MODEL: o.model = arg; break;
+        case O_ENDPOINT: o.endpoint = arg; break;
+        case O_SYSTEM: o.system = arg; break;
+        case O_MAXTOK:
+            if (cli_parse_long("build", "max-tokens", arg, &o.max_tokens))
+                return CLI_EXIT_USAGE;
+            break;
+        case O_TEMP:
+            if (cli_parse_double("build", "temperature", arg, &o.temperature))
+                return CLI_EXIT_USAGE;
+            break;
+        case O_TOOLS: o.tools_path = arg; break;
+        case O_SCHEMA: o.schema_path = arg; break;
+        case O_SCHEMA_NAME: o.schema_name = arg; break;
+        case O_MODE:
+            if (oab_output_mode_from_str(&o.mode, arg) != OAB_OK ||
+                o.mode == OAB_OUTPUT_NONE)
+                return cli_usage_error("build",
+                                       "--mode takes native, tool or prompted");
+            break;
+        case O_NOSTRICT: o.strict = 0; break;
+        case O_FORMAT: o.format = arg; break;
+        case O_COLUMN: o.column = arg; break;
+        case O_IDCOL: o.id_column = arg; break;
+        case O_IDPREFIX: o.id_prefix = arg; break;
+        default: {
+            int r = cli_common_opt(ctx, "build", id, arg);
+            if (r >= 0)
+                return r;
+        }
+        }
+    }
+    if (!input)
+        return cli_usage_error("build", "missing INPUT");
+    if (!o.model)
+        return cli_usage_error("build", "--model is required");
+    if (strcmp(o.endpoint, "chat") && strcmp(o.endpoint, "responses") &&
+        strcmp(o.endpoint, "embeddings"))
+        return cli_usage_error("build",
+                               "--endpoint takes chat, responses or embeddings");
+    if (!o.format)
+        o.format = ext_format(input);
+    if (strcmp(o.format, "text") && strcmp(o.format, "csv") &&
+        strcmp(o.format, "jsonl"))
+        return cli_usage_error("build", "--format takes text, csv or jsonl");
+    if (!strcmp(o.endpoint, "embeddings") && (o.schema_path || o.tools_path))
+        return cli_usage_error("build", "embeddings take no --schema or --tools");
+
+    build_state b;
+    memset(&b, 0, sizeof b);
+    b.ctx = ctx;
+    b.o = &o;
+    int rc = CLI_EXIT_OK;
+    if (o.tools_path && (rc = load_tools(&b, o.tools_path)) != CLI_EXIT_OK)
+        goto done;
+    if (o.schema_path) {
+        char *text = NULL;
+        size_t len = 0;
+        if (oab__read_file(o.schema_path, &text, &len) != OAB_OK) {
+            cli_error(ctx, "cannot read the schema %s", o.schema_path);
+            rc = CLI_EXIT_LOCAL;
+            goto done;
+        }
+        oab_error err = { 0, 0, "" };
+        oab_status st = oab_schema_new(&b.schema, o.schema_name, NULL, text,
+                                       o.strict, &err);
+        free(text);
+        if (st != OAB_OK) {
+            cli_error(ctx, "%s: %s", o.schema_path,
+                      err.message[0] ? err.message : oab_strerror(st));
+            rc = CLI_EXIT_USAGE;
+            goto done;
+        }
+    }
+    if (o.out_path) {
+        oab_status st = oab_jsonl_writer_open_path(&b.w, o.out_path);
+        if (st != OAB_OK) {
+            cli_error(ctx, "cannot write %s: %s", o.out_path, oab_strerror(st));
+            rc = CLI_EXIT_LOCAL;
+            goto done;
+        }
+    }
+    if (!strcmp(o.format, "csv")) {
+        rc = build_csv(&b, input);
+    } else {
+        oab_error err = { 0, 0, "" };
+        oab_status st = oab_jsonl_read_path(
+            input, !strcmp(o.format, "jsonl") ? jsonl_line : text_line, &b,
+            &err);
+        if (b.failed)
+            rc = b.failed;
+        else if (st != OAB_OK) {
+            cli_error(ctx, "%s: %s", input,
+                      err.message[0] ? err.message : oab_strerror(st));
+            rc = cli_exit_for(st) == CLI_EXIT_API ? CLI_EXIT_LOCAL
+                                                  : cli_exit_for(st);
+        }
+    }
+    if (rc == CLI_EXIT_OK && b.w) {
+        oab_status st = oab_jsonl_writer_close(b.w);
+        if (st != OAB_OK) {
+            cli_error(ctx, "cannot write %s: %s", o.out_path, oab_strerror(st));
+            rc = CLI_EXIT_LOCAL;
+        }
+    }
+    if (rc == CLI_EXIT_OK)
+        cli_info(ctx, "built %ld request%s%s%s", b.count,
+                 b.count == 1 ? "" : "s", o.out_path ? " into " : "",
+                 o.out_path ? o.out_path : "");
+done:
+    oab_jsonl_writer_free(b.w);
+    oab_schema_free(b.schema);
+    free(b.tools);
+    for (size_t i = 0; i < b.n_tool_strings; i++)
+        free(b.tool_strings[i]);
+    free(b.tool_strings);
+    return rc;
+}

@@ -1,0 +1,121 @@
+/* cmd_jobs.c - `oaibatch jobs`: the jobs in the local journal. */
+#include "jobcore.h"
+#include "output.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *job_status(const jr_job *j)
+{
+    /* from the statuses last seen: unfinished first, then completed */
+    static const char *const order[] = { "not_uploaded", "not_created",
+                                         "validating", "in_progress",
+                                         "finalizing", "cancelling" };
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+        for (size_t i = 0; i < j->n_parts; i++) {
+            const jr_part *p = &j->parts[i];
+            const char *s = !p->file_id    ? "not_uploaded"
+                            : !p->batch_id ? "not_created"
+                            : p->status    ? p->status
+                                           : "validating";
+            if (!strcmp(s, order[k]))
+                return order[k];
+        }
+    for (size_t i = 0; i < j->n_parts; i++)
+        if (j->parts[i].status && strcmp(j->parts[i].status, "completed"))
+            return j->parts[i].status;
+    return "completed";
+}
+
+int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
+{
+    enum { O_LIMIT = 1 };
+    static const cli_opt opts[] = { { "limit", 0, 1, O_LIMIT },
+                                    { NULL, 0, 0, 0 } };
+    cli_args a = { argc, argv, 1, 0, "jobs" };
+    const char *arg;
+    long limit = 20;
+    int opt;
+    while ((opt = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
+        if (opt == CLI_PARSE_ERROR)
+            return CLI_EXIT_USAGE;
+        if (opt == CLI_PARSE_POSITIONAL)
+            return cli_usage_error("jobs", "unexpected argument '%s'", arg);
+        if (opt == O_LIMIT) {
+            if (cli_parse_long("jobs", "limit", arg, &limit) != 0)
+                return CLI_EXIT_USAGE;
+            if (limit < 0)
+                return cli_usage_error("jobs", "--limit takes 0 or more");
+        } else {
+            int r = cli_common_opt(ctx, "jobs", opt, arg);
+            if (r >= 0)
+                return r;
+        }
+    }
+    journal *jr = cli_journal(ctx);
+    if (!jr)
+        return CLI_EXIT_LOCAL;
+    jr_job **jobs = NULL;
+    size_t n = 0;
+    if (journal_jobs_list(jr, (int)limit, &jobs, &n) != 0) {
+        cli_error(ctx, "journal: %s", journal_errmsg(jr));
+        return CLI_EXIT_LOCAL;
+    }
+    if (ctx->json) {
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; i < n; i++) {
+            cJSON *o = cJSON_CreateObject();
+            const jr_job *j = jobs[i];
+            cJSON_AddStringToObject(o, "id", j->id);
+            cJSON_AddNumberToObject(o, "created_at", (double)j->created_at);
+            cJSON_AddStringToObject(o, "input_path",
+                                    j->input_path ? j->input_path : "");
+            cJSON_AddNumberToObject(o, "lines", (double)j->n_lines);
+            cJSON_AddStringToObject(o, "endpoint", j->endpoint ? j->endpoint : "");
+            cJSON_AddStringToObject(o, "status", job_status(j));
+            cJSON *parts = cJSON_AddArrayToObject(o, "batches");
+            for (size_t k = 0; k < j->n_parts; k++) {
+                const jr_part *p = &j->parts[k];
+                cJSON *po = cJSON_CreateObject();
+                cJSON_AddNumberToObject(po, "part", p->idx);
+                cJSON_AddStringToObject(po, "kind", p->kind ? p->kind : "part");
+                cJSON_AddNumberToObject(po, "lines", (double)p->n_lines);
+                if (p->file_id)
+                    cJSON_AddStringToObject(po, "file_id", p->file_id);
+                else
+                    cJSON_AddNullToObject(po, "file_id");
+                if (p->batch_id)
+                    cJSON_AddStringToObject(po, "batch_id", p->batch_id);
+                else
+                    cJSON_AddNullToObject(po, "batch_id");
+                if (p->status)
+                    cJSON_AddStringToObject(po, "status", p->status);
+                else
+                    cJSON_AddNullToObject(po, "status");
+                cJSON_AddItemToArray(parts, po);
+            }
+            cJSON_AddItemToArray(arr, o);
+        }
+        out_json(stdout, arr, 1);
+        cJSON_Delete(arr);
+    } else if (n == 0) {
+        cli_info(ctx, "no jobs in %s", journal_path(jr));
+    } else {
+        static const char *const hdr[] = { "JOB", "CREATED (UTC)", "STATUS",
+                                           "BATCHES", "LINES", "FILE" };
+        out_table *tb = out_table_new(6, hdr);
+        for (size_t i = 0; i < n; i++) {
+            char when[32], nb[16], nl[32];
+            out_time(when, sizeof when, jobs[i]->created_at);
+            snprintf(nb, sizeof nb, "%zu", jobs[i]->n_parts);
+            snprintf(nl, sizeof nl, "%ld", jobs[i]->n_lines);
+            const char *row[6] = { jobs[i]->id, when, job_status(jobs[i]), nb,
+                                   nl, jobs[i]->input_path };
+            out_table_add(tb, row);
+        }
+        out_table_print(tb, stdout, ctx->color, 0);
+        out_table_free(tb);
+    }
+    jr_job_list_free(jobs, n);
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,311 @@
+/* cmd_results.c - `oaibatch results`: merged results of a job or a batch,
+ * or of files already on disk. */
+#include "jobcore.h"
+#include "output.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int cli_format_check(const char *cmd, const char *format)
+{
+    if (strcmp(format, "jsonl") && strcmp(format, "csv") &&
+        strcmp(format, "table")) {
+        cli_usage_error(cmd, "--format takes jsonl, csv or table");
+        return -1;
+    }
+    return 0;
+}
+
+int cli_only_parse(const char *cmd, const char *text, unsigned *mask)
+{
+    *mask = 0;
+    char *copy = oab__strdup(text);
+    if (!copy)
+        return -1;
+    char *save = NULL;
+    for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        oab_result_status s;
+        if (strcmp(w, "failed") == 0) {
+            *mask |= ~(1u << OAB_RESULT_SUCCEEDED) &
+                     ((1u << OAB_RESULT_STATUS_COUNT) - 1);
+        } else if (oab_result_status_from_str(&s, w) == OAB_OK) {
+            *mask |= 1u << s;
+        } else {
+            cli_usage_error(cmd, "--only: unknown status '%s'", w);
+            free(copy);
+            return -1;
+        }
+    }
+    free(copy);
+    return 0;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void csv_num(FILE *f, const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (cJSON_IsNumber(v))
+        fprintf(f, "%.0f", v->valuedouble);
+}
+
+static char *compact(const cJSON *v)
+{
+    if (!v || cJSON_IsNull(v))
+        return NULL;
+    return cJSON_PrintUnformatted(v);
+}
+
+static void write_csv(FILE *f, const cli_rows *rows, unsigned mask)
+{
+    fputs("custom_id,input_line,status,status_code,output,parsed,"
+          "error_code,error_message,finish_reason,prompt_tokens,"
+          "completion_tokens,total_tokens,batch_id\n", f);
+    for (size_t i = 0; i < rows->n; i++) {
+        if (mask && !(mask & (1u << rows->v[i].status)))
+            continue;
+        const cJSON *o = rows->v[i].obj;
+        const cJSON *err = cJSON_GetObjectItemCaseSensitive(o, "error");
+        const cJSON *use = cJSON_GetObjectItemCaseSensitive(o, "usage");
+        char *parsed = compact(cJSON_GetObjectItemCaseSensitive(o, "parsed"));
+        out_csv_field(f, jstr(o, "custom_id"));
+        fputc(',', f);
+        csv_num(f, o, "input_line");
+        fputc(',', f);
+        out_csv_field(f, jstr(o, "status"));
+        fputc(',', f);
+        csv_num(f, o, "status_code");
+        fputc(',', f);
+        out_csv_field(f, jstr(o, "output"));
+        fputc(',', f);
+        out_csv_field(f, parsed);
+        fputc(',', f);
+        out_csv_field(f, jstr(err, "code"));
+        fputc(',', f);
+        out_csv_field(f, jstr(err, "message"));
+        fputc(',', f);
+        out_csv_field(f, jstr(o, "finish_reason"));
+        fputc(',', f);
+        csv_num(f, use, "prompt_tokens");
+        fputc(',', f);
+        csv_num(f, use, "completion_tokens");
+        fputc(',', f);
+        csv_num(f, use, "total_tokens");
+        fputc(',', f);
+        out_csv_field(f, jstr(o, "batch_id"));
+        fputc('\n', f);
+        free(parsed);
+    }
+}
+
+static void write_table(FILE *f, const cli_rows *rows, unsigned mask,
+                        int color)
+{
+    static const char *const hdr[] = { "CUSTOM_ID", "LINE", "STATUS",
+                                       "ANSWER" };
+    out_table *t = out_table_new(4, hdr);
+    for (size_t i = 0; i < rows->n; i++) {
+        if (mask && !(mask & (1u << rows->v[i].status)))
+            continue;
+        const cJSON *o = rows->v[i].obj;
+        char line[32] = "-";
+        if (rows->v[i].input_line > 0)
+            snprintf(line, sizeof line, "%ld", rows->v[i].input_line);
+        char *parsed = compact(cJSON_GetObjectItemCaseSensitive(o, "parsed"));
+        const cJSON *err = cJSON_GetObjectItemCaseSensitive(o, "error");
+        const char *answer = parsed ? parsed : jstr(o, "output");
+        if (!answer)
+            answer = jstr(o, "invalid_reason");
+        if (!answer)
+            answer = jstr(err, "message");
+        const char *cells[4] = { jstr(o, "custom_id"), line, jstr(o, "status"),
+                                 answer ? answer : "" };
+        out_table_add(t, cells);
+        free(parsed);
+    }
+    out_table_print(t, f, color, 60);
+    out_table_free(t);
+}
+
+int cli_results_write(cli_ctx *ctx, cli_rows *rows, const cli_results_opts *o)
+{
+    cli_rows_sort(rows, o->input_order);
+    size_t by[OAB_RESULT_STATUS_COUNT] = { 0 };
+    size_t shown = 0;
+    for (size_t i = 0; i < rows->n; i++) {
+        by[rows->v[i].status]++;
+        if (!o->only_mask || (o->only_mask & (1u << rows->v[i].status)))
+            shown++;
+    }
+    FILE *f = stdout;
+    char *tmp = NULL;
+    if (o->out_path && strcmp(o->out_path, "-") != 0) {
+        tmp = oab__sprintf("%s.tmp", o->out_path);
+        f = tmp ? fopen(tmp, "w") : NULL;
+        if (!f) {
+            cli_error(ctx, "cannot write %s", o->out_path);
+            free(tmp);
+            return CLI_EXIT_LOCAL;
+        }
+    }
+    if (!strcmp(o->format, "csv")) {
+        write_csv(f, rows, o->only_mask);
+    } else if (!strcmp(o->format, "table")) {
+        write_table(f, rows, o->only_mask, f == stdout && ctx->color);
+    } else {
+        for (size_t i = 0; i < rows->n; i++) {
+            if (o->only_mask && !(o->only_mask & (1u << rows->v[i].status)))
+                continue;
+            out_json(f, rows->v[i].obj, 0);
+        }
+    }
+    if (f != stdout) {
+        int bad = ferror(f);
+        bad |= fclose(f) != 0;
+        if (bad || rename(tmp, o->out_path) != 0) {
+            cli_error(ctx, "cannot write %s", o->out_path);
+            remove(tmp);
+            free(tmp);
+            return CLI_EXIT_LOCAL;
+        }
+        free(tmp);
+    }
+    /* summary */
+    if (!ctx->quiet) {
+        oab__buf b = OAB__BUF_INIT;
+        oab__buf_printf(&b, "%zu result%s", rows->n, rows->n == 1 ? "" : "s");
+        const char *sep = ": ";
+        for (int s = 0; s < OAB_RESULT_STATUS_COUNT; s++) {
+            if (!by[s])
+                continue;
+            oab__buf_printf(&b, "%s%zu %s", sep, by[s],
+                            oab_result_status_str((oab_result_status)s));
+            sep = ", ";
+        }
+        if (o->only_mask)
+            oab__buf_printf(&b, " (%zu written)", shown);
+        if (o->out_path && strcmp(o->out_path, "-") != 0)
+            oab__buf_printf(&b, " -> %s", o->out_path);
+        cli_info(ctx, "%s", b.data ? b.data : "");
+        oab__buf_free(&b);
+    }
+    if (rows->incomplete)
+        return CLI_EXIT_FAILED;
+    return by[OAB_RESULT_SUCCEEDED] == rows->n ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+}
+
+typedef struct files_ctx {
+    cli_rows *rows;
+    int raw;
+    int failed;
+} files_ctx;
+
+static int files_one(const oab_result *r, void *ud)
+{
+    files_ctx *fc = ud;
+    if (cli_rows_add(fc->rows, r, r->input_line, NULL, fc->raw) != 0) {
+        fc->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int cmd_results(cli_ctx *ctx, int argc, char **argv)
+{
+    enum { O_OUT = 1, O_FORMAT, O_ONLY, O_ORDER, O_RAW, O_OFILE, O_EFILE,
+           O_INPUT };
+    static const cli_opt opts[] = {
+        { "output", 'o', 1, O_OUT },
+        { "format", 0, 1, O_FORMAT },
+        { "only", 0, 1, O_ONLY },
+        { "in-input-order", 0, 0, O_ORDER },
+        { "raw", 0, 0, O_RAW },
+        { "output-file", 0, 1, O_OFILE },
+        { "error-file", 0, 1, O_EFILE },
+        { "input", 0, 1, O_INPUT },
+        { NULL, 0, 0, 0 }
+    };
+    cli_results_opts ro = { NULL, "jsonl", 0, 0, 0 };
+    const char *id = NULL, *ofile = NULL, *efile = NULL, *input = NULL, *arg;
+    cli_args a = { argc, argv, 1, 0, "results" };
+    int opt;
+    while ((opt = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
+        switch (opt) {
+        case CLI_PARSE_ERROR:
+            return CLI_EXIT_USAGE;
+        case CLI_PARSE_POSITIONAL:
+            if (id)
+                return cli_usage_error("results", "one ID only");
+            id = arg;
+            break;
+        case O_OUT: ro.out_path = arg; break;
+        case O_FORMAT:
+            if (cli_format_check("results", arg) != 0)
+                return CLI_EXIT_USAGE;
+            ro.format = arg;
+            break;
+        case O_ONLY:
+            if (cli_only_parse("results", arg, &ro.only_mask) != 0)
+                return CLI_EXIT_USAGE;
+            break;
+        case O_ORDER: ro.input_order = 1; break;
+        case O_RAW: ro.raw = 1; break;
+        case O_OFILE: ofile = arg; break;
+        case O_EFILE: efile = arg; break;
+        case O_INPUT: input = arg; break;
+        default: {
+            int r = cli_common_opt(ctx, "results", opt, arg);
+            if (r >= 0)
+                return r;
+        }
+        }
+    }
+    if (ctx->json)
+        ro.format = "jsonl";
+    if (id && (ofile || efile))
+        return cli_usage_error("results", "give an ID or --output-file, not both");
+    if (!id && !ofile && !efile)
+        return cli_usage_error("results", "missing ID (or --output-file)");
+    if (ro.input_order && !id && !input)
+        return cli_usage_error("results", "--in-input-order needs --input");
+
+    cli_rows rows;
+    memset(&rows, 0, sizeof rows);
+    int rc;
+    if (!id) {
+        oab_results_options o = OAB_RESULTS_OPTIONS_INIT;
+        o.input_path = input;
+        files_ctx fc = { &rows, ro.raw, 0 };
+        oab_summary sum;
+        oab_error err = { 0, 0, "" };
+        oab_status st = oab_results_stream_files(ofile, efile, &o, files_one,
+                                                 &fc, &sum, &err);
+        if (st != OAB_OK || fc.failed) {
+            cli_error(ctx, "%s", err.message[0] ? err.message
+                                                : oab_strerror(st));
+            cli_rows_free(&rows);
+            return st == OAB_EIO ? CLI_EXIT_LOCAL : cli_exit_for(st);
+        }
+        rc = cli_results_write(ctx, &rows, &ro);
+    } else {
+        cli_target t;
+        rc = cli_target_resolve(ctx, id, &t);
+        if (rc == CLI_EXIT_OK) {
+            if (ro.input_order && !t.job && !input) {
+                cli_target_free(&t);
+                return cli_usage_error("results", "--in-input-order needs "
+                                       "--input for a batch not in the journal");
+            }
+            rc = cli_target_collect(ctx, &t, input, ro.raw, &rows);
+            if (rc == CLI_EXIT_OK)
+                rc = cli_results_write(ctx, &rows, &ro);
+        }
+        cli_target_free(&t);
+    }
+    cli_rows_free(&rows);
+    return rc;
+}

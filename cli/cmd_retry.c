@@ -1,0 +1,274 @@
+/* cmd_retry.c - `oaibatch retry ID`: a new batch of the lines of a job
+ * that did not succeed, linked to the job in the journal. */
+#include "jobcore.h"
+#include "output.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pick {
+    char **ids;       /* sorted custom_ids to retry */
+    char *written;    /* one flag per id */
+    size_t n;
+} pick;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static long pick_find(const pick *p, const char *id)
+{
+    size_t lo = 0, hi = p->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(p->ids[mid], id);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+typedef struct copy_ctx {
+    pick *p;
+    FILE *out;
+    const long *map;
+    size_t n_map;
+    size_t k;          /* lines seen in this part */
+    long *lines;       /* input lines of the retry file */
+    size_t n_lines, cap;
+    int failed;
+} copy_ctx;
+
+static int copy_line(const char *line, size_t len, long lineno, void *ud)
+{
+    (void)lineno;
+    copy_ctx *c = ud;
+    size_t k = c->k++;
+    cJSON *o = oab__json_parse(line, len);
+    const char *id = oab__json_str(o, "custom_id");
+    long at = id ? pick_find(c->p, id) : -1;
+    cJSON_Delete(o);
+    if (at < 0 || c->p->written[at])
+        return 0;
+    c->p->written[at] = 1;
+    if (c->n_lines == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 256;
+        long *nl = realloc(c->lines, nc * sizeof *nl);
+        if (!nl) {
+            c->failed = 1;
+            return 1;
+        }
+        c->lines = nl;
+        c->cap = nc;
+    }
+    c->lines[c->n_lines++] = k < c->n_map ? c->map[k] : 0;
+    if (fwrite(line, 1, len, c->out) != len || fputc('\n', c->out) == EOF) {
+        c->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int cmd_retry(cli_ctx *ctx, int argc, char **argv)
+{
+    enum { O_FAILED = 1, O_EXPIRED, O_CANCELLED, O_NOWAIT };
+    static const cli_opt opts[] = {
+        { "failed", 0, 0, O_FAILED },
+        { "expired", 0, 0, O_EXPIRED },
+        { "cancelled", 0, 0, O_CANCELLED },
+        { "no-wait", 0, 0, O_NOWAIT },
+        CLI_WAIT_OPTIONS,
+        { NULL, 0, 0, 0 }
+    };
+    cli_wait_opts w = CLI_WAIT_OPTS_INIT;
+    unsigned mask = 0;
+    int no_wait = 0, opt;
+    const char *id = NULL, *arg;
+    cli_args a = { argc, argv, 1, 0, "retry" };
+    while ((opt = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
+        if (opt == CLI_PARSE_ERROR)
+            return CLI_EXIT_USAGE;
+        if (opt == CLI_PARSE_POSITIONAL) {
+            if (id)
+                return cli_usage_error("retry", "one ID only");
+            id = arg;
+            continue;
+        }
+        int r = cli_wait_opt("retry", opt, arg, &w);
+        if (r < 0)
+            return CLI_EXIT_USAGE;
+        if (r > 0)
+            continue;
+        switch (opt) {
+        case O_FAILED:
+            mask |= 1u << OAB_RESULT_HTTP_ERROR | 1u << OAB_RESULT_ERROR |
+                    1u << OAB_RESULT_INVALID_OUTPUT |
+                    1u << OAB_RESULT_MALFORMED | 1u << OAB_RESULT_MISSING;
+            break;
+        case O_EXPIRED: mask |= 1u << OAB_RESULT_EXPIRED; break;
+        case O_CANCELLED: mask |= 1u << OAB_RESULT_CANCELLED; break;
+        case O_NOWAIT: no_wait = 1; break;
+        default:
+            r = cli_common_opt(ctx, "retry", opt, arg);
+            if (r >= 0)
+                return r;
+        }
+    }
+    if (!id)
+        return cli_usage_error("retry", "missing ID");
+    if (!mask)
+        mask = ~(1u << OAB_RESULT_SUCCEEDED) &
+               ((1u << OAB_RESULT_STATUS_COUNT) - 1);
+
+    cli_target t;
+    cli_rows rows;
+    memset(&rows, 0, sizeof rows);
+    pick p = { NULL, NULL, 0 };
+    copy_ctx cc;
+    memset(&cc, 0, sizeof cc);
+    char *retry_path = NULL;
+    int rc = cli_target_resolve(ctx, id, &t);
+    if (rc != CLI_EXIT_OK)
+        goto done;
+    if (!t.job) {
+        cli_error(ctx, "%s is not in the journal; retry works on jobs that "
+                  "oaibatch submitted", id);
+        rc = CLI_EXIT_LOCAL;
+        goto done;
+    }
+    if (t.batch_id && (rc = cli_target_reload(ctx, &t)) != CLI_EXIT_OK)
+        goto done;
+    rc = cli_target_collect(ctx, &t, NULL, 0, &rows);
+    if (rc != CLI_EXIT_OK)
+        goto done;
+    if (rows.incomplete) {
+        cli_error(ctx, "job %s has unfinished batches; wait for them first "
+                  "(oaibatch wait %s)", t.job->id, t.job->id);
+        rc = CLI_EXIT_FAILED;
+        goto done;
+    }
+    /* which lines */
+    p.ids = calloc(rows.n ? rows.n : 1, sizeof *p.ids);
+    if (!p.ids) {
+        rc = CLI_EXIT_LOCAL;
+        goto done;
+    }
+    for (size_t i = 0; i < rows.n; i++)
+        if ((mask & (1u << rows.v[i].status)) && rows.v[i].custom_id[0])
+            p.ids[p.n++] = rows.v[i].custom_id;
+    if (p.n == 0) {
+        cli_info(ctx, "nothing to retry in job %s", t.job->id);
+        rc = CLI_EXIT_OK;
+        goto done;
+    }
+    qsort(p.ids, p.n, sizeof *p.ids, cmp_str);
+    p.written = calloc(p.n, 1);
+    if (!p.written) {
+        rc = CLI_EXIT_LOCAL;
+        goto done;
+    }
+
+    /* the retry file, next to the job's parts */
+    const char *first = t.job->n_parts ? t.job->parts[0].path : NULL;
+    const char *slash = first ? strrchr(first, '/') : NULL;
+    retry_path = oab__sprintf("%.*s/retry%03zu.jsonl",
+                              slash ? (int)(slash - first) : 1,
+                              slash ? first : ".", t.job->n_parts + 1);
+    cc.p = &p;
+    cc.out = retry_path ? fopen(retry_path, "w") : NULL;
+    if (!cc.out) {
+        cli_error(ctx, "cannot write %s", retry_path ? retry_path : "a file");
+        rc = CLI_EXIT_LOCAL;
+        goto done;
+    }
+    for (size_t i = 0; i < t.job->n_parts && !cc.failed; i++) {
+        jr_part *part = &t.job->parts[i];
+        size_t n_map = 0;
+        long *map = jr_ranges_decode(part->input_lines, &n_map);
+        cc.map = map;
+        cc.n_map = n_map;
+        cc.k = 0;
+        oab_error err = { 0, 0, "" };
+        oab_status st = oab_jsonl_read_path(part->path, copy_line, &cc, &err);
+        free(map);
+        if (st != OAB_OK && !cc.failed) {
+            cli_error(ctx, "cannot read part %d (%s): %s", part->idx,
+                      part->path, err.message[0] ? err.message
+                                                 : oab_strerror(st));
+            cc.failed = 1;
+        }
+    }
+    int bad = cc.failed | (fclose(cc.out) != 0);
+    cc.out = NULL;
+    if (bad) {
+        rc = CLI_EXIT_LOCAL;
+        goto done;
+    }
+    if (cc.n_lines < p.n)
+        cli_warn(ctx, "%zu of the %zu lines to retry were not found in the "
+                 "job's part files", p.n - cc.n_lines, p.n);
+    if (cc.n_lines == 0) {
+        cli_error(ctx, "no line to retry was found");
+        rc = CLI_EXIT_LOCAL;
+        goto done;
+    }
+    jr_part np;
+    memset(&np, 0, sizeof np);
+    np.kind = (char *)"retry";
+    np.path = retry_path;
+    np.n_lines = (long)cc.n_lines;
+    np.input_lines = jr_ranges_encode(cc.lines, cc.n_lines);
+    journal *jr = cli_journal(ctx);
+    int ok = np.input_lines && journal_part_add(jr, t.job->id, &np) == 0;
+    free(np.input_lines);
+    if (!ok) {
+        cli_error(ctx, "journal: %s", journal_errmsg(jr));
+        rc = CLI_EXIT_LOCAL;
+        goto done;
+    }
+    cli_info(ctx, "retrying %zu line%s of job %s as part %d", cc.n_lines,
+             cc.n_lines == 1 ? "" : "s", t.job->id, np.idx);
+    if ((rc = cli_target_reload(ctx, &t)) != CLI_EXIT_OK)
+        goto done;
+    jr_part *added = NULL;
+    for (size_t i = 0; i < t.job->n_parts; i++)
+        if (t.job->parts[i].idx == np.idx)
+            added = &t.job->parts[i];
+    if (!added) {
+        rc = CLI_EXIT_LOCAL;
+        goto done;
+    }
+    rc = cli_part_start(ctx, t.job, added, NULL);
+    if (rc != CLI_EXIT_OK)
+        goto done;
+    if ((rc = cli_target_reload(ctx, &t)) != CLI_EXIT_OK)
+        goto done;
+    if (!ctx->json)
+        printf("%s\n  %s\n", t.job->id, added ? t.job->parts[t.job->n_parts - 1].batch_id : "-");
+    if (!no_wait) {
+        rc = cli_target_wait(ctx, &t, &w);
+        if (rc == CLI_EXIT_OK && !cli_target_done(&t))
+            rc = CLI_EXIT_FAILED;
+    } else {
+        cli_target_fetch(ctx, &t, 0);
+    }
+    if (ctx->json)
+        cli_target_show(ctx, &t);
+    if (rc == CLI_EXIT_OK)
+        cli_info(ctx, "merged results: oaibatch results %s", t.job->id);
+done:
+    if (cc.out)
+        fclose(cc.out);
+    free(cc.lines);
+    free(p.ids);
+    free(p.written);
+    free(retry_path);
+    cli_rows_free(&rows);
+    cli_target_free(&t);
+    return rc;
+}

@@ -1,0 +1,22 @@
+/* cmd_serve.c - `oaibatch serve`: hands over to the local server. */
+#include "cli.h"
+
+#include <string.h>
+
+#ifdef OAB_HAVE_SERVER
+#include "serve.h"
+#endif
+
+int cmd_serve(cli_ctx *ctx, int argc, char **argv)
+{
+#ifdef OAB_HAVE_SERVER
+    (void)ctx;
+    return oab_serve_main(argc, argv);
+#else
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return cli_print_help("serve");
+    cli_error(ctx, "this build of oaibatch has no local server");
+    return CLI_EXIT_USAGE;
+#endif
+}

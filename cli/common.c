@@ -1,0 +1,206 @@
+/* common.c - what every subcommand shares: diagnostics, the client and
+ * the journal made on first use, error-to-exit-code mapping, signals and
+ * crash points for tests. */
+#include "cli.h"
+#include "journal.h"
+#include "output.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+volatile int cli_interrupted;
+
+static void vdiag(cli_ctx *ctx, const char *tag, const char *color,
+                  const char *fmt, va_list ap)
+{
+    int c = ctx && ctx->color_err;
+    fprintf(stderr, "oaibatch: %s%s%s", out_c(c, color), tag,
+            out_c(c, OUT_RESET));
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void cli_error(cli_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    out_progress_done(stderr);
+    vdiag(ctx, "error: ", OUT_RED, fmt, ap);
+    va_end(ap);
+}
+
+void cli_warn(cli_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    out_progress_done(stderr);
+    vdiag(ctx, "warning: ", OUT_YELLOW, fmt, ap);
+    va_end(ap);
+}
+
+void cli_info(cli_ctx *ctx, const char *fmt, ...)
+{
+    if (ctx->quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    out_progress_done(stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+oab_client *cli_client(cli_ctx *ctx)
+{
+    if (ctx->client)
+        return ctx->client;
+    oab_client_options o = OAB_CLIENT_OPTIONS_INIT;
+    o.base_url = ctx->base_url;
+    if (ctx->api_key_env) {
+        const char *k = getenv(ctx->api_key_env);
+        if (!k || !*k) {
+            cli_error(ctx, "--api-key-env: the environment variable %s is "
+                      "not set", ctx->api_key_env);
+            return NULL;
+        }
+        o.api_key = k;
+    }
+    const char *retries = getenv("OAB_CLI_MAX_RETRIES");
+    if (retries && *retries)
+        o.max_retries = atoi(retries);
+    oab_status st = oab_client_new(&ctx->client, &o);
+    if (st != OAB_OK) {
+        if (st == OAB_ENOKEY)
+            cli_error(ctx, "no API key: set OPENAI_API_KEY (or name another "
+                      "variable with --api-key-env), or use --base-url for "
+                      "a local server");
+        else
+            cli_error(ctx, "cannot make the client: %s", oab_strerror(st));
+        return NULL;
+    }
+    return ctx->client;
+}
+
+journal *cli_journal(cli_ctx *ctx)
+{
+    if (ctx->jr)
+        return ctx->jr;
+    char *def = NULL;
+    const char *path = ctx->journal_path;
+    if (!path) {
+        def = journal_default_path();
+        path = def;
+    }
+    char msg[512];
+    if (!path || journal_open(&ctx->jr, path, msg, sizeof msg) != 0) {
+        cli_error(ctx, "%s", path ? msg : "out of memory");
+        ctx->jr = NULL;
+    }
+    free(def);
+    return ctx->jr;
+}
+
+int cli_exit_for(oab_status st)
+{
+    switch (st) {
+    case OAB_OK:
+        return CLI_EXIT_OK;
+    case OAB_EVALIDATION:
+        return CLI_EXIT_INVALID;
+    case OAB_EINVAL:
+        return CLI_EXIT_USAGE;
+    case OAB_EIO:
+    case OAB_ESQL:
+    case OAB_ENOMEM:
+        return CLI_EXIT_LOCAL;
+    case OAB_ESTOPPED:
+        return CLI_EXIT_INTERRUPTED;
+    default:
+        return CLI_EXIT_API;
+    }
+}
+
+int cli_api_error(cli_ctx *ctx, oab_status st, const char *what)
+{
+    const char *detail = ctx->client ? oab_client_errmsg(ctx->client) : NULL;
+    if (detail && *detail)
+        cli_error(ctx, "%s: %s", what, detail);
+    else
+        cli_error(ctx, "%s: %s", what, oab_strerror(st));
+    return cli_exit_for(st);
+}
+
+void cli_crash_point(const char *point)
+{
+    const char *c = getenv("OAB_CLI_CRASH_AFTER");
+    if (c && strcmp(c, point) == 0) {
+        fprintf(stderr, "oaibatch: crash injected after %s\n", point);
+        _exit(99);
+    }
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cli_interrupted = 1;
+}
+
+void cli_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+void cli_sleep(double seconds)
+{
+    while (seconds > 0 && !cli_interrupted) {
+        double step = seconds > 0.1 ? 0.1 : seconds;
+        struct timespec ts;
+        ts.tv_sec = (time_t)step;
+        ts.tv_nsec = (long)((step - (double)ts.tv_sec) * 1e9);
+        nanosleep(&ts, NULL);
+        seconds -= step;
+    }
+}
+
+int cli_mkdirs(const char *path)
+{
+    char *p = oab__strdup(path);
+    if (!p)
+        return -1;
+    for (char *s = p + 1; *s; s++) {
+        if (*s == '/') {
+            *s = '\0';
+            if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+                free(p);
+                return -1;
+            }
+            *s = '/';
+        }
+    }
+    int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
+    free(p);
+    return rc;
+}
+
+int cli_common_opt(cli_ctx *ctx, const char *cmd, int id, const char *arg)
+{
+    if (id == OPT_HELP)
+        return cli_print_help(cmd);
+    int g = cli_global_opt(ctx, id, arg);
+    if (g == 1)
+        return -1;
+    if (g < 0)
+        return cli_usage_error(cmd, "--color takes auto, always or never");
+    return cli_usage_error(cmd, "unexpected option");
+}

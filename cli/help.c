@@ -1,0 +1,273 @@
+/* help.c - the help text of every subcommand. docs/cli.md quotes these
+ * texts verbatim (tests/test_cli.py compares them). */
+#include "cli.h"
+
+#include <string.h>
+
+static const char help_main[] =
+    "Usage: oaibatch [GLOBAL OPTIONS] COMMAND [ARGS]\n"
+    "\n"
+    "Run OpenAI Batch API jobs from the shell, with a local journal so that\n"
+    "a crash, a Ctrl-C or a second run never loses or double-pays a job.\n"
+    "\n"
+    "Commands:\n"
+    "  validate FILE   check a batch input file; every problem with its line\n"
+    "  build INPUT     make a batch input file from prompts\n"
+    "  submit FILE     validate, split, upload and create; then wait\n"
+    "  status ID       show a job or a batch\n"
+    "  wait ID         wait for a job or a batch to finish\n"
+    "  cancel ID       cancel a job's batches, or one batch\n"
+    "  results ID      write the merged results of a job or a batch\n"
+    "  retry ID        resubmit a job's failed, expired or cancelled lines\n"
+    "  list            list the batches on the server\n"
+    "  jobs            list the jobs in the local journal\n"
+    "  run FILE        submit, wait and write the results in one go\n"
+    "  serve           run the local Batch API server\n"
+    "\n"
+    "ID is a job id (job_...) from the journal or a batch id (batch_...).\n"
+    "\n"
+    "Global options (before or after the command):\n"
+    "  --base-url URL      API base URL (default $OPENAI_BASE_URL, else\n"
+    "                      https://api.openai.com/v1)\n"
+    "  --api-key-env NAME  read the API key from $NAME, not $OPENAI_API_KEY\n"
+    "  --journal PATH      the journal (default\n"
+    "                      $XDG_STATE_HOME/oaibatch/journal.db, else\n"
+    "                      ~/.local/state/oaibatch/journal.db)\n"
+    "  --json              machine-readable output on stdout\n"
+    "  -q, --quiet         no progress or information on stderr\n"
+    "  --color WHEN        auto (default), always or never\n"
+    "  --no-color          the same as --color never\n"
+    "  -h, --help          this help; 'oaibatch COMMAND --help' for a command\n"
+    "  --version           print the version\n"
+    "\n"
+    "Environment: OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID,\n"
+    "OPENAI_PROJECT_ID, XDG_STATE_HOME, NO_COLOR (no colour when set).\n"
+    "\n"
+    "Exit codes:\n"
+    "  0    success\n"
+    "  1    a batch or a line failed (as the command reports)\n"
+    "  2    usage error\n"
+    "  3    API, network or server error\n"
+    "  4    the input file failed validation\n"
+    "  5    local error (file, journal, unknown id)\n"
+    "  130  interrupted (the batches keep running: 'oaibatch wait ID')\n";
+
+static const char help_validate[] =
+    "Usage: oaibatch validate [OPTIONS] FILE\n"
+    "\n"
+    "Check a batch input file (JSONL) the way the Batch API will: JSON on\n"
+    "every line, custom_id present and unique, method POST, one url and one\n"
+    "model for the file, a body fit for the url. Every problem is printed\n"
+    "with its line number. A file over one batch's limits (50,000 lines,\n"
+    "200 MB) is noted, not refused: submit splits it.\n"
+    "Exits 0 when the file is valid, 4 when it is not.\n"
+    "\n"
+    "Options:\n"
+    "  --max-problems N  report at most N problems (default 10000)\n"
+    "  --json            print the report as JSON\n";
+
+static const char help_build[] =
+    "Usage: oaibatch build [OPTIONS] INPUT\n"
+    "\n"
+    "Make a batch input file (JSONL) from prompts: a text file with one\n"
+    "prompt per line (blank lines skipped), or a column of a CSV file (with\n"
+    "a header row) or of a JSONL file.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE    write here (default: standard output)\n"
+    "  --model NAME         the model of every request (required)\n"
+    "  --endpoint KIND      chat (default), responses or embeddings\n"
+    "  --system TEXT        system prompt (responses: instructions)\n"
+    "  --max-tokens N       most output tokens per request\n"
+    "  --temperature X      sampling temperature\n"
+    "  --tools FILE         a JSON array of tool definitions\n"
+    "  --schema FILE        a JSON Schema the answers must follow\n"
+    "  --schema-name NAME   the schema's name (default final_result)\n"
+    "  --mode MODE          native (default), tool or prompted\n"
+    "  --no-strict          send the schema as written, not made strict\n"
+    "  --format FORMAT      INPUT is text, csv or jsonl (default: by the\n"
+    "                       file name's extension, else text)\n"
+    "  --column NAME        the prompt column of csv or jsonl (default\n"
+    "                       prompt)\n"
+    "  --id-column NAME     take each custom_id from this column\n"
+    "  --id-prefix TEXT     generated custom_ids are TEXT1, TEXT2, ...\n"
+    "                       (default request-)\n";
+
+static const char help_submit[] =
+    "Usage: oaibatch submit [OPTIONS] FILE\n"
+    "\n"
+    "Validate FILE, split it when it is over one batch's limits, upload the\n"
+    "parts and create one batch per part; print the job id and the batch\n"
+    "ids. The job (parts, file ids, batch ids) is written to the journal\n"
+    "before every network step, so running the command again after a crash\n"
+    "or Ctrl-C carries on where it stopped. Submitting the same file with\n"
+    "the same options again re-attaches to its job instead of paying twice,\n"
+    "unless --force. Then waits like 'oaibatch wait', unless --no-wait.\n"
+    "\n"
+    "Options:\n"
+    "  --no-wait              return once the batches are created\n"
+    "  --metadata KEY=VALUE   batch metadata (repeatable, at most 14)\n"
+    "  --endpoint PATH        the batch's endpoint (default: the lines' url)\n"
+    "  --completion-window W  the completion window (default 24h)\n"
+    "  --force                a new job even if this file was submitted\n"
+    "  --max-lines N          at most N lines per part (default 50000)\n"
+    "  --max-bytes N          at most N bytes per part (default 200 MB)\n"
+    "  --interval SECONDS     first poll interval when waiting (default 5)\n"
+    "  --max-interval SECONDS longest poll interval (default 60)\n"
+    "  --cancel-on-interrupt  on Ctrl-C while waiting, cancel the batches\n"
+    "  --json                 print the job as JSON\n";
+
+static const char help_status[] =
+    "Usage: oaibatch status [OPTIONS] ID\n"
+    "\n"
+    "Show a job (each of its batches) or one batch as the server has it now.\n"
+    "\n"
+    "Options:\n"
+    "  --json  print as JSON\n";
+
+static const char help_wait[] =
+    "Usage: oaibatch wait [OPTIONS] ID\n"
+    "\n"
+    "Wait until every batch of the job, or the batch, has finished. On a\n"
+    "terminal a progress bar shows the counts, the rate and the time so\n"
+    "far; a batch that is validating or finalizing is named as such. Ctrl-C\n"
+    "stops waiting and leaves the batches running (resume with 'oaibatch\n"
+    "wait ID'), unless --cancel-on-interrupt. Exits 0 when every batch\n"
+    "completed, 1 when one failed, expired or was cancelled.\n"
+    "\n"
+    "Options:\n"
+    "  --interval SECONDS     first poll interval (default 5)\n"
+    "  --max-interval SECONDS longest poll interval (default 60)\n"
+    "  --cancel-on-interrupt  on Ctrl-C, cancel the unfinished batches\n"
+    "  --json                 print the final state as JSON\n";
+
+static const char help_cancel[] =
+    "Usage: oaibatch cancel [OPTIONS] ID\n"
+    "\n"
+    "Cancel every unfinished batch of the job, or the batch. Lines already\n"
+    "done stay in the results ('oaibatch results ID').\n"
+    "\n"
+    "Options:\n"
+    "  --json  print the state after cancelling as JSON\n";
+
+static const char help_results[] =
+    "Usage: oaibatch results [OPTIONS] ID\n"
+    "       oaibatch results [OPTIONS] --output-file FILE [--error-file FILE]\n"
+    "                        [--input FILE]\n"
+    "\n"
+    "Write the results of a job (every part and retry merged, a retried\n"
+    "line's latest answer winning) or of one batch: output and error files\n"
+    "both, the partial results of expired and cancelled batches included,\n"
+    "structured output checked against the schema the input lines carry.\n"
+    "With --output-file it reads files already on disk; no server needed.\n"
+    "A summary goes to stderr. Exits 1 when a line did not succeed.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE       write here (default: standard output)\n"
+    "  --format FORMAT         jsonl (default), csv or table\n"
+    "  --only STATUS[,...]     keep only these: succeeded, failed (anything\n"
+    "                          but succeeded), http_error, error, expired,\n"
+    "                          cancelled, invalid_output, malformed, missing\n"
+    "  --in-input-order        order by input line (default: as read)\n"
+    "  --raw                   add each response body (jsonl)\n"
+    "  --output-file FILE      an output file on disk\n"
+    "  --error-file FILE       an error file on disk\n"
+    "  --input FILE            the input file those results belong to\n";
+
+static const char help_retry[] =
+    "Usage: oaibatch retry [OPTIONS] ID\n"
+    "\n"
+    "Resubmit the lines of a job that did not succeed as a new batch, linked\n"
+    "to the job in the journal; 'oaibatch results ID' then merges its\n"
+    "results into the job's. Without --failed, --expired or --cancelled,\n"
+    "all three. Then waits like 'oaibatch wait', unless --no-wait.\n"
+    "\n"
+    "Options:\n"
+    "  --failed               lines that failed: errors, HTTP errors,\n"
+    "                         invalid, malformed or missing answers\n"
+    "  --expired              lines an expired batch did not run\n"
+    "  --cancelled            lines a cancelled batch did not run\n"
+    "  --no-wait              return once the batch is created\n"
+    "  --interval SECONDS     first poll interval when waiting (default 5)\n"
+    "  --max-interval SECONDS longest poll interval (default 60)\n"
+    "  --cancel-on-interrupt  on Ctrl-C while waiting, cancel the batch\n"
+    "  --json                 print the job as JSON\n";
+
+static const char help_list[] =
+    "Usage: oaibatch list [OPTIONS]\n"
+    "\n"
+    "List the batches on the server, newest first.\n"
+    "\n"
+    "Options:\n"
+    "  --limit N  how many (default 20, at most 100 per page)\n"
+    "  --all      every batch, page after page\n"
+    "  --json     print as JSON\n";
+
+static const char help_jobs[] =
+    "Usage: oaibatch jobs [OPTIONS]\n"
+    "\n"
+    "List the jobs in the local journal, newest first, with the status last\n"
+    "seen for each batch ('oaibatch status ID' asks the server).\n"
+    "\n"
+    "Options:\n"
+    "  --limit N  how many (default 20, 0 for all)\n"
+    "  --json     print as JSON\n";
+
+static const char help_run[] =
+    "Usage: oaibatch run [OPTIONS] FILE\n"
+    "\n"
+    "Submit FILE, wait for it and write its results: submit, wait and\n"
+    "results in one go. Ctrl-C leaves the job running; 'oaibatch results\n"
+    "ID' gets the results later. Exits 0 when every line succeeded, 1 when\n"
+    "a line did not.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE      write the results here (default: standard\n"
+    "                         output)\n"
+    "  --format FORMAT        jsonl (default), csv or table\n"
+    "  --only STATUS[,...]    keep only these results (as in results)\n"
+    "  --in-input-order       order the results by input line\n"
+    "  --raw                  add each response body (jsonl)\n"
+    "  --metadata KEY=VALUE   batch metadata (repeatable, at most 14)\n"
+    "  --endpoint PATH        the batch's endpoint (default: the lines' url)\n"
+    "  --force                a new job even if this file was submitted\n"
+    "  --max-lines N          at most N lines per part (default 50000)\n"
+    "  --max-bytes N          at most N bytes per part (default 200 MB)\n"
+    "  --interval SECONDS     first poll interval (default 5)\n"
+    "  --max-interval SECONDS longest poll interval (default 60)\n"
+    "  --cancel-on-interrupt  on Ctrl-C, cancel the batches\n";
+
+static const char help_serve[] =
+    "Usage: oaibatch serve [OPTIONS]\n"
+    "\n"
+    "Run the local Batch API server (Files and Batches over HTTP, lines run\n"
+    "against an upstream model server). Its options: 'oaibatch serve\n"
+    "--help'.\n";
+
+static const struct {
+    const char *name;
+    const char *text;
+} helps[] = {
+    { "", help_main },           { "validate", help_validate },
+    { "build", help_build },     { "submit", help_submit },
+    { "status", help_status },   { "wait", help_wait },
+    { "cancel", help_cancel },   { "results", help_results },
+    { "retry", help_retry },     { "list", help_list },
+    { "jobs", help_jobs },       { "run", help_run },
+    { "serve", help_serve },
+};
+
+const char *cli_help_text(const char *cmd)
+{
+    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
+        if (strcmp(helps[i].name, cmd ? cmd : "") == 0)
+            return helps[i].text;
+    return NULL;
+}
+
+int cli_print_help(const char *cmd)
+{
+    const char *t = cli_help_text(cmd);
+    fputs(t ? t : help_main, stdout);
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,541 @@
+/* journal.c - the local SQLite journal of jobs and their batches. */
+#include "journal.h"
+#include "cli.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct journal {
+    sqlite3 *db;
+    char *path;
+};
+
+static const char *schema_sql =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=FULL;"
+    "CREATE TABLE IF NOT EXISTS jobs("
+    " id TEXT PRIMARY KEY,"
+    " created_at INTEGER NOT NULL,"
+    " input_path TEXT,"
+    " fingerprint TEXT,"
+    " base_url TEXT,"
+    " endpoint TEXT,"
+    " model TEXT,"
+    " n_lines INTEGER,"
+    " metadata_json TEXT);"
+    "CREATE INDEX IF NOT EXISTS jobs_fingerprint ON jobs(fingerprint);"
+    "CREATE TABLE IF NOT EXISTS parts("
+    " job_id TEXT NOT NULL REFERENCES jobs(id),"
+    " idx INTEGER NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " path TEXT,"
+    " n_lines INTEGER,"
+    " input_lines TEXT,"
+    " file_id TEXT,"
+    " batch_id TEXT,"
+    " status TEXT,"
+    " count_total INTEGER DEFAULT 0,"
+    " count_completed INTEGER DEFAULT 0,"
+    " count_failed INTEGER DEFAULT 0,"
+    " updated_at INTEGER,"
+    " PRIMARY KEY(job_id, idx));"
+    "CREATE INDEX IF NOT EXISTS parts_batch ON parts(batch_id);";
+
+char *journal_default_path(void)
+{
+    const char *xdg = getenv("XDG_STATE_HOME");
+    if (xdg && *xdg)
+        return oab__sprintf("%s/oaibatch/journal.db", xdg);
+    const char *home = getenv("HOME");
+    if (!home || !*home)
+        home = ".";
+    return oab__sprintf("%s/.local/state/oaibatch/journal.db", home);
+}
+
+int journal_open(journal **out, const char *path, char *errbuf, size_t n)
+{
+    *out = NULL;
+    char *dir = oab__strdup(path);
+    if (!dir) {
+        snprintf(errbuf, n, "out of memory");
+        return -1;
+    }
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (cli_mkdirs(dir) != 0) {
+            snprintf(errbuf, n, "cannot create the folder %s", dir);
+            free(dir);
+            return -1;
+        }
+    }
+    free(dir);
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(errbuf, n, "cannot open the journal %s: %s", path,
+                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(errbuf, n, "cannot set up the journal %s: %s", path,
+                 msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_close(db);
+        return -1;
+    }
+    journal *j = calloc(1, sizeof *j);
+    if (!j || !(j->path = oab__strdup(path))) {
+        free(j);
+        sqlite3_close(db);
+        snprintf(errbuf, n, "out of memory");
+        return -1;
+    }
+    j->db = db;
+    *out = j;
+    return 0;
+}
+
+void journal_close(journal *j)
+{
+    if (!j)
+        return;
+    sqlite3_close(j->db);
+    free(j->path);
+    free(j);
+}
+
+const char *journal_errmsg(journal *j)
+{
+    return j ? sqlite3_errmsg(j->db) : "no journal";
+}
+
+const char *journal_path(journal *j)
+{
+    return j->path;
+}
+
+static void part_clear(jr_part *p)
+{
+    free(p->kind);
+    free(p->path);
+    free(p->input_lines);
+    free(p->file_id);
+    free(p->batch_id);
+    free(p->status);
+}
+
+void jr_job_free(jr_job *job)
+{
+    if (!job)
+        return;
+    free(job->id);
+    free(job->input_path);
+    free(job->fingerprint);
+    free(job->base_url);
+    free(job->endpoint);
+    free(job->model);
+    free(job->metadata_json);
+    for (size_t i = 0; i < job->n_parts; i++)
+        part_clear(&job->parts[i]);
+    free(job->parts);
+    free(job);
+}
+
+void jr_job_list_free(jr_job **jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        jr_job_free(jobs[i]);
+    free(jobs);
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static char *col_text(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? oab__strdup((const char *)t) : NULL;
+}
+
+static int insert_part(journal *j, const char *job_id, const jr_part *p)
+{
+    sqlite3_stmt *s = NULL;
+    const char *sql =
+        "INSERT INTO parts(job_id, idx, kind, path, n_lines, input_lines,"
+        " file_id, batch_id, status, updated_at)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?)";
+    if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, job_id);
+    sqlite3_bind_int(s, 2, p->idx);
+    bind_text(s, 3, p->kind ? p->kind : "part");
+    bind_text(s, 4, p->path);
+    sqlite3_bind_int64(s, 5, p->n_lines);
+    bind_text(s, 6, p->input_lines);
+    bind_text(s, 7, p->file_id);
+    bind_text(s, 8, p->batch_id);
+    bind_text(s, 9, p->status);
+    sqlite3_bind_int64(s, 10, oab__unix_now());
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int journal_job_insert(journal *j, const jr_job *job)
+{
+    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_stmt *s = NULL;
+    const char *sql =
+        "INSERT INTO jobs(id, created_at, input_path, fingerprint, base_url,"
+        " endpoint, model, n_lines, metadata_json) VALUES(?,?,?,?,?,?,?,?,?)";
+    int ok = sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) == SQLITE_OK;
+    if (ok) {
+        bind_text(s, 1, job->id);
+        sqlite3_bind_int64(s, 2, job->created_at);
+        bind_text(s, 3, job->input_path);
+        bind_text(s, 4, job->fingerprint);
+        bind_text(s, 5, job->base_url);
+        bind_text(s, 6, job->endpoint);
+        bind_text(s, 7, job->model);
+        sqlite3_bind_int64(s, 8, job->n_lines);
+        bind_text(s, 9, job->metadata_json);
+        ok = sqlite3_step(s) == SQLITE_DONE;
+    }
+    sqlite3_finalize(s);
+    for (size_t i = 0; ok && i < job->n_parts; i++)
+        ok = insert_part(j, job->id, &job->parts[i]) == 0;
+    if (!ok) {
+        sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0
+                                                                        : -1;
+}
+
+static int load_parts(journal *j, jr_job *job)
+{
+    sqlite3_stmt *s = NULL;
+    const char *sql =
+        "SELECT idx, kind, path, n_lines, input_lines, file_id, batch_id,"
+        " status, count_total, count_completed, count_failed, updated_at"
+        " FROM parts WHERE job_id = ? ORDER BY idx";
+    if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, job->id);
+    int rc;
+    size_t cap = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (job->n_parts == cap) {
+            size_t nc = cap ? cap * 2 : 4;
+            jr_part *np = realloc(job->parts, nc * sizeof *np);
+            if (!np) {
+                sqlite3_finalize(s);
+                return -1;
+            }
+            job->parts = np;
+            cap = nc;
+        }
+        jr_part *p = &job->parts[job->n_parts++];
+        memset(p, 0, sizeof *p);
+        p->idx = sqlite3_column_int(s, 0);
+        p->kind = col_text(s, 1);
+        p->path = col_text(s, 2);
+        p->n_lines = (long)sqlite3_column_int64(s, 3);
+        p->input_lines = col_text(s, 4);
+        p->file_id = col_text(s, 5);
+        p->batch_id = col_text(s, 6);
+        p->status = col_text(s, 7);
+        p->count_total = sqlite3_column_int64(s, 8);
+        p->count_completed = sqlite3_column_int64(s, 9);
+        p->count_failed = sqlite3_column_int64(s, 10);
+        p->updated_at = sqlite3_column_int64(s, 11);
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+#define JOB_COLS                                                          \
+    "id, created_at, input_path, fingerprint, base_url, endpoint, model," \
+    " n_lines, metadata_json"
+
+static jr_job *job_from_row(sqlite3_stmt *s)
+{
+    jr_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return NULL;
+    job->id = col_text(s, 0);
+    job->created_at = sqlite3_column_int64(s, 1);
+    job->input_path = col_text(s, 2);
+    job->fingerprint = col_text(s, 3);
+    job->base_url = col_text(s, 4);
+    job->endpoint = col_text(s, 5);
+    job->model = col_text(s, 6);
+    job->n_lines = (long)sqlite3_column_int64(s, 7);
+    job->metadata_json = col_text(s, 8);
+    return job;
+}
+
+static int get_one(journal *j, const char *sql, const char *arg,
+                   jr_job **out)
+{
+    *out = NULL;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, arg);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        sqlite3_finalize(s);
+        return 1;
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(s);
+        return -1;
+    }
+    jr_job *job = job_from_row(s);
+    sqlite3_finalize(s);
+    if (!job || load_parts(j, job) != 0) {
+        jr_job_free(job);
+        return -1;
+    }
+    *out = job;
+    return 0;
+}
+
+int journal_job_get(journal *j, const char *id, jr_job **out)
+{
+    return get_one(j, "SELECT " JOB_COLS " FROM jobs WHERE id = ?", id, out);
+}
+
+int journal_job_by_fingerprint(journal *j, const char *fingerprint,
+                               jr_job **out)
+{
+    return get_one(j,
+                   "SELECT " JOB_COLS " FROM jobs WHERE fingerprint = ?"
+                   " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                   fingerprint, out);
+}
+
+int journal_find_batch(journal *j, const char *batch_id, char **job_id_out,
+                       int *idx_out)
+{
+    *job_id_out = NULL;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT job_id, idx FROM parts WHERE batch_id = ?"
+                           " LIMIT 1",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, batch_id);
+    int rc = sqlite3_step(s);
+    int ret = rc == SQLITE_DONE ? 1 : -1;
+    if (rc == SQLITE_ROW) {
+        *job_id_out = col_text(s, 0);
+        *idx_out = sqlite3_column_int(s, 1);
+        ret = *job_id_out ? 0 : -1;
+    }
+    sqlite3_finalize(s);
+    return ret;
+}
+
+int journal_jobs_list(journal *j, int limit, jr_job ***out, size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT " JOB_COLS " FROM jobs"
+                           " ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
+    jr_job **jobs = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            jr_job **nj = realloc(jobs, nc * sizeof *nj);
+            if (!nj)
+                break;
+            jobs = nj;
+            cap = nc;
+        }
+        jr_job *job = job_from_row(s);
+        if (!job)
+            break;
+        jobs[n++] = job;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        jr_job_list_free(jobs, n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (load_parts(j, jobs[i]) != 0) {
+            jr_job_list_free(jobs, n);
+            return -1;
+        }
+    }
+    *out = jobs;
+    *n_out = n;
+    return 0;
+}
+
+static int part_update(journal *j, const char *sql, const char *job_id,
+                       int idx, const char *value)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, value);
+    sqlite3_bind_int64(s, 2, oab__unix_now());
+    bind_text(s, 3, job_id);
+    sqlite3_bind_int(s, 4, idx);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int journal_part_set_file(journal *j, const char *job_id, int idx,
+                          const char *file_id)
+{
+    return part_update(j,
+                       "UPDATE parts SET file_id = ?, updated_at = ?"
+                       " WHERE job_id = ? AND idx = ?",
+                       job_id, idx, file_id);
+}
+
+int journal_part_set_batch(journal *j, const char *job_id, int idx,
+                           const char *batch_id)
+{
+    return part_update(j,
+                       "UPDATE parts SET batch_id = ?, updated_at = ?"
+                       " WHERE job_id = ? AND idx = ?",
+                       job_id, idx, batch_id);
+}
+
+int journal_part_set_status(journal *j, const char *job_id, int idx,
+                            const char *status, long long total,
+                            long long completed, long long failed)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(j->db,
+                           "UPDATE parts SET status = ?, count_total = ?,"
+                           " count_completed = ?, count_failed = ?,"
+                           " updated_at = ? WHERE job_id = ? AND idx = ?",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, status);
+    sqlite3_bind_int64(s, 2, total);
+    sqlite3_bind_int64(s, 3, completed);
+    sqlite3_bind_int64(s, 4, failed);
+    sqlite3_bind_int64(s, 5, oab__unix_now());
+    bind_text(s, 6, job_id);
+    sqlite3_bind_int(s, 7, idx);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int journal_part_add(journal *j, const char *job_id, jr_part *part)
+{
+    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_stmt *s = NULL;
+    int ok = sqlite3_prepare_v2(j->db,
+                                "SELECT COALESCE(MAX(idx), 0) FROM parts"
+                                " WHERE job_id = ?",
+                                -1, &s, NULL) == SQLITE_OK;
+    if (ok) {
+        bind_text(s, 1, job_id);
+        ok = sqlite3_step(s) == SQLITE_ROW;
+        if (ok)
+            part->idx = sqlite3_column_int(s, 0) + 1;
+    }
+    sqlite3_finalize(s);
+    if (ok)
+        ok = insert_part(j, job_id, part) == 0;
+    if (!ok) {
+        sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0
+                                                                        : -1;
+}
+
+/* ---- line ranges ---- */
+
+char *jr_ranges_encode(const long *lines, size_t n)
+{
+    oab__buf b = OAB__BUF_INIT;
+    size_t i = 0;
+    while (i < n) {
+        size_t k = i;
+        while (k + 1 < n && lines[k + 1] == lines[k] + 1)
+            k++;
+        if (b.len)
+            oab__buf_putc(&b, ',');
+        if (k > i)
+            oab__buf_printf(&b, "%ld-%ld", lines[i], lines[k]);
+        else
+            oab__buf_printf(&b, "%ld", lines[i]);
+        i = k + 1;
+    }
+    return oab__buf_take(&b, NULL);
+}
+
+long *jr_ranges_decode(const char *text, size_t *n)
+{
+    *n = 0;
+    size_t cap = 16, len = 0;
+    long *v = malloc(cap * sizeof *v);
+    if (!v)
+        return NULL;
+    const char *p = text ? text : "";
+    while (*p) {
+        char *end;
+        long a = strtol(p, &end, 10);
+        if (end == p)
+            goto bad;
+        long b = a;
+        p = end;
+        if (*p == '-') {
+            b = strtol(p + 1, &end, 10);
+            if (end == p + 1 || b < a)
+                goto bad;
+            p = end;
+        }
+        for (long x = a; x <= b; x++) {
+            if (len == cap) {
+                cap *= 2;
+                long *nv = realloc(v, cap * sizeof *nv);
+                if (!nv)
+                    goto bad;
+                v = nv;
+            }
+            v[len++] = x;
+        }
+        if (*p == ',')
+            p++;
+        else if (*p)
+            goto bad;
+    }
+    *n = len;
+    return v;
+bad:
+    free(v);
+    return NULL;
+}

@@ -1,0 +1,1247 @@
+/* engine.c - the batch engine: validates input files, runs lines against
+ * the upstream (curl multi) or the built-in test model within the
+ * concurrency and rate limits, records each finished line in SQLite, and
+ * writes the output and error files when a batch ends.
+ *
+ * Exactly-once: a line's result is stored in its row of `lines` (state 1
+ * ok, 2 error) in the same transaction that adds it to the batch's
+ * request_counts; the output/error files are written from those rows at
+ * the end. After a crash only rows still in state 0 are sent again. */
+#include "server.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define PAGE 512
+#define MAX_RESP_BYTES (64u * 1024 * 1024)
+
+typedef struct bctx {
+    struct bctx *next;
+    long long seq;
+    char id[64];
+    char endpoint[64];
+    char owner[17];
+    int fd;
+    long long cursor;       /* next idx to look at */
+    int exhausted;          /* no pending line at or after cursor */
+    long long pidx[PAGE], poff[PAGE], plen[PAGE];
+    int pn, ppos;
+    int inflight;           /* slots of this batch */
+    int stopping;           /* 0 running, 1 cancelling, 2 expired */
+    long long expires_at;
+} bctx;
+
+enum slot_state { S_DUE, S_RUNNING };
+
+typedef struct slot {
+    struct slot *next;
+    bctx *b;
+    long long idx;
+    char *custom_id;
+    char *body;             /* request body text */
+    size_t body_len;
+    int attempt;
+    int state;
+    double due;
+    CURL *easy;
+    struct curl_slist *hdrs;
+    oab__buf resp;
+    double retry_after;     /* seconds; -1 none */
+    char request_id[80];
+} slot;
+
+typedef struct done_rec {
+    long long seq, idx;
+    int state;              /* 1 ok, 2 error */
+    char *result;
+    srv_usage u;
+    bctx *b;
+} done_rec;
+
+typedef struct engine {
+    srv *s;
+    sqlite3 *db;
+    CURLM *multi;
+    bctx *active;
+    slot *slots;
+    int nslots;
+    done_rec *done;
+    size_t ndone, capdone;
+    double last_commit, last_scan;
+    double rpm_tokens, tpm_tokens, last_refill;
+    bctx *rr;               /* round-robin position */
+} engine;
+
+void srv_engine_wake(srv *s)
+{
+    engine *e = s->engine;
+    pthread_mutex_lock(&s->wake_lock);
+    s->wake_flag = 1;
+    pthread_mutex_unlock(&s->wake_lock);
+    if (e && e->multi)
+        curl_multi_wakeup(e->multi);
+}
+
+/* ---------------------------------------------------------------- */
+/* validation                                                         */
+/* ---------------------------------------------------------------- */
+
+static void set_failed(engine *e, long long seq, const char *id,
+                       const char *errors_json)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(e->db,
+            "UPDATE batches SET status='failed', failed_at=?, errors=?"
+            " WHERE seq=?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, oab__unix_now());
+        sqlite3_bind_text(st, 2, errors_json, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, seq);
+        sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    srv_log("batch %s: failed", id);
+}
+
+static void add_problem(cJSON *data, const char *code, const char *message,
+                        const char *param, long line)
+{
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "code", code);
+    cJSON_AddStringToObject(p, "message", message);
+    if (param)
+        cJSON_AddStringToObject(p, "param", param);
+    else
+        cJSON_AddNullToObject(p, "param");
+    if (line > 0)
+        cJSON_AddNumberToObject(p, "line", (double)line);
+    else
+        cJSON_AddNullToObject(p, "line");
+    cJSON_AddItemToArray(data, p);
+}
+
+typedef struct vstate {
+    engine *e;
+    sqlite3_stmt *ins;
+    long long idx;
+    int dup;
+    long dup_line;
+} vstate;
+
+static void validate_batch(engine *e, long long seq, const char *id,
+                           const char *endpoint, const char *input_file_id)
+{
+    srv *s = e->s;
+    char *path = oab__sprintf("%s/%s", s->files_dir, input_file_id);
+    int fd = open(path, O_RDONLY);
+    free(path);
+    cJSON *errs = cJSON_CreateObject();
+    cJSON_AddStringToObject(errs, "object", "list");
+    cJSON *data = cJSON_AddArrayToObject(errs, "data");
+    if (fd < 0) {
+        add_problem(data, "file_not_found",
+                    "The input file could not be read.", "input_file_id", 0);
+        char *t = cJSON_PrintUnformatted(errs);
+        set_failed(e, seq, id, t);
+        free(t);
+        cJSON_Delete(errs);
+        return;
+    }
+    oab_validate_options vo = OAB_VALIDATE_OPTIONS_INIT;
+    vo.min_requests = -1;
+    vo.expected_url = endpoint;
+    vo.max_problems = 100;
+    vo.max_bytes = s->cfg.max_file_bytes > OAB_MAX_FILE_BYTES
+                       ? s->cfg.max_file_bytes
+                       : OAB_MAX_FILE_BYTES;
+    oab_validator *v = NULL;
+    oab_validator_new(&v, &vo);
+    srv_db_exec(e->db, "BEGIN IMMEDIATE");
+    sqlite3_stmt *del = NULL;
+    sqlite3_prepare_v2(e->db, "DELETE FROM lines WHERE batch_seq=?", -1, &del,
+                       NULL);
+    sqlite3_bind_int64(del, 1, seq);
+    sqlite3_step(del);
+    sqlite3_finalize(del);
+    sqlite3_stmt *ins = NULL;
+    sqlite3_prepare_v2(e->db,
+                       "INSERT INTO lines(batch_seq, idx, custom_id, off, len)"
+                       " VALUES(?,?,?,?,?)", -1, &ins, NULL);
+    char *chunk = malloc(256 * 1024);
+    oab__buf line = OAB__BUF_INIT;
+    long long line_off = 0, pos = 0, idx = 0;
+    long lineno = 0;
+    int io_error = 0;
+    for (;;) {
+        ssize_t n = read(fd, chunk, 256 * 1024);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            io_error = 1;
+        if (n <= 0)
+            break;
+        if (v)
+            oab_validator_feed(v, chunk, (size_t)n);
+        size_t start = 0;
+        for (size_t i = 0; i <= (size_t)n; i++) {
+            int eol = i < (size_t)n && chunk[i] == '\n';
+            if (i == (size_t)n) {
+                if (start < (size_t)n && line.len < 64u * 1024 * 1024)
+                    oab__buf_append(&line, chunk + start, (size_t)n - start);
+                break;
+            }
+            if (!eol)
+                continue;
+            if (line.len < 64u * 1024 * 1024)
+                oab__buf_append(&line, chunk + start, i - start);
+            start = i + 1;
+            /* one line: [line_off, pos + i) */
+            lineno++;
+            long long end = pos + (long long)i;
+            size_t len = line.len;
+            while (len && (line.data[len - 1] == '\r' ||
+                           line.data[len - 1] == ' '))
+                len--;
+            if (len) {
+                cJSON *j = cJSON_ParseWithLength(line.data, len);
+                const char *cid = oab__json_str(j, "custom_id");
+                sqlite3_reset(ins);
+                sqlite3_bind_int64(ins, 1, seq);
+                sqlite3_bind_int64(ins, 2, idx);
+                if (cid)
+                    sqlite3_bind_text(ins, 3, cid, -1, SQLITE_TRANSIENT);
+                else
+                    sqlite3_bind_null(ins, 3);
+                sqlite3_bind_int64(ins, 4, line_off);
+                sqlite3_bind_int64(ins, 5, end - line_off);
+                sqlite3_step(ins);
+                cJSON_Delete(j);
+                idx++;
+            }
+            line_off = end + 1;
+            oab__buf_clear(&line);
+        }
+        pos += n;
+    }
+    /* a last line without a newline */
+    if (line.len) {
+        size_t len = line.len;
+        while (len && (line.data[len - 1] == '\r' || line.data[len - 1] == ' '))
+            len--;
+        if (len) {
+            cJSON *j = cJSON_ParseWithLength(line.data, len);
+            const char *cid = oab__json_str(j, "custom_id");
+            sqlite3_reset(ins);
+            sqlite3_bind_int64(ins, 1, seq);
+            sqlite3_bind_int64(ins, 2, idx);
+            if (cid)
+                sqlite3_bind_text(ins, 3, cid, -1, SQLITE_TRANSIENT);
+            else
+                sqlite3_bind_null(ins, 3);
+            sqlite3_bind_int64(ins, 4, line_off);
+            sqlite3_bind_int64(ins, 5, pos - line_off);
+            sqlite3_step(ins);
+            cJSON_Delete(j);
+            idx++;
+        }
+    }
+    sqlite3_finalize(ins);
+    oab__buf_free(&line);
+    free(chunk);
+    close(fd);
+    oab_validation *rep = NULL;
+    oab_status vs = v ? oab_validator_finish(v, &rep) : OAB_ENOMEM;
+    oab_validator_free(v);
+    if (io_error)
+        add_problem(data, "file_unreadable",
+                    "The input file could not be read.", "input_file_id", 0);
+    if (vs == OAB_EVALIDATION && rep) {
+        for (size_t i = 0; i < rep->n_problems; i++)
+            add_problem(data, rep->problems[i].code ? rep->problems[i].code
+                                                    : "invalid_request",
+                        rep->problems[i].message ? rep->problems[i].message
+                                                 : "invalid line",
+                        rep->problems[i].param, rep->problems[i].line);
+        if (cJSON_GetArraySize(data) == 0)
+            add_problem(data, "invalid_file", "The input file is invalid.",
+                        NULL, 0);
+    } else if (vs != OAB_OK) {
+        add_problem(data, "validation_error",
+                    "The input file could not be validated.", NULL, 0);
+    }
+    const char *model = rep ? rep->model : NULL;
+    if (cJSON_GetArraySize(data) > 0) {
+        srv_db_exec(e->db, "ROLLBACK");
+        char *t = cJSON_PrintUnformatted(errs);
+        set_failed(e, seq, id, t);
+        free(t);
+    } else {
+        sqlite3_stmt *st = NULL;
+        long long now = oab__unix_now();
+        sqlite3_prepare_v2(e->db,
+            "UPDATE batches SET total=?, model=?, in_progress_at=?,"
+            " status=CASE status WHEN 'validating' THEN 'in_progress'"
+            " ELSE status END WHERE seq=?", -1, &st, NULL);
+        sqlite3_bind_int64(st, 1, idx);
+        if (model)
+            sqlite3_bind_text(st, 2, model, -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(st, 2);
+        sqlite3_bind_int64(st, 3, now);
+        sqlite3_bind_int64(st, 4, seq);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+        srv_db_exec(e->db, "COMMIT");
+        srv_log("batch %s: in_progress (%lld lines)", id, idx);
+    }
+    oab_validation_free(rep);
+    cJSON_Delete(errs);
+}
+
+/* ---------------------------------------------------------------- */
+/* finishing a batch                                                  */
+/* ---------------------------------------------------------------- */
+
+static void free_bctx(bctx *b)
+{
+    if (b->fd >= 0)
+        close(b->fd);
+    free(b);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* kind: 0 completed, 1 cancelled, 2 expired. */
+static void finalize_batch(engine *e, long long seq, const char *id,
+                           const char *owner, int kind)
+{
+    srv *s = e->s;
+    long long now = oab__unix_now();
+    if (kind == 0) {
+        sqlite3_stmt *st = NULL;
+        sqlite3_prepare_v2(e->db,
+            "UPDATE batches SET status='finalizing',"
+            " finalizing_at=COALESCE(finalizing_at, ?) WHERE seq=?", -1, &st,
+            NULL);
+        sqlite3_bind_int64(st, 1, now);
+        sqlite3_bind_int64(st, 2, seq);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+        srv_log("batch %s: finalizing", id);
+    }
+    char out_id[40], err_id[40];
+    srv_random_id(out_id, sizeof out_id, "file-", 22);
+    srv_random_id(err_id, sizeof err_id, "file-", 22);
+    char *out_path = oab__sprintf("%s/%s", s->files_dir, out_id);
+    char *err_path = oab__sprintf("%s/%s", s->files_dir, err_id);
+    int ofd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int efd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    long long obytes = 0, ebytes = 0, on = 0, en = 0;
+    int bad = ofd < 0 || efd < 0;
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(e->db,
+                       "SELECT custom_id, state, result FROM lines"
+                       " WHERE batch_seq=? ORDER BY idx", -1, &st, NULL);
+    sqlite3_bind_int64(st, 1, seq);
+    oab__buf ob = OAB__BUF_INIT, eb = OAB__BUF_INIT;
+    while (!bad && sqlite3_step(st) == SQLITE_ROW) {
+        int state = sqlite3_column_int(st, 1);
+        const char *res = (const char *)sqlite3_column_text(st, 2);
+        if (state == 1 && res) {
+            oab__buf_puts(&ob, res);
+            oab__buf_putc(&ob, '\n');
+            on++;
+        } else if (state == 2 && res) {
+            oab__buf_puts(&eb, res);
+            oab__buf_putc(&eb, '\n');
+            en++;
+        } else {
+            const char *cid = (const char *)sqlite3_column_text(st, 0);
+            char rid[48];
+            srv_random_id(rid, sizeof rid, "batch_req_", 24);
+            oab__buf_printf(&eb, "{\"id\":\"%s\",\"custom_id\":", rid);
+            oab__buf_json_string(&eb, cid ? cid : "", cid ? strlen(cid) : 0);
+            static const char *const codes[] = {"line_unavailable",
+                                                "batch_cancelled",
+                                                "batch_expired"};
+            static const char *const msgs[] = {
+                "The input line could not be read (input file removed?).",
+                "This request was not executed because the batch was"
+                " cancelled.",
+                "This request could not be executed before the completion"
+                " window expired."};
+            oab__buf_printf(&eb,
+                ",\"response\":null,\"error\":{\"code\":\"%s\","
+                "\"message\":\"%s\"}}\n", codes[kind], msgs[kind]);
+            en++;
+        }
+        if (ob.len > 1 << 20) {
+            bad |= write_all(ofd, ob.data, ob.len);
+            obytes += (long long)ob.len;
+            oab__buf_clear(&ob);
+        }
+        if (eb.len > 1 << 20) {
+            bad |= write_all(efd, eb.data, eb.len);
+            ebytes += (long long)eb.len;
+            oab__buf_clear(&eb);
+        }
+    }
+    sqlite3_finalize(st);
+    if (!bad && ob.len) {
+        bad |= write_all(ofd, ob.data, ob.len);
+        obytes += (long long)ob.len;
+    }
+    if (!bad && eb.len) {
+        bad |= write_all(efd, eb.data, eb.len);
+        ebytes += (long long)eb.len;
+    }
+    oab__buf_free(&ob);
+    oab__buf_free(&eb);
+    if (ofd >= 0) {
+        bad |= fsync(ofd);
+        close(ofd);
+    }
+    if (efd >= 0) {
+        bad |= fsync(efd);
+        close(efd);
+    }
+    if (bad) {
+        srv_log("batch %s: cannot write its result files; will retry", id);
+        unlink(out_path);
+        unlink(err_path);
+        free(out_path);
+        free(err_path);
+        return;
+    }
+    if (!on)
+        unlink(out_path);
+    if (!en)
+        unlink(err_path);
+    srv_db_exec(e->db, "BEGIN IMMEDIATE");
+    for (int k = 0; k < 2; k++) {
+        if ((k == 0 && !on) || (k == 1 && !en))
+            continue;
+        char *fname = oab__sprintf("%s_%s.jsonl", id, k ? "error" : "output");
+        sqlite3_prepare_v2(e->db,
+            "INSERT INTO files(id, owner, purpose, filename, bytes,"
+            " created_at, path) VALUES(?,?,'batch_output',?,?,?,?)", -1, &st,
+            NULL);
+        sqlite3_bind_text(st, 1, k ? err_id : out_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, fname, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, k ? ebytes : obytes);
+        sqlite3_bind_int64(st, 5, now);
+        sqlite3_bind_text(st, 6, k ? err_id : out_id, -1, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+        free(fname);
+    }
+    static const char *const sql[] = {
+        "UPDATE batches SET status='completed', completed_at=?,"
+        " output_file_id=?, error_file_id=? WHERE seq=?",
+        "UPDATE batches SET status='cancelled', cancelled_at=?,"
+        " output_file_id=?, error_file_id=? WHERE seq=?",
+        "UPDATE batches SET status='expired', expired_at=?,"
+        " output_file_id=?, error_file_id=? WHERE seq=?"};
+    sqlite3_prepare_v2(e->db, sql[kind], -1, &st, NULL);
+    sqlite3_bind_int64(st, 1, now);
+    if (on)
+        sqlite3_bind_text(st, 2, out_id, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 2);
+    if (en)
+        sqlite3_bind_text(st, 3, err_id, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 3);
+    sqlite3_bind_int64(st, 4, seq);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    /* the line rows are no longer needed once the files exist */
+    sqlite3_prepare_v2(e->db, "DELETE FROM lines WHERE batch_seq=?", -1, &st,
+                       NULL);
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (srv_db_exec(e->db, "COMMIT") != SQLITE_OK) {
+        srv_db_exec(e->db, "ROLLBACK");
+        unlink(out_path);
+        unlink(err_path);
+    } else {
+        srv_log("batch %s: %s (%lld in output, %lld in error file)", id,
+                kind == 0 ? "completed" : kind == 1 ? "cancelled" : "expired",
+                on, en);
+    }
+    free(out_path);
+    free(err_path);
+}
+
+/* ---------------------------------------------------------------- */
+/* results                                                            */
+/* ---------------------------------------------------------------- */
+
+static void commit_done(engine *e)
+{
+    if (!e->ndone)
+        return;
+    srv_db_exec(e->db, "BEGIN IMMEDIATE");
+    sqlite3_stmt *ul = NULL, *ub = NULL;
+    sqlite3_prepare_v2(e->db,
+                       "UPDATE lines SET state=?, result=? WHERE batch_seq=?"
+                       " AND idx=? AND state=0", -1, &ul, NULL);
+    sqlite3_prepare_v2(e->db,
+        "UPDATE batches SET n_completed=n_completed+?, n_failed=n_failed+?,"
+        " input_tokens=input_tokens+?, cached_tokens=cached_tokens+?,"
+        " output_tokens=output_tokens+?,"
+        " reasoning_tokens=reasoning_tokens+? WHERE seq=?", -1, &ub, NULL);
+    for (size_t i = 0; i < e->ndone; i++) {
+        done_rec *d = &e->done[i];
+        sqlite3_reset(ul);
+        sqlite3_bind_int(ul, 1, d->state);
+        sqlite3_bind_text(ul, 2, d->result, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ul, 3, d->seq);
+        sqlite3_bind_int64(ul, 4, d->idx);
+        sqlite3_step(ul);
+        if (sqlite3_changes(e->db) != 1)
+            continue;
+        sqlite3_reset(ub);
+        sqlite3_bind_int(ub, 1, d->state == 1);
+        sqlite3_bind_int(ub, 2, d->state == 2);
+        sqlite3_bind_int64(ub, 3, d->u.input_tokens);
+        sqlite3_bind_int64(ub, 4, d->u.cached_tokens);
+        sqlite3_bind_int64(ub, 5, d->u.output_tokens);
+        sqlite3_bind_int64(ub, 6, d->u.reasoning_tokens);
+        sqlite3_bind_int64(ub, 7, d->seq);
+        sqlite3_step(ub);
+    }
+    sqlite3_finalize(ul);
+    sqlite3_finalize(ub);
+    srv_db_exec(e->db, "COMMIT");
+    for (size_t i = 0; i < e->ndone; i++)
+        free(e->done[i].result);
+    e->ndone = 0;
+    e->last_commit = oab__now();
+}
+
+static void record(engine *e, slot *sl, int state, char *result,
+                   const srv_usage *u)
+{
+    if (e->ndone == e->capdone) {
+        size_t cap = e->capdone ? e->capdone * 2 : 1024;
+        done_rec *p = realloc(e->done, cap * sizeof *p);
+        if (!p) {
+            free(result);
+            return;
+        }
+        e->done = p;
+        e->capdone = cap;
+    }
+    done_rec *d = &e->done[e->ndone++];
+    memset(d, 0, sizeof *d);
+    d->seq = sl->b->seq;
+    d->idx = sl->idx;
+    d->state = state;
+    d->result = result;
+    d->b = sl->b;
+    if (u)
+        d->u = *u;
+}
+
+/* Makes the output/error line for an HTTP answer. */
+static char *result_line(slot *sl, long status, const char *body,
+                         size_t len, srv_usage *u)
+{
+    oab__buf o = OAB__BUF_INIT;
+    char rid[48], reqid[80];
+    srv_random_id(rid, sizeof rid, "batch_req_", 24);
+    if (!sl->request_id[0]) {
+        srv_random_id(reqid, sizeof reqid, "req_", 24);
+    } else {
+        snprintf(reqid, sizeof reqid, "%s", sl->request_id);
+    }
+    oab__buf_printf(&o, "{\"id\":\"%s\",\"custom_id\":", rid);
+    oab__buf_json_string(&o, sl->custom_id, strlen(sl->custom_id));
+    oab__buf_printf(&o, ",\"response\":{\"status_code\":%ld,\"request_id\":",
+                    status);
+    oab__buf_json_string(&o, reqid, strlen(reqid));
+    oab__buf_puts(&o, ",\"body\":");
+    cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
+    if (j) {
+        if (u)
+            srv_usage_from_body(j, u);
+        char *t = cJSON_PrintUnformatted(j);
+        oab__buf_puts(&o, t ? t : "null");
+        free(t);
+        cJSON_Delete(j);
+    } else {
+        oab__buf_json_string(&o, body ? body : "", len);
+    }
+    oab__buf_puts(&o, "},\"error\":null}");
+    return oab__buf_take(&o, NULL);
+}
+
+static char *error_line(slot *sl, const char *code, const char *msg)
+{
+    oab__buf o = OAB__BUF_INIT;
+    char rid[48];
+    srv_random_id(rid, sizeof rid, "batch_req_", 24);
+    oab__buf_printf(&o, "{\"id\":\"%s\",\"custom_id\":", rid);
+    oab__buf_json_string(&o, sl->custom_id, strlen(sl->custom_id));
+    oab__buf_printf(&o, ",\"response\":null,\"error\":{\"code\":\"%s\","
+                        "\"message\":", code);
+    oab__buf_json_string(&o, msg, strlen(msg));
+    oab__buf_puts(&o, "}}");
+    return oab__buf_take(&o, NULL);
+}
+
+static void slot_free(engine *e, slot *sl)
+{
+    if (sl->easy) {
+        curl_multi_remove_handle(e->multi, sl->easy);
+        curl_easy_cleanup(sl->easy);
+    }
+    curl_slist_free_all(sl->hdrs);
+    oab__buf_free(&sl->resp);
+    free(sl->custom_id);
+    free(sl->body);
+    sl->b->inflight--;
+    free(sl);
+    e->nslots--;
+}
+
+static void slot_unlink(engine *e, slot *sl)
+{
+    for (slot **pp = &e->slots; *pp; pp = &(*pp)->next)
+        if (*pp == sl) {
+            *pp = sl->next;
+            return;
+        }
+}
+
+/* Decides between retry and final result for one attempt's outcome.
+ * status 0 = transport failure (msg says what). */
+static void attempt_done(engine *e, slot *sl, long status, const char *body,
+                         size_t len, const char *msg)
+{
+    srv *s = e->s;
+    int retryable = status == 0 || status == 429 || status >= 500;
+    if (retryable && sl->attempt < s->cfg.max_retries && !sl->b->stopping) {
+        double delay = (double)s->cfg.retry_base_ms / 1000.0 *
+                       (double)(1u << (sl->attempt > 10 ? 10 : sl->attempt));
+        if (sl->retry_after >= 0)
+            delay = sl->retry_after;
+        if (delay > 60)
+            delay = 60;
+        sl->attempt++;
+        sl->state = S_DUE;
+        sl->due = oab__now() + delay;
+        if (sl->easy) {
+            curl_multi_remove_handle(e->multi, sl->easy);
+            curl_easy_cleanup(sl->easy);
+            sl->easy = NULL;
+        }
+        return;
+    }
+    if (status == 0 && sl->b->stopping) {
+        /* abandoned because the batch stops: stays unfinished */
+        slot_unlink(e, sl);
+        slot_free(e, sl);
+        return;
+    }
+    srv_usage u;
+    memset(&u, 0, sizeof u);
+    if (status >= 200 && status < 300) {
+        record(e, sl, 1, result_line(sl, status, body, len, &u), &u);
+    } else if (status > 0) {
+        record(e, sl, 2, result_line(sl, status, body, len, NULL), NULL);
+    } else {
+        record(e, sl, 2, error_line(sl, "upstream_error", msg), NULL);
+    }
+    slot_unlink(e, sl);
+    slot_free(e, sl);
+}
+
+/* ---------------------------------------------------------------- */
+/* running lines                                                      */
+/* ---------------------------------------------------------------- */
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+    slot *sl = ud;
+    size_t len = sz * n;
+    if (sl->resp.len + len > MAX_RESP_BYTES)
+        return 0;
+    if (oab__buf_append(&sl->resp, p, len) != OAB_OK)
+        return 0;
+    return len;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+    slot *sl = ud;
+    size_t len = sz * n;
+    if (len > 12 && !strncasecmp(p, "retry-after:", 12)) {
+        double v = strtod(p + 12, NULL);
+        if (v >= 0)
+            sl->retry_after = v;
+    } else if (len > 15 && !strncasecmp(p, "retry-after-ms:", 15)) {
+        double v = strtod(p + 15, NULL);
+        if (v >= 0)
+            sl->retry_after = v / 1000.0;
+    } else if (len > 13 && !strncasecmp(p, "x-request-id:", 13)) {
+        const char *v = p + 13;
+        while (*v == ' ')
+            v++;
+        size_t k = 0;
+        while (k + 1 < sizeof sl->request_id && v + k < p + len &&
+               v[k] != '\r' && v[k] != '\n')
+            k++;
+        memcpy(sl->request_id, v, k);
+        sl->request_id[k] = '\0';
+    }
+    return len;
+}
+
+static char *upstream_url(srv *s, const char *path)
+{
+    const char *base = s->cfg.upstream;
+    size_t bl = strlen(base);
+    while (bl && base[bl - 1] == '/')
+        bl--;
+    if (!strncmp(path, "/v1/", 4))
+        path += 3;
+    return oab__sprintf("%.*s%s", (int)bl, base, path);
+}
+
+static CURL *make_easy(srv *s, const char *url, const char *body,
+                       size_t len, struct curl_slist **hdrs, void *ud)
+{
+    CURL *h = curl_easy_init();
+    if (!h)
+        return NULL;
+    *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    *hdrs = curl_slist_append(*hdrs, "Expect:");
+    if (s->cfg.upstream_key) {
+        char *a = oab__sprintf("Authorization: Bearer %s", s->cfg.upstream_key);
+        *hdrs = curl_slist_append(*hdrs, a);
+        free(a);
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, s->cfg.upstream_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, ud);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, ud);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "oaibatch-serve/" OAB_VERSION_STRING);
+    return h;
+}
+
+/* Runs one attempt of a slot: builtin answers at once (or becomes due
+ * after the latency knob), upstream starts a transfer. */
+static void start_attempt(engine *e, slot *sl)
+{
+    srv *s = e->s;
+    sl->retry_after = -1;
+    sl->request_id[0] = '\0';
+    oab__buf_clear(&sl->resp);
+    if (!s->cfg.upstream) {
+        int fail = srv_fail_knob(s);
+        if (fail) {
+            cJSON *eb = srv_error_body(fail == 429
+                                           ? "Rate limit reached (test knob)."
+                                           : "Internal error (test knob).",
+                                       fail == 429 ? "requests"
+                                                   : "server_error",
+                                       NULL,
+                                       fail == 429 ? "rate_limit_exceeded"
+                                                   : NULL);
+            char *t = cJSON_PrintUnformatted(eb);
+            cJSON_Delete(eb);
+            attempt_done(e, sl, fail, t, strlen(t), NULL);
+            free(t);
+            return;
+        }
+        cJSON *body = cJSON_ParseWithLength(sl->body, sl->body_len);
+        int status = 200;
+        cJSON *ans = srv_tm_answer(sl->b->endpoint, body, &status);
+        cJSON_Delete(body);
+        char *t = cJSON_PrintUnformatted(ans);
+        cJSON_Delete(ans);
+        attempt_done(e, sl, status, t, strlen(t), NULL);
+        free(t);
+        return;
+    }
+    char *url = upstream_url(s, sl->b->endpoint);
+    curl_slist_free_all(sl->hdrs);
+    sl->hdrs = NULL;
+    sl->easy = make_easy(s, url, sl->body, sl->body_len, &sl->hdrs, sl);
+    free(url);
+    if (!sl->easy) {
+        attempt_done(e, sl, 0, NULL, 0, "cannot start a transfer");
+        return;
+    }
+    curl_easy_setopt(sl->easy, CURLOPT_PRIVATE, sl);
+    sl->state = S_RUNNING;
+    curl_multi_add_handle(e->multi, sl->easy);
+}
+
+static int next_line(engine *e, bctx *b, long long *idx, long long *off,
+                     long long *len)
+{
+    if (b->ppos == b->pn) {
+        if (b->exhausted)
+            return 0;
+        b->pn = b->ppos = 0;
+        sqlite3_stmt *st = NULL;
+        sqlite3_prepare_v2(e->db,
+                           "SELECT idx, off, len FROM lines WHERE batch_seq=?"
+                           " AND idx>=? AND state=0 ORDER BY idx LIMIT ?",
+                           -1, &st, NULL);
+        sqlite3_bind_int64(st, 1, b->seq);
+        sqlite3_bind_int64(st, 2, b->cursor);
+        sqlite3_bind_int(st, 3, PAGE);
+        while (sqlite3_step(st) == SQLITE_ROW && b->pn < PAGE) {
+            b->pidx[b->pn] = sqlite3_column_int64(st, 0);
+            b->poff[b->pn] = sqlite3_column_int64(st, 1);
+            b->plen[b->pn] = sqlite3_column_int64(st, 2);
+            b->pn++;
+        }
+        sqlite3_finalize(st);
+        if (b->pn == 0) {
+            b->exhausted = 1;
+            return 0;
+        }
+        b->cursor = b->pidx[b->pn - 1] + 1;
+    }
+    *idx = b->pidx[b->ppos];
+    *off = b->poff[b->ppos];
+    *len = b->plen[b->ppos];
+    b->ppos++;
+    return 1;
+}
+
+static void refill(engine *e)
+{
+    srv *s = e->s;
+    double now = oab__now();
+    double dt = now - e->last_refill;
+    e->last_refill = now;
+    if (s->cfg.rpm > 0) {
+        double cap = (double)s->cfg.rpm / 60.0;
+        if (cap < 1)
+            cap = 1;
+        e->rpm_tokens += dt * (double)s->cfg.rpm / 60.0;
+        if (e->rpm_tokens > cap)
+            e->rpm_tokens = cap;
+    }
+    if (s->cfg.tpm > 0) {
+        double cap = (double)s->cfg.tpm / 60.0;
+        e->tpm_tokens += dt * (double)s->cfg.tpm / 60.0;
+        if (e->tpm_tokens > cap)
+            e->tpm_tokens = cap;
+    }
+}
+
+/* Starts new lines; returns how many. */
+static int dispatch(engine *e, int budget)
+{
+    srv *s = e->s;
+    int started = 0;
+    refill(e);
+    while (started < budget && e->nslots < s->cfg.concurrency) {
+        if (s->cfg.rpm > 0 && e->rpm_tokens < 1)
+            break;
+        /* round robin over running batches */
+        bctx *b = NULL;
+        bctx *start = e->rr ? e->rr : e->active;
+        bctx *c = start;
+        long long idx = 0, off = 0, len = 0;
+        for (int loops = 0; c && loops < 2;) {
+            if (!c->stopping && !c->exhausted &&
+                next_line(e, c, &idx, &off, &len)) {
+                b = c;
+                break;
+            }
+            c = c->next;
+            if (!c) {
+                c = e->active;
+                loops++;
+            }
+            if (c == start)
+                break;
+        }
+        if (!b)
+            break;
+        e->rr = b->next;
+        slot *sl = calloc(1, sizeof *sl);
+        char *line = malloc((size_t)len + 1);
+        if (!sl || !line) {
+            free(sl);
+            free(line);
+            break;
+        }
+        ssize_t got = pread(b->fd, line, (size_t)len, (off_t)off);
+        line[got > 0 ? got : 0] = '\0';
+        cJSON *j = got > 0 ? cJSON_ParseWithLength(line, (size_t)got) : NULL;
+        free(line);
+        sl->b = b;
+        sl->idx = idx;
+        sl->retry_after = -1;
+        b->inflight++;
+        e->nslots++;
+        sl->next = e->slots;
+        e->slots = sl;
+        const char *cid = oab__json_str(j, "custom_id");
+        sl->custom_id = oab__strdup(cid ? cid : "");
+        const cJSON *body = cJSON_GetObjectItemCaseSensitive(j, "body");
+        sl->body = body ? cJSON_PrintUnformatted(body) : NULL;
+        cJSON_Delete(j);
+        started++;
+        if (!sl->body) {
+            attempt_done(e, sl, 0, NULL, 0, "the input line could not be read");
+            continue;
+        }
+        sl->body_len = strlen(sl->body);
+        if (s->cfg.rpm > 0)
+            e->rpm_tokens -= 1;
+        if (s->cfg.tpm > 0)
+            e->tpm_tokens -= (double)sl->body_len / 4.0;
+        if (!s->cfg.upstream && s->cfg.latency_ms > 0) {
+            sl->state = S_DUE;
+            sl->due = oab__now() + (double)s->cfg.latency_ms / 1000.0;
+            sl->attempt = -1; /* the first "attempt" is the latency wait */
+            continue;
+        }
+        start_attempt(e, sl);
+        if (s->cfg.tpm > 0 && e->tpm_tokens < 0)
+            break;
+    }
+    return started;
+}
+
+static void run_due(engine *e)
+{
+    double now = oab__now();
+    slot *sl = e->slots;
+    while (sl) {
+        slot *next = sl->next;
+        if (sl->state == S_DUE && sl->due <= now) {
+            if (sl->attempt < 0)
+                sl->attempt = 0;
+            start_attempt(e, sl);
+        }
+        sl = next;
+    }
+}
+
+static void reap(engine *e)
+{
+    int left = 0;
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(e->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        slot *sl = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
+        CURLcode res = m->data.result;
+        long status = 0;
+        if (res == CURLE_OK)
+            curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+        if (res == CURLE_OK)
+            attempt_done(e, sl, status, sl->resp.data, sl->resp.len, NULL);
+        else
+            attempt_done(e, sl, 0, NULL, 0, curl_easy_strerror(res));
+    }
+}
+
+/* Drops the slots of a stopping batch (their lines stay unfinished). */
+static void drop_slots(engine *e, bctx *b)
+{
+    slot *sl = e->slots;
+    while (sl) {
+        slot *next = sl->next;
+        if (sl->b == b) {
+            slot_unlink(e, sl);
+            slot_free(e, sl);
+        }
+        sl = next;
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* scanning the batches table                                         */
+/* ---------------------------------------------------------------- */
+
+static bctx *find_active(engine *e, long long seq)
+{
+    for (bctx *b = e->active; b; b = b->next)
+        if (b->seq == seq)
+            return b;
+    return NULL;
+}
+
+static void remove_active(engine *e, bctx *b)
+{
+    for (bctx **pp = &e->active; *pp; pp = &(*pp)->next)
+        if (*pp == b) {
+            *pp = b->next;
+            break;
+        }
+    if (e->rr == b)
+        e->rr = b->next;
+    free_bctx(b);
+}
+
+static void scan(engine *e)
+{
+    srv *s = e->s;
+    e->last_scan = oab__now();
+    typedef struct row {
+        long long seq, expires_at;
+        char id[64], status[16], endpoint[64], input[64], owner[17];
+    } row;
+    row rows[64];
+    int n = 0;
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(e->db,
+        "SELECT seq, id, status, endpoint, input_file_id, expires_at, owner"
+        " FROM batches WHERE status IN ('validating','in_progress',"
+        "'finalizing','cancelling') ORDER BY seq LIMIT 64", -1, &st, NULL);
+    while (sqlite3_step(st) == SQLITE_ROW && n < 64) {
+        row *r = &rows[n++];
+        r->seq = sqlite3_column_int64(st, 0);
+        snprintf(r->id, sizeof r->id, "%s", sqlite3_column_text(st, 1));
+        snprintf(r->status, sizeof r->status, "%s", sqlite3_column_text(st, 2));
+        snprintf(r->endpoint, sizeof r->endpoint, "%s",
+                 sqlite3_column_text(st, 3));
+        snprintf(r->input, sizeof r->input, "%s", sqlite3_column_text(st, 4));
+        r->expires_at = sqlite3_column_int64(st, 5);
+        snprintf(r->owner, sizeof r->owner, "%s", sqlite3_column_text(st, 6));
+    }
+    sqlite3_finalize(st);
+    long long now = oab__unix_now();
+    for (int i = 0; i < n; i++) {
+        row *r = &rows[i];
+        bctx *b = find_active(e, r->seq);
+        if (!strcmp(r->status, "validating")) {
+            validate_batch(e, r->seq, r->id, r->endpoint, r->input);
+            continue; /* picked up as in_progress next scan */
+        }
+        if (!strcmp(r->status, "finalizing")) {
+            if (b) {
+                if (b->inflight)
+                    continue;
+                remove_active(e, b);
+            }
+            commit_done(e);
+            finalize_batch(e, r->seq, r->id, r->owner, 0);
+            continue;
+        }
+        if (!b) {
+            b = calloc(1, sizeof *b);
+            if (!b)
+                continue;
+            b->seq = r->seq;
+            snprintf(b->id, sizeof b->id, "%s", r->id);
+            snprintf(b->endpoint, sizeof b->endpoint, "%s", r->endpoint);
+            snprintf(b->owner, sizeof b->owner, "%s", r->owner);
+            b->expires_at = r->expires_at;
+            char *path = oab__sprintf("%s/%s", s->files_dir, r->input);
+            b->fd = open(path, O_RDONLY);
+            free(path);
+            b->next = e->active;
+            e->active = b;
+            if (b->fd < 0)
+                b->exhausted = 1; /* lines end as errors below */
+        }
+        if (!strcmp(r->status, "cancelling") && b->stopping != 1) {
+            b->stopping = 1;
+            drop_slots(e, b);
+        } else if (!b->stopping && r->expires_at && now >= r->expires_at) {
+            b->stopping = 2;
+            drop_slots(e, b);
+        }
+    }
+}
+
+/* Batches whose lines are all done (or that stop) get finalized. */
+static void finish_ready(engine *e)
+{
+    bctx *b = e->active;
+    while (b) {
+        bctx *next = b->next;
+        int ready = b->inflight == 0 && (b->stopping || b->exhausted);
+        if (ready) {
+            commit_done(e);
+            long long seq = b->seq;
+            char id[64], owner[17];
+            int kind = b->stopping;
+            snprintf(id, sizeof id, "%s", b->id);
+            snprintf(owner, sizeof owner, "%s", b->owner);
+            remove_active(e, b);
+            finalize_batch(e, seq, id, owner, kind);
+        }
+        b = next;
+    }
+}
+
+static void *engine_main(void *arg)
+{
+    engine *e = arg;
+    srv *s = e->s;
+    e->last_refill = oab__now();
+    e->rpm_tokens = s->cfg.rpm > 0 ? 1 : 0;
+    e->tpm_tokens = s->cfg.tpm > 0 ? (double)s->cfg.tpm / 60.0 : 0;
+    while (!atomic_load(&s->stop)) {
+        double now = oab__now();
+        pthread_mutex_lock(&s->wake_lock);
+        int woke = s->wake_flag;
+        s->wake_flag = 0;
+        pthread_mutex_unlock(&s->wake_lock);
+        if (woke || now - e->last_scan > 0.2)
+            scan(e);
+        int started = dispatch(e, 256);
+        if (s->cfg.upstream) {
+            int running = 0;
+            curl_multi_perform(e->multi, &running);
+            reap(e);
+        }
+        run_due(e);
+        /* every finished line is committed before the next wait */
+        if (e->ndone)
+            commit_done(e);
+        finish_ready(e);
+        /* how long to sleep */
+        int timeout = 50;
+        if (started && e->nslots < s->cfg.concurrency)
+            timeout = 0;
+        double soonest = 1e18;
+        for (slot *sl = e->slots; sl; sl = sl->next)
+            if (sl->state == S_DUE && sl->due < soonest)
+                soonest = sl->due;
+        if (soonest < 1e17) {
+            double ms = (soonest - oab__now()) * 1000.0;
+            if (ms < timeout)
+                timeout = ms < 0 ? 0 : (int)ms + 1;
+        }
+        if (timeout > 0)
+            curl_multi_poll(e->multi, NULL, 0, timeout, NULL);
+    }
+    /* stop: abandon work in flight, keep what finished */
+    while (e->slots) {
+        slot *sl = e->slots;
+        e->slots = sl->next;
+        slot_free(e, sl);
+    }
+    commit_done(e);
+    while (e->active)
+        remove_active(e, e->active);
+    return NULL;
+}
+
+int srv_engine_start(srv *s)
+{
+    engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return -1;
+    e->s = s;
+    char *dbpath = oab__sprintf("%s/state.sqlite", s->cfg.data_dir);
+    int rc = srv_db_open(dbpath, &e->db);
+    free(dbpath);
+    if (rc != SQLITE_OK) {
+        free(e);
+        return -1;
+    }
+    e->multi = curl_multi_init();
+    curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS,
+                      (long)s->cfg.concurrency);
+    s->engine = e;
+    if (pthread_create(&s->engine_thread, NULL, engine_main, e) != 0) {
+        curl_multi_cleanup(e->multi);
+        sqlite3_close(e->db);
+        free(e);
+        s->engine = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void srv_engine_join(srv *s)
+{
+    engine *e = s->engine;
+    if (!e)
+        return;
+    atomic_store(&s->stop, 1);
+    curl_multi_wakeup(e->multi);
+    pthread_join(s->engine_thread, NULL);
+    curl_multi_cleanup(e->multi);
+    sqlite3_close(e->db);
+    free(e->done);
+    free(e);
+    s->engine = NULL;
+}
+
+/* ---------------------------------------------------------------- */
+/* synchronous forwarding                                             */
+/* ---------------------------------------------------------------- */
+
+void srv_upstream_call(srv *s, const char *path, const char *body,
+                       size_t len, long *status, oab__buf *resp)
+{
+    char *url = upstream_url(s, path);
+    slot sl;
+    memset(&sl, 0, sizeof sl);
+    *status = 0;
+    for (int attempt = 0;; attempt++) {
+        oab__buf_clear(&sl.resp);
+        sl.retry_after = -1;
+        struct curl_slist *hdrs = NULL;
+        CURL *h = make_easy(s, url, body ? body : "", len, &hdrs, &sl);
+        CURLcode res = h ? curl_easy_perform(h) : CURLE_FAILED_INIT;
+        long st = 0;
+        if (res == CURLE_OK)
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
+        curl_easy_cleanup(h);
+        curl_slist_free_all(hdrs);
+        int retry = (res != CURLE_OK || st == 429 || st >= 500) &&
+                    attempt < s->cfg.max_retries;
+        if (!retry) {
+            *status = st;
+            oab__buf_clear(resp);
+            if (res != CURLE_OK)
+                oab__buf_puts(resp, curl_easy_strerror(res));
+            else
+                oab__buf_append(resp, sl.resp.data ? sl.resp.data : "",
+                                sl.resp.len);
+            break;
+        }
+        double delay = (double)s->cfg.retry_base_ms / 1000.0 *
+                       (double)(1u << (attempt > 10 ? 10 : attempt));
+        if (sl.retry_after >= 0)
+            delay = sl.retry_after;
+        oab__sleep(delay > 60 ? 60 : delay);
+    }
+    oab__buf_free(&sl.resp);
+    free(url);
+}

@@ -1,0 +1,11 @@
+/* main.c - the stand-alone `oaibatch-server` executable. */
+#include "serve.h"
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    char serve[] = "serve";
+    if (argc > 0)
+        argv[0] = serve;
+    return oab_serve_main(argc, argv);
+}

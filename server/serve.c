@@ -1,0 +1,358 @@
+/* serve.c - `oaibatch serve`: flags, start-up, signals, shared helpers. */
+#include "serve.h"
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void srv_log(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    pthread_mutex_lock(&log_lock);
+    fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ serve: %s\n",
+            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+            tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, line);
+    pthread_mutex_unlock(&log_lock);
+}
+
+static pthread_mutex_t rng_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long long rng_state;
+
+static unsigned long long rng_next(void)
+{
+    pthread_mutex_lock(&rng_lock);
+    if (!rng_state) {
+        int fd = open("/dev/urandom", O_RDONLY);
+        if (fd >= 0) {
+            if (read(fd, &rng_state, sizeof rng_state) != sizeof rng_state)
+                rng_state = 0;
+            close(fd);
+        }
+        rng_state ^= (unsigned long long)time(NULL) * 0x9E3779B97F4A7C15ULL ^
+                     (unsigned long long)getpid();
+        if (!rng_state)
+            rng_state = 88172645463325252ULL;
+    }
+    /* xorshift64* */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    unsigned long long v = rng_state * 2685821657736338717ULL;
+    pthread_mutex_unlock(&rng_lock);
+    return v;
+}
+
+void srv_random_id(char *out, size_t n, const char *prefix, size_t nrand)
+{
+    static const char al[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    size_t p = strlen(prefix);
+    if (p + nrand + 1 > n)
+        nrand = n > p + 1 ? n - p - 1 : 0;
+    memcpy(out, prefix, p);
+    unsigned long long r = 0;
+    for (size_t i = 0; i < nrand; i++) {
+        if (i % 10 == 0)
+            r = rng_next();
+        out[p + i] = al[r % 62];
+        r /= 62;
+    }
+    out[p + nrand] = '\0';
+}
+
+void srv_owner_tag(const char *key, char *out)
+{
+    if (!key || !*key) {
+        out[0] = '\0';
+        return;
+    }
+    /* two FNV-1a passes with different seeds: a tag, not the key */
+    unsigned long long h1 = 1469598103934665603ULL, h2 = 0x84222325cbf29ce4ULL;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        h1 = (h1 ^ *p) * 1099511628211ULL;
+        h2 = (h2 ^ (unsigned)(*p + 77)) * 1099511628211ULL;
+    }
+    snprintf(out, 17, "%08llx%08llx", h1 & 0xffffffffULL, h2 >> 32);
+}
+
+static void usage(FILE *f)
+{
+    fputs(
+        "usage: oaibatch serve [options]\n"
+        "A local OpenAI Files + Batches API server.\n\n"
+        "  --host ADDR          address to bind (default 127.0.0.1)\n"
+        "  --port N             port (default 8089; 0 = pick a free one)\n"
+        "  --data DIR           state folder (default ./oaibatch-data)\n"
+        "  --upstream URL       OpenAI-compatible base URL (e.g.\n"
+        "                       http://127.0.0.1:8000/v1), or builtin:test\n"
+        "                       (default) for the built-in test model\n"
+        "  --upstream-key KEY   Bearer key sent upstream\n"
+        "  --api-key KEY        key clients must send (repeatable; each key\n"
+        "                       sees only its own files and batches)\n"
+        "  --concurrency N      lines in flight at once (default 64)\n"
+        "  --rpm N              upstream requests per minute (0 = no limit)\n"
+        "  --tpm N              upstream tokens per minute (0 = no limit)\n"
+        "  --port-file PATH     write the bound port there once listening\n"
+        "test knobs:\n"
+        "  --window-seconds N   completion window length (default 24h)\n"
+        "  --latency-ms N       added latency of the built-in model\n"
+        "  --fail-rate 429:0.1,500:0.05  share of built-in answers failed\n"
+        "  --upstream-timeout-ms N  per upstream request (default 600000)\n"
+        "  --max-retries N      retries of a line (default 5)\n"
+        "  --retry-base-ms N    first backoff delay (default 500)\n"
+        "  --max-file-bytes N   upload cap (default 200 MB)\n"
+        "  --quiet              no per-request log lines\n"
+        "  --help               this text\n",
+        f);
+}
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+}
+
+static int parse_long(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_fail_rate(srv_config *c, const char *s)
+{
+    char *copy = oab__strdup(s);
+    char *save = NULL;
+    int ok = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(tok, ':');
+        if (!colon) {
+            ok = -1;
+            break;
+        }
+        *colon = '\0';
+        double share = strtod(colon + 1, NULL);
+        if (strcmp(tok, "429") == 0)
+            c->fail_429 = share;
+        else if (strcmp(tok, "500") == 0)
+            c->fail_500 = share;
+        else {
+            ok = -1;
+            break;
+        }
+    }
+    free(copy);
+    return ok;
+}
+
+int oab_serve_main(int argc, char **argv)
+{
+    srv *s = calloc(1, sizeof *s);
+    if (!s)
+        return 1;
+    srv_config *c = &s->cfg;
+    c->host = "127.0.0.1";
+    c->port = 8089;
+    c->data_dir = "./oaibatch-data";
+    c->concurrency = 64;
+    c->max_file_bytes = OAB_MAX_FILE_BYTES;
+    c->max_json_bytes = 64u * 1024 * 1024;
+    c->max_json_depth = 64;
+    c->upstream_timeout_ms = 600000;
+    c->max_retries = 5;
+    c->retry_base_ms = 500;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long n = 0;
+#define NEED_VALUE                                                   \
+    do {                                                             \
+        if (!v) {                                                    \
+            fprintf(stderr, "serve: %s needs a value\n", a);         \
+            free(s);                                                 \
+            return 2;                                                \
+        }                                                            \
+        i++;                                                         \
+    } while (0)
+#define NEED_NUM(lo)                                                 \
+    do {                                                             \
+        NEED_VALUE;                                                  \
+        if (parse_long(v, &n) || n < (lo)) {                         \
+            fprintf(stderr, "serve: bad value for %s\n", a);         \
+            free(s);                                                 \
+            return 2;                                                \
+        }                                                            \
+    } while (0)
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            free(s);
+            return 0;
+        } else if (!strcmp(a, "--host")) {
+            NEED_VALUE;
+            c->host = v;
+        } else if (!strcmp(a, "--port")) {
+            NEED_NUM(0);
+            if (n > 65535) {
+                fprintf(stderr, "serve: bad port\n");
+                free(s);
+                return 2;
+            }
+            c->port = (int)n;
+        } else if (!strcmp(a, "--data")) {
+            NEED_VALUE;
+            c->data_dir = v;
+        } else if (!strcmp(a, "--upstream")) {
+            NEED_VALUE;
+            c->upstream = strcmp(v, "builtin:test") == 0 ? NULL : v;
+        } else if (!strcmp(a, "--upstream-key")) {
+            NEED_VALUE;
+            c->upstream_key = v;
+        } else if (!strcmp(a, "--api-key")) {
+            NEED_VALUE;
+            if (c->n_api_keys == SRV_MAX_KEYS || !*v) {
+                fprintf(stderr, "serve: bad or too many --api-key\n");
+                free(s);
+                return 2;
+            }
+            c->api_keys[c->n_api_keys++] = v;
+        } else if (!strcmp(a, "--concurrency")) {
+            NEED_NUM(1);
+            c->concurrency = (int)(n > 4096 ? 4096 : n);
+        } else if (!strcmp(a, "--rpm")) {
+            NEED_NUM(0);
+            c->rpm = n;
+        } else if (!strcmp(a, "--tpm")) {
+            NEED_NUM(0);
+            c->tpm = n;
+        } else if (!strcmp(a, "--window-seconds")) {
+            NEED_NUM(1);
+            c->window_seconds = n;
+        } else if (!strcmp(a, "--latency-ms")) {
+            NEED_NUM(0);
+            c->latency_ms = n;
+        } else if (!strcmp(a, "--fail-rate")) {
+            NEED_VALUE;
+            if (parse_fail_rate(c, v)) {
+                fprintf(stderr, "serve: bad --fail-rate (429:0.1,500:0.05)\n");
+                free(s);
+                return 2;
+            }
+        } else if (!strcmp(a, "--port-file")) {
+            NEED_VALUE;
+            c->port_file = v;
+        } else if (!strcmp(a, "--upstream-timeout-ms")) {
+            NEED_NUM(1);
+            c->upstream_timeout_ms = n;
+        } else if (!strcmp(a, "--max-retries")) {
+            NEED_NUM(0);
+            c->max_retries = (int)n;
+        } else if (!strcmp(a, "--retry-base-ms")) {
+            NEED_NUM(0);
+            c->retry_base_ms = n;
+        } else if (!strcmp(a, "--max-file-bytes")) {
+            NEED_NUM(1);
+            c->max_file_bytes = (unsigned long long)n;
+        } else if (!strcmp(a, "--quiet")) {
+            c->quiet = 1;
+        } else {
+            fprintf(stderr, "serve: unknown option %s (see --help)\n", a);
+            free(s);
+            return 2;
+        }
+#undef NEED_VALUE
+#undef NEED_NUM
+    }
+
+    int rc = 1;
+    struct MHD_Daemon *d = NULL;
+    int engine_started = 0;
+    char *dbpath = NULL;
+    mkdir(c->data_dir, 0700);
+    s->files_dir = oab__sprintf("%s/files", c->data_dir);
+    dbpath = oab__sprintf("%s/state.sqlite", c->data_dir);
+    mkdir(s->files_dir, 0700);
+    pthread_mutex_init(&s->db_lock, NULL);
+    pthread_mutex_init(&s->wake_lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    if (oab_global_init() != OAB_OK)
+        goto out;
+    if (srv_db_open(dbpath, &s->db) != SQLITE_OK)
+        goto out;
+
+    /* signals: handled by a flag, checked by this thread */
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old_int, old_term;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    got_signal = 0;
+
+    if (srv_engine_start(s) != 0)
+        goto restore;
+    engine_started = 1;
+    int port = 0;
+    d = srv_http_start(s, &port);
+    if (!d) {
+        srv_log("cannot listen on %s:%d", c->host, c->port);
+        goto restore;
+    }
+    srv_log("listening on http://%s:%d/v1 (data %s, upstream %s, %d key%s)",
+            c->host, port, c->data_dir, c->upstream ? c->upstream : "builtin:test",
+            c->n_api_keys, c->n_api_keys == 1 ? "" : "s");
+    if (c->port_file) {
+        char num[32];
+        int k = snprintf(num, sizeof num, "%d\n", port);
+        if (oab__write_file_atomic(c->port_file, num, (size_t)k) != OAB_OK)
+            srv_log("cannot write %s", c->port_file);
+    }
+    while (!got_signal)
+        oab__sleep(0.05);
+    srv_log("stopping (signal %d)", (int)got_signal);
+    rc = 0;
+restore:
+    if (d)
+        MHD_stop_daemon(d);
+    if (engine_started)
+        srv_engine_join(s);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+out:
+    if (s->db)
+        sqlite3_close(s->db);
+    free(dbpath);
+    free(s->files_dir);
+    pthread_mutex_destroy(&s->db_lock);
+    pthread_mutex_destroy(&s->wake_lock);
+    pthread_cond_destroy(&s->wake);
+    free(s);
+    oab_global_cleanup();
+    return rc;
+}

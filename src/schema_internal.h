@@ -1,0 +1,37 @@
+/* schema_internal.h - the oab_schema object, shared by src/schema.c and
+ * src/schema_validate.c only. */
+#ifndef OAB_SCHEMA_INTERNAL_H
+#define OAB_SCHEMA_INTERNAL_H
+
+#include "internal.h"
+
+/* One compiled regular expression, keyed by the schema node it came from
+ * (a "pattern" string or a "patternProperties" member). */
+typedef struct oab__regex {
+    const cJSON *node;
+    void *code; /* pcre2_code_8 * */
+} oab__regex;
+
+struct oab_schema {
+    char *name;
+    char *description;
+    int strict;
+    cJSON *root;  /* the schema as sent */
+    char *json;   /* compact text of root */
+    /* patterns compiled when the schema is made, sorted by node address,
+     * so that validation only reads the schema (thread-safe). */
+    oab__regex *regex;
+    size_t n_regex;
+};
+
+/* Compiles every pattern of s->root into s->regex. OAB_ESCHEMA with the
+ * pointer of a pattern that does not compile. */
+oab_status oab__schema_prepare(oab_schema *s, oab_error *err);
+/* Frees what oab__schema_prepare made. */
+void oab__schema_release(oab_schema *s);
+
+/* Checks a string against a "format" (schema_format.c): 1 valid,
+ * 0 invalid, -1 a format not asserted (ignored). */
+int oab__schema_check_format(const char *fmt, const char *s, size_t len);
+
+#endif

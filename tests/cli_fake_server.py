@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""A small fake of the OpenAI Files + Batches API for the command's tests
+(crash/resume, splitting, retries, expiry, cancellation).
+
+Each GET of a batch moves it one step: validating -> in_progress ->
+finalizing -> completed. The output file lists lines in REVERSE input
+order (the real API gives no order either). Behaviour by custom_id:
+  contains "fail"   -> HTTP 400 answer in the error file, always
+  contains "flaky"  -> HTTP 500 answer the first time that custom_id
+                       is seen, success afterwards
+Behaviour by batch metadata "fake_outcome":
+  expired -> the batch expires with the first half of its lines done,
+             the rest in the error file as batch_expired (a line left
+             undone once runs the next time: retries succeed)
+  slow    -> stays in_progress until cancelled
+  failed  -> status failed with errors.data (no files)
+GET /_stats gives counts of uploads, creates, lists and cancels.
+
+Usage: cli_fake_server.py --port-file PATH
+"""
+import argparse
+import json
+import os
+import re
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+FILES = {}      # id -> {"bytes": b"", "purpose": str, "filename": str}
+BATCHES = {}    # id -> dict
+ORDER = []      # batch ids, oldest first
+SEEN = {}       # custom_id -> attempts
+STOPPED = set() # custom_ids once left undone by an expiry or a cancel
+STATS = {"uploads": 0, "creates": 0, "lists": 0, "cancels": 0}
+COUNTER = [0]
+
+
+def new_id(prefix):
+    COUNTER[0] += 1
+    return "%s_fake%06d" % (prefix, COUNTER[0])
+
+
+def file_obj(fid):
+    f = FILES[fid]
+    return {"id": fid, "object": "file", "bytes": len(f["bytes"]),
+            "created_at": f["created_at"], "expires_at": None,
+            "filename": f["filename"], "purpose": f["purpose"]}
+
+
+def answer(line, status_code, text):
+    body = {"id": "chatcmpl-" + line["custom_id"],
+            "object": "chat.completion", "created": int(time.time()),
+            "model": line.get("body", {}).get("model", "fake"),
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": text}}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 2,
+                      "total_tokens": 3}}
+    if status_code >= 400:
+        body = {"error": {"message": text, "type": "invalid_request_error",
+                          "code": "fake_%d" % status_code, "param": None}}
+    return {"id": new_id("batch_req"), "custom_id": line["custom_id"],
+            "response": {"status_code": status_code,
+                         "request_id": new_id("req"), "body": body},
+            "error": None}
+
+
+def stop_line(line, code):
+    return {"id": new_id("batch_req"), "custom_id": line["custom_id"],
+            "response": None,
+            "error": {"code": code, "message": "This request could not be "
+                      "executed before the batch ended."}}
+
+
+def finish(b, final, done_share=1.0):
+    """Runs the lines and writes the output and error files."""
+    raw = FILES[b["input_file_id"]]["bytes"].decode()
+    lines = [json.loads(x) for x in raw.splitlines() if x.strip()]
+    n_done = len(lines) if done_share >= 1.0 else int(len(lines) * done_share)
+    out, err = [], []
+    completed = failed = 0
+    for i, line in enumerate(lines):
+        cid = line["custom_id"]
+        if i >= n_done and cid not in STOPPED:
+            STOPPED.add(cid)
+            err.append(stop_line(line, "batch_expired" if final == "expired"
+                                 else "batch_cancelled"))
+            continue
+        SEEN[cid] = SEEN.get(cid, 0) + 1
+        last = line.get("body", {}).get("messages", [{}])[-1]
+        prompt = last.get("content", "")
+        if "fail" in cid:
+            err.append(answer(line, 400, "refused: " + cid))
+            failed += 1
+        elif "flaky" in cid and SEEN[cid] == 1:
+            err.append(answer(line, 500, "flaky failure: " + cid))
+            failed += 1
+        else:
+            out.append(answer(line, 200, "echo: %s" % prompt))
+            completed += 1
+    out.reverse()
+    if out:
+        fid = new_id("file")
+        FILES[fid] = {"bytes": "".join(json.dumps(x) + "\n" for x in out)
+                      .encode(), "purpose": "batch_output",
+                      "filename": "output.jsonl",
+                      "created_at": int(time.time())}
+        b["output_file_id"] = fid
+    if err:
+        fid = new_id("file")
+        FILES[fid] = {"bytes": "".join(json.dumps(x) + "\n" for x in err)
+                      .encode(), "purpose": "batch_output",
+                      "filename": "errors.jsonl",
+                      "created_at": int(time.time())}
+        b["error_file_id"] = fid
+    b["status"] = final
+    b[final + "_at"] = int(time.time())
+    b["request_counts"] = {"total": len(lines), "completed": completed,
+                           "failed": failed}
+
+
+def step(b):
+    outcome = (b.get("metadata") or {}).get("fake_outcome", "")
+    s = b["status"]
+    raw = FILES[b["input_file_id"]]["bytes"].decode()
+    total = len([x for x in raw.splitlines() if x.strip()])
+    if s == "validating":
+        if outcome == "failed":
+            b["status"] = "failed"
+            b["failed_at"] = int(time.time())
+            b["errors"] = {"object": "list", "data": [
+                {"code": "invalid_request", "message": "fake failure",
+                 "param": None, "line": 1}]}
+            return
+        b["status"] = "in_progress"
+        b["in_progress_at"] = int(time.time())
+        b["request_counts"] = {"total": total, "completed": 0, "failed": 0}
+    elif s == "in_progress":
+        if outcome == "slow":
+            return
+        if outcome == "expired":
+            finish(b, "expired", 0.5)
+            return
+        b["status"] = "finalizing"
+        b["finalizing_at"] = int(time.time())
+        b["request_counts"] = {"total": total, "completed": total,
+                               "failed": 0}
+    elif s == "finalizing":
+        finish(b, "completed")
+    elif s == "cancelling":
+        finish(b, "cancelled", 0.5)
+
+
+def parse_multipart(body, ctype):
+    m = re.search(r'boundary="?([^";]+)"?', ctype)
+    if not m:
+        return {}
+    boundary = b"--" + m.group(1).encode()
+    fields = {}
+    for part in body.split(boundary):
+        part = part.strip(b"\r\n")
+        if not part or part == b"--":
+            continue
+        head, _, data = part.partition(b"\r\n\r\n")
+        name = re.search(rb'name="([^"]+)"', head)
+        fname = re.search(rb'filename="([^"]*)"', head)
+        if name:
+            fields[name.group(1).decode()] = (
+                data, fname.group(1).decode() if fname else None)
+    return fields
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def send_json(self, code, obj):
+        data = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-request-id", new_id("req"))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def not_found(self, what):
+        self.send_json(404, {"error": {"message": "No such %s" % what,
+                                       "type": "invalid_request_error",
+                                       "code": None, "param": None}})
+
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def do_GET(self):
+        path, _, query = self.path.partition("?")
+        q = dict(x.split("=", 1) for x in query.split("&") if "=" in x)
+        with LOCK:
+            if path == "/_stats":
+                return self.send_json(200, STATS)
+            m = re.fullmatch(r"/v1/files/([^/]+)(/content)?", path)
+            if m:
+                fid = m.group(1)
+                if fid not in FILES:
+                    return self.not_found("file")
+                if not m.group(2):
+                    return self.send_json(200, file_obj(fid))
+                data = FILES[fid]["bytes"]
+                start = 0
+                rng = self.headers.get("Range")
+                if rng and rng.startswith("bytes="):
+                    start = int(rng[6:].split("-")[0] or 0)
+                chunk = data[start:]
+                self.send_response(206 if start else 200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(chunk)))
+                self.end_headers()
+                self.wfile.write(chunk)
+                return
+            m = re.fullmatch(r"/v1/batches/([^/]+)", path)
+            if m:
+                b = BATCHES.get(m.group(1))
+                if not b:
+                    return self.not_found("batch")
+                step(b)
+                return self.send_json(200, b)
+            if path == "/v1/batches":
+                STATS["lists"] += 1
+                limit = int(q.get("limit", 20))
+                ids = list(reversed(ORDER))
+                if "after" in q and q["after"] in ids:
+                    ids = ids[ids.index(q["after"]) + 1:]
+                page = [BATCHES[i] for i in ids[:limit]]
+                return self.send_json(200, {
+                    "object": "list", "data": page,
+                    "first_id": page[0]["id"] if page else None,
+                    "last_id": page[-1]["id"] if page else None,
+                    "has_more": len(ids) > limit})
+        self.not_found("route")
+
+    def do_POST(self):
+        path = self.path.partition("?")[0]
+        body = self.read_body()
+        with LOCK:
+            if path == "/v1/files":
+                fields = parse_multipart(body,
+                                         self.headers.get("Content-Type", ""))
+                if "file" not in fields:
+                    return self.send_json(400, {"error": {
+                        "message": "no file", "type": "invalid_request_error",
+                        "code": None, "param": "file"}})
+                STATS["uploads"] += 1
+                fid = new_id("file")
+                data, fname = fields["file"]
+                purpose = fields.get("purpose", (b"batch", None))[0].decode()
+                FILES[fid] = {"bytes": data, "purpose": purpose,
+                              "filename": fname or "upload.jsonl",
+                              "created_at": int(time.time())}
+                return self.send_json(200, file_obj(fid))
+            if path == "/v1/batches":
+                req = json.loads(body or b"{}")
+                if req.get("input_file_id") not in FILES:
+                    return self.not_found("file")
+                STATS["creates"] += 1
+                bid = new_id("batch")
+                now = int(time.time())
+                b = {"id": bid, "object": "batch",
+                     "endpoint": req.get("endpoint"), "errors": None,
+                     "input_file_id": req["input_file_id"],
+                     "completion_window": req.get("completion_window", "24h"),
+                     "status": "validating", "output_file_id": None,
+                     "error_file_id": None, "created_at": now,
+                     "in_progress_at": None, "expires_at": now + 86400,
+                     "finalizing_at": None, "completed_at": None,
+                     "failed_at": None, "expired_at": None,
+                     "cancelling_at": None, "cancelled_at": None,
+                     "request_counts": {"total": 0, "completed": 0,
+                                        "failed": 0},
+                     "metadata": req.get("metadata")}
+                BATCHES[bid] = b
+                ORDER.append(bid)
+                return self.send_json(200, b)
+            m = re.fullmatch(r"/v1/batches/([^/]+)/cancel", path)
+            if m:
+                b = BATCHES.get(m.group(1))
+                if not b:
+                    return self.not_found("batch")
+                STATS["cancels"] += 1
+                if b["status"] in ("validating", "in_progress", "finalizing"):
+                    b["status"] = "cancelling"
+                    b["cancelling_at"] = int(time.time())
+                return self.send_json(200, b)
+        self.not_found("route")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port-file", required=True)
+    args = ap.parse_args()
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(str(srv.server_address[1]))
+    os.rename(tmp, args.port_file)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+# Tests of the local server (`oaibatch serve`): HTTP-level cases driven by
+# Python (server_test.py starts the server on a free port and kills it),
+# and the official OpenAI Node SDK round trip (tests/node, installed by
+# scripts/test-deps.sh).
+if(TARGET oaibatch-server)
+  foreach(case lifecycle model cancel_expire failed big restart faults keys
+          limits)
+    add_test(NAME server_${case}
+      COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/server_test.py
+              $<TARGET_FILE:oaibatch-server> ${case})
+    set_tests_properties(server_${case} PROPERTIES TIMEOUT 300)
+  endforeach()
+  find_program(OAB_NODE node)
+  if(OAB_NODE)
+    add_test(NAME server_node_sdk
+      COMMAND ${OAB_NODE} ${CMAKE_CURRENT_SOURCE_DIR}/node/roundtrip.mjs
+              $<TARGET_FILE:oaibatch-server>)
+    set_tests_properties(server_node_sdk PROPERTIES TIMEOUT 300)
+  endif()
+endif()

@@ -1,0 +1,710 @@
+#!/usr/bin/env python3
+"""HTTP-level tests of `oaibatch serve` (the oaibatch-server executable).
+
+usage: server_test.py SERVER_BINARY CASE
+CASE: lifecycle, model, cancel_expire, failed, big, restart, faults, keys,
+limits. Every process started here is killed at the end, even on failure.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROCS = []
+FAILS = 0
+PASSES = 0
+SLOW = float(os.environ.get("OAB_TEST_SLOW", "1"))
+
+
+def check(cond, what):
+    global FAILS, PASSES
+    if cond:
+        PASSES += 1
+    else:
+        FAILS += 1
+        print("CHECK failed: " + what, file=sys.stderr, flush=True)
+
+
+def wait_file(path, proc, timeout=30):
+    t = time.time()
+    while time.time() - t < timeout * SLOW:
+        if os.path.exists(path):
+            with open(path) as f:
+                s = f.read().strip()
+            if s:
+                return int(s)
+        if proc.poll() is not None:
+            raise RuntimeError("process exited early (%s)" % proc.returncode)
+        time.sleep(0.02)
+    raise RuntimeError("timed out waiting for " + path)
+
+
+class Proc:
+    def __init__(self, argv, tmp, name, server=False):
+        self.server = server
+        self.log = open(os.path.join(tmp, name + ".log"), "ab")
+        self.p = subprocess.Popen(argv, stdout=self.log, stderr=self.log)
+        PROCS.append(self)
+
+    def kill(self, sig=signal.SIGTERM):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+            # a server stopped by SIGINT/SIGTERM exits 0 (and, under
+            # ASan, with no leak report)
+            if self.server and sig != signal.SIGKILL:
+                check(self.p.returncode == 0,
+                      "server exit code %s" % self.p.returncode)
+        if not self.log.closed:
+            self.log.close()
+        return self.p.returncode
+
+
+def start_server(binary, tmp, data, args=(), name="server"):
+    pf = os.path.join(tmp, name + ".port")
+    if os.path.exists(pf):
+        os.unlink(pf)
+    pr = Proc([binary, "--port", "0", "--data", data, "--port-file", pf]
+              + list(args), tmp, name, server=True)
+    pr.port = wait_file(pf, pr.p)
+    return pr
+
+
+def start_upstream(tmp, args=(), name="upstream"):
+    pf = os.path.join(tmp, name + ".port")
+    pr = Proc([sys.executable, os.path.join(HERE, "server_upstream.py"),
+               "--port-file", pf] + list(args), tmp, name)
+    pr.port = wait_file(pf, pr.p)
+    return pr
+
+
+class Client:
+    def __init__(self, port, key=None):
+        self.port = port
+        self.key = key
+
+    def req(self, method, path, body=None, headers=None, raw=False):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        h = dict(headers or {})
+        if self.key:
+            h["Authorization"] = "Bearer " + self.key
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        enc = not isinstance(body, (bytes, str, type(None)))
+        c.request(method, path, body=body, headers=h, encode_chunked=enc)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        if raw:
+            return r.status, dict(r.getheaders()), data
+        try:
+            return r.status, json.loads(data)
+        except ValueError:
+            return r.status, data
+
+    def upload(self, content, purpose="batch", filename="in.jsonl",
+               chunked=False):
+        b = uuid.uuid4().hex
+        head = ("--%s\r\nContent-Disposition: form-data; name=\"purpose\""
+                "\r\n\r\n%s\r\n--%s\r\nContent-Disposition: form-data; "
+                "name=\"file\"; filename=\"%s\"\r\nContent-Type: "
+                "application/jsonl\r\n\r\n" % (b, purpose, b, filename)).encode()
+        tail = ("\r\n--%s--\r\n" % b).encode()
+        h = {"Content-Type": "multipart/form-data; boundary=" + b}
+        if chunked:
+            def gen():
+                yield head
+                for i in range(0, len(content), 65536):
+                    yield content[i:i + 65536]
+                yield tail
+            return self.req("POST", "/v1/files", gen(), h)
+        return self.req("POST", "/v1/files", head + content + tail, h)
+
+    def create(self, fid, endpoint="/v1/chat/completions", **kw):
+        body = {"input_file_id": fid, "endpoint": endpoint,
+                "completion_window": "24h"}
+        body.update(kw)
+        return self.req("POST", "/v1/batches", body)
+
+    def wait(self, bid, timeout=60, until=("completed", "failed", "expired",
+                                           "cancelled")):
+        t = time.time()
+        while time.time() - t < timeout * SLOW:
+            st, b = self.req("GET", "/v1/batches/" + bid)
+            if st != 200:
+                raise RuntimeError("GET batch: %s %s" % (st, b))
+            if b["status"] in until:
+                return b
+            time.sleep(0.05)
+        raise RuntimeError("batch %s did not finish: %s" % (bid, b["status"]))
+
+    def lines(self, fid):
+        if not fid:
+            return []
+        st, h, data = self.req("GET", "/v1/files/%s/content" % fid, raw=True)
+        check(st == 200, "content of %s: %s" % (fid, st))
+        return [json.loads(x) for x in data.decode().splitlines() if x]
+
+
+def chat_lines(n, prefix="r", words="hello there number"):
+    out = []
+    for i in range(n):
+        out.append(json.dumps({
+            "custom_id": "%s%d" % (prefix, i), "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {"model": "gpt-4o-mini", "messages": [
+                {"role": "user", "content": "%s %s%d" % (words, prefix, i)}]}}))
+    return ("\n".join(out) + "\n").encode()
+
+
+# ------------------------------------------------------------------ cases
+
+def case_lifecycle(binary, tmp):
+    s = start_server(binary, tmp, os.path.join(tmp, "data"))
+    c = Client(s.port)
+    data = chat_lines(10)
+    st, f = c.upload(data)
+    check(st == 200 and f["object"] == "file" and f["bytes"] == len(data),
+          "upload: %s %s" % (st, f))
+    check(f["purpose"] == "batch" and f["filename"] == "in.jsonl", "file fields")
+    st, f2 = c.upload(data, chunked=True, filename="chunked.jsonl")
+    check(st == 200 and f2["bytes"] == len(data), "chunked upload %s" % (f2,))
+    st, f3 = c.upload(b"hello", purpose="user_data", filename="x.txt")
+    check(st == 200, "user_data upload")
+    st, lst = c.req("GET", "/v1/files?purpose=batch")
+    ids = [x["id"] for x in lst["data"]]
+    check(st == 200 and f["id"] in ids and f2["id"] in ids and
+          f3["id"] not in ids, "files list purpose filter %s" % lst)
+    st, g = c.req("GET", "/v1/files/" + f["id"])
+    check(st == 200 and g["id"] == f["id"] and g["bytes"] == len(data),
+          "file retrieve")
+    st, h, body = c.req("GET", "/v1/files/%s/content" % f2["id"], raw=True)
+    check(st == 200 and body == data, "content round trip")
+    st, h, body = c.req("GET", "/v1/files/%s/content" % f2["id"], raw=True,
+                        headers={"Range": "bytes=10-"})
+    check(st == 206 and body == data[10:], "range download %s" % st)
+    st, d = c.req("DELETE", "/v1/files/" + f3["id"])
+    check(st == 200 and d == {"id": f3["id"], "object": "file",
+                              "deleted": True}, "delete %s" % d)
+    st, e = c.req("GET", "/v1/files/" + f3["id"])
+    check(st == 404 and e["error"]["type"] == "invalid_request_error",
+          "deleted file gone %s" % st)
+    st, e = c.req("GET", "/v1/files/file-nope/content")
+    check(st == 404, "unknown content 404")
+    # batches
+    st, b = c.create(f["id"], metadata={"job": "one"})
+    check(st == 200 and b["status"] == "validating" and b["object"] == "batch"
+          and b["metadata"] == {"job": "one"}, "create %s" % b)
+    done = c.wait(b["id"])
+    check(done["status"] == "completed", "completed")
+    for k in ("created_at", "in_progress_at", "finalizing_at",
+              "completed_at", "expires_at"):
+        check(isinstance(done.get(k), int) and done[k] > 0, "timestamp " + k)
+    check(done["request_counts"] == {"total": 10, "completed": 10,
+                                     "failed": 0}, "counts %s" %
+          done["request_counts"])
+    u = done["usage"]
+    check(u["input_tokens"] > 0 and u["output_tokens"] > 0 and
+          u["total_tokens"] == u["input_tokens"] + u["output_tokens"],
+          "usage %s" % u)
+    check(done["error_file_id"] is None, "no error file")
+    st, of = c.req("GET", "/v1/files/" + done["output_file_id"])
+    check(st == 200 and of["purpose"] == "batch_output", "output file object")
+    out = c.lines(done["output_file_id"])
+    check(sorted(x["custom_id"] for x in out) ==
+          sorted("r%d" % i for i in range(10)), "output custom_ids")
+    for x in out:
+        check(x["id"].startswith("batch_req_") and x["error"] is None and
+              x["response"]["status_code"] == 200 and
+              x["response"]["request_id"] and
+              x["response"]["body"]["object"] == "chat.completion",
+              "output line shape %s" % x)
+    usum = sum(x["response"]["body"]["usage"]["prompt_tokens"] for x in out)
+    check(usum == u["input_tokens"], "usage summed")
+    # list with pagination, newest first
+    ids = [b["id"]]
+    for _ in range(2):
+        st, bb = c.create(f2["id"])
+        ids.append(bb["id"])
+    st, p1 = c.req("GET", "/v1/batches?limit=2")
+    check(st == 200 and [x["id"] for x in p1["data"]] == ids[::-1][:2] and
+          p1["has_more"] is True and p1["first_id"] == ids[2] and
+          p1["last_id"] == ids[1], "page 1 %s" % [x["id"] for x in p1["data"]])
+    st, p2 = c.req("GET", "/v1/batches?limit=2&after=" + p1["last_id"])
+    check(st == 200 and [x["id"] for x in p2["data"]] == [ids[0]] and
+          p2["has_more"] is False, "page 2")
+    st, e = c.req("GET", "/v1/batches?limit=0")
+    check(st == 400, "bad limit")
+    # errors
+    st, e = c.req("GET", "/v1/batches/batch_nope")
+    check(st == 404 and set(e["error"]) == {"message", "type", "param",
+                                            "code"}, "unknown batch %s" % e)
+    st, e = c.create(f["id"], completion_window="1h")
+    check(st == 400 and e["error"]["param"] == "completion_window",
+          "bad window %s" % e)
+    st, e = c.create("file-nope")
+    check(st == 404, "unknown input file")
+    st, e = c.create(f["id"], endpoint="/v1/nothing")
+    check(st == 400, "bad endpoint")
+    st, e = c.req("POST", "/v1/batches/%s/cancel" % b["id"])
+    check(st == 409, "cannot cancel completed: %s" % st)
+    st, e = c.req("PUT", "/v1/batches")
+    check(st == 405, "405")
+    st, e = c.req("GET", "/v2/x")
+    check(st == 404, "unknown url")
+    for bid in ids[1:]:
+        c.wait(bid)
+    # graceful stop
+    s.kill(signal.SIGINT)
+
+
+def case_model(binary, tmp):
+    """The built-in model: text, structured outputs, tools, embeddings."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"))
+    c = Client(s.port)
+    schema = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "minLength": 6},
+            "kind": {"enum": ["cat", "dog"]},
+            "fixed": {"const": 7},
+            "when": {"type": "string", "format": "date-time"},
+            "mail": {"type": "string", "format": "email"},
+            "uid": {"type": "string", "format": "uuid"},
+            "age": {"type": "integer", "minimum": 18, "maximum": 99},
+            "score": {"type": ["number", "null"], "exclusiveMinimum": 2},
+            "tags": {"type": "array", "items": {"type": "string"},
+                     "minItems": 3},
+            "addr": {"$ref": "#/$defs/Addr"},
+            "either": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+        },
+        "required": ["name", "kind", "fixed", "when", "mail", "uid", "age",
+                     "score", "tags", "addr", "either"],
+        "additionalProperties": False,
+        "$defs": {"Addr": {"type": "object", "properties": {
+            "city": {"type": "string"}, "zip": {"type": "integer"}},
+            "required": ["city", "zip"]}},
+    }
+
+    def check_instance(v, where):
+        check(isinstance(v, dict) and set(v) == set(schema["required"]),
+              where + " keys %s" % v)
+        if not isinstance(v, dict):
+            return
+        check(isinstance(v["name"], str) and len(v["name"]) >= 6, where + " minLength")
+        check(v["kind"] == "cat" and v["fixed"] == 7, where + " enum/const")
+        check("T" in v["when"] and v["when"].endswith("Z"), where + " date-time")
+        check("@" in v["mail"] and len(v["uid"]) == 36, where + " formats")
+        check(isinstance(v["age"], int) and 18 <= v["age"] <= 99, where + " int")
+        check(isinstance(v["score"], (int, float)) and v["score"] > 2, where + " num")
+        check(len(v["tags"]) >= 3, where + " minItems")
+        check(isinstance(v["addr"]["city"], str) and
+              isinstance(v["addr"]["zip"], int), where + " $ref")
+        check(isinstance(v["either"], int), where + " anyOf")
+
+    msgs = [{"role": "user", "content": "Tell me about the weather in Paris"}]
+    st, r = c.req("POST", "/v1/chat/completions",
+                  {"model": "m", "messages": msgs})
+    check(st == 200 and "weather" in r["choices"][0]["message"]["content"],
+          "text answer %s" % r)
+    check(r["usage"]["prompt_tokens"] > 0, "usage")
+    st, r2 = c.req("POST", "/v1/chat/completions",
+                   {"model": "m", "messages": msgs})
+    check(r2["choices"][0]["message"]["content"] ==
+          r["choices"][0]["message"]["content"], "deterministic")
+    st, r = c.req("POST", "/v1/chat/completions", {
+        "model": "m", "messages": msgs,
+        "response_format": {"type": "json_schema", "json_schema": {
+            "name": "x", "schema": schema, "strict": True}}})
+    check_instance(json.loads(r["choices"][0]["message"]["content"]), "native")
+    prompted = ("Always respond with a JSON object that's compatible with "
+                "this schema:\n\n" + json.dumps(schema) +
+                "\n\nDon't include any text or Markdown fencing before or after.")
+    st, r = c.req("POST", "/v1/chat/completions", {"model": "m", "messages": [
+        {"role": "system", "content": "Be brief."},
+        {"role": "system", "content": prompted}] + msgs})
+    check_instance(json.loads(r["choices"][0]["message"]["content"]),
+                   "prompted")
+    tools = [{"type": "function", "function": {
+        "name": "get_stock_price", "description": "Stock quotes",
+        "parameters": {"type": "object", "properties": {
+            "ticker": {"type": "string"}}, "required": ["ticker"]}}},
+        {"type": "function", "function": {
+            "name": "get_weather", "description": "Weather for a city",
+            "parameters": schema}}]
+    st, r = c.req("POST", "/v1/chat/completions",
+                  {"model": "m", "messages": msgs, "tools": tools})
+    call = r["choices"][0]["message"]["tool_calls"][0]
+    check(r["choices"][0]["finish_reason"] == "tool_calls" and
+          call["function"]["name"] == "get_weather", "auto picks related tool")
+    check_instance(json.loads(call["function"]["arguments"]), "tool args")
+    st, r = c.req("POST", "/v1/chat/completions", {"model": "m", "messages": [
+        {"role": "user", "content": "Say hi"}], "tools": tools})
+    check(r["choices"][0]["message"].get("tool_calls") is None,
+          "auto with unrelated prompt answers text")
+    st, r = c.req("POST", "/v1/chat/completions", {"model": "m", "messages": [
+        {"role": "user", "content": "Say hi"}], "tools": tools,
+        "tool_choice": "required"})
+    check(r["choices"][0]["message"]["tool_calls"][0]["function"]["name"] ==
+          "get_stock_price", "required calls the first tool")
+    st, r = c.req("POST", "/v1/chat/completions", {
+        "model": "m", "messages": msgs, "tools": tools, "tool_choice": {
+            "type": "function", "function": {"name": "get_stock_price"}}})
+    args = json.loads(r["choices"][0]["message"]["tool_calls"][0]
+                      ["function"]["arguments"])
+    check(isinstance(args.get("ticker"), str), "forced tool")
+    st, r = c.req("POST", "/v1/chat/completions", {
+        "model": "m", "messages": msgs, "tools": tools, "tool_choice": "none"})
+    check(r["choices"][0]["message"]["content"], "tool_choice none")
+    # responses API
+    st, r = c.req("POST", "/v1/responses", {
+        "model": "m", "input": "weather please",
+        "text": {"format": {"type": "json_schema", "name": "x",
+                            "schema": schema}}})
+    check(st == 200 and r["object"] == "response", "responses")
+    check_instance(json.loads(r["output"][0]["content"][0]["text"]),
+                   "responses native")
+    check(r["usage"]["total_tokens"] == r["usage"]["input_tokens"] +
+          r["usage"]["output_tokens"], "responses usage")
+    # embeddings
+    st, r = c.req("POST", "/v1/embeddings", {
+        "model": "text-embedding-3-small", "input": ["a b", "c"],
+        "dimensions": 8})
+    v = r["data"][0]["embedding"]
+    check(st == 200 and len(r["data"]) == 2 and len(v) == 8 and
+          abs(sum(x * x for x in v) - 1) < 1e-3, "embeddings unit vectors")
+    st, r2 = c.req("POST", "/v1/embeddings", {
+        "model": "text-embedding-3-small", "input": "a b", "dimensions": 8})
+    check(r2["data"][0]["embedding"] == v, "embeddings deterministic")
+    st, r3 = c.req("POST", "/v1/embeddings", {
+        "model": "text-embedding-3-small", "input": "a b",
+        "encoding_format": "base64"})
+    import base64
+    check(len(base64.b64decode(r3["data"][0]["embedding"])) == 1536 * 4,
+          "base64 embeddings")
+    # a batch of embeddings and of responses through the engine
+    lines = [json.dumps({"custom_id": "e%d" % i, "method": "POST",
+                         "url": "/v1/embeddings",
+                         "body": {"model": "text-embedding-3-small",
+                                  "input": "text %d" % i, "dimensions": 4}})
+             for i in range(5)]
+    st, f = c.upload(("\n".join(lines) + "\n").encode())
+    st, b = c.create(f["id"], endpoint="/v1/embeddings")
+    b = c.wait(b["id"])
+    out = c.lines(b["output_file_id"])
+    check(b["status"] == "completed" and len(out) == 5 and
+          len(out[0]["response"]["body"]["data"][0]["embedding"]) == 4,
+          "embeddings batch")
+    check(b["usage"]["input_tokens"] == 10, "embeddings usage %s" % b["usage"])
+
+
+def case_cancel_expire(binary, tmp):
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--latency-ms", "150", "--concurrency", "2"])
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(40))
+    st, b = c.create(f["id"])
+    t = time.time()
+    while True:
+        st, g = c.req("GET", "/v1/batches/" + b["id"])
+        if g["request_counts"]["completed"] >= 2 or time.time() - t > 20:
+            break
+        time.sleep(0.05)
+    check(g["status"] == "in_progress" and g["request_counts"]["total"] == 40,
+          "running with counts %s" % g["request_counts"])
+    st, cb = c.req("POST", "/v1/batches/%s/cancel" % b["id"])
+    check(st == 200 and cb["status"] in ("cancelling", "cancelled") and
+          cb["cancelling_at"], "cancel -> cancelling")
+    done = c.wait(b["id"])
+    check(done["status"] == "cancelled" and done["cancelled_at"], "cancelled")
+    out = c.lines(done["output_file_id"])
+    err = c.lines(done["error_file_id"])
+    check(len(out) >= 2 and len(out) + len(err) == 40,
+          "partial output %d + %d" % (len(out), len(err)))
+    check(all(e["error"]["code"] == "batch_cancelled" for e in err),
+          "batch_cancelled lines")
+    check(sorted(x["custom_id"] for x in out + err) ==
+          sorted("r%d" % i for i in range(40)), "every line once")
+    s.kill()
+    # expiry: a 1 s window
+    s = start_server(binary, tmp, os.path.join(tmp, "data2"),
+                     ["--latency-ms", "200", "--concurrency", "1",
+                      "--window-seconds", "1"], name="server2")
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(30))
+    st, b = c.create(f["id"])
+    check(b["expires_at"] - b["created_at"] == 1, "short window")
+    done = c.wait(b["id"], timeout=30)
+    check(done["status"] == "expired" and done["expired_at"], "expired")
+    out = c.lines(done["output_file_id"])
+    err = c.lines(done["error_file_id"])
+    check(len(out) + len(err) == 30 and len(err) > 0, "expired split")
+    check(all(e["error"]["code"] == "batch_expired" for e in err),
+          "batch_expired lines")
+
+
+def case_failed(binary, tmp):
+    s = start_server(binary, tmp, os.path.join(tmp, "data"))
+    c = Client(s.port)
+    good = chat_lines(3).decode().splitlines()
+    data = (good[0] + "\n{not json\n" + good[1] + "\n" + good[1] + "\n").encode()
+    st, f = c.upload(data)
+    st, b = c.create(f["id"])
+    done = c.wait(b["id"])
+    check(done["status"] == "failed" and done["failed_at"], "failed")
+    errs = done["errors"]["data"] if done["errors"] else []
+    check(len(errs) >= 2, "errors.data %s" % errs)
+    codes = {(e["code"], e["line"]) for e in errs}
+    check(any(l == 2 for _, l in codes), "line 2 reported %s" % codes)
+    check(any(code == "duplicate_custom_id" and l == 4 for code, l in codes),
+          "duplicate reported %s" % codes)
+    for e in errs:
+        check(set(e) >= {"code", "message", "param", "line"}, "error fields")
+    # wrong url for the endpoint
+    st, f = c.upload(chat_lines(2))
+    st, b = c.create(f["id"], endpoint="/v1/embeddings")
+    done = c.wait(b["id"])
+    check(done["status"] == "failed", "url mismatch fails")
+    # empty file
+    st, f = c.upload(b"")
+    st, b = c.create(f["id"])
+    check(c.wait(b["id"])["status"] == "failed", "empty file fails")
+
+
+def case_big(binary, tmp):
+    n = 50000
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--quiet"])
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(n))
+    check(st == 200, "upload 50k")
+    st, b = c.create(f["id"])
+    done = c.wait(b["id"], timeout=240)
+    check(done["status"] == "completed", "50k completed")
+    check(done["request_counts"] == {"total": n, "completed": n, "failed": 0},
+          "50k counts %s" % done["request_counts"])
+    out = c.lines(done["output_file_id"])
+    ids = set(x["custom_id"] for x in out)
+    check(len(out) == n and len(ids) == n, "50k output lines")
+    with open("/proc/%d/status" % s.p.pid) as fh:
+        rss = [l for l in fh if l.startswith("VmHWM")]
+    print("server peak RSS: " + rss[0].strip(), flush=True)
+
+
+def case_restart(binary, tmp):
+    n = 2000
+    up = start_upstream(tmp, ["--delay-ms", "5"])
+    data = os.path.join(tmp, "data")
+    args = ["--upstream", "http://127.0.0.1:%d/v1" % up.port,
+            "--concurrency", "8", "--quiet"]
+    s = start_server(binary, tmp, data, args)
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(n))
+    st, b = c.create(f["id"])
+    t = time.time()
+    while time.time() - t < 60 * SLOW:
+        st, g = c.req("GET", "/v1/batches/" + b["id"])
+        if g["request_counts"]["completed"] >= 400:
+            break
+        time.sleep(0.02)
+    s.kill(signal.SIGKILL)
+    before = g["request_counts"]["completed"]
+    check(400 <= before < n, "killed mid-batch at %d" % before)
+    s = start_server(binary, tmp, data, args, name="server2")
+    c = Client(s.port)
+    done = c.wait(b["id"], timeout=120)
+    check(done["status"] == "completed", "resumed and completed")
+    check(done["request_counts"] == {"total": n, "completed": n, "failed": 0},
+          "counts %s" % done["request_counts"])
+    out = c.lines(done["output_file_id"])
+    err = c.lines(done["error_file_id"])
+    ids = [x["custom_id"] for x in out + err]
+    check(len(ids) == n and set(ids) == set("r%d" % i for i in range(n)),
+          "exactly once per custom_id (%d lines)" % len(ids))
+    st, cnt = Client(up.port).req("GET", "/count")
+    calls = cnt["calls"]
+    # lines in flight at the kill (at most --concurrency) are sent again
+    check(n <= calls <= n + 8, "upstream calls %d" % calls)
+    check(max(cnt["per_prompt"].values()) <= 2, "no line sent 3 times")
+
+
+def case_faults(binary, tmp):
+    n = 400
+    up = start_upstream(tmp, ["--fault-every", "10", "--always-fail",
+                              "r13 ", "--stall-s", "3"])
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--upstream", "http://127.0.0.1:%d/v1" % up.port,
+                      "--concurrency", "16", "--upstream-timeout-ms", "1000",
+                      "--retry-base-ms", "50", "--max-retries", "3",
+                      "--upstream-key", "sk-upstream-secret"])
+    c = Client(s.port)
+    # "r13 " with a trailing word keeps r130.. from matching
+    data = chat_lines(n, words="q").decode().replace('q r13"', 'q r13 x"')
+    st, f = c.upload(data.encode())
+    st, b = c.create(f["id"])
+    done = c.wait(b["id"], timeout=120)
+    check(done["status"] == "completed", "completed despite faults")
+    rc = done["request_counts"]
+    check(rc["total"] == n and rc["completed"] + rc["failed"] == n and
+          rc["failed"] == 1, "counts add up %s" % rc)
+    out = c.lines(done["output_file_id"])
+    err = c.lines(done["error_file_id"])
+    check(len(out) == n - 1 and len(err) == 1, "split %d/%d" % (len(out),
+                                                              len(err)))
+    check(err and err[0]["custom_id"] == "r13" and
+          err[0]["response"]["status_code"] == 500 and
+          err[0]["response"]["body"]["error"]["message"] == "always failing",
+          "error line carries upstream status and body: %s" % err)
+    check(sorted(x["custom_id"] for x in out + err) ==
+          sorted("r%d" % i for i in range(n)), "every line once")
+    check(all(x["response"]["body"]["choices"][0]["message"]["content"]
+              .startswith("echo:") for x in out), "upstream answers")
+    st, cnt = Client(up.port).req("GET", "/count")
+    check(cnt["calls"] >= n + n // 10, "faulted lines were retried")
+    s.kill()
+    with open(os.path.join(tmp, "server.log")) as fh:
+        log = fh.read()
+    check("sk-upstream-secret" not in log, "no key in the log")
+    # a server with a rate limit: 600 rpm lets about 10 lines a second
+    s = start_server(binary, tmp, os.path.join(tmp, "data2"),
+                     ["--upstream", "http://127.0.0.1:%d/v1" % up.port,
+                      "--rpm", "600"], name="server2")
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(15, prefix="z"))
+    st, b = c.create(f["id"])
+    done = c.wait(b["id"], timeout=60)
+    check(done["status"] == "completed" and
+          done["request_counts"]["completed"] == 15, "rpm-limited batch")
+    # sync forwarding
+    st, r = c.req("POST", "/v1/chat/completions", {
+        "model": "m", "messages": [{"role": "user", "content": "sync hi"}]})
+    check(st == 200 and r["choices"][0]["message"]["content"] == "echo: sync hi",
+          "sync forwarding %s" % r)
+
+
+def case_keys(binary, tmp):
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--api-key", "sk-alpha", "--api-key", "sk-beta"])
+    a, b, none, bad = (Client(s.port, "sk-alpha"), Client(s.port, "sk-beta"),
+                       Client(s.port), Client(s.port, "sk-wrong"))
+    for cl in (none, bad):
+        st, e = cl.req("GET", "/v1/files")
+        check(st == 401 and e["error"]["code"] == "invalid_api_key", "401")
+        st, e = cl.req("GET", "/v1/batches")
+        check(st == 401, "401 batches")
+        st, e = cl.upload(b"x")
+        check(st == 401, "401 upload")
+    st, fa = a.upload(chat_lines(3))
+    check(st == 200, "alpha upload")
+    st, e = b.req("GET", "/v1/files/" + fa["id"])
+    check(st == 404, "beta cannot see alpha's file")
+    st, e = b.req("GET", "/v1/files/%s/content" % fa["id"])
+    check(st == 404, "beta cannot read alpha's file")
+    st, e = b.req("DELETE", "/v1/files/" + fa["id"])
+    check(st == 404, "beta cannot delete alpha's file")
+    st, e = b.create(fa["id"])
+    check(st == 404, "beta cannot batch alpha's file")
+    st, lst = b.req("GET", "/v1/files")
+    check(st == 200 and lst["data"] == [], "beta's file list is empty")
+    st, ba = a.create(fa["id"])
+    check(st == 200, "alpha creates")
+    st, e = b.req("GET", "/v1/batches/" + ba["id"])
+    check(st == 404, "beta cannot see alpha's batch")
+    st, e = b.req("POST", "/v1/batches/%s/cancel" % ba["id"])
+    check(st == 404, "beta cannot cancel alpha's batch")
+    st, lst = b.req("GET", "/v1/batches")
+    check(lst["data"] == [], "beta's batch list is empty")
+    done = a.wait(ba["id"])
+    st, e = b.req("GET", "/v1/files/%s/content" % done["output_file_id"])
+    check(st == 404, "beta cannot read alpha's output")
+    check(len(a.lines(done["output_file_id"])) == 3, "alpha reads output")
+    st, lst = a.req("GET", "/v1/batches")
+    check([x["id"] for x in lst["data"]] == [ba["id"]], "alpha's list")
+    s.kill()
+    with open(os.path.join(tmp, "server.log")) as fh:
+        log = fh.read()
+    check("sk-alpha" not in log and "sk-beta" not in log, "no key in log")
+    for root, _, files in os.walk(os.path.join(tmp, "data")):
+        for fn in files:
+            with open(os.path.join(root, fn), "rb") as fh:
+                blob = fh.read()
+            check(b"sk-alpha" not in blob and b"sk-beta" not in blob,
+                  "no key in " + fn)
+
+
+def case_limits(binary, tmp):
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--max-file-bytes", "100000"])
+    c = Client(s.port)
+    st, e = c.upload(b"x" * 2000000)
+    check(st == 413, "413 with Content-Length: %s" % st)
+    st, e = c.upload(b"x" * 300000, chunked=True)
+    check(st == 413, "413 chunked: %s" % st)
+    st, f = c.upload(b"x" * 1000, chunked=True)
+    check(st == 200, "small chunked upload still fine")
+    st, e = c.req("POST", "/v1/files", {"purpose": "batch"})
+    check(st == 415, "415 for a JSON upload: %s" % st)
+    st, e = c.req("POST", "/v1/batches", b"{}", {"Content-Type": "text/plain"})
+    check(st == 415, "415 for text/plain")
+    st, e = c.req("POST", "/v1/batches", b"{nope",
+                  {"Content-Type": "application/json"})
+    check(st == 400 and e["error"]["code"] == "invalid_json", "bad JSON 400")
+    deep = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
+    x = deep
+    for _ in range(100):
+        x["n"] = {}
+        x = x["n"]
+    st, e = c.req("POST", "/v1/chat/completions", deep)
+    check(st == 400 and e["error"]["code"] == "json_too_deep", "depth cap")
+    st, h, body = c.req("GET", "/v1/files", raw=True,
+                        headers={"X-Big": "a" * 100000})
+    check(st in (413, 431), "header cap: %s" % st)
+    st, e = c.upload(b"abc", purpose="nonsense")
+    check(st == 400 and e["error"]["param"] == "purpose", "bad purpose")
+    check(s.p.poll() is None, "server still up")
+
+
+CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
+
+
+def main():
+    binary, case = sys.argv[1], sys.argv[2]
+    tmp = tempfile.mkdtemp(prefix="oab-srv-%s-" % case)
+    ok = False
+    try:
+        CASES[case](binary, tmp)
+        ok = True
+    except Exception as ex:  # noqa
+        import traceback
+        traceback.print_exc()
+    finally:
+        for p in PROCS:
+            try:
+                p.kill(signal.SIGTERM)
+            except Exception:
+                pass
+        if FAILS or not ok:
+            for fn in sorted(os.listdir(tmp)):
+                if fn.endswith(".log"):
+                    with open(os.path.join(tmp, fn), errors="replace") as fh:
+                        tail = fh.read()[-3000:]
+                    print("---- %s (tail)\n%s" % (fn, tail), file=sys.stderr)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("server_%s: %d passed, %d failed" % (case, PASSES, FAILS))
+    return 0 if ok and FAILS == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
