@@ -60,142 +60,195 @@ static char *compact(const cJSON *v)
     return cJSON_PrintUnformatted(v);
 }
 
-static void write_csv(FILE *f, const cli_rows *rows, unsigned mask)
+static const char csv_header[] =
+    "custom_id,input_line,status,status_code,output,parsed,error_code,"
+    "error_message,finish_reason,prompt_tokens,completion_tokens,"
+    "total_tokens,batch_id\n";
+
+static void csv_row(FILE *f, const cJSON *o)
 {
-    fputs("custom_id,input_line,status,status_code,output,parsed,"
-          "error_code,error_message,finish_reason,prompt_tokens,"
-          "completion_tokens,total_tokens,batch_id\n", f);
-    for (size_t i = 0; i < rows->n; i++) {
-        if (mask && !(mask & (1u << rows->v[i].status)))
-            continue;
-        const cJSON *o = rows->v[i].obj;
-        const cJSON *err = cJSON_GetObjectItemCaseSensitive(o, "error");
-        const cJSON *use = cJSON_GetObjectItemCaseSensitive(o, "usage");
-        char *parsed = compact(cJSON_GetObjectItemCaseSensitive(o, "parsed"));
-        out_csv_field(f, jstr(o, "custom_id"));
-        fputc(',', f);
-        csv_num(f, o, "input_line");
-        fputc(',', f);
-        out_csv_field(f, jstr(o, "status"));
-        fputc(',', f);
-        csv_num(f, o, "status_code");
-        fputc(',', f);
-        out_csv_field(f, jstr(o, "output"));
-        fputc(',', f);
-        out_csv_field(f, parsed);
-        fputc(',', f);
-        out_csv_field(f, jstr(err, "code"));
-        fputc(',', f);
-        out_csv_field(f, jstr(err, "message"));
-        fputc(',', f);
-        out_csv_field(f, jstr(o, "finish_reason"));
-        fputc(',', f);
-        csv_num(f, use, "prompt_tokens");
-        fputc(',', f);
-        csv_num(f, use, "completion_tokens");
-        fputc(',', f);
-        csv_num(f, use, "total_tokens");
-        fputc(',', f);
-        out_csv_field(f, jstr(o, "batch_id"));
-        fputc('\n', f);
-        free(parsed);
-    }
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(o, "error");
+    const cJSON *use = cJSON_GetObjectItemCaseSensitive(o, "usage");
+    char *parsed = compact(cJSON_GetObjectItemCaseSensitive(o, "parsed"));
+    out_csv_field(f, jstr(o, "custom_id"));
+    fputc(',', f);
+    csv_num(f, o, "input_line");
+    fputc(',', f);
+    out_csv_field(f, jstr(o, "status"));
+    fputc(',', f);
+    csv_num(f, o, "status_code");
+    fputc(',', f);
+    out_csv_field(f, jstr(o, "output"));
+    fputc(',', f);
+    out_csv_field(f, parsed);
+    fputc(',', f);
+    out_csv_field(f, jstr(err, "code"));
+    fputc(',', f);
+    out_csv_field(f, jstr(err, "message"));
+    fputc(',', f);
+    out_csv_field(f, jstr(o, "finish_reason"));
+    fputc(',', f);
+    csv_num(f, use, "prompt_tokens");
+    fputc(',', f);
+    csv_num(f, use, "completion_tokens");
+    fputc(',', f);
+    csv_num(f, use, "total_tokens");
+    fputc(',', f);
+    out_csv_field(f, jstr(o, "batch_id"));
+    fputc('\n', f);
+    free(parsed);
 }
 
-static void write_table(FILE *f, const cli_rows *rows, unsigned mask,
-                        int color)
+static void table_row(out_table *t, const cJSON *o)
 {
-    static const char *const hdr[] = { "CUSTOM_ID", "LINE", "STATUS",
-                                       "ANSWER" };
-    out_table *t = out_table_new(4, hdr);
-    for (size_t i = 0; i < rows->n; i++) {
-        if (mask && !(mask & (1u << rows->v[i].status)))
-            continue;
-        const cJSON *o = rows->v[i].obj;
-        char line[32] = "-";
-        if (rows->v[i].input_line > 0)
-            snprintf(line, sizeof line, "%ld", rows->v[i].input_line);
-        char *parsed = compact(cJSON_GetObjectItemCaseSensitive(o, "parsed"));
-        const cJSON *err = cJSON_GetObjectItemCaseSensitive(o, "error");
-        const char *answer = parsed ? parsed : jstr(o, "output");
-        if (!answer)
-            answer = jstr(o, "invalid_reason");
-        if (!answer)
-            answer = jstr(err, "message");
-        const char *cells[4] = { jstr(o, "custom_id"), line, jstr(o, "status"),
-                                 answer ? answer : "" };
-        out_table_add(t, cells);
-        free(parsed);
-    }
-    out_table_print(t, f, color, 60);
-    out_table_free(t);
+    char line[32] = "-";
+    const cJSON *il = cJSON_GetObjectItemCaseSensitive(o, "input_line");
+    if (cJSON_IsNumber(il))
+        snprintf(line, sizeof line, "%.0f", il->valuedouble);
+    char *parsed = compact(cJSON_GetObjectItemCaseSensitive(o, "parsed"));
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(o, "error");
+    const char *answer = parsed ? parsed : jstr(o, "output");
+    if (!answer)
+        answer = jstr(o, "invalid_reason");
+    if (!answer)
+        answer = jstr(err, "message");
+    const char *cells[4] = { jstr(o, "custom_id"), line, jstr(o, "status"),
+                             answer ? answer : "" };
+    out_table_add(t, cells);
+    free(parsed);
 }
 
-int cli_results_write(cli_ctx *ctx, cli_rows *rows, const cli_results_opts *o)
+int cli_sink_open(cli_ctx *ctx, cli_sink *k, const cli_results_opts *o)
 {
-    cli_rows_sort(rows, o->input_order);
-    size_t by[OAB_RESULT_STATUS_COUNT] = { 0 };
-    size_t shown = 0;
-    for (size_t i = 0; i < rows->n; i++) {
-        by[rows->v[i].status]++;
-        if (!o->only_mask || (o->only_mask & (1u << rows->v[i].status)))
-            shown++;
-    }
-    FILE *f = stdout;
-    char *tmp = NULL;
+    memset(k, 0, sizeof *k);
+    k->o = o;
+    k->f = stdout;
     if (o->out_path && strcmp(o->out_path, "-") != 0) {
-        tmp = oab__sprintf("%s.tmp", o->out_path);
-        f = tmp ? fopen(tmp, "w") : NULL;
-        if (!f) {
+        k->tmp = oab__sprintf("%s.tmp", o->out_path);
+        k->f = k->tmp ? fopen(k->tmp, "w") : NULL;
+        if (!k->f) {
             cli_error(ctx, "cannot write %s", o->out_path);
-            free(tmp);
+            free(k->tmp);
+            k->tmp = NULL;
             return CLI_EXIT_LOCAL;
         }
     }
+    k->color = k->f == stdout && ctx->color;
     if (!strcmp(o->format, "csv")) {
-        write_csv(f, rows, o->only_mask);
+        fputs(csv_header, k->f);
     } else if (!strcmp(o->format, "table")) {
-        write_table(f, rows, o->only_mask, f == stdout && ctx->color);
-    } else {
-        for (size_t i = 0; i < rows->n; i++) {
-            if (o->only_mask && !(o->only_mask & (1u << rows->v[i].status)))
-                continue;
-            out_json(f, rows->v[i].obj, 0);
-        }
+        static const char *const hdr[] = { "CUSTOM_ID", "LINE", "STATUS",
+                                           "ANSWER" };
+        k->table = out_table_new(4, hdr);
     }
-    if (f != stdout) {
-        int bad = ferror(f);
-        bad |= fclose(f) != 0;
-        if (bad || rename(tmp, o->out_path) != 0) {
+    return CLI_EXIT_OK;
+}
+
+void cli_sink_row(cli_sink *k, const cJSON *obj, oab_result_status st)
+{
+    k->n++;
+    k->by[st]++;
+    if (k->o->only_mask && !(k->o->only_mask & (1u << st)))
+        return;
+    k->shown++;
+    if (k->table)
+        table_row(k->table, obj);
+    else if (!strcmp(k->o->format, "csv"))
+        csv_row(k->f, obj);
+    else
+        out_json(k->f, obj, 0);
+}
+
+void cli_sink_text(cli_sink *k, const char *text, oab_result_status st,
+                   long input_line)
+{
+    if (!k->table && strcmp(k->o->format, "csv") != 0 && input_line <= 0) {
+        /* jsonl as kept: no parse */
+        k->n++;
+        k->by[st]++;
+        if (k->o->only_mask && !(k->o->only_mask & (1u << st)))
+            return;
+        k->shown++;
+        fputs(text, k->f);
+        fputc('\n', k->f);
+        return;
+    }
+    cJSON *o = cJSON_Parse(text);
+    if (!o)
+        return;
+    if (input_line > 0)
+        cJSON_ReplaceItemInObjectCaseSensitive(
+            o, "input_line", cJSON_CreateNumber((double)input_line));
+    cli_sink_row(k, o, st);
+    cJSON_Delete(o);
+}
+
+void cli_sink_abort(cli_sink *k)
+{
+    if (k->f && k->f != stdout)
+        fclose(k->f);
+    if (k->tmp)
+        remove(k->tmp);
+    free(k->tmp);
+    out_table_free(k->table);
+    memset(k, 0, sizeof *k);
+}
+
+int cli_sink_close(cli_ctx *ctx, cli_sink *k, int incomplete)
+{
+    const cli_results_opts *o = k->o;
+    if (k->table)
+        out_table_print(k->table, k->f, k->color, 60);
+    out_table_free(k->table);
+    k->table = NULL;
+    if (k->f != stdout) {
+        int bad = ferror(k->f);
+        bad |= fclose(k->f) != 0;
+        k->f = NULL;
+        if (bad || rename(k->tmp, o->out_path) != 0) {
             cli_error(ctx, "cannot write %s", o->out_path);
-            remove(tmp);
-            free(tmp);
+            remove(k->tmp);
+            free(k->tmp);
+            k->tmp = NULL;
             return CLI_EXIT_LOCAL;
         }
-        free(tmp);
+        free(k->tmp);
+        k->tmp = NULL;
     }
-    /* summary */
     if (!ctx->quiet) {
         oab__buf b = OAB__BUF_INIT;
-        oab__buf_printf(&b, "%zu result%s", rows->n, rows->n == 1 ? "" : "s");
+        oab__buf_printf(&b, "%zu result%s", k->n, k->n == 1 ? "" : "s");
         const char *sep = ": ";
         for (int s = 0; s < OAB_RESULT_STATUS_COUNT; s++) {
-            if (!by[s])
+            if (!k->by[s])
                 continue;
-            oab__buf_printf(&b, "%s%zu %s", sep, by[s],
+            oab__buf_printf(&b, "%s%zu %s", sep, k->by[s],
                             oab_result_status_str((oab_result_status)s));
             sep = ", ";
         }
         if (o->only_mask)
-            oab__buf_printf(&b, " (%zu written)", shown);
+            oab__buf_printf(&b, " (%zu written)", k->shown);
         if (o->out_path && strcmp(o->out_path, "-") != 0)
             oab__buf_printf(&b, " -> %s", o->out_path);
         cli_info(ctx, "%s", b.data ? b.data : "");
         oab__buf_free(&b);
     }
-    if (rows->incomplete)
+    if (incomplete)
         return CLI_EXIT_FAILED;
-    return by[OAB_RESULT_SUCCEEDED] == rows->n ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+    return k->by[OAB_RESULT_SUCCEEDED] == k->n ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+}
+
+int cli_results_write(cli_ctx *ctx, cli_rows *rows, const cli_results_opts *o)
+{
+    cli_rows_sort(rows, o->input_order);
+    cli_sink k;
+    int rc = cli_sink_open(ctx, &k, o);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    for (size_t i = 0; i < rows->n; i++)
+        cli_sink_text(&k, rows->v[i].text, rows->v[i].status,
+                      rows->v[i].line_patched ? rows->v[i].input_line : 0);
+    return cli_sink_close(ctx, &k, rows->incomplete);
 }
 
 typedef struct files_ctx {
@@ -282,15 +335,25 @@ int cmd_results(cli_ctx *ctx, int argc, char **argv)
         files_ctx fc = { &rows, ro.raw, 0 };
         oab_summary sum;
         oab_error err = { 0, 0, "" };
+        cli_sink k;
+        if (!ro.input_order) {
+            /* nothing to sort: write as the lines come */
+            if ((rc = cli_sink_open(ctx, &k, &ro)) != CLI_EXIT_OK)
+                return rc;
+            rows.stream = &k;
+        }
         oab_status st = oab_results_stream_files(ofile, efile, &o, files_one,
                                                  &fc, &sum, &err);
         if (st != OAB_OK || fc.failed) {
             cli_error(ctx, "%s", err.message[0] ? err.message
                                                 : oab_strerror(st));
+            if (rows.stream)
+                cli_sink_abort(&k);
             cli_rows_free(&rows);
             return st == OAB_EIO ? CLI_EXIT_LOCAL : cli_exit_for(st);
         }
-        rc = cli_results_write(ctx, &rows, &ro);
+        rc = rows.stream ? cli_sink_close(ctx, &k, 0)
+                         : cli_results_write(ctx, &rows, &ro);
     } else {
         cli_target t;
         rc = cli_target_resolve(ctx, id, &t);
@@ -300,9 +363,23 @@ int cmd_results(cli_ctx *ctx, int argc, char **argv)
                 return cli_usage_error("results", "--in-input-order needs "
                                        "--input for a batch not in the journal");
             }
-            rc = cli_target_collect(ctx, &t, input, ro.raw, &rows);
-            if (rc == CLI_EXIT_OK)
-                rc = cli_results_write(ctx, &rows, &ro);
+            if (!ro.input_order && !cli_target_has_retries(&t)) {
+                /* nothing to merge or sort: write as the lines come */
+                cli_sink k;
+                rc = cli_sink_open(ctx, &k, &ro);
+                if (rc == CLI_EXIT_OK) {
+                    rows.stream = &k;
+                    rc = cli_target_collect(ctx, &t, input, ro.raw, &rows);
+                    if (rc == CLI_EXIT_OK)
+                        rc = cli_sink_close(ctx, &k, rows.incomplete);
+                    else
+                        cli_sink_abort(&k);
+                }
+            } else {
+                rc = cli_target_collect(ctx, &t, input, ro.raw, &rows);
+                if (rc == CLI_EXIT_OK)
+                    rc = cli_results_write(ctx, &rows, &ro);
+            }
         }
         cli_target_free(&t);
     }

@@ -248,8 +248,13 @@ int cmd_retry(cli_ctx *ctx, int argc, char **argv)
         goto done;
     if ((rc = cli_target_reload(ctx, &t)) != CLI_EXIT_OK)
         goto done;
-    if (!ctx->json)
-        printf("%s\n  %s\n", t.job->id, added ? t.job->parts[t.job->n_parts - 1].batch_id : "-");
+    if (!ctx->json) {
+        const char *bid = "-";
+        for (size_t i = 0; i < t.job->n_parts; i++)
+            if (t.job->parts[i].idx == np.idx && t.job->parts[i].batch_id)
+                bid = t.job->parts[i].batch_id;
+        printf("%s\n  %s\n", t.job->id, bid);
+    }
     if (!no_wait) {
         rc = cli_target_wait(ctx, &t, &w);
         if (rc == CLI_EXIT_OK && !cli_target_done(&t))

@@ -17,6 +17,9 @@
 volatile int cli_interrupted;
 
 static void vdiag(cli_ctx *ctx, const char *tag, const char *color,
+                  const char *fmt, va_list ap) OAB__PRINTF(4, 0);
+
+static void vdiag(cli_ctx *ctx, const char *tag, const char *color,
                   const char *fmt, va_list ap)
 {
     int c = ctx && ctx->color_err;

@@ -680,7 +680,7 @@ int cli_part_start(cli_ctx *ctx, jr_job *job, jr_part *part,
 void cli_rows_free(cli_rows *rows)
 {
     for (size_t i = 0; i < rows->n; i++) {
-        cJSON_Delete(rows->v[i].obj);
+        free(rows->v[i].text);
         free(rows->v[i].custom_id);
     }
     free(rows->v);
@@ -695,10 +695,18 @@ static cJSON *json_or_string(const char *text)
     return v ? v : cJSON_CreateString(text);
 }
 
+int cli_target_has_retries(const cli_target *t)
+{
+    for (size_t i = 0; t->job && i < t->job->n_parts; i++)
+        if (t->job->parts[i].kind && !strcmp(t->job->parts[i].kind, "retry"))
+            return 1;
+    return 0;
+}
+
 int cli_rows_add(cli_rows *rows, const oab_result *r, long input_line,
                  const char *batch_id, int raw)
 {
-    if (rows->n == rows->cap) {
+    if (!rows->stream && rows->n == rows->cap) {
         size_t nc = rows->cap ? rows->cap * 2 : 64;
         cli_row *nv = realloc(rows->v, nc * sizeof *nv);
         if (!nv)
@@ -780,8 +788,18 @@ int cli_rows_add(cli_rows *rows, const oab_result *r, long input_line,
     add_str_or_null(o, "request_id", r->request_id);
     if (raw)
         cJSON_AddItemToObject(o, "body", json_or_string(r->body_json));
+    if (rows->stream) {
+        cli_sink_row(rows->stream, o, r->status);
+        cJSON_Delete(o);
+        return 0;
+    }
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!text)
+        return -1;
     cli_row *row = &rows->v[rows->n++];
-    row->obj = o;
+    row->text = text;
+    row->line_patched = 0;
     row->custom_id = oab__strdup(r->custom_id ? r->custom_id : "");
     row->input_line = input_line;
     row->seq = rows->seq++;
@@ -810,9 +828,11 @@ void cli_rows_merge(cli_rows *rows)
         /* a custom_id of "" (malformed lines) is never merged */
         if (!last && rows->v[i].custom_id[0]) {
             /* a retried line keeps its place in the input */
-            if (rows->v[i + 1].input_line == 0)
+            if (rows->v[i + 1].input_line == 0 && rows->v[i].input_line) {
                 rows->v[i + 1].input_line = rows->v[i].input_line;
-            cJSON_Delete(rows->v[i].obj);
+                rows->v[i + 1].line_patched = 1;
+            }
+            free(rows->v[i].text);
             free(rows->v[i].custom_id);
             continue;
         }
@@ -842,15 +862,6 @@ void cli_rows_sort(cli_rows *rows, int input_order)
     if (rows->n > 1)
         qsort(rows->v, rows->n, sizeof *rows->v,
               input_order ? cmp_input : cmp_seq);
-    /* the input_line of a merged row may have moved: keep the JSON true */
-    for (size_t i = 0; i < rows->n; i++) {
-        cJSON *il = cJSON_GetObjectItemCaseSensitive(rows->v[i].obj,
-                                                     "input_line");
-        if (rows->v[i].input_line > 0 && cJSON_IsNull(il))
-            cJSON_ReplaceItemInObjectCaseSensitive(
-                rows->v[i].obj, "input_line",
-                cJSON_CreateNumber((double)rows->v[i].input_line));
-    }
 }
 
 typedef struct collect_ctx {

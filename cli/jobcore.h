@@ -90,18 +90,24 @@ int cli_part_start(cli_ctx *ctx, jr_job *job, jr_part *part,
 /* ---- results ---- */
 
 typedef struct cli_row {
-    cJSON *obj;           /* the JSONL record */
+    char *text;           /* the JSONL record, compact */
+    int line_patched;     /* input_line differs from the one in text */
     char *custom_id;
     long input_line;      /* 0 when unknown */
     size_t seq;
     oab_result_status status;
 } cli_row;
 
+struct cli_sink;
+
 typedef struct cli_rows {
     cli_row *v;
     size_t n, cap;
     size_t seq;
     int incomplete;       /* a unit was not finished: its lines are absent */
+    /* when set, rows are written at once instead of kept (no merging,
+       no sorting: memory stays flat) */
+    struct cli_sink *stream;
 } cli_rows;
 
 void cli_rows_free(cli_rows *rows);
@@ -120,6 +126,8 @@ void cli_rows_merge(cli_rows *rows);
 /* Sorts by input line (input_order) or by arrival. */
 void cli_rows_sort(cli_rows *rows, int input_order);
 
+struct out_table;
+
 typedef struct cli_results_opts {
     const char *out_path;  /* NULL: stdout */
     const char *format;    /* jsonl, csv, table */
@@ -127,6 +135,31 @@ typedef struct cli_results_opts {
     int input_order;
     int raw;
 } cli_results_opts;
+
+/* Where results are written: stdout or a file (renamed into place at
+ * close), as jsonl, csv or a table, with per-status counts. */
+typedef struct cli_sink {
+    const struct cli_results_opts *o;
+    FILE *f;
+    char *tmp;
+    int color;
+    struct out_table *table;
+    size_t by[OAB_RESULT_STATUS_COUNT];
+    size_t n, shown;
+} cli_sink;
+
+int cli_sink_open(cli_ctx *ctx, cli_sink *k, const struct cli_results_opts *o);
+void cli_sink_row(cli_sink *k, const cJSON *obj, oab_result_status st);
+/* The same for a record kept as compact text (parsed only when the
+ * format needs fields; input_line > 0 replaces the record's). */
+void cli_sink_text(cli_sink *k, const char *text, oab_result_status st,
+                   long input_line);
+/* Finishes the output and prints the summary; exit code as
+ * cli_results_write. */
+int cli_sink_close(cli_ctx *ctx, cli_sink *k, int incomplete);
+void cli_sink_abort(cli_sink *k);
+/* 1 when the job has retry parts (results then need merging). */
+int cli_target_has_retries(const cli_target *t);
 
 /* Parses --only ("succeeded,failed,expired"); 0 or -1 after printing. */
 int cli_only_parse(const char *cmd, const char *text, unsigned *mask);

@@ -90,8 +90,11 @@ static oab_status follow_up(const oab_result *r, oab_request **out)
     size_t i, n = 0;
     int k = seed_index(r->custom_id);
 
-    if (k < 0 || r->n_tool_calls > 16)
+    if (k < 0 || r->n_tool_calls > 16) {
+        fprintf(stderr, "error: %s: unexpected result (%zu tool calls)\n",
+                r->custom_id ? r->custom_id : "?", r->n_tool_calls);
         return OAB_EINVAL;
+    }
     if (!(calls = tool_calls_json(r)))
         return OAB_ENOMEM;
     memset(msgs, 0, sizeof msgs);

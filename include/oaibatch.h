@@ -253,21 +253,29 @@ OAB_EXTERN void oab_file_free(oab_file *file);
 OAB_EXTERN oab_status oab_file_parse(oab_file **out, const char *json,
                                      size_t len, oab_error *err);
 
-/** Uploads a file from disk, streamed (memory does not grow with the
- *  file). `purpose` NULL means "batch". `expires_after_s` 0 = not sent,
- *  else expires_after[anchor]=created_at, expires_after[seconds]=N. */
+/** Uploads a file from disk (POST /files, multipart `file` + `purpose`),
+ *  streamed: memory does not grow with the file. The part's filename is
+ *  the path's last component. `purpose` NULL means "batch".
+ *  `expires_after_s` 0 = not sent, else expires_after[anchor]=created_at,
+ *  expires_after[seconds]=N (the API takes 3600..2592000). *out (may be
+ *  NULL) receives the File; free with oab_file_free. OAB_EIO when the
+ *  file cannot be read; HTTP and transport errors as for every call. */
 OAB_EXTERN oab_status oab_file_upload_path(oab_client *c, oab_file **out,
                                            const char *path,
                                            const char *purpose,
                                            long long expires_after_s);
 
-/** Uploads `len` bytes from memory under `filename`. */
+/** Uploads `len` bytes from memory under `filename` (NULL:
+ *  "batch.jsonl"); the bytes are sent from `data` without a copy. Same
+ *  outputs and errors as oab_file_upload_path. */
 OAB_EXTERN oab_status oab_file_upload_buffer(oab_client *c, oab_file **out,
                                              const void *data, size_t len,
                                              const char *filename,
                                              const char *purpose,
                                              long long expires_after_s);
 
+/** GET /files/{id}. *out receives the File (free with oab_file_free);
+ *  OAB_ENOTFOUND when there is no such file. */
 OAB_EXTERN oab_status oab_file_retrieve(oab_client *c, oab_file **out,
                                         const char *file_id);
 
@@ -280,14 +288,18 @@ typedef int (*oab_write_fn)(const void *data, size_t len, void *userdata);
 
 /** Streams a file's content to `fn`, starting at byte `offset` (HTTP
  *  Range). A connection that breaks is resumed from the last byte
- *  received (up to max_retries times). When the server states a length,
- *  fewer bytes is OAB_ETRUNCATED, never success. */
+ *  received with a Range request (giving up after max_retries attempts
+ *  in a row that bring no new byte; a server that ignores Range has the
+ *  bytes already delivered skipped). Fewer bytes than the server stated
+ *  (Content-Length / Content-Range), or a stream broken for good, is
+ *  OAB_ETRUNCATED, never success. Memory stays flat. */
 OAB_EXTERN oab_status oab_file_download(oab_client *c, const char *file_id,
                                         long long offset, oab_write_fn fn,
                                         void *userdata);
 
 /** Downloads a file's content to `path`: written to "path.part", resumed
- *  from it if present, renamed to `path` only when complete. */
+ *  from it if present, fsynced and renamed to `path` only when complete
+ *  (on failure "path.part" stays for a later resume). */
 OAB_EXTERN oab_status oab_file_download_path(oab_client *c,
                                              const char *file_id,
                                              const char *path);
@@ -362,6 +374,7 @@ typedef struct oab_job {
     char *raw_json;               /* the object as the server sent it */
 } oab_job;
 
+/** Frees a job and everything it holds. NULL ok. */
 OAB_EXTERN void oab_job_free(oab_job *job);
 
 /** Parses a Batch object from JSON text (no I/O). Missing required
@@ -390,11 +403,18 @@ typedef struct oab_batch_options {
 #define OAB_BATCH_OPTIONS_INIT \
     { OAB_BATCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0 }
 
-/** POST /batches for an uploaded file. */
+/** POST /batches for an uploaded file (JSON body: input_file_id,
+ *  endpoint, completion_window, metadata, output_expires_after). The
+ *  options are checked first: bad metadata (more than 16 pairs, a key
+ *  over 64 or a value over 512 characters, a key given twice) is
+ *  OAB_EINVAL with nothing sent. `opts` may be NULL. *out (may be NULL)
+ *  receives the new job; free with oab_job_free. */
 OAB_EXTERN oab_status oab_batch_create(oab_client *c, oab_job **out,
                                        const char *input_file_id,
                                        const oab_batch_options *opts);
-/** GET /batches/{id}: the seed's batch_get_status. */
+/** GET /batches/{id}: the seed's batch_get_status. *out (required)
+ *  receives the job; free with oab_job_free. OAB_ENOTFOUND for an
+ *  unknown id; OAB_EPROTO when the answer is not a Batch object. */
 OAB_EXTERN oab_status oab_batch_retrieve(oab_client *c, oab_job **out,
                                          const char *batch_id);
 /** POST /batches/{id}/cancel (no body): the seed's batch_cancel_job.
@@ -411,6 +431,7 @@ typedef struct oab_job_list {
     int has_more;
 } oab_job_list;
 
+/** Frees a page and its jobs. NULL ok. */
 OAB_EXTERN void oab_job_list_free(oab_job_list *list);
 
 /** One page: `limit` 1..100 (0 = server default 20); `after` NULL for the
@@ -421,13 +442,20 @@ OAB_EXTERN oab_status oab_batch_list(oab_client *c, oab_job_list **out,
 /** Called per job; return 0 to go on, non-zero to stop (OAB_ESTOPPED). */
 typedef int (*oab_job_fn)(const oab_job *job, void *userdata);
 
-/** Walks every page (page size `limit`), calling fn for each job. */
+/** Walks every page (page size `limit`, 0 = server default), following
+ *  last_id while has_more, calling fn for each job (borrowed for the
+ *  call). Stops with the error of a failed page. */
 OAB_EXTERN oab_status oab_batch_list_all(oab_client *c, int limit,
                                          oab_job_fn fn, void *userdata);
 
 /** Upload + create in one call (the seed's batch_create_job) for a JSONL
  *  file on disk. The file is validated first (oab_validate_path with the
- *  defaults) and refused with OAB_EVALIDATION before any request. */
+ *  defaults) and refused with OAB_EVALIDATION before any request; the
+ *  client's error message then names the first problem ("PATH: line 3:
+ *  duplicate_custom_id: ... (N more problems)"). The upload uses purpose
+ *  "batch" and opts->input_expires_after_s; the batch, the rest of
+ *  `opts` (may be NULL). *out (may be NULL) receives the job. When the
+ *  create fails after the upload, the uploaded file is left in place. */
 OAB_EXTERN oab_status oab_batch_create_job_path(oab_client *c, oab_job **out,
                                                 const char *jsonl_path,
                                                 const oab_batch_options *opts);
@@ -462,9 +490,16 @@ typedef struct oab_wait_options {
 #define OAB_WAIT_OPTIONS_INIT \
     { OAB_WAIT_OPTIONS_VERSION, 0, 0, 0, -1, 0, 0, NULL, NULL }
 
-/** Polls until the batch reaches a terminal status. *out (may be NULL)
- *  receives the last job seen, also on OAB_ETIMEOUT / OAB_ESTOPPED.
- *  Returns OAB_OK on any terminal status (check job->status). */
+/** Polls until the batch reaches a terminal status: the first poll at
+ *  once, then after first_interval_s, growing by `factor` up to
+ *  max_interval_s, each +/- jitter, never sleeping past timeout_s. A
+ *  poll that fails with a passing error (connection, timeout, 5xx, 429)
+ *  after the transport's own retries is tried again at the next interval,
+ *  up to 3 in a row. *out (may be NULL) receives the last job seen, also
+ *  on OAB_ETIMEOUT / OAB_ESTOPPED / a failed poll (then it may be NULL).
+ *  With cancel_on_timeout the batch is cancelled on timeout and *out is
+ *  the job the cancel returned. Returns OAB_OK on any terminal status
+ *  (check job->status). */
 OAB_EXTERN oab_status oab_batch_wait(oab_client *c, oab_job **out,
                                      const char *batch_id,
                                      const oab_wait_options *opts);
@@ -966,6 +1001,7 @@ typedef enum oab_result_status {
 /** "succeeded", "http_error", "error", "expired", "cancelled",
  *  "invalid_output", "malformed", "missing". */
 OAB_EXTERN const char *oab_result_status_str(oab_result_status s);
+/** Parses one of those words into *out; OAB_EINVAL for an unknown one. */
 OAB_EXTERN oab_status oab_result_status_from_str(oab_result_status *out,
                                                  const char *s);
 
@@ -1082,8 +1118,9 @@ typedef struct oab_results_options {
     /** Collected form only: sort by input line (needs input_path). */
     int input_order;
     /** Where downloads are kept, as "<dir>/<file_id>.jsonl" (resumed
-     *  from a ".part" file when present). NULL (default): the files are
-     *  decoded while they download, nothing is written to disk. */
+     *  from a ".part" file when present). NULL (default): a private
+     *  temporary folder under $TMPDIR (else /tmp), removed afterwards.
+     *  A file is decoded only once completely downloaded. */
     const char *download_dir;
 } oab_results_options;
 
@@ -1098,7 +1135,9 @@ typedef int (*oab_result_fn)(const oab_result *r, void *userdata);
  *  input_path) the input's custom_ids found in neither, as
  *  OAB_RESULT_MISSING; for a failed batch they carry its errors (the one
  *  for their line, else the general one). A custom_id seen twice is
- *  delivered twice, flagged `duplicate`. Memory stays flat whatever the
+ *  delivered twice, flagged `duplicate`. A malformed line keeps the
+ *  custom_id a scan of its text finds; when none is found its input
+ *  line is also reported missing. Memory stays flat whatever the
  *  file size (plus the custom_id map with input_path; one copy of each
  *  distinct schema). `fn` may be NULL (summary only); returning non-zero
  *  stops with OAB_ESTOPPED. `summary` (may be NULL) gets the counts, also

@@ -719,7 +719,8 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 
 static char *upstream_url(srv *s, const char *path)
 {
-    const char *base = s->cfg.upstream;
+    unsigned long long k = atomic_fetch_add(&s->rr_upstream, 1);
+    const char *base = s->cfg.upstreams[k % (unsigned)s->cfg.n_upstreams];
     size_t bl = strlen(base);
     while (bl && base[bl - 1] == '/')
         bl--;
@@ -1206,18 +1207,36 @@ void srv_engine_join(srv *s)
 /* synchronous forwarding                                             */
 /* ---------------------------------------------------------------- */
 
+static int sync_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c,
+                         curl_off_t d)
+{
+    srv *s = ud;
+    (void)a;
+    (void)b;
+    (void)c;
+    (void)d;
+    return atomic_load(&s->stop) ? 1 : 0;
+}
+
 void srv_upstream_call(srv *s, const char *path, const char *body,
                        size_t len, long *status, oab__buf *resp)
 {
-    char *url = upstream_url(s, path);
+    char *url = NULL;
     slot sl;
     memset(&sl, 0, sizeof sl);
     *status = 0;
     for (int attempt = 0;; attempt++) {
         oab__buf_clear(&sl.resp);
         sl.retry_after = -1;
+        free(url);
+        url = upstream_url(s, path); /* the next one of the pool */
         struct curl_slist *hdrs = NULL;
         CURL *h = make_easy(s, url, body ? body : "", len, &hdrs, &sl);
+        if (h) {
+            curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+            curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, sync_progress);
+            curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
+        }
         CURLcode res = h ? curl_easy_perform(h) : CURLE_FAILED_INIT;
         long st = 0;
         if (res == CURLE_OK)
@@ -1225,7 +1244,7 @@ void srv_upstream_call(srv *s, const char *path, const char *body,
         curl_easy_cleanup(h);
         curl_slist_free_all(hdrs);
         int retry = (res != CURLE_OK || st == 429 || st >= 500) &&
-                    attempt < s->cfg.max_retries;
+                    attempt < s->cfg.max_retries && !atomic_load(&s->stop);
         if (!retry) {
             *status = st;
             oab__buf_clear(resp);

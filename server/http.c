@@ -36,6 +36,7 @@ typedef struct req {
     char *tmp_path;
     char *filename;
     oab__buf purpose;
+    oab__buf exp;               /* expires_after[seconds] */
     unsigned long long bytes, max_bytes;
     int got_file;
     int io_error;
@@ -57,6 +58,7 @@ static void req_free(req *r)
     free(r->url);
     oab__buf_free(&r->body);
     oab__buf_free(&r->purpose);
+    oab__buf_free(&r->exp);
     free(r);
 }
 
@@ -245,6 +247,9 @@ static enum MHD_Result upload_iter(void *cls, enum MHD_ValueKind kind,
             done += (size_t)w;
         }
         (void)off;
+    } else if (!strcmp(key, "expires_after[seconds]")) {
+        if (r->exp.len + size < 32)
+            oab__buf_append(&r->exp, data, size);
     } else if (!strcmp(key, "purpose")) {
         if (r->purpose.len + size < 64)
             oab__buf_append(&r->purpose, data, size);
@@ -281,6 +286,16 @@ static enum MHD_Result files_upload_done(struct MHD_Connection *conn,
         return send_error(conn, r, 400,
                           "Invalid value for 'purpose'.", "purpose",
                           "invalid_value");
+    long long exp_s = 0;
+    if (r->exp.len) {
+        char *end;
+        exp_s = strtoll(r->exp.data, &end, 10);
+        if (*end || exp_s < 3600 || exp_s > 2592000)
+            return send_error(conn, r, 400,
+                              "Invalid value for 'expires_after[seconds]':"
+                              " 3600 to 2592000.",
+                              "expires_after", "invalid_value");
+    }
     if (fsync(r->fd) != 0) {
         return send_error(conn, r, 500, "Could not store the file.", NULL,
                           NULL);
@@ -301,15 +316,20 @@ static enum MHD_Result files_upload_done(struct MHD_Connection *conn,
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db,
         "INSERT INTO files(id, owner, purpose, filename, bytes, created_at,"
-        " path) VALUES(?,?,?,?,?,?,?)", -1, &st, NULL);
+        " path, expires_at) VALUES(?,?,?,?,?,?,?,?)", -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, r->owner, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, purpose, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, r->filename, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 5, (sqlite3_int64)r->bytes);
-        sqlite3_bind_int64(st, 6, oab__unix_now());
+        long long now = oab__unix_now();
+        sqlite3_bind_int64(st, 6, now);
         sqlite3_bind_text(st, 7, id, -1, SQLITE_STATIC);
+        if (exp_s)
+            sqlite3_bind_int64(st, 8, now + exp_s);
+        else
+            sqlite3_bind_null(st, 8);
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
     }
     sqlite3_finalize(st);
@@ -858,10 +878,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      "Content-Length");
         unsigned long long clen = cl ? strtoull(cl, NULL, 10) : 0;
+        /* Bodies over the caps are read and dropped, then answered
+         * with 413: most clients do not read an answer sent early. */
         if (r->route == R_FILES && !strcmp(method, "POST")) {
-            if (clen > s->cfg.max_file_bytes + 1024 * 1024)
-                return send_error(conn, r, 413, "File is too large.", "file",
-                                  "file_too_large");
+            if (clen > s->cfg.max_file_bytes + 1024 * 1024) {
+                r->too_big = 1;
+                return MHD_YES;
+            }
             r->max_bytes = s->cfg.max_file_bytes;
             r->pp = MHD_create_post_processor(conn, 64 * 1024, upload_iter,
                                               r);
@@ -876,8 +899,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
             if (r->fd < 0)
                 r->io_error = 1;
         } else if (clen > s->cfg.max_json_bytes) {
-            return send_error(conn, r, 413, "Request body is too large.",
-                              NULL, "request_too_large");
+            r->too_big = 1;
         }
         return MHD_YES;
     }
@@ -886,7 +908,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (r->pp) {
+        if (r->too_big && !r->pp) {
+            /* dropped */
+        } else if (r->pp) {
             if (MHD_post_process(r->pp, upload_data, *upload_data_size) !=
                 MHD_YES)
                 r->io_error = 1;

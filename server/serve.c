@@ -103,7 +103,8 @@ static void usage(FILE *f)
         "  --data DIR           state folder (default ./oaibatch-data)\n"
         "  --upstream URL       OpenAI-compatible base URL (e.g.\n"
         "                       http://127.0.0.1:8000/v1), or builtin:test\n"
-        "                       (default) for the built-in test model\n"
+        "                       (default) for the built-in test model;\n"
+        "                       repeat it for a pool (lines go round robin)\n"
         "  --upstream-key KEY   Bearer key sent upstream\n"
         "  --api-key KEY        key clients must send (repeatable; each key\n"
         "                       sees only its own files and batches)\n"
@@ -228,7 +229,18 @@ int oab_serve_main(int argc, char **argv)
             c->data_dir = v;
         } else if (!strcmp(a, "--upstream")) {
             NEED_VALUE;
-            c->upstream = strcmp(v, "builtin:test") == 0 ? NULL : v;
+            if (strcmp(v, "builtin:test") == 0) {
+                c->n_upstreams = 0;
+            } else if (c->n_upstreams == SRV_MAX_KEYS ||
+                       (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))) {
+                fprintf(stderr, "serve: --upstream takes an http(s) base URL"
+                                " or builtin:test\n");
+                free(s);
+                return 2;
+            } else {
+                c->upstreams[c->n_upstreams++] = v;
+            }
+            c->upstream = c->n_upstreams ? c->upstreams[0] : NULL;
         } else if (!strcmp(a, "--upstream-key")) {
             NEED_VALUE;
             c->upstream_key = v;
@@ -324,9 +336,11 @@ int oab_serve_main(int argc, char **argv)
         srv_log("cannot listen on %s:%d", c->host, c->port);
         goto restore;
     }
-    srv_log("listening on http://%s:%d/v1 (data %s, upstream %s, %d key%s)",
-            c->host, port, c->data_dir, c->upstream ? c->upstream : "builtin:test",
-            c->n_api_keys, c->n_api_keys == 1 ? "" : "s");
+    srv_log("listening on http://%s:%d/v1 (data %s, upstream %s%s, %d key%s)",
+            c->host, port, c->data_dir,
+            c->upstream ? c->upstream : "builtin:test",
+            c->n_upstreams > 1 ? " and others" : "", c->n_api_keys,
+            c->n_api_keys == 1 ? "" : "s");
     if (c->port_file) {
         char num[32];
         int k = snprintf(num, sizeof num, "%d\n", port);
@@ -338,6 +352,8 @@ int oab_serve_main(int argc, char **argv)
     srv_log("stopping (signal %d)", (int)got_signal);
     rc = 0;
 restore:
+    /* tells the engine and any forwarding request to give up */
+    atomic_store(&s->stop, 1);
     if (d)
         MHD_stop_daemon(d);
     if (engine_started)

@@ -15,6 +15,8 @@ typedef struct srv_config {
     int port;
     const char *data_dir;
     const char *upstream;        /* base URL, or NULL for builtin:test */
+    const char *upstreams[SRV_MAX_KEYS]; /* the pool (upstream = [0]) */
+    int n_upstreams;
     const char *upstream_key;
     const char *api_keys[SRV_MAX_KEYS];
     int n_api_keys;
@@ -43,6 +45,7 @@ typedef struct srv {
     pthread_cond_t wake;
     int wake_flag;
     atomic_ullong counter;       /* for the builtin's fail knob */
+    atomic_ullong rr_upstream;   /* round robin over the pool */
     void *engine;                /* engine.c's state */
     pthread_t engine_thread;
 } srv;

@@ -526,8 +526,6 @@ oab_status oab__http_request(oab_client *c, const oab__http_req *req,
         else
             hdrs = n;
     }
-    if (st == OAB_OK && req->multipart)
-        st = build_mime(c, req, &mime, &mr);
     if (st != OAB_OK) {
         curl_slist_free_all(hdrs);
         oab__buf_free(&url);
@@ -543,6 +541,17 @@ oab_status oab__http_request(oab_client *c, const oab__http_req *req,
     int max_attempts = req->no_retry ? 1 : c->max_retries + 1;
     for (;;) {
         oab_status why = OAB_OK;
+        if (req->multipart) {
+            /* a fresh body for every attempt: a mime structure that was
+             * sent once does not reliably rewind */
+            curl_mime_free(mime);
+            mime = NULL;
+            st = build_mime(c, req, &mime, &mr);
+            if (st != OAB_OK) {
+                st = oab__client_fail(c, st, "cannot prepare the upload");
+                break;
+            }
+        }
         st = one_attempt(c, req, resp, url.data, mime, hdrs, &a, &why);
         if (st == OAB_OK || resp->attempts >= max_attempts ||
             !oab__http_retryable(st, resp->curl_code ? NULL : resp))

@@ -68,7 +68,8 @@ void oab__results_free(oab__results *R);
 /* Collected form helpers. */
 oab_status oab__result_set_new(oab_result_set **out);
 int oab__result_set_take(oab_result *r, void *set);
-/* Sorts by input line (unknown ones last, in arrival order). */
-void oab__result_set_sort_input(oab_result_set *set);
+/* Sorts by input line (unknown ones last, in arrival order). OAB_OK or
+ * OAB_ENOMEM (the set is then left as it was). */
+oab_status oab__result_set_sort_input(oab_result_set *set);
 
 #endif

@@ -543,14 +543,13 @@ static int order_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-void oab__result_set_sort_input(oab_result_set *set)
+oab_status oab__result_set_sort_input(oab_result_set *set)
 {
     if (set->n < 2)
-        return;
+        return OAB_OK;
     order_item *v = malloc(set->n * sizeof *v);
-    if (!v) { /* fall back to an in-place sort by line only */
-        return;
-    }
+    if (!v)
+        return OAB_ENOMEM;
     for (size_t i = 0; i < set->n; i++) {
         v[i].r = set->items[i];
         v[i].seq = i;
@@ -559,6 +558,7 @@ void oab__result_set_sort_input(oab_result_set *set)
     for (size_t i = 0; i < set->n; i++)
         set->items[i] = v[i].r;
     free(v);
+    return OAB_OK;
 }
 
 void oab_result_set_free(oab_result_set *set)
@@ -593,8 +593,11 @@ oab_status oab_results_collect_files(oab_result_set **out,
         oab_result_set_free(set);
         return st;
     }
-    if (opts && opts->input_order)
-        oab__result_set_sort_input(set);
+    if (opts && opts->input_order &&
+        oab__result_set_sort_input(set) != OAB_OK) {
+        oab_result_set_free(set);
+        return oab__err(err, OAB_ENOMEM, 0, "out of memory");
+    }
     *out = set;
     return OAB_OK;
 }

@@ -1,64 +1,79 @@
 /* results_batch.c - results of a batch on the server: both files
- * downloaded and decoded (streamed, or through download_dir), the missing
- * custom_ids of the input reported; and oab_batch_run, which submits,
- * waits and collects in one call. */
+ * downloaded (to download_dir or a private temporary folder) and decoded,
+ * the missing custom_ids of the input reported; and oab_batch_run, which
+ * submits, waits and collects in one call. */
 #include "http.h"
 #include "result_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-typedef struct dl_ctx {
-    oab__results *R;
-    oab_status st;
-} dl_ctx;
-
-static int dl_write(const void *data, size_t len, void *ud)
+/* Downloads one file into dir (resumable, renamed into place only when
+ * complete), then decodes it. */
+static oab_status one_file(oab_client *c, oab__results *R, const char *dir,
+                           const char *file_id, int from_error, int remove_after)
 {
-    dl_ctx *d = ud;
-    d->st = oab__results_feed(d->R, data, len);
-    return d->st != OAB_OK;
+    char *path = oab__sprintf("%s/%s.jsonl", dir, file_id);
+    if (!path)
+        return oab__client_fail(c, OAB_ENOMEM, "out of memory");
+    oab_status st = oab_file_download_path(c, file_id, path);
+    if (st == OAB_OK) {
+        oab_error e;
+        oab__err_clear(&e);
+        st = oab__results_path(R, path, from_error, &e);
+        if (st != OAB_OK)
+            oab__client_fail(c, st, "%s", e.message[0] ? e.message
+                                                        : oab_strerror(st));
+    }
+    if (remove_after) {
+        char *part = oab__sprintf("%s.part", path);
+        remove(path);
+        if (part)
+            remove(part);
+        free(part);
+    }
+    free(path);
+    return st;
 }
 
-/* Reads the job's output then error file, then the missing ones. */
+/* Reads the job's output then error file, then the missing ones. Without
+ * download_dir the files go to a private temporary folder, removed
+ * afterwards: the download completes (resumed if it breaks) before any
+ * line is decoded, whatever the callback's pace. */
 static oab_status stream_job(oab_client *c, const oab_job *job,
                              oab__results *R, const char *download_dir)
 {
     const char *ids[2] = {job->output_file_id, job->error_file_id};
-    for (int k = 0; k < 2; k++) {
+    char *tmp = NULL;
+    oab_status st = OAB_OK;
+    if (!download_dir && ((ids[0] && *ids[0]) || (ids[1] && *ids[1]))) {
+        const char *base = getenv("TMPDIR");
+        tmp = oab__sprintf("%s/oab_results_XXXXXX",
+                           base && *base ? base : "/tmp");
+        if (!tmp)
+            return oab__client_fail(c, OAB_ENOMEM, "out of memory");
+        if (!mkdtemp(tmp)) {
+            st = oab__client_fail(c, OAB_EIO,
+                                  "cannot create a temporary folder in %s",
+                                  base && *base ? base : "/tmp");
+            free(tmp);
+            return st;
+        }
+    }
+    for (int k = 0; k < 2 && st == OAB_OK; k++) {
         if (!ids[k] || !*ids[k])
             continue; /* null, absent or "": nothing there */
-        oab_status st;
-        if (download_dir) {
-            char *path = oab__sprintf("%s/%s.jsonl", download_dir, ids[k]);
-            if (!path)
-                return oab__client_fail(c, OAB_ENOMEM, "out of memory");
-            st = oab_file_download_path(c, ids[k], path);
-            if (st == OAB_OK) {
-                oab_error e;
-                oab__err_clear(&e);
-                st = oab__results_path(R, path, k, &e);
-                if (st != OAB_OK)
-                    oab__client_fail(c, st, "%s", e.message);
-            }
-            free(path);
-        } else {
-            dl_ctx d = {R, OAB_OK};
-            oab__results_file_begin(R, k);
-            st = oab_file_download(c, ids[k], 0, dl_write, &d);
-            if (st == OAB_ESTOPPED && d.st != OAB_OK)
-                st = oab__client_fail(c, d.st, "%s: %s", ids[k],
-                                      d.st == OAB_ESTOPPED
-                                          ? "stopped by the callback"
-                                          : oab_strerror(d.st));
-            if (st == OAB_OK && (st = oab__results_file_end(R)) != OAB_OK)
-                oab__client_fail(c, st, "%s: %s", ids[k], oab_strerror(st));
-        }
-        if (st != OAB_OK)
-            return st;
+        st = one_file(c, R, tmp ? tmp : download_dir, ids[k], k, tmp != NULL);
     }
-    oab_status st = oab__results_finish(
-        R, job->status == OAB_BATCH_FAILED ? job : NULL);
+    if (tmp) {
+        rmdir(tmp);
+        free(tmp);
+    }
+    if (st != OAB_OK)
+        return st;
+    st = oab__results_finish(R, job->status == OAB_BATCH_FAILED ? job : NULL);
     if (st != OAB_OK)
         return oab__client_fail(c, st, "%s", st == OAB_ESTOPPED
                                                  ? "stopped by the callback"
@@ -182,8 +197,12 @@ oab_status oab_batch_retrieve_job(oab_client *c, oab_result_set **out,
     if (st == OAB_OK)
         st = collect_job(c, out, job, opts, NULL);
     oab_job_free(job);
-    if (st == OAB_OK && opts && opts->input_order)
-        oab__result_set_sort_input(*out);
+    if (st == OAB_OK && opts && opts->input_order &&
+        (st = oab__result_set_sort_input(*out)) != OAB_OK) {
+        oab_result_set_free(*out);
+        *out = NULL;
+        oab__client_fail(c, st, "out of memory");
+    }
     return st;
 }
 
@@ -267,8 +286,11 @@ oab_status oab_batch_run(oab_client *c, oab_result_set **out,
         /* keep the message of a timeout across the collecting calls */
         st = collect_job(c, out, final, NULL, R);
         R = NULL; /* freed by collect_job */
-        if (st == OAB_OK)
-            oab__result_set_sort_input(*out);
+        if (st == OAB_OK && (st = oab__result_set_sort_input(*out)) != OAB_OK) {
+            oab_result_set_free(*out);
+            *out = NULL;
+            oab__client_fail(c, st, "out of memory");
+        }
         if (st == OAB_OK && wst == OAB_ETIMEOUT)
             st = oab__client_fail(c, OAB_ETIMEOUT,
                                   "batch %s timed out and was cancelled; "

@@ -78,27 +78,16 @@ typedef struct scanner {
 enum role { R_NONE, R_TOP, R_BODY, R_INPUT };
 
 /* 0: plain ASCII inside a string; 1: '"'; 2: '\\'; 3: control; 4: >= 0x80 */
-static unsigned char str_class[256];
-static int str_class_ready;
-
-static void init_tables(void)
-{
-    if (str_class_ready)
-        return;
-    for (int c = 0; c < 256; c++) {
-        unsigned char k = 0;
-        if (c == '"')
-            k = 1;
-        else if (c == '\\')
-            k = 2;
-        else if (c < 0x20)
-            k = 3;
-        else if (c >= 0x80)
-            k = 4;
-        str_class[c] = k;
-    }
-    str_class_ready = 1; /* idempotent: racing threads write the same bytes */
-}
+static const unsigned char str_class[256] = {
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+};
 
 static inline void skip_ws(scanner *s)
 {
@@ -754,7 +743,6 @@ oab_status oab_validator_new(oab_validator **out,
     if (!out)
         return OAB_EINVAL;
     *out = NULL;
-    init_tables();
     oab_validator *v = calloc(1, sizeof *v);
     if (!v)
         return OAB_ENOMEM;
@@ -1202,7 +1190,6 @@ oab_status oab__json_check(const char *text, size_t len, char *type)
 {
     if (!text)
         return OAB_EJSON;
-    init_tables();
     line_info li;
     memset(&li, 0, sizeof li);
     scanner s;

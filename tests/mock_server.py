@@ -37,9 +37,10 @@ CreateBatchRequest / CreateFileRequest schemas, GET /batches query names.
 
 GET /__mock/report answers {"mismatches": [...], "served": N,
 "expected": M, "connections": K, "log": [...], "uploads": [{field:
-{filename, size, sha256}}, ...]}; the test asserts that there
+{filename, size, sha256}}, ...], "spec_checked": true}; the test asserts that there
 are no mismatches and that every expected request came. /__mock/ requests
-are not counted. The server stops on SIGTERM or after 10 minutes.
+are not counted. The server stops on SIGTERM, when its parent process
+ends, or after 10 minutes.
 """
 import hashlib
 import json
@@ -306,7 +307,8 @@ class Handler(BaseHTTPRequestHandler):
                 rep = {"mismatches": st.mismatches, "served": st.served,
                        "expected": st.expected,
                        "connections": len(st.connections), "log": st.log,
-                       "uploads": st.uploads}
+                       "uploads": st.uploads,
+                       "spec_checked": bool(st.spec.ops)}
             self.send_json(200, rep, {})
             return
         with st.lock:
@@ -643,6 +645,14 @@ def main():
     srv.state = State(case, spec, body_file, os.path.dirname(os.path.abspath(case_path)))
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
     threading.Timer(600, lambda: os._exit(3)).start()
+    parent = os.getppid()
+
+    def watch_parent():
+        # the test that started us died: do not outlive it
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(4)
+    threading.Thread(target=watch_parent, daemon=True).start()
     print(srv.server_address[1], flush=True)
     srv.serve_forever()
 

@@ -3,8 +3,8 @@
 # and the official OpenAI Node SDK round trip (tests/node, installed by
 # scripts/test-deps.sh).
 if(TARGET oaibatch-server)
-  foreach(case lifecycle model cancel_expire failed big restart faults keys
-          limits)
+  foreach(case lifecycle model cancel_expire failed big restart faults pool
+          keys limits)
     add_test(NAME server_${case}
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/server_test.py
               $<TARGET_FILE:oaibatch-server> ${case})
@@ -17,4 +17,14 @@ if(TARGET oaibatch-server)
               $<TARGET_FILE:oaibatch-server>)
     set_tests_properties(server_node_sdk PROPERTIES TIMEOUT 300)
   endif()
+endif()
+
+# The project's own C client (the library) against the server.
+if(TARGET oaibatch-server)
+  add_executable(test_server_client test_server_client.c)
+  target_link_libraries(test_server_client PRIVATE oaibatch_internal)
+  target_compile_definitions(test_server_client PRIVATE _GNU_SOURCE)
+  add_test(NAME server_c_client
+    COMMAND test_server_client $<TARGET_FILE:oaibatch-server>)
+  set_tests_properties(server_c_client PROPERTIES TIMEOUT 300)
 endif()

@@ -2,7 +2,7 @@
 """HTTP-level tests of `oaibatch serve` (the oaibatch-server executable).
 
 usage: server_test.py SERVER_BINARY CASE
-CASE: lifecycle, model, cancel_expire, failed, big, restart, faults, keys,
+CASE: lifecycle, model, cancel_expire, failed, big, restart, faults, pool, keys,
 limits. Every process started here is killed at the end, even on failure.
 """
 import http.client
@@ -115,9 +115,12 @@ class Client:
             return r.status, data
 
     def upload(self, content, purpose="batch", filename="in.jsonl",
-               chunked=False):
+               chunked=False, fields=None):
         b = uuid.uuid4().hex
-        head = ("--%s\r\nContent-Disposition: form-data; name=\"purpose\""
+        extra = "".join("--%s\r\nContent-Disposition: form-data; name=\"%s\""
+                        "\r\n\r\n%s\r\n" % (b, k, v)
+                        for k, v in (fields or {}).items())
+        head = (extra + "--%s\r\nContent-Disposition: form-data; name=\"purpose\""
                 "\r\n\r\n%s\r\n--%s\r\nContent-Disposition: form-data; "
                 "name=\"file\"; filename=\"%s\"\r\nContent-Type: "
                 "application/jsonl\r\n\r\n" % (b, purpose, b, filename)).encode()
@@ -181,8 +184,14 @@ def case_lifecycle(binary, tmp):
     check(f["purpose"] == "batch" and f["filename"] == "in.jsonl", "file fields")
     st, f2 = c.upload(data, chunked=True, filename="chunked.jsonl")
     check(st == 200 and f2["bytes"] == len(data), "chunked upload %s" % (f2,))
-    st, f3 = c.upload(b"hello", purpose="user_data", filename="x.txt")
-    check(st == 200, "user_data upload")
+    st, f3 = c.upload(b"hello", purpose="user_data", filename="x.txt",
+                      fields={"expires_after[anchor]": "created_at",
+                              "expires_after[seconds]": "7200"})
+    check(st == 200 and f3["expires_at"] == f3["created_at"] + 7200,
+          "user_data upload with expires_after %s" % f3)
+    st, e = c.upload(b"hello", fields={"expires_after[seconds]": "5"})
+    check(st == 400 and e["error"]["param"] == "expires_after",
+          "bad expires_after")
     st, lst = c.req("GET", "/v1/files?purpose=batch")
     ids = [x["id"] for x in lst["data"]]
     check(st == 200 and f["id"] in ids and f2["id"] in ids and
@@ -408,6 +417,24 @@ def case_model(binary, tmp):
           len(out[0]["response"]["body"]["data"][0]["embedding"]) == 4,
           "embeddings batch")
     check(b["usage"]["input_tokens"] == 10, "embeddings usage %s" % b["usage"])
+    s.kill()
+    # the fail knob: a share of builtin answers are 429/500; batch lines
+    # are retried (and succeed), synchronous calls get the error
+    s = start_server(binary, tmp, os.path.join(tmp, "data2"),
+                     ["--fail-rate", "429:0.2,500:0.1", "--retry-base-ms",
+                      "5", "--max-retries", "30"], name="server2")
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(60))
+    st, b = c.create(f["id"])
+    b = c.wait(b["id"])
+    check(b["status"] == "completed" and
+          b["request_counts"]["completed"] == 60, "retried past the knob")
+    seen = set()
+    for _ in range(100):
+        st, r = c.req("POST", "/v1/chat/completions",
+                      {"model": "m", "messages": msgs})
+        seen.add(st)
+    check(seen == {200, 429, 500}, "sync answers with the knob %s" % seen)
 
 
 def case_cancel_expire(binary, tmp):
@@ -592,6 +619,28 @@ def case_faults(binary, tmp):
         "model": "m", "messages": [{"role": "user", "content": "sync hi"}]})
     check(st == 200 and r["choices"][0]["message"]["content"] == "echo: sync hi",
           "sync forwarding %s" % r)
+
+
+def case_pool(binary, tmp):
+    """Two upstreams: lines go round robin over the pool."""
+    n = 100
+    u1 = start_upstream(tmp, name="up1")
+    u2 = start_upstream(tmp, name="up2")
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--upstream", "http://127.0.0.1:%d/v1" % u1.port,
+                      "--upstream", "http://127.0.0.1:%d/v1/" % u2.port,
+                      "--concurrency", "4"])
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(n))
+    st, b = c.create(f["id"])
+    done = c.wait(b["id"], timeout=60)
+    check(done["status"] == "completed" and
+          done["request_counts"]["completed"] == n, "pool batch")
+    calls = [Client(u.port).req("GET", "/count")[1]["calls"] for u in (u1, u2)]
+    check(calls[0] > 0 and calls[1] > 0 and sum(calls) == n,
+          "both upstreams used %s" % calls)
+    st, e = c.req("GET", "/v1/batches/" + b["id"])
+    check(e["usage"]["input_tokens"] > 0, "usage from upstream")
 
 
 def case_keys(binary, tmp):

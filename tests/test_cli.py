@@ -419,6 +419,70 @@ class TestLocalServer(Base):
 
 
 class TestFakeServer(Base):
+    def test_progress_bar_on_a_terminal(self):
+        import pty
+        src = self.write("in.jsonl", [chat_line("g%d" % i, "p") for i in
+                                      range(3)])
+        p = self.run_cli(["submit", src, "--no-wait"], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        master, slave = pty.openpty()
+        full = [CLI, "wait", job, "--journal", self.journal, "--base-url",
+                "http://127.0.0.1:%d/v1" % self.fake_port, "--interval",
+                "0.05", "--max-interval", "0.05"]
+        w = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=slave,
+                             env=self.env({"TERM": "xterm"}))
+        PROCS.append(w)
+        os.close(slave)
+        out, _ = w.communicate(timeout=60)
+        data = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        os.close(master)
+        self.assertEqual(w.returncode, 0, data)
+        text = data.decode(errors="replace")
+        self.assertIn("\r[", text)          # the bar is redrawn in place
+        self.assertIn("3/3", text)
+        self.assertIn("finalizing: every line has run", text)
+        self.assertIn("\033[K", text)
+
+    def test_colour_quiet_and_lone_batch(self):
+        src = self.write("in.jsonl", [chat_line("h1", "p"),
+                                      chat_line("h2", "q")])
+        p = self.run_cli(["submit", src, "--quiet"], server="fake", rc=0)
+        self.assertEqual(p.stderr, "")
+        job, batch = p.stdout.split()[:2]
+        p = self.run_cli(["results", job, "--format", "table"],
+                         server="fake", rc=0)
+        self.assertNotIn("\033[", p.stdout)
+        p = self.run_cli(["results", job, "--format", "table", "--color",
+                          "always"], server="fake", rc=0)
+        self.assertIn("\033[", p.stdout)
+        # a batch the journal does not know: status and results still work
+        other = ["--journal", self.path("other.db")]
+        p = self.run_cli(["status", batch, "--json"] + other, server="fake",
+                         rc=0, journal=False)
+        st = json.loads(p.stdout)
+        self.assertIsNone(st["job"])
+        self.assertEqual(st["batches"][0]["batch_id"], batch)
+        self.assertEqual(st["batches"][0]["kind"], "batch")
+        p = self.run_cli(["results", batch, "--input", src,
+                          "--in-input-order"] + other, server="fake", rc=0,
+                         journal=False)
+        rows = [json.loads(x) for x in p.stdout.splitlines()]
+        self.assertEqual([r["custom_id"] for r in rows], ["h1", "h2"])
+        self.assertEqual([r["input_line"] for r in rows], [1, 2])
+        p = self.run_cli(["wait", batch] + other, server="fake", rc=0,
+                         journal=False)
+        p = self.run_cli(["retry", batch] + other, server="fake", rc=5,
+                         journal=False)
+        self.assertIn("not in the journal", p.stderr)
+
     def test_crash_between_upload_and_create(self):
         src = self.write("in.jsonl", [chat_line("u%d" % i, "p") for i in
                                       range(3)])

@@ -580,7 +580,7 @@ def main():
             test_quickstart(r, fast)
             test_offline_snippets(r, tmp)
 
-            slow = Server(a.server, tmp, "slow", "--latency-ms", "1500")
+            slow = Server(a.server, tmp, "slow", "--latency-ms", "4000")
             servers.append(slow)
             test_slow(r, slow)
 

@@ -54,6 +54,29 @@ static void expect_line(oab_request *r, const char *want)
     oab_free(got);
 }
 
+/* The results side reads the expectation back from the body: the mode,
+ * the schema as sent and (tool mode) the tool's name. */
+static void expect_readback(oab_request *r, oab_output_mode mode,
+                            const char *schema, const char *tool)
+{
+    char *line = NULL;
+    if (!r || oab_request_to_json(r, &line) != OAB_OK)
+        return;
+    cJSON *j = cJSON_Parse(line);
+    oab_output_mode got = OAB_OUTPUT_NONE;
+    const char *name = NULL;
+    cJSON *sch = oab__expect_from_body(cJSON_GetObjectItem(j, "body"), &got, &name);
+    CHECK_EQ_INT(got, mode);
+    char *text = sch ? cJSON_PrintUnformatted(sch) : NULL;
+    CHECK_STR(text, schema);
+    if (tool)
+        CHECK_STR(name, tool);
+    free(text);
+    cJSON_Delete(sch);
+    cJSON_Delete(j);
+    oab_free(line);
+}
+
 static oab_request *chat(const char *id, const char *prompt,
                          const oab_chat_options *o)
 {
@@ -138,6 +161,7 @@ static void test_seed_structured(void)
     oab__buf_printf(&want, "%s%s", PRE("structured-paris") "\"Get weather information for Paris and format it properly\"}],\"max_tokens\":200", rf);
     expect_line(r, want.data);
     CHECK_EQ_INT(oab_request_output_mode(r), OAB_OUTPUT_NATIVE);
+    expect_readback(r, OAB_OUTPUT_NATIVE, WEATHER_SCHEMA, NULL);
     oab_request_free(r);
     o.output_mode = OAB_OUTPUT_NONE;
     r = chat("structured-tokyo", "Check weather in Tokyo and return structured data", &o);
@@ -156,6 +180,7 @@ static void test_seed_structured(void)
     oab__buf_printf(&want, "%s%s", PRE("tool-mode-1") "\"Analyze the weather in Berlin\"}],\"max_tokens\":200", tool);
     expect_line(r, want.data);
     CHECK_EQ_INT(oab_request_output_mode(r), OAB_OUTPUT_TOOL);
+    expect_readback(r, OAB_OUTPUT_TOOL, WEATHER_SCHEMA, "final_result");
     oab_request_free(r);
     r = chat("tool-mode-2", "Get weather data for Madrid", &o);
     oab__buf_clear(&want);
@@ -188,6 +213,7 @@ static void test_seed_structured(void)
                    "{\"role\":\"system\",\"content\":\"" PROMPTED_SYSTEM "\"},"
                    "{\"role\":\"user\",\"content\":\"Get weather for Miami and return as JSON\"}],\"max_tokens\":250}}");
     CHECK_EQ_INT(oab_request_output_mode(r), OAB_OUTPUT_PROMPTED);
+    expect_readback(r, OAB_OUTPUT_PROMPTED, WEATHER_SCHEMA, NULL);
     oab_request_free(r);
     /* the caller's own system prompt stays, after the schema message */
     o.system_prompt = "You are a meteorologist.";
@@ -216,7 +242,6 @@ static void test_seed_structured(void)
                    "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"Weather\"}}}}");
     oab_request_free(r);
 
-    /* the expectation the results side reads back from the body */
     oab_schema_free(described);
     oab_schema_free(named);
     oab_schema_free(plain);
@@ -487,12 +512,14 @@ static void test_responses(void)
     expect_line(r, "{\"custom_id\":\"r4\",\"method\":\"POST\",\"url\":\"/v1/responses\",\"body\":{\"model\":\"m\",\"input\":\"Paris\","
                    "\"text\":{\"format\":{\"type\":\"json_schema\",\"name\":\"WeatherResult\",\"schema\":" WEATHER_SCHEMA ",\"strict\":true}}}}");
     CHECK_EQ_INT(oab_request_output_mode(r), OAB_OUTPUT_NATIVE);
+    expect_readback(r, OAB_OUTPUT_NATIVE, WEATHER_SCHEMA, NULL);
     oab_request_free(r);
     o.output_mode = OAB_OUTPUT_TOOL;
     CHECK_OK(oab_responses_request_new(&r, "r5", "Paris", &o, &err));
     expect_line(r, "{\"custom_id\":\"r5\",\"method\":\"POST\",\"url\":\"/v1/responses\",\"body\":{\"model\":\"m\",\"input\":\"Paris\","
                    "\"tools\":[{\"type\":\"function\",\"name\":\"WeatherResult\",\"description\":\"The final response which ends this conversation\",\"parameters\":" WEATHER_SCHEMA ",\"strict\":true}],"
                    "\"tool_choice\":{\"type\":\"function\",\"name\":\"WeatherResult\"}}}");
+    expect_readback(r, OAB_OUTPUT_TOOL, WEATHER_SCHEMA, "WeatherResult");
     oab_request_free(r);
     o.output_mode = OAB_OUTPUT_PROMPTED;
     CHECK_OK(oab_responses_request_new(&r, "r6", "Paris", &o, &err));
@@ -501,6 +528,7 @@ static void test_responses(void)
     o.instructions = "Be exact.";
     CHECK_OK(oab_responses_request_new(&r, "r7", "Paris", &o, &err));
     expect_line(r, "{\"custom_id\":\"r7\",\"method\":\"POST\",\"url\":\"/v1/responses\",\"body\":{\"model\":\"m\",\"input\":\"Paris\",\"instructions\":\"" PROMPTED_SYSTEM "\\n\\nBe exact.\"}}");
+    expect_readback(r, OAB_OUTPUT_PROMPTED, WEATHER_SCHEMA, NULL);
     oab_request_free(r);
     oab_schema_free(s);
 

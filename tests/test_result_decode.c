@@ -443,6 +443,63 @@ static void test_expect_from_body(void)
     }
 }
 
+/* The contract with the request builder: what it writes, we find. */
+static void test_builder_contract(void)
+{
+    oab_schema *s = NULL;
+    oab_error err;
+    CHECK_OK(oab_schema_new(&s, "WeatherResult", NULL, WEATHER, 1, &err));
+    if (!s)
+        return;
+    oab_output_mode modes[] = {OAB_OUTPUT_NATIVE, OAB_OUTPUT_TOOL,
+                               OAB_OUTPUT_PROMPTED};
+    for (int api = 0; api < 2; api++) {
+        for (int m = 0; m < 3; m++) {
+            oab_request *req = NULL;
+            if (api == 0) {
+                oab_chat_options o = OAB_CHAT_OPTIONS_INIT;
+                o.model = "gpt-4o-mini";
+                o.system_prompt = "You are a weather bot.";
+                o.output_schema = s;
+                o.output_mode = modes[m];
+                CHECK_OK(oab_chat_request_new(&req, "c1", "Paris?", &o, &err));
+            } else {
+                oab_responses_options o = OAB_RESPONSES_OPTIONS_INIT;
+                o.model = "gpt-4o-mini";
+                o.instructions = "You are a weather bot.";
+                o.output_schema = s;
+                o.output_mode = modes[m];
+                CHECK_OK(oab_responses_request_new(&req, "c1", "Paris?", &o,
+                                                   &err));
+            }
+            char *line = NULL;
+            if (!req || oab_request_to_json(req, &line) != OAB_OK) {
+                CHECK(0);
+                oab_request_free(req);
+                continue;
+            }
+            cJSON *j = cJSON_Parse(line);
+            oab_output_mode got = OAB_OUTPUT_NONE;
+            const char *tool = NULL;
+            cJSON *found = oab__expect_from_body(
+                cJSON_GetObjectItem(j, "body"), &got, &tool);
+            CHECK_EQ_INT(got, modes[m]);
+            if (got != modes[m])
+                fprintf(stderr, "  api %d mode %d: %s\n", api, m, line);
+            if (modes[m] == OAB_OUTPUT_TOOL)
+                CHECK_STR(tool, oab_schema_name(s));
+            char *txt = oab__json_print(found);
+            CHECK_STR(txt, oab_schema_json(s));
+            free(txt);
+            cJSON_Delete(found);
+            cJSON_Delete(j);
+            free(line);
+            oab_request_free(req);
+        }
+    }
+    oab_schema_free(s);
+}
+
 /* The small JSON reader the decoder uses: validation and values. */
 static void test_reader(void)
 {
@@ -529,9 +586,49 @@ static void test_every_prefix(void)
     CHECK(checked > 5000);
 }
 
+/* Random one- and two-byte changes to fixture lines: never a crash, and
+ * whatever the reader accepts, cJSON accepts too (valid JSON). */
+static void test_mutations(void)
+{
+    load("output.jsonl");
+    unsigned seed = 12345;
+    const char alphabet[] = "{}[]\":,\\ 0123456789.eE+-tfnul\x01\x7f\xc3";
+    long disagree = 0, accepted = 0;
+    oab__jdoc d = OAB__JDOC_INIT;
+    for (int round = 0; round < 20000; round++) {
+        long li = (long)(seed % 11); /* the 11 well-formed lines */
+        seed = seed * 1103515245u + 12345u;
+        size_t len = strlen(lines[li]);
+        char *m = oab__strndup(lines[li], len);
+        for (int k = 0; k < 1 + round % 2; k++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % len;
+            seed = seed * 1103515245u + 12345u;
+            m[at] = alphabet[(seed >> 8) % (sizeof alphabet - 1)];
+        }
+        oab_result *r = NULL;
+        CHECK_OK(oab_result_parse(&r, m, len, 1, NULL));
+        oab_result_free(r);
+        if (oab__jdoc_parse(&d, m, len) == OAB_OK) {
+            accepted++;
+            cJSON *j = cJSON_ParseWithLength(m, len);
+            if (!j) {
+                disagree++;
+                fprintf(stderr, "  accepted, cJSON did not: %s\n", m);
+            }
+            cJSON_Delete(j);
+        }
+        free(m);
+    }
+    oab__jdoc_free(&d);
+    CHECK_EQ_INT(disagree, 0);
+    CHECK(accepted > 100);
+}
+
 int main(void)
 {
     test_reader();
+    test_mutations();
     test_every_prefix();
     test_plain_and_tools();
     test_errors();
@@ -539,6 +636,7 @@ int main(void)
     test_structured();
     test_responses_embeddings();
     test_expect_from_body();
+    test_builder_contract();
     for (long i = 0; i < n_lines; i++)
         free(lines[i]);
     return t_summary("test_result_decode");

@@ -85,6 +85,10 @@ static oab_client *client_for(const fake *f)
 
 static void test_retrieve(oab_client *c)
 {
+    /* downloads go to a private folder under $TMPDIR, removed after */
+    char tmpd[] = "/tmp/oab_results_tmpdir_XXXXXX";
+    CHECK(mkdtemp(tmpd) != NULL);
+    setenv("TMPDIR", tmpd, 1);
     oab_results_options o = OAB_RESULTS_OPTIONS_INIT;
     o.input_path = in_path;
     o.input_order = 1;
@@ -145,6 +149,27 @@ static void test_retrieve(oab_client *c)
     CHECK(strstr(oab_client_errmsg(c), "in_progress") != NULL);
     CHECK_EQ_INT(oab_batch_retrieve_job(c, &set, "batch_nope", NULL),
                  OAB_ENOTFOUND);
+    /* a download cut off is never taken as the whole file */
+    oab_status st = oab_batch_retrieve_job(c, &set, "batch_trunc", NULL);
+    CHECK(st == OAB_ETRUNCATED || st == OAB_ETRANSPORT);
+    CHECK(set == NULL);
+    char dir[] = "/tmp/oab_results_tr_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    oab_results_options od = OAB_RESULTS_OPTIONS_INIT;
+    od.download_dir = dir;
+    st = oab_batch_retrieve_job(c, &set, "batch_trunc", &od);
+    CHECK(st == OAB_ETRUNCATED || st == OAB_ETRANSPORT);
+    CHECK(set == NULL);
+    char *done = oab__sprintf("%s/file-trunc.jsonl", dir);
+    char *part = oab__sprintf("%s/file-trunc.jsonl.part", dir);
+    CHECK(access(done, F_OK) != 0); /* never renamed into place */
+    remove(part);
+    rmdir(dir);
+    free(done);
+    free(part);
+    /* nothing was left behind in $TMPDIR, also after the failures */
+    CHECK_EQ_INT(rmdir(tmpd), 0);
+    unsetenv("TMPDIR");
 }
 
 static int count_cb(const oab_result *r, void *ud)

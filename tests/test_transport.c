@@ -651,6 +651,70 @@ static void test_malformed(void)
     CHECK(mock_finish(&m2, NULL));
 }
 
+static void test_should_retry(void)
+{
+    START(m, "should_retry");
+    oab_client *c = client_for(&m, 0);
+    oab_job *j = NULL;
+    CHECK_OK(oab_batch_retrieve(c, &j, "batch_1"));
+    oab_job_free(j);
+    CHECK_EQ_INT(oab_batch_retrieve(c, &j, "batch_1"), OAB_ESERVER);
+    const oab_error_detail *d = oab_client_last_error(c);
+    CHECK_EQ_INT(d->attempts, 1);
+    CHECK_STR(d->message, "<html>busy</html>"); /* not JSON: the text */
+    oab_client_free(c);
+    CHECK(mock_finish(&m, NULL));
+
+    START(m2, "upload_retry");
+    c = client_for(&m2, 0);
+    oab_file *f = NULL;
+    CHECK_OK(oab_file_upload_buffer(c, &f, CONTENT, strlen(CONTENT), "in.jsonl",
+                                    "batch", 0));
+    CHECK(f && strcmp(f->id, "file-up") == 0);
+    oab_file_free(f);
+    oab_client_free(c);
+    CHECK(mock_finish(&m2, NULL));
+}
+
+/* The test bed reports what it should: a wrong request is not silently
+ * accepted. */
+static void test_mock_selftest(void)
+{
+    START(m, "mock_selftest");
+    oab_client *c = client_for(&m, 0);
+    oab_job *j = NULL;
+    CHECK_OK(oab_batch_retrieve(c, &j, "batch_1"));
+    oab_job_free(j);
+    oab_client_free(c);
+    /* a body that breaks CreateBatchRequest, sent by hand */
+    char url[160];
+    snprintf(url, sizeof url, "%s/batches", m.base);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS,
+                     "{\"input_file_id\":\"f\",\"endpoint\":\"/v1/chat/completions\","
+                     "\"completion_window\":\"48h\",\"colour\":1}");
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, mock_collect);
+    char *body = NULL;
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
+    CHECK_EQ_INT(curl_easy_perform(e), CURLE_OK);
+    curl_easy_cleanup(e);
+    curl_slist_free_all(h);
+    free(body);
+    cJSON *rep = NULL;
+    mock_quiet = 1;
+    CHECK(!mock_finish_report(&m, NULL, &rep));
+    mock_quiet = 0;
+    char *text = rep ? cJSON_PrintUnformatted(cJSON_GetObjectItem(rep, "mismatches")) : NULL;
+    CHECK(text && strstr(text, "header X-Missing"));
+    CHECK(text && strstr(text, "completion_window"));
+    CHECK(text && strstr(text, "no property 'colour'"));
+    free(text);
+    cJSON_Delete(rep);
+}
+
 /* ---- downloads ---- */
 
 #define LINE "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-----\n"
@@ -1013,6 +1077,8 @@ int main(void)
     test_reset_mid_body();
     test_stall();
     test_malformed();
+    test_should_retry();
+    test_mock_selftest();
     test_download_resume();
     test_download_truncated();
     test_download_stop();

@@ -21,18 +21,22 @@ python3 "$here/gen.py" "$out" "$err" 50000
 mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN{printf "%.1f", b/1048576}'; }
 lines=$(( $(wc -l <"$out") + $(wc -l <"$err") ))
 
-# best wall time of 3 runs and the peak RSS seen; checks the summary line
-declare -A best rss summary
+# best wall time and best CPU time (user + sys) of 5 runs, the peak RSS
+# seen; keeps the summary line to compare
+declare -A best cpu rss summary
+lt() { awk -v a="$1" -v b="$2" 'BEGIN{exit !(a<b)}'; }
 measure() { # name cmd...
   local name=$1; shift
-  local b="" r=0
-  for i in 1 2 3; do
-    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/stdout"
-    read -r t m <"$work/time"
-    if [ -z "$b" ] || awk -v a="$t" -v b="$b" 'BEGIN{exit !(a<b)}'; then b=$t; fi
+  local b="" c="" r=0
+  for i in 1 2 3 4 5; do
+    /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" >"$work/stdout"
+    read -r t u s m <"$work/time"
+    local us; us=$(awk -v u="$u" -v s="$s" 'BEGIN{printf "%.2f", u+s}')
+    if [ -z "$b" ] || lt "$t" "$b"; then b=$t; fi
+    if [ -z "$c" ] || lt "$us" "$c"; then c=$us; fi
     [ "$m" -gt "$r" ] && r=$m
   done
-  best[$name]=$b rss[$name]=$r summary[$name]="$(cat "$work/stdout")"
+  best[$name]=$b cpu[$name]=$c rss[$name]=$r summary[$name]="$(cat "$work/stdout")"
 }
 measure c "$bin" "$out" "$err"
 measure python python3 "$here/peer.py" "$out" "$err"
@@ -53,6 +57,8 @@ met() { awk -v x="$1" -v t="$2" 'BEGIN{print (x>=t) ? "met" : "NOT met"}'; }
 rss_mb() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
 vs_py=$(ratio "${best[python]}" "${best[c]}")
 vs_node=$(ratio "${best[node]}" "${best[c]}")
+cpu_py=$(ratio "${cpu[python]}" "${cpu[c]}")
+cpu_node=$(ratio "${cpu[node]}" "${cpu[c]}")
 rss_ok=$(awk -v k="${rss[c]}" 'BEGIN{print (k<=32768) ? "met" : "NOT met"}')
 big_ok=$(awk -v k="$big_rss" 'BEGIN{print (k<=32768) ? "met" : "NOT met"}')
 
@@ -66,14 +72,16 @@ lines in all), decoded extracting the output text, the tool calls with
 their arguments parsed, and usage totals. oaibatch: \`oab_results_stream_files\`
 (bench/decode/bench_decode.c). Peers, same work, same run: Python $(python3 -c 'import platform;print(platform.python_version())') \`json\`
 line by line (peer.py), Node $(node --version) \`JSON.parse\` over 1 MiB
-chunks split into lines (peer.js). Best wall time of 3 runs; peak RSS from
-\`/usr/bin/time\`. The three print the same summary line: **$same**.
+chunks split into lines (peer.js). Best wall time and best CPU time
+(user + sys) of 5 runs each; peak RSS from \`/usr/bin/time\`. The targets
+are judged on wall time. The three print the same summary line: **$same**.
+Load average when run: $(cut -d' ' -f1-3 /proc/loadavg).
 
-| tool | time (s) | peak RSS (MiB) | oaibatch faster by |
-|---|---:|---:|---:|
-| oaibatch (C) | ${best[c]} | $(rss_mb "${rss[c]}") | |
-| Python json | ${best[python]} | $(rss_mb "${rss[python]}") | ${vs_py}x |
-| Node JSON.parse | ${best[node]} | $(rss_mb "${rss[node]}") | ${vs_node}x |
+| tool | wall (s) | CPU (s) | peak RSS (MiB) | oaibatch faster by (wall / CPU) |
+|---|---:|---:|---:|---:|
+| oaibatch (C) | ${best[c]} | ${cpu[c]} | $(rss_mb "${rss[c]}") | |
+| Python json | ${best[python]} | ${cpu[python]} | $(rss_mb "${rss[python]}") | ${vs_py}x / ${cpu_py}x |
+| Node JSON.parse | ${best[node]} | ${cpu[node]} | $(rss_mb "${rss[node]}") | ${vs_node}x / ${cpu_node}x |
 
 | target | measured | result |
 |---|---|---|

@@ -13,7 +13,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oab-node-'));
 const portFile = path.join(tmp, 'port');
 const log = fs.openSync(path.join(tmp, 'server.log'), 'a');
 const server = spawn(bin, ['--port', '0', '--data', path.join(tmp, 'data'),
-  '--port-file', portFile, '--latency-ms', '40', '--concurrency', '2'],
+  '--port-file', portFile, '--latency-ms', '60', '--concurrency', '2'],
   { stdio: ['ignore', log, log] });
 let failures = 0, passes = 0;
 const check = (cond, what) => {
@@ -61,7 +61,7 @@ async function main() {
   const f1 = await client.files.create({ file: fs.createReadStream(inPath), purpose: 'batch' });
   check(f1.id.startsWith('file-') && f1.bytes === fs.statSync(inPath).size, 'streamed upload');
   const f2 = await client.files.create({
-    file: await toFile(Buffer.from(lines(40, 'b')), 'b.jsonl'), purpose: 'batch' });
+    file: await toFile(Buffer.from(lines(60, 'b')), 'b.jsonl'), purpose: 'batch' });
   check(f2.filename === 'b.jsonl' && f2.purpose === 'batch', 'buffer upload');
   const got = await client.files.retrieve(f1.id);
   check(got.id === f1.id, 'files.retrieve');
@@ -98,7 +98,7 @@ async function main() {
     nOut = (await (await client.files.content(d2.output_file_id)).text()).trim()
       .split('\n').filter(Boolean).length;
   }
-  check(nOut + errs.length === 40, `cancel split ${nOut}+${errs.length}`);
+  check(nOut + errs.length === 60, `cancel split ${nOut}+${errs.length}`);
 
   // a file with a non-JSON line: the batch fails with errors.data
   const bad = lines(2, 'c') + '{this is not json\n';

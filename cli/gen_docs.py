@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Writes docs/cli.md and docs/oaibatch.1 from the help texts of the built
+command, so that the reference matches --help word for word.
+
+Usage: python3 cli/gen_docs.py BUILD/cli/oaibatch docs/
+"""
+import os
+import subprocess
+import sys
+
+CLI = sys.argv[1]
+DOCS = sys.argv[2]
+COMMANDS = ["validate", "build", "submit", "status", "wait", "cancel",
+            "results", "retry", "list", "jobs", "run"]
+def h(*a):
+    return subprocess.run([CLI, *a, "--help"], capture_output=True, text=True).stdout
+def block(*a):
+    return "```text\n" + h(*a) + "```\n"
+notes = {
+"validate": """`--json` prints:
+
+```json
+{"file": "in.jsonl", "valid": false, "lines": 4, "bytes": 612,
+ "url": "/v1/chat/completions", "model": "gpt-4o-mini",
+ "over_batch_limits": false,
+ "problems": [{"line": 2, "code": "invalid_json_line", "message": "...", "param": null}],
+ "problems_total": 1}
+```
+""",
+"build": """Examples:
+
+```sh
+oaibatch build prompts.txt --model gpt-4o-mini --system "Answer briefly." -o in.jsonl
+oaibatch build questions.csv --column question --id-column id --model gpt-4o-mini \\
+    --schema answer.schema.json --mode tool -o in.jsonl
+oaibatch build docs.jsonl --column text --endpoint embeddings --model text-embedding-3-small
+```
+
+`--tools FILE` takes either the API's form
+(`[{"type": "function", "function": {"name", "description", "parameters"}}]`)
+or the short form (`[{"name", "description", "parameters"}]`).
+""",
+"submit": """What is written to the journal, and when:
+
+1. the job (file fingerprint, endpoint, model, metadata) and its parts
+   (each part's file under the journal's folder, `parts/JOB/`, and the
+   input line of each of its lines), before anything is sent;
+2. each part's uploaded file id, as soon as the upload returns;
+3. each part's batch id, as soon as the create returns.
+
+Run the same command again after a crash or Ctrl-C and it carries on:
+a part with a file id is not uploaded again; a part with a file id but no
+batch id is first looked for on the server (a batch made from that file,
+in case the crash came between the create and the journal write) and
+created only if there is none. Each batch carries the metadata
+`oaibatch_job` and `oaibatch_part` besides yours.
+
+The fingerprint is the SHA-256 of the file's bytes, the base URL, the
+endpoint, the completion window, the metadata and the split limits.
+
+Prints the job id, then one batch id per line (with `--json`, the
+status document of `oaibatch status --json`).
+""",
+"status": """`--json` prints (the same document for `wait`, `cancel`, `submit --json`,
+`retry --json`):
+
+```json
+{"job": {"id": "job_5f0c...", "created_at": 1764042000, "input_path": "in.jsonl",
+         "endpoint": "/v1/chat/completions", "model": "gpt-4o-mini", "lines": 120000,
+         "base_url": "https://api.openai.com/v1", "fingerprint": "9c1e...",
+         "metadata": {"team": "search"}},
+ "status": "in_progress",
+ "batches": [{"part": 1, "kind": "part", "lines": 49000, "file_id": "file-...",
+              "batch_id": "batch_...", "status": "completed",
+              "request_counts": {"total": 49000, "completed": 48990, "failed": 10},
+              "output_file_id": "file-...", "error_file_id": "file-...",
+              "endpoint": "/v1/chat/completions", "created_at": 1764042005,
+              "errors": []}]}
+```
+
+For a batch that is not in the journal, `job` is null and the batch's
+`part` and `lines` are null, `kind` is `"batch"`. `kind` is `"retry"` for
+batches made by `oaibatch retry`. A part not yet uploaded has status
+`not_uploaded`; uploaded but not created, `not_created`. The job's
+`status` is the least advanced status of its batches while any is
+unfinished, then `completed` when all completed, else the first other
+final status.
+""",
+"wait": """Without a terminal (or with `--quiet` off and output redirected), each
+change of a batch's status is printed as one line on stderr instead of
+the bar. The poll interval starts at `--interval` and grows by half each
+time up to `--max-interval`.
+""",
+"results": """Each JSONL line:
+
+```json
+{"custom_id": "request-7", "status": "succeeded", "input_line": 7,
+ "status_code": 200, "output": "...", "parsed": {"answer": "..."},
+ "invalid_reason": null, "finish_reason": "stop", "tool_calls": [...],
+ "error": null, "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25},
+ "batch_id": "batch_...", "request_id": "req_..."}
+```
+
+`parsed` and `invalid_reason` appear when the line asked for structured
+output; `tool_calls` when the model called tools; `embedding` (one
+input) or `embeddings` (several) for embeddings; `body` with `--raw`.
+`status` is one of succeeded, http_error, error, expired, cancelled,
+invalid_output, malformed, missing. `error` holds the code and message
+wherever the line kept them (top-level `error`, or
+`response.body.error` of an HTTP error).
+
+CSV columns: custom_id, input_line, status, status_code, output, parsed,
+error_code, error_message, finish_reason, prompt_tokens,
+completion_tokens, total_tokens, batch_id.
+""",
+"retry": """The retry file holds the original lines (from the job's part files kept
+next to the journal) and is recorded as a part of kind `retry`, with the
+input line of each of its lines, so `results --in-input-order` puts the
+new answers where the old ones were.
+""",
+"list": """`--json` prints the Batch objects as the server sent them, in an array.
+""",
+"jobs": """`--json` prints an array of `{"id", "created_at", "input_path", "lines",
+"endpoint", "status", "batches": [{"part", "kind", "lines", "file_id",
+"batch_id", "status"}]}`, from the journal alone (no network).
+""",
+}
+out = []
+out.append("""# `oaibatch`: command reference
+
+The command-line face of the library: every Batch API task from a shell,
+with a local journal (SQLite) so that a crash, a Ctrl-C or a second run
+never orphans or double-pays a job. The help texts below are what
+`oaibatch --help` and `oaibatch COMMAND --help` print, word for word (a
+test compares them).
+
+Output for people goes to stdout; progress and diagnostics go to stderr.
+Colour and progress bars appear only on a terminal, and no colour when
+`NO_COLOR` is set or `TERM=dumb` (unless `--color always`). `--json` output is stable: fields are only ever
+added.
+
+## Overview
+
+""")
+out.append(block())
+out.append("""
+A typical session:
+
+```sh
+oaibatch build prompts.txt --model gpt-4o-mini -o in.jsonl
+oaibatch validate in.jsonl
+oaibatch submit in.jsonl --no-wait          # prints job_... and batch_...
+oaibatch wait job_5f0c2a1b9d8e7f60          # Ctrl-C is safe: the batch keeps running
+oaibatch results job_5f0c2a1b9d8e7f60 --in-input-order -o results.jsonl
+oaibatch retry job_5f0c2a1b9d8e7f60 --failed --expired
+oaibatch results job_5f0c2a1b9d8e7f60 --in-input-order -o results.jsonl
+```
+
+or all in one: `oaibatch run in.jsonl -o results.jsonl`.
+
+""")
+for c in COMMANDS:
+    out.append("## oaibatch %s\n\n" % c)
+    out.append(block(c))
+    if c in notes:
+        out.append("\n" + notes[c])
+    out.append("\n")
+out.append("""## oaibatch serve
+
+The local server (Files and Batches API over HTTP); its options are
+those of `oaibatch serve --help`, its own reference. It runs until SIGINT
+or SIGTERM.
+
+## The journal
+
+`$XDG_STATE_HOME/oaibatch/journal.db`, else
+`~/.local/state/oaibatch/journal.db`, or `--journal PATH`. Two tables:
+`jobs` (id, created_at, input_path, fingerprint, base_url, endpoint,
+model, n_lines, metadata_json) and `parts` (job_id, idx, kind, path,
+n_lines, input_lines, file_id, batch_id, status, counts, updated_at).
+Part files live in `parts/JOB/` beside the journal. The journal never
+holds an API key.
+
+## Testing knobs
+
+- `OAB_CLI_CRASH_AFTER=upload|create`: end the process with exit code 99
+  right after a part's upload is journaled, or right after a batch is
+  created and before its id is journaled (used by tests/test_cli.py to
+  check that a second run resumes without uploading or paying twice).
+- `OAB_CLI_MAX_RETRIES=N`: HTTP retries of the client (default: the
+  library's).
+""")
+with open(os.path.join(DOCS, "cli.md"), "w") as f:
+    f.write("".join(out))
+
+
+def roff(text):
+    lines = []
+    for line in text.rstrip("\n").split("\n"):
+        line = line.replace("\\", "\\e").replace("-", "\\-")
+        if line.startswith((".", "'")):
+            line = "\\&" + line
+        lines.append(line)
+    return "\n".join(lines)
+
+
+man = [".TH OAIBATCH 1 \"\" \"oaibatch\" \"User Commands\"",
+       ".SH NAME",
+       "oaibatch \\- run OpenAI Batch API jobs from the shell, with a journal",
+       ".SH SYNOPSIS",
+       ".B oaibatch",
+       "[\\fIGLOBAL OPTIONS\\fR] \\fICOMMAND\\fR [\\fIARGS\\fR]",
+       ".SH DESCRIPTION",
+       ".nf", roff(h()), ".fi"]
+for c in COMMANDS:
+    man += [".SH COMMAND: %s" % c.upper(), ".nf", roff(h(c)), ".fi"]
+man += [".SH FILES",
+        "$XDG_STATE_HOME/oaibatch/journal.db (else",
+        "~/.local/state/oaibatch/journal.db): the journal of jobs.",
+        ".SH SEE ALSO",
+        "docs/cli.md in the source tree."]
+with open(os.path.join(DOCS, "oaibatch.1"), "w") as f:
+    f.write("\n".join(man) + "\n")
