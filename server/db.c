@@ -22,10 +22,11 @@ static const char *SCHEMA =
     " n_completed INTEGER DEFAULT 0, n_failed INTEGER DEFAULT 0,"
     " input_tokens INTEGER DEFAULT 0, cached_tokens INTEGER DEFAULT 0,"
     " output_tokens INTEGER DEFAULT 0, reasoning_tokens INTEGER DEFAULT 0,"
-    " metadata TEXT, errors TEXT, input_path TEXT);"
+    " metadata TEXT, errors TEXT, input_path TEXT,"
+    " out_bytes INTEGER DEFAULT 0, err_bytes INTEGER DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS lines("
     " batch_seq INTEGER NOT NULL, idx INTEGER NOT NULL, custom_id TEXT,"
-    " off INTEGER, len INTEGER, state INTEGER DEFAULT 0, result TEXT,"
+    " off INTEGER, len INTEGER, state INTEGER DEFAULT 0,"
     " PRIMARY KEY(batch_seq, idx)) WITHOUT ROWID;";
 
 int srv_db_exec(sqlite3 *db, const char *sql)
@@ -58,6 +59,12 @@ int srv_db_open(const char *path, sqlite3 **out)
         return rc;
     }
     srv_db_exec(db, "PRAGMA cache_size=-2000;");
+    /* a state file of an earlier version: add the spool offsets (an
+     * error here means they are there already) */
+    sqlite3_exec(db, "ALTER TABLE batches ADD COLUMN out_bytes INTEGER"
+                     " DEFAULT 0", NULL, NULL, NULL);
+    sqlite3_exec(db, "ALTER TABLE batches ADD COLUMN err_bytes INTEGER"
+                     " DEFAULT 0", NULL, NULL, NULL);
     *out = db;
     return SQLITE_OK;
 }
@@ -173,4 +180,23 @@ cJSON *srv_file_json(sqlite3 *db, const char *id, const char *owner)
     }
     sqlite3_finalize(st);
     return o;
+}
+
+char *srv_file_path(sqlite3 *db, const char *files_dir, const char *id,
+                    const char *owner)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+            "SELECT path FROM files WHERE id = ? AND (?2 IS NULL OR"
+            " owner = ?2)", -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    if (owner)
+        sqlite3_bind_text(st, 2, owner, -1, SQLITE_TRANSIENT);
+    char *path = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        path = oab__sprintf("%s/%s", files_dir,
+                            (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return path;
 }

@@ -3,10 +3,14 @@
  * concurrency and rate limits, records each finished line in SQLite, and
  * writes the output and error files when a batch ends.
  *
- * Exactly-once: a line's result is stored in its row of `lines` (state 1
- * ok, 2 error) in the same transaction that adds it to the batch's
- * request_counts; the output/error files are written from those rows at
- * the end. After a crash only rows still in state 0 are sent again. */
+ * Exactly-once: finished lines are appended to the batch's two spool
+ * files (<batch>_output.jsonl, <batch>_error.jsonl); then one transaction
+ * marks their rows of `lines` done (state 1 ok, 2 error), adds them to
+ * request_counts and usage, and records the spools' new lengths. After a
+ * crash the spools are cut back to the recorded lengths and only rows
+ * still in state 0 are sent again, so every custom_id ends exactly once
+ * in one of the files. At the end the spools become the batch's output
+ * and error files (unfinished lines added to the error file). */
 #include "server.h"
 
 #include <curl/curl.h>
@@ -34,6 +38,11 @@ typedef struct bctx {
     int inflight;           /* slots of this batch */
     int stopping;           /* 0 running, 1 cancelling, 2 expired */
     long long expires_at;
+    /* spools: [0] output, [1] error */
+    int sfd[2];
+    long long committed[2]; /* lengths recorded in the batches row */
+    long long written[2];   /* bytes written to the spool */
+    oab__buf pend[2];       /* finished lines not written yet */
 } bctx;
 
 enum slot_state { S_DUE, S_RUNNING };
@@ -58,10 +67,16 @@ typedef struct slot {
 typedef struct done_rec {
     long long seq, idx;
     int state;              /* 1 ok, 2 error */
-    char *result;
     srv_usage u;
     bctx *b;
 } done_rec;
+
+static char *spool_path(srv *s, const char *batch_id, int k)
+{
+    return oab__sprintf("%s/%s_%s.jsonl", s->files_dir, batch_id,
+                        k ? "error" : "output");
+}
+
 
 typedef struct engine {
     srv *s;
@@ -76,6 +91,12 @@ typedef struct engine {
     double rpm_tokens, tpm_tokens, last_refill;
     bctx *rr;               /* round-robin position */
 } engine;
+
+/* The body path of a file id (the files row's path), new or NULL. */
+static char *input_path(engine *e, const char *file_id)
+{
+    return srv_file_path(e->db, e->s->files_dir, file_id, NULL);
+}
 
 void srv_engine_wake(srv *s)
 {
@@ -136,8 +157,8 @@ static void validate_batch(engine *e, long long seq, const char *id,
                            const char *endpoint, const char *input_file_id)
 {
     srv *s = e->s;
-    char *path = oab__sprintf("%s/%s", s->files_dir, input_file_id);
-    int fd = open(path, O_RDONLY);
+    char *path = input_path(e, input_file_id);
+    int fd = path ? open(path, O_RDONLY) : -1;
     free(path);
     cJSON *errs = cJSON_CreateObject();
     cJSON_AddStringToObject(errs, "object", "list");
@@ -282,8 +303,14 @@ static void validate_batch(engine *e, long long seq, const char *id,
     } else {
         sqlite3_stmt *st = NULL;
         long long now = oab__unix_now();
+        for (int k = 0; k < 2; k++) {
+            char *sp = spool_path(s, id, k);
+            unlink(sp);
+            free(sp);
+        }
         sqlite3_prepare_v2(e->db,
             "UPDATE batches SET total=?, model=?, in_progress_at=?,"
+            " out_bytes=0, err_bytes=0,"
             " status=CASE status WHEN 'validating' THEN 'in_progress'"
             " ELSE status END WHERE seq=?", -1, &st, NULL);
         sqlite3_bind_int64(st, 1, idx);
@@ -310,6 +337,11 @@ static void free_bctx(bctx *b)
 {
     if (b->fd >= 0)
         close(b->fd);
+    for (int k = 0; k < 2; k++) {
+        if (b->sfd[k] >= 0)
+            close(b->sfd[k]);
+        oab__buf_free(&b->pend[k]);
+    }
     free(b);
 }
 

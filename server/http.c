@@ -436,12 +436,10 @@ static enum MHD_Result file_content(struct MHD_Connection *conn, srv *s,
                                     req *r)
 {
     pthread_mutex_lock(&s->db_lock);
-    cJSON *f = srv_file_json(s->db, r->id, r->owner);
+    char *path = srv_file_path(s->db, s->files_dir, r->id, r->owner);
     pthread_mutex_unlock(&s->db_lock);
-    if (!f)
+    if (!path)
         return send_error(conn, r, 404, "No such File object.", "id", NULL);
-    cJSON_Delete(f);
-    char *path = oab__sprintf("%s/%s", s->files_dir, r->id);
     int fd = open(path, O_RDONLY);
     free(path);
     struct stat sb;
@@ -496,6 +494,7 @@ static enum MHD_Result file_delete(struct MHD_Connection *conn, srv *s,
     pthread_mutex_lock(&s->db_lock);
     sqlite3_stmt *st = NULL;
     int changed = 0;
+    char *path = srv_file_path(s->db, s->files_dir, r->id, r->owner);
     if (sqlite3_prepare_v2(s->db,
                            "DELETE FROM files WHERE id = ? AND owner = ?", -1,
                            &st, NULL) == SQLITE_OK) {
@@ -506,10 +505,12 @@ static enum MHD_Result file_delete(struct MHD_Connection *conn, srv *s,
     }
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->db_lock);
-    if (!changed)
+    if (!changed) {
+        free(path);
         return send_error(conn, r, 404, "No such File object.", "id", NULL);
-    char *path = oab__sprintf("%s/%s", s->files_dir, r->id);
-    unlink(path);
+    }
+    if (path)
+        unlink(path);
     free(path);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", r->id);

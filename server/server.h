@@ -66,6 +66,10 @@ int srv_db_exec(sqlite3 *db, const char *sql);
  * NULL). */
 cJSON *srv_batch_json(sqlite3 *db, const char *id, const char *owner);
 cJSON *srv_file_json(sqlite3 *db, const char *id, const char *owner);
+/* The path of a file's body ("files_dir/name"; new), or NULL when there
+ * is no such file (for that owner, when owner is not NULL). */
+char *srv_file_path(sqlite3 *db, const char *files_dir, const char *id,
+                    const char *owner);
 
 /* ---- engine (engine.c) ---- */
 int srv_engine_start(srv *s);

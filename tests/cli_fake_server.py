@@ -14,6 +14,7 @@ Behaviour by batch metadata "fake_outcome":
              undone once runs the next time: retries succeed)
   slow    -> stays in_progress until cancelled
   failed  -> status failed with errors.data (no files)
+and "fake_validate_polls": N keeps the batch validating for N GETs.
 GET /_stats gives counts of uploads, creates, lists and cancels.
 
 Usage: cli_fake_server.py --port-file PATH
@@ -126,6 +127,10 @@ def step(b):
     raw = FILES[b["input_file_id"]]["bytes"].decode()
     total = len([x for x in raw.splitlines() if x.strip()])
     if s == "validating":
+        hold = int((b.get("metadata") or {}).get("fake_validate_polls", 0))
+        b["_polls"] = b.get("_polls", 0) + 1
+        if b["_polls"] <= hold:
+            return
         if outcome == "failed":
             b["status"] = "failed"
             b["failed_at"] = int(time.time())
@@ -226,7 +231,8 @@ class Handler(BaseHTTPRequestHandler):
                 if not b:
                     return self.not_found("batch")
                 step(b)
-                return self.send_json(200, b)
+                return self.send_json(200, {k: v for k, v in b.items()
+                                            if not k.startswith("_")})
             if path == "/v1/batches":
                 STATS["lists"] += 1
                 limit = int(q.get("limit", 20))

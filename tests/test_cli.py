@@ -73,7 +73,15 @@ class Base(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="oab_cli_")
-        d = cls.tmp.name
+        try:
+            cls.start_servers(cls.tmp.name)
+        except Exception:
+            stop_all()
+            cls.tmp.cleanup()
+            raise
+
+    @classmethod
+    def start_servers(cls, d):
         _, cls.local_port = start(
             [CLI, "serve", "--port", "0", "--port-file",
              os.path.join(d, "local.port"), "--data",
@@ -423,7 +431,8 @@ class TestFakeServer(Base):
         import pty
         src = self.write("in.jsonl", [chat_line("g%d" % i, "p") for i in
                                       range(3)])
-        p = self.run_cli(["submit", src, "--no-wait"], server="fake", rc=0)
+        p = self.run_cli(["submit", src, "--no-wait", "--metadata",
+                          "fake_validate_polls=3"], server="fake", rc=0)
         job = p.stdout.split()[0]
         master, slave = pty.openpty()
         full = [CLI, "wait", job, "--journal", self.journal, "--base-url",
@@ -449,7 +458,39 @@ class TestFakeServer(Base):
         self.assertIn("\r[", text)          # the bar is redrawn in place
         self.assertIn("3/3", text)
         self.assertIn("finalizing: every line has run", text)
+        self.assertIn("validating: the provider is checking", text)
         self.assertIn("\033[K", text)
+
+    def run_in_pty(self, args, env):
+        import pty
+        master, slave = pty.openpty()
+        p = subprocess.Popen([CLI] + args, stdout=slave, stderr=slave,
+                             env=self.env(env))
+        PROCS.append(p)
+        os.close(slave)
+        data = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        os.close(master)
+        p.wait(30)
+        return p.returncode, data.decode(errors="replace")
+
+    def test_colour_on_a_terminal_and_no_color(self):
+        bad = self.write("bad.jsonl", [chat_line("a", "x"), "{oops"])
+        rc, text = self.run_in_pty(["validate", bad], {"TERM": "xterm"})
+        self.assertEqual(rc, 4)
+        self.assertIn("\033[31m", text)
+        rc, text = self.run_in_pty(["validate", bad],
+                                   {"TERM": "xterm", "NO_COLOR": "1"})
+        self.assertEqual(rc, 4)
+        self.assertNotIn("\033[", text)
+        self.assertIn("bad.jsonl:2:", text)
 
     def test_colour_quiet_and_lone_batch(self):
         src = self.write("in.jsonl", [chat_line("h1", "p"),
