@@ -62,6 +62,8 @@ typedef struct slot {
     oab__buf resp;
     double retry_after;     /* seconds; -1 none */
     char request_id[80];
+    int trusted;            /* the answer is the builtin's compact JSON */
+    srv_usage known;        /* and its usage */
 } slot;
 
 typedef struct done_rec {
@@ -345,28 +347,24 @@ static void free_bctx(bctx *b)
     free(b);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* kind: 0 completed, 1 cancelled, 2 expired. */
+/* kind: 0 completed, 1 cancelled, 2 expired. The batch is not active
+ * (its spools are closed) and all its finished lines are committed. */
 static void finalize_batch(engine *e, long long seq, const char *id,
                            const char *owner, int kind)
 {
     srv *s = e->s;
     long long now = oab__unix_now();
+    long long len[2] = {0, 0};
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(e->db, "SELECT out_bytes, err_bytes FROM batches"
+                              " WHERE seq=?", -1, &st, NULL);
+    sqlite3_bind_int64(st, 1, seq);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        len[0] = sqlite3_column_int64(st, 0);
+        len[1] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
     if (kind == 0) {
-        sqlite3_stmt *st = NULL;
         sqlite3_prepare_v2(e->db,
             "UPDATE batches SET status='finalizing',"
             " finalizing_at=COALESCE(finalizing_at, ?) WHERE seq=?", -1, &st,
@@ -377,131 +375,108 @@ static void finalize_batch(engine *e, long long seq, const char *id,
         sqlite3_finalize(st);
         srv_log("batch %s: finalizing", id);
     }
-    char out_id[40], err_id[40];
-    srv_random_id(out_id, sizeof out_id, "file-", 22);
-    srv_random_id(err_id, sizeof err_id, "file-", 22);
-    char *out_path = oab__sprintf("%s/%s", s->files_dir, out_id);
-    char *err_path = oab__sprintf("%s/%s", s->files_dir, err_id);
-    int ofd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int efd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    long long obytes = 0, ebytes = 0, on = 0, en = 0;
-    int bad = ofd < 0 || efd < 0;
-    sqlite3_stmt *st = NULL;
+    char *path[2] = {spool_path(s, id, 0), spool_path(s, id, 1)};
+    int fd[2];
+    int bad = 0;
+    for (int k = 0; k < 2; k++) {
+        fd[k] = open(path[k], O_RDWR | O_CREAT, 0600);
+        /* drop whatever was written after the last commit */
+        if (fd[k] < 0 || ftruncate(fd[k], (off_t)len[k]) != 0)
+            bad = 1;
+    }
+    /* the lines that never finished go to the error file */
+    static const char *const codes[] = {"line_unavailable", "batch_cancelled",
+                                        "batch_expired"};
+    static const char *const msgs[] = {
+        "The input line could not be read (input file removed?).",
+        "This request was not executed because the batch was cancelled.",
+        "This request could not be executed before the completion window"
+        " expired."};
+    long long unfinished = 0;
+    oab__buf eb = OAB__BUF_INIT;
     sqlite3_prepare_v2(e->db,
-                       "SELECT custom_id, state, result FROM lines"
-                       " WHERE batch_seq=? ORDER BY idx", -1, &st, NULL);
+                       "SELECT custom_id FROM lines WHERE batch_seq=?"
+                       " AND state=0 ORDER BY idx", -1, &st, NULL);
     sqlite3_bind_int64(st, 1, seq);
-    oab__buf ob = OAB__BUF_INIT, eb = OAB__BUF_INIT;
     while (!bad && sqlite3_step(st) == SQLITE_ROW) {
-        int state = sqlite3_column_int(st, 1);
-        const char *res = (const char *)sqlite3_column_text(st, 2);
-        if (state == 1 && res) {
-            oab__buf_puts(&ob, res);
-            oab__buf_putc(&ob, '\n');
-            on++;
-        } else if (state == 2 && res) {
-            oab__buf_puts(&eb, res);
-            oab__buf_putc(&eb, '\n');
-            en++;
-        } else {
-            const char *cid = (const char *)sqlite3_column_text(st, 0);
-            char rid[48];
-            srv_random_id(rid, sizeof rid, "batch_req_", 24);
-            oab__buf_printf(&eb, "{\"id\":\"%s\",\"custom_id\":", rid);
-            oab__buf_json_string(&eb, cid ? cid : "", cid ? strlen(cid) : 0);
-            static const char *const codes[] = {"line_unavailable",
-                                                "batch_cancelled",
-                                                "batch_expired"};
-            static const char *const msgs[] = {
-                "The input line could not be read (input file removed?).",
-                "This request was not executed because the batch was"
-                " cancelled.",
-                "This request could not be executed before the completion"
-                " window expired."};
-            oab__buf_printf(&eb,
-                ",\"response\":null,\"error\":{\"code\":\"%s\","
-                "\"message\":\"%s\"}}\n", codes[kind], msgs[kind]);
-            en++;
-        }
-        if (ob.len > 1 << 20) {
-            bad |= write_all(ofd, ob.data, ob.len);
-            obytes += (long long)ob.len;
-            oab__buf_clear(&ob);
-        }
+        const char *cid = (const char *)sqlite3_column_text(st, 0);
+        char rid[48];
+        srv_random_id(rid, sizeof rid, "batch_req_", 24);
+        oab__buf_printf(&eb, "{\"id\":\"%s\",\"custom_id\":", rid);
+        oab__buf_json_string(&eb, cid ? cid : "", cid ? strlen(cid) : 0);
+        oab__buf_printf(&eb,
+                        ",\"response\":null,\"error\":{\"code\":\"%s\","
+                        "\"message\":\"%s\"}}\n",
+                        codes[kind], msgs[kind]);
+        unfinished++;
         if (eb.len > 1 << 20) {
-            bad |= write_all(efd, eb.data, eb.len);
-            ebytes += (long long)eb.len;
+            if (pwrite(fd[1], eb.data, eb.len, (off_t)len[1]) !=
+                (ssize_t)eb.len)
+                bad = 1;
+            len[1] += (long long)eb.len;
             oab__buf_clear(&eb);
         }
     }
     sqlite3_finalize(st);
-    if (!bad && ob.len) {
-        bad |= write_all(ofd, ob.data, ob.len);
-        obytes += (long long)ob.len;
-    }
     if (!bad && eb.len) {
-        bad |= write_all(efd, eb.data, eb.len);
-        ebytes += (long long)eb.len;
+        if (pwrite(fd[1], eb.data, eb.len, (off_t)len[1]) != (ssize_t)eb.len)
+            bad = 1;
+        len[1] += (long long)eb.len;
     }
-    oab__buf_free(&ob);
     oab__buf_free(&eb);
-    if (ofd >= 0) {
-        bad |= fsync(ofd);
-        close(ofd);
-    }
-    if (efd >= 0) {
-        bad |= fsync(efd);
-        close(efd);
+    for (int k = 0; k < 2; k++) {
+        if (fd[k] >= 0) {
+            if (!bad && fsync(fd[k]) != 0)
+                bad = 1;
+            close(fd[k]);
+        }
     }
     if (bad) {
         srv_log("batch %s: cannot write its result files; will retry", id);
-        unlink(out_path);
-        unlink(err_path);
-        free(out_path);
-        free(err_path);
+        free(path[0]);
+        free(path[1]);
         return;
     }
-    if (!on)
-        unlink(out_path);
-    if (!en)
-        unlink(err_path);
+    char fid[2][40];
     srv_db_exec(e->db, "BEGIN IMMEDIATE");
     for (int k = 0; k < 2; k++) {
-        if ((k == 0 && !on) || (k == 1 && !en))
+        if (!len[k])
             continue;
-        char *fname = oab__sprintf("%s_%s.jsonl", id, k ? "error" : "output");
+        srv_random_id(fid[k], sizeof fid[k], "file-", 22);
+        const char *name = strrchr(path[k], '/') + 1;
         sqlite3_prepare_v2(e->db,
             "INSERT INTO files(id, owner, purpose, filename, bytes,"
             " created_at, path) VALUES(?,?,'batch_output',?,?,?,?)", -1, &st,
             NULL);
-        sqlite3_bind_text(st, 1, k ? err_id : out_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, fid[k], -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, fname, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, k ? ebytes : obytes);
+        sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, len[k]);
         sqlite3_bind_int64(st, 5, now);
-        sqlite3_bind_text(st, 6, k ? err_id : out_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, name, -1, SQLITE_STATIC);
         sqlite3_step(st);
         sqlite3_finalize(st);
-        free(fname);
     }
     static const char *const sql[] = {
         "UPDATE batches SET status='completed', completed_at=?,"
-        " output_file_id=?, error_file_id=? WHERE seq=?",
+        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?"
+        " WHERE seq=?",
         "UPDATE batches SET status='cancelled', cancelled_at=?,"
-        " output_file_id=?, error_file_id=? WHERE seq=?",
+        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?"
+        " WHERE seq=?",
         "UPDATE batches SET status='expired', expired_at=?,"
-        " output_file_id=?, error_file_id=? WHERE seq=?"};
+        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?"
+        " WHERE seq=?"};
     sqlite3_prepare_v2(e->db, sql[kind], -1, &st, NULL);
     sqlite3_bind_int64(st, 1, now);
-    if (on)
-        sqlite3_bind_text(st, 2, out_id, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 2);
-    if (en)
-        sqlite3_bind_text(st, 3, err_id, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 3);
-    sqlite3_bind_int64(st, 4, seq);
+    for (int k = 0; k < 2; k++) {
+        if (len[k])
+            sqlite3_bind_text(st, 2 + k, fid[k], -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 2 + k);
+        sqlite3_bind_int64(st, 4 + k, len[k]);
+    }
+    sqlite3_bind_int64(st, 6, seq);
     sqlite3_step(st);
     sqlite3_finalize(st);
     /* the line rows are no longer needed once the files exist */
@@ -512,42 +487,84 @@ static void finalize_batch(engine *e, long long seq, const char *id,
     sqlite3_finalize(st);
     if (srv_db_exec(e->db, "COMMIT") != SQLITE_OK) {
         srv_db_exec(e->db, "ROLLBACK");
-        unlink(out_path);
-        unlink(err_path);
     } else {
-        srv_log("batch %s: %s (%lld in output, %lld in error file)", id,
+        for (int k = 0; k < 2; k++)
+            if (!len[k])
+                unlink(path[k]);
+        srv_log("batch %s: %s (%lld unfinished line%s in the error file)",
+                id,
                 kind == 0 ? "completed" : kind == 1 ? "cancelled" : "expired",
-                on, en);
+                unfinished, unfinished == 1 ? "" : "s");
     }
-    free(out_path);
-    free(err_path);
+    free(path[0]);
+    free(path[1]);
 }
 
 /* ---------------------------------------------------------------- */
 /* results                                                            */
 /* ---------------------------------------------------------------- */
 
+/* Writes a batch's pending finished lines to its spools. */
+static int flush_pend(bctx *b)
+{
+    for (int k = 0; k < 2; k++) {
+        oab__buf *p = &b->pend[k];
+        if (!p->len)
+            continue;
+        if (b->sfd[k] < 0)
+            return -1;
+        size_t done = 0;
+        while (done < p->len) {
+            ssize_t w = pwrite(b->sfd[k], p->data + done, p->len - done,
+                               (off_t)(b->written[k] + (long long)done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                /* cut back to what is known to be whole */
+                if (ftruncate(b->sfd[k], (off_t)b->written[k]) != 0)
+                    return -1;
+                return -1;
+            }
+            done += (size_t)w;
+        }
+        b->written[k] += (long long)p->len;
+        oab__buf_clear(p);
+    }
+    return 0;
+}
+
+/* Commits the finished lines: spools written first, then one transaction
+ * with the line states, counts, usage and the spools' lengths. On
+ * failure everything stays pending and is tried again. */
 static void commit_done(engine *e)
 {
     if (!e->ndone)
         return;
-    srv_db_exec(e->db, "BEGIN IMMEDIATE");
-    sqlite3_stmt *ul = NULL, *ub = NULL;
+    for (bctx *b = e->active; b; b = b->next)
+        if (flush_pend(b) != 0) {
+            srv_log("batch %s: cannot write its spool; will retry", b->id);
+            return;
+        }
+    if (srv_db_exec(e->db, "BEGIN IMMEDIATE") != SQLITE_OK)
+        return;
+    sqlite3_stmt *ul = NULL, *ub = NULL, *uo = NULL;
     sqlite3_prepare_v2(e->db,
-                       "UPDATE lines SET state=?, result=? WHERE batch_seq=?"
+                       "UPDATE lines SET state=? WHERE batch_seq=?"
                        " AND idx=? AND state=0", -1, &ul, NULL);
     sqlite3_prepare_v2(e->db,
         "UPDATE batches SET n_completed=n_completed+?, n_failed=n_failed+?,"
         " input_tokens=input_tokens+?, cached_tokens=cached_tokens+?,"
         " output_tokens=output_tokens+?,"
         " reasoning_tokens=reasoning_tokens+? WHERE seq=?", -1, &ub, NULL);
+    sqlite3_prepare_v2(e->db,
+                       "UPDATE batches SET out_bytes=?, err_bytes=?"
+                       " WHERE seq=?", -1, &uo, NULL);
     for (size_t i = 0; i < e->ndone; i++) {
         done_rec *d = &e->done[i];
         sqlite3_reset(ul);
         sqlite3_bind_int(ul, 1, d->state);
-        sqlite3_bind_text(ul, 2, d->result, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ul, 3, d->seq);
-        sqlite3_bind_int64(ul, 4, d->idx);
+        sqlite3_bind_int64(ul, 2, d->seq);
+        sqlite3_bind_int64(ul, 3, d->idx);
         sqlite3_step(ul);
         if (sqlite3_changes(e->db) != 1)
             continue;
@@ -561,42 +578,68 @@ static void commit_done(engine *e)
         sqlite3_bind_int64(ub, 7, d->seq);
         sqlite3_step(ub);
     }
+    for (bctx *b = e->active; b; b = b->next) {
+        if (b->written[0] == b->committed[0] &&
+            b->written[1] == b->committed[1])
+            continue;
+        sqlite3_reset(uo);
+        sqlite3_bind_int64(uo, 1, b->written[0]);
+        sqlite3_bind_int64(uo, 2, b->written[1]);
+        sqlite3_bind_int64(uo, 3, b->seq);
+        sqlite3_step(uo);
+    }
     sqlite3_finalize(ul);
     sqlite3_finalize(ub);
-    srv_db_exec(e->db, "COMMIT");
-    for (size_t i = 0; i < e->ndone; i++)
-        free(e->done[i].result);
+    sqlite3_finalize(uo);
+    if (srv_db_exec(e->db, "COMMIT") != SQLITE_OK) {
+        srv_db_exec(e->db, "ROLLBACK");
+        return;
+    }
+    for (bctx *b = e->active; b; b = b->next) {
+        b->committed[0] = b->written[0];
+        b->committed[1] = b->written[1];
+    }
     e->ndone = 0;
     e->last_commit = oab__now();
 }
 
-static void record(engine *e, slot *sl, int state, char *result,
+/* Takes a finished line (output when state 1, error file when 2). */
+static void record(engine *e, slot *sl, int state, char *line,
                    const srv_usage *u)
 {
+    if (!line)
+        return;
     if (e->ndone == e->capdone) {
         size_t cap = e->capdone ? e->capdone * 2 : 1024;
         done_rec *p = realloc(e->done, cap * sizeof *p);
         if (!p) {
-            free(result);
+            free(line);
             return;
         }
         e->done = p;
         e->capdone = cap;
     }
+    bctx *b = sl->b;
+    oab__buf *pend = &b->pend[state == 1 ? 0 : 1];
+    oab__buf_puts(pend, line);
+    oab__buf_putc(pend, '\n');
+    free(line);
+    if (pend->len > (1u << 20))
+        flush_pend(b); /* a failure is retried at the commit */
     done_rec *d = &e->done[e->ndone++];
     memset(d, 0, sizeof *d);
-    d->seq = sl->b->seq;
+    d->seq = b->seq;
     d->idx = sl->idx;
     d->state = state;
-    d->result = result;
-    d->b = sl->b;
+    d->b = b;
     if (u)
         d->u = *u;
 }
 
 /* Makes the output/error line for an HTTP answer. */
+/* trusted: body is compact JSON made here (no parse needed). */
 static char *result_line(slot *sl, long status, const char *body,
-                         size_t len, srv_usage *u)
+                         size_t len, srv_usage *u, int trusted)
 {
     oab__buf o = OAB__BUF_INIT;
     char rid[48], reqid[80];
@@ -612,14 +655,20 @@ static char *result_line(slot *sl, long status, const char *body,
                     status);
     oab__buf_json_string(&o, reqid, strlen(reqid));
     oab__buf_puts(&o, ",\"body\":");
-    cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
-    if (j) {
+    cJSON *j = trusted || !len ? NULL : cJSON_ParseWithLength(body, len);
+    if (trusted) {
+        oab__buf_append(&o, body, len);
+    } else if (j) {
         if (u)
             srv_usage_from_body(j, u);
-        char *t = cJSON_PrintUnformatted(j);
-        oab__buf_puts(&o, t ? t : "null");
-        free(t);
         cJSON_Delete(j);
+        /* valid JSON: newlines can only be whitespace, so dropping them
+         * makes it one line without touching the values */
+        oab__buf_reserve(&o, len);
+        for (size_t i = 0; i < len; i++)
+            if (body[i] != '\n' && body[i] != '\r')
+                o.data[o.len++] = body[i];
+        o.data[o.len] = '\0';
     } else {
         oab__buf_json_string(&o, body ? body : "", len);
     }
@@ -697,10 +746,14 @@ static void attempt_done(engine *e, slot *sl, long status, const char *body,
     }
     srv_usage u;
     memset(&u, 0, sizeof u);
+    if (sl->trusted)
+        u = sl->known;
     if (status >= 200 && status < 300) {
-        record(e, sl, 1, result_line(sl, status, body, len, &u), &u);
+        record(e, sl, 1, result_line(sl, status, body, len, &u, sl->trusted),
+               &u);
     } else if (status > 0) {
-        record(e, sl, 2, result_line(sl, status, body, len, NULL), NULL);
+        record(e, sl, 2, result_line(sl, status, body, len, NULL, sl->trusted),
+               NULL);
     } else {
         record(e, sl, 2, error_line(sl, "upstream_error", msg), NULL);
     }
@@ -798,7 +851,10 @@ static void start_attempt(engine *e, slot *sl)
     sl->retry_after = -1;
     sl->request_id[0] = '\0';
     oab__buf_clear(&sl->resp);
+    sl->trusted = 0;
     if (!s->cfg.upstream) {
+        sl->trusted = 1;
+        memset(&sl->known, 0, sizeof sl->known);
         int fail = srv_fail_knob(s);
         if (fail) {
             cJSON *eb = srv_error_body(fail == 429
@@ -819,6 +875,7 @@ static void start_attempt(engine *e, slot *sl)
         int status = 200;
         cJSON *ans = srv_tm_answer(sl->b->endpoint, body, &status);
         cJSON_Delete(body);
+        srv_usage_from_body(ans, &sl->known);
         char *t = cJSON_PrintUnformatted(ans);
         cJSON_Delete(ans);
         attempt_done(e, sl, status, t, strlen(t), NULL);
@@ -1051,14 +1108,15 @@ static void scan(engine *e)
     srv *s = e->s;
     e->last_scan = oab__now();
     typedef struct row {
-        long long seq, expires_at;
+        long long seq, expires_at, out_bytes, err_bytes;
         char id[64], status[16], endpoint[64], input[64], owner[17];
     } row;
     row rows[64];
     int n = 0;
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2(e->db,
-        "SELECT seq, id, status, endpoint, input_file_id, expires_at, owner"
+        "SELECT seq, id, status, endpoint, input_file_id, expires_at, owner,"
+        " out_bytes, err_bytes"
         " FROM batches WHERE status IN ('validating','in_progress',"
         "'finalizing','cancelling') ORDER BY seq LIMIT 64", -1, &st, NULL);
     while (sqlite3_step(st) == SQLITE_ROW && n < 64) {
@@ -1071,6 +1129,8 @@ static void scan(engine *e)
         snprintf(r->input, sizeof r->input, "%s", sqlite3_column_text(st, 4));
         r->expires_at = sqlite3_column_int64(st, 5);
         snprintf(r->owner, sizeof r->owner, "%s", sqlite3_column_text(st, 6));
+        r->out_bytes = sqlite3_column_int64(st, 7);
+        r->err_bytes = sqlite3_column_int64(st, 8);
     }
     sqlite3_finalize(st);
     long long now = oab__unix_now();
@@ -1082,12 +1142,14 @@ static void scan(engine *e)
             continue; /* picked up as in_progress next scan */
         }
         if (!strcmp(r->status, "finalizing")) {
+            commit_done(e);
+            if (e->ndone)
+                continue; /* not committed yet: try again later */
             if (b) {
                 if (b->inflight)
                     continue;
                 remove_active(e, b);
             }
-            commit_done(e);
             finalize_batch(e, r->seq, r->id, r->owner, 0);
             continue;
         }
@@ -1100,9 +1162,22 @@ static void scan(engine *e)
             snprintf(b->endpoint, sizeof b->endpoint, "%s", r->endpoint);
             snprintf(b->owner, sizeof b->owner, "%s", r->owner);
             b->expires_at = r->expires_at;
-            char *path = oab__sprintf("%s/%s", s->files_dir, r->input);
-            b->fd = open(path, O_RDONLY);
+            char *path = input_path(e, r->input);
+            b->fd = path ? open(path, O_RDONLY) : -1;
             free(path);
+            /* the spools, cut back to what was committed */
+            b->committed[0] = b->written[0] = r->out_bytes;
+            b->committed[1] = b->written[1] = r->err_bytes;
+            for (int k = 0; k < 2; k++) {
+                char *sp = spool_path(s, r->id, k);
+                b->sfd[k] = open(sp, O_RDWR | O_CREAT, 0600);
+                free(sp);
+                if (b->sfd[k] >= 0 &&
+                    ftruncate(b->sfd[k], (off_t)b->written[k]) != 0) {
+                    close(b->sfd[k]);
+                    b->sfd[k] = -1;
+                }
+            }
             b->next = e->active;
             e->active = b;
             if (b->fd < 0)
@@ -1125,8 +1200,9 @@ static void finish_ready(engine *e)
     while (b) {
         bctx *next = b->next;
         int ready = b->inflight == 0 && (b->stopping || b->exhausted);
-        if (ready) {
+        if (ready)
             commit_done(e);
+        if (ready && e->ndone == 0) {
             long long seq = b->seq;
             char id[64], owner[17];
             int kind = b->stopping;

@@ -6,8 +6,10 @@
  * embeddings are hash-seeded unit vectors. Usage counts words. */
 #include "server.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
 #include <math.h>
+#include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,13 +49,22 @@ static const cJSON *resolve_ref(const cJSON *root, const char *ref)
     return cur;
 }
 
-static const char *first_type(const cJSON *schema)
+/* Past this depth the generator makes the smallest valid value (null when
+ * allowed, only required properties, minItems items), so recursive
+ * schemas end. */
+#define MINIMAL_DEPTH 8
+
+static const char *first_type(const cJSON *schema, int minimal)
 {
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(schema, "type");
     if (cJSON_IsString(t))
         return t->valuestring;
     if (cJSON_IsArray(t)) {
         const cJSON *x;
+        if (minimal)
+            cJSON_ArrayForEach(x, t)
+                if (cJSON_IsString(x) && !strcmp(x->valuestring, "null"))
+                    return "null";
         cJSON_ArrayForEach(x, t)
             if (cJSON_IsString(x) && strcmp(x->valuestring, "null") != 0)
                 return x->valuestring;
@@ -69,8 +80,52 @@ static const char *first_type(const cJSON *schema)
     return NULL;
 }
 
+/* A string for a "pattern": the first of some common shapes that the
+ * regular expression (PCRE2, close to ECMA-262 for these) finds and that
+ * fits the length limits; NULL when none does. Static storage. */
+static const char *pattern_string(const char *pattern, long long minl,
+                                  long long maxl)
+{
+    static const char *const cands[] = {
+        "test", "a", "A", "0", "1", "abc", "ABC", "123", "a1", "A1",
+        "abc123", "ABC123", "AB-1234", "test-1", "test_1", "2024-01-01",
+        "12:00", "00:00:00", "+15550100", "+1-555-0100", "555-0100",
+        "test@example.com", "https://example.com/", "example.com",
+        "00000000-0000-4000-8000-000000000000", "#ffffff", "x", "aaaaaaaa",
+        "Aa1!aaaa", NULL};
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF, &ec, &eo, NULL);
+    if (!re)
+        return NULL;
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+    const char *found = NULL;
+    for (int i = 0; cands[i] && md; i++) {
+        long long n = (long long)strlen(cands[i]);
+        if (n < minl || (maxl >= 0 && n > maxl))
+            continue;
+        if (pcre2_match(re, (PCRE2_SPTR)cands[i], (PCRE2_SIZE)n, 0, 0, md,
+                        NULL) >= 0) {
+            found = cands[i];
+            break;
+        }
+    }
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    return found;
+}
+
 static cJSON *gen_string(const cJSON *schema)
 {
+    const char *pattern = oab__json_str(schema, "pattern");
+    if (pattern) {
+        const char *p = pattern_string(
+            pattern, oab__json_ll(schema, "minLength", 0),
+            oab__json_ll(schema, "maxLength", -1));
+        if (p)
+            return cJSON_CreateString(p);
+    }
     const char *fmt = oab__json_str(schema, "format");
     const char *v = "test";
     if (fmt) {
@@ -155,10 +210,21 @@ static cJSON *gen_object(const cJSON *schema, const cJSON *root, int depth)
 {
     cJSON *o = cJSON_CreateObject();
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
-    const cJSON *p;
-    cJSON_ArrayForEach(p, props)
-        cJSON_AddItemToObject(o, p->string, gen(p, root, depth + 1));
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(schema, "required");
+    const cJSON *p;
+    cJSON_ArrayForEach(p, props) {
+        if (depth >= MINIMAL_DEPTH) {
+            /* only the required ones */
+            int needed = 0;
+            const cJSON *r;
+            cJSON_ArrayForEach(r, req)
+                if (cJSON_IsString(r) && !strcmp(r->valuestring, p->string))
+                    needed = 1;
+            if (!needed)
+                continue;
+        }
+        cJSON_AddItemToObject(o, p->string, gen(p, root, depth + 1));
+    }
     cJSON_ArrayForEach(p, req) {
         if (cJSON_IsString(p) &&
             !cJSON_GetObjectItemCaseSensitive(o, p->valuestring)) {
@@ -180,7 +246,7 @@ static cJSON *gen_array(const cJSON *schema, const cJSON *root, int depth)
     const cJSON *items = cJSON_GetObjectItemCaseSensitive(schema, "items");
     long long minn = oab__json_ll(schema, "minItems", 0);
     long long maxn = oab__json_ll(schema, "maxItems", -1);
-    long long n = minn > 1 ? minn : 1;
+    long long n = minn > 1 || depth >= MINIMAL_DEPTH ? minn : 1;
     if (maxn >= 0 && n > maxn)
         n = maxn;
     if (n > 1000)
@@ -232,15 +298,20 @@ static cJSON *gen(const cJSON *schema, const cJSON *root, int depth)
     if (((x = cJSON_GetObjectItemCaseSensitive(schema, "anyOf")) ||
          (x = cJSON_GetObjectItemCaseSensitive(schema, "oneOf"))) &&
         cJSON_GetArraySize(x) > 0) {
-        /* first branch that is not just null */
-        const cJSON *br, *pick = cJSON_GetArrayItem(x, 0);
+        /* the first branch that is not just null (deep down: the null
+         * branch, if there is one) */
+        const cJSON *br, *pick = NULL;
+        int minimal = depth >= MINIMAL_DEPTH;
         cJSON_ArrayForEach(br, x) {
             const char *t = oab__json_str(br, "type");
-            if (!t || strcmp(t, "null") != 0) {
+            int is_null = t && !strcmp(t, "null");
+            if (is_null == minimal) {
                 pick = br;
                 break;
             }
         }
+        if (!pick)
+            pick = cJSON_GetArrayItem(x, 0);
         return gen(pick, root, depth + 1);
     }
     if ((x = cJSON_GetObjectItemCaseSensitive(schema, "allOf")) &&
@@ -274,7 +345,7 @@ static cJSON *gen(const cJSON *schema, const cJSON *root, int depth)
         }
         return merged;
     }
-    const char *type = first_type(schema);
+    const char *type = first_type(schema, depth >= MINIMAL_DEPTH);
     if (!type)
         return cJSON_CreateString("test");
     if (!strcmp(type, "object"))
@@ -806,9 +877,19 @@ static cJSON *embedding_of(const char *text, size_t len, long dims,
         out = cJSON_CreateString(b.data ? b.data : "");
         oab__buf_free(&b);
     } else {
-        out = cJSON_CreateArray();
-        for (long i = 0; i < dims; i++)
-            cJSON_AddItemToArray(out, cJSON_CreateNumber((double)v[i]));
+        /* printed here: cJSON's number printing is slow for thousands */
+        oab__buf b = OAB__BUF_INIT;
+        oab__buf_reserve(&b, (size_t)dims * 16 + 2);
+        oab__buf_putc(&b, '[');
+        for (long i = 0; i < dims; i++) {
+            char num[32];
+            int k = snprintf(num, sizeof num, "%s%.8g", i ? "," : "",
+                             (double)v[i]);
+            oab__buf_append(&b, num, (size_t)k);
+        }
+        oab__buf_putc(&b, ']');
+        out = cJSON_CreateRaw(b.data);
+        oab__buf_free(&b);
     }
     free(v);
     return out;

@@ -12,7 +12,17 @@ static int is_ws(char c)
            c == '\v';
 }
 
-static cJSON *parse_trimmed(const char *s, size_t len)
+/* Parses s[0..len); NULL when it is not JSON, or (*oom set) when memory
+ * ran out. */
+static cJSON *parse_oom(const char *s, size_t len, int *oom)
+{
+    cJSON *j = NULL;
+    if (oab__json_parse_st(&j, s, len) == OAB_ENOMEM)
+        *oom = 1;
+    return j;
+}
+
+static cJSON *parse_trimmed(const char *s, size_t len, int *oom)
 {
     while (len && is_ws(*s)) {
         s++;
@@ -22,7 +32,7 @@ static cJSON *parse_trimmed(const char *s, size_t len)
         len--;
     if (!len)
         return NULL;
-    return oab__json_parse(s, len);
+    return parse_oom(s, len, oom);
 }
 
 static const char *find3(const char *s, const char *end)
@@ -35,7 +45,7 @@ static const char *find3(const char *s, const char *end)
 }
 
 /* ```lang\n ... ``` fences, in order; the first whose inside parses. */
-static cJSON *from_fences(const char *text, size_t len)
+static cJSON *from_fences(const char *text, size_t len, int *oom)
 {
     const char *end = text + len;
     const char *p = text;
@@ -57,8 +67,9 @@ static cJSON *from_fences(const char *text, size_t len)
             body = q; /* "```json{...}" on one line */
         const char *close = find3(body, end);
         if (!close)
-            return parse_trimmed(body, (size_t)(end - body)); /* unclosed */
-        cJSON *j = parse_trimmed(body, (size_t)(close - body));
+            return parse_trimmed(body, (size_t)(end - body),
+                                 oom); /* unclosed */
+        cJSON *j = parse_trimmed(body, (size_t)(close - body), oom);
         if (j)
             return j;
         p = close + 3;
@@ -100,7 +111,7 @@ static const char *balanced_end(const char *s, const char *end)
     return NULL;
 }
 
-static cJSON *from_braces(const char *text, size_t len)
+static cJSON *from_braces(const char *text, size_t len, int *oom)
 {
     const char *end = text + len;
     for (const char *p = text; p < end; p++) {
@@ -109,21 +120,40 @@ static cJSON *from_braces(const char *text, size_t len)
         const char *e = balanced_end(p, end);
         if (!e)
             continue;
-        cJSON *j = oab__json_parse(p, (size_t)(e - p));
+        cJSON *j = parse_oom(p, (size_t)(e - p), oom);
         if (j)
             return j;
     }
     return NULL;
 }
 
-cJSON *oab__extract_json(const char *text, size_t len)
+static cJSON *extract(const char *text, size_t len, int *oom)
 {
     if (!text)
         return NULL;
-    cJSON *j = parse_trimmed(text, len);
+    cJSON *j = parse_trimmed(text, len, oom);
     if (!j)
-        j = from_fences(text, len);
+        j = from_fences(text, len, oom);
     if (!j)
-        j = from_braces(text, len);
+        j = from_braces(text, len, oom);
     return j;
+}
+
+cJSON *oab__extract_json(const char *text, size_t len)
+{
+    int oom = 0;
+    return extract(text, len, &oom);
+}
+
+oab_status oab__extract_json_st(cJSON **out, const char *text, size_t len)
+{
+    int oom = 0;
+    *out = extract(text, len, &oom);
+    if (oom) {
+        /* a value found after a failed parse may not be the first one */
+        cJSON_Delete(*out);
+        *out = NULL;
+        return OAB_ENOMEM;
+    }
+    return OAB_OK;
 }

@@ -58,6 +58,10 @@ void oab__err_clear(oab_error *err);
 /* ---- cJSON helpers ---- */
 /* Parses exactly len bytes (need not be NUL-terminated). NULL on error. */
 cJSON *oab__json_parse(const char *text, size_t len);
+/* As oab__json_parse, saying why it failed: OAB_EJSON when the text is
+ * not JSON, OAB_ENOMEM when it is (oab__json_check accepts it) but cJSON
+ * ran out of memory. *out is NULL on error. */
+oab_status oab__json_parse_st(cJSON **out, const char *text, size_t len);
 /* Compact serialization; free with free()/oab_free. */
 char *oab__json_print(const cJSON *item);
 /* Member as string / number / bool, or the fallback when absent, null or
@@ -99,6 +103,11 @@ const char *oab__model_name(const char *model);
  * *tool_name (borrowed from body) names the forced function. */
 cJSON *oab__expect_from_body(const cJSON *body, oab_output_mode *mode,
                              const char **tool_name);
+/* The same, telling "no expectation" (OAB_OK, *out NULL) from running
+ * out of memory (OAB_ENOMEM, *out NULL). */
+oab_status oab__expect_from_body_st(cJSON **out, const cJSON *body,
+                                    oab_output_mode *mode,
+                                    const char **tool_name);
 
 /* ---- schema (src/schema*.c) ---- */
 /* The parsed schema (borrowed) behind an oab_schema. */
@@ -113,5 +122,8 @@ oab_status oab__schema_validate_json(const oab_schema *s,
 /* Extracts a JSON value from model text: the whole text, or inside
  * Markdown code fences, or the first balanced {...} / [...]. NULL if none. */
 cJSON *oab__extract_json(const char *text, size_t len);
+/* The same, telling "none found" (OAB_OK, *out NULL) from running out of
+ * memory (OAB_ENOMEM, *out NULL). */
+oab_status oab__extract_json_st(cJSON **out, const char *text, size_t len);
 
 #endif

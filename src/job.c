@@ -44,9 +44,11 @@ oab_status oab_file_parse(oab_file **out, const char *json, size_t len,
     if (!json)
         return oab__err(err, OAB_EINVAL, 0, "json is NULL");
     oab__err_clear(err);
-    cJSON *root = oab__json_parse(json, len);
-    if (!root)
-        return oab__err(err, OAB_EJSON, 0, "file object: invalid JSON");
+    cJSON *root = NULL;
+    oab_status pst = oab__json_parse_st(&root, json, len);
+    if (pst != OAB_OK)
+        return oab__err(err, pst, 0, "file object: %s",
+                        pst == OAB_ENOMEM ? "out of memory" : "invalid JSON");
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return oab__err(err, OAB_EPROTO, 0, "file object: not a JSON object");
@@ -246,9 +248,11 @@ oab_status oab_job_parse(oab_job **out, const char *json, size_t len,
     if (!json)
         return oab__err(err, OAB_EINVAL, 0, "json is NULL");
     oab__err_clear(err);
-    cJSON *root = oab__json_parse(json, len);
-    if (!root)
-        return oab__err(err, OAB_EJSON, 0, "batch object: invalid JSON");
+    cJSON *root = NULL;
+    oab_status pst = oab__json_parse_st(&root, json, len);
+    if (pst != OAB_OK)
+        return oab__err(err, pst, 0, "batch object: %s",
+                        pst == OAB_ENOMEM ? "out of memory" : "invalid JSON");
     oab_status st = oab__job_from_cjson(out, root, json, len, err);
     cJSON_Delete(root);
     return st;

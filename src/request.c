@@ -516,6 +516,127 @@ static oab_status put_tool_parameters(bld *x, const oab_tool *t, size_t i,
     return put_json(x, t->parameters_json, OAB__JT_OBJECT, 0, what, err);
 }
 
+/* Opens a function object: chat {"type":"function","function":{"name":
+ * responses {"type":"function","name": (closed by close_function). */
+static void open_function(bld *x, int chat, const char *name)
+{
+    if (chat)
+        PUTS(x, "{\"type\":\"function\",\"function\":{\"name\":");
+    else
+        PUTS(x, "{\"type\":\"function\",\"name\":");
+    put_str(x, name);
+}
+
+static void close_function(bld *x, int chat)
+{
+    if (chat)
+        PUTS(x, "}}");
+    else
+        PUTS(x, "}");
+}
+
+static void put_strict(bld *x, int strict)
+{
+    if (strict)
+        PUTS(x, ",\"strict\":true");
+    else
+        PUTS(x, ",\"strict\":false");
+}
+
+/* "name":..,["description":..,]"schema":..,"strict":.. of a json_schema
+ * format (chat response_format.json_schema, responses text.format). */
+static void put_schema_format(bld *x, const oab_schema *schema)
+{
+    PUTS(x, "\"name\":");
+    put_str(x, oab_schema_name(schema));
+    if (oab_schema_description(schema)) {
+        PUTS(x, ",\"description\":");
+        put_str(x, oab_schema_description(schema));
+    }
+    PUTS(x, ",\"schema\":");
+    putz(x, oab_schema_json(schema));
+    put_strict(x, oab_schema_strict(schema));
+}
+
+/* The end of a chat (chat = 1) or responses (chat = 0) body: tools (the
+ * caller's, then the output tool in TOOL mode), tool_choice,
+ * parallel_tool_calls, and the native format (chat response_format,
+ * responses text). Chat tools carry "strict" only when set; responses
+ * tools always (the API requires it). */
+static oab_status put_tools_and_format(bld *x, int chat, const oab_tool *tools,
+                                       size_t n_tools, oab_tool_choice choice,
+                                       const char *choice_fn, int parallel,
+                                       const oab_schema *schema,
+                                       oab_output_mode mode, oab_error *err)
+{
+    oab_status st;
+    if (n_tools || mode == OAB_OUTPUT_TOOL) {
+        key(x, "tools");
+        PUTS(x, "[");
+        for (size_t i = 0; i < n_tools; i++) {
+            const oab_tool *t = &tools[i];
+            if (i)
+                PUTS(x, ",");
+            open_function(x, chat, t->name);
+            if (t->description) {
+                PUTS(x, ",\"description\":");
+                put_str(x, t->description);
+            }
+            PUTS(x, ",\"parameters\":");
+            if ((st = put_tool_parameters(x, t, i, err)) != OAB_OK)
+                return st;
+            if (t->strict || !chat)
+                put_strict(x, t->strict);
+            close_function(x, chat);
+        }
+        if (mode == OAB_OUTPUT_TOOL) {
+            if (n_tools)
+                PUTS(x, ",");
+            open_function(x, chat, oab_schema_name(schema));
+            PUTS(x, ",\"description\":");
+            put_str(x, schema_tool_description(schema));
+            PUTS(x, ",\"parameters\":");
+            putz(x, oab_schema_json(schema));
+            put_strict(x, oab_schema_strict(schema));
+            close_function(x, chat);
+        }
+        PUTS(x, "]");
+        end_key(x);
+    }
+    if (mode == OAB_OUTPUT_TOOL || choice == OAB_TOOL_CHOICE_FUNCTION) {
+        key(x, "tool_choice");
+        open_function(x, chat, mode == OAB_OUTPUT_TOOL ? oab_schema_name(schema)
+                                                       : choice_fn);
+        close_function(x, chat);
+        end_key(x);
+    } else if (choice != OAB_TOOL_CHOICE_UNSET) {
+        key(x, "tool_choice");
+        put_tool_choice_word(x, choice);
+        end_key(x);
+    }
+    if (parallel >= 0) {
+        key(x, "parallel_tool_calls");
+        if (parallel)
+            PUTS(x, "true");
+        else
+            PUTS(x, "false");
+        end_key(x);
+    }
+    if (mode == OAB_OUTPUT_NATIVE) {
+        if (chat) {
+            key(x, "response_format");
+            PUTS(x, "{\"type\":\"json_schema\",\"json_schema\":{");
+        } else {
+            key(x, "text");
+            PUTS(x, "{\"format\":{\"type\":\"json_schema\",");
+        }
+        put_schema_format(x, schema);
+        PUTS(x, "}}");
+        end_key(x);
+    }
+    return x->nomem ? oab__err(err, OAB_ENOMEM, 0, "out of memory") : OAB_OK;
+}
+
 static oab_status chat_body(bld *x, const char *prompt,
                             const oab_chat_options *o, oab_output_mode mode,
                             const char *model, oab_error *err)
@@ -614,85 +735,9 @@ static oab_status chat_body(bld *x, const char *prompt,
         end_key(x);
     }
 
-    if (o->n_tools || mode == OAB_OUTPUT_TOOL) {
-        key(x, "tools");
-        PUTS(x, "[");
-        for (size_t i = 0; i < o->n_tools; i++) {
-            const oab_tool *t = &o->tools[i];
-            if (i)
-                PUTS(x, ",");
-            PUTS(x, "{\"type\":\"function\",\"function\":{\"name\":");
-            put_str(x, t->name);
-            if (t->description) {
-                PUTS(x, ",\"description\":");
-                put_str(x, t->description);
-            }
-            PUTS(x, ",\"parameters\":");
-            if ((st = put_tool_parameters(x, t, i, err)) != OAB_OK)
-                return st;
-            if (t->strict)
-                PUTS(x, ",\"strict\":true");
-            PUTS(x, "}}");
-        }
-        if (mode == OAB_OUTPUT_TOOL) {
-            if (o->n_tools)
-                PUTS(x, ",");
-            PUTS(x, "{\"type\":\"function\",\"function\":{\"name\":");
-            put_str(x, oab_schema_name(schema));
-            PUTS(x, ",\"description\":");
-            put_str(x, schema_tool_description(schema));
-            PUTS(x, ",\"parameters\":");
-            putz(x, oab_schema_json(schema));
-            if (oab_schema_strict(schema))
-                PUTS(x, ",\"strict\":true}}");
-            else
-                PUTS(x, ",\"strict\":false}}");
-        }
-        PUTS(x, "]");
-        end_key(x);
-    }
-    if (mode == OAB_OUTPUT_TOOL) {
-        key(x, "tool_choice");
-        PUTS(x, "{\"type\":\"function\",\"function\":{\"name\":");
-        put_str(x, oab_schema_name(schema));
-        PUTS(x, "}}");
-        end_key(x);
-    } else if (o->tool_choice == OAB_TOOL_CHOICE_FUNCTION) {
-        key(x, "tool_choice");
-        PUTS(x, "{\"type\":\"function\",\"function\":{\"name\":");
-        put_str(x, o->tool_choice_function);
-        PUTS(x, "}}");
-        end_key(x);
-    } else if (o->tool_choice != OAB_TOOL_CHOICE_UNSET) {
-        key(x, "tool_choice");
-        put_tool_choice_word(x, o->tool_choice);
-        end_key(x);
-    }
-    if (o->parallel_tool_calls >= 0) {
-        key(x, "parallel_tool_calls");
-        if (o->parallel_tool_calls)
-            PUTS(x, "true");
-        else
-            PUTS(x, "false");
-        end_key(x);
-    }
-    if (mode == OAB_OUTPUT_NATIVE) {
-        key(x, "response_format");
-        PUTS(x, "{\"type\":\"json_schema\",\"json_schema\":{\"name\":");
-        put_str(x, oab_schema_name(schema));
-        if (oab_schema_description(schema)) {
-            PUTS(x, ",\"description\":");
-            put_str(x, oab_schema_description(schema));
-        }
-        PUTS(x, ",\"schema\":");
-        putz(x, oab_schema_json(schema));
-        if (oab_schema_strict(schema))
-            PUTS(x, ",\"strict\":true}}");
-        else
-            PUTS(x, ",\"strict\":false}}");
-        end_key(x);
-    }
-    return x->nomem ? oab__err(err, OAB_ENOMEM, 0, "out of memory") : OAB_OK;
+    return put_tools_and_format(x, 1, o->tools, o->n_tools, o->tool_choice,
+                                o->tool_choice_function,
+                                o->parallel_tool_calls, schema, mode, err);
 }
 
 oab_status oab_chat_request_new(oab_request **out, const char *custom_id,
@@ -837,81 +882,9 @@ static oab_status responses_body(bld *x, const char *input,
         put_str(x, o->user);
         end_key(x);
     }
-    if (o->n_tools || mode == OAB_OUTPUT_TOOL) {
-        key(x, "tools");
-        PUTS(x, "[");
-        for (size_t i = 0; i < o->n_tools; i++) {
-            const oab_tool *t = &o->tools[i];
-            if (i)
-                PUTS(x, ",");
-            PUTS(x, "{\"type\":\"function\",\"name\":");
-            put_str(x, t->name);
-            if (t->description) {
-                PUTS(x, ",\"description\":");
-                put_str(x, t->description);
-            }
-            PUTS(x, ",\"parameters\":");
-            if ((st = put_tool_parameters(x, t, i, err)) != OAB_OK)
-                return st;
-            if (t->strict)
-                PUTS(x, ",\"strict\":true}");
-            else
-                PUTS(x, ",\"strict\":false}");
-        }
-        if (mode == OAB_OUTPUT_TOOL) {
-            if (o->n_tools)
-                PUTS(x, ",");
-            PUTS(x, "{\"type\":\"function\",\"name\":");
-            put_str(x, oab_schema_name(schema));
-            PUTS(x, ",\"description\":");
-            put_str(x, schema_tool_description(schema));
-            PUTS(x, ",\"parameters\":");
-            putz(x, oab_schema_json(schema));
-            if (oab_schema_strict(schema))
-                PUTS(x, ",\"strict\":true}");
-            else
-                PUTS(x, ",\"strict\":false}");
-        }
-        PUTS(x, "]");
-        end_key(x);
-    }
-    if (mode == OAB_OUTPUT_TOOL || o->tool_choice == OAB_TOOL_CHOICE_FUNCTION) {
-        key(x, "tool_choice");
-        PUTS(x, "{\"type\":\"function\",\"name\":");
-        put_str(x, mode == OAB_OUTPUT_TOOL ? oab_schema_name(schema)
-                                           : o->tool_choice_function);
-        PUTS(x, "}");
-        end_key(x);
-    } else if (o->tool_choice != OAB_TOOL_CHOICE_UNSET) {
-        key(x, "tool_choice");
-        put_tool_choice_word(x, o->tool_choice);
-        end_key(x);
-    }
-    if (o->parallel_tool_calls >= 0) {
-        key(x, "parallel_tool_calls");
-        if (o->parallel_tool_calls)
-            PUTS(x, "true");
-        else
-            PUTS(x, "false");
-        end_key(x);
-    }
-    if (mode == OAB_OUTPUT_NATIVE) {
-        key(x, "text");
-        PUTS(x, "{\"format\":{\"type\":\"json_schema\",\"name\":");
-        put_str(x, oab_schema_name(schema));
-        if (oab_schema_description(schema)) {
-            PUTS(x, ",\"description\":");
-            put_str(x, oab_schema_description(schema));
-        }
-        PUTS(x, ",\"schema\":");
-        putz(x, oab_schema_json(schema));
-        if (oab_schema_strict(schema))
-            PUTS(x, ",\"strict\":true}}");
-        else
-            PUTS(x, ",\"strict\":false}}");
-        end_key(x);
-    }
-    return x->nomem ? oab__err(err, OAB_ENOMEM, 0, "out of memory") : OAB_OK;
+    return put_tools_and_format(x, 0, o->tools, o->n_tools, o->tool_choice,
+                                o->tool_choice_function,
+                                o->parallel_tool_calls, schema, mode, err);
 }
 
 oab_status oab_responses_request_new(oab_request **out, const char *custom_id,

@@ -42,7 +42,8 @@ void oab__rdec_free(oab__rdec *d)
 
 /* ---- malformed lines ---- */
 
-char *oab__scan_custom_id(const char *line, size_t len)
+/* oab__scan_custom_id, with *oom set when memory ran out. */
+static char *scan_custom_id(const char *line, size_t len, int *oom)
 {
     static const char key[] = "\"custom_id\"";
     size_t kl = sizeof key - 1;
@@ -68,13 +69,20 @@ char *oab__scan_custom_id(const char *line, size_t len)
         if (j >= len)
             return NULL; /* the value is cut off: do not guess */
         oab__buf b = OAB__BUF_INIT;
-        if (oab__json_unescape(line + start, j - start, &b) != OAB_OK) {
-            oab__buf_free(&b);
-            return NULL;
-        }
-        return oab__buf_take(&b, NULL);
+        oab_status st = oab__json_unescape(line + start, j - start, &b);
+        char *id = st == OAB_OK ? oab__buf_take(&b, NULL) : NULL;
+        if (st == OAB_ENOMEM || (st == OAB_OK && !id))
+            *oom = 1;
+        oab__buf_free(&b);
+        return id;
     }
     return NULL;
+}
+
+char *oab__scan_custom_id(const char *line, size_t len)
+{
+    int oom = 0;
+    return scan_custom_id(line, len, &oom);
 }
 
 static oab_status decode_malformed(oab_result *r, const oab__jdoc *doc,
@@ -82,7 +90,10 @@ static oab_status decode_malformed(oab_result *r, const oab__jdoc *doc,
                                    long source_line, int not_object)
 {
     r->status = OAB_RESULT_MALFORMED;
-    r->custom_id = oab__scan_custom_id(line, len);
+    int oom = 0;
+    r->custom_id = scan_custom_id(line, len, &oom);
+    if (oom)
+        return OAB_ENOMEM;
     const char *code;
     if (not_object) {
         code = "not_an_object";
@@ -571,8 +582,12 @@ oab_status oab__result_apply_expect(oab_result *r, const oab_expect *expect)
             return set_invalid(r, oab__strdup("no output text in the answer"));
     }
     size_t len = strlen(text);
-    cJSON *inst = mode == OAB_OUTPUT_PROMPTED ? oab__extract_json(text, len)
-                                              : oab__json_parse(text, len);
+    cJSON *inst = NULL;
+    oab_status pst = mode == OAB_OUTPUT_PROMPTED
+                         ? oab__extract_json_st(&inst, text, len)
+                         : oab__json_parse_st(&inst, text, len);
+    if (pst == OAB_ENOMEM)
+        return pst;
     if (!inst) {
         int cut = r->finish_reason &&
                   (strcmp(r->finish_reason, "length") == 0 ||
@@ -620,11 +635,16 @@ oab_status oab_result_parse(oab_result **out, const char *line, size_t len,
 
 /* ---- what a request expects (contract with the request builder) ---- */
 
-static cJSON *dup_schema(const cJSON *s)
+/* A copy of the schema s, or NULL when s is not a schema or (with *oom
+ * set) when memory ran out. */
+static cJSON *dup_schema(const cJSON *s, int *oom)
 {
     if (!cJSON_IsObject(s) && !cJSON_IsBool(s))
         return NULL;
-    return cJSON_Duplicate(s, 1);
+    cJSON *c = cJSON_Duplicate(s, 1);
+    if (!c)
+        *oom = 1;
+    return c;
 }
 
 static const cJSON *find_tool(const cJSON *tools, const char *name,
@@ -643,7 +663,7 @@ static const cJSON *find_tool(const cJSON *tools, const char *name,
     return NULL;
 }
 
-static cJSON *prompted_schema(const char *text)
+static cJSON *prompted_schema(const char *text, int *oom)
 {
     if (!text)
         return NULL;
@@ -653,7 +673,9 @@ static cJSON *prompted_schema(const char *text)
     p += strlen(OAB__PROMPTED_PREFIX);
     const char *e = strstr(p, OAB__PROMPTED_SUFFIX);
     size_t n = e ? (size_t)(e - p) : strlen(p);
-    cJSON *s = oab__json_parse(p, n);
+    cJSON *s = NULL;
+    if (oab__json_parse_st(&s, p, n) == OAB_ENOMEM)
+        *oom = 1;
     if (s && !cJSON_IsObject(s) && !cJSON_IsBool(s)) {
         cJSON_Delete(s);
         s = NULL;
@@ -661,8 +683,8 @@ static cJSON *prompted_schema(const char *text)
     return s;
 }
 
-cJSON *oab__expect_from_body(const cJSON *body, oab_output_mode *mode,
-                             const char **tool_name)
+static cJSON *expect_from_body(const cJSON *body, oab_output_mode *mode,
+                               const char **tool_name, int *oom)
 {
     oab_output_mode m_dummy;
     const char *n_dummy;
@@ -679,14 +701,15 @@ cJSON *oab__expect_from_body(const cJSON *body, oab_output_mode *mode,
     const cJSON *rf = cJSON_GetObjectItemCaseSensitive(body, "response_format");
     const char *rft = oab__json_str(rf, "type");
     if (rft && strcmp(rft, "json_schema") == 0 &&
-        (s = dup_schema(oab__json_path(rf, "json_schema.schema")))) {
+        (s = dup_schema(oab__json_path(rf, "json_schema.schema"), oom))) {
         *mode = OAB_OUTPUT_NATIVE;
         return s;
     }
     const cJSON *tf = oab__json_path(body, "text.format");
     const char *tft = oab__json_str(tf, "type");
     if (tft && strcmp(tft, "json_schema") == 0 &&
-        (s = dup_schema(cJSON_GetObjectItemCaseSensitive(tf, "schema")))) {
+        (s = dup_schema(cJSON_GetObjectItemCaseSensitive(tf, "schema"),
+                        oom))) {
         *mode = OAB_OUTPUT_NATIVE;
         return s;
     }
@@ -710,8 +733,10 @@ cJSON *oab__expect_from_body(const cJSON *body, oab_output_mode *mode,
                 cJSON_GetObjectItemCaseSensitive(tool, "parameters");
             if (!params)
                 params = oab__json_path(tool, "function.parameters");
-            s = params ? dup_schema(params)
+            s = params ? dup_schema(params, oom)
                        : cJSON_Parse("{\"type\":\"object\",\"properties\":{}}");
+            if (!params && !s)
+                *oom = 1;
             if (s) {
                 *mode = OAB_OUTPUT_TOOL;
                 *tool_name = fname;
@@ -730,12 +755,12 @@ cJSON *oab__expect_from_body(const cJSON *body, oab_output_mode *mode,
         const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
         s = NULL;
         if (cJSON_IsString(content)) {
-            s = prompted_schema(content->valuestring);
+            s = prompted_schema(content->valuestring, oom);
         } else if (cJSON_IsArray(content)) {
             const cJSON *part;
             cJSON_ArrayForEach(part, content)
             {
-                if ((s = prompted_schema(oab__json_str(part, "text"))))
+                if ((s = prompted_schema(oab__json_str(part, "text"), oom)))
                     break;
             }
         }
@@ -744,9 +769,36 @@ cJSON *oab__expect_from_body(const cJSON *body, oab_output_mode *mode,
             return s;
         }
     }
-    if ((s = prompted_schema(oab__json_str(body, "instructions")))) {
+    if ((s = prompted_schema(oab__json_str(body, "instructions"), oom))) {
         *mode = OAB_OUTPUT_PROMPTED;
         return s;
     }
     return NULL;
+}
+
+cJSON *oab__expect_from_body(const cJSON *body, oab_output_mode *mode,
+                             const char **tool_name)
+{
+    int oom = 0;
+    return expect_from_body(body, mode, tool_name, &oom);
+}
+
+oab_status oab__expect_from_body_st(cJSON **out, const cJSON *body,
+                                    oab_output_mode *mode,
+                                    const char **tool_name)
+{
+    int oom = 0;
+    *out = expect_from_body(body, mode, tool_name, &oom);
+    if (oom) {
+        /* a later candidate may have been found after a failed one: the
+         * answer is not trustworthy */
+        cJSON_Delete(*out);
+        *out = NULL;
+        if (mode)
+            *mode = OAB_OUTPUT_NONE;
+        if (tool_name)
+            *tool_name = NULL;
+        return OAB_ENOMEM;
+    }
+    return OAB_OK;
 }

@@ -129,7 +129,9 @@ static int expect_index(oab__results *R, const cJSON *body)
 {
     oab_output_mode mode = OAB_OUTPUT_NONE;
     const char *tool = NULL;
-    cJSON *schema = oab__expect_from_body(body, &mode, &tool);
+    cJSON *schema = NULL;
+    if (oab__expect_from_body_st(&schema, body, &mode, &tool) != OAB_OK)
+        return -2;
     if (!schema)
         return -1;
     char *txt = oab__json_print(schema);
@@ -156,11 +158,16 @@ static int expect_index(oab__results *R, const cJSON *body)
     }
     R->expects = v;
     oab_schema *s = NULL;
-    if (oab__schema_wrap(&s, mode == OAB_OUTPUT_TOOL ? tool : NULL, schema,
-                         NULL) != OAB_OK) {
+    oab_status wst = oab__schema_wrap(&s, mode == OAB_OUTPUT_TOOL ? tool : NULL,
+                                      schema, NULL);
+    if (wst != OAB_OK) {
         /* a schema we cannot use: remembered as "nothing to check" */
         cJSON_Delete(schema);
         s = NULL;
+        if (wst == OAB_ENOMEM) {
+            free(key);
+            return -2;
+        }
     }
     v[R->n_expects].schema = s;
     v[R->n_expects].mode = mode;
@@ -196,15 +203,18 @@ oab_status oab__results_add_input(oab__results *R, const char *line,
         return st;
     if (st != OAB_OK)
         return OAB_OK; /* not a request: nothing to expect */
+    int oom = 0;
     char *cid = oab__jstr_dup(&R->in_doc,
                               oab__jget(&R->in_doc, oab__jroot(&R->in_doc),
                                         "custom_id"),
-                              NULL);
+                              &oom);
     if (!cid)
-        return OAB_OK;
+        return oom ? OAB_ENOMEM : OAB_OK;
     int ex = -1;
     if (!R->opts.schema && has_marker(line, len)) {
-        cJSON *j = oab__json_parse(line, len);
+        cJSON *j = NULL;
+        if (oab__json_parse_st(&j, line, len) == OAB_ENOMEM)
+            ex = -2;
         if (j) {
             ex = expect_index(R, cJSON_GetObjectItemCaseSensitive(j, "body"));
             cJSON_Delete(j);

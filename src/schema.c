@@ -3,6 +3,7 @@
  * made nullable). Validation lives in schema_validate.c. */
 #define _POSIX_C_SOURCE 200809L
 #include "schema_internal.h"
+#include "request_internal.h" /* oab__json_check */
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,15 +51,23 @@ static const char *ptr_show(const oab__buf *b)
 /* ---- strict rewrite ---- */
 
 /* Replaces the member `old` of obj by `item` under the same key
- * (cJSON_ReplaceItemViaPointer alone would leave item without a key). */
+ * (cJSON_ReplaceItemViaPointer alone would leave item without a key).
+ * The key is copied with cJSON's allocator first: cJSON 1.7's
+ * cJSON_ReplaceItemInObject does not check its own copy of the key and
+ * leaves a member without a name when that allocation fails. Returns 0
+ * (obj unchanged, item still the caller's) when out of memory. */
 static int replace_member(cJSON *obj, cJSON *old, cJSON *item)
 {
-    char *key = oab__strdup(old->string);
+    size_t n = strlen(old->string) + 1;
+    char *key = cJSON_malloc(n);
     if (!key)
         return 0;
-    int ok = cJSON_ReplaceItemInObjectCaseSensitive(obj, key, item);
-    free(key);
-    return ok;
+    memcpy(key, old->string, n);
+    if (item->string && !(item->type & cJSON_StringIsConst))
+        cJSON_free(item->string);
+    item->string = key;
+    item->type &= ~cJSON_StringIsConst;
+    return cJSON_ReplaceItemViaPointer(obj, old, item);
 }
 
 static int type_is(const cJSON *type, const char *name)
@@ -186,7 +195,11 @@ static oab_status make_nullable(cJSON *props, cJSON *prop)
     }
     cJSON_AddItemToArray(any, copy);
     cJSON_AddItemToArray(any, nul);
-    cJSON_AddItemToObject(wrap, "anyOf", any);
+    if (!cJSON_AddItemToObject(wrap, "anyOf", any)) { /* copies the key */
+        cJSON_Delete(wrap);
+        cJSON_Delete(any);
+        return OAB_ENOMEM;
+    }
     if (!replace_member(props, prop, wrap)) {
         cJSON_Delete(wrap);
         return OAB_ENOMEM;
@@ -409,6 +422,8 @@ static oab_status parse_schema_text(cJSON **out, const char *text,
     } else if (end && end >= text && end <= text + len) {
         off = (size_t)(end - text);
     }
+    if (!j && oab__json_check(text, len, NULL) == OAB_OK)
+        return oab__err(err, OAB_ENOMEM, 0, "schema: out of memory");
     if (!j) {
         long line, col;
         line_col(text, off, &line, &col);

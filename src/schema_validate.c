@@ -182,10 +182,17 @@ static char *ecma_translate(const char *src)
 }
 
 /* Compiles an ECMA-262 pattern; NULL with a message in msg on error. */
-static pcre2_code *regex_compile(const char *pattern, char *msg, size_t msgsz)
+/* NULL with msg set when the pattern does not compile; NULL with *oom set
+ * when memory ran out (the pattern may well be fine). */
+static pcre2_code *regex_compile(const char *pattern, char *msg, size_t msgsz,
+                                 int *oom)
 {
+    *oom = 0;
     char *tr = ecma_translate(pattern);
-    if (!tr) {
+    pcre2_compile_context *cc = tr ? pcre2_compile_context_create(NULL) : NULL;
+    if (!cc) {
+        free(tr);
+        *oom = 1;
         snprintf(msg, msgsz, "out of memory");
         return NULL;
     }
@@ -193,13 +200,13 @@ static pcre2_code *regex_compile(const char *pattern, char *msg, size_t msgsz)
     PCRE2_SIZE off = 0;
     uint32_t opts = PCRE2_UTF | PCRE2_ALT_BSUX | PCRE2_ALLOW_EMPTY_CLASS |
                     PCRE2_DOLLAR_ENDONLY | PCRE2_MATCH_INVALID_UTF;
-    pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
-    if (cc)
-        pcre2_set_newline(cc, PCRE2_NEWLINE_ANYCRLF);
+    pcre2_set_newline(cc, PCRE2_NEWLINE_ANYCRLF);
     pcre2_code *code =
         pcre2_compile((PCRE2_SPTR)tr, PCRE2_ZERO_TERMINATED, opts, &ec, &off, cc);
     pcre2_compile_context_free(cc);
     free(tr);
+    if (!code && ec == PCRE2_ERROR_HEAP_FAILED)
+        *oom = 1;
     if (!code) {
         PCRE2_UCHAR buf[160];
         pcre2_get_error_message(ec, buf, sizeof buf);
@@ -456,7 +463,10 @@ static oab_status compile_at(prep *p, const cJSON *node, const char *pattern,
                              const oab__buf *where)
 {
     char msg[200];
-    pcre2_code *code = regex_compile(pattern, msg, sizeof msg);
+    int oom;
+    pcre2_code *code = regex_compile(pattern, msg, sizeof msg, &oom);
+    if (!code && oom)
+        return OAB_ENOMEM;
     if (!code)
         return oab__err(p->err, OAB_ESCHEMA, 0,
                         "%s: invalid regular expression: %s", ptr_show(where),
@@ -640,8 +650,10 @@ static const cJSON *json_pointer(const cJSON *node, const char *ptr)
     return node;
 }
 
-static const cJSON *resolve_uri(const prep *p, const char *uri)
+/* The node uri points to, or NULL (with *oom set when memory ran out). */
+static const cJSON *resolve_uri(const prep *p, const char *uri, int *oom)
 {
+    *oom = 0;
     size_t ulen = strcspn(uri, "#");
     const char *frag = uri[ulen] == '#' ? uri + ulen + 1 : "";
     const cJSON *resource = NULL;
@@ -658,8 +670,10 @@ static const cJSON *resolve_uri(const prep *p, const char *uri)
         if (!resource)
             return NULL;
         char *dec = malloc(strlen(frag) + 1);
-        if (!dec)
+        if (!dec) {
+            *oom = 1;
             return NULL;
+        }
         size_t n = 0;
         for (const char *f = frag; *f; f++) {
             if (*f == '%' && hexval(f[1]) >= 0 && hexval(f[2]) >= 0) {
@@ -716,7 +730,12 @@ oab_status oab__schema_prepare(oab_schema *s, oab_error *err)
             st = walk(&p, s->root, "", &where);
         oab__buf_free(&where);
         for (size_t i = 0; st == OAB_OK && i < p.nrefs; i++) {
-            const cJSON *t = resolve_uri(&p, p.refs[i].uri);
+            int oom;
+            const cJSON *t = resolve_uri(&p, p.refs[i].uri, &oom);
+            if (oom) {
+                st = OAB_ENOMEM;
+                break;
+            }
             if (!t || (!cJSON_IsObject(t) && !cJSON_IsBool(t))) {
                 st = oab__err(err, OAB_ESCHEMA, 0,
                               "%s: cannot resolve \"%.200s\" (only references "
@@ -977,7 +996,8 @@ static int match_pattern(vctx *c, const cJSON *node, const char *pattern,
         return regex_search(code, s, len);
     /* not prepared (should not happen): compile for this call only */
     char msg[160];
-    pcre2_code *tmp = regex_compile(pattern, msg, sizeof msg);
+    int oom;
+    pcre2_code *tmp = regex_compile(pattern, msg, sizeof msg, &oom);
     if (!tmp)
         return -1;
     int r = regex_search(tmp, s, len);
@@ -1483,9 +1503,12 @@ oab_status oab_schema_validate(const oab_schema *s, const char *instance_json,
     oab__err_clear(err);
     if (!s || !instance_json)
         return oab__err(err, OAB_EINVAL, 0, "schema validation: NULL argument");
-    cJSON *j = oab__json_parse(instance_json, len);
-    if (!j)
-        return oab__err(err, OAB_EJSON, 0, "the value is not valid JSON");
+    cJSON *j = NULL;
+    oab_status pst = oab__json_parse_st(&j, instance_json, len);
+    if (pst != OAB_OK)
+        return oab__err(err, pst, 0, "%s",
+                        pst == OAB_ENOMEM ? "schema validation: out of memory"
+                                          : "the value is not valid JSON");
     oab_status st = oab__schema_validate_json(s, j, err);
     cJSON_Delete(j);
     return st;

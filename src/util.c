@@ -1,6 +1,7 @@
 /* util.c - buffers, strings, errors, JSON and time helpers (internal). */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
+#include "request_internal.h" /* oab__json_check */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -222,6 +223,16 @@ cJSON *oab__json_parse(const char *text, size_t len)
         return NULL;
     }
     return j;
+}
+
+oab_status oab__json_parse_st(cJSON **out, const char *text, size_t len)
+{
+    *out = oab__json_parse(text, len);
+    if (*out)
+        return OAB_OK;
+    /* cJSON says NULL both for bad text and for a failed allocation */
+    return text && oab__json_check(text, len, NULL) == OAB_OK ? OAB_ENOMEM
+                                                              : OAB_EJSON;
 }
 
 char *oab__json_print(const cJSON *item)

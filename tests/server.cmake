@@ -28,3 +28,9 @@ if(TARGET oaibatch-server)
     COMMAND test_server_client $<TARGET_FILE:oaibatch-server>)
   set_tests_properties(server_c_client PROPERTIES TIMEOUT 300)
 endif()
+
+# The built-in test model's instances, checked by the library's validator.
+if(TARGET oaibatch_server)
+  oab_add_unit_test(test_server_testmodel test_server_testmodel.c)
+  target_link_libraries(test_server_testmodel PRIVATE oaibatch_server)
+endif()

@@ -464,6 +464,17 @@ def case_cancel_expire(binary, tmp):
           "batch_cancelled lines")
     check(sorted(x["custom_id"] for x in out + err) ==
           sorted("r%d" % i for i in range(40)), "every line once")
+    # cancelled right away (maybe still validating): ends cancelled, and
+    # every line that was read ends once in one of the files
+    st, b = c.create(f["id"])
+    st, cb = c.req("POST", "/v1/batches/%s/cancel" % b["id"])
+    check(st == 200, "cancel at once")
+    done = c.wait(b["id"])
+    out = c.lines(done["output_file_id"])
+    err = c.lines(done["error_file_id"])
+    check(done["status"] == "cancelled" and
+          len(out) + len(err) in (0, 40), "cancelled at once %d+%d" %
+          (len(out), len(err)))
     s.kill()
     # expiry: a 1 s window
     s = start_server(binary, tmp, os.path.join(tmp, "data2"),
@@ -551,6 +562,17 @@ def case_restart(binary, tmp):
     check(400 <= before < n, "killed mid-batch at %d" % before)
     s = start_server(binary, tmp, data, args, name="server2")
     c = Client(s.port)
+    # and once more, later in the batch
+    t = time.time()
+    while time.time() - t < 60 * SLOW:
+        st, g = c.req("GET", "/v1/batches/" + b["id"])
+        if g["request_counts"]["completed"] >= 1200:
+            break
+        time.sleep(0.02)
+    s.kill(signal.SIGKILL)
+    check(g["status"] == "in_progress", "second kill mid-batch")
+    s = start_server(binary, tmp, data, args, name="server3")
+    c = Client(s.port)
     done = c.wait(b["id"], timeout=120)
     check(done["status"] == "completed", "resumed and completed")
     check(done["request_counts"] == {"total": n, "completed": n, "failed": 0},
@@ -562,8 +584,8 @@ def case_restart(binary, tmp):
           "exactly once per custom_id (%d lines)" % len(ids))
     st, cnt = Client(up.port).req("GET", "/count")
     calls = cnt["calls"]
-    # lines in flight at the kill (at most --concurrency) are sent again
-    check(n <= calls <= n + 8, "upstream calls %d" % calls)
+    # lines in flight at a kill (at most --concurrency) are sent again
+    check(n <= calls <= n + 2 * 8, "upstream calls %d" % calls)
     check(max(cnt["per_prompt"].values()) <= 2, "no line sent 3 times")
 
 
