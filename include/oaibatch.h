@@ -247,9 +247,13 @@ typedef struct oab_file {
     char *raw_json;        /* the object as the server sent it */
 } oab_file;
 
+/** Frees a File and its strings. NULL ok. */
 OAB_EXTERN void oab_file_free(oab_file *file);
 
-/** Parses a File object from JSON text (no I/O). */
+/** Parses a File object from `len` bytes of JSON text (no I/O). *out
+ *  belongs to the caller (free with oab_file_free); NULL on error.
+ *  Errors (err says which): OAB_EINVAL (out or json NULL), OAB_EJSON (not
+ *  JSON), OAB_EPROTO (not an object, or no "id"), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_file_parse(oab_file **out, const char *json,
                                      size_t len, oab_error *err);
 
@@ -267,7 +271,8 @@ OAB_EXTERN oab_status oab_file_upload_path(oab_client *c, oab_file **out,
 
 /** Uploads `len` bytes from memory under `filename` (NULL:
  *  "batch.jsonl"); the bytes are sent from `data` without a copy. Same
- *  outputs and errors as oab_file_upload_path. */
+ *  outputs (*out, may be NULL, freed with oab_file_free) and errors as
+ *  oab_file_upload_path. */
 OAB_EXTERN oab_status oab_file_upload_buffer(oab_client *c, oab_file **out,
                                              const void *data, size_t len,
                                              const char *filename,
@@ -305,7 +310,9 @@ OAB_EXTERN oab_status oab_file_download_path(oab_client *c,
                                              const char *path);
 
 /** Downloads into memory (for small files). *out is NUL-terminated, free
- *  with oab_free; *len_out (may be NULL) gets the length. */
+ *  with oab_free; *len_out (may be NULL) gets the length. Errors:
+ *  OAB_ELIMIT for a file over 512 MiB, OAB_ENOMEM, and those of
+ *  oab_file_download. */
 OAB_EXTERN oab_status oab_file_download_buffer(oab_client *c,
                                                const char *file_id,
                                                char **out, size_t *len_out);
@@ -377,12 +384,17 @@ typedef struct oab_job {
 /** Frees a job and everything it holds. NULL ok. */
 OAB_EXTERN void oab_job_free(oab_job *job);
 
-/** Parses a Batch object from JSON text (no I/O). Missing required
- *  fields (id, status) give OAB_EPROTO with the field named in err. */
+/** Parses a Batch object from `len` bytes of JSON text (no I/O). *out
+ *  belongs to the caller (free with oab_job_free); NULL on error.
+ *  Missing required fields (id, status) give OAB_EPROTO with the field
+ *  named in err; also OAB_EINVAL (out or json NULL), OAB_EJSON (not
+ *  JSON), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_job_parse(oab_job **out, const char *json,
                                     size_t len, oab_error *err);
 
-/** A deep copy of a job. */
+/** A deep copy of a job. *out belongs to the caller (free with
+ *  oab_job_free); NULL on error. Errors: OAB_EINVAL (out or job NULL),
+ *  OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_job_dup(oab_job **out, const oab_job *job);
 
 #define OAB_BATCH_OPTIONS_VERSION 1
@@ -418,7 +430,11 @@ OAB_EXTERN oab_status oab_batch_create(oab_client *c, oab_job **out,
 OAB_EXTERN oab_status oab_batch_retrieve(oab_client *c, oab_job **out,
                                          const char *batch_id);
 /** POST /batches/{id}/cancel (no body): the seed's batch_cancel_job.
- *  *out (may be NULL) receives the updated job. */
+ *  *out (may be NULL) receives the updated job; free with oab_job_free.
+ *  Errors: OAB_EINVAL (no client or batch id), OAB_ENOTFOUND for an
+ *  unknown id, the API's refusal for a batch that cannot be cancelled
+ *  (OAB_EHTTP), and the HTTP and transport errors of every call (see
+ *  oab_error_detail). */
 OAB_EXTERN oab_status oab_batch_cancel(oab_client *c, oab_job **out,
                                        const char *batch_id);
 
@@ -435,7 +451,11 @@ typedef struct oab_job_list {
 OAB_EXTERN void oab_job_list_free(oab_job_list *list);
 
 /** One page: `limit` 1..100 (0 = server default 20); `after` NULL for the
- *  first page, else the last id seen. The seed's batch_list_jobs. */
+ *  first page, else the last id seen. The seed's batch_list_jobs. *out
+ *  belongs to the caller (free with oab_job_list_free); NULL on error.
+ *  Errors: OAB_EINVAL (no client or out, limit out of range), OAB_EPROTO
+ *  (the answer is not a list of Batch objects), OAB_ENOMEM, and the HTTP
+ *  and transport errors of every call. */
 OAB_EXTERN oab_status oab_batch_list(oab_client *c, oab_job_list **out,
                                      int limit, const char *after);
 
@@ -454,13 +474,17 @@ OAB_EXTERN oab_status oab_batch_list_all(oab_client *c, int limit,
  *  client's error message then names the first problem ("PATH: line 3:
  *  duplicate_custom_id: ... (N more problems)"). The upload uses purpose
  *  "batch" and opts->input_expires_after_s; the batch, the rest of
- *  `opts` (may be NULL). *out (may be NULL) receives the job. When the
- *  create fails after the upload, the uploaded file is left in place. */
+ *  `opts` (may be NULL). *out (may be NULL) receives the job; free with
+ *  oab_job_free. When the create fails after the upload, the uploaded
+ *  file is left in place. */
 OAB_EXTERN oab_status oab_batch_create_job_path(oab_client *c, oab_job **out,
                                                 const char *jsonl_path,
                                                 const oab_batch_options *opts);
 
-/** The same for JSONL in memory. */
+/** The same for `len` bytes of JSONL in memory (validated with
+ *  oab_validate_buffer; uploaded as "batch.jsonl"). *out (may be NULL)
+ *  receives the job; free with oab_job_free. Errors as for
+ *  oab_batch_create_job_path (OAB_EINVAL for a NULL client or jsonl). */
 OAB_EXTERN oab_status oab_batch_create_job_buffer(oab_client *c,
                                                   oab_job **out,
                                                   const char *jsonl,
@@ -496,7 +520,8 @@ typedef struct oab_wait_options {
  *  poll that fails with a passing error (connection, timeout, 5xx, 429)
  *  after the transport's own retries is tried again at the next interval,
  *  up to 3 in a row. *out (may be NULL) receives the last job seen, also
- *  on OAB_ETIMEOUT / OAB_ESTOPPED / a failed poll (then it may be NULL).
+ *  on OAB_ETIMEOUT / OAB_ESTOPPED / a failed poll (then it may be NULL);
+ *  free it with oab_job_free.
  *  With cancel_on_timeout the batch is cancelled on timeout and *out is
  *  the job the cancel returned. Returns OAB_OK on any terminal status
  *  (check job->status). */
@@ -724,7 +749,8 @@ typedef struct oab_responses_options {
  *  [description], schema, strict}; tool = {"type":"function","name",...}
  *  and tool_choice {"type":"function","name"}; prompted = the schema text
  *  before `instructions` (separated by a blank line). Errors as for
- *  oab_chat_request_new. */
+ *  oab_chat_request_new; *out is NULL on error. Free with
+ *  oab_request_free. */
 OAB_EXTERN oab_status oab_responses_request_new(oab_request **out,
                                                 const char *custom_id,
                                                 const char *input,
@@ -755,7 +781,8 @@ OAB_EXTERN const char *oab_request_model(const oab_request *req);
 /** The structured-output mode the request was built with (NATIVE for a
  *  schema given without a mode), or OAB_OUTPUT_NONE. */
 OAB_EXTERN oab_output_mode oab_request_output_mode(const oab_request *req);
-/** The JSONL line (compact, no newline). Free with oab_free. */
+/** The JSONL line (compact, no newline) in a new string; free *out with
+ *  oab_free. Errors: OAB_EINVAL (req or out NULL), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_request_to_json(const oab_request *req, char **out);
 
 /** Upload + create from built requests (the seed's batch_create_job with
@@ -765,7 +792,8 @@ OAB_EXTERN oab_status oab_request_to_json(const oab_request *req, char **out);
  *  duplicate_custom_id: ..."), uploads, creates. opts may be NULL;
  *  opts->endpoint defaults to the first request's url and every request
  *  must have that url. A request built without a model gets the client's
- *  default model. Errors: OAB_EINVAL (NULL client or request),
+ *  default model. *out (may be NULL) receives the job; free with
+ *  oab_job_free. Errors: OAB_EINVAL (NULL client or request),
  *  OAB_EVALIDATION, and those of the upload and create calls. */
 OAB_EXTERN oab_status oab_batch_create_job(oab_client *c, oab_job **out,
                                            oab_request *const *requests,
@@ -780,11 +808,14 @@ typedef struct oab_jsonl_writer oab_jsonl_writer;
 
 /** Writes to "path.tmp", renamed to `path` by oab_jsonl_writer_close;
  *  freed without closing, the temporary file is removed (nothing
- *  half-written is left under `path`). */
+ *  half-written is left under `path`). *out belongs to the caller (free
+ *  with oab_jsonl_writer_free). Errors: OAB_EINVAL (out NULL, path NULL
+ *  or ""), OAB_EIO (path.tmp cannot be created), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_jsonl_writer_open_path(oab_jsonl_writer **out,
                                                  const char *path);
 /** Writes to memory; take the bytes with oab_jsonl_writer_take_buffer.
- *  Free with oab_jsonl_writer_free. */
+ *  *out belongs to the caller (free with oab_jsonl_writer_free).
+ *  Errors: OAB_EINVAL (out NULL), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_jsonl_writer_open_buffer(oab_jsonl_writer **out);
 /** Appends a request as one line (its oab_request_to_json text and
  *  "\n"). Path writers write in 256 KiB blocks; OAB_EIO on a write error
@@ -796,8 +827,9 @@ OAB_EXTERN oab_status oab_jsonl_write_request(oab_jsonl_writer *w,
  *  the text is not exactly one JSON object in valid UTF-8. */
 OAB_EXTERN oab_status oab_jsonl_write_json(oab_jsonl_writer *w,
                                            const char *json, size_t len);
-/** Lines and bytes written so far. */
+/** Lines written so far (0 for NULL). */
 OAB_EXTERN size_t oab_jsonl_writer_lines(const oab_jsonl_writer *w);
+/** Bytes written so far, newlines included (0 for NULL). */
 OAB_EXTERN unsigned long long oab_jsonl_writer_bytes(const oab_jsonl_writer *w);
 /** Flushes, fsyncs and renames into place (path writers); OAB_EIO on
  *  failure (then the temporary file is removed). A no-op returning OAB_OK
@@ -824,20 +856,32 @@ typedef struct oab_jsonl_reader oab_jsonl_reader;
 
 /** An I/O-free line splitter: feed bytes in any chunking, get lines with
  *  their 1-based numbers. A line longer than `max_line` (0 = 256 MiB)
- *  gives OAB_ELIMIT. Empty lines are counted but not delivered. */
+ *  gives OAB_ELIMIT. Empty lines are counted but not delivered. *out
+ *  belongs to the caller (free with oab_jsonl_reader_free). Errors:
+ *  OAB_EINVAL (out NULL), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_jsonl_reader_new(oab_jsonl_reader **out,
                                            size_t max_line);
+/** Feeds `len` bytes; every line they complete goes to fn (borrowed for
+ *  the call); the rest of a line is kept for the next feed. Errors:
+ *  OAB_EINVAL (r NULL), OAB_ELIMIT (a line longer than max_line),
+ *  OAB_ESTOPPED (fn returned non-zero), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_jsonl_reader_feed(oab_jsonl_reader *r,
                                             const void *data, size_t len,
                                             oab_line_fn fn, void *userdata);
 /** Delivers a last line that had no newline. *truncated (may be NULL)
- *  is set to 1 when the input did not end with a newline. */
+ *  is set to 1 when the input did not end with a newline. Errors:
+ *  OAB_EINVAL (r NULL), OAB_ESTOPPED (fn returned non-zero). */
 OAB_EXTERN oab_status oab_jsonl_reader_finish(oab_jsonl_reader *r,
                                               oab_line_fn fn, void *userdata,
                                               int *truncated);
+/** Frees a reader (and a line it still holds). NULL ok. */
 OAB_EXTERN void oab_jsonl_reader_free(oab_jsonl_reader *r);
 
-/** Reads a file line by line through a reader (streamed). */
+/** Reads a file line by line through a reader (streamed; lines as for
+ *  oab_jsonl_reader_feed, a last line without newline delivered too).
+ *  Errors (err, may be NULL, names the file): OAB_EIO (cannot be opened
+ *  or read), OAB_ELIMIT (a line over 256 MiB; err->line set),
+ *  OAB_ESTOPPED (fn returned non-zero), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_jsonl_read_path(const char *path, oab_line_fn fn,
                                           void *userdata, oab_error *err);
 
@@ -906,7 +950,8 @@ typedef struct oab_validator oab_validator;
 /** A streaming validator: feed bytes, then finish. No I/O. Memory grows
  *  only with the custom_ids (for the uniqueness check) and the longest
  *  line cut by a chunk boundary (never past max_bytes). `opts` may be
- *  NULL. Free with oab_validator_free. */
+ *  NULL. *out belongs to the caller (free with oab_validator_free).
+ *  Errors: OAB_EINVAL (out NULL), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_validator_new(oab_validator **out,
                                         const oab_validate_options *opts);
 /** Feeds bytes in any chunking. OAB_ESTATE after finish, OAB_ENOMEM. */
@@ -914,18 +959,21 @@ OAB_EXTERN oab_status oab_validator_feed(oab_validator *v, const void *data,
                                          size_t len);
 /** Ends the input and hands over the report. Returns OAB_OK when the
  *  input is valid, OAB_EVALIDATION when problems were found (the report
- *  is delivered either way). */
+ *  is delivered either way; *out belongs to the caller, free with
+ *  oab_validation_free). Other errors (then *out is NULL): OAB_EINVAL,
+ *  OAB_ESTATE (finished already), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_validator_finish(oab_validator *v,
                                            oab_validation **out);
 /** Frees a validator. NULL ok. */
 OAB_EXTERN void oab_validator_free(oab_validator *v);
 
-/** Validates a file (streamed); same returns as oab_validator_finish,
- *  OAB_EIO when it cannot be read. */
+/** Validates a file (streamed); same returns and ownership of *out as
+ *  oab_validator_finish, OAB_EIO when it cannot be read. */
 OAB_EXTERN oab_status oab_validate_path(oab_validation **out,
                                         const char *path,
                                         const oab_validate_options *opts);
-/** Validates `len` bytes in memory; same returns as
+/** Validates `len` bytes in memory; same returns (OAB_OK,
+ *  OAB_EVALIDATION, OAB_EINVAL, OAB_ENOMEM) and ownership of *out as
  *  oab_validator_finish. */
 OAB_EXTERN oab_status oab_validate_buffer(oab_validation **out,
                                           const char *data, size_t len,
@@ -1185,7 +1233,9 @@ OAB_EXTERN oab_status oab_batch_retrieve_job(oab_client *c,
                                              const oab_results_options *opts);
 
 /** Collected results of files on disk (see oab_results_stream_files and
- *  oab_batch_retrieve_job). Free *out with oab_result_set_free. */
+ *  oab_batch_retrieve_job). Free *out with oab_result_set_free; NULL on
+ *  error. Errors (err says where): OAB_EINVAL (out NULL, input_order
+ *  without input_path), OAB_EIO (a file cannot be read), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_results_collect_files(oab_result_set **out,
                                                 const char *output_path,
                                                 const char *error_path,

@@ -100,20 +100,17 @@ static oab_status add_header(struct curl_slist **list, const char *fmt, ...)
 
 static oab_status add_header(struct curl_slist **list, const char *fmt, ...)
 {
-    oab__buf b = OAB__BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *line = oab__vsprintf(fmt, ap);
     va_end(ap);
-    if (n < 0 || oab__buf_reserve(&b, (size_t)n) != OAB_OK)
+    if (!line)
         return OAB_ENOMEM;
-    va_start(ap, fmt);
-    vsnprintf(b.data, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    struct curl_slist *l = curl_slist_append(*list, b.data);
-    /* the key may be in this line: wipe our copy */
-    memset(b.data, 0, (size_t)n);
-    oab__buf_free(&b);
+    struct curl_slist *l = curl_slist_append(*list, line);
+    /* the key may be in this line: wipe our copy (freed through another
+     * unit, so the wipe is not optimized away) */
+    memset(line, 0, strlen(line));
+    oab_free(line);
     if (!l)
         return OAB_ENOMEM;
     *list = l;

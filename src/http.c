@@ -587,7 +587,12 @@ oab_status oab__http_json(oab_client *c, const char *method, const char *path,
         oab__http_resp_free(&resp);
         return st;
     }
-    cJSON *root = oab__json_parse(resp.body.data, resp.body.len);
+    cJSON *root = NULL;
+    if (oab__json_parse_st(&root, resp.body.data, resp.body.len) ==
+        OAB_ENOMEM) {
+        oab__http_resp_free(&resp);
+        return oab__client_fail(c, OAB_ENOMEM, "out of memory");
+    }
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
         oab__http_resp_free(&resp);

@@ -42,12 +42,25 @@ char *oab__buf_take(oab__buf *b, size_t *len_out);
 void oab__buf_clear(oab__buf *b);     /* len = 0, keeps memory */
 void oab__buf_free(oab__buf *b);
 
+/* Room for element n of a growing array of `size`-byte elements with
+ * *cap allocated: arr itself while n < *cap, else arr reallocated to
+ * twice *cap (`first` the first time) with *cap updated. NULL when out
+ * of memory (arr and *cap are then unchanged). */
+void *oab__grow(void *arr, size_t *cap, size_t n, size_t size, size_t first);
+
 /* ---- strings ---- */
 char *oab__strdup(const char *s);            /* NULL stays NULL */
 char *oab__strndup(const char *s, size_t n);
 char *oab__sprintf(const char *fmt, ...) OAB__PRINTF(1, 2);
 /* Frees *slot and stores a copy of s. */
 oab_status oab__set_str(char **slot, const char *s);
+/* oab__sprintf with a va_list (ap is used up). */
+char *oab__vsprintf(const char *fmt, va_list ap) OAB__PRINTF(1, 0);
+/* The value of the hex digit c (0-15), or -1. */
+int oab__hexval(int c);
+/* Writes the UTF-8 encoding of code point cp (at most 0x10FFFF) to out;
+ * returns its length, 1 to 4. */
+size_t oab__utf8_encode(unsigned long cp, char out[4]);
 
 /* ---- oab_error ---- */
 /* Fills err (if not NULL) and returns code. */
@@ -71,6 +84,10 @@ long long oab__json_ll(const cJSON *obj, const char *key, long long dflt);
 double oab__json_num(const cJSON *obj, const char *key, double dflt);
 /* Nested lookup by dotted path ("response.body.error.code"). */
 const cJSON *oab__json_path(const cJSON *obj, const char *dotted);
+/* Walking a dotted path: copies the next key into key (keysz bytes) and
+ * moves *p past it. 1 when a key was taken, 0 at the end of the path,
+ * -1 when the key does not fit. */
+int oab__path_next(const char **p, char *key, size_t keysz);
 
 /* ---- time ---- */
 double oab__now(void);                 /* monotonic seconds */

@@ -20,6 +20,22 @@ static oab_status take_str(char **slot, const cJSON *obj, const char *key,
     return *slot ? OAB_OK : OAB_ENOMEM;
 }
 
+/* The parsers' common start: json checked and parsed into *root; `what`
+ * names the object in messages ("file object"). */
+static oab_status parse_root(cJSON **root, const char *json, size_t len,
+                             const char *what, oab_error *err)
+{
+    *root = NULL;
+    if (!json)
+        return oab__err(err, OAB_EINVAL, 0, "json is NULL");
+    oab__err_clear(err);
+    oab_status st = oab__json_parse_st(root, json, len);
+    if (st != OAB_OK)
+        return oab__err(err, st, 0, "%s: %s", what,
+                        st == OAB_ENOMEM ? "out of memory" : "invalid JSON");
+    return OAB_OK;
+}
+
 /* ---- File ---- */
 
 void oab_file_free(oab_file *file)
@@ -41,14 +57,10 @@ oab_status oab_file_parse(oab_file **out, const char *json, size_t len,
     if (!out)
         return oab__err(err, OAB_EINVAL, 0, "out is NULL");
     *out = NULL;
-    if (!json)
-        return oab__err(err, OAB_EINVAL, 0, "json is NULL");
-    oab__err_clear(err);
-    cJSON *root = NULL;
-    oab_status pst = oab__json_parse_st(&root, json, len);
+    cJSON *root;
+    oab_status pst = parse_root(&root, json, len, "file object", err);
     if (pst != OAB_OK)
-        return oab__err(err, pst, 0, "file object: %s",
-                        pst == OAB_ENOMEM ? "out of memory" : "invalid JSON");
+        return pst;
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return oab__err(err, OAB_EPROTO, 0, "file object: not a JSON object");
@@ -245,15 +257,11 @@ oab_status oab_job_parse(oab_job **out, const char *json, size_t len,
     if (!out)
         return oab__err(err, OAB_EINVAL, 0, "out is NULL");
     *out = NULL;
-    if (!json)
-        return oab__err(err, OAB_EINVAL, 0, "json is NULL");
-    oab__err_clear(err);
-    cJSON *root = NULL;
-    oab_status pst = oab__json_parse_st(&root, json, len);
-    if (pst != OAB_OK)
-        return oab__err(err, pst, 0, "batch object: %s",
-                        pst == OAB_ENOMEM ? "out of memory" : "invalid JSON");
-    oab_status st = oab__job_from_cjson(out, root, json, len, err);
+    cJSON *root;
+    oab_status st = parse_root(&root, json, len, "batch object", err);
+    if (st != OAB_OK)
+        return st;
+    st = oab__job_from_cjson(out, root, json, len, err);
     cJSON_Delete(root);
     return st;
 }

@@ -106,6 +106,7 @@ oab_status oab_jsonl_reader_finish(oab_jsonl_reader *r, oab_line_fn fn,
 oab_status oab_jsonl_read_path(const char *path, oab_line_fn fn, void *ud,
                                oab_error *err)
 {
+    oab__err_clear(err);
     FILE *f = fopen(path, "rb");
     if (!f)
         return oab__err(err, OAB_EIO, 0, "%s: cannot open", path);
@@ -124,6 +125,8 @@ oab_status oab_jsonl_read_path(const char *path, oab_line_fn fn, void *ud,
     if (st == OAB_ELIMIT)
         oab__err(err, st, r->lineno + 1, "%s:%ld: line too long", path,
                  r->lineno + 1);
+    else if (st == OAB_ENOMEM)
+        oab__err(err, st, 0, "%s: out of memory", path);
     free(chunk);
     oab_jsonl_reader_free(r);
     fclose(f);

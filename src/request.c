@@ -173,9 +173,43 @@ static void end_key(bld *x)
     }
 }
 
-/* The line's start, up to and including the body's '{'. */
-static void begin_line(bld *x, const char *custom_id, const char *url)
+static int is_set(double d)
 {
+    return !isnan(d);
+}
+
+/* Body member k: the string v, when v is not NULL. */
+static void put_str_member(bld *x, const char *k, const char *v)
+{
+    if (v) {
+        key(x, k);
+        put_str(x, v);
+        end_key(x);
+    }
+}
+
+/* Body member k: the number d, when it is set (not OAB_UNSET). */
+static void put_double_member(bld *x, const char *k, double d)
+{
+    if (is_set(d)) {
+        key(x, k);
+        put_double(x, d);
+        end_key(x);
+    }
+}
+
+/* Starts a line in an empty builder (`reserve` bytes to begin with):
+ * the line up to and including the body's '{', then the body's "model"
+ * when there is one. OAB_OK or OAB_ENOMEM. */
+static oab_status begin_line(bld *x, size_t reserve, const char *custom_id,
+                             const char *url, const char *model,
+                             oab_error *err)
+{
+    x->b = (oab__buf)OAB__BUF_INIT;
+    x->n = 0;
+    x->nomem = 0;
+    if (oab__buf_reserve(&x->b, reserve) != OAB_OK)
+        return oab__err(err, OAB_ENOMEM, 0, "out of memory");
     PUTS(x, "{\"custom_id\":");
     put_str(x, custom_id);
     PUTS(x, ",\"method\":\"POST\",\"url\":\"");
@@ -183,6 +217,8 @@ static void begin_line(bld *x, const char *custom_id, const char *url)
     PUTS(x, "\",\"body\":");
     x->body_off = x->b.len;
     PUTS(x, "{");
+    put_str_member(x, "model", model);
+    return OAB_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -194,6 +230,17 @@ static oab_status check_text(const char *s, const char *what, oab_error *err)
     if (s && !oab__utf8_valid(s, strlen(s)))
         return oab__err(err, OAB_EINVAL, 0, "%s: not valid UTF-8", what);
     return OAB_OK;
+}
+
+/* *model = the given model without "openai:" (NULL stays NULL), checked:
+ * not empty, UTF-8. */
+static oab_status check_model(const char *given, const char **model,
+                              oab_error *err)
+{
+    *model = oab__model_name(given);
+    if (*model && !**model)
+        return oab__err(err, OAB_EINVAL, 0, "model: empty");
+    return check_text(*model, "model", err);
 }
 
 /* Copies caller JSON compact; `want` is an OAB__JT_* type or 0 for any
@@ -431,11 +478,6 @@ static void put_tool_choice_word(bld *x, oab_tool_choice c)
     }
 }
 
-static int is_set(double d)
-{
-    return !isnan(d);
-}
-
 static oab_status check_double(double d, const char *what, oab_error *err)
 {
     if (is_set(d) && !isfinite(d))
@@ -639,16 +681,10 @@ static oab_status put_tools_and_format(bld *x, int chat, const oab_tool *tools,
 
 static oab_status chat_body(bld *x, const char *prompt,
                             const oab_chat_options *o, oab_output_mode mode,
-                            const char *model, oab_error *err)
+                            oab_error *err)
 {
     oab_status st;
     const oab_schema *schema = o->output_schema;
-    if (model) {
-        key(x, "model");
-        put_str(x, model);
-        end_key(x);
-    }
-
     key(x, "messages");
     PUTS(x, "[");
     int first = 1;
@@ -694,20 +730,10 @@ static oab_status chat_body(bld *x, const char *prompt,
         put_ll(x, o->max_completion_tokens);
         end_key(x);
     }
-    const struct {
-        const char *k;
-        double v;
-    } nums[] = {{"temperature", o->temperature},
-                {"top_p", o->top_p},
-                {"presence_penalty", o->presence_penalty},
-                {"frequency_penalty", o->frequency_penalty}};
-    for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
-        if (!is_set(nums[i].v))
-            continue;
-        key(x, nums[i].k);
-        put_double(x, nums[i].v);
-        end_key(x);
-    }
+    put_double_member(x, "temperature", o->temperature);
+    put_double_member(x, "top_p", o->top_p);
+    put_double_member(x, "presence_penalty", o->presence_penalty);
+    put_double_member(x, "frequency_penalty", o->frequency_penalty);
     if (o->has_seed) {
         key(x, "seed");
         put_ll(x, o->seed);
@@ -724,16 +750,8 @@ static oab_status chat_body(bld *x, const char *prompt,
         PUTS(x, "]");
         end_key(x);
     }
-    if (o->reasoning_effort) {
-        key(x, "reasoning_effort");
-        put_str(x, o->reasoning_effort);
-        end_key(x);
-    }
-    if (o->user) {
-        key(x, "user");
-        put_str(x, o->user);
-        end_key(x);
-    }
+    put_str_member(x, "reasoning_effort", o->reasoning_effort);
+    put_str_member(x, "user", o->user);
 
     return put_tools_and_format(x, 1, o->tools, o->n_tools, o->tool_choice,
                                 o->tool_choice_function,
@@ -776,10 +794,8 @@ oab_status oab_chat_request_new(oab_request **out, const char *custom_id,
         if ((st = check_text(o->stop[i], "stop", err)) != OAB_OK)
             return st;
     }
-    const char *model = oab__model_name(o->model);
-    if (model && !*model)
-        return oab__err(err, OAB_EINVAL, 0, "model: empty");
-    if ((st = check_text(model, "model", err)) != OAB_OK ||
+    const char *model;
+    if ((st = check_model(o->model, &model, err)) != OAB_OK ||
         (st = check_text(prompt, "prompt", err)) != OAB_OK ||
         (st = check_text(o->system_prompt, "system_prompt", err)) != OAB_OK ||
         (st = check_text(o->reasoning_effort, "reasoning_effort", err)) !=
@@ -794,13 +810,9 @@ oab_status oab_chat_request_new(oab_request **out, const char *custom_id,
         return st;
 
     bld x;
-    x.b = (oab__buf)OAB__BUF_INIT;
-    x.n = 0;
-    x.nomem = 0;
-    if (oab__buf_reserve(&x.b, 768) != OAB_OK)
-        return oab__err(err, OAB_ENOMEM, 0, "out of memory");
-    begin_line(&x, custom_id, "/v1/chat/completions");
-    st = chat_body(&x, prompt, o, mode, model, err);
+    st = begin_line(&x, 768, custom_id, "/v1/chat/completions", model, err);
+    if (st == OAB_OK)
+        st = chat_body(&x, prompt, o, mode, err);
     if (st == OAB_OK)
         st = finish(&x, out, custom_id, "/v1/chat/completions", model,
                     o->extra_body_json, mode, err);
@@ -814,16 +826,10 @@ oab_status oab_chat_request_new(oab_request **out, const char *custom_id,
 
 static oab_status responses_body(bld *x, const char *input,
                                  const oab_responses_options *o,
-                                 oab_output_mode mode, const char *model,
-                                 oab_error *err)
+                                 oab_output_mode mode, oab_error *err)
 {
     oab_status st;
     const oab_schema *schema = o->output_schema;
-    if (model) {
-        key(x, "model");
-        put_str(x, model);
-        end_key(x);
-    }
     key(x, "input");
     if (o->input_json) {
         size_t start = x->b.len;
@@ -860,16 +866,8 @@ static oab_status responses_body(bld *x, const char *input,
         put_ll(x, o->max_output_tokens);
         end_key(x);
     }
-    if (is_set(o->temperature)) {
-        key(x, "temperature");
-        put_double(x, o->temperature);
-        end_key(x);
-    }
-    if (is_set(o->top_p)) {
-        key(x, "top_p");
-        put_double(x, o->top_p);
-        end_key(x);
-    }
+    put_double_member(x, "temperature", o->temperature);
+    put_double_member(x, "top_p", o->top_p);
     if (o->reasoning_effort) {
         key(x, "reasoning");
         PUTS(x, "{\"effort\":");
@@ -877,11 +875,7 @@ static oab_status responses_body(bld *x, const char *input,
         PUTS(x, "}");
         end_key(x);
     }
-    if (o->user) {
-        key(x, "user");
-        put_str(x, o->user);
-        end_key(x);
-    }
+    put_str_member(x, "user", o->user);
     return put_tools_and_format(x, 0, o->tools, o->n_tools, o->tool_choice,
                                 o->tool_choice_function,
                                 o->parallel_tool_calls, schema, mode, err);
@@ -911,10 +905,8 @@ oab_status oab_responses_request_new(oab_request **out, const char *custom_id,
         return st;
     if (!input && !o->input_json)
         return oab__err(err, OAB_EINVAL, 0, "input: no input and no input_json");
-    const char *model = oab__model_name(o->model);
-    if (model && !*model)
-        return oab__err(err, OAB_EINVAL, 0, "model: empty");
-    if ((st = check_text(model, "model", err)) != OAB_OK ||
+    const char *model;
+    if ((st = check_model(o->model, &model, err)) != OAB_OK ||
         (st = check_text(input, "input", err)) != OAB_OK ||
         (st = check_text(o->instructions, "instructions", err)) != OAB_OK ||
         (st = check_text(o->reasoning_effort, "reasoning_effort", err)) !=
@@ -924,11 +916,9 @@ oab_status oab_responses_request_new(oab_request **out, const char *custom_id,
         (st = check_double(o->top_p, "top_p", err)) != OAB_OK)
         return st;
     bld x;
-    x.b = (oab__buf)OAB__BUF_INIT;
-    x.n = 0;
-    x.nomem = 0;
-    begin_line(&x, custom_id, "/v1/responses");
-    st = responses_body(&x, input, o, mode, model, err);
+    st = begin_line(&x, 256, custom_id, "/v1/responses", model, err);
+    if (st == OAB_OK)
+        st = responses_body(&x, input, o, mode, err);
     if (st == OAB_OK)
         st = finish(&x, out, custom_id, "/v1/responses", model,
                     o->extra_body_json, mode, err);
@@ -967,21 +957,13 @@ oab_status oab_embeddings_request_new(oab_request **out, const char *custom_id,
             return oab__err(err, OAB_EINVAL, 0, "inputs[%zu]: not valid UTF-8",
                             i);
     }
-    const char *model = oab__model_name(model_in);
-    if (model && !*model)
-        return oab__err(err, OAB_EINVAL, 0, "model: empty");
-    if ((st = check_text(model, "model", err)) != OAB_OK)
+    const char *model;
+    if ((st = check_model(model_in, &model, err)) != OAB_OK)
         return st;
     bld x;
-    x.b = (oab__buf)OAB__BUF_INIT;
-    x.n = 0;
-    x.nomem = 0;
-    begin_line(&x, custom_id, "/v1/embeddings");
-    if (model) {
-        key(&x, "model");
-        put_str(&x, model);
-        end_key(&x);
-    }
+    if ((st = begin_line(&x, 256, custom_id, "/v1/embeddings", model, err)) !=
+        OAB_OK)
+        return st;
     key(&x, "input");
     if (n_inputs == 1) {
         put_str(&x, inputs[0]);

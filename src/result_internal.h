@@ -65,6 +65,14 @@ void oab__results_retarget(oab__results *R, oab__result_take_fn take,
                            void *userdata);
 void oab__results_free(oab__results *R);
 
+/* A caller's oab_result_fn as a take function: oab__user_take(r, sink)
+ * calls sink->fn (may be NULL) with r borrowed, then frees r. */
+typedef struct oab__user_sink {
+    oab_result_fn fn;
+    void *ud;
+} oab__user_sink;
+int oab__user_take(oab_result *r, void *sink);
+
 /* Collected form helpers. */
 oab_status oab__result_set_new(oab_result_set **out);
 int oab__result_set_take(oab_result *r, void *set);

@@ -39,16 +39,12 @@ static void skip_ws(pctx *p)
 static long new_node(pctx *p)
 {
     oab__jdoc *d = p->d;
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 64;
-        oab__jv *nv = realloc(d->nodes, cap * sizeof *nv);
-        if (!nv) {
-            p->oom = 1;
-            return -1;
-        }
-        d->nodes = nv;
-        d->cap = cap;
+    oab__jv *nv = oab__grow(d->nodes, &d->cap, d->n, sizeof *nv, 64);
+    if (!nv) {
+        p->oom = 1;
+        return -1;
     }
+    d->nodes = nv;
     memset(&d->nodes[d->n], 0, sizeof d->nodes[0]);
     return (long)d->n++;
 }
@@ -140,6 +136,20 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* One or more digits from *i on (*i moved past them), else -1. */
+static int scan_digits(pctx *p, size_t *i)
+{
+    size_t k = *i, n = p->len;
+    if (k >= n)
+        return fail(p, n);
+    if (!is_digit(p->s[k]))
+        return fail(p, k);
+    while (k < n && is_digit(p->s[k]))
+        k++;
+    *i = k;
+    return 0;
+}
+
 static int scan_number(pctx *p)
 {
     size_t i = p->pos, n = p->len;
@@ -158,23 +168,15 @@ static int scan_number(pctx *p)
     }
     if (i < n && s[i] == '.') {
         i++;
-        if (i >= n)
-            return fail(p, n);
-        if (!is_digit(s[i]))
-            return fail(p, i);
-        while (i < n && is_digit(s[i]))
-            i++;
+        if (scan_digits(p, &i) != 0)
+            return -1;
     }
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
         i++;
         if (i < n && (s[i] == '+' || s[i] == '-'))
             i++;
-        if (i >= n)
-            return fail(p, n);
-        if (!is_digit(s[i]))
-            return fail(p, i);
-        while (i < n && is_digit(s[i]))
-            i++;
+        if (scan_digits(p, &i) != 0)
+            return -1;
     }
     p->pos = i;
     return 0;
@@ -418,58 +420,33 @@ const oab__jv *oab__jpath(const oab__jdoc *d, const oab__jv *v,
 {
     char key[128];
     const char *p = dotted;
-    while (v && *p) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        if (n >= sizeof key)
+    int r;
+    while (v && (r = oab__path_next(&p, key, sizeof key)) != 0) {
+        if (r < 0)
             return NULL;
-        memcpy(key, p, n);
-        key[n] = '\0';
         v = oab__jget(d, v, key);
-        p = dot ? dot + 1 : p + n;
     }
     return v;
 }
 
-static int hexval(char c)
+/* The value of four hex digits, or -1 when one is not a hex digit
+ * (possible in text not checked by scan_string, e.g. a malformed line). */
+static long read_hex4(const char *s)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return c - 'A' + 10;
-}
-
-static unsigned read_hex4(const char *s)
-{
-    return (unsigned)(hexval(s[0]) << 12 | hexval(s[1]) << 8 |
-                      hexval(s[2]) << 4 | hexval(s[3]));
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = oab__hexval((unsigned char)s[i]);
+        if (h < 0)
+            return -1;
+        v = v << 4 | h;
+    }
+    return v;
 }
 
 static oab_status put_utf8(oab__buf *b, unsigned cp)
 {
     char u[4];
-    size_t n;
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    return oab__buf_append(b, u, n);
+    return oab__buf_append(b, u, oab__utf8_encode(cp, u));
 }
 
 /* s is a string body already checked by scan_string. */
@@ -500,13 +477,17 @@ oab_status oab__json_unescape(const char *s, size_t len, oab__buf *b)
         case 'u': {
             if (i + 6 > len)
                 return OAB_EJSON;
-            unsigned cp = read_hex4(s + i + 2);
+            long hex = read_hex4(s + i + 2);
+            if (hex < 0)
+                return OAB_EJSON;
+            unsigned cp = (unsigned)hex;
             i += 6;
             if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= len &&
                 s[i] == '\\' && s[i + 1] == 'u') {
-                unsigned lo = read_hex4(s + i + 2);
+                long lo = read_hex4(s + i + 2);
                 if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    cp = 0x10000 + ((cp - 0xD800) << 10) +
+                         (unsigned)(lo - 0xDC00);
                     i += 6;
                 }
             }

@@ -101,16 +101,12 @@ static oab_status map_add(oab__results *R, char *cid, long line, int expect)
         free(cid);
         return OAB_ENOMEM;
     }
-    if (R->n_in == R->cap_in) {
-        size_t cap = R->cap_in ? R->cap_in * 2 : 256;
-        in_entry *v = realloc(R->in, cap * sizeof *v);
-        if (!v) {
-            free(cid);
-            return OAB_ENOMEM;
-        }
-        R->in = v;
-        R->cap_in = cap;
+    in_entry *v = oab__grow(R->in, &R->cap_in, R->n_in, sizeof *v, 256);
+    if (!v) {
+        free(cid);
+        return OAB_ENOMEM;
     }
+    R->in = v;
     in_entry *e = &R->in[R->n_in];
     e->custom_id = cid;
     e->line = line;
@@ -459,14 +455,9 @@ void oab__results_free(oab__results *R)
 
 /* ---- public: files on disk ---- */
 
-typedef struct user_sink {
-    oab_result_fn fn;
-    void *ud;
-} user_sink;
-
-static int user_take(oab_result *r, void *ud)
+int oab__user_take(oab_result *r, void *sink)
 {
-    user_sink *u = ud;
+    oab__user_sink *u = sink;
     int rc = u->fn ? u->fn(r, u->ud) : 0;
     oab_result_free(r);
     return rc;
@@ -505,8 +496,8 @@ oab_status oab_results_stream_files(const char *output_path,
 {
     if (summary)
         memset(summary, 0, sizeof *summary);
-    user_sink u = {fn, userdata};
-    return run_files(output_path, error_path, opts, user_take, &u, summary,
+    oab__user_sink u = {fn, userdata};
+    return run_files(output_path, error_path, opts, oab__user_take, &u, summary,
                      err);
 }
 

@@ -111,19 +111,6 @@ static oab_status check_job(oab_client *c, const oab_job *job)
     return OAB_OK;
 }
 
-typedef struct user_sink {
-    oab_result_fn fn;
-    void *ud;
-} user_sink;
-
-static int user_take(oab_result *r, void *ud)
-{
-    user_sink *u = ud;
-    int rc = u->fn ? u->fn(r, u->ud) : 0;
-    oab_result_free(r);
-    return rc;
-}
-
 oab_status oab_batch_results_stream(oab_client *c, const oab_job *job,
                                     const oab_results_options *opts,
                                     oab_result_fn fn, void *userdata,
@@ -137,9 +124,9 @@ oab_status oab_batch_results_stream(oab_client *c, const oab_job *job,
     oab_status st = check_job(c, job);
     if (st != OAB_OK)
         return st;
-    user_sink u = {fn, userdata};
+    oab__user_sink u = {fn, userdata};
     oab__results *R = NULL;
-    if ((st = begin(c, &R, opts, user_take, &u)) != OAB_OK)
+    if ((st = begin(c, &R, opts, oab__user_take, &u)) != OAB_OK)
         return st;
     st = stream_job(c, job, R, opts ? opts->download_dir : NULL);
     if (summary)

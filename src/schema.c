@@ -13,7 +13,7 @@
 /* ---- JSON pointer building ---- */
 
 /* Appends "/" + key (escaped per RFC 6901) to the pointer in b. */
-static oab_status ptr_push(oab__buf *b, const char *key)
+oab_status oab__jptr_push(oab__buf *b, const char *key)
 {
     if (oab__buf_putc(b, '/') != OAB_OK)
         return OAB_ENOMEM;
@@ -36,14 +36,14 @@ static oab_status ptr_push_index(oab__buf *b, int i)
     return oab__buf_printf(b, "/%d", i);
 }
 
-static void ptr_pop(oab__buf *b, size_t len)
+void oab__jptr_pop(oab__buf *b, size_t len)
 {
     b->len = len;
     if (b->data)
         b->data[len] = '\0';
 }
 
-static const char *ptr_show(const oab__buf *b)
+const char *oab__jptr_show(const oab__buf *b)
 {
     return (b->len && b->data) ? b->data : "/";
 }
@@ -216,10 +216,10 @@ static oab_status strictify_member(cJSON *node, const char *key,
     if (!v)
         return OAB_OK;
     size_t mark = path->len;
-    oab_status st = ptr_push(path, key);
+    oab_status st = oab__jptr_push(path, key);
     if (st == OAB_OK)
         st = strictify(v, path, err);
-    ptr_pop(path, mark);
+    oab__jptr_pop(path, mark);
     return st;
 }
 
@@ -231,7 +231,7 @@ static oab_status strictify_list(cJSON *node, const char *key, oab__buf *path,
     if (!cJSON_IsArray(arr))
         return OAB_OK;
     size_t mark = path->len;
-    oab_status st = ptr_push(path, key);
+    oab_status st = oab__jptr_push(path, key);
     size_t mark2 = path->len;
     int i = 0;
     cJSON *it;
@@ -241,9 +241,9 @@ static oab_status strictify_list(cJSON *node, const char *key, oab__buf *path,
         st = ptr_push_index(path, i++);
         if (st == OAB_OK)
             st = strictify(it, path, err);
-        ptr_pop(path, mark2);
+        oab__jptr_pop(path, mark2);
     }
-    ptr_pop(path, mark);
+    oab__jptr_pop(path, mark);
     return st;
 }
 
@@ -255,18 +255,18 @@ static oab_status strictify_map(cJSON *node, const char *key, oab__buf *path,
     if (!cJSON_IsObject(map))
         return OAB_OK;
     size_t mark = path->len;
-    oab_status st = ptr_push(path, key);
+    oab_status st = oab__jptr_push(path, key);
     size_t mark2 = path->len;
     cJSON *it;
     cJSON_ArrayForEach(it, map) {
         if (st != OAB_OK)
             break;
-        st = ptr_push(path, it->string ? it->string : "");
+        st = oab__jptr_push(path, it->string ? it->string : "");
         if (st == OAB_OK)
             st = strictify(it, path, err);
-        ptr_pop(path, mark2);
+        oab__jptr_pop(path, mark2);
     }
-    ptr_pop(path, mark);
+    oab__jptr_pop(path, mark);
     return st;
 }
 
@@ -277,7 +277,7 @@ static oab_status strictify_object(cJSON *node, oab__buf *path,
     if (ap && !cJSON_IsFalse(ap))
         return oab__err(err, OAB_ESCHEMA, 0,
                         "%s: additionalProperties must be false in strict mode",
-                        ptr_show(path));
+                        oab__jptr_show(path));
     cJSON *props = cJSON_GetObjectItemCaseSensitive(node, "properties");
     if (props && !cJSON_IsObject(props))
         return oab__err(err, OAB_ESCHEMA, 0, "%s/properties: must be an object",
@@ -285,7 +285,7 @@ static oab_status strictify_object(cJSON *node, oab__buf *path,
     if (props) {
         const cJSON *old_req = cJSON_GetObjectItemCaseSensitive(node, "required");
         size_t mark = path->len;
-        oab_status st = ptr_push(path, "properties");
+        oab_status st = oab__jptr_push(path, "properties");
         size_t mark2 = path->len;
         cJSON *req = cJSON_CreateArray();
         if (!req)
@@ -294,10 +294,10 @@ static oab_status strictify_object(cJSON *node, oab__buf *path,
         while (p && st == OAB_OK) {
             cJSON *next = p->next; /* p may be replaced */
             const char *key = p->string ? p->string : "";
-            st = ptr_push(path, key);
+            st = oab__jptr_push(path, key);
             if (st == OAB_OK)
                 st = strictify(p, path, err);
-            ptr_pop(path, mark2);
+            oab__jptr_pop(path, mark2);
             if (st == OAB_OK) {
                 cJSON *s = cJSON_CreateString(key);
                 if (!s || !cJSON_AddItemToArray(req, s)) {
@@ -310,7 +310,7 @@ static oab_status strictify_object(cJSON *node, oab__buf *path,
                 st = make_nullable(props, p);
             p = next;
         }
-        ptr_pop(path, mark);
+        oab__jptr_pop(path, mark);
         if (st != OAB_OK) {
             cJSON_Delete(req);
             return st;

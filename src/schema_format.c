@@ -11,17 +11,6 @@
 #include <stdint.h>
 #include <string.h>
 
-static int fmt_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int digits(const char *s, int n, int *val)
 {
     int v = 0;
@@ -146,7 +135,7 @@ static int fmt_ipv6_n(const char *s, size_t len)
             break;
         }
         size_t st = i;
-        while (i < len && fmt_hexval(s[i]) >= 0 && i - st < 5)
+        while (i < len && oab__hexval((unsigned char)s[i]) >= 0 && i - st < 5)
             i++;
         if (i == st || i - st > 4)
             return 0;
@@ -177,7 +166,7 @@ static int fmt_uuid(const char *s, size_t len)
         if (i == 8 || i == 13 || i == 18 || i == 23) {
             if (s[i] != '-')
                 return 0;
-        } else if (fmt_hexval(s[i]) < 0) {
+        } else if (oab__hexval((unsigned char)s[i]) < 0) {
             return 0;
         }
     }
@@ -270,23 +259,10 @@ static int is_virama(uint32_t c)
 static int is_combining_mark(uint32_t c)
 {
     /* General category M, via PCRE2's Unicode tables */
-    char u[5];
-    size_t n = 0;
-    if (c < 0x80) {
+    if (c < 0x80)
         return 0;
-    } else if (c < 0x800) {
-        u[n++] = (char)(0xC0 | (c >> 6));
-        u[n++] = (char)(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-        u[n++] = (char)(0xE0 | (c >> 12));
-        u[n++] = (char)(0x80 | ((c >> 6) & 0x3F));
-        u[n++] = (char)(0x80 | (c & 0x3F));
-    } else {
-        u[n++] = (char)(0xF0 | (c >> 18));
-        u[n++] = (char)(0x80 | ((c >> 12) & 0x3F));
-        u[n++] = (char)(0x80 | ((c >> 6) & 0x3F));
-        u[n++] = (char)(0x80 | (c & 0x3F));
-    }
+    char u[4];
+    size_t n = oab__utf8_encode(c, u);
     int ec;
     PCRE2_SIZE off;
     pcre2_code *code = pcre2_compile((PCRE2_SPTR) "^\\p{M}", PCRE2_ZERO_TERMINATED,

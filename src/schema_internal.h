@@ -30,6 +30,14 @@ oab_status oab__schema_prepare(oab_schema *s, oab_error *err);
 /* Frees what oab__schema_prepare made. */
 void oab__schema_release(oab_schema *s);
 
+/* JSON pointers built in a buffer while walking a schema (schema.c):
+ * push appends "/" + key escaped per RFC 6901 (OAB_OK or OAB_ENOMEM),
+ * pop cuts back to an earlier length, show gives the text ("/" for the
+ * root). */
+oab_status oab__jptr_push(oab__buf *b, const char *key);
+void oab__jptr_pop(oab__buf *b, size_t len);
+const char *oab__jptr_show(const oab__buf *b);
+
 /* Checks a string against a "format" (schema_format.c): 1 valid,
  * 0 invalid, -1 a format not asserted (ignored). */
 int oab__schema_check_format(const char *fmt, const char *s, size_t len);

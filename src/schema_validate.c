@@ -129,26 +129,11 @@ static char *ecma_translate(const char *src)
                 char *end = NULL;
                 unsigned long cp = strtoul(p + 2, &end, 16);
                 if (end && *end == '}' && cp <= 0x10FFFF) {
-                    char u[8];
-                    int n = 0;
-                    if (cp < 0x80) {
-                        u[n++] = (char)cp;
-                    } else if (cp < 0x800) {
-                        u[n++] = (char)(0xC0 | (cp >> 6));
-                        u[n++] = (char)(0x80 | (cp & 0x3F));
-                    } else if (cp < 0x10000) {
-                        u[n++] = (char)(0xE0 | (cp >> 12));
-                        u[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                        u[n++] = (char)(0x80 | (cp & 0x3F));
-                    } else {
-                        u[n++] = (char)(0xF0 | (cp >> 18));
-                        u[n++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                        u[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                        u[n++] = (char)(0x80 | (cp & 0x3F));
-                    }
+                    char u[4];
+                    size_t n = oab__utf8_encode(cp, u);
                     st = oab__buf_puts(&b, "\\Q");
                     if (st == OAB_OK)
-                        st = oab__buf_append(&b, u, (size_t)n);
+                        st = oab__buf_append(&b, u, n);
                     if (st == OAB_OK)
                         st = oab__buf_puts(&b, "\\E");
                     p = end;
@@ -182,6 +167,16 @@ static char *ecma_translate(const char *src)
 }
 
 /* Compiles an ECMA-262 pattern; NULL with a message in msg on error. */
+static void *pcre_malloc(PCRE2_SIZE n, void *ud)
+{
+    return malloc(n);
+}
+
+static void pcre_free(void *p, void *ud)
+{
+    free(p);
+}
+
 /* NULL with msg set when the pattern does not compile; NULL with *oom set
  * when memory ran out (the pattern may well be fine). */
 static pcre2_code *regex_compile(const char *pattern, char *msg, size_t msgsz,
@@ -189,7 +184,12 @@ static pcre2_code *regex_compile(const char *pattern, char *msg, size_t msgsz,
 {
     *oom = 0;
     char *tr = ecma_translate(pattern);
-    pcre2_compile_context *cc = tr ? pcre2_compile_context_create(NULL) : NULL;
+    /* PCRE2 allocates through the library's malloc/free (the code keeps
+     * them for its match data), so its memory is that of the library */
+    pcre2_general_context *gc =
+        tr ? pcre2_general_context_create(pcre_malloc, pcre_free, NULL) : NULL;
+    pcre2_compile_context *cc = gc ? pcre2_compile_context_create(gc) : NULL;
+    pcre2_general_context_free(gc);
     if (!cc) {
         free(tr);
         *oom = 1;
@@ -215,16 +215,18 @@ static pcre2_code *regex_compile(const char *pattern, char *msg, size_t msgsz,
     return code;
 }
 
-/* 1 match, 0 no match, -1 error */
+/* 1 match, 0 no match, -1 error, -2 out of memory */
 static int regex_search(const pcre2_code *code, const char *s, size_t len)
 {
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
     if (!md)
-        return -1;
+        return -2;
     int rc = pcre2_match(code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
     pcre2_match_data_free(md);
     if (rc >= 0)
         return 1;
+    if (rc == PCRE2_ERROR_NOMEMORY)
+        return -2;
     return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
 }
 
@@ -374,14 +376,10 @@ typedef struct prep {
 
 static oab_status tab_add(prep *p, const cJSON *node, void *code)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        oab__regex *t = realloc(p->tab, cap * sizeof *t);
-        if (!t)
-            return OAB_ENOMEM;
-        p->tab = t;
-        p->cap = cap;
-    }
+    oab__regex *t = oab__grow(p->tab, &p->cap, p->n, sizeof *t, 16);
+    if (!t)
+        return OAB_ENOMEM;
+    p->tab = t;
     p->tab[p->n].node = node;
     p->tab[p->n].code = code;
     p->n++;
@@ -392,16 +390,12 @@ static oab_status res_add(prep *p, char *uri, const cJSON *node)
 {
     if (!uri)
         return OAB_ENOMEM;
-    if (p->nres == p->capres) {
-        size_t cap = p->capres ? p->capres * 2 : 8;
-        named *t = realloc(p->res, cap * sizeof *t);
-        if (!t) {
-            free(uri);
-            return OAB_ENOMEM;
-        }
-        p->res = t;
-        p->capres = cap;
+    named *t = oab__grow(p->res, &p->capres, p->nres, sizeof *t, 8);
+    if (!t) {
+        free(uri);
+        return OAB_ENOMEM;
     }
+    p->res = t;
     p->res[p->nres].uri = uri;
     p->res[p->nres].node = node;
     p->nres++;
@@ -415,48 +409,18 @@ static oab_status ref_add(prep *p, const cJSON *node, char *uri, char *where)
         free(where);
         return OAB_ENOMEM;
     }
-    if (p->nrefs == p->caprefs) {
-        size_t cap = p->caprefs ? p->caprefs * 2 : 8;
-        pending_ref *t = realloc(p->refs, cap * sizeof *t);
-        if (!t) {
-            free(uri);
-            free(where);
-            return OAB_ENOMEM;
-        }
-        p->refs = t;
-        p->caprefs = cap;
+    pending_ref *t = oab__grow(p->refs, &p->caprefs, p->nrefs, sizeof *t, 8);
+    if (!t) {
+        free(uri);
+        free(where);
+        return OAB_ENOMEM;
     }
+    p->refs = t;
     p->refs[p->nrefs].node = node;
     p->refs[p->nrefs].uri = uri;
     p->refs[p->nrefs].where = where;
     p->nrefs++;
     return OAB_OK;
-}
-
-static oab_status ptr_push(oab__buf *b, const char *key)
-{
-    if (oab__buf_putc(b, '/') != OAB_OK)
-        return OAB_ENOMEM;
-    for (const char *k = key; *k; k++) {
-        oab_status st = *k == '~'   ? oab__buf_append(b, "~0", 2)
-                        : *k == '/' ? oab__buf_append(b, "~1", 2)
-                                    : oab__buf_putc(b, *k);
-        if (st != OAB_OK)
-            return st;
-    }
-    return OAB_OK;
-}
-
-static void ptr_pop(oab__buf *b, size_t len)
-{
-    b->len = len;
-    if (b->data)
-        b->data[len] = '\0';
-}
-
-static const char *ptr_show(const oab__buf *b)
-{
-    return (b->len && b->data) ? b->data : "/";
 }
 
 static oab_status compile_at(prep *p, const cJSON *node, const char *pattern,
@@ -469,7 +433,7 @@ static oab_status compile_at(prep *p, const cJSON *node, const char *pattern,
         return OAB_ENOMEM;
     if (!code)
         return oab__err(p->err, OAB_ESCHEMA, 0,
-                        "%s: invalid regular expression: %s", ptr_show(where),
+                        "%s: invalid regular expression: %s", oab__jptr_show(where),
                         msg);
     oab_status st = tab_add(p, node, code);
     if (st != OAB_OK)
@@ -508,7 +472,7 @@ static oab_status walk_any(prep *p, const cJSON *v, const char *base,
             oab_status st = oab__buf_printf(where, "/%d", i++);
             if (st == OAB_OK)
                 st = walk_any(p, it, base, where);
-            ptr_pop(where, mark);
+            oab__jptr_pop(where, mark);
             if (st != OAB_OK)
                 return st;
         }
@@ -541,7 +505,7 @@ static oab_status walk(prep *p, const cJSON *node, const char *base,
         if (st == OAB_OK)
             st = ref_add(p, ref, uri_resolve(base, ref->valuestring),
                          oab__strdup(where->data));
-        ptr_pop(where, mark);
+        oab__jptr_pop(where, mark);
     }
     const cJSON *pat = cJSON_GetObjectItemCaseSensitive(node, "pattern");
     if (st == OAB_OK && cJSON_IsString(pat)) {
@@ -549,7 +513,7 @@ static oab_status walk(prep *p, const cJSON *node, const char *base,
         st = oab__buf_puts(where, "/pattern");
         if (st == OAB_OK)
             st = compile_at(p, pat, pat->valuestring, where);
-        ptr_pop(where, mark);
+        oab__jptr_pop(where, mark);
     }
     const cJSON *pp = cJSON_GetObjectItemCaseSensitive(node, "patternProperties");
     if (st == OAB_OK && cJSON_IsObject(pp)) {
@@ -560,10 +524,10 @@ static oab_status walk(prep *p, const cJSON *node, const char *base,
                 continue; /* not a schema; never used as a pattern */
             st = oab__buf_puts(where, "/patternProperties");
             if (st == OAB_OK)
-                st = ptr_push(where, m->string);
+                st = oab__jptr_push(where, m->string);
             if (st == OAB_OK)
                 st = compile_at(p, m, m->string, where);
-            ptr_pop(where, mark);
+            oab__jptr_pop(where, mark);
             if (st != OAB_OK)
                 break;
         }
@@ -577,36 +541,25 @@ static oab_status walk(prep *p, const cJSON *node, const char *base,
         if (!cJSON_IsObject(m) && !cJSON_IsArray(m))
             continue;
         size_t mark = where->len;
-        st = ptr_push(where, m->string);
+        st = oab__jptr_push(where, m->string);
         if (st == OAB_OK && is_map_keyword(m->string) && cJSON_IsObject(m)) {
             size_t mark2 = where->len;
             const cJSON *sub;
             cJSON_ArrayForEach(sub, m) {
-                st = ptr_push(where, sub->string);
+                st = oab__jptr_push(where, sub->string);
                 if (st == OAB_OK && cJSON_IsObject(sub))
                     st = walk(p, sub, base, where);
-                ptr_pop(where, mark2);
+                oab__jptr_pop(where, mark2);
                 if (st != OAB_OK)
                     break;
             }
         } else if (st == OAB_OK) {
             st = walk_any(p, m, base, where);
         }
-        ptr_pop(where, mark);
+        oab__jptr_pop(where, mark);
     }
     free(mybase);
     return st;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Evaluates a JSON pointer (already %-decoded) from node. */
@@ -676,8 +629,10 @@ static const cJSON *resolve_uri(const prep *p, const char *uri, int *oom)
         }
         size_t n = 0;
         for (const char *f = frag; *f; f++) {
-            if (*f == '%' && hexval(f[1]) >= 0 && hexval(f[2]) >= 0) {
-                dec[n++] = (char)(hexval(f[1]) * 16 + hexval(f[2]));
+            int hi = *f == '%' ? oab__hexval((unsigned char)f[1]) : -1;
+            int lo = hi >= 0 ? oab__hexval((unsigned char)f[2]) : -1;
+            if (lo >= 0) {
+                dec[n++] = (char)(hi * 16 + lo);
                 f += 2;
             } else {
                 dec[n++] = *f;
@@ -799,7 +754,7 @@ static void failv(vctx *c, const char *fmt, ...)
 {
     if (c->msg[0])
         return;
-    int n = snprintf(c->msg, sizeof c->msg, "%s: ", ptr_show(&c->path));
+    int n = snprintf(c->msg, sizeof c->msg, "%s: ", oab__jptr_show(&c->path));
     if (n < 0 || (size_t)n >= sizeof c->msg)
         return;
     va_list ap;
@@ -934,12 +889,12 @@ static int validate_at_key(vctx *c, const cJSON *schema, const cJSON *inst,
                            const char *key)
 {
     size_t mark = c->path.len;
-    if (ptr_push(&c->path, key) != OAB_OK) {
+    if (oab__jptr_push(&c->path, key) != OAB_OK) {
         c->fatal = OAB_ENOMEM;
         return 0;
     }
     int ok = validate(c, schema, inst);
-    ptr_pop(&c->path, mark);
+    oab__jptr_pop(&c->path, mark);
     return ok;
 }
 
@@ -952,7 +907,7 @@ static int validate_at_index(vctx *c, const cJSON *schema, const cJSON *inst,
         return 0;
     }
     int ok = validate(c, schema, inst);
-    ptr_pop(&c->path, mark);
+    oab__jptr_pop(&c->path, mark);
     return ok;
 }
 
@@ -999,7 +954,7 @@ static int match_pattern(vctx *c, const cJSON *node, const char *pattern,
     int oom;
     pcre2_code *tmp = regex_compile(pattern, msg, sizeof msg, &oom);
     if (!tmp)
-        return -1;
+        return oom ? -2 : -1;
     int r = regex_search(tmp, s, len);
     pcre2_code_free(tmp);
     return r;
@@ -1021,12 +976,12 @@ static int validate_object(vctx *c, const cJSON *schema, const cJSON *inst)
             if (cJSON_IsString(r) &&
                 !cJSON_GetObjectItemCaseSensitive(inst, r->valuestring)) {
                 size_t mark = c->path.len;
-                if (ptr_push(&c->path, r->valuestring) != OAB_OK) {
+                if (oab__jptr_push(&c->path, r->valuestring) != OAB_OK) {
                     c->fatal = OAB_ENOMEM;
                     return 0;
                 }
                 failv(c, "required property is missing");
-                ptr_pop(&c->path, mark);
+                oab__jptr_pop(&c->path, mark);
                 return 0;
             }
         }
@@ -1101,6 +1056,10 @@ static int validate_object(vctx *c, const cJSON *schema, const cJSON *inst)
                 if (!cJSON_IsObject(pp) && !cJSON_IsBool(pp))
                     continue;
                 int r = match_pattern(c, pp, pp->string, key, strlen(key));
+                if (r == -2) {
+                    c->fatal = OAB_ENOMEM;
+                    return 0;
+                }
                 if (r < 0) {
                     c->fatal = OAB_ESCHEMA;
                     failv(c, "patternProperties \"%.100s\" cannot be used",
@@ -1117,12 +1076,12 @@ static int validate_object(vctx *c, const cJSON *schema, const cJSON *inst)
         if (!matched && addl) {
             if (cJSON_IsFalse(addl)) {
                 size_t mark = c->path.len;
-                if (ptr_push(&c->path, key) != OAB_OK) {
+                if (oab__jptr_push(&c->path, key) != OAB_OK) {
                     c->fatal = OAB_ENOMEM;
                     return 0;
                 }
                 failv(c, "property is not allowed (additionalProperties is false)");
-                ptr_pop(&c->path, mark);
+                oab__jptr_pop(&c->path, mark);
                 return 0;
             }
             if (!validate_at_key(c, addl, m, key))
@@ -1165,7 +1124,7 @@ static int validate_array(vctx *c, const cJSON *schema, const cJSON *inst)
                 size_t mark = c->path.len;
                 oab__buf_printf(&c->path, "/%d", i);
                 failv(c, "item is not allowed (at most %d items)", nprefix);
-                ptr_pop(&c->path, mark);
+                oab__jptr_pop(&c->path, mark);
                 return 0;
             }
             if (!validate_at_index(c, items, it, i))
@@ -1234,6 +1193,10 @@ static int validate_string(vctx *c, const cJSON *schema, const cJSON *inst)
     const cJSON *pat = cJSON_GetObjectItemCaseSensitive(schema, "pattern");
     if (cJSON_IsString(pat)) {
         int r = match_pattern(c, pat, pat->valuestring, s, blen);
+        if (r == -2) {
+            c->fatal = OAB_ENOMEM;
+            return 0;
+        }
         if (r < 0) {
             c->fatal = OAB_ESCHEMA;
             failv(c, "pattern \"%.100s\" cannot be used", pat->valuestring);

@@ -59,14 +59,11 @@ static oab_status close_part(split_ctx *c)
 static oab_status open_part(split_ctx *c, long first_line)
 {
     oab_split *s = c->s;
-    if (s->n_parts == c->cap_parts) {
-        size_t cap = c->cap_parts ? c->cap_parts * 2 : 4;
-        oab_split_part *p = realloc(s->parts, cap * sizeof *p);
-        if (!p)
-            return OAB_ENOMEM;
-        s->parts = p;
-        c->cap_parts = cap;
-    }
+    oab_split_part *p =
+        oab__grow(s->parts, &c->cap_parts, s->n_parts, sizeof *p, 4);
+    if (!p)
+        return OAB_ENOMEM;
+    s->parts = p;
     oab_split_part *part = &s->parts[s->n_parts];
     memset(part, 0, sizeof *part);
     part->path = oab__sprintf("%s/%s.part%03zu.jsonl", c->out_dir, c->stem,
@@ -106,16 +103,13 @@ static int on_line(const char *line, size_t len, long lineno, void *ud)
         }
         p = c->cur;
     }
-    if (p->n_lines == c->cap_lines) {
-        size_t cap = c->cap_lines ? c->cap_lines * 2 : 1024;
-        long *l = realloc(p->input_lines, cap * sizeof *l);
-        if (!l) {
-            c->st = OAB_ENOMEM;
-            return 1;
-        }
-        p->input_lines = l;
-        c->cap_lines = cap;
+    long *l = oab__grow(p->input_lines, &c->cap_lines, p->n_lines, sizeof *l,
+                        1024);
+    if (!l) {
+        c->st = OAB_ENOMEM;
+        return 1;
     }
+    p->input_lines = l;
     oab_status st = oab__jsonl_write_raw(c->w, line, len);
     if (st != OAB_OK) {
         c->st = oab__err(c->err, st, lineno, "%s: cannot write", p->path);

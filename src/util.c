@@ -134,6 +134,19 @@ void oab__buf_free(oab__buf *b)
     b->len = b->cap = 0;
 }
 
+void *oab__grow(void *arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+    if (n < *cap)
+        return arr;
+    size_t c = *cap ? *cap * 2 : first;
+    if (c <= *cap || c > SIZE_MAX / size)
+        return NULL; /* overflow, or first == 0 */
+    void *p = realloc(arr, c * size);
+    if (p)
+        *cap = c;
+    return p;
+}
+
 /* ---- strings ---- */
 
 char *oab__strdup(const char *s)
@@ -153,19 +166,63 @@ char *oab__strndup(const char *s, size_t n)
     return p;
 }
 
-char *oab__sprintf(const char *fmt, ...)
+char *oab__vsprintf(const char *fmt, va_list ap)
 {
     oab__buf b = OAB__BUF_INIT;
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    if (n < 0 || oab__buf_reserve(&b, (size_t)n) != OAB_OK) {
+        va_end(ap2);
+        return NULL;
+    }
+    vsnprintf(b.data, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    return b.data;
+}
+
+char *oab__sprintf(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *s = oab__vsprintf(fmt, ap);
     va_end(ap);
-    if (n < 0 || oab__buf_reserve(&b, (size_t)n) != OAB_OK)
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(b.data, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return b.data;
+    return s;
+}
+
+int oab__hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t oab__utf8_encode(unsigned long cp, char out[4])
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
 }
 
 oab_status oab__set_str(char **slot, const char *s)
@@ -263,21 +320,32 @@ double oab__json_num(const cJSON *obj, const char *key, double dflt)
     return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
+int oab__path_next(const char **p, char *key, size_t keysz)
+{
+    const char *s = *p;
+    if (!*s)
+        return 0;
+    const char *dot = strchr(s, '.');
+    size_t n = dot ? (size_t)(dot - s) : strlen(s);
+    if (n >= keysz)
+        return -1;
+    memcpy(key, s, n);
+    key[n] = '\0';
+    *p = dot ? dot + 1 : s + n;
+    return 1;
+}
+
 const cJSON *oab__json_path(const cJSON *obj, const char *dotted)
 {
     char key[128];
     const char *p = dotted;
     const cJSON *cur = obj;
-    while (cur && *p) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        if (n >= sizeof key)
+    int r;
+    while (cur && (r = oab__path_next(&p, key, sizeof key)) != 0) {
+        if (r < 0)
             return NULL;
-        memcpy(key, p, n);
-        key[n] = '\0';
         cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, key)
                                   : NULL;
-        p = dot ? dot + 1 : p + n;
     }
     return cur;
 }

@@ -7,6 +7,7 @@
  * Lines are read in place from the caller's bytes; only a line cut by a
  * chunk boundary is copied. Memory grows only with the custom_id set. */
 #include "request_internal.h"
+#include "result_json.h" /* oab__json_unescape */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,17 +97,6 @@ static inline void skip_ws(scanner *s)
         s->p++;
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int read_hex4(const unsigned char *p, const unsigned char *end,
                      unsigned *out)
 {
@@ -114,7 +104,7 @@ static int read_hex4(const unsigned char *p, const unsigned char *end,
         return -1;
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
+        int h = oab__hexval(p[i]);
         if (h < 0)
             return -1;
         v = (v << 4) | (unsigned)h;
@@ -320,6 +310,25 @@ static enum key classify_key(const span *k, enum role role)
 
 static int scan_value(scanner *s, enum role role, int depth, span *cap);
 
+/* After a member or an element: 1 at a ',' (skipped, with the space after
+ * it), 0 at the container's `close` (skipped), -1 for anything else. */
+static inline int after_item(scanner *s, char close)
+{
+    skip_ws(s);
+    if (s->p >= s->end)
+        return -1;
+    if (*s->p == ',') {
+        s->p++;
+        skip_ws(s);
+        return 1;
+    }
+    if (*s->p == close) {
+        s->p++;
+        return 0;
+    }
+    return -1;
+}
+
 static int scan_object(scanner *s, enum role role, int depth)
 {
     s->p++; /* '{' */
@@ -380,19 +389,9 @@ static int scan_object(scanner *s, enum role role, int depth)
             li->body_type = tmp.type;
         else if (k == K_INPUT && cap)
             li->input_type = tmp.type;
-        skip_ws(s);
-        if (s->p >= s->end)
-            return -1;
-        if (*s->p == ',') {
-            s->p++;
-            skip_ws(s);
-            continue;
-        }
-        if (*s->p == '}') {
-            s->p++;
-            return 0;
-        }
-        return -1;
+        int more = after_item(s, '}');
+        if (more <= 0)
+            return more;
     }
 }
 
@@ -414,19 +413,9 @@ static int scan_array(scanner *s, enum role role, int depth)
                 s->info->input_first = el.type;
             s->info->input_count = ++count;
         }
-        skip_ws(s);
-        if (s->p >= s->end)
-            return -1;
-        if (*s->p == ',') {
-            s->p++;
-            skip_ws(s);
-            continue;
-        }
-        if (*s->p == ']') {
-            s->p++;
-            return 0;
-        }
-        return -1;
+        int more = after_item(s, ']');
+        if (more <= 0)
+            return more;
     }
 }
 
@@ -490,33 +479,6 @@ static int scan_line(scanner *s, const char *line, size_t len, line_info *li)
     return s->p == s->end ? 0 : -1;
 }
 
-/* Appends the UTF-8 of code point u. */
-static void put_utf8(oab__buf *b, unsigned u)
-{
-    char c[4];
-    size_t n;
-    if (u < 0x80) {
-        c[0] = (char)u;
-        n = 1;
-    } else if (u < 0x800) {
-        c[0] = (char)(0xC0 | (u >> 6));
-        c[1] = (char)(0x80 | (u & 0x3F));
-        n = 2;
-    } else if (u < 0x10000) {
-        c[0] = (char)(0xE0 | (u >> 12));
-        c[1] = (char)(0x80 | ((u >> 6) & 0x3F));
-        c[2] = (char)(0x80 | (u & 0x3F));
-        n = 3;
-    } else {
-        c[0] = (char)(0xF0 | (u >> 18));
-        c[1] = (char)(0x80 | ((u >> 12) & 0x3F));
-        c[2] = (char)(0x80 | ((u >> 6) & 0x3F));
-        c[3] = (char)(0x80 | (u & 0x3F));
-        n = 4;
-    }
-    oab__buf_append(b, c, n);
-}
-
 /* The string's value: the raw bytes when it has no escapes, else decoded
  * into scratch (already checked by scan_string). */
 static oab_status span_value(const span *sp, oab__buf *scratch,
@@ -528,46 +490,9 @@ static oab_status span_value(const span *sp, oab__buf *scratch,
         return OAB_OK;
     }
     oab__buf_clear(scratch);
-    if (oab__buf_reserve(scratch, sp->len) != OAB_OK)
-        return OAB_ENOMEM;
-    const unsigned char *p = (const unsigned char *)sp->p;
-    const unsigned char *end = p + sp->len;
-    while (p < end) {
-        if (*p != '\\') {
-            const unsigned char *q = p;
-            while (q < end && *q != '\\')
-                q++;
-            oab__buf_append(scratch, p, (size_t)(q - p));
-            p = q;
-            continue;
-        }
-        unsigned char e = p[1];
-        p += 2;
-        switch (e) {
-        case 'b': oab__buf_putc(scratch, '\b'); break;
-        case 'f': oab__buf_putc(scratch, '\f'); break;
-        case 'n': oab__buf_putc(scratch, '\n'); break;
-        case 'r': oab__buf_putc(scratch, '\r'); break;
-        case 't': oab__buf_putc(scratch, '\t'); break;
-        case 'u': {
-            unsigned u = 0, lo;
-            read_hex4(p, end, &u);
-            p += 4;
-            if (u >= 0xD800 && u <= 0xDBFF && end - p >= 6 && p[0] == '\\' &&
-                p[1] == 'u' && read_hex4(p + 2, end, &lo) == 0 &&
-                lo >= 0xDC00 && lo <= 0xDFFF) {
-                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-                p += 6;
-            } else if (u >= 0xD800 && u <= 0xDFFF) {
-                u = 0xFFFD;
-            }
-            put_utf8(scratch, u);
-            break;
-        }
-        default:
-            oab__buf_putc(scratch, (char)e);
-        }
-    }
+    oab_status st = oab__json_unescape(sp->p, sp->len, scratch);
+    if (st != OAB_OK)
+        return st;
     *out = scratch->data;
     *len = scratch->len;
     return OAB_OK;

@@ -216,6 +216,9 @@ static void run_case(const char *name, case_fn fn, after_fn after,
     if (after)
         CHECK_EQ_INT(after(ref), 0);
     memcpy(g_ref, g_out, g_out_len + 1);
+    if (getenv("OAB_ALLOC_VERBOSE"))
+        fprintf(stderr, "%s: reference %s\n%.300s\n", name,
+                oab_status_name(ref), g_ref);
     if (ref != OAB_OK && ref != OAB_EVALIDATION) {
         fprintf(stderr, "%s: reference run failed: %s\n%s", name,
                 oab_status_name(ref), g_out);
@@ -326,10 +329,35 @@ static void run_case(const char *name, case_fn fn, after_fn after,
     "{\"name\":\"n\",\"when\":null,\"mail\":null,\"kind\":null,"           \
     "\"tags\":[\"ab1\",\"X-\"],\"size\":null,\"meta\":null}"
 
+/* $id/$anchor references, patternProperties, propertyNames and the
+ * applicators: the rest of the schema preparation and validation. */
+#define WIDE                                                              \
+    "{\"$id\":\"https://example.com/root\",\"type\":\"object\","       \
+    "\"$defs\":{\"pos\":{\"$anchor\":\"pos\",\"type\":\"integer\","    \
+    "\"minimum\":1},\"sub\":{\"$id\":\"sub\",\"type\":\"string\","       \
+    "\"format\":\"uuid\"}},\"properties\":{\"n\":{\"$ref\":\"#pos\"},"    \
+    "\"id\":{\"$ref\":\"sub\"},\"host\":{\"format\":\"hostname\"},"       \
+    "\"ip\":{\"oneOf\":[{\"format\":\"ipv4\"},{\"format\":\"ipv6\"}]},"   \
+    "\"list\":{\"type\":\"array\",\"contains\":{\"const\":3},"            \
+    "\"prefixItems\":[{\"type\":\"number\"}]},"                           \
+    "\"kind\":{\"not\":{\"enum\":[\"x\"]}}},"                               \
+    "\"patternProperties\":{\"^x-[a-z]+$\":{\"type\":\"string\"}},"         \
+    "\"propertyNames\":{\"maxLength\":8},"                                 \
+    "\"dependentRequired\":{\"host\":[\"ip\"]},"                           \
+    "\"if\":{\"required\":[\"kind\"]},\"then\":{\"required\":[\"n\"]},"     \
+    "\"else\":{\"minProperties\":1}}"
+#define WIDE_OK                                                           \
+    "{\"n\":2,\"id\":\"123e4567-e89b-12d3-a456-426614174000\","            \
+    "\"host\":\"a.example\",\"ip\":\"::1\",\"list\":[1.5,3],"              \
+    "\"kind\":\"y\",\"x-tag\":\"t\"}"
+#define WIDE_BAD                                                          \
+    "{\"n\":2,\"host\":\"a.example\",\"ip\":\"::1\",\"list\":[1,2],"     \
+    "\"x-tag\":5}"
+
 static char g_fixtures[1024];
 static char g_tmp[256];
 
-static oab_schema *g_weather, *g_rich;
+static oab_schema *g_weather, *g_rich, *g_wide;
 static oab_request *g_req_chat, *g_req_resp;
 
 static char *g_lines[16];   /* result lines picked from output.jsonl */
@@ -389,6 +417,29 @@ static oab_status case_validate_bad(void)
     out_err(st, &err);
     return st;
 }
+
+static oab_status case_schema_new_wide(void)
+{
+    oab_schema *s = NULL;
+    oab_error err;
+    oab_status st = oab_schema_new(&s, "wide", NULL, WIDE, 0, &err);
+    out_err(st, &err);
+    if (st == OAB_OK)
+        out_str(oab_schema_json(s));
+    oab_schema_free(s);
+    return st;
+}
+
+static oab_status wide_case(const char *inst)
+{
+    oab_error err;
+    oab_status st = oab_schema_validate(g_wide, inst, strlen(inst), &err);
+    out_err(st, &err);
+    return st;
+}
+
+static oab_status case_wide_ok(void) { return wide_case(WIDE_OK); }
+static oab_status case_wide_bad(void) { return wide_case(WIDE_BAD); }
 
 /* -- requests -- */
 
@@ -997,8 +1048,11 @@ static int setup(void)
 
     oab_error err;
     if (oab_schema_new(&g_weather, NULL, NULL, WEATHER, 1, &err) != OAB_OK ||
-        oab_schema_new(&g_rich, "rich", NULL, RICH, 1, &err) != OAB_OK)
+        oab_schema_new(&g_rich, "rich", NULL, RICH, 1, &err) != OAB_OK ||
+        oab_schema_new(&g_wide, "wide", NULL, WIDE, 0, &err) != OAB_OK) {
+        fprintf(stderr, "schema: %s\n", err.message);
         return -1;
+    }
 
     oab_chat_options o = OAB_CHAT_OPTIONS_INIT;
     o.model = "gpt-4o-mini";
@@ -1051,6 +1105,7 @@ static void teardown(void)
     oab_request_free(g_req_resp);
     oab_schema_free(g_weather);
     oab_schema_free(g_rich);
+    oab_schema_free(g_wide);
     unlink(g_split_in);
     unlink(g_wpath);
     rmdir(g_split_dir);
@@ -1080,6 +1135,9 @@ int main(void)
     run_case("schema_new loose", case_schema_new_loose, NULL, 0);
     run_case("schema_validate valid", case_validate_ok, NULL, 0);
     run_case("schema_validate invalid", case_validate_bad, NULL, 0);
+    run_case("schema_new $id/patterns", case_schema_new_wide, NULL, 0);
+    run_case("schema_validate wide ok", case_wide_ok, NULL, 0);
+    run_case("schema_validate wide bad", case_wide_bad, NULL, 0);
     run_case("chat native", case_chat_native, NULL, 0);
     run_case("chat tool", case_chat_tool, NULL, 0);
     run_case("chat prompted", case_chat_prompted, NULL, 0);

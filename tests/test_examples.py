@@ -406,6 +406,32 @@ def test_quickstart(r, srv):
           "docs quickstart prints both answers", out)
 
 
+def test_big_job(r, srv, tmp):
+    d = os.path.join(tmp, "bigjob")
+    os.makedirs(os.path.join(d, "parts"))
+    inp = os.path.join(d, "in.jsonl")
+    with open(inp, "w") as f:
+        for i in range(1, 4):
+            f.write(json.dumps({"custom_id": "q%d" % i, "method": "POST",
+                                "url": "/v1/chat/completions",
+                                "body": {"model": "gpt-4o-mini", "messages": [
+                                    {"role": "user", "content": "question %d" % i}]}}) + "\n")
+    rc, out, err = r.run(srv, "snippet_big_job", inp, os.path.join(d, "parts"), snippet=True)
+    check(rc == 0, "docs big_job exits 0", out + err)
+    check(re.search(r"^part 1 \(input lines 1\.\.3\): batch_\S+$", out, flags=re.M),
+          "big_job submits one part for a small file", out)
+    check("  3 of 3 succeeded\n" in out, "big_job reads the part's results", out)
+    check(os.path.exists(os.path.join(d, "parts", "in.part001.jsonl")),
+          "big_job leaves the part file", repr(os.listdir(os.path.join(d, "parts"))))
+
+    rc, out, err = r.run(None, "snippet_azure", snippet=True,
+                         env={"AZURE_OPENAI_ENDPOINT": "https://example.openai.azure.com/openai",
+                              "AZURE_OPENAI_API_KEY": "not-a-real-key"})
+    check(rc == 0 and out == "using https://example.openai.azure.com/openai\n",
+          "docs azure makes an Azure client (no request)", out + err)
+    check("not-a-real-key" not in out + err, "the key is never printed", out + err)
+
+
 def test_offline_snippets(r, tmp):
     rc, out, err = r.run(None, "snippet_requests", snippet=True)
     check(rc == 0, "snippet requests exits 0", err)
@@ -578,6 +604,7 @@ def main():
             test_error_handling(r, fast)
             test_errors(r, fast)
             test_quickstart(r, fast)
+            test_big_job(r, fast, tmp)
             test_offline_snippets(r, tmp)
 
             slow = Server(a.server, tmp, "slow", "--latency-ms", "4000")
