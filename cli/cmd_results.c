@@ -174,11 +174,17 @@ void cli_sink_text(cli_sink *k, const char *text, oab_result_status st,
         return;
     }
     cJSON *o = cJSON_Parse(text);
-    if (!o)
+    if (!o) {
+        k->failed = 1; /* out of memory: the caller reports it */
         return;
-    if (input_line > 0)
-        cJSON_ReplaceItemInObjectCaseSensitive(
-            o, "input_line", cJSON_CreateNumber((double)input_line));
+    }
+    if (input_line > 0) {
+        /* delete + add: cJSON 1.7's replace leaks the new item when the
+         * key is absent and loses the key when out of memory */
+        cJSON_DeleteItemFromObjectCaseSensitive(o, "input_line");
+        if (!cJSON_AddNumberToObject(o, "input_line", (double)input_line))
+            k->failed = 1;
+    }
     cli_sink_row(k, o, st);
     cJSON_Delete(o);
 }
@@ -201,6 +207,17 @@ int cli_sink_close(cli_ctx *ctx, cli_sink *k, int incomplete)
         out_table_print(k->table, k->f, k->color, 60);
     out_table_free(k->table);
     k->table = NULL;
+    if (k->failed) {
+        cli_error(ctx, "out of memory while writing results");
+        if (k->f != stdout)
+            fclose(k->f);
+        k->f = NULL;
+        if (k->tmp)
+            remove(k->tmp);
+        free(k->tmp);
+        k->tmp = NULL;
+        return CLI_EXIT_LOCAL;
+    }
     if (k->f != stdout) {
         int bad = ferror(k->f);
         bad |= fclose(k->f) != 0;

@@ -146,6 +146,7 @@ typedef struct cli_sink {
     struct out_table *table;
     size_t by[OAB_RESULT_STATUS_COUNT];
     size_t n, shown;
+    int failed; /* a record could not be written (out of memory) */
 } cli_sink;
 
 int cli_sink_open(cli_ctx *ctx, cli_sink *k, const struct cli_results_opts *o);
