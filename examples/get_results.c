@@ -14,7 +14,8 @@
  *     Error: http_error: HTTP 400 invalid_request_error: ...
  *
  * With --no-wait it behaves like the seed: "Job not ready" unless the batch
- * has ended. Exit status: 0 when every line succeeded, 1 otherwise.
+ * has ended. Exit status: 0 when every line succeeded, 1 otherwise (also
+ * when the batch is not ready, or failed).
  */
 #include <stdio.h>
 #include <string.h>

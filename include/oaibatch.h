@@ -1,7 +1,3 @@
-/* TEMPORARY NOTE FOR ENGINEERS (the lead removes it before release):
- * several engineers work in this tree at once. Read the rules in
- * /work/PARALLEL-RULES.txt NOW, before editing anything (own build dir,
- * no git commits, only your own files, deadline 05:35 UTC). */
 /*
  * oaibatch.h - C library for the OpenAI Batch API.
  *
