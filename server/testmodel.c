@@ -505,6 +505,22 @@ typedef struct tool_ref {
     const cJSON *params;
 } tool_ref;
 
+/* 1 when the last message (chat) or input item (responses) is a tool
+ * result. */
+static int last_turn_is_tool_result(const cJSON *body)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(body, "messages");
+    if (!cJSON_IsArray(list))
+        list = cJSON_GetObjectItemCaseSensitive(body, "input");
+    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
+        return 0;
+    const cJSON *last = cJSON_GetArrayItem(list, cJSON_GetArraySize(list) - 1);
+    const char *role = oab__json_str(last, "role");
+    const char *type = oab__json_str(last, "type");
+    return (role && !strcmp(role, "tool")) ||
+           (type && !strcmp(type, "function_call_output"));
+}
+
 /* Picks the tool to call (chat: tools[].function, responses: tools[]).
  * Returns 1 and fills *out, 0 for a text answer. */
 static int pick_tool(const cJSON *body, int responses, const char *prompt,
@@ -524,6 +540,11 @@ static int pick_tool(const cJSON *body, int responses, const char *prompt,
         mode = "forced";
     }
     if (!strcmp(mode, "none"))
+        return 0;
+    /* with tool_choice auto, a conversation whose last turn is a tool
+     * result gets a text answer (as pydantic-ai's TestModel does), so a
+     * follow-up request after answering tool calls ends the exchange */
+    if (!strcmp(mode, "auto") && last_turn_is_tool_result(body))
         return 0;
     const cJSON *t;
     tool_ref first = {NULL, NULL, NULL};

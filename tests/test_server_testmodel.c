@@ -166,6 +166,47 @@ static void check_modes(void)
     oab_schema_free(sc);
 }
 
+static void check_tool_followup(void)
+{
+    /* auto: a prompt about weather calls the tool; once the last message
+     * is the tool's result, the model answers with text */
+    const char *tools =
+        "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":"
+        "\"get_weather\",\"description\":\"Get current weather.\","
+        "\"parameters\":{\"type\":\"object\",\"properties\":{"
+        "\"location\":{\"type\":\"string\"}},\"required\":["
+        "\"location\"]}}}]";
+    char *first = oab__sprintf(
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+        "\"What is the weather in Tokyo?\"}],%s}", tools);
+    char *follow = oab__sprintf(
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+        "\"What is the weather in Tokyo?\"},{\"role\":\"assistant\","
+        "\"content\":null,\"tool_calls\":[{\"id\":\"call_1\",\"type\":"
+        "\"function\",\"function\":{\"name\":\"get_weather\","
+        "\"arguments\":\"{}\"}}]},{\"role\":\"tool\",\"tool_call_id\":"
+        "\"call_1\",\"content\":\"22C sunny\"}],%s}", tools);
+    const char *texts[2] = {first, follow};
+    for (int i = 0; i < 2; i++) {
+        cJSON *body = cJSON_Parse(texts[i]);
+        int status = 0;
+        cJSON *ans = srv_tm_answer("/v1/chat/completions", body, &status);
+        CHECK_EQ_INT(status, 200);
+        const cJSON *msg = oab__json_path(
+            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(ans, "choices"), 0),
+            "message");
+        int has_calls = cJSON_GetArraySize(
+                            cJSON_GetObjectItemCaseSensitive(msg, "tool_calls")) > 0;
+        CHECK_EQ_INT(has_calls, i == 0);
+        if (i == 1)
+            CHECK(oab__json_str(msg, "content") != NULL);
+        cJSON_Delete(ans);
+        cJSON_Delete(body);
+    }
+    free(first);
+    free(follow);
+}
+
 int main(void)
 {
     for (int i = 0; SCHEMAS[i]; i++) {
@@ -173,5 +214,6 @@ int main(void)
         check_schema(SCHEMAS[i], 1);
     }
     check_modes();
+    check_tool_followup();
     return t_summary("test_server_testmodel");
 }
