@@ -155,6 +155,33 @@ typedef struct vstate {
     long dup_line;
 } vstate;
 
+/* Records one input line (the bytes in `line`, at `off`, `size` long) of
+ * batch `seq` as line number `idx`; blank lines are not recorded.
+ * Returns 1 when a line was recorded. */
+static int insert_line(sqlite3_stmt *ins, long long seq, long long idx,
+                       const oab__buf *line, long long off, long long size)
+{
+    size_t len = line->len;
+    while (len && (line->data[len - 1] == '\r' || line->data[len - 1] == ' '))
+        len--;
+    if (!len)
+        return 0;
+    cJSON *j = cJSON_ParseWithLength(line->data, len);
+    const char *cid = oab__json_str(j, "custom_id");
+    sqlite3_reset(ins);
+    sqlite3_bind_int64(ins, 1, seq);
+    sqlite3_bind_int64(ins, 2, idx);
+    if (cid)
+        sqlite3_bind_text(ins, 3, cid, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(ins, 3);
+    sqlite3_bind_int64(ins, 4, off);
+    sqlite3_bind_int64(ins, 5, size);
+    sqlite3_step(ins);
+    cJSON_Delete(j);
+    return 1;
+}
+
 static void validate_batch(engine *e, long long seq, const char *id,
                            const char *endpoint, const char *input_file_id)
 {
@@ -225,53 +252,16 @@ static void validate_batch(engine *e, long long seq, const char *id,
             /* one line: [line_off, pos + i) */
             lineno++;
             long long end = pos + (long long)i;
-            size_t len = line.len;
-            while (len && (line.data[len - 1] == '\r' ||
-                           line.data[len - 1] == ' '))
-                len--;
-            if (len) {
-                cJSON *j = cJSON_ParseWithLength(line.data, len);
-                const char *cid = oab__json_str(j, "custom_id");
-                sqlite3_reset(ins);
-                sqlite3_bind_int64(ins, 1, seq);
-                sqlite3_bind_int64(ins, 2, idx);
-                if (cid)
-                    sqlite3_bind_text(ins, 3, cid, -1, SQLITE_TRANSIENT);
-                else
-                    sqlite3_bind_null(ins, 3);
-                sqlite3_bind_int64(ins, 4, line_off);
-                sqlite3_bind_int64(ins, 5, end - line_off);
-                sqlite3_step(ins);
-                cJSON_Delete(j);
+            if (insert_line(ins, seq, idx, &line, line_off, end - line_off))
                 idx++;
-            }
             line_off = end + 1;
             oab__buf_clear(&line);
         }
         pos += n;
     }
     /* a last line without a newline */
-    if (line.len) {
-        size_t len = line.len;
-        while (len && (line.data[len - 1] == '\r' || line.data[len - 1] == ' '))
-            len--;
-        if (len) {
-            cJSON *j = cJSON_ParseWithLength(line.data, len);
-            const char *cid = oab__json_str(j, "custom_id");
-            sqlite3_reset(ins);
-            sqlite3_bind_int64(ins, 1, seq);
-            sqlite3_bind_int64(ins, 2, idx);
-            if (cid)
-                sqlite3_bind_text(ins, 3, cid, -1, SQLITE_TRANSIENT);
-            else
-                sqlite3_bind_null(ins, 3);
-            sqlite3_bind_int64(ins, 4, line_off);
-            sqlite3_bind_int64(ins, 5, pos - line_off);
-            sqlite3_step(ins);
-            cJSON_Delete(j);
-            idx++;
-        }
-    }
+    if (line.len && insert_line(ins, seq, idx, &line, line_off, pos - line_off))
+        idx++;
     sqlite3_finalize(ins);
     oab__buf_free(&line);
     free(chunk);
