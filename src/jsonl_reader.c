@@ -65,23 +65,14 @@ oab_status oab_jsonl_reader_feed(oab_jsonl_reader *r, const void *data,
             return oab__buf_append(&r->partial, p, (size_t)(end - p));
         }
         size_t n = (size_t)(nl - p);
-        int rc;
-        if (r->partial.len) {
-            if (r->partial.len + n > r->max_line)
-                return OAB_ELIMIT;
-            if (oab__buf_append(&r->partial, p, n) != OAB_OK)
-                return OAB_ENOMEM;
-            rc = deliver(r, r->partial.data, r->partial.len, fn, ud);
-            oab__buf_clear(&r->partial);
-        } else {
-            if (n > r->max_line)
-                return OAB_ELIMIT;
-            /* the caller's bytes are const: copy when we must write a NUL */
-            if (oab__buf_append(&r->partial, p, n) != OAB_OK)
-                return OAB_ENOMEM;
-            rc = deliver(r, r->partial.data, r->partial.len, fn, ud);
-            oab__buf_clear(&r->partial);
-        }
+        if (r->partial.len + n > r->max_line)
+            return OAB_ELIMIT;
+        /* the line is assembled in `partial` (also when it lies whole in
+         * this chunk: the caller's bytes are const and the line gets a NUL) */
+        if (oab__buf_append(&r->partial, p, n) != OAB_OK)
+            return OAB_ENOMEM;
+        int rc = deliver(r, r->partial.data, r->partial.len, fn, ud);
+        oab__buf_clear(&r->partial);
         if (rc)
             return OAB_ESTOPPED;
         p = nl + 1;
