@@ -31,7 +31,9 @@ in order, each with its canned reply:
                 "after_bytes": 100,  # reset/truncate after this many body bytes
                 "stall_s": 2.0}}]}
 
-Every request is also checked against the spec (--spec): operation exists
+Every request is also checked against the spec (--spec, by default
+tests/data/openapi/openai-batch-openapi.yaml; the server refuses to start
+when it cannot read it): operation exists
 (method + path), POST /batches body and POST /files fields against the
 CreateBatchRequest / CreateFileRequest schemas, GET /batches query names.
 
@@ -55,6 +57,10 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
+
+# The OpenAPI description of the Files + Batches API (tests/data/README.md).
+DEFAULT_SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "data", "openapi", "openai-batch-openapi.yaml")
 
 # ---------------------------------------------------------------- spec
 
@@ -636,11 +642,16 @@ def main():
         sys.exit("usage: mock_server.py CASE.json [--spec FILE] [--body-file FILE]")
     with open(case_path, encoding="utf-8") as f:
         case = json.load(f)
-    if spec_path is None and os.environ.get("OAB_SHARED"):
-        p = os.path.join(os.environ["OAB_SHARED"], "spec", "openai-batch-openapi.yaml")
-        if os.path.exists(p):
-            spec_path = p
-    spec = Spec(spec_path)
+    if spec_path is None:
+        spec_path = DEFAULT_SPEC
+    try:
+        spec = Spec(spec_path)
+    except OSError as e:
+        sys.exit("mock_server.py: cannot read the OpenAPI description: %s" % e)
+    if not spec.ops or "CreateBatchRequest" not in spec.schemas \
+            or "CreateFileRequest" not in spec.schemas:
+        sys.exit("mock_server.py: %s has no Files + Batches operations "
+                 "and schemas to check requests against" % spec_path)
     srv = Server(("127.0.0.1", 0), Handler)
     srv.state = State(case, spec, body_file, os.path.dirname(os.path.abspath(case_path)))
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))

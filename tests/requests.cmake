@@ -5,4 +5,4 @@ oab_add_unit_test(test_request_jsonl test_request_jsonl.c)
 oab_add_unit_test(test_split test_split.c)
 oab_add_unit_test(test_request_create_job test_request_create_job.c)
 set_tests_properties(test_request_create_job PROPERTIES
-  ENVIRONMENT "OAB_SHARED=${PROJECT_SOURCE_DIR}/../shared;OAB_TESTS=${CMAKE_CURRENT_SOURCE_DIR};OAB_PYTHON=${Python3_EXECUTABLE}")
+  ENVIRONMENT "OAB_TESTS=${CMAKE_CURRENT_SOURCE_DIR};OAB_PYTHON=${Python3_EXECUTABLE}")

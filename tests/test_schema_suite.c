@@ -1,6 +1,8 @@
 /* test_schema_suite.c - runs the official JSON Schema Test Suite (draft
  * 2020-12, the keywords the validator covers, format assertion on) through
- * oab__schema_validate_json. Every case must pass or be listed in
+ * oab__schema_validate_json. The suite's files are in
+ * tests/data/json-schema-test-suite (see tests/data/README.md); every file
+ * named below must be there. Every case must pass or be listed in
  * tests/schema_known_skips.txt with a reason; a listed case that passes
  * fails the test too, so the list stays honest.
  *
@@ -13,15 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The suite files for the keywords the validator implements. */
+/* The suite files for the keywords the validator implements.
+ * patternProperties and dependentRequired are implemented too, but the
+ * project's copy of the suite does not hold their files
+ * (tests/data/README.md); test_schema.c covers them. */
 static const char *const k_files[] = {
-    "type", "properties", "required", "additionalProperties",
-    "patternProperties", "items", "prefixItems", "enum", "const", "anyOf",
-    "allOf", "oneOf", "not", "ref", "defs", "minimum", "maximum",
+    "type", "properties", "required", "additionalProperties", "items",
+    "prefixItems", "enum", "const", "anyOf", "allOf", "oneOf", "not", "ref",
+    "defs", "minimum", "maximum",
     "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength",
     "maxLength", "pattern", "minItems", "maxItems", "uniqueItems",
-    "boolean_schema", "minProperties", "maxProperties", "dependentRequired",
-    NULL};
+    "boolean_schema", "minProperties", "maxProperties", NULL};
 
 static const char *const k_formats[] = {"date-time", "date", "time", "email",
                                         "uuid", "ipv4", "ipv6", "hostname",
@@ -110,8 +114,10 @@ static void run_file(const char *dir, const char *rel)
     char *text = NULL;
     size_t len = 0;
     if (!path || oab__read_file(path, &text, &len) != OAB_OK) {
+        fprintf(stderr, "cannot read %s/%s\n", dir, rel);
+        t_fail++;
         free(path);
-        return; /* the file is not in this copy of the suite */
+        return;
     }
     free(path);
     cJSON *groups = oab__json_parse(text, len);
@@ -165,14 +171,13 @@ static void run_file(const char *dir, const char *rel)
 
 int main(void)
 {
-    const char *shared = getenv("OAB_SHARED");
     const char *tests = getenv("OAB_TESTS");
-    if (!shared || !tests) {
-        fprintf(stderr, "OAB_SHARED and OAB_TESTS must be set\n");
+    if (!tests) {
+        fprintf(stderr, "OAB_TESTS must be set\n");
         return 1;
     }
-    char *dir = oab__sprintf("%s/testdata/json-schema-test-suite/draft2020-12",
-                             shared);
+    char *dir = oab__sprintf("%s/data/json-schema-test-suite/draft2020-12",
+                             tests);
     char *skips = oab__sprintf("%s/schema_known_skips.txt", tests);
     DIR *d = opendir(dir);
     CHECK(d != NULL); /* the suite must be there */

@@ -134,7 +134,7 @@ static inline int mock_finish_report(mock *m, int *connections, cJSON **report)
         }
         int spec = cJSON_IsTrue(cJSON_GetObjectItem(r, "spec_checked"));
         if (!spec)
-            fprintf(stderr, "mock: the spec was not loaded (set OAB_SHARED)\n");
+            fprintf(stderr, "mock: the OpenAPI description was not loaded\n");
         ok = cJSON_GetArraySize(mm) == 0 && served == expected && spec;
     }
     if (report)
