@@ -40,6 +40,9 @@ typedef struct req {
     unsigned long long bytes, max_bytes;
     int got_file;
     int io_error;
+    char close_delim[80];       /* "\r\n--BOUNDARY--" */
+    size_t close_len, close_matched;
+    int body_closed;            /* the closing boundary was passed on */
 } req;
 
 static void req_free(req *r)
@@ -255,6 +258,62 @@ static enum MHD_Result upload_iter(void *cls, enum MHD_ValueKind kind,
             oab__buf_append(&r->purpose, data, size);
     }
     return MHD_YES;
+}
+
+/* RFC 2046 allows an epilogue after the closing boundary (the OpenAI Node
+ * SDK v4 sends "\r\n" there), but libmicrohttpd's post processor fails on
+ * any byte after it; so the body is cut after the closing boundary. */
+static void multipart_set_boundary(req *r, const char *ctype)
+{
+    const char *b = NULL;
+    for (const char *p = ctype; p && *p; p++)
+        if (!strncasecmp(p, "boundary=", 9)) {
+            b = p + 9;
+            break;
+        }
+    if (!b)
+        return;
+    size_t n;
+    if (*b == '"') {
+        b++;
+        n = strcspn(b, "\"");
+    } else {
+        n = strcspn(b, "; \t");
+    }
+    if (n == 0 || n > 70)
+        return;
+    r->close_len = (size_t)snprintf(r->close_delim, sizeof r->close_delim,
+                                    "\r\n--%.*s--", (int)n, b);
+}
+
+/* How many of the next size bytes go to the post processor: all of them
+ * until the closing boundary, none after it. The boundary has no CR, so
+ * on a mismatch the match restarts at a CR or at nothing. */
+static size_t multipart_cut(req *r, const char *data, size_t size)
+{
+    if (r->body_closed)
+        return 0;
+    if (!r->close_len)
+        return size;
+    size_t i = 0;
+    while (i < size) {
+        if (r->close_matched == 0) {
+            const char *cr = memchr(data + i, '\r', size - i);
+            if (!cr)
+                return size;
+            i = (size_t)(cr - data);
+        }
+        char c = data[i++];
+        if (c == r->close_delim[r->close_matched]) {
+            if (++r->close_matched == r->close_len) {
+                r->body_closed = 1;
+                return i;
+            }
+        } else {
+            r->close_matched = c == '\r';
+        }
+    }
+    return size;
 }
 
 static const char *PURPOSES[] = {"batch", "assistants", "fine-tune",
@@ -893,6 +952,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                 return send_error(conn, r, 415,
                                   "Uploads must be multipart/form-data.",
                                   NULL, "unsupported_media_type");
+            multipart_set_boundary(r, MHD_lookup_connection_value(
+                                          conn, MHD_HEADER_KIND,
+                                          "Content-Type"));
             char rnd[32];
             srv_random_id(rnd, sizeof rnd, "", 16);
             r->tmp_path = oab__sprintf("%s/upload-%s.tmp", s->files_dir, rnd);
@@ -912,8 +974,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         if (r->too_big && !r->pp) {
             /* dropped */
         } else if (r->pp) {
-            if (MHD_post_process(r->pp, upload_data, *upload_data_size) !=
-                MHD_YES)
+            size_t n = multipart_cut(r, upload_data, *upload_data_size);
+            if (n && MHD_post_process(r->pp, upload_data, n) != MHD_YES)
                 r->io_error = 1;
             if (r->bytes > s->cfg.max_file_bytes && !r->too_big) {
                 /* keep reading (and dropping) the body, answer 413 at the

@@ -115,7 +115,7 @@ class Client:
             return r.status, data
 
     def upload(self, content, purpose="batch", filename="in.jsonl",
-               chunked=False, fields=None):
+               chunked=False, fields=None, epilogue="\r\n", split=False):
         b = uuid.uuid4().hex
         extra = "".join("--%s\r\nContent-Disposition: form-data; name=\"%s\""
                         "\r\n\r\n%s\r\n" % (b, k, v)
@@ -124,14 +124,18 @@ class Client:
                 "\r\n\r\n%s\r\n--%s\r\nContent-Disposition: form-data; "
                 "name=\"file\"; filename=\"%s\"\r\nContent-Type: "
                 "application/jsonl\r\n\r\n" % (b, purpose, b, filename)).encode()
-        tail = ("\r\n--%s--\r\n" % b).encode()
+        tail = ("\r\n--%s--%s" % (b, epilogue)).encode()
         h = {"Content-Type": "multipart/form-data; boundary=" + b}
         if chunked:
             def gen():
                 yield head
                 for i in range(0, len(content), 65536):
                     yield content[i:i + 65536]
-                yield tail
+                if split:  # the closing boundary over several chunks
+                    for i in range(len(tail)):
+                        yield tail[i:i + 1]
+                else:
+                    yield tail
             return self.req("POST", "/v1/files", gen(), h)
         return self.req("POST", "/v1/files", head + content + tail, h)
 
@@ -744,6 +748,18 @@ def case_limits(binary, tmp):
     check(st in (413, 431), "header cap: %s" % st)
     st, e = c.upload(b"abc", purpose="nonsense")
     check(st == 400 and e["error"]["param"] == "purpose", "bad purpose")
+    # RFC 2046: whatever follows the closing boundary (the epilogue) is
+    # ignored. The OpenAI Node SDK v4 sends "--boundary--\r\n\r\n".
+    data = b'{"a":1}\r\n{"b":2}\n'
+    for epi, chunked, split in (("\r\n\r\n", False, False), ("", False, False),
+                                ("\r\nan epilogue\r\n", False, False),
+                                ("\r\n\r\n", True, True)):
+        st, f = c.upload(data, epilogue=epi, chunked=chunked, split=split)
+        check(st == 200 and f.get("bytes") == len(data),
+              "epilogue %r chunked=%s: %s %s" % (epi, chunked, st, f))
+        if st == 200:
+            st, h, got = c.req("GET", "/v1/files/%s/content" % f["id"], raw=True)
+            check(st == 200 and got == data, "epilogue %r: content intact" % epi)
     check(s.p.poll() is None, "server still up")
 
 
