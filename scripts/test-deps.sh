@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
-# Test-only dependencies that do not come from Debian (npm packages used by
-# the interoperability tests), installed into tests/node/node_modules.
+# Test-only dependencies that do not come from Debian: the npm packages of
+# the Node.js interoperability test (tests/node), installed into
+# tests/node/node_modules at exactly the versions of package-lock.json
+# (npm ci). Installs again when the lock file changed since the last
+# install (its sha256 is kept in node_modules/.oab-lock.sha256).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -f tests/node/package.json ] && [ ! -d tests/node/node_modules/openai ]; then
-  (cd tests/node && npm install --no-audit --no-fund --silent)
+dir=tests/node
+lock="$dir/package-lock.json"
+stamp="$dir/node_modules/.oab-lock.sha256"
+if ! command -v npm >/dev/null; then
+  echo "test-deps.sh: npm not found (scripts/install-deps.sh installs it)" >&2
+  exit 1
+fi
+want=$(sha256sum "$lock" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+  (cd "$dir" && npm ci --no-audit --no-fund --silent)
+  echo "$want" > "$stamp"
 fi

@@ -2,6 +2,11 @@
 // upload (streamed and from a buffer), create, list with pagination,
 // retrieve until done, download output, cancel a second batch, and the
 // error cases. usage: node roundtrip.mjs SERVER_BINARY
+//
+// The SDK is pinned (package.json, package-lock.json) to openai 4.104.0,
+// the last line that supports Node.js 18 (Debian 12's nodejs): v5 and later
+// need Node 20 (a global File for uploads), v7 Node 22. So this file keeps
+// to the v4 API (files.del) and to what Node 18 has (no global File).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -144,8 +149,7 @@ async function main() {
   const emb = await client.embeddings.create({ model: 'text-embedding-3-small',
     input: 'hi', dimensions: 16 });
   check(emb.data[0].embedding.length === 16, 'sync embeddings (base64 decoded)');
-  const del = await client.files.del ? await client.files.del(f3.id)
-    : await client.files.delete(f3.id);
+  const del = await client.files.del(f3.id);
   check(del.deleted === true, 'files.delete');
 }
 
