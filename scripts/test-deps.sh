@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Test-only dependencies that do not come from Debian: the npm packages of
-# the Node.js interoperability test (tests/node), installed into
-# tests/node/node_modules at exactly the versions of package-lock.json
+# the Node.js interoperability test (tests/server/node), installed into
+# tests/server/node/node_modules at exactly the versions of package-lock.json
 # (npm ci). Installs again when the lock file changed since the last
 # install (its sha256 is kept in node_modules/.oab-lock.sha256).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir=tests/node
+dir=tests/server/node
 lock="$dir/package-lock.json"
 stamp="$dir/node_modules/.oab-lock.sha256"
 if ! command -v npm >/dev/null; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # transfer: upload and download of a 300 MB file through oaibatch, and the
-# same with curl(1), against tests/mock_server.py on 127.0.0.1; time and
+# same with curl(1), against tests/harness/mock_server.py on 127.0.0.1; time and
 # peak RSS of each client process. Target: oaibatch's peak RSS < 32 MB for
 # both directions. Writes bench/results/transfer.md.
 set -euo pipefail
@@ -34,7 +34,7 @@ SHA=$(sha256sum "$TMP/big.jsonl" | cut -d' ' -f1)
 BYTES=$(stat -c %s "$TMP/big.jsonl")
 
 start_mock() {
-  python3 tests/mock_server.py tests/mock_cases/big_transfer.json \
+  python3 tests/harness/mock_server.py tests/harness/mock_cases/big_transfer.json \
     --body-file "$TMP/big.jsonl" > "$TMP/port" &
   MOCKPID=$!
   for _ in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
@@ -103,7 +103,7 @@ rows = [("oaibatch", "upload (oab_file_upload_path)", v[0], v[1]),
         (curlv, "download (-o)", v[6], v[7])]
 print("## transfer: 300 MiB upload and download\n")
 print("A %.0f MB JSONL file (%d bytes) uploaded as multipart `file` + `purpose` and "
-      "downloaded again, against `tests/mock_server.py` on 127.0.0.1 (Python, on the "
+      "downloaded again, against `tests/harness/mock_server.py` on 127.0.0.1 (Python, on the "
       "same 2-core machine: the server's speed bounds both clients). Seconds: median "
       "of 3 rounds; peak RSS: the highest of the 3 (getrusage of the client process). "
       "Every upload and download is checked by sha256. oaibatch writes the download "

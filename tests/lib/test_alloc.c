@@ -1024,7 +1024,7 @@ static int setup(void)
     const char *tests = getenv("OAB_TESTS");
     if (!tests)
         tests = "tests";
-    snprintf(g_fixtures, sizeof g_fixtures, "%s/fixtures/results", tests);
+    snprintf(g_fixtures, sizeof g_fixtures, "%s/lib/fixtures/results", tests);
     snprintf(g_out_path, sizeof g_out_path, "%s/output.jsonl", g_fixtures);
     snprintf(g_err_path, sizeof g_err_path, "%s/errors.jsonl", g_fixtures);
     snprintf(g_in_path, sizeof g_in_path, "%s/input.jsonl", g_fixtures);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """HTTP-level tests of `oaibatch serve` (the oaibatch-server executable).
 
-usage: server_test.py SERVER_BINARY CASE
+usage: test_server_http.py SERVER_BINARY CASE
 CASE: lifecycle, model, cancel_expire, failed, big, restart, faults, pool, keys,
 limits. Every process started here is killed at the end, even on failure.
 """
@@ -83,7 +83,7 @@ def start_server(binary, tmp, data, args=(), name="server"):
 
 def start_upstream(tmp, args=(), name="upstream"):
     pf = os.path.join(tmp, name + ".port")
-    pr = Proc([sys.executable, os.path.join(HERE, "server_upstream.py"),
+    pr = Proc([sys.executable, os.path.join(HERE, "..", "harness", "server_upstream.py"),
                "--port-file", pf] + list(args), tmp, name)
     pr.port = wait_file(pf, pr.p)
     return pr

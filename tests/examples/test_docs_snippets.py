@@ -24,7 +24,7 @@ def c_blocks(text):
 
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(
-        os.path.dirname(os.path.abspath(__file__)))
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     snippets = {}
     for path in sorted(glob.glob(os.path.join(root, "docs", "snippets", "*.c"))):
         with open(path, encoding="utf-8") as f:

@@ -1,10 +1,11 @@
 /* test_transport.c - the client, transport, Files and Batches calls and
- * the wait loop against tests/mock_server.py (cases in tests/mock_cases/).
+ * the wait loop against tests/harness/mock_server.py (cases in
+ * tests/harness/mock_cases/).
  * Every case asserts what the library returns and, through the mock's
  * report, the exact requests it sent. */
 #include "oaibatch.h"
 #include "testutil.h"
-#include "test_transport_mock.h"
+#include "mock_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

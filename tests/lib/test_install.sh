@@ -13,11 +13,11 @@ libdir=$(find "$tmp/prefix" -name oaibatch.pc -printf '%h\n' | head -1)
 test -f "$tmp/prefix/include/oaibatch.h"
 # 1. pkg-config
 PKG_CONFIG_PATH="$libdir" pkg-config --exists oaibatch
-"$cc" -std=c11 -Wall -Werror $extra -o "$tmp/pc" "$src/tests/install_consumer/consumer.c" \
+"$cc" -std=c11 -Wall -Werror $extra -o "$tmp/pc" "$src/tests/lib/install_consumer/consumer.c" \
   $(PKG_CONFIG_PATH="$libdir" pkg-config --cflags --libs oaibatch)
 LD_LIBRARY_PATH="$tmp/prefix/lib:$libdir" "$tmp/pc" | grep -q '"custom_id":"math-question"'
 # 2. find_package, shared and static
-cmake -S "$src/tests/install_consumer" -B "$tmp/cb" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+cmake -S "$src/tests/lib/install_consumer" -B "$tmp/cb" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
   -DCMAKE_C_COMPILER="$cc" -DCMAKE_C_FLAGS="$extra" -DCMAKE_EXE_LINKER_FLAGS="$extra" >/dev/null
 cmake --build "$tmp/cb" >/dev/null
 LD_LIBRARY_PATH="$libdir" "$tmp/cb/consumer_shared" | grep -q '"custom_id":"math-question"'

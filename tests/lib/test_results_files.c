@@ -295,9 +295,9 @@ int main(void)
     const char *dir = getenv("OAB_TESTS");
     if (!dir)
         dir = "tests";
-    snprintf(out_path, sizeof out_path, "%s/fixtures/results/output.jsonl", dir);
-    snprintf(err_path, sizeof err_path, "%s/fixtures/results/errors.jsonl", dir);
-    snprintf(in_path, sizeof in_path, "%s/fixtures/results/input.jsonl", dir);
+    snprintf(out_path, sizeof out_path, "%s/lib/fixtures/results/output.jsonl", dir);
+    snprintf(err_path, sizeof err_path, "%s/lib/fixtures/results/errors.jsonl", dir);
+    snprintf(in_path, sizeof in_path, "%s/lib/fixtures/results/input.jsonl", dir);
     test_collect_in_input_order();
     test_streaming_shapes();
     test_many_lines_one_schema();

@@ -1,5 +1,6 @@
 /* test_results_job.c - results of batches on a server (a fake Files +
- * Batches API on 127.0.0.1, tests/fixtures/results/fake_api.py): both
+ * Batches API on 127.0.0.1, tests/harness/results_fake_api.py, with the
+ * data of tests/lib/fixtures/results): both
  * files downloaded, error_file_id "" and null, output_file_id null, a
  * failed batch, a batch not finished, job structs, and oab_batch_run
  * (expectations from the requests, input order, timeout + cancel with
@@ -19,7 +20,7 @@
     "\"required\":[\"location\",\"temperature\",\"condition\","          \
     "\"humidity\"],\"additionalProperties\":false}"
 
-static char fixdir[1024], in_path[1100];
+static char fixdir[1024], script[1100], in_path[1100];
 
 typedef struct fake {
     pid_t pid;
@@ -28,8 +29,6 @@ typedef struct fake {
 
 static int fake_start(fake *f, const char *flag)
 {
-    char script[1200];
-    snprintf(script, sizeof script, "%s/fake_api.py", fixdir);
     int fds[2];
     if (pipe(fds) != 0)
         return -1;
@@ -332,11 +331,13 @@ static void test_run_timeout(oab_client *c)
 int main(void)
 {
     const char *dir = getenv("OAB_TESTS");
-    snprintf(fixdir, sizeof fixdir, "%s/fixtures/results", dir ? dir : "tests");
+    snprintf(fixdir, sizeof fixdir, "%s/lib/fixtures/results", dir ? dir : "tests");
+    snprintf(script, sizeof script, "%s/harness/results_fake_api.py",
+             dir ? dir : "tests");
     snprintf(in_path, sizeof in_path, "%s/input.jsonl", fixdir);
     fake f;
     if (fake_start(&f, NULL) != 0) {
-        fprintf(stderr, "fake_api.py did not start\n");
+        fprintf(stderr, "results_fake_api.py did not start\n");
         return 1;
     }
     oab_client *c = client_for(&f);
@@ -349,7 +350,7 @@ int main(void)
     fake_stop(&f);
 
     if (fake_start(&f, "--never-finish") != 0) {
-        fprintf(stderr, "fake_api.py did not start\n");
+        fprintf(stderr, "results_fake_api.py did not start\n");
         return 1;
     }
     c = client_for(&f);

@@ -2,7 +2,7 @@
 """Tests of the `oaibatch` command: every subcommand against the local
 server (`oaibatch serve`, built-in test model) and the failure paths
 (crash between upload and create, crash after create, a split job, retry
-of failed lines, an expired batch, Ctrl-C) against tests/cli_fake_server.py.
+of failed lines, an expired batch, Ctrl-C) against tests/harness/cli_fake_server.py.
 
 Environment: OAB_CLI = the oaibatch binary, OAB_TESTS = tests/ folder,
 OAB_DOCS = docs/ folder.
@@ -19,7 +19,7 @@ import time
 import unittest
 
 CLI = os.environ.get("OAB_CLI", "oaibatch")
-TESTS = os.environ.get("OAB_TESTS", os.path.dirname(os.path.abspath(__file__)))
+TESTS = os.environ.get("OAB_TESTS", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCS = os.environ.get("OAB_DOCS", os.path.join(TESTS, "..", "docs"))
 COMMANDS = ["validate", "build", "submit", "status", "wait", "cancel",
             "results", "retry", "list", "jobs", "run"]
@@ -88,7 +88,7 @@ class Base(unittest.TestCase):
              os.path.join(d, "serve-data"), "--upstream", "builtin:test",
              "--quiet"], os.path.join(d, "local.port"))
         _, cls.fake_port = start(
-            [sys.executable, os.path.join(TESTS, "cli_fake_server.py"),
+            [sys.executable, os.path.join(TESTS, "harness", "cli_fake_server.py"),
              "--port-file", os.path.join(d, "fake.port")],
             os.path.join(d, "fake.port"))
 

@@ -25,7 +25,7 @@ static void load(const char *name)
         free(lines[i]);
     n_lines = 0;
     const char *dir = getenv("OAB_TESTS");
-    char *path = oab__sprintf("%s/fixtures/results/%s", dir ? dir : "tests",
+    char *path = oab__sprintf("%s/lib/fixtures/results/%s", dir ? dir : "tests",
                               name);
     char *data = NULL;
     size_t len = 0;

@@ -4,7 +4,7 @@
  * not built with AddressSanitizer, whose shadow memory inflates RSS). */
 #include "oaibatch.h"
 #include "testutil.h"
-#include "test_transport_mock.h"
+#include "mock_server.h"
 
 #include <sys/resource.h>
 #include <sys/stat.h>

@@ -1,7 +1,7 @@
-/* test_transport_mock.h - starts tests/mock_server.py with a case file,
+/* mock_server.h - starts tests/harness/mock_server.py with a case file,
  * reads its port, asks for its report and stops it. */
-#ifndef OAB_TEST_TRANSPORT_MOCK_H
-#define OAB_TEST_TRANSPORT_MOCK_H
+#ifndef OAB_TEST_MOCK_SERVER_H
+#define OAB_TEST_MOCK_SERVER_H
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -29,13 +29,13 @@ static inline const char *mock_tests_dir(void)
     return d ? d : "tests";
 }
 
-/* Starts the mock with tests/mock_cases/<name>.json. extra may be NULL or
+/* Starts the mock with tests/harness/mock_cases/<name>.json. extra may be NULL or
  * a --body-file path. Returns 0 on success. */
 static inline int mock_start(mock *m, const char *name, const char *body_file)
 {
     char script[1024], casefile[1024];
-    snprintf(script, sizeof script, "%s/mock_server.py", mock_tests_dir());
-    snprintf(casefile, sizeof casefile, "%s/mock_cases/%s.json", mock_tests_dir(), name);
+    snprintf(script, sizeof script, "%s/harness/mock_server.py", mock_tests_dir());
+    snprintf(casefile, sizeof casefile, "%s/harness/mock_cases/%s.json", mock_tests_dir(), name);
     int fds[2];
     if (pipe(fds) != 0)
         return -1;

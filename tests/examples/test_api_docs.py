@@ -56,7 +56,7 @@ def doc_headings(text):
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     header = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "include", "oaibatch.h")
     api = sys.argv[2] if len(sys.argv) > 2 else os.path.join(root, "docs", "api.md")
     with open(header, encoding="utf-8") as f:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""mock_server.py - a scripted HTTP server for the transport tests.
+"""mock_server.py - a scripted HTTP server for the library's transport tests.
 
 Usage: mock_server.py CASE.json [--spec openai-batch-openapi.yaml]
                                 [--body-file PATH]
@@ -59,7 +59,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
 # The OpenAPI description of the Files + Batches API (tests/data/README.md).
-DEFAULT_SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+DEFAULT_SPEC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                             "data", "openapi", "openai-batch-openapi.yaml")
 
 # ---------------------------------------------------------------- spec

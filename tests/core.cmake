@@ -1,1 +1,0 @@
-oab_add_unit_test(test_core test_core.c)
