@@ -1,4 +1,5 @@
 /* cmd_serve.c - `oaibatch serve`: hands over to the local server. */
+#include "oaibatch.h"
 #include "cli.h"
 
 #include <string.h>

@@ -1,4 +1,5 @@
 /* main.c - the stand-alone `oaibatch-server` executable. */
+#include "oaibatch.h"
 #include "serve.h"
 
 int main(int argc, char **argv)

@@ -1,4 +1,8 @@
 /* serve.c - `oaibatch serve`: flags, start-up, signals, shared helpers. */
+#include "oaibatch.h"
+#include "util/clock.h"
+#include "util/fs.h"
+#include "util/str.h"
 #include "serve.h"
 #include "server.h"
 

@@ -2,6 +2,7 @@
  * the wait loop against tests/mock_server.py (cases in tests/mock_cases/).
  * Every case asserts what the library returns and, through the mock's
  * report, the exact requests it sent. */
+#include <cjson/cJSON.h>
 #include "oaibatch.h"
 #include "testutil.h"
 #include "test_transport_mock.h"
