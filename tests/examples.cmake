@@ -6,12 +6,14 @@
 #  - examples: every example run against the local server (built-in test
 #    model), checking what it prints
 
+if(TARGET basic_batch)
 oab_add_unit_test(test_examples_helpers test_examples_calc.c
   ${PROJECT_SOURCE_DIR}/examples/calc.c
   ${PROJECT_SOURCE_DIR}/examples/common.c
   ${PROJECT_SOURCE_DIR}/examples/weather_tools.c)
 target_include_directories(test_examples_helpers PRIVATE
   ${PROJECT_SOURCE_DIR}/examples)
+endif()
 
 add_test(NAME api_docs
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_api_docs.py
@@ -21,8 +23,7 @@ add_test(NAME docs_snippets
   COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_docs_snippets.py
           ${PROJECT_SOURCE_DIR})
 
-if(EXISTS ${PROJECT_SOURCE_DIR}/examples/CMakeLists.txt
-   AND EXISTS ${PROJECT_SOURCE_DIR}/server/CMakeLists.txt)
+if(TARGET oaibatch-server AND TARGET basic_batch)
   add_test(NAME examples
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_examples.py
             --server $<TARGET_FILE:oaibatch-server>
@@ -33,7 +34,7 @@ endif()
 
 # scripts/demo.sh, the README's first command, on this build (no apt, no
 # rebuild): runs the examples through a server it starts and stops.
-if(EXISTS ${PROJECT_SOURCE_DIR}/server/CMakeLists.txt)
+if(TARGET oaibatch-server AND TARGET oaibatch_cli AND TARGET basic_batch)
   add_test(NAME demo_script
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_demo.py
             ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})

@@ -1,4 +1,4 @@
-/* http.h - the client's transport (libcurl), internal to the library.
+/* api/http.h - the client's transport (libcurl), internal to the library.
  *
  * Every call goes through oab__http_request(): one CURL easy handle per
  * client (connections reused), retries with exponential backoff + jitter

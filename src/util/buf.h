@@ -1,4 +1,5 @@
-/* util/buf.h - growable byte buffers and arrays. Internal: util layer, no API knowledge. */
+/* util/buf.h - growable byte buffers and arrays.
+ * Internal: util layer, no API knowledge. */
 #ifndef OAB_UTIL_BUF_H
 #define OAB_UTIL_BUF_H
 

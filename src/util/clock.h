@@ -1,4 +1,5 @@
-/* util/clock.h - clocks and sleeping. Internal: util layer, no API knowledge. */
+/* util/clock.h - clocks and sleeping.
+ * Internal: util layer, no API knowledge. */
 #ifndef OAB_UTIL_CLOCK_H
 #define OAB_UTIL_CLOCK_H
 

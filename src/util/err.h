@@ -1,4 +1,5 @@
-/* util/err.h - filling an oab_error (the library's detail for a failed call). Internal: util layer, no API knowledge. */
+/* util/err.h - filling an oab_error (the library's detail for a failed call).
+ * Internal: util layer, no API knowledge. */
 #ifndef OAB_UTIL_ERR_H
 #define OAB_UTIL_ERR_H
 

@@ -1,4 +1,5 @@
-/* util/fs.h - whole-file reads and atomic writes. Internal: util layer, no API knowledge. */
+/* util/fs.h - whole-file reads and atomic writes.
+ * Internal: util layer, no API knowledge. */
 #ifndef OAB_UTIL_FS_H
 #define OAB_UTIL_FS_H
 

@@ -1,4 +1,5 @@
-/* util/json.h - cJSON helpers and the JSON checker. Internal: util layer, no API knowledge. */
+/* util/json.h - cJSON helpers and the JSON checker.
+ * Internal: util layer, no API knowledge. */
 #ifndef OAB_UTIL_JSON_H
 #define OAB_UTIL_JSON_H
 

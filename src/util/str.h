@@ -1,4 +1,5 @@
-/* util/str.h - string helpers. Internal: util layer, no API knowledge. */
+/* util/str.h - string helpers.
+ * Internal: util layer, no API knowledge. */
 #ifndef OAB_UTIL_STR_H
 #define OAB_UTIL_STR_H
 
