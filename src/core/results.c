@@ -11,6 +11,7 @@
 #include "util/err.h"
 #include "util/jdoc.h"
 #include "util/json.h"
+#include "util/opts.h"
 #include "util/str.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -477,11 +478,12 @@ static oab_status run_files(const char *output_path, const char *error_path,
                             oab_summary *summary, oab_error *err)
 {
     oab__err_clear(err);
-    if (opts && opts->version != OAB_RESULTS_OPTIONS_VERSION)
-        return oab__err(err, OAB_EINVAL, 0, "unknown options version %u",
-                        opts->version);
+    oab_status st = OAB__OPTIONS_CHECK(opts, OAB_RESULTS_OPTIONS_VERSION,
+                                       "oab_results_options", err);
+    if (st != OAB_OK)
+        return st;
     oab__results *R = NULL;
-    oab_status st = oab__results_begin(&R, opts, take, ud, err);
+    st = oab__results_begin(&R, opts, take, ud, err);
     if (st == OAB_OK && output_path)
         st = oab__results_path(R, output_path, 0, err);
     if (st == OAB_OK && error_path)
