@@ -392,9 +392,12 @@ typedef struct oab_batch_error {
     long line;     /* 1-based; 0 if absent */
 } oab_batch_error;
 
-/** A Batch object, every field of the spec. Strings are NULL when the
- *  server sent null, nothing, or "" (output/error file ids). Timestamps
- *  are Unix seconds, 0 when null/absent. Free with oab_job_free. */
+/** oab_job is a Batch object: what POST /batches, GET /batches/{id} and
+ *  the other Batches API calls return, with every field of the spec.
+ *  Wherever this header says "job", it means such a Batch object.
+ *  Strings are NULL when the server sent null, nothing, or "" (output/
+ *  error file ids). Timestamps are Unix seconds, 0 when null/absent.
+ *  Free with oab_job_free. */
 typedef struct oab_job {
     char *id;
     char *object;                 /* "batch" */
@@ -464,13 +467,13 @@ typedef struct oab_batch_options {
 OAB_EXTERN oab_status oab_batch_create(oab_client *c, oab_job **out,
                                        const char *input_file_id,
                                        const oab_batch_options *opts);
-/** GET /batches/{id}: the seed's batch_get_status. *out (required)
+/** GET /batches/{id}: the batch as it is now. *out (required)
  *  receives the job; free with oab_job_free. OAB_ENOTFOUND for an
  *  unknown id; OAB_EPROTO when the answer is not a Batch object. */
 OAB_EXTERN oab_status oab_batch_retrieve(oab_client *c, oab_job **out,
                                          const char *batch_id);
-/** POST /batches/{id}/cancel (no body): the seed's batch_cancel_job.
- *  *out (may be NULL) receives the updated job; free with oab_job_free.
+/** POST /batches/{id}/cancel (no body): asks for the batch to be
+ *  cancelled (it goes to cancelling, then cancelled). *out (may be NULL) receives the updated job; free with oab_job_free.
  *  Errors: OAB_EINVAL (no client or batch id), OAB_ENOTFOUND for an
  *  unknown id, the API's refusal for a batch that cannot be cancelled
  *  (OAB_EHTTP), and the HTTP and transport errors of every call (see
@@ -491,7 +494,7 @@ typedef struct oab_job_list {
 OAB_EXTERN void oab_job_list_free(oab_job_list *list);
 
 /** One page: `limit` 1..100 (0 = server default 20); `after` NULL for the
- *  first page, else the last id seen. The seed's batch_list_jobs. *out
+ *  first page, else the last id seen. *out
  *  belongs to the caller (free with oab_job_list_free); NULL on error.
  *  Errors: OAB_EINVAL (no client or out, limit out of range), OAB_EPROTO
  *  (the answer is not a list of Batch objects), OAB_ENOMEM, and the HTTP
@@ -508,8 +511,7 @@ typedef int (*oab_job_fn)(const oab_job *job, void *userdata);
 OAB_EXTERN oab_status oab_batch_list_all(oab_client *c, int limit,
                                          oab_job_fn fn, void *userdata);
 
-/** Upload + create in one call (the seed's batch_create_job) for a JSONL
- *  file on disk. The file is validated first (oab_validate_path with the
+/** Upload + create in one call for a JSONL file on disk. The file is validated first (oab_validate_path with the
  *  defaults) and refused with OAB_EVALIDATION before any request; the
  *  client's error message then names the first problem ("PATH: line 3:
  *  duplicate_custom_id: ... (N more problems)"). The upload uses purpose
@@ -727,7 +729,7 @@ typedef struct oab_chat_options {
       NULL, NULL, 0, OAB_TOOL_CHOICE_UNSET, NULL, -1, NULL, OAB_OUTPUT_NONE, \
       NULL }
 
-/** Builds a /v1/chat/completions request (the seed's create_chat_request).
+/** Builds a /v1/chat/completions request.
  *  `prompt` is the user message (NULL when opts->messages says it all).
  *  `opts` may be NULL (then the body has no model: oab_batch_create_job
  *  fills in the client's default model).
@@ -832,8 +834,7 @@ OAB_EXTERN oab_output_mode oab_request_output_mode(const oab_request *req);
  *  oab_free. Errors: OAB_EINVAL (req or out NULL), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_request_to_json(const oab_request *req, char **out);
 
-/** Upload + create from built requests (the seed's batch_create_job with
- *  a list): writes JSONL in memory, validates (refusing invalid input
+/** Upload + create from a list of built requests: writes JSONL in memory, validates (refusing invalid input
  *  with OAB_EVALIDATION before any network call; the client's error
  *  names the first problem, e.g. "requests[2] (custom_id "a"):
  *  duplicate_custom_id: ..."), uploads, creates. opts may be NULL;
@@ -947,7 +948,7 @@ typedef struct oab_validate_options {
     size_t max_lines;               /* default OAB_MAX_LINES */
     unsigned long long max_bytes;   /* default OAB_MAX_FILE_BYTES */
     size_t max_embedding_inputs;    /* default OAB_MAX_EMBEDDING_INPUTS */
-    int min_requests;               /* 0: 2 (the seed's rule); -1 off */
+    int min_requests;               /* 0: at least 2; -1 off */
     size_t max_problems;            /* problems kept; default 100 */
     /** The batch's endpoint; every line's url must equal it. NULL: the
      *  first valid url is the reference. */
@@ -1271,9 +1272,9 @@ typedef struct oab_result_set {
 /** Frees a set and its results. NULL ok. */
 OAB_EXTERN void oab_result_set_free(oab_result_set *set);
 
-/** The seed's batch_retrieve_job: every result of the batch, collected
- *  (GET the batch, then as oab_batch_results_stream). opts->input_order
- *  sorts by input line (needs input_path, else OAB_EINVAL). Free *out
+/** Every result of the batch, collected in memory (GET the batch, then
+ *  as oab_batch_results_stream). opts->input_order sorts by input line
+ *  (needs input_path, else OAB_EINVAL). Free *out
  *  with oab_result_set_free; NULL on error. OAB_ESTATE when the batch is
  *  not finished. */
 OAB_EXTERN oab_status oab_batch_retrieve_job(oab_client *c,
