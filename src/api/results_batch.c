@@ -89,13 +89,9 @@ static oab_status begin(oab_client *c, oab__results **R,
                         const oab_results_options *opts,
                         oab__result_take_fn take, void *ud)
 {
-    oab_status st = OAB__CLIENT_OPTIONS_CHECK(
-        c, opts, OAB_RESULTS_OPTIONS_VERSION, "oab_results_options");
-    if (st != OAB_OK)
-        return st;
     oab_error e;
     oab__err_clear(&e);
-    st = oab__results_begin(R, opts, take, ud, &e);
+    oab_status st = oab__results_begin(R, opts, take, ud, &e);
     if (st != OAB_OK)
         return oab__client_fail(c, st, "%s", e.message[0] ? e.message
                                                           : oab_strerror(st));
@@ -126,7 +122,10 @@ oab_status oab_batch_results_stream(oab_client *c, const oab_job *job,
     if (!c)
         return OAB_EINVAL;
     oab__client_clear_error(c);
-    oab_status st = check_job(c, job);
+    oab_status st = OAB__CLIENT_OPTIONS_CHECK(
+        c, opts, OAB_RESULTS_OPTIONS_VERSION, "oab_results_options");
+    if (st == OAB_OK)
+        st = check_job(c, job);
     if (st != OAB_OK)
         return st;
     oab__user_sink u = {fn, userdata};
