@@ -999,7 +999,8 @@ typedef struct oab_validator oab_validator;
  *  only with the custom_ids (for the uniqueness check) and the longest
  *  line cut by a chunk boundary (never past max_bytes). `opts` may be
  *  NULL. *out belongs to the caller (free with oab_validator_free).
- *  Errors: OAB_EINVAL (out NULL), OAB_ENOMEM. */
+ *  Errors: OAB_EINVAL (out NULL, or opts not set up with
+ *  OAB_VALIDATE_OPTIONS_INIT; see "Options structs"), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_validator_new(oab_validator **out,
                                         const oab_validate_options *opts);
 /** Feeds bytes in any chunking. OAB_ESTATE after finish, OAB_ENOMEM. */

@@ -81,37 +81,47 @@ static void check_version(const char *msg, const char *name)
 
 /* ---- options of calls that take no client ---- */
 
+/* A call refused by the check: OAB_EINVAL, nothing in *out, and the
+ * message of check_unmarked (macro given) or check_version (macro NULL). */
+static void expect_refused(oab_status st, const void *out, const char *msg,
+                           const char *name, const char *macro)
+{
+    CHECK_EQ_INT(st, OAB_EINVAL);
+    CHECK(out == NULL);
+    if (macro)
+        check_unmarked(msg, name, macro);
+    else
+        check_version(msg, name);
+}
+
 static void test_chat_and_responses(void)
 {
     oab_error err;
     oab_request *r = NULL;
+    oab_status st;
 
     /* the example: every double 0, max tokens 0, tri-states 0 */
     oab_chat_options nz = {.version = OAB_CHAT_OPTIONS_VERSION, .model = "m"};
-    CHECK_EQ_INT(oab_chat_request_new(&r, "a", "hi", &nz, &err), OAB_EINVAL);
-    CHECK(r == NULL);
-    check_unmarked(err.message, "oab_chat_options", "OAB_CHAT_OPTIONS_INIT");
+    st = oab_chat_request_new(&r, "a", "hi", &nz, &err);
+    expect_refused(st, r, err.message, "oab_chat_options",
+                   "OAB_CHAT_OPTIONS_INIT");
     CHECK_EQ_INT(err.status, OAB_EINVAL);
-
     oab_chat_options o = OAB_CHAT_OPTIONS_INIT;
     o.model = "m";
     o.version = OTHER_VERSION;
-    CHECK_EQ_INT(oab_chat_request_new(&r, "a", "hi", &o, &err), OAB_EINVAL);
-    CHECK(r == NULL);
-    check_version(err.message, "oab_chat_options");
+    st = oab_chat_request_new(&r, "a", "hi", &o, &err);
+    expect_refused(st, r, err.message, "oab_chat_options", NULL);
 
     oab_responses_options rz = {.version = OAB_RESPONSES_OPTIONS_VERSION,
                                 .model = "m"};
-    CHECK_EQ_INT(oab_responses_request_new(&r, "a", "hi", &rz, &err), OAB_EINVAL);
-    CHECK(r == NULL);
-    check_unmarked(err.message, "oab_responses_options",
+    st = oab_responses_request_new(&r, "a", "hi", &rz, &err);
+    expect_refused(st, r, err.message, "oab_responses_options",
                    "OAB_RESPONSES_OPTIONS_INIT");
     oab_responses_options ro = OAB_RESPONSES_OPTIONS_INIT;
     ro.model = "m";
     ro.version = OTHER_VERSION;
-    CHECK_EQ_INT(oab_responses_request_new(&r, "a", "hi", &ro, &err), OAB_EINVAL);
-    CHECK(r == NULL);
-    check_version(err.message, "oab_responses_options");
+    st = oab_responses_request_new(&r, "a", "hi", &ro, &err);
+    expect_refused(st, r, err.message, "oab_responses_options", NULL);
 }
 
 static void test_validate(void)
@@ -398,12 +408,11 @@ static void test_client_calls(void)
     "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\","       \
     "\"parameters\":{\"type\":\"object\",\"properties\":{}}}}]"
 
-static void expect_chat(const oab_chat_options *o, const char *want)
+/* The line of a request just built (st, r): exactly want. Frees r. */
+static void expect_line(oab_status st, oab_request *r, const char *want)
 {
-    oab_error err;
-    oab_request *r = NULL;
     char *line = NULL;
-    CHECK_OK(oab_chat_request_new(&r, "a", "hi", o, &err));
+    CHECK_OK(st);
     if (r)
         CHECK_OK(oab_request_to_json(r, &line));
     CHECK_STR(line, want);
@@ -411,17 +420,20 @@ static void expect_chat(const oab_chat_options *o, const char *want)
     oab_request_free(r);
 }
 
+static void expect_chat(const oab_chat_options *o, const char *want)
+{
+    oab_error err;
+    oab_request *r = NULL;
+    oab_status st = oab_chat_request_new(&r, "a", "hi", o, &err);
+    expect_line(st, r, want);
+}
+
 static void expect_responses(const oab_responses_options *o, const char *want)
 {
     oab_error err;
     oab_request *r = NULL;
-    char *line = NULL;
-    CHECK_OK(oab_responses_request_new(&r, "a", "hi", o, &err));
-    if (r)
-        CHECK_OK(oab_request_to_json(r, &line));
-    CHECK_STR(line, want);
-    oab_free(line);
-    oab_request_free(r);
+    oab_status st = oab_responses_request_new(&r, "a", "hi", o, &err);
+    expect_line(st, r, want);
 }
 
 static void test_builder_fields(void)
@@ -595,30 +607,31 @@ static void test_client_new(void)
 
     o = (oab_client_options)OAB_CLIENT_OPTIONS_INIT;
     o.base_url = local;
-    o.connect_timeout_ms = -1;
-    expect_client_error(&o, OAB_EINVAL, "oab_client_options.connect_timeout_ms: "
-                                        "-1, must be 0 (default) or more");
-    o.connect_timeout_ms = 0;
-    o.timeout_ms = -5;
-    expect_client_error(&o, OAB_EINVAL, "oab_client_options.timeout_ms: -5, "
-                                        "must be 0 (default) or more");
-    o.timeout_ms = 0;
-    o.retry_base_ms = -2;
-    expect_client_error(&o, OAB_EINVAL, "oab_client_options.retry_base_ms: -2, "
-                                        "must be 0 (default) or more");
-    o.retry_base_ms = 0;
-    o.retry_max_ms = -3;
-    expect_client_error(&o, OAB_EINVAL, "oab_client_options.retry_max_ms: -3, "
-                                        "must be 0 (default) or more");
-    o.retry_max_ms = 0;
-    o.max_retries = 101;
-    expect_client_error(&o, OAB_EINVAL,
-                        "oab_client_options.max_retries: 101, must be -1 "
-                        "(none), 0 (default 2) or up to 100");
-    o.max_retries = -2;
-    expect_client_error(&o, OAB_EINVAL,
-                        "oab_client_options.max_retries: -2, must be -1 "
-                        "(none), 0 (default 2) or up to 100");
+    struct {
+        long *field;
+        const char *name;
+    } ms[] = {{&o.connect_timeout_ms, "connect_timeout_ms"},
+              {&o.timeout_ms, "timeout_ms"},
+              {&o.retry_base_ms, "retry_base_ms"},
+              {&o.retry_max_ms, "retry_max_ms"}};
+    char want[160];
+    for (size_t i = 0; i < sizeof ms / sizeof *ms; i++) {
+        *ms[i].field = -(long)i - 1;
+        snprintf(want, sizeof want,
+                 "oab_client_options.%s: %ld, must be 0 (default) or more",
+                 ms[i].name, *ms[i].field);
+        expect_client_error(&o, OAB_EINVAL, want);
+        *ms[i].field = 0;
+    }
+    const int retries[] = {101, -2};
+    for (size_t i = 0; i < 2; i++) {
+        o.max_retries = retries[i];
+        snprintf(want, sizeof want,
+                 "oab_client_options.max_retries: %d, must be -1 (none), 0 "
+                 "(default 2) or up to 100",
+                 retries[i]);
+        expect_client_error(&o, OAB_EINVAL, want);
+    }
     o.max_retries = 0;
 
     o.n_extra_headers = 1;
