@@ -473,7 +473,8 @@ OAB_EXTERN oab_status oab_batch_create(oab_client *c, oab_job **out,
 OAB_EXTERN oab_status oab_batch_retrieve(oab_client *c, oab_job **out,
                                          const char *batch_id);
 /** POST /batches/{id}/cancel (no body): asks for the batch to be
- *  cancelled (it goes to cancelling, then cancelled). *out (may be NULL) receives the updated job; free with oab_job_free.
+ *  cancelled (it goes to cancelling, then cancelled). *out (may be NULL)
+ *  receives the updated job; free with oab_job_free.
  *  Errors: OAB_EINVAL (no client or batch id), OAB_ENOTFOUND for an
  *  unknown id, the API's refusal for a batch that cannot be cancelled
  *  (OAB_EHTTP), and the HTTP and transport errors of every call (see
@@ -511,14 +512,14 @@ typedef int (*oab_job_fn)(const oab_job *job, void *userdata);
 OAB_EXTERN oab_status oab_batch_list_all(oab_client *c, int limit,
                                          oab_job_fn fn, void *userdata);
 
-/** Upload + create in one call for a JSONL file on disk. The file is validated first (oab_validate_path with the
- *  defaults) and refused with OAB_EVALIDATION before any request; the
- *  client's error message then names the first problem ("PATH: line 3:
- *  duplicate_custom_id: ... (N more problems)"). The upload uses purpose
- *  "batch" and opts->input_expires_after_s; the batch, the rest of
- *  `opts` (may be NULL). *out (may be NULL) receives the job; free with
- *  oab_job_free. When the create fails after the upload, the uploaded
- *  file is left in place. */
+/** Upload + create in one call for a JSONL file on disk. The file is
+ *  validated first (oab_validate_path with the defaults) and refused with
+ *  OAB_EVALIDATION before any request; the client's error message then
+ *  names the first problem ("PATH: line 3: duplicate_custom_id: ... (N more
+ *  problems)"). The upload uses purpose "batch" and
+ *  opts->input_expires_after_s; the batch, the rest of `opts` (may be
+ *  NULL). *out (may be NULL) receives the job; free with oab_job_free. When
+ *  the create fails after the upload, the uploaded file is left in place. */
 OAB_EXTERN oab_status oab_batch_create_job_path(oab_client *c, oab_job **out,
                                                 const char *jsonl_path,
                                                 const oab_batch_options *opts);
@@ -834,15 +835,16 @@ OAB_EXTERN oab_output_mode oab_request_output_mode(const oab_request *req);
  *  oab_free. Errors: OAB_EINVAL (req or out NULL), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_request_to_json(const oab_request *req, char **out);
 
-/** Upload + create from a list of built requests: writes JSONL in memory, validates (refusing invalid input
- *  with OAB_EVALIDATION before any network call; the client's error
- *  names the first problem, e.g. "requests[2] (custom_id "a"):
- *  duplicate_custom_id: ..."), uploads, creates. opts may be NULL;
- *  opts->endpoint defaults to the first request's url and every request
- *  must have that url. A request built without a model gets the client's
- *  default model. *out (may be NULL) receives the job; free with
- *  oab_job_free. Errors: OAB_EINVAL (NULL client or request),
- *  OAB_EVALIDATION, and those of the upload and create calls. */
+/** Upload + create from a list of built requests: writes JSONL in memory,
+ *  validates (refusing invalid input with OAB_EVALIDATION before any
+ *  network call; the client's error names the first problem, e.g.
+ *  "requests[2] (custom_id "a"): duplicate_custom_id: ..."), uploads,
+ *  creates. opts may be NULL; opts->endpoint defaults to the first
+ *  request's url and every request must have that url. A request built
+ *  without a model gets the client's default model. *out (may be NULL)
+ *  receives the job; free with oab_job_free. Errors: OAB_EINVAL (NULL
+ *  client or request), OAB_EVALIDATION, and those of the upload and create
+ *  calls. */
 OAB_EXTERN oab_status oab_batch_create_job(oab_client *c, oab_job **out,
                                            oab_request *const *requests,
                                            size_t n_requests,
