@@ -136,13 +136,17 @@ oab_status oab_batch_create(oab_client *c, oab_job **out, const char *input_file
     if (!c)
         return OAB_EINVAL;
     oab__client_clear_error(c);
+    oab_status st = OAB__CLIENT_OPTIONS_CHECK(c, opts, OAB_BATCH_OPTIONS_VERSION,
+                                              "oab_batch_options");
+    if (st != OAB_OK)
+        return st;
     if (!input_file_id || !*input_file_id)
         return oab__client_fail(c, OAB_EINVAL, "input_file_id is empty");
     oab_batch_options dflt = OAB_BATCH_OPTIONS_INIT;
     if (!opts)
         opts = &dflt;
     oab__buf body = OAB__BUF_INIT;
-    oab_status st = create_body(c, &body, input_file_id, opts);
+    st = create_body(c, &body, input_file_id, opts);
     if (st == OAB_OK)
         st = batch_call(c, out, "POST", "/batches", body.data);
     oab__buf_free(&body);

@@ -6,6 +6,8 @@
 #include "core/expect.h"
 #include "util/buf.h"
 #include "util/compat.h"
+#include "util/err.h"
+#include "util/opts.h"
 #include "util/str.h"
 #include <pthread.h>
 #include <stdarg.h>
@@ -124,49 +126,104 @@ static oab_status add_header(struct curl_slist **list, const char *fmt, ...)
 
 /* ---- create / free ---- */
 
+/* A negative duration option. */
+static oab_status bad_ms(oab_error *err, const char *what, long v)
+{
+    return oab__err(err, OAB_EINVAL, 0,
+                    "oab_client_options.%s: %ld, must be 0 (default) or more",
+                    what, v);
+}
+
+/* Checks what the options hold before anything is allocated; the
+ * message names the option (never its value when it may hold a secret). */
+static oab_status check_client_options(const oab_client_options *opts,
+                                       const char *base, const char *base_from,
+                                       const char *key, oab_error *err)
+{
+    if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)
+        return oab__err(err, OAB_EINVAL, 0,
+                        "%s: the base URL must start with http:// or https://",
+                        base_from);
+    if ((!key || !*key) && needs_key(base, opts->azure)) {
+        char host[256];
+        url_host(base, host, sizeof host);
+        return oab__err(err, OAB_ENOKEY, 0,
+                        "no API key for %s: set oab_client_options.api_key "
+                        "or $%s",
+                        host, opts->azure ? "AZURE_OPENAI_API_KEY"
+                                          : "OPENAI_API_KEY");
+    }
+    if (opts->connect_timeout_ms < 0)
+        return bad_ms(err, "connect_timeout_ms", opts->connect_timeout_ms);
+    if (opts->timeout_ms < 0)
+        return bad_ms(err, "timeout_ms", opts->timeout_ms);
+    if (opts->retry_base_ms < 0)
+        return bad_ms(err, "retry_base_ms", opts->retry_base_ms);
+    if (opts->retry_max_ms < 0)
+        return bad_ms(err, "retry_max_ms", opts->retry_max_ms);
+    if (opts->max_retries < -1 || opts->max_retries > 100)
+        return oab__err(err, OAB_EINVAL, 0,
+                        "oab_client_options.max_retries: %d, must be -1 "
+                        "(none), 0 (default 2) or up to 100",
+                        opts->max_retries);
+    if (opts->n_extra_headers && !opts->extra_headers)
+        return oab__err(err, OAB_EINVAL, 0,
+                        "oab_client_options.extra_headers: NULL with "
+                        "n_extra_headers %zu",
+                        opts->n_extra_headers);
+    /* a header may carry a secret: say which one, not what it holds */
+    for (size_t i = 0; i < opts->n_extra_headers; i++)
+        if (!opts->extra_headers[i] || !header_ok(opts->extra_headers[i]))
+            return oab__err(err, OAB_EINVAL, 0,
+                            "oab_client_options.extra_headers[%zu]: not a "
+                            "\"Name: value\" line (or holds CR/LF)",
+                            i);
+    if (opts->user_agent_suffix && strpbrk(opts->user_agent_suffix, "\r\n"))
+        return oab__err(err, OAB_EINVAL, 0,
+                        "oab_client_options.user_agent_suffix: holds CR or LF");
+    return OAB_OK;
+}
+
 oab_status oab_client_new(oab_client **out, const oab_client_options *opts)
 {
+    return oab_client_new_v2(out, opts, NULL);
+}
+
+oab_status oab_client_new_v2(oab_client **out, const oab_client_options *opts,
+                             oab_error *err)
+{
+    oab__err_clear(err);
     if (!out)
-        return OAB_EINVAL;
+        return oab__err(err, OAB_EINVAL, 0, "out: NULL");
     *out = NULL;
+    oab_status st = OAB__OPTIONS_CHECK(opts, OAB_CLIENT_OPTIONS_VERSION,
+                                       "oab_client_options", err);
+    if (st != OAB_OK)
+        return st;
     oab_client_options dflt = OAB_CLIENT_OPTIONS_INIT;
     if (!opts)
         opts = &dflt;
-    if (opts->version < 1)
-        return OAB_EINVAL;
     if (oab_global_init() != OAB_OK)
-        return OAB_ETRANSPORT;
+        return oab__err(err, OAB_ETRANSPORT, 0, "libcurl could not start");
 
     int azure = opts->azure;
     const char *key = opts->api_key;
     if (!key && azure)
         key = env_or(NULL, "AZURE_OPENAI_API_KEY");
     key = env_or(key, "OPENAI_API_KEY");
-    const char *base = opts->base_url;
-    if (!base && azure)
-        base = env_or(NULL, "AZURE_OPENAI_ENDPOINT");
-    base = env_or(base, "OPENAI_BASE_URL");
+    const char *base = opts->base_url, *base_from = "oab_client_options.base_url";
+    if (!base && azure && (base = env_or(NULL, "AZURE_OPENAI_ENDPOINT")))
+        base_from = "$AZURE_OPENAI_ENDPOINT";
+    if (!base && (base = env_or(NULL, "OPENAI_BASE_URL")))
+        base_from = "$OPENAI_BASE_URL";
     if (!base)
         base = DEFAULT_BASE_URL;
-    if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)
-        return OAB_EINVAL;
-    if ((!key || !*key) && needs_key(base, azure))
-        return OAB_ENOKEY;
-    if (opts->connect_timeout_ms < 0 || opts->timeout_ms < 0 ||
-        opts->retry_base_ms < 0 || opts->retry_max_ms < 0 ||
-        opts->max_retries < -1 || opts->max_retries > 100)
-        return OAB_EINVAL;
-    for (size_t i = 0; i < opts->n_extra_headers; i++)
-        if (!opts->extra_headers || !opts->extra_headers[i] ||
-            !header_ok(opts->extra_headers[i]))
-            return OAB_EINVAL;
-    if (opts->user_agent_suffix && strpbrk(opts->user_agent_suffix, "\r\n"))
-        return OAB_EINVAL;
+    if ((st = check_client_options(opts, base, base_from, key, err)) != OAB_OK)
+        return st;
 
     oab_client *c = calloc(1, sizeof *c);
     if (!c)
-        return OAB_ENOMEM;
-    oab_status st = OAB_OK;
+        return oab__err(err, OAB_ENOMEM, 0, "out of memory");
     const char *org = env_or(opts->organization, "OPENAI_ORG_ID");
     const char *proj = env_or(opts->project, "OPENAI_PROJECT_ID");
     size_t blen = strlen(base);
@@ -218,7 +275,9 @@ oab_status oab_client_new(oab_client **out, const oab_client_options *opts)
         st = OAB_ETRANSPORT;
     if (st != OAB_OK) {
         oab_client_free(c);
-        return st;
+        return oab__err(err, st, 0, "%s", st == OAB_ENOMEM
+                                              ? "out of memory"
+                                              : "libcurl could not start");
     }
     *out = c;
     return OAB_OK;
@@ -353,6 +412,15 @@ void oab__client_finish_error(oab_client *c)
             b.data[i] = ' ';
     free(c->errmsg);
     c->errmsg = oab__buf_take(&b, NULL);
+}
+
+oab_status oab__client_options_check(oab_client *c, unsigned version,
+                                     unsigned want, const char *name)
+{
+    oab_error e;
+    if (oab__options_check(version, want, name, &e) == OAB_OK)
+        return OAB_OK;
+    return oab__client_fail(c, e.status, "%s", e.message);
 }
 
 oab_status oab__client_fail(oab_client *c, oab_status code, const char *fmt, ...)

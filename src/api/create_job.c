@@ -51,10 +51,14 @@ oab_status oab_batch_create_job_path(oab_client *c, oab_job **out,
         *out = NULL;
     if (!c)
         return OAB_EINVAL;
+    oab_status st = OAB__CLIENT_OPTIONS_CHECK(c, opts, OAB_BATCH_OPTIONS_VERSION,
+                                              "oab_batch_options");
+    if (st != OAB_OK)
+        return st;
     if (!jsonl_path)
         return oab__client_fail(c, OAB_EINVAL, "path is NULL");
     oab_validation *v = NULL;
-    oab_status st = oab_validate_path(&v, jsonl_path, NULL);
+    st = oab_validate_path(&v, jsonl_path, NULL);
     if (st != OAB_OK)
         return refuse(c, st, v, jsonl_path);
     oab_validation_free(v);
@@ -72,10 +76,14 @@ oab_status oab_batch_create_job_buffer(oab_client *c, oab_job **out,
         *out = NULL;
     if (!c)
         return OAB_EINVAL;
+    oab_status st = OAB__CLIENT_OPTIONS_CHECK(c, opts, OAB_BATCH_OPTIONS_VERSION,
+                                              "oab_batch_options");
+    if (st != OAB_OK)
+        return st;
     if (!jsonl && len)
         return oab__client_fail(c, OAB_EINVAL, "jsonl is NULL");
     oab_validation *v = NULL;
-    oab_status st = oab_validate_buffer(&v, jsonl ? jsonl : "", len, NULL);
+    st = oab_validate_buffer(&v, jsonl ? jsonl : "", len, NULL);
     if (st != OAB_OK)
         return refuse(c, st, v, "input");
     oab_validation_free(v);

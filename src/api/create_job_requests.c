@@ -44,6 +44,10 @@ oab_status oab_batch_create_job(oab_client *c, oab_job **out,
         *out = NULL;
     if (!c)
         return OAB_EINVAL;
+    oab_status st = OAB__CLIENT_OPTIONS_CHECK(c, opts, OAB_BATCH_OPTIONS_VERSION,
+                                              "oab_batch_options");
+    if (st != OAB_OK)
+        return st;
     if (n_requests && !requests)
         return oab__client_fail(c, OAB_EINVAL, "requests is NULL");
     for (size_t i = 0; i < n_requests; i++)
@@ -69,7 +73,7 @@ oab_status oab_batch_create_job(oab_client *c, oab_job **out,
     oab_validate_options vo = OAB_VALIDATE_OPTIONS_INIT;
     vo.expected_url = o.endpoint;
     oab_validation *v = NULL;
-    oab_status st = oab_validate_buffer(&v, b.data ? b.data : "", b.len, &vo);
+    st = oab_validate_buffer(&v, b.data ? b.data : "", b.len, &vo);
     if (st != OAB_OK) {
         if (st == OAB_EVALIDATION && v && v->n_problems) {
             const oab_problem *p = &v->problems[0];

@@ -118,6 +118,15 @@ void oab__client_clear_error(oab_client *c);
 oab_status oab__client_fail(oab_client *c, oab_status code, const char *fmt,
                             ...) OAB__PRINTF(3, 4);
 
+/* The options check of util/opts.h for calls on a client: the message
+ * goes to c's detail. NULL options pass. */
+oab_status oab__client_options_check(oab_client *c, unsigned version,
+                                     unsigned want, const char *name);
+#define OAB__CLIENT_OPTIONS_CHECK(c, opts, VERSION, name)                   \
+    ((opts) ? oab__client_options_check((c), (opts)->version, (VERSION),   \
+                                        (name))                            \
+            : OAB_OK)
+
 /* Rebuilds the detail's pointers and one-line message from the d_*
  * strings and numbers (the API key is scrubbed from every string). */
 void oab__client_finish_error(oab_client *c);

@@ -89,9 +89,6 @@ static oab_status begin(oab_client *c, oab__results **R,
                         const oab_results_options *opts,
                         oab__result_take_fn take, void *ud)
 {
-    if (opts && opts->version != OAB_RESULTS_OPTIONS_VERSION)
-        return oab__client_fail(c, OAB_EINVAL, "unknown options version %u",
-                                opts->version);
     oab_error e;
     oab__err_clear(&e);
     oab_status st = oab__results_begin(R, opts, take, ud, &e);
@@ -125,7 +122,10 @@ oab_status oab_batch_results_stream(oab_client *c, const oab_job *job,
     if (!c)
         return OAB_EINVAL;
     oab__client_clear_error(c);
-    oab_status st = check_job(c, job);
+    oab_status st = OAB__CLIENT_OPTIONS_CHECK(
+        c, opts, OAB_RESULTS_OPTIONS_VERSION, "oab_results_options");
+    if (st == OAB_OK)
+        st = check_job(c, job);
     if (st != OAB_OK)
         return st;
     oab__user_sink u = {fn, userdata};
@@ -179,10 +179,14 @@ oab_status oab_batch_retrieve_job(oab_client *c, oab_result_set **out,
     oab__client_clear_error(c);
     if (!out)
         return oab__client_fail(c, OAB_EINVAL, "out is NULL");
+    oab_status st = OAB__CLIENT_OPTIONS_CHECK(
+        c, opts, OAB_RESULTS_OPTIONS_VERSION, "oab_results_options");
+    if (st != OAB_OK)
+        return st;
     if (opts && opts->input_order && !opts->input_path)
         return oab__client_fail(c, OAB_EINVAL, "input_order needs input_path");
     oab_job *job = NULL;
-    oab_status st = oab_batch_retrieve(c, &job, batch_id);
+    st = oab_batch_retrieve(c, &job, batch_id);
     if (st == OAB_OK)
         st = check_job(c, job);
     if (st == OAB_OK)
@@ -214,9 +218,16 @@ oab_status oab_batch_run(oab_client *c, oab_result_set **out,
         return oab__client_fail(c, OAB_EINVAL, "out is NULL");
     if (!requests || !n_requests)
         return oab__client_fail(c, OAB_EINVAL, "no requests");
+    /* both options checked before anything is sent */
+    oab_status st;
+    if ((st = OAB__CLIENT_OPTIONS_CHECK(c, batch_opts, OAB_BATCH_OPTIONS_VERSION,
+                                        "oab_batch_options")) != OAB_OK ||
+        (st = OAB__CLIENT_OPTIONS_CHECK(c, wait, OAB_WAIT_OPTIONS_VERSION,
+                                        "oab_wait_options")) != OAB_OK)
+        return st;
     /* the JSONL, and what each line expects, remembered by custom_id */
     oab__results *R = NULL;
-    oab_status st = begin(c, &R, NULL, oab__result_set_take, NULL);
+    st = begin(c, &R, NULL, oab__result_set_take, NULL);
     if (st != OAB_OK)
         return st;
     oab__buf jsonl = OAB__BUF_INIT;

@@ -15,6 +15,10 @@ oab_status oab_batch_wait(oab_client *c, oab_job **out, const char *batch_id,
         *out = NULL;
     if (!c)
         return OAB_EINVAL;
+    oab_status st = OAB__CLIENT_OPTIONS_CHECK(c, opts, OAB_WAIT_OPTIONS_VERSION,
+                                              "oab_wait_options");
+    if (st != OAB_OK)
+        return st;
     if (!batch_id || !*batch_id)
         return oab__client_fail(c, OAB_EINVAL, "batch id is empty");
     oab_wait_options dflt = OAB_WAIT_OPTIONS_INIT;
@@ -31,7 +35,6 @@ oab_status oab_batch_wait(oab_client *c, oab_job **out, const char *batch_id,
 
     double start = oab__now();
     oab_job *job = NULL;
-    oab_status st;
     int failures = 0;
     for (;;) {
         oab_job *next = NULL;

@@ -12,6 +12,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/opts.h"
 #include "util/str.h"
 #include <limits.h>
 #include <math.h>
@@ -410,9 +411,18 @@ static const char *schema_tool_description(const oab_schema *s)
     return d ? d : DEFAULT_TOOL_DESCRIPTION;
 }
 
+/* A token limit: -1 (unset) or at least 1. */
+static oab_status check_max_tokens(long v, const char *what, oab_error *err)
+{
+    if (v == -1 || v >= 1)
+        return OAB_OK;
+    return oab__err(err, OAB_EINVAL, 0,
+                    "%s: %ld, must be at least 1 (or -1, unset)", what, v);
+}
+
 static oab_status check_common(const char *custom_id, const oab_tool *tools,
                                size_t n_tools, oab_tool_choice choice,
-                               const char *choice_fn,
+                               const char *choice_fn, int parallel,
                                const oab_schema *schema,
                                oab_output_mode *mode, oab_error *err)
 {
@@ -444,6 +454,10 @@ static oab_status check_common(const char *custom_id, const oab_tool *tools,
                         "OAB_TOOL_CHOICE_FUNCTION");
     if ((st = check_text(choice_fn, "tool_choice_function", err)) != OAB_OK)
         return st;
+    if (parallel < -1 || parallel > 1)
+        return oab__err(err, OAB_EINVAL, 0,
+                        "parallel_tool_calls: %d, must be -1 (unset), 0 or 1",
+                        parallel);
     if ((unsigned)*mode > OAB_OUTPUT_PROMPTED)
         return oab__err(err, OAB_EINVAL, 0, "output_mode: unknown value %d",
                         (int)*mode);
@@ -662,7 +676,8 @@ static oab_status put_tools_and_format(bld *x, int chat, const oab_tool *tools,
         put_tool_choice_word(x, choice);
         end_key(x);
     }
-    if (parallel >= 0) {
+    /* the API refuses parallel_tool_calls on a line without tools */
+    if (parallel >= 0 && (n_tools || mode == OAB_OUTPUT_TOOL)) {
         key(x, "parallel_tool_calls");
         if (parallel)
             PUTS(x, "true");
@@ -726,12 +741,12 @@ static oab_status chat_body(bld *x, const char *prompt,
     PUTS(x, "]");
     end_key(x);
 
-    if (o->max_tokens >= 0) {
+    if (o->max_tokens >= 1) {
         key(x, "max_tokens");
         put_ll(x, o->max_tokens);
         end_key(x);
     }
-    if (o->max_completion_tokens >= 0) {
+    if (o->max_completion_tokens >= 1) {
         key(x, "max_completion_tokens");
         put_ll(x, o->max_completion_tokens);
         end_key(x);
@@ -772,18 +787,19 @@ oab_status oab_chat_request_new(oab_request **out, const char *custom_id,
     if (!out)
         return oab__err(err, OAB_EINVAL, 0, "out: NULL");
     *out = NULL;
+    oab_status st = OAB__OPTIONS_CHECK(opts, OAB_CHAT_OPTIONS_VERSION,
+                                       "oab_chat_options", err);
+    if (st != OAB_OK)
+        return st;
     oab_chat_options dflt = OAB_CHAT_OPTIONS_INIT;
     const oab_chat_options *o = opts ? opts : &dflt;
-    if (o->version != OAB_CHAT_OPTIONS_VERSION)
-        return oab__err(err, OAB_EINVAL, 0,
-                        "options: version %u is not %d (use "
-                        "OAB_CHAT_OPTIONS_INIT)",
-                        o->version, OAB_CHAT_OPTIONS_VERSION);
     oab_output_mode mode = o->output_mode;
-    oab_status st = check_common(custom_id, o->tools, o->n_tools,
-                                 o->tool_choice, o->tool_choice_function,
-                                 o->output_schema, &mode, err);
-    if (st != OAB_OK)
+    if ((st = check_common(custom_id, o->tools, o->n_tools, o->tool_choice,
+                           o->tool_choice_function, o->parallel_tool_calls,
+                           o->output_schema, &mode, err)) != OAB_OK ||
+        (st = check_max_tokens(o->max_tokens, "max_tokens", err)) != OAB_OK ||
+        (st = check_max_tokens(o->max_completion_tokens,
+                               "max_completion_tokens", err)) != OAB_OK)
         return st;
     if (!prompt && !o->n_messages && !o->system_prompt)
         return oab__err(err, OAB_EINVAL, 0,
@@ -867,7 +883,7 @@ static oab_status responses_body(bld *x, const char *input,
         PUTS(x, "\"");
         end_key(x);
     }
-    if (o->max_output_tokens >= 0) {
+    if (o->max_output_tokens >= 1) {
         key(x, "max_output_tokens");
         put_ll(x, o->max_output_tokens);
         end_key(x);
@@ -896,18 +912,18 @@ oab_status oab_responses_request_new(oab_request **out, const char *custom_id,
     if (!out)
         return oab__err(err, OAB_EINVAL, 0, "out: NULL");
     *out = NULL;
+    oab_status st = OAB__OPTIONS_CHECK(opts, OAB_RESPONSES_OPTIONS_VERSION,
+                                       "oab_responses_options", err);
+    if (st != OAB_OK)
+        return st;
     oab_responses_options dflt = OAB_RESPONSES_OPTIONS_INIT;
     const oab_responses_options *o = opts ? opts : &dflt;
-    if (o->version != OAB_RESPONSES_OPTIONS_VERSION)
-        return oab__err(err, OAB_EINVAL, 0,
-                        "options: version %u is not %d (use "
-                        "OAB_RESPONSES_OPTIONS_INIT)",
-                        o->version, OAB_RESPONSES_OPTIONS_VERSION);
     oab_output_mode mode = o->output_mode;
-    oab_status st = check_common(custom_id, o->tools, o->n_tools,
-                                 o->tool_choice, o->tool_choice_function,
-                                 o->output_schema, &mode, err);
-    if (st != OAB_OK)
+    if ((st = check_common(custom_id, o->tools, o->n_tools, o->tool_choice,
+                           o->tool_choice_function, o->parallel_tool_calls,
+                           o->output_schema, &mode, err)) != OAB_OK ||
+        (st = check_max_tokens(o->max_output_tokens, "max_output_tokens",
+                               err)) != OAB_OK)
         return st;
     if (!input && !o->input_json)
         return oab__err(err, OAB_EINVAL, 0, "input: no input and no input_json");
@@ -948,7 +964,7 @@ oab_status oab_embeddings_request_new(oab_request **out, const char *custom_id,
     *out = NULL;
     oab_output_mode mode = OAB_OUTPUT_NONE;
     oab_status st = check_common(custom_id, NULL, 0, OAB_TOOL_CHOICE_UNSET,
-                                 NULL, NULL, &mode, err);
+                                 NULL, -1, NULL, &mode, err);
     if (st != OAB_OK)
         return st;
     if (!n_inputs || !inputs)

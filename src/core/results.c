@@ -11,6 +11,7 @@
 #include "util/err.h"
 #include "util/jdoc.h"
 #include "util/json.h"
+#include "util/opts.h"
 #include "util/str.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -476,10 +477,6 @@ static oab_status run_files(const char *output_path, const char *error_path,
                             oab__result_take_fn take, void *ud,
                             oab_summary *summary, oab_error *err)
 {
-    oab__err_clear(err);
-    if (opts && opts->version != OAB_RESULTS_OPTIONS_VERSION)
-        return oab__err(err, OAB_EINVAL, 0, "unknown options version %u",
-                        opts->version);
     oab__results *R = NULL;
     oab_status st = oab__results_begin(&R, opts, take, ud, err);
     if (st == OAB_OK && output_path)
@@ -504,6 +501,11 @@ oab_status oab_results_stream_files(const char *output_path,
 {
     if (summary)
         memset(summary, 0, sizeof *summary);
+    oab__err_clear(err);
+    oab_status st = OAB__OPTIONS_CHECK(opts, OAB_RESULTS_OPTIONS_VERSION,
+                                       "oab_results_options", err);
+    if (st != OAB_OK)
+        return st;
     oab__user_sink u = {fn, userdata};
     return run_files(output_path, error_path, opts, oab__user_take, &u, summary,
                      err);
@@ -586,15 +588,20 @@ oab_status oab_results_collect_files(oab_result_set **out,
                                      const oab_results_options *opts,
                                      oab_error *err)
 {
+    oab__err_clear(err);
     if (!out)
         return oab__err(err, OAB_EINVAL, 0, "out is NULL");
     *out = NULL;
+    oab_status st = OAB__OPTIONS_CHECK(opts, OAB_RESULTS_OPTIONS_VERSION,
+                                       "oab_results_options", err);
+    if (st != OAB_OK)
+        return st;
     if (opts && opts->input_order && !opts->input_path)
         return oab__err(err, OAB_EINVAL, 0, "input_order needs input_path");
     oab_result_set *set = NULL;
     if (oab__result_set_new(&set) != OAB_OK)
         return oab__err(err, OAB_ENOMEM, 0, "out of memory");
-    oab_status st = run_files(output_path, error_path, opts,
+    st = run_files(output_path, error_path, opts,
                               oab__result_set_take, set, &set->summary, err);
     if (st == OAB_ESTOPPED) /* only the set's own allocation stops it */
         st = oab__err(err, OAB_ENOMEM, 0, "out of memory");

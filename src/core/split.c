@@ -6,6 +6,7 @@
 #include "core/request.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/opts.h"
 #include "util/str.h"
 #include <math.h>
 #include <stdlib.h>
@@ -134,11 +135,10 @@ oab_status oab_split_path(oab_split **out, const char *path,
     *out = NULL;
     if (!path || !out_dir)
         return oab__err(err, OAB_EINVAL, 0, "path and out_dir are needed");
-    if (opts && opts->version != OAB_SPLIT_OPTIONS_VERSION)
-        return oab__err(err, OAB_EINVAL, 0,
-                        "options: version %u is not %d (use "
-                        "OAB_SPLIT_OPTIONS_INIT)",
-                        opts->version, OAB_SPLIT_OPTIONS_VERSION);
+    oab_status st = OAB__OPTIONS_CHECK(opts, OAB_SPLIT_OPTIONS_VERSION,
+                                       "oab_split_options", err);
+    if (st != OAB_OK)
+        return st;
     size_t max_lines = opts && opts->max_lines ? opts->max_lines : OAB_MAX_LINES;
     unsigned long long max_bytes =
         opts && opts->max_bytes ? opts->max_bytes : OAB_MAX_FILE_BYTES;
@@ -165,7 +165,7 @@ oab_status oab_split_path(oab_split **out, const char *path,
     }
     oab_error rerr;
     oab__err_clear(&rerr);
-    oab_status st = oab_jsonl_read_path(path, on_line, &c, &rerr);
+    st = oab_jsonl_read_path(path, on_line, &c, &rerr);
     if (st == OAB_ESTOPPED)
         st = c.st;
     else if (st != OAB_OK)

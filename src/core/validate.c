@@ -12,6 +12,7 @@
 #include "util/compat.h"
 #include "util/jdoc.h"
 #include "util/json.h"
+#include "util/opts.h"
 #include "util/str.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -672,6 +673,9 @@ oab_status oab_validator_new(oab_validator **out,
     if (!out)
         return OAB_EINVAL;
     *out = NULL;
+    if (OAB__OPTIONS_CHECK(opts, OAB_VALIDATE_OPTIONS_VERSION,
+                           "oab_validate_options", NULL) != OAB_OK)
+        return OAB_EINVAL;
     oab_validator *v = calloc(1, sizeof *v);
     if (!v)
         return OAB_ENOMEM;
