@@ -1,6 +1,7 @@
 /* args.c - the command line parser shared by every subcommand: long
  * options (--name VALUE, --name=VALUE), short ones (-o VALUE, -oVALUE),
  * "--" to end options, and the global options. */
+#include "oaibatch.h"
 #include "cli.h"
 
 #include <errno.h>

@@ -3,8 +3,9 @@
 #ifndef OAB_CLI_H
 #define OAB_CLI_H
 
+#include <cjson/cJSON.h>
+#include "util/compat.h"
 #include "oaibatch.h"
-#include "internal.h"
 
 #include <stdio.h>
 

@@ -1,4 +1,6 @@
 /* cmd_batch.c - `oaibatch status|wait|cancel ID` and `oaibatch list`. */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
 #include "jobcore.h"
 #include "output.h"
 

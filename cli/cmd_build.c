@@ -1,5 +1,11 @@
 /* cmd_build.c - `oaibatch build`: a batch input file from prompts (a text
  * file, or a column of a CSV or JSONL file). */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/str.h"
 #include "cli.h"
 #include "output.h"
 

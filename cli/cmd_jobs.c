@@ -1,4 +1,6 @@
 /* cmd_jobs.c - `oaibatch jobs`: the jobs in the local journal. */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
 #include "jobcore.h"
 #include "output.h"
 

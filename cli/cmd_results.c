@@ -1,5 +1,9 @@
 /* cmd_results.c - `oaibatch results`: merged results of a job or a batch,
  * or of files already on disk. */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "util/buf.h"
+#include "util/str.h"
 #include "jobcore.h"
 #include "output.h"
 

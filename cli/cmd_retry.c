@@ -1,5 +1,9 @@
 /* cmd_retry.c - `oaibatch retry ID`: a new batch of the lines of a job
  * that did not succeed, linked to the job in the journal. */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "util/json.h"
+#include "util/str.h"
 #include "jobcore.h"
 #include "output.h"
 

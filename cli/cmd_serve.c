@@ -1,4 +1,5 @@
 /* cmd_serve.c - `oaibatch serve`: hands over to the local server. */
+#include "oaibatch.h"
 #include "cli.h"
 
 #include <string.h>
@@ -11,7 +12,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {
 #ifdef OAB_HAVE_SERVER
     (void)ctx;
-    return oab_serve_main(argc, argv);
+    return srv_main(argc, argv);
 #else
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))

@@ -1,6 +1,10 @@
 /* cmd_submit.c - `oaibatch submit FILE` and `oaibatch run FILE`:
  * validate, split, journal, upload, create (each step recorded before the
  * next network call), then wait; run also writes the results. */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "util/clock.h"
+#include "util/str.h"
 #include "jobcore.h"
 #include "output.h"
 #include "sha256.h"

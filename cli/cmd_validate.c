@@ -1,4 +1,6 @@
 /* cmd_validate.c - `oaibatch validate FILE`. */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
 #include "cli.h"
 #include "output.h"
 

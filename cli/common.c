@@ -1,6 +1,9 @@
 /* common.c - what every subcommand shares: diagnostics, the client and
  * the journal made on first use, error-to-exit-code mapping, signals and
  * crash points for tests. */
+#include "oaibatch.h"
+#include "util/compat.h"
+#include "util/str.h"
 #include "cli.h"
 #include "journal.h"
 #include "output.h"

@@ -1,5 +1,6 @@
 /* help.c - the help text of every subcommand. docs/cli.md quotes these
  * texts verbatim (tests/test_cli.py compares them). */
+#include "oaibatch.h"
 #include "cli.h"
 
 #include <string.h>

@@ -1,4 +1,8 @@
 /* jobcore.c - jobs and batches shared by the subcommands. */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "util/clock.h"
+#include "util/str.h"
 #include "jobcore.h"
 #include "output.h"
 

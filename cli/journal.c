@@ -1,4 +1,8 @@
 /* journal.c - the local SQLite journal of jobs and their batches. */
+#include "oaibatch.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/str.h"
 #include "journal.h"
 #include "cli.h"
 

@@ -1,5 +1,6 @@
 /* main.c - `oaibatch`: global options, dispatch to the subcommands, exit
  * codes. `oaibatch --version` answers before anything is set up. */
+#include "oaibatch.h"
 #include "cli.h"
 #include "journal.h"
 #include "output.h"

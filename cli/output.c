@@ -1,6 +1,8 @@
 /* output.c - tables, CSV, JSON, colour and progress lines. */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "util/str.h"
 #include "output.h"
-#include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>

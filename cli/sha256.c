@@ -1,4 +1,5 @@
 /* sha256.c - a small SHA-256 (FIPS 180-4), used for fingerprints. */
+#include "oaibatch.h"
 #include "sha256.h"
 
 #include <string.h>

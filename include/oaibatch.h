@@ -13,8 +13,9 @@
  *    with the matching _free function; every _free accepts NULL.
  *    A returned `const char *` is borrowed and lives as long as its owner.
  *    Library-allocated plain strings (char **out) are freed with oab_free().
- *  - Options structs carry a version and have an _INIT macro; declare them
- *    as `oab_x_options o = OAB_X_OPTIONS_INIT;` and set what you need.
+ *  - Options structs are set up with their _INIT macro:
+ *    `oab_x_options o = OAB_X_OPTIONS_INIT;`, then set what you need. One
+ *    rule holds for all of them (see "Options structs" below).
  *  - No libcurl or cJSON types appear here; JSON is exchanged as text.
  *  - The library never prints.
  *  - Threads: one client is used from one thread at a time; different
@@ -122,6 +123,35 @@ typedef struct oab_error {
 } oab_error;
 
 /* ------------------------------------------------------------------ */
+/* Options structs                                                      */
+/* ------------------------------------------------------------------ */
+
+/* One rule for every options struct (oab_client_options,
+ * oab_batch_options, oab_wait_options, oab_chat_options,
+ * oab_responses_options, oab_validate_options, oab_split_options,
+ * oab_results_options):
+ *
+ *  - Set it up with its _INIT macro, then set the fields you need:
+ *        oab_chat_options o = OAB_CHAT_OPTIONS_INIT;
+ *        o.model = "gpt-4o-mini";
+ *    The macro gives every field its "unset" value, which is not always
+ *    0 (-1 for max_tokens and tri-states, OAB_UNSET for doubles such as
+ *    temperature, where 0 is a value of its own), and sets `version` to
+ *    OAB_OPTIONS_MARK | OAB_X_OPTIONS_VERSION. Never assign `version`
+ *    yourself; copies of a struct set up this way are fine.
+ *  - Every function that takes options accepts NULL (all defaults) and
+ *    otherwise checks `version` before anything else. A struct not set up
+ *    with its macro (e.g. `{.version = OAB_CHAT_OPTIONS_VERSION, .model =
+ *    "m"}`, which would send temperature 0 and max_tokens 0), or one from
+ *    an oaibatch.h of another version, is refused with OAB_EINVAL and
+ *    nothing is done or sent. The message names the struct and the macro
+ *    ("oab_chat_options: not set up with OAB_CHAT_OPTIONS_INIT ..."); it
+ *    is in the call's oab_error, or for calls on a client in
+ *    oab_client_last_error(). The validation calls, which have neither,
+ *    only return OAB_EINVAL. */
+#define OAB_OPTIONS_MARK 0xAB00u
+
+/* ------------------------------------------------------------------ */
 /* Client                                                               */
 /* ------------------------------------------------------------------ */
 
@@ -171,16 +201,29 @@ typedef struct oab_client_options {
 } oab_client_options;
 
 #define OAB_CLIENT_OPTIONS_INIT                                              \
-    { OAB_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, \
-      0, NULL, NULL, 0, 0, NULL }
+    { OAB_OPTIONS_MARK | OAB_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, \
+      NULL, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, NULL }
 
 /** Creates a client. `opts` may be NULL (all defaults). No request is
  *  made. A base URL that is not OpenAI's or Azure's (a local server) works
  *  without a key: then no Authorization header is sent.
- *  Errors: OAB_ENOKEY when the base URL is OpenAI's (or Azure) and no key
- *  is set; OAB_EINVAL for a malformed option (base URL not http(s), a
- *  header with CR/LF); OAB_ETRANSPORT when libcurl cannot start;
- *  OAB_ENOMEM. On error *out is NULL. Free with oab_client_free(). */
+ *  Errors, each with a one-line message in `err` (may be NULL) naming the
+ *  option, e.g. "oab_client_options.timeout_ms: -5, must be 0 (default)
+ *  or more" (the key and header values are never in it):
+ *  OAB_EINVAL for options not set up with OAB_CLIENT_OPTIONS_INIT, a base
+ *  URL (option, $AZURE_OPENAI_ENDPOINT or $OPENAI_BASE_URL) that is not
+ *  http(s), a negative connect_timeout_ms, timeout_ms, retry_base_ms or
+ *  retry_max_ms, max_retries outside -1..100, an extra header that is
+ *  NULL or not a "Name: value" line or holds CR/LF, a user_agent_suffix
+ *  with CR/LF; OAB_ENOKEY when the base URL is OpenAI's (or Azure) and no
+ *  key is set; OAB_ETRANSPORT when libcurl cannot start; OAB_ENOMEM.
+ *  On error *out is NULL. Free with oab_client_free(). */
+OAB_EXTERN oab_status oab_client_new_v2(oab_client **out,
+                                        const oab_client_options *opts,
+                                        oab_error *err);
+
+/** oab_client_new_v2() without the message: the same checks and status
+ *  codes. */
 OAB_EXTERN oab_status oab_client_new(oab_client **out,
                                      const oab_client_options *opts);
 
@@ -349,9 +392,12 @@ typedef struct oab_batch_error {
     long line;     /* 1-based; 0 if absent */
 } oab_batch_error;
 
-/** A Batch object, every field of the spec. Strings are NULL when the
- *  server sent null, nothing, or "" (output/error file ids). Timestamps
- *  are Unix seconds, 0 when null/absent. Free with oab_job_free. */
+/** oab_job is a Batch object: what POST /batches, GET /batches/{id} and
+ *  the other Batches API calls return, with every field of the spec.
+ *  Wherever this header says "job", it means such a Batch object.
+ *  Strings are NULL when the server sent null, nothing, or "" (output/
+ *  error file ids). Timestamps are Unix seconds, 0 when null/absent.
+ *  Free with oab_job_free. */
 typedef struct oab_job {
     char *id;
     char *object;                 /* "batch" */
@@ -408,8 +454,9 @@ typedef struct oab_batch_options {
     long long input_expires_after_s;  /* upload's expires_after; 0 = not sent */
 } oab_batch_options;
 
-#define OAB_BATCH_OPTIONS_INIT \
-    { OAB_BATCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, 0 }
+#define OAB_BATCH_OPTIONS_INIT                                                \
+    { OAB_OPTIONS_MARK | OAB_BATCH_OPTIONS_VERSION, NULL, NULL, NULL, NULL, \
+      0, 0, 0 }
 
 /** POST /batches for an uploaded file (JSON body: input_file_id,
  *  endpoint, completion_window, metadata, output_expires_after). The
@@ -420,13 +467,14 @@ typedef struct oab_batch_options {
 OAB_EXTERN oab_status oab_batch_create(oab_client *c, oab_job **out,
                                        const char *input_file_id,
                                        const oab_batch_options *opts);
-/** GET /batches/{id}: the seed's batch_get_status. *out (required)
+/** GET /batches/{id}: the batch as it is now. *out (required)
  *  receives the job; free with oab_job_free. OAB_ENOTFOUND for an
  *  unknown id; OAB_EPROTO when the answer is not a Batch object. */
 OAB_EXTERN oab_status oab_batch_retrieve(oab_client *c, oab_job **out,
                                          const char *batch_id);
-/** POST /batches/{id}/cancel (no body): the seed's batch_cancel_job.
- *  *out (may be NULL) receives the updated job; free with oab_job_free.
+/** POST /batches/{id}/cancel (no body): asks for the batch to be
+ *  cancelled (it goes to cancelling, then cancelled). *out (may be NULL)
+ *  receives the updated job; free with oab_job_free.
  *  Errors: OAB_EINVAL (no client or batch id), OAB_ENOTFOUND for an
  *  unknown id, the API's refusal for a batch that cannot be cancelled
  *  (OAB_EHTTP), and the HTTP and transport errors of every call (see
@@ -447,7 +495,7 @@ typedef struct oab_job_list {
 OAB_EXTERN void oab_job_list_free(oab_job_list *list);
 
 /** One page: `limit` 1..100 (0 = server default 20); `after` NULL for the
- *  first page, else the last id seen. The seed's batch_list_jobs. *out
+ *  first page, else the last id seen. *out
  *  belongs to the caller (free with oab_job_list_free); NULL on error.
  *  Errors: OAB_EINVAL (no client or out, limit out of range), OAB_EPROTO
  *  (the answer is not a list of Batch objects), OAB_ENOMEM, and the HTTP
@@ -464,15 +512,14 @@ typedef int (*oab_job_fn)(const oab_job *job, void *userdata);
 OAB_EXTERN oab_status oab_batch_list_all(oab_client *c, int limit,
                                          oab_job_fn fn, void *userdata);
 
-/** Upload + create in one call (the seed's batch_create_job) for a JSONL
- *  file on disk. The file is validated first (oab_validate_path with the
- *  defaults) and refused with OAB_EVALIDATION before any request; the
- *  client's error message then names the first problem ("PATH: line 3:
- *  duplicate_custom_id: ... (N more problems)"). The upload uses purpose
- *  "batch" and opts->input_expires_after_s; the batch, the rest of
- *  `opts` (may be NULL). *out (may be NULL) receives the job; free with
- *  oab_job_free. When the create fails after the upload, the uploaded
- *  file is left in place. */
+/** Upload + create in one call for a JSONL file on disk. The file is
+ *  validated first (oab_validate_path with the defaults) and refused with
+ *  OAB_EVALIDATION before any request; the client's error message then
+ *  names the first problem ("PATH: line 3: duplicate_custom_id: ... (N more
+ *  problems)"). The upload uses purpose "batch" and
+ *  opts->input_expires_after_s; the batch, the rest of `opts` (may be
+ *  NULL). *out (may be NULL) receives the job; free with oab_job_free. When
+ *  the create fails after the upload, the uploaded file is left in place. */
 OAB_EXTERN oab_status oab_batch_create_job_path(oab_client *c, oab_job **out,
                                                 const char *jsonl_path,
                                                 const oab_batch_options *opts);
@@ -507,8 +554,9 @@ typedef struct oab_wait_options {
     void *userdata;
 } oab_wait_options;
 
-#define OAB_WAIT_OPTIONS_INIT \
-    { OAB_WAIT_OPTIONS_VERSION, 0, 0, 0, -1, 0, 0, NULL, NULL }
+#define OAB_WAIT_OPTIONS_INIT                                                 \
+    { OAB_OPTIONS_MARK | OAB_WAIT_OPTIONS_VERSION, 0, 0, 0, -1, 0, 0, NULL, \
+      NULL }
 
 /** Polls until the batch reaches a terminal status: the first poll at
  *  once, then after first_interval_s, growing by `factor` up to
@@ -635,9 +683,9 @@ typedef enum oab_tool_choice {
 
 #define OAB_CHAT_OPTIONS_VERSION 1
 
-/** Options of a chat request. Unset fields are absent from the line:
- *  pointers NULL, ints -1 (max tokens, n), doubles NaN (use OAB_UNSET),
- *  has_seed 0, tri-states -1. */
+/** Options of a chat request. Unset fields (as OAB_CHAT_OPTIONS_INIT
+ *  sets them) are absent from the line: pointers NULL, max tokens -1,
+ *  doubles OAB_UNSET, has_seed 0, tri-states -1. */
 typedef struct oab_chat_options {
     unsigned version;
     const char *model;            /* NULL: must be set by the caller */
@@ -645,8 +693,10 @@ typedef struct oab_chat_options {
     const oab_message *messages;  /* full list; `prompt` then appended as
                                      a user message when non-NULL */
     size_t n_messages;
+    /** -1 unset; else at least 1 (0 and other negatives are OAB_EINVAL
+     *  naming the field). */
     long max_tokens;
-    long max_completion_tokens;
+    long max_completion_tokens;   /* as max_tokens */
     double temperature;
     double top_p;
     double presence_penalty;
@@ -661,7 +711,10 @@ typedef struct oab_chat_options {
     size_t n_tools;
     oab_tool_choice tool_choice;
     const char *tool_choice_function;
-    int parallel_tool_calls;      /* -1 unset, 0 false, 1 true */
+    /** -1 unset, 0 false, 1 true; sent only when the line has tools
+     *  (opts->tools or the output tool of OAB_OUTPUT_TOOL), since the
+     *  API refuses it otherwise. */
+    int parallel_tool_calls;
     const oab_schema *output_schema;
     oab_output_mode output_mode;  /* NONE with a schema = NATIVE */
     /** A JSON object merged into the body last (its keys win). */
@@ -672,11 +725,12 @@ typedef struct oab_chat_options {
 #define OAB_UNSET NAN
 
 #define OAB_CHAT_OPTIONS_INIT                                                \
-    { OAB_CHAT_OPTIONS_VERSION, NULL, NULL, NULL, 0, -1, -1, OAB_UNSET,      \
-      OAB_UNSET, OAB_UNSET, OAB_UNSET, 0, 0, NULL, 0, NULL, NULL, NULL, 0,   \
-      OAB_TOOL_CHOICE_UNSET, NULL, -1, NULL, OAB_OUTPUT_NONE, NULL }
+    { OAB_OPTIONS_MARK | OAB_CHAT_OPTIONS_VERSION, NULL, NULL, NULL, 0, -1, \
+      -1, OAB_UNSET, OAB_UNSET, OAB_UNSET, OAB_UNSET, 0, 0, NULL, 0, NULL,  \
+      NULL, NULL, 0, OAB_TOOL_CHOICE_UNSET, NULL, -1, NULL, OAB_OUTPUT_NONE, \
+      NULL }
 
-/** Builds a /v1/chat/completions request (the seed's create_chat_request).
+/** Builds a /v1/chat/completions request.
  *  `prompt` is the user message (NULL when opts->messages says it all).
  *  `opts` may be NULL (then the body has no model: oab_batch_create_job
  *  fills in the client's default model).
@@ -716,7 +770,7 @@ typedef struct oab_responses_options {
     const char *model;
     const char *instructions;
     const char *input_json;       /* input as a JSON array of items, or NULL */
-    long max_output_tokens;       /* -1 unset */
+    long max_output_tokens;       /* -1 unset; else at least 1 */
     double temperature;
     double top_p;
     const char *reasoning_effort;
@@ -725,16 +779,16 @@ typedef struct oab_responses_options {
     size_t n_tools;
     oab_tool_choice tool_choice;
     const char *tool_choice_function;
-    int parallel_tool_calls;
+    int parallel_tool_calls;      /* as in oab_chat_options */
     const oab_schema *output_schema; /* text.format json_schema */
     oab_output_mode output_mode;     /* NATIVE, TOOL or PROMPTED */
     const char *extra_body_json;
 } oab_responses_options;
 
 #define OAB_RESPONSES_OPTIONS_INIT                                           \
-    { OAB_RESPONSES_OPTIONS_VERSION, NULL, NULL, NULL, -1, OAB_UNSET,        \
-      OAB_UNSET, NULL, NULL, NULL, 0, OAB_TOOL_CHOICE_UNSET, NULL, -1, NULL, \
-      OAB_OUTPUT_NONE, NULL }
+    { OAB_OPTIONS_MARK | OAB_RESPONSES_OPTIONS_VERSION, NULL, NULL, NULL,  \
+      -1, OAB_UNSET, OAB_UNSET, NULL, NULL, NULL, 0, OAB_TOOL_CHOICE_UNSET,  \
+      NULL, -1, NULL, OAB_OUTPUT_NONE, NULL }
 
 /** Builds a /v1/responses request; `input` is the user text (or NULL
  *  with opts->input_json; with both, the text is appended to the items as
@@ -781,16 +835,16 @@ OAB_EXTERN oab_output_mode oab_request_output_mode(const oab_request *req);
  *  oab_free. Errors: OAB_EINVAL (req or out NULL), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_request_to_json(const oab_request *req, char **out);
 
-/** Upload + create from built requests (the seed's batch_create_job with
- *  a list): writes JSONL in memory, validates (refusing invalid input
- *  with OAB_EVALIDATION before any network call; the client's error
- *  names the first problem, e.g. "requests[2] (custom_id "a"):
- *  duplicate_custom_id: ..."), uploads, creates. opts may be NULL;
- *  opts->endpoint defaults to the first request's url and every request
- *  must have that url. A request built without a model gets the client's
- *  default model. *out (may be NULL) receives the job; free with
- *  oab_job_free. Errors: OAB_EINVAL (NULL client or request),
- *  OAB_EVALIDATION, and those of the upload and create calls. */
+/** Upload + create from a list of built requests: writes JSONL in memory,
+ *  validates (refusing invalid input with OAB_EVALIDATION before any
+ *  network call; the client's error names the first problem, e.g.
+ *  "requests[2] (custom_id "a"): duplicate_custom_id: ..."), uploads,
+ *  creates. opts may be NULL; opts->endpoint defaults to the first
+ *  request's url and every request must have that url. A request built
+ *  without a model gets the client's default model. *out (may be NULL)
+ *  receives the job; free with oab_job_free. Errors: OAB_EINVAL (NULL
+ *  client or request), OAB_EVALIDATION, and those of the upload and create
+ *  calls. */
 OAB_EXTERN oab_status oab_batch_create_job(oab_client *c, oab_job **out,
                                            oab_request *const *requests,
                                            size_t n_requests,
@@ -896,7 +950,7 @@ typedef struct oab_validate_options {
     size_t max_lines;               /* default OAB_MAX_LINES */
     unsigned long long max_bytes;   /* default OAB_MAX_FILE_BYTES */
     size_t max_embedding_inputs;    /* default OAB_MAX_EMBEDDING_INPUTS */
-    int min_requests;               /* 0: 2 (the seed's rule); -1 off */
+    int min_requests;               /* 0: at least 2; -1 off */
     size_t max_problems;            /* problems kept; default 100 */
     /** The batch's endpoint; every line's url must equal it. NULL: the
      *  first valid url is the reference. */
@@ -904,7 +958,7 @@ typedef struct oab_validate_options {
 } oab_validate_options;
 
 #define OAB_VALIDATE_OPTIONS_INIT \
-    { OAB_VALIDATE_OPTIONS_VERSION, 0, 0, 0, 0, 0, NULL }
+    { OAB_OPTIONS_MARK | OAB_VALIDATE_OPTIONS_VERSION, 0, 0, 0, 0, 0, NULL }
 
 /** One problem found in an input file. Codes, with their param:
  *  - per line: invalid_json_line (not JSON, cut off, nested more than 1000
@@ -947,7 +1001,8 @@ typedef struct oab_validator oab_validator;
  *  only with the custom_ids (for the uniqueness check) and the longest
  *  line cut by a chunk boundary (never past max_bytes). `opts` may be
  *  NULL. *out belongs to the caller (free with oab_validator_free).
- *  Errors: OAB_EINVAL (out NULL), OAB_ENOMEM. */
+ *  Errors: OAB_EINVAL (out NULL, or opts not set up with
+ *  OAB_VALIDATE_OPTIONS_INIT; see "Options structs"), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_validator_new(oab_validator **out,
                                         const oab_validate_options *opts);
 /** Feeds bytes in any chunking. OAB_ESTATE after finish, OAB_ENOMEM. */
@@ -1006,7 +1061,8 @@ typedef struct oab_split_options {
     double margin;
 } oab_split_options;
 
-#define OAB_SPLIT_OPTIONS_INIT { OAB_SPLIT_OPTIONS_VERSION, 0, 0, -1 }
+#define OAB_SPLIT_OPTIONS_INIT \
+    { OAB_OPTIONS_MARK | OAB_SPLIT_OPTIONS_VERSION, 0, 0, -1 }
 
 /** Splits a JSONL file into parts under both limits, in input order,
  *  written as "<out_dir>/<stem>.partNNN.jsonl" (stem: the file name
@@ -1168,8 +1224,9 @@ typedef struct oab_results_options {
     const char *download_dir;
 } oab_results_options;
 
-#define OAB_RESULTS_OPTIONS_INIT \
-    { OAB_RESULTS_OPTIONS_VERSION, NULL, NULL, OAB_OUTPUT_NONE, 0, NULL }
+#define OAB_RESULTS_OPTIONS_INIT                                      \
+    { OAB_OPTIONS_MARK | OAB_RESULTS_OPTIONS_VERSION, NULL, NULL, \
+      OAB_OUTPUT_NONE, 0, NULL }
 
 /** Receives each result (borrowed for the call). Return 0 to go on. */
 typedef int (*oab_result_fn)(const oab_result *r, void *userdata);
@@ -1218,9 +1275,9 @@ typedef struct oab_result_set {
 /** Frees a set and its results. NULL ok. */
 OAB_EXTERN void oab_result_set_free(oab_result_set *set);
 
-/** The seed's batch_retrieve_job: every result of the batch, collected
- *  (GET the batch, then as oab_batch_results_stream). opts->input_order
- *  sorts by input line (needs input_path, else OAB_EINVAL). Free *out
+/** Every result of the batch, collected in memory (GET the batch, then
+ *  as oab_batch_results_stream). opts->input_order sorts by input line
+ *  (needs input_path, else OAB_EINVAL). Free *out
  *  with oab_result_set_free; NULL on error. OAB_ESTATE when the batch is
  *  not finished. */
 OAB_EXTERN oab_status oab_batch_retrieve_job(oab_client *c,

@@ -1,4 +1,7 @@
 /* db.c - the server's SQLite state: schema and JSON views of rows. */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "util/str.h"
 #include "server.h"
 
 #include <stdlib.h>

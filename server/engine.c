@@ -11,6 +11,12 @@
  * still in state 0 are sent again, so every custom_id ends exactly once
  * in one of the files. At the end the spools become the batch's output
  * and error files (unfinished lines added to the error file). */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/json.h"
+#include "util/str.h"
 #include "server.h"
 
 #include <curl/curl.h>
@@ -78,7 +84,6 @@ static char *spool_path(srv *s, const char *batch_id, int k)
     return oab__sprintf("%s/%s_%s.jsonl", s->files_dir, batch_id,
                         k ? "error" : "output");
 }
-
 
 typedef struct engine {
     srv *s;

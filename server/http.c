@@ -1,5 +1,11 @@
 /* http.c - the HTTP front end (libmicrohttpd): routing, auth, Files and
  * Batches endpoints, synchronous model endpoints. */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/json.h"
+#include "util/str.h"
 #include "server.h"
 
 #include <arpa/inet.h>

@@ -1,4 +1,5 @@
 /* main.c - the stand-alone `oaibatch-server` executable. */
+#include "oaibatch.h"
 #include "serve.h"
 
 int main(int argc, char **argv)
@@ -7,5 +8,5 @@ int main(int argc, char **argv)
     char serve[] = "serve";
     if (argc > 0)
         argv[0] = serve;
-    return oab_serve_main(argc, argv);
+    return srv_main(argc, argv);
 }

@@ -1,4 +1,8 @@
 /* serve.c - `oaibatch serve`: flags, start-up, signals, shared helpers. */
+#include "oaibatch.h"
+#include "util/clock.h"
+#include "util/fs.h"
+#include "util/str.h"
 #include "serve.h"
 #include "server.h"
 
@@ -170,7 +174,7 @@ static int parse_fail_rate(srv_config *c, const char *s)
     return ok;
 }
 
-int oab_serve_main(int argc, char **argv)
+int srv_main(int argc, char **argv)
 {
     srv *s = calloc(1, sizeof *s);
     if (!s)

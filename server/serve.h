@@ -7,6 +7,6 @@
  * those of `oaibatch serve --help`. Returns the process exit code (0 after
  * a clean stop, 2 for bad flags, 1 when it could not start). Prints its
  * log lines to stderr, never a key. */
-int oab_serve_main(int argc, char **argv);
+int srv_main(int argc, char **argv);
 
 #endif

@@ -2,8 +2,9 @@
 #ifndef OAB_SERVER_H
 #define OAB_SERVER_H
 
-#include "internal.h"
-
+#include <cjson/cJSON.h>
+#include "util/buf.h"
+#include "util/compat.h"
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -97,8 +98,6 @@ void srv_usage_from_body(const cJSON *body, srv_usage *u);
 /* An OpenAI-shaped error body. New. */
 cJSON *srv_error_body(const char *message, const char *type,
                       const char *param, const char *code);
-
-
 
 /* Forwards one synchronous request upstream (blocking, with the retry
  * policy). *status gets the HTTP status, or 0 for a transport failure

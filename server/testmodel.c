@@ -4,6 +4,13 @@
  * json_schema, tool parameters, the prompted-mode schema in a system
  * message) get an instance generated to be valid for the schema;
  * embeddings are hash-seeded unit vectors. Usage counts words. */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "core/expect.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/json.h"
+#include "util/str.h"
 #include "server.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8

@@ -1,6 +1,8 @@
 /* test_cli_units.c - unit tests of the command's pieces that need no
  * server: SHA-256 (fingerprints), line ranges, the journal, the option
  * parser. */
+#include "oaibatch.h"
+#include "util/str.h"
 #include "cli.h"
 #include "journal.h"
 #include "sha256.h"

@@ -1,6 +1,7 @@
 /* Unit tests of the examples' helpers: the safe calculator (calc.c), the
  * small JSON reader (common.c) and the local tool implementations
  * (weather_tools.c). No server needed. */
+#include "oaibatch.h"
 #include <math.h>
 #include <string.h>
 

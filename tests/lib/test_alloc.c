@@ -11,7 +11,10 @@
  * then runs with every allocation from the Nth on failing ("persistent"),
  * which exercises cleanup paths that allocate themselves. The run with no
  * failure must give the same answer as a run without any injection. */
-#include "internal.h"
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "util/fs.h"
+#include "util/str.h"
 #include "testutil.h"
 
 #include <dirent.h>

@@ -1,5 +1,9 @@
 /* Unit tests of the core helpers: status table, buffers, JSONL reader. */
-#include "internal.h"
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "core/expect.h"
+#include "util/buf.h"
+#include "util/json.h"
 #include "testutil.h"
 
 struct lines {

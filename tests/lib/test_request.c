@@ -1,7 +1,10 @@
 /* Tests of the request builder: the exact line of every request in the
  * seed document (plain, tools, native, tool, prompted), responses and
  * embeddings lines, options, extra_body, escaping, numbers, errors. */
-#include "internal.h"
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "core/expect.h"
+#include "util/buf.h"
 #include "testutil.h"
 
 #define PRE(id) "{\"custom_id\":\"" id "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":"

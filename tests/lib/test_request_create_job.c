@@ -1,7 +1,7 @@
 /* Tests of oab_batch_create_job with built requests, against
  * tests/harness/mock_server.py on 127.0.0.1: invalid lists are refused before any
  * request is sent; a valid list is uploaded as the exact JSONL. */
-#include "internal.h"
+#include "oaibatch.h"
 #include "testutil.h"
 #include "mock_server.h"
 

@@ -1,6 +1,6 @@
 /* Tests of the JSONL writer: exact bytes in memory, atomic files, and the
  * round trip through the reader. */
-#include "internal.h"
+#include "oaibatch.h"
 #include "testutil.h"
 
 #include <sys/stat.h>

@@ -2,8 +2,14 @@
  * the decoder): every status, the conveniences of chat, responses and
  * embeddings, structured output in the three modes, malformed lines, and
  * the expectation a request body carries (oab__expect_from_body). */
-#include "internal.h"
-#include "result_json.h"
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "core/expect.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/jdoc.h"
+#include "util/json.h"
+#include "util/str.h"
 #include "testutil.h"
 
 #include <math.h>

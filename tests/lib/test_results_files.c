@@ -2,7 +2,8 @@
  * custom_id of the input exactly once, expectations taken from the input,
  * missing ones reported, input order restored, summaries, duplicates,
  * error_file_id/output_file_id absent (NULL paths), stopping. */
-#include "internal.h"
+#include "oaibatch.h"
+#include "util/str.h"
 #include "testutil.h"
 
 #include <unistd.h>

@@ -5,7 +5,8 @@
  * failed batch, a batch not finished, job structs, and oab_batch_run
  * (expectations from the requests, input order, timeout + cancel with
  * partial results). */
-#include "internal.h"
+#include "oaibatch.h"
+#include "util/str.h"
 #include "testutil.h"
 
 #include <signal.h>

@@ -1,7 +1,11 @@
 /* test_schema.c - oab_schema: naming, parsing, OpenAI's strict rewrite
  * (compared byte for byte), the validator's messages, and extracting JSON
  * from model text. The official test suite runs in test_schema_suite.c. */
-#include "internal.h"
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "core/extract_json.h"
+#include "core/schema.h"
+#include "util/json.h"
 #include "testutil.h"
 
 #include <pthread.h>

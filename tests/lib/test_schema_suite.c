@@ -8,7 +8,12 @@
  *
  * Skip list lines: "file :: group description :: test description ::
  * reason"; '#' starts a comment line. */
-#include "internal.h"
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "core/schema.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/str.h"
 #include "testutil.h"
 
 #include <dirent.h>

@@ -1,6 +1,8 @@
 /* Tests of splitting: at the line limit, at the byte limit, with the
  * margin, input line numbers per part, and no leftovers on failure. */
-#include "internal.h"
+#include "oaibatch.h"
+#include "util/buf.h"
+#include "util/fs.h"
 #include "testutil.h"
 
 #include <dirent.h>

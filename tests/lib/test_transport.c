@@ -3,6 +3,7 @@
  * tests/harness/mock_cases/).
  * Every case asserts what the library returns and, through the mock's
  * report, the exact requests it sent. */
+#include <cjson/cJSON.h>
 #include "oaibatch.h"
 #include "testutil.h"
 #include "mock_server.h"

@@ -2,6 +2,7 @@
  * server: the content arrives intact and the process's memory does not
  * grow with the file (peak RSS growth < 32 MiB; the whole peak too when
  * not built with AddressSanitizer, whose shadow memory inflates RSS). */
+#include <cjson/cJSON.h>
 #include "oaibatch.h"
 #include "testutil.h"
 #include "mock_server.h"

@@ -1,6 +1,8 @@
 /* Tests of the input validator: every problem code with its line number,
  * the limits (lines, bytes, embedding inputs), chunking, UTF-8, files. */
-#include "internal.h"
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "util/buf.h"
 #include "testutil.h"
 
 #include <stdint.h>

@@ -2,6 +2,12 @@
  * every generated instance is checked with the library's JSON Schema
  * validator, for schemas as given and after the strict rewrite, and the
  * answers of the three structured-output modes are checked the same way. */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "core/expect.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/str.h"
 #include "server.h"
 #include "testutil.h"
 

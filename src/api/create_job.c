@@ -1,0 +1,94 @@
+/* create_job.c - upload + create in one call (the seed's
+ * batch_create_job), after validating the input. */
+
+#include "oaibatch.h"
+#include "api/http.h"
+#include <string.h>
+
+/* Puts the first validation problem into the client's detail. */
+static oab_status refuse(oab_client *c, oab_status st, oab_validation *v,
+                         const char *what)
+{
+    if (st == OAB_EVALIDATION && v && v->n_problems) {
+        const oab_problem *p = &v->problems[0];
+        size_t more = v->n_problems_total > 1 ? v->n_problems_total - 1 : 0;
+        if (p->line > 0)
+            st = oab__client_fail(c, OAB_EVALIDATION,
+                                  "%s: line %ld: %s: %s%s%s (%zu more problem%s)",
+                                  what, p->line, p->code ? p->code : "invalid",
+                                  p->message ? p->message : "",
+                                  p->param ? " at " : "", p->param ? p->param : "",
+                                  more, more == 1 ? "" : "s");
+        else
+            st = oab__client_fail(c, OAB_EVALIDATION, "%s: %s: %s%s%s (%zu more "
+                                  "problem%s)", what, p->code ? p->code : "invalid",
+                                  p->message ? p->message : "",
+                                  p->param ? " at " : "", p->param ? p->param : "",
+                                  more, more == 1 ? "" : "s");
+    } else if (st == OAB_EVALIDATION) {
+        st = oab__client_fail(c, st, "%s: input failed validation", what);
+    } else {
+        st = oab__client_fail(c, st, "%s: cannot validate the input", what);
+    }
+    oab_validation_free(v);
+    return st;
+}
+
+static oab_status create_after_upload(oab_client *c, oab_job **out, oab_file *f,
+                                      oab_status st, const oab_batch_options *opts)
+{
+    if (st == OAB_OK)
+        st = oab_batch_create(c, out, f->id, opts);
+    oab_file_free(f);
+    return st;
+}
+
+oab_status oab_batch_create_job_path(oab_client *c, oab_job **out,
+                                     const char *jsonl_path,
+                                     const oab_batch_options *opts)
+{
+    if (out)
+        *out = NULL;
+    if (!c)
+        return OAB_EINVAL;
+    oab_status st = OAB__CLIENT_OPTIONS_CHECK(c, opts, OAB_BATCH_OPTIONS_VERSION,
+                                              "oab_batch_options");
+    if (st != OAB_OK)
+        return st;
+    if (!jsonl_path)
+        return oab__client_fail(c, OAB_EINVAL, "path is NULL");
+    oab_validation *v = NULL;
+    st = oab_validate_path(&v, jsonl_path, NULL);
+    if (st != OAB_OK)
+        return refuse(c, st, v, jsonl_path);
+    oab_validation_free(v);
+    oab_file *f = NULL;
+    st = oab_file_upload_path(c, &f, jsonl_path, "batch",
+                              opts ? opts->input_expires_after_s : 0);
+    return create_after_upload(c, out, f, st, opts);
+}
+
+oab_status oab_batch_create_job_buffer(oab_client *c, oab_job **out,
+                                       const char *jsonl, size_t len,
+                                       const oab_batch_options *opts)
+{
+    if (out)
+        *out = NULL;
+    if (!c)
+        return OAB_EINVAL;
+    oab_status st = OAB__CLIENT_OPTIONS_CHECK(c, opts, OAB_BATCH_OPTIONS_VERSION,
+                                              "oab_batch_options");
+    if (st != OAB_OK)
+        return st;
+    if (!jsonl && len)
+        return oab__client_fail(c, OAB_EINVAL, "jsonl is NULL");
+    oab_validation *v = NULL;
+    st = oab_validate_buffer(&v, jsonl ? jsonl : "", len, NULL);
+    if (st != OAB_OK)
+        return refuse(c, st, v, "input");
+    oab_validation_free(v);
+    oab_file *f = NULL;
+    st = oab_file_upload_buffer(c, &f, jsonl ? jsonl : "", len, "batch.jsonl",
+                                "batch", opts ? opts->input_expires_after_s : 0);
+    return create_after_upload(c, out, f, st, opts);
+}

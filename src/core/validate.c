@@ -1,0 +1,1198 @@
+/* validate.c - streaming check of a batch input file (JSONL) before upload.
+ *
+ * Each line is checked by a small non-allocating JSON scanner that checks
+ * the syntax (RFC 8259, nesting up to 1000 like cJSON), checks that the
+ * strings are valid UTF-8, and picks out the few members the Batch API
+ * cares about: custom_id, method, url, body, body.model, body.input.
+ * Lines are read in place from the caller's bytes; only a line cut by a
+ * chunk boundary is copied. Memory grows only with the custom_id set. */
+
+#include "oaibatch.h"
+#include "util/buf.h"
+#include "util/compat.h"
+#include "util/jdoc.h"
+#include "util/json.h"
+#include "util/opts.h"
+#include "util/str.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NEST_LIMIT 1000
+
+/* ------------------------------------------------------------------ */
+/* The endpoints a batch line may name                                  */
+/* ------------------------------------------------------------------ */
+
+static const char *const endpoints[] = {
+    "/v1/responses",         "/v1/chat/completions", "/v1/embeddings",
+    "/v1/completions",       "/v1/moderations",      "/v1/images/generations",
+    "/v1/images/edits",      "/v1/videos"};
+
+static int endpoint_known(const char *s, size_t len)
+{
+    for (size_t i = 0; i < sizeof endpoints / sizeof *endpoints; i++)
+        if (strlen(endpoints[i]) == len && memcmp(endpoints[i], s, len) == 0)
+            return 1;
+    return 0;
+}
+
+/* Endpoints whose bodies must name a model. */
+static int endpoint_needs_model(const char *s, size_t len)
+{
+    static const char *const need[] = {"/v1/responses", "/v1/chat/completions",
+                                       "/v1/embeddings", "/v1/completions"};
+    for (size_t i = 0; i < sizeof need / sizeof *need; i++)
+        if (strlen(need[i]) == len && memcmp(need[i], s, len) == 0)
+            return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The scanner                                                          */
+/* ------------------------------------------------------------------ */
+
+enum jtype { J_ABSENT = 0, J_STRING, J_OBJECT, J_ARRAY, J_NUMBER, J_BOOL,
+             J_NULL };
+
+typedef struct span {
+    int type;            /* enum jtype */
+    const char *p;       /* string contents (between the quotes) */
+    size_t len;
+    int esc;             /* contains escapes: decode before use */
+} span;
+
+typedef struct line_info {
+    int top_type;
+    span custom_id, method, url, model;
+    int body_type;
+    int input_type;      /* body.input */
+    size_t input_count;  /* elements when body.input is an array */
+    int input_first;     /* type of its first element */
+} line_info;
+
+typedef struct scanner {
+    const unsigned char *p, *end;
+    int bad_utf8;
+    int too_deep;
+    line_info *info;
+} scanner;
+
+enum role { R_NONE, R_TOP, R_BODY, R_INPUT };
+
+/* 0: plain ASCII inside a string; 1: '"'; 2: '\\'; 3: control; 4: >= 0x80 */
+static const unsigned char str_class[256] = {
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+};
+
+static inline void skip_ws(scanner *s)
+{
+    while (s->p < s->end &&
+           (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+static int read_hex4(const unsigned char *p, const unsigned char *end,
+                     unsigned *out)
+{
+    if (end - p < 4)
+        return -1;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = oab__hexval(p[i]);
+        if (h < 0)
+            return -1;
+        v = (v << 4) | (unsigned)h;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Length of a valid UTF-8 sequence at p (lead byte >= 0x80), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = p[0];
+    size_t avail = (size_t)(end - p);
+    if (c >= 0xC2 && c <= 0xDF) {
+        if (avail >= 2 && (p[1] & 0xC0) == 0x80)
+            return 2;
+        return 0;
+    }
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && p[1] < 0xA0)
+            return 0; /* overlong */
+        if (c == 0xED && p[1] >= 0xA0)
+            return 0; /* surrogate */
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+            (p[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && p[1] < 0x90)
+            return 0;
+        if (c == 0xF4 && p[1] >= 0x90)
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+/* At '"'. Fills out (may be NULL). */
+static int scan_string(scanner *s, span *out)
+{
+    const unsigned char *p = s->p + 1, *end = s->end;
+    const unsigned char *start = p;
+    int esc = 0;
+    for (;;) {
+        while (p < end && !str_class[*p])
+            p++;
+        if (p >= end)
+            return -1;
+        switch (str_class[*p]) {
+        case 1:
+            if (out) {
+                out->type = J_STRING;
+                out->p = (const char *)start;
+                out->len = (size_t)(p - start);
+                out->esc = esc;
+            }
+            s->p = p + 1;
+            return 0;
+        case 2: {
+            esc = 1;
+            if (p + 1 >= end)
+                return -1;
+            unsigned char e = p[1];
+            if (e == 'u') {
+                unsigned u;
+                if (read_hex4(p + 2, end, &u) != 0)
+                    return -1;
+                p += 6;
+                if (u >= 0xD800 && u <= 0xDBFF) {
+                    unsigned lo;
+                    if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
+                        read_hex4(p + 2, end, &lo) == 0 && lo >= 0xDC00 &&
+                        lo <= 0xDFFF)
+                        p += 6;
+                    else
+                        s->bad_utf8 = 1; /* lone high surrogate */
+                } else if (u >= 0xDC00 && u <= 0xDFFF) {
+                    s->bad_utf8 = 1;     /* lone low surrogate */
+                }
+                break;
+            }
+            if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' &&
+                e != 'n' && e != 'r' && e != 't')
+                return -1;
+            p += 2;
+            break;
+        }
+        case 3:
+            return -1; /* raw control character */
+        default: {
+            size_t n = utf8_seq(p, end);
+            if (!n) {
+                s->bad_utf8 = 1;
+                n = 1;
+            }
+            p += n;
+        }
+        }
+    }
+}
+
+static int scan_number(scanner *s)
+{
+    const unsigned char *p = s->p, *end = s->end;
+    if (p < end && *p == '-')
+        p++;
+    if (p >= end)
+        return -1;
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    } else {
+        return -1;
+    }
+    if (p < end && *p == '.') {
+        p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return -1;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return -1;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    s->p = p;
+    return 0;
+}
+
+static int scan_literal(scanner *s, const char *lit, size_t n)
+{
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+        return -1;
+    s->p += n;
+    return 0;
+}
+
+/* Which member a key names, for the roles that pick members out. */
+enum key { K_OTHER, K_CUSTOM_ID, K_METHOD, K_URL, K_BODY, K_MODEL, K_INPUT };
+
+static int key_is(const span *k, const char *name)
+{
+    size_t n = strlen(name);
+    if (!k->esc)
+        return k->len == n && memcmp(k->p, name, n) == 0;
+    /* escaped key: decode the simple escapes (keys of interest are ASCII) */
+    char buf[32];
+    size_t o = 0;
+    const char *p = k->p, *end = k->p + k->len;
+    while (p < end) {
+        if (o >= sizeof buf)
+            return 0;
+        if (*p == '\\') {
+            if (p[1] == 'u') {
+                unsigned u;
+                if (read_hex4((const unsigned char *)p + 2,
+                              (const unsigned char *)end, &u) != 0 ||
+                    u >= 0x80)
+                    return 0;
+                buf[o++] = (char)u;
+                p += 6;
+            } else {
+                char e = p[1];
+                buf[o++] = e == '/' || e == '"' || e == '\\' ? e : '\x01';
+                p += 2;
+            }
+        } else {
+            buf[o++] = *p++;
+        }
+    }
+    return o == n && memcmp(buf, name, n) == 0;
+}
+
+static enum key classify_key(const span *k, enum role role)
+{
+    if (role == R_TOP) {
+        if (key_is(k, "custom_id"))
+            return K_CUSTOM_ID;
+        if (key_is(k, "method"))
+            return K_METHOD;
+        if (key_is(k, "url"))
+            return K_URL;
+        if (key_is(k, "body"))
+            return K_BODY;
+    } else if (role == R_BODY) {
+        if (key_is(k, "model"))
+            return K_MODEL;
+        if (key_is(k, "input"))
+            return K_INPUT;
+    }
+    return K_OTHER;
+}
+
+static int scan_value(scanner *s, enum role role, int depth, span *cap);
+
+/* After a member or an element: 1 at a ',' (skipped, with the space after
+ * it), 0 at the container's `close` (skipped), -1 for anything else. */
+static inline int after_item(scanner *s, char close)
+{
+    skip_ws(s);
+    if (s->p >= s->end)
+        return -1;
+    if (*s->p == ',') {
+        s->p++;
+        skip_ws(s);
+        return 1;
+    }
+    if (*s->p == close) {
+        s->p++;
+        return 0;
+    }
+    return -1;
+}
+
+static int scan_object(scanner *s, enum role role, int depth)
+{
+    s->p++; /* '{' */
+    skip_ws(s);
+    if (s->p < s->end && *s->p == '}') {
+        s->p++;
+        return 0;
+    }
+    line_info *li = s->info;
+    for (;;) {
+        if (s->p >= s->end || *s->p != '"')
+            return -1;
+        span key = {0};
+        if (scan_string(s, &key) != 0)
+            return -1;
+        skip_ws(s);
+        if (s->p >= s->end || *s->p != ':')
+            return -1;
+        s->p++;
+        skip_ws(s);
+        enum key k = role == R_TOP || role == R_BODY ? classify_key(&key, role)
+                                                     : K_OTHER;
+        span *cap = NULL;
+        enum role child = R_NONE;
+        span tmp;
+        switch (k) {
+        case K_CUSTOM_ID:
+            cap = li->custom_id.type ? NULL : &li->custom_id;
+            break;
+        case K_METHOD:
+            cap = li->method.type ? NULL : &li->method;
+            break;
+        case K_URL:
+            cap = li->url.type ? NULL : &li->url;
+            break;
+        case K_MODEL:
+            cap = li->model.type ? NULL : &li->model;
+            break;
+        case K_BODY:
+            if (!li->body_type) {
+                cap = &tmp;
+                child = R_BODY;
+            }
+            break;
+        case K_INPUT:
+            if (!li->input_type) {
+                cap = &tmp;
+                child = R_INPUT;
+            }
+            break;
+        default:
+            break;
+        }
+        tmp.type = J_ABSENT;
+        if (scan_value(s, child, depth + 1, cap) != 0)
+            return -1;
+        if (k == K_BODY && cap)
+            li->body_type = tmp.type;
+        else if (k == K_INPUT && cap)
+            li->input_type = tmp.type;
+        int more = after_item(s, '}');
+        if (more <= 0)
+            return more;
+    }
+}
+
+static int scan_array(scanner *s, enum role role, int depth)
+{
+    s->p++; /* '[' */
+    skip_ws(s);
+    if (s->p < s->end && *s->p == ']') {
+        s->p++;
+        return 0;
+    }
+    size_t count = 0;
+    for (;;) {
+        span el = {0};
+        if (scan_value(s, R_NONE, depth + 1, role == R_INPUT ? &el : NULL) != 0)
+            return -1;
+        if (role == R_INPUT) {
+            if (count == 0)
+                s->info->input_first = el.type;
+            s->info->input_count = ++count;
+        }
+        int more = after_item(s, ']');
+        if (more <= 0)
+            return more;
+    }
+}
+
+static int scan_value(scanner *s, enum role role, int depth, span *cap)
+{
+    if (s->p >= s->end)
+        return -1;
+    if ((*s->p == '{' || *s->p == '[') && depth >= NEST_LIMIT) {
+        s->too_deep = 1; /* as cJSON: at most 1000 nested containers */
+        return -1;
+    }
+    int type;
+    int rc;
+    switch (*s->p) {
+    case '"':
+        return scan_string(s, cap);
+    case '{':
+        type = J_OBJECT;
+        rc = scan_object(s, role, depth);
+        break;
+    case '[':
+        type = J_ARRAY;
+        rc = scan_array(s, role, depth);
+        break;
+    case 't':
+        type = J_BOOL;
+        rc = scan_literal(s, "true", 4);
+        break;
+    case 'f':
+        type = J_BOOL;
+        rc = scan_literal(s, "false", 5);
+        break;
+    case 'n':
+        type = J_NULL;
+        rc = scan_literal(s, "null", 4);
+        break;
+    default:
+        type = J_NUMBER;
+        rc = scan_number(s);
+    }
+    if (rc == 0 && cap)
+        cap->type = type;
+    return rc;
+}
+
+/* Scans one line. 0 when it is one JSON value and nothing else. */
+static int scan_line(scanner *s, const char *line, size_t len, line_info *li)
+{
+    memset(li, 0, sizeof *li);
+    s->p = (const unsigned char *)line;
+    s->end = s->p + len;
+    s->bad_utf8 = 0;
+    s->too_deep = 0;
+    s->info = li;
+    skip_ws(s);
+    span top = {0};
+    if (scan_value(s, R_TOP, 0, &top) != 0)
+        return -1;
+    li->top_type = top.type;
+    skip_ws(s);
+    return s->p == s->end ? 0 : -1;
+}
+
+/* The string's value: the raw bytes when it has no escapes, else decoded
+ * into scratch (already checked by scan_string). */
+static oab_status span_value(const span *sp, oab__buf *scratch,
+                             const char **out, size_t *len)
+{
+    if (!sp->esc) {
+        *out = sp->p;
+        *len = sp->len;
+        return OAB_OK;
+    }
+    oab__buf_clear(scratch);
+    oab_status st = oab__json_unescape(sp->p, sp->len, scratch);
+    if (st != OAB_OK)
+        return st;
+    *out = scratch->data;
+    *len = scratch->len;
+    return OAB_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* custom_id set: open addressing over an arena of the ids             */
+/* ------------------------------------------------------------------ */
+
+typedef struct id_entry {
+    uint64_t hash;
+    const char *s;       /* in the arena; NULL = empty slot */
+    size_t len;
+    long line;
+} id_entry;
+
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, cap;
+    char data[];
+} arena_chunk;
+
+typedef struct id_set {
+    id_entry *slots;
+    size_t cap, n;
+    arena_chunk *chunks;
+} id_set;
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    h ^= h >> 29; /* spread the bits the mask keeps */
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 32;
+    return h;
+}
+
+static void id_set_free(id_set *set)
+{
+    free(set->slots);
+    arena_chunk *c = set->chunks;
+    while (c) {
+        arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    memset(set, 0, sizeof *set);
+}
+
+static const char *arena_copy(id_set *set, const char *s, size_t n)
+{
+    arena_chunk *c = set->chunks;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > 65536 ? n : 65536;
+        arena_chunk *nc = malloc(sizeof *nc + cap);
+        if (!nc)
+            return NULL;
+        nc->used = 0;
+        nc->cap = cap;
+        nc->next = set->chunks;
+        set->chunks = nc;
+        c = nc;
+    }
+    char *p = c->data + c->used;
+    memcpy(p, s, n);
+    c->used += n;
+    return p;
+}
+
+static oab_status id_set_grow(id_set *set)
+{
+    size_t cap = set->cap ? set->cap * 2 : 1024;
+    id_entry *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return OAB_ENOMEM;
+    for (size_t i = 0; i < set->cap; i++) {
+        id_entry *e = &set->slots[i];
+        if (!e->s)
+            continue;
+        size_t j = (size_t)e->hash & (cap - 1);
+        while (slots[j].s)
+            j = (j + 1) & (cap - 1);
+        slots[j] = *e;
+    }
+    free(set->slots);
+    set->slots = slots;
+    set->cap = cap;
+    return OAB_OK;
+}
+
+/* Adds the id. *first_line is 0 when new, else the line it was seen on. */
+static oab_status id_set_add(id_set *set, const char *s, size_t n, long line,
+                             long *first_line)
+{
+    *first_line = 0;
+    if ((set->n + 1) * 10 > set->cap * 7 && id_set_grow(set) != OAB_OK)
+        return OAB_ENOMEM;
+    uint64_t h = hash_bytes(s, n);
+    size_t j = (size_t)h & (set->cap - 1);
+    while (set->slots[j].s) {
+        id_entry *e = &set->slots[j];
+        if (e->hash == h && e->len == n && memcmp(e->s, s, n) == 0) {
+            *first_line = e->line;
+            return OAB_OK;
+        }
+        j = (j + 1) & (set->cap - 1);
+    }
+    /* the empty slot test needs a non-NULL pointer for empty ids too */
+    const char *copy = arena_copy(set, s, n);
+    if (!copy)
+        return OAB_ENOMEM;
+    id_entry *e = &set->slots[j];
+    e->hash = h;
+    e->s = copy;
+    e->len = n;
+    e->line = line;
+    set->n++;
+    return OAB_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The validator                                                        */
+/* ------------------------------------------------------------------ */
+
+struct oab_validator {
+    size_t max_lines;
+    unsigned long long max_bytes;
+    size_t max_embedding_inputs;
+    int min_requests;
+    size_t max_problems;
+
+    oab__buf partial;          /* a line cut by a chunk boundary */
+    int partial_skipped;       /* that line was too long to keep */
+    long lineno;               /* lines completed */
+    unsigned long long bytes_done; /* bytes of completed lines */
+
+    char *url;                 /* the common url (reference) */
+    int url_given;             /* url came from the options */
+    char *model;
+    id_set ids;
+    oab__buf scratch;
+
+    int over_lines, over_bytes, over_inputs;
+    int finished;
+    oab_status sticky;         /* ENOMEM while collecting */
+    oab_validation *report;
+    size_t problems_cap;
+    scanner sc;
+};
+
+void oab_validation_free(oab_validation *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < v->n_problems; i++) {
+        free(v->problems[i].code);
+        free(v->problems[i].message);
+        free(v->problems[i].param);
+    }
+    free(v->problems);
+    free(v->url);
+    free(v->model);
+    free(v);
+}
+
+oab_status oab_validator_new(oab_validator **out,
+                             const oab_validate_options *opts)
+{
+    if (!out)
+        return OAB_EINVAL;
+    *out = NULL;
+    if (OAB__OPTIONS_CHECK(opts, OAB_VALIDATE_OPTIONS_VERSION,
+                           "oab_validate_options", NULL) != OAB_OK)
+        return OAB_EINVAL;
+    oab_validator *v = calloc(1, sizeof *v);
+    if (!v)
+        return OAB_ENOMEM;
+    v->max_lines = opts && opts->max_lines ? opts->max_lines : OAB_MAX_LINES;
+    v->max_bytes = opts && opts->max_bytes ? opts->max_bytes : OAB_MAX_FILE_BYTES;
+    v->max_embedding_inputs = opts && opts->max_embedding_inputs
+                                  ? opts->max_embedding_inputs
+                                  : OAB_MAX_EMBEDDING_INPUTS;
+    v->min_requests = opts && opts->min_requests ? opts->min_requests : 2;
+    v->max_problems = opts && opts->max_problems ? opts->max_problems : 100;
+    v->report = calloc(1, sizeof *v->report);
+    if (!v->report) {
+        free(v);
+        return OAB_ENOMEM;
+    }
+    if (opts && opts->expected_url) {
+        v->url = oab__strdup(opts->expected_url);
+        if (!v->url) {
+            oab_validator_free(v);
+            return OAB_ENOMEM;
+        }
+        v->url_given = 1;
+    }
+    *out = v;
+    return OAB_OK;
+}
+
+void oab_validator_free(oab_validator *v)
+{
+    if (!v)
+        return;
+    oab__buf_free(&v->partial);
+    oab__buf_free(&v->scratch);
+    id_set_free(&v->ids);
+    free(v->url);
+    free(v->model);
+    oab_validation_free(v->report);
+    free(v);
+}
+
+/* Quotes a value for a message: at most 60 bytes, controls shown as '?'. */
+static void quote_for_message(char *dst, size_t cap, const char *s, size_t n)
+{
+    size_t o = 0;
+    size_t lim = n > 60 ? 60 : n;
+    for (size_t i = 0; i < lim && o + 4 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        dst[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    if (n > lim && o + 4 < cap) {
+        memcpy(dst + o, "...", 3);
+        o += 3;
+    }
+    dst[o] = '\0';
+}
+
+static void add_problem(oab_validator *v, long line, const char *code,
+                        const char *param, const char *fmt, ...)
+    OAB__PRINTF(5, 6);
+
+static void add_problem(oab_validator *v, long line, const char *code,
+                        const char *param, const char *fmt, ...)
+{
+    oab_validation *r = v->report;
+    r->n_problems_total++;
+    if (r->n_problems >= v->max_problems || v->sticky)
+        return;
+    if (r->n_problems == v->problems_cap) {
+        size_t cap = v->problems_cap ? v->problems_cap * 2 : 16;
+        if (cap > v->max_problems)
+            cap = v->max_problems;
+        oab_problem *p = realloc(r->problems, cap * sizeof *p);
+        if (!p) {
+            v->sticky = OAB_ENOMEM;
+            return;
+        }
+        r->problems = p;
+        v->problems_cap = cap;
+    }
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    oab_problem *p = &r->problems[r->n_problems];
+    p->line = line;
+    p->code = oab__strdup(code);
+    p->message = oab__strdup(msg);
+    p->param = oab__strdup(param);
+    if (!p->code || !p->message || (param && !p->param)) {
+        free(p->code);
+        free(p->message);
+        free(p->param);
+        v->sticky = OAB_ENOMEM;
+        return;
+    }
+    r->n_problems++;
+}
+
+/* Embedding inputs a body.input holds. */
+static size_t embedding_inputs(const line_info *li)
+{
+    switch (li->input_type) {
+    case J_STRING:
+        return 1;
+    case J_ARRAY:
+        /* a list of token ids is one input; a list of texts or token
+           lists is one input per element */
+        if (li->input_count && li->input_first == J_NUMBER)
+            return 1;
+        return li->input_count;
+    default:
+        return 0;
+    }
+}
+
+static void check_line(oab_validator *v, const char *line, size_t len,
+                       long lineno, int cut_off)
+{
+    oab_validation *r = v->report;
+    r->n_lines++;
+    if (r->n_lines == v->max_lines + 1 && !v->over_lines) {
+        v->over_lines = 1;
+        add_problem(v, lineno, "too_many_tasks", NULL,
+                    "the file has more than %zu requests", v->max_lines);
+    }
+    line_info li;
+    if (scan_line(&v->sc, line, len, &li) != 0) {
+        if (v->sc.too_deep)
+            add_problem(v, lineno, "invalid_json_line", NULL,
+                        "the line is nested more than %d levels deep",
+                        NEST_LIMIT);
+        else
+            add_problem(v, lineno, "invalid_json_line", NULL,
+                        cut_off ? "the line is not valid JSON (cut off: the "
+                                  "file ends without a newline)"
+                                : "the line is not valid JSON");
+        return;
+    }
+    if (li.top_type != J_OBJECT) {
+        add_problem(v, lineno, "invalid_json_line", NULL,
+                    "the line is not a JSON object");
+        return;
+    }
+    if (v->sc.bad_utf8)
+        add_problem(v, lineno, "invalid_utf8", NULL,
+                    "the line is not valid UTF-8");
+
+    const char *s;
+    size_t n;
+    char q[80];
+
+    /* custom_id */
+    if (li.custom_id.type == J_ABSENT || li.custom_id.type == J_NULL) {
+        add_problem(v, lineno, "missing_custom_id", "custom_id",
+                    "custom_id is missing");
+    } else if (li.custom_id.type != J_STRING) {
+        add_problem(v, lineno, "invalid_custom_id", "custom_id",
+                    "custom_id must be a string");
+    } else if (li.custom_id.len == 0) {
+        add_problem(v, lineno, "missing_custom_id", "custom_id",
+                    "custom_id is empty");
+    } else if (span_value(&li.custom_id, &v->scratch, &s, &n) != OAB_OK) {
+        v->sticky = OAB_ENOMEM;
+    } else {
+        long first = 0;
+        if (id_set_add(&v->ids, s, n, lineno, &first) != OAB_OK) {
+            v->sticky = OAB_ENOMEM;
+        } else if (first) {
+            quote_for_message(q, sizeof q, s, n);
+            add_problem(v, lineno, "duplicate_custom_id", "custom_id",
+                        "custom_id \"%s\" was already used on line %ld", q,
+                        first);
+        }
+    }
+
+    /* method */
+    if (li.method.type == J_ABSENT || li.method.type == J_NULL)
+        add_problem(v, lineno, "missing_method", "method",
+                    "method is missing; it must be \"POST\"");
+    else if (li.method.type != J_STRING || li.method.esc ||
+             li.method.len != 4 || memcmp(li.method.p, "POST", 4) != 0)
+        add_problem(v, lineno, "invalid_method", "method",
+                    "method must be \"POST\"");
+
+    /* url */
+    const char *url = NULL;
+    size_t url_len = 0;
+    if (li.url.type == J_ABSENT || li.url.type == J_NULL) {
+        add_problem(v, lineno, "missing_url", "url", "url is missing");
+    } else if (li.url.type != J_STRING) {
+        add_problem(v, lineno, "invalid_url", "url", "url must be a string");
+    } else if (span_value(&li.url, &v->scratch, &s, &n) != OAB_OK) {
+        v->sticky = OAB_ENOMEM;
+    } else if (!endpoint_known(s, n)) {
+        quote_for_message(q, sizeof q, s, n);
+        add_problem(v, lineno, "invalid_url", "url",
+                    "url \"%s\" is not an endpoint the Batch API supports",
+                    q);
+    } else {
+        url = s; /* points at a static-compatible string: copy below */
+        url_len = n;
+        if (!v->url) {
+            v->url = oab__strndup(s, n);
+            if (!v->url)
+                v->sticky = OAB_ENOMEM;
+        } else if (strlen(v->url) != n || memcmp(v->url, s, n) != 0) {
+            quote_for_message(q, sizeof q, s, n);
+            add_problem(v, lineno, "url_mismatch", "url",
+                        "url \"%s\" differs from \"%s\"%s; a batch has one "
+                        "endpoint",
+                        q, v->url,
+                        v->url_given ? " (the batch's endpoint)"
+                                     : " (the first line's)");
+        }
+    }
+    /* the url text may live in scratch: keep what we need of it */
+    int needs_model = url ? endpoint_needs_model(url, url_len) : 1;
+    int is_embeddings =
+        url && url_len == 14 && memcmp(url, "/v1/embeddings", 14) == 0;
+
+    /* body */
+    if (li.body_type == J_ABSENT || li.body_type == J_NULL) {
+        add_problem(v, lineno, "missing_body", "body", "body is missing");
+        return;
+    }
+    if (li.body_type != J_OBJECT) {
+        add_problem(v, lineno, "invalid_body", "body",
+                    "body must be a JSON object");
+        return;
+    }
+
+    /* body.model */
+    if (li.model.type == J_STRING && li.model.len > 0) {
+        if (span_value(&li.model, &v->scratch, &s, &n) != OAB_OK) {
+            v->sticky = OAB_ENOMEM;
+        } else if (!v->model) {
+            v->model = oab__strndup(s, n);
+            if (!v->model)
+                v->sticky = OAB_ENOMEM;
+        } else if (strlen(v->model) != n || memcmp(v->model, s, n) != 0) {
+            quote_for_message(q, sizeof q, s, n);
+            add_problem(v, lineno, "model_mismatch", "body.model",
+                        "body.model \"%s\" differs from \"%s\" (the first "
+                        "line's); a batch uses one model",
+                        q, v->model);
+        }
+    } else if (li.model.type != J_ABSENT && li.model.type != J_NULL) {
+        add_problem(v, lineno, "invalid_model", "body.model",
+                    li.model.type == J_STRING ? "body.model is empty"
+                                              : "body.model must be a string");
+    } else if (needs_model) {
+        add_problem(v, lineno, "missing_model", "body.model",
+                    "body.model is missing");
+    }
+
+    /* body.input of embeddings */
+    if (is_embeddings) {
+        r->n_embedding_inputs += embedding_inputs(&li);
+        if (r->n_embedding_inputs > v->max_embedding_inputs &&
+            !v->over_inputs) {
+            v->over_inputs = 1;
+            add_problem(v, lineno, "too_many_embedding_inputs", "body.input",
+                        "the file has more than %zu embedding inputs",
+                        v->max_embedding_inputs);
+        }
+        if (li.input_type == J_ABSENT)
+            add_problem(v, lineno, "missing_input", "body.input",
+                        "body.input is missing");
+    }
+}
+
+/* One line, `consumed` bytes of the file including its newline. */
+static void take_line(oab_validator *v, const char *line, size_t len,
+                      size_t consumed, int cut_off, int skipped)
+{
+    long lineno = ++v->lineno;
+    v->bytes_done += consumed;
+    if (v->bytes_done > v->max_bytes && !v->over_bytes) {
+        v->over_bytes = 1;
+        add_problem(v, lineno, "file_too_large", NULL,
+                    "the file is larger than %llu bytes", v->max_bytes);
+    }
+    if (len && line[len - 1] == '\r')
+        len--;
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (i == len && !skipped)
+        return; /* blank lines are allowed and are not requests */
+    if (skipped) {
+        /* too long to keep (already over the byte limit): count it only */
+        v->report->n_lines++;
+        return;
+    }
+    check_line(v, line, len, lineno, cut_off);
+}
+
+oab_status oab_validator_feed(oab_validator *v, const void *data, size_t len)
+{
+    if (!v || (!data && len))
+        return OAB_EINVAL;
+    if (v->finished)
+        return OAB_ESTATE;
+    const char *p = data;
+    const char *end = p + len;
+    v->report->n_bytes += len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) {
+            size_t n = (size_t)(end - p);
+            if (!v->partial_skipped &&
+                (unsigned long long)(v->partial.len + n) > v->max_bytes) {
+                v->partial_skipped = 1; /* over the limit: stop keeping */
+                v->bytes_done += v->partial.len;
+                oab__buf_free(&v->partial);
+            }
+            if (v->partial_skipped) {
+                v->bytes_done += n;
+            } else if (oab__buf_append(&v->partial, p, n) != OAB_OK) {
+                return v->sticky = OAB_ENOMEM;
+            }
+            break;
+        }
+        size_t n = (size_t)(nl - p);
+        if (v->partial_skipped) {
+            v->bytes_done += n;
+            take_line(v, "", 0, 1, 0, 1);
+            v->partial_skipped = 0;
+        } else if (v->partial.len) {
+            if (oab__buf_append(&v->partial, p, n) != OAB_OK)
+                return v->sticky = OAB_ENOMEM;
+            take_line(v, v->partial.data, v->partial.len, v->partial.len + 1,
+                      0, 0);
+            oab__buf_clear(&v->partial);
+        } else {
+            take_line(v, p, n, n + 1, 0, 0);
+        }
+        if (v->sticky)
+            return v->sticky;
+        p = nl + 1;
+    }
+    return v->sticky;
+}
+
+oab_status oab_validator_finish(oab_validator *v, oab_validation **out)
+{
+    if (!v || !out)
+        return OAB_EINVAL;
+    *out = NULL;
+    if (v->finished)
+        return OAB_ESTATE;
+    v->finished = 1;
+    if (v->partial_skipped)
+        take_line(v, "", 0, 0, 1, 1);
+    else if (v->partial.len)
+        take_line(v, v->partial.data, v->partial.len, v->partial.len, 1, 0);
+    oab__buf_free(&v->partial);
+    oab_validation *r = v->report;
+    if (r->n_lines == 0)
+        add_problem(v, 0, "empty_file", NULL,
+                    "the file has no requests");
+    else if (v->min_requests > 0 && r->n_lines < (size_t)v->min_requests)
+        add_problem(v, 0, "too_few_requests", NULL,
+                    "the file has %zu request%s; a batch needs at least %d",
+                    r->n_lines, r->n_lines == 1 ? "" : "s", v->min_requests);
+    if (v->sticky)
+        return v->sticky;
+    r->url = v->url;
+    v->url = NULL;
+    r->model = v->model;
+    v->model = NULL;
+    v->report = NULL;
+    *out = r;
+    return r->n_problems_total ? OAB_EVALIDATION : OAB_OK;
+}
+
+oab_status oab_validate_buffer(oab_validation **out, const char *data,
+                               size_t len, const oab_validate_options *opts)
+{
+    if (!out || (!data && len))
+        return OAB_EINVAL;
+    *out = NULL;
+    oab_validator *v = NULL;
+    oab_status st = oab_validator_new(&v, opts);
+    if (st != OAB_OK)
+        return st;
+    st = oab_validator_feed(v, data, len);
+    if (st == OAB_OK)
+        st = oab_validator_finish(v, out);
+    oab_validator_free(v);
+    return st;
+}
+
+oab_status oab_validate_path(oab_validation **out, const char *path,
+                             const oab_validate_options *opts)
+{
+    if (!out || !path)
+        return OAB_EINVAL;
+    *out = NULL;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return OAB_EIO;
+    enum { CHUNK = 1 << 20 };
+    char *chunk = malloc(CHUNK);
+    oab_validator *v = NULL;
+    oab_status st = chunk ? oab_validator_new(&v, opts) : OAB_ENOMEM;
+    while (st == OAB_OK) {
+        ssize_t n = read(fd, chunk, CHUNK);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            st = OAB_EIO;
+            break;
+        }
+        if (n == 0)
+            break;
+        st = oab_validator_feed(v, chunk, (size_t)n);
+    }
+    close(fd);
+    free(chunk);
+    if (st == OAB_OK)
+        st = oab_validator_finish(v, out);
+    oab_validator_free(v);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* The JSON checker of util/json.h (to move into src/util)             */
+/* ------------------------------------------------------------------ */
+
+static char jt_char(int type)
+{
+    switch (type) {
+    case J_OBJECT: return OAB__JT_OBJECT;
+    case J_ARRAY: return OAB__JT_ARRAY;
+    case J_STRING: return OAB__JT_STRING;
+    case J_NUMBER: return OAB__JT_NUMBER;
+    case J_BOOL: return OAB__JT_BOOL;
+    default: return OAB__JT_NULL;
+    }
+}
+
+oab_status oab__json_check(const char *text, size_t len, char *type)
+{
+    if (!text)
+        return OAB_EJSON;
+    line_info li;
+    memset(&li, 0, sizeof li);
+    scanner s;
+    s.p = (const unsigned char *)text;
+    s.end = s.p + len;
+    s.bad_utf8 = 0;
+    s.too_deep = 0;
+    s.info = &li;
+    skip_ws(&s);
+    span top = {0};
+    if (scan_value(&s, R_NONE, 0, &top) != 0)
+        return OAB_EJSON;
+    skip_ws(&s);
+    if (s.p != s.end || s.bad_utf8)
+        return OAB_EJSON;
+    if (type)
+        *type = jt_char(top.type);
+    return OAB_OK;
+}
+
+oab_status oab__json_append_compact(oab__buf *out, const char *text,
+                                    size_t len, char *type)
+{
+    oab_status st = oab__json_check(text, len, type);
+    if (st != OAB_OK)
+        return st;
+    if (oab__buf_reserve(out, len) != OAB_OK)
+        return OAB_ENOMEM;
+    char *o = out->data + out->len;
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        char c = *p;
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            p++;
+            continue;
+        }
+        if (c != '"') {
+            *o++ = c;
+            p++;
+            continue;
+        }
+        /* a string, copied as it is */
+        *o++ = *p++;
+        while (p < end) {
+            c = *p++;
+            *o++ = c;
+            if (c == '\\') {
+                *o++ = *p++;
+            } else if (c == '"') {
+                break;
+            }
+        }
+    }
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = '\0';
+    return OAB_OK;
+}
+
+int oab__utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t k = utf8_seq(p, end);
+        if (!k)
+            return 0;
+        p += k;
+    }
+    return 1;
+}

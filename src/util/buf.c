@@ -1,0 +1,143 @@
+/* buf.c - growable byte buffers and arrays (internal). */
+#define _POSIX_C_SOURCE 200809L
+
+#include "oaibatch.h"
+#include "util/buf.h"
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <stdarg.h>
+
+oab_status oab__buf_reserve(oab__buf *b, size_t extra)
+{
+    if (extra > SIZE_MAX - b->len - 1)
+        return OAB_ENOMEM;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return OAB_OK;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        return OAB_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return OAB_OK;
+}
+
+oab_status oab__buf_append(oab__buf *b, const void *data, size_t len)
+{
+    if (oab__buf_reserve(b, len) != OAB_OK)
+        return OAB_ENOMEM;
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return OAB_OK;
+}
+
+oab_status oab__buf_puts(oab__buf *b, const char *s)
+{
+    return oab__buf_append(b, s, strlen(s));
+}
+
+oab_status oab__buf_putc(oab__buf *b, char c)
+{
+    return oab__buf_append(b, &c, 1);
+}
+
+oab_status oab__buf_printf(oab__buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        va_end(ap2);
+        return OAB_EINVAL;
+    }
+    if (oab__buf_reserve(b, (size_t)n) != OAB_OK) {
+        va_end(ap2);
+        return OAB_ENOMEM;
+    }
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    b->len += (size_t)n;
+    return OAB_OK;
+}
+
+oab_status oab__buf_json_string(oab__buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (oab__buf_reserve(b, len + 2) != OAB_OK)
+        return OAB_ENOMEM;
+    oab__buf_putc(b, '"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        oab_status st = OAB_OK;
+        switch (c) {
+        case '"': st = oab__buf_append(b, "\\\"", 2); break;
+        case '\\': st = oab__buf_append(b, "\\\\", 2); break;
+        case '\n': st = oab__buf_append(b, "\\n", 2); break;
+        case '\r': st = oab__buf_append(b, "\\r", 2); break;
+        case '\t': st = oab__buf_append(b, "\\t", 2); break;
+        case '\b': st = oab__buf_append(b, "\\b", 2); break;
+        case '\f': st = oab__buf_append(b, "\\f", 2); break;
+        default:
+            if (c < 0x20) {
+                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                st = oab__buf_append(b, u, 6);
+            } else {
+                st = oab__buf_putc(b, (char)c);
+            }
+        }
+        if (st != OAB_OK)
+            return st;
+    }
+    return oab__buf_putc(b, '"');
+}
+
+char *oab__buf_take(oab__buf *b, size_t *len_out)
+{
+    if (!b->data) {
+        if (oab__buf_reserve(b, 0) != OAB_OK)
+            return NULL;
+        b->data[0] = '\0'; /* "" for an empty buffer */
+    }
+    char *p = b->data;
+    if (len_out)
+        *len_out = b->len;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p;
+}
+
+void oab__buf_clear(oab__buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void oab__buf_free(oab__buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void *oab__grow(void *arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+    if (n < *cap)
+        return arr;
+    size_t c = *cap ? *cap * 2 : first;
+    if (c <= *cap || c > SIZE_MAX / size)
+        return NULL; /* overflow, or first == 0 */
+    void *p = realloc(arr, c * size);
+    if (p)
+        *cap = c;
+    return p;
+}

@@ -1,0 +1,30 @@
+/* clock.c - monotonic and wall clocks, sleeping (internal). */
+#define _POSIX_C_SOURCE 200809L
+
+#include "oaibatch.h"
+#include "util/clock.h"
+#include <errno.h>
+#include <time.h>
+
+double oab__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+long long oab__unix_now(void)
+{
+    return (long long)time(NULL);
+}
+
+void oab__sleep(double seconds)
+{
+    if (seconds <= 0)
+        return;
+    struct timespec ts;
+    ts.tv_sec = (time_t)seconds;
+    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}

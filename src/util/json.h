@@ -1,0 +1,54 @@
+/* util/json.h - cJSON helpers and the JSON checker.
+ * Internal: util layer, no API knowledge. */
+#ifndef OAB_UTIL_JSON_H
+#define OAB_UTIL_JSON_H
+
+#include "util/buf.h"
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+/* ---- cJSON helpers ---- */
+/* Parses exactly len bytes (need not be NUL-terminated). NULL on error. */
+cJSON *oab__json_parse(const char *text, size_t len);
+/* As oab__json_parse, saying why it failed: OAB_EJSON when the text is
+ * not JSON, OAB_ENOMEM when it is (oab__json_check accepts it) but cJSON
+ * ran out of memory. *out is NULL on error. */
+oab_status oab__json_parse_st(cJSON **out, const char *text, size_t len);
+/* Compact serialization; free with free()/oab_free. */
+char *oab__json_print(const cJSON *item);
+/* Member as string / number / bool, or the fallback when absent, null or
+ * of another type. Strings are borrowed. */
+const char *oab__json_str(const cJSON *obj, const char *key);
+long long oab__json_ll(const cJSON *obj, const char *key, long long dflt);
+double oab__json_num(const cJSON *obj, const char *key, double dflt);
+/* Nested lookup by dotted path ("response.body.error.code"). */
+const cJSON *oab__json_path(const cJSON *obj, const char *dotted);
+/* Walking a dotted path: copies the next key into key (keysz bytes) and
+ * moves *p past it. 1 when a key was taken, 0 at the end of the path,
+ * -1 when the key does not fit. */
+int oab__path_next(const char **p, char *key, size_t keysz);
+
+/* ---- the JSON checker ---- */
+/* Top-level types reported by oab__json_check. */
+#define OAB__JT_OBJECT 'o'
+#define OAB__JT_ARRAY 'a'
+#define OAB__JT_STRING 's'
+#define OAB__JT_NUMBER 'n'
+#define OAB__JT_BOOL 'b'
+#define OAB__JT_NULL 'z'
+
+/* Checks that text is exactly one JSON value (RFC 8259, strings valid
+ * UTF-8, at most 1000 nested containers like cJSON), with no allocation.
+ * *type (may be NULL) gets one of OAB__JT_*. OAB_OK or OAB_EJSON. */
+oab_status oab__json_check(const char *text, size_t len, char *type);
+
+/* Checks text like oab__json_check and appends it to out without the
+ * whitespace between tokens (strings and numbers are kept as written). */
+oab_status oab__json_append_compact(oab__buf *out, const char *text,
+                                    size_t len, char *type);
+
+/* 1 when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
+int oab__utf8_valid(const char *s, size_t n);
+
+#endif
