@@ -185,8 +185,8 @@ typedef struct oab_client_options {
 /** Creates a client. `opts` may be NULL (all defaults). No request is
  *  made. A base URL that is not OpenAI's or Azure's (a local server) works
  *  without a key: then no Authorization header is sent.
- *  Errors: OAB_ENOKEY when the base URL is OpenAI's (or Azure) and no key
- *  is set; OAB_EINVAL for a malformed option (base URL not http(s), a
+ *  Errors: OAB_ENOKEY when the base URL is OpenAI's (or Azure, or
+ *  Anthropic's) and no key is set; OAB_EINVAL for a malformed option (base URL not http(s), a
  *  header with CR/LF); OAB_ETRANSPORT when libcurl cannot start;
  *  OAB_ENOMEM. On error *out is NULL. Free with oab_client_free(). */
 OAB_EXTERN oab_status oab_client_new(oab_client **out,

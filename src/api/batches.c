@@ -1,6 +1,7 @@
 /* batches.c - the Batches API: create, retrieve, cancel, list. */
 
 #include "oaibatch.h"
+#include "api/anthropic.h"
 #include "api/http.h"
 #include "core/job.h"
 #include "util/buf.h"
@@ -136,6 +137,10 @@ oab_status oab_batch_create(oab_client *c, oab_job **out, const char *input_file
     if (!c)
         return OAB_EINVAL;
     oab__client_clear_error(c);
+    if (oab__anth(c))
+        return oab__client_fail(c, OAB_EUNSUPPORTED, "Anthropic's batches take "
+                                "their requests inline, not as a file: use "
+                                "oab_batch_create_job");
     if (!input_file_id || !*input_file_id)
         return oab__client_fail(c, OAB_EINVAL, "input_file_id is empty");
     oab_batch_options dflt = OAB_BATCH_OPTIONS_INIT;
@@ -155,6 +160,8 @@ oab_status oab_batch_retrieve(oab_client *c, oab_job **out, const char *batch_id
         *out = NULL;
     if (!c || !out)
         return OAB_EINVAL;
+    if (oab__anth(c))
+        return oab__anth_retrieve(c, out, batch_id);
     if (!batch_id || !*batch_id)
         return oab__client_fail(c, OAB_EINVAL, "batch id is empty");
     oab__buf p = OAB__BUF_INIT;
@@ -171,6 +178,8 @@ oab_status oab_batch_cancel(oab_client *c, oab_job **out, const char *batch_id)
         *out = NULL;
     if (!c)
         return OAB_EINVAL;
+    if (oab__anth(c))
+        return oab__anth_cancel(c, out, batch_id);
     if (!batch_id || !*batch_id)
         return oab__client_fail(c, OAB_EINVAL, "batch id is empty");
     oab__buf p = OAB__BUF_INIT;
@@ -188,6 +197,8 @@ oab_status oab_batch_list(oab_client *c, oab_job_list **out, int limit,
         *out = NULL;
     if (!c || !out)
         return OAB_EINVAL;
+    if (oab__anth(c))
+        return oab__anth_list(c, out, limit, NULL, after);
     if (limit < 0 || limit > 100)
         return oab__client_fail(c, OAB_EINVAL, "limit %d: must be 1..100 (0 = "
                                 "the server's default)", limit);

@@ -2,6 +2,7 @@
  * authentication headers, and the detail of the last failure. */
 
 #include "oaibatch.h"
+#include "api/anthropic.h"
 #include "api/http.h"
 #include "core/expect.h"
 #include "util/buf.h"
@@ -16,6 +17,7 @@
 
 #define DEFAULT_BASE_URL "https://api.openai.com/v1"
 #define DEFAULT_AZURE_VERSION "2024-10-21"
+#define ANTHROPIC_BASE_URL "https://api.anthropic.com"
 
 /* ---- process-wide setup ---- */
 
@@ -86,6 +88,7 @@ static int needs_key(const char *base_url, int azure)
     char host[256];
     url_host(base_url, host, sizeof host);
     return azure || strcmp(host, "api.openai.com") == 0 ||
+           strcmp(host, "api.anthropic.com") == 0 ||
            ends_with(host, ".openai.com") || ends_with(host, ".openai.azure.com");
 }
 
@@ -138,16 +141,22 @@ oab_status oab_client_new(oab_client **out, const oab_client_options *opts)
         return OAB_ETRANSPORT;
 
     int azure = opts->azure;
+    /* Anthropic: the provider field (options version 2) or the model */
+    int anthropic = (opts->version >= 2 && opts->provider == OAB_PROVIDER_ANTHROPIC) ||
+                    (opts->model && strncmp(opts->model, "anthropic:", 10) == 0);
+    if (opts->version >= 2 && (opts->provider < 0 || opts->provider > OAB_PROVIDER_ANTHROPIC ||
+                               opts->anthropic_max_tokens < 0 || (anthropic && azure)))
+        return OAB_EINVAL;
     const char *key = opts->api_key;
     if (!key && azure)
         key = env_or(NULL, "AZURE_OPENAI_API_KEY");
-    key = env_or(key, "OPENAI_API_KEY");
+    key = env_or(key, anthropic ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY");
     const char *base = opts->base_url;
     if (!base && azure)
         base = env_or(NULL, "AZURE_OPENAI_ENDPOINT");
-    base = env_or(base, "OPENAI_BASE_URL");
+    base = env_or(base, anthropic ? "ANTHROPIC_BASE_URL" : "OPENAI_BASE_URL");
     if (!base)
-        base = DEFAULT_BASE_URL;
+        base = anthropic ? ANTHROPIC_BASE_URL : DEFAULT_BASE_URL;
     if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)
         return OAB_EINVAL;
     if ((!key || !*key) && needs_key(base, azure))
@@ -167,8 +176,9 @@ oab_status oab_client_new(oab_client **out, const oab_client_options *opts)
     if (!c)
         return OAB_ENOMEM;
     oab_status st = OAB_OK;
-    const char *org = env_or(opts->organization, "OPENAI_ORG_ID");
-    const char *proj = env_or(opts->project, "OPENAI_PROJECT_ID");
+    /* OpenAI's organization and project headers mean nothing to Anthropic */
+    const char *org = anthropic ? NULL : env_or(opts->organization, "OPENAI_ORG_ID");
+    const char *proj = anthropic ? NULL : env_or(opts->project, "OPENAI_PROJECT_ID");
     size_t blen = strlen(base);
     while (blen > 0 && base[blen - 1] == '/')
         blen--;
@@ -176,7 +186,10 @@ oab_status oab_client_new(oab_client **out, const oab_client_options *opts)
         !(c->base_url = oab__strndup(base, blen)) ||
         (org && *org && !(c->organization = oab__strdup(org))) ||
         (proj && *proj && !(c->project = oab__strdup(proj))) ||
-        (opts->model && !(c->model = oab__strdup(oab__model_name(opts->model)))) ||
+        (opts->model && !(c->model = oab__strdup(
+                              anthropic && strncmp(opts->model, "anthropic:", 10) == 0
+                                  ? opts->model + 10
+                                  : oab__model_name(opts->model)))) ||
         !(c->azure_api_version = oab__strdup(
               opts->azure_api_version ? opts->azure_api_version
                                       : DEFAULT_AZURE_VERSION)))
@@ -190,6 +203,8 @@ oab_status oab_client_new(oab_client **out, const oab_client_options *opts)
             st = OAB_ENOMEM;
     }
     c->azure = azure;
+    c->provider = anthropic ? OAB_PROVIDER_ANTHROPIC : OAB_PROVIDER_OPENAI;
+    c->anth_max_tokens = opts->version >= 2 ? opts->anthropic_max_tokens : 0;
     c->connect_timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms : 10000;
     c->timeout_ms = opts->timeout_ms ? opts->timeout_ms : 600000;
     c->max_retries = opts->max_retries == 0 ? 2
@@ -202,9 +217,12 @@ oab_status oab_client_new(oab_client **out, const oab_client_options *opts)
     c->detail.retry_after_s = -1;
 
     if (st == OAB_OK && c->api_key) {
-        st = azure ? add_header(&c->headers, "api-key: %s", c->api_key)
-                   : add_header(&c->headers, "Authorization: Bearer %s", c->api_key);
+        st = anthropic ? add_header(&c->headers, "x-api-key: %s", c->api_key)
+             : azure   ? add_header(&c->headers, "api-key: %s", c->api_key)
+                       : add_header(&c->headers, "Authorization: Bearer %s", c->api_key);
     }
+    if (st == OAB_OK && anthropic)
+        st = add_header(&c->headers, "anthropic-version: %s", OAB_ANTHROPIC_VERSION);
     if (st == OAB_OK && c->organization)
         st = add_header(&c->headers, "OpenAI-Organization: %s", c->organization);
     if (st == OAB_OK && c->project)
@@ -255,6 +273,7 @@ void oab_client_free(oab_client *c)
     free(c->user_agent);
     free(c->azure_api_version);
     free(c->last_request_id);
+    oab__anth_client_free(c);
     detail_free(c);
     free(c);
 }

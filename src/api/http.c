@@ -172,7 +172,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
         r->should_retry = -1;
         return len;
     }
-    if (header_is(data, len, "x-request-id", &v, &vn)) {
+    if (header_is(data, len, "x-request-id", &v, &vn) ||
+        header_is(data, len, "request-id", &v, &vn)) { /* Anthropic's */
         free(a->c->last_request_id);
         a->c->last_request_id = oab__strndup(v, vn);
     } else if (header_is(data, len, "retry-after-ms", &v, &vn)) {

@@ -44,6 +44,11 @@ struct oab_client {
     char *errmsg;
     char *last_request_id;
     char curl_errbuf[CURL_ERROR_SIZE];
+
+    /* provider (api/anthropic.c) */
+    int provider;               /* an oab_provider */
+    long anth_max_tokens;       /* default max_tokens for Anthropic lines */
+    struct oab__anth_maps *anth_maps; /* custom_id maps of its batches */
 };
 
 struct oab__http_resp;
