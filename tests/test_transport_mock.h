@@ -29,13 +29,11 @@ static inline const char *mock_tests_dir(void)
     return d ? d : "tests";
 }
 
-/* Starts the mock with tests/mock_cases/<name>.json. extra may be NULL or
- * a --body-file path. Returns 0 on success. */
-static inline int mock_start(mock *m, const char *name, const char *body_file)
+/* Starts `python argv[0] argv[1] ...` (argv NULL-terminated; the script
+ * path first), which prints its port as its first line. Returns 0 on
+ * success. */
+static inline int mock_spawn(mock *m, const char *const *argv)
 {
-    char script[1024], casefile[1024];
-    snprintf(script, sizeof script, "%s/mock_server.py", mock_tests_dir());
-    snprintf(casefile, sizeof casefile, "%s/mock_cases/%s.json", mock_tests_dir(), name);
     int fds[2];
     if (pipe(fds) != 0)
         return -1;
@@ -50,10 +48,13 @@ static inline int mock_start(mock *m, const char *name, const char *body_file)
         const char *py = getenv("OAB_PYTHON");
         if (!py || !*py)
             py = "python3";
-        if (body_file)
-            execlp(py, py, script, casefile, "--body-file", body_file, (char *)NULL);
-        else
-            execlp(py, py, script, casefile, (char *)NULL);
+        const char *args[16];
+        size_t n = 0;
+        args[n++] = py;
+        for (; argv[n - 1] && n < 15; n++)
+            args[n] = argv[n - 1];
+        args[n] = NULL;
+        execvp(py, (char *const *)args);
         _exit(127);
     }
     close(fds[1]);
@@ -72,12 +73,24 @@ static inline int mock_start(mock *m, const char *name, const char *body_file)
     if (m->port <= 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
-        fprintf(stderr, "mock %s did not start\n", name);
+        fprintf(stderr, "mock %s did not start\n", argv[0]);
         return -1;
     }
     snprintf(m->root, sizeof m->root, "http://127.0.0.1:%d", m->port);
     snprintf(m->base, sizeof m->base, "http://127.0.0.1:%d/v1", m->port);
     return 0;
+}
+
+/* Starts the mock with tests/mock_cases/<name>.json. extra may be NULL or
+ * a --body-file path. Returns 0 on success. */
+static inline int mock_start(mock *m, const char *name, const char *body_file)
+{
+    char script[1024], casefile[1024];
+    snprintf(script, sizeof script, "%s/mock_server.py", mock_tests_dir());
+    snprintf(casefile, sizeof casefile, "%s/mock_cases/%s.json", mock_tests_dir(), name);
+    const char *argv[] = {script, casefile, body_file ? "--body-file" : NULL, body_file,
+                          NULL};
+    return mock_spawn(m, argv);
 }
 
 static inline size_t mock_collect(char *d, size_t s, size_t n, void *ud)
