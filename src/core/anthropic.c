@@ -1107,7 +1107,7 @@ static int error_status(const char *type)
     return 500;
 }
 
-/* Appends `"key":<n>` for a usage count. */
+/* A usage count (0 when absent or negative). */
 static long long usage_n(const cJSON *u, const char *key)
 {
     long long n = oab__json_ll(u, key, 0);
@@ -1209,6 +1209,13 @@ static cJSON *completion_body(tx *t, const cJSON *msg, const char *native)
             cJSON *d = add(t, ou, "prompt_tokens_details", cJSON_CreateObject());
             if (d)
                 add(t, d, "cached_tokens", cJSON_CreateNumber((double)cache_read));
+            const cJSON *od = cJSON_GetObjectItemCaseSensitive(u, "output_tokens_details");
+            cJSON *cd = cJSON_IsObject(od)
+                            ? add(t, ou, "completion_tokens_details", cJSON_CreateObject())
+                            : NULL;
+            if (cd)
+                add(t, cd, "reasoning_tokens",
+                    cJSON_CreateNumber((double)usage_n(od, "thinking_tokens")));
         }
     }
     if (t->oom) {
