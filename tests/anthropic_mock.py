@@ -32,13 +32,15 @@ when its parent process ends, or after 10 minutes.
 import json
 import os
 import re
-import signal
 import socketserver
 import sys
 import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mock_server import serve  # noqa: E402  (the same lifetime rules)
 
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PARAMS_KEYS = {"model", "max_tokens", "messages", "system", "tools", "tool_choice",
@@ -481,17 +483,7 @@ def main():
         sys.exit("usage: anthropic_mock.py --key KEY [--polls N]")
     srv = Server(("127.0.0.1", 0), Handler)
     srv.state = State(key, polls)
-    signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
-    threading.Timer(600, lambda: os._exit(3)).start()
-    parent = os.getppid()
-
-    def watch_parent():
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(4)
-    threading.Thread(target=watch_parent, daemon=True).start()
-    print(srv.server_address[1], flush=True)
-    srv.serve_forever()
+    serve(srv)
 
 
 if __name__ == "__main__":

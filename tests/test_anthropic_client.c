@@ -27,21 +27,8 @@ static int start(mock *m)
 /* The mock's report; stops the mock. NULL when it did not answer. */
 static cJSON *finish(mock *m)
 {
-    char url[160];
-    snprintf(url, sizeof url, "%s/__mock/report", m->root);
-    char *body = NULL;
-    CURL *h = curl_easy_init();
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mock_collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
-    curl_easy_perform(h);
-    curl_easy_cleanup(h);
-    kill(m->pid, SIGTERM);
-    waitpid(m->pid, NULL, 0);
-    cJSON *r = body ? cJSON_Parse(body) : NULL;
-    free(body);
+    CURLcode rc;
+    cJSON *r = mock_fetch_report(m, &rc);
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(r, "mismatches"))
         fprintf(stderr, "mock mismatch: %s\n", it->valuestring);
@@ -146,18 +133,28 @@ static void check_set(const oab_result_set *set)
     CHECK_EQ_INT(set->summary.by_status[OAB_RESULT_HTTP_ERROR], 1);
 }
 
+/* A mock, a client, the schema and the six requests. */
+static int setup(mock *m, oab_client **c, oab_schema **s, oab_request *r[6])
+{
+    if (start(m) != 0) {
+        CHECK(0);
+        return -1;
+    }
+    *c = client_for(m, KEY, 0);
+    *s = NULL;
+    CHECK_OK(oab_schema_new(s, "weather", NULL, SCHEMA, 0, NULL));
+    build(r, *s);
+    return 0;
+}
+
 static void test_run(void)
 {
     mock m;
-    if (start(&m) != 0) {
-        CHECK(0);
-        return;
-    }
-    oab_client *c = client_for(&m, KEY, 0);
-    oab_schema *s = NULL;
-    CHECK_OK(oab_schema_new(&s, "weather", NULL, SCHEMA, 0, NULL));
+    oab_client *c;
+    oab_schema *s;
     oab_request *r[6];
-    build(r, s);
+    if (setup(&m, &c, &s, r) != 0)
+        return;
     oab_wait_options w = OAB_WAIT_OPTIONS_INIT;
     w.first_interval_s = 0.01;
     oab_result_set *set = NULL;
@@ -227,15 +224,11 @@ static int count_job(const oab_job *job, void *ud)
 static void test_steps(void)
 {
     mock m;
-    if (start(&m) != 0) {
-        CHECK(0);
-        return;
-    }
-    oab_client *c = client_for(&m, KEY, 0);
-    oab_schema *s = NULL;
-    CHECK_OK(oab_schema_new(&s, "weather", NULL, SCHEMA, 0, NULL));
+    oab_client *c;
+    oab_schema *s;
     oab_request *r[6];
-    build(r, s);
+    if (setup(&m, &c, &s, r) != 0)
+        return;
     oab_job *job = NULL;
     oab_status st = oab_batch_create_job(c, &job, r, 6, NULL);
     if (st != OAB_OK)

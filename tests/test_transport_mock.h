@@ -111,7 +111,9 @@ static inline size_t mock_collect(char *d, size_t s, size_t n, void *ud)
  * parsed report (free with cJSON_Delete). Returns 1 when every expected
  * request came and nothing mismatched; prints what went wrong.
  * *connections (may be NULL) gets the number of TCP connections seen. */
-static inline int mock_finish_report(mock *m, int *connections, cJSON **report)
+/* GETs /__mock/report and stops the server. The parsed report (free with
+ * cJSON_Delete), NULL when it did not answer (*rc says why). */
+static inline cJSON *mock_fetch_report(mock *m, CURLcode *rc)
 {
     char url[160];
     snprintf(url, sizeof url, "%s/__mock/report", m->root);
@@ -121,12 +123,20 @@ static inline int mock_finish_report(mock *m, int *connections, cJSON **report)
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mock_collect);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
-    CURLcode rc = curl_easy_perform(h);
+    *rc = curl_easy_perform(h);
     curl_easy_cleanup(h);
     kill(m->pid, SIGTERM);
     waitpid(m->pid, NULL, 0);
+    cJSON *r = *rc == CURLE_OK && body ? cJSON_Parse(body) : NULL;
+    free(body);
+    return r;
+}
+
+static inline int mock_finish_report(mock *m, int *connections, cJSON **report)
+{
+    CURLcode rc;
+    cJSON *r = mock_fetch_report(m, &rc);
     int ok = 0;
-    cJSON *r = rc == CURLE_OK && body ? cJSON_Parse(body) : NULL;
     if (!r) {
         fprintf(stderr, "mock: no report (%s)\n", curl_easy_strerror(rc));
     } else {
@@ -154,7 +164,6 @@ static inline int mock_finish_report(mock *m, int *connections, cJSON **report)
         *report = r;
     else
         cJSON_Delete(r);
-    free(body);
     return ok;
 }
 

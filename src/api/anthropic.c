@@ -7,11 +7,13 @@
 
 #include "oaibatch.h"
 #include "api/anthropic.h"
+#include "api/batches.h"
 #include "api/http.h"
 #include "core/anthropic.h"
 #include "core/result.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/json.h"
 #include "util/str.h"
 #include <errno.h>
@@ -228,19 +230,13 @@ oab_status oab__anth_list(oab_client *c, oab_job_list **out, int limit,
         return oab__client_fail(c, OAB_EINVAL, "limit %d: must be 1..1000 (0 = "
                                 "the server's default)", limit);
     oab__buf q = OAB__BUF_INIT;
-    oab_status st = OAB_OK;
-    if (before_id && *before_id) {
-        st = oab__buf_puts(&q, "before_id=");
-        if (!st)
-            st = oab__url_escape(&q, before_id);
-    }
-    if (!st && after_id && *after_id) {
-        st = oab__buf_puts(&q, q.len ? "&after_id=" : "after_id=");
-        if (!st)
-            st = oab__url_escape(&q, after_id);
-    }
-    if (!st && limit > 0)
-        st = oab__buf_printf(&q, "%slimit=%d", q.len ? "&" : "", limit);
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    oab_status st = oab__query_add(&q, "before_id", before_id);
+    if (!st)
+        st = oab__query_add(&q, "after_id", after_id);
+    if (!st)
+        st = oab__query_add(&q, "limit", limit > 0 ? lim : NULL);
     if (st) {
         oab__buf_free(&q);
         return oab__client_fail(c, OAB_ENOMEM, "out of memory");
@@ -250,42 +246,8 @@ oab_status oab__anth_list(oab_client *c, oab_job_list **out, int limit,
     oab__buf_free(&q);
     if (st != OAB_OK)
         return st;
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
-    oab_job_list *l = cJSON_IsArray(data) ? calloc(1, sizeof *l) : NULL;
-    size_t n = (size_t)cJSON_GetArraySize(data);
-    if (!l || (n && !(l->jobs = calloc(n, sizeof *l->jobs)))) {
-        st = l || !cJSON_IsArray(data)
-                 ? oab__client_fail(c, cJSON_IsArray(data) ? OAB_ENOMEM : OAB_EPROTO,
-                                    "GET " BATCHES ": %s",
-                                    cJSON_IsArray(data) ? "out of memory"
-                                                        : "no \"data\" array")
-                 : oab__client_fail(c, OAB_ENOMEM, "out of memory");
-        free(l);
-        cJSON_Delete(root);
-        return st;
-    }
-    const cJSON *item;
-    cJSON_ArrayForEach(item, data)
-    {
-        char what[64];
-        snprintf(what, sizeof what, "GET " BATCHES ": item %zu", l->n);
-        if ((st = job_answer(c, &l->jobs[l->n], item, what)) != OAB_OK)
-            break;
-        l->n++;
-    }
-    if (st == OAB_OK) {
-        l->has_more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "has_more"));
-        if (oab__set_str(&l->first_id, oab__json_str(root, "first_id")) ||
-            oab__set_str(&l->last_id, oab__json_str(root, "last_id")))
-            st = oab__client_fail(c, OAB_ENOMEM, "out of memory");
-    }
-    cJSON_Delete(root);
-    if (st != OAB_OK) {
-        oab_job_list_free(l);
-        return st;
-    }
-    *out = l;
-    return OAB_OK;
+    return oab__job_list_page(c, out, root, "GET " BATCHES,
+                              oab__anthropic_job_from_cjson);
 }
 
 oab_status oab_anthropic_batch_list(oab_client *c, oab_job_list **out, int limit,
@@ -475,20 +437,8 @@ static size_t raw_write(const char *data, size_t len, const oab__http_resp *r, v
             return 0;
         }
     }
-    const char *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(s->fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            s->err = errno;
-            return 0;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    return len;
+    s->err = oab__write_all(s->fd, data, len);
+    return s->err ? 0 : len;
 }
 
 static oab_status download_raw(oab_client *c, const char *batch_id, const char *path)

@@ -40,6 +40,24 @@ oab_status oab_provider_from_str(oab_provider *out, const char *s)
     return OAB_OK;
 }
 
+/* The start of the calls that parse a JSON text into *out (has_out: out
+ * is not NULL; the caller cleared *out): the text parsed into *root.
+ * Errors name `what` ("custom_id map", "line 3") and carry `line`. */
+static oab_status parse_text(cJSON **root, int has_out, const char *json, size_t len,
+                             long line, const char *what, oab_error *err)
+{
+    *root = NULL;
+    if (!has_out)
+        return oab__err(err, OAB_EINVAL, line, "out is NULL");
+    if (!json)
+        return oab__err(err, OAB_EINVAL, line, "%s: the text is NULL", what);
+    oab_status st = oab__json_parse_st(root, json, len);
+    if (st != OAB_OK)
+        return oab__err(err, st, line, "%s: %s", what,
+                        st == OAB_EJSON ? "not JSON" : "out of memory");
+    return OAB_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* The custom_id map                                                    */
 /* ------------------------------------------------------------------ */
@@ -174,16 +192,12 @@ oab_status oab_anthropic_map_to_json(const oab_anthropic_map *m, char **out)
 oab_status oab_anthropic_map_from_json(oab_anthropic_map **out, const char *json,
                                        size_t len, oab_error *err)
 {
-    if (!out)
-        return oab__err(err, OAB_EINVAL, 0, "out is NULL");
-    *out = NULL;
-    if (!json)
-        return oab__err(err, OAB_EINVAL, 0, "json is NULL");
+    if (out)
+        *out = NULL;
     cJSON *root = NULL;
-    oab_status st = oab__json_parse_st(&root, json, len);
+    oab_status st = parse_text(&root, out != NULL, json, len, 0, "custom_id map", err);
     if (st != OAB_OK)
-        return oab__err(err, st, 0, "custom_id map: %s",
-                        st == OAB_EJSON ? "not JSON" : "out of memory");
+        return st;
     oab_anthropic_map *m = NULL;
     if (!cJSON_IsObject(root))
         st = oab__err(err, OAB_EJSON, 0, "custom_id map: not a JSON object");
@@ -1000,11 +1014,8 @@ oab_status oab_anthropic_request_from_openai(char **out, const char *line, size_
                                              const oab_anthropic_options *opts,
                                              oab_anthropic_map *map, oab_error *err)
 {
-    if (!out)
-        return oab__err(err, OAB_EINVAL, lineno, "out is NULL");
-    *out = NULL;
-    if (!line)
-        return oab__err(err, OAB_EINVAL, lineno, "line is NULL");
+    if (out)
+        *out = NULL;
     oab_anthropic_options dflt = OAB_ANTHROPIC_OPTIONS_INIT;
     if (!opts)
         opts = &dflt;
@@ -1012,12 +1023,12 @@ oab_status oab_anthropic_request_from_openai(char **out, const char *line, size_
         return oab__err(err, OAB_EINVAL, lineno, "unknown options version %u",
                         opts->version);
     tx t = {lineno, err, 0};
+    char what[40];
+    snprintf(what, sizeof what, "line %ld", lineno);
     cJSON *root = NULL;
-    oab_status st = oab__json_parse_st(&root, line, len);
+    oab_status st = parse_text(&root, out != NULL, line, len, lineno, what, err);
     if (st != OAB_OK)
-        return st == OAB_ENOMEM ? nomem(&t)
-                                : oab__err(err, OAB_EJSON, lineno,
-                                           "line %ld: not JSON", lineno);
+        return st;
     const char *cid = oab__json_str(root, "custom_id");
     const char *url = oab__json_str(root, "url");
     const cJSON *body = cJSON_GetObjectItemCaseSensitive(root, "body");
@@ -1256,18 +1267,15 @@ oab_status oab_anthropic_result_to_openai(char **out, int *is_error, const char 
 {
     if (is_error)
         *is_error = 0;
-    if (!out)
-        return oab__err(err, OAB_EINVAL, lineno, "out is NULL");
-    *out = NULL;
-    if (!line)
-        return oab__err(err, OAB_EINVAL, lineno, "line is NULL");
+    if (out)
+        *out = NULL;
     tx t = {lineno, err, 0};
+    char what[48];
+    snprintf(what, sizeof what, "results line %ld", lineno);
     cJSON *root = NULL;
-    oab_status st = oab__json_parse_st(&root, line, len);
+    oab_status st = parse_text(&root, out != NULL, line, len, lineno, what, err);
     if (st != OAB_OK)
-        return st == OAB_ENOMEM ? nomem(&t)
-                                : oab__err(err, OAB_EJSON, lineno,
-                                           "results line %ld: not JSON", lineno);
+        return st;
     const char *sent = oab__json_str(root, "custom_id");
     const cJSON *result = cJSON_GetObjectItemCaseSensitive(root, "result");
     const char *type = oab__json_str(result, "type");
@@ -1458,16 +1466,12 @@ oab_status oab__anthropic_job_from_cjson(oab_job **out, const cJSON *obj, oab_er
 oab_status oab_anthropic_job_parse(oab_job **out, const char *json, size_t len,
                                    oab_error *err)
 {
-    if (!out)
-        return oab__err(err, OAB_EINVAL, 0, "out is NULL");
-    *out = NULL;
-    if (!json)
-        return oab__err(err, OAB_EINVAL, 0, "json is NULL");
+    if (out)
+        *out = NULL;
     cJSON *root = NULL;
-    oab_status st = oab__json_parse_st(&root, json, len);
+    oab_status st = parse_text(&root, out != NULL, json, len, 0, "message batch object", err);
     if (st != OAB_OK)
-        return oab__err(err, st, 0, "message batch object: %s",
-                        st == OAB_EJSON ? "not JSON" : "out of memory");
+        return st;
     st = oab__anthropic_job_from_cjson(out, root, err);
     cJSON_Delete(root);
     return st;
