@@ -448,6 +448,53 @@ static void test_refusals_and_key(void)
     oab_job_free(job);
     oab_client_free(cd);
 
+    /* a JSONL file on disk: read line by line, refused with its path */
+    char dir[] = "/tmp/oab_anth_path_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/in.jsonl", dir);
+    static const char *const lines[2] = {
+        "{\"custom_id\":\"file 1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+        "\"body\":{\"model\":\"claude-test\",\"max_tokens\":9,\"messages\":[{\"role\":"
+        "\"user\",\"content\":\"one\"}]}}\n",
+        "{\"custom_id\":\"file-2\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+        "\"body\":{\"model\":\"claude-test\",\"max_tokens\":9,\"logprobs\":true,"
+        "\"messages\":[{\"role\":\"user\",\"content\":\"two\"}]}}\n"};
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(lines[0], f);
+        fputs(lines[1], f);
+        fclose(f);
+    }
+    job = NULL;
+    CHECK_EQ_INT(oab_batch_create_job_path(c, &job, path, NULL), OAB_EVALIDATION);
+    CHECK(strstr(oab_client_errmsg(c), "in.jsonl: line 2: body.logprobs:") != NULL);
+    f = fopen(path, "w");
+    if (f) {
+        fputs(lines[0], f);
+        fputs(lines[0] + 0, f); /* the same line twice: refused as a duplicate */
+        fclose(f);
+    }
+    CHECK_EQ_INT(oab_batch_create_job_path(c, &job, path, NULL), OAB_EVALIDATION);
+    CHECK(strstr(oab_client_errmsg(c), "duplicate_custom_id") != NULL);
+    f = fopen(path, "w");
+    if (f) {
+        fputs(lines[0], f);
+        fputs("{\"custom_id\":\"file-3\",\"method\":\"POST\",\"url\":"
+              "\"/v1/chat/completions\",\"body\":{\"model\":\"claude-test\","
+              "\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":"
+              "\"three\"}]}}", f); /* no newline at the end */
+        fclose(f);
+    }
+    CHECK_OK(oab_batch_create_job_path(c, &job, path, NULL));
+    char *pm = NULL;
+    CHECK_OK(oab_anthropic_batch_map(c, job ? job->id : "?", &pm));
+    CHECK(pm && strstr(pm, "\"custom_id\":\"file 1\""));
+    oab_free(pm);
+    oab_job_free(job);
+    remove(path);
+    CHECK_OK(rmdir(dir));
+
     /* a wrong key: 401, the key in no message */
     oab_client *bad = client_for(&m, "sk-ant-WRONG-key-0042", 0);
     oab_job *j = NULL;
@@ -498,8 +545,10 @@ static void test_refusals_and_key(void)
     oab_request_free(n3);
     oab_client_free(c);
     cJSON *rep = finish(&m);
-    /* the refused batches sent nothing: only the defaulted and env creates */
-    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "creates")), 2);
+    /* the refused batches sent nothing: only the defaulted, file and env creates */
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "creates")), 3);
+    const cJSON *file_create = cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "creates"), 1);
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(file_create, "requests")), 2);
     CHECK_EQ_INT(cJSON_GetObjectItem(rep, "auth_failures")->valueint, 1);
     char *creates = cJSON_PrintUnformatted(cJSON_GetObjectItem(rep, "creates"));
     CHECK(creates && strstr(creates, "\"max_tokens\":128") && strstr(creates, "claude-env"));

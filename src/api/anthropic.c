@@ -265,10 +265,13 @@ oab_status oab_anthropic_batch_list(oab_client *c, oab_job_list **out, int limit
 
 /* ---- create ---- */
 
-/* The body {"requests":[...]} being built, one translated line at a time. */
+/* The body {"requests":[...]} being built, one translated line at a
+ * time, in an unnamed temporary file (memory stays flat; the body is
+ * streamed from it, again at every attempt). */
 typedef struct create_ctx {
     oab_client *c;
-    oab__buf body;
+    FILE *body;
+    unsigned long long len;  /* bytes written */
     size_t n;
     oab_anthropic_options o;
     oab_anthropic_map *map;
@@ -289,16 +292,18 @@ static int create_line(const char *line, size_t len, long lineno, void *ud)
         return 1;
     }
     size_t rl = strlen(req);
-    if (x->body.len + rl + 3 > OAB_ANTHROPIC_MAX_BATCH_BYTES) {
+    if (x->len + rl + 3 > OAB_ANTHROPIC_MAX_BATCH_BYTES) {
         x->st = oab__client_fail(x->c, OAB_ELIMIT,
                                  "%s: line %ld: the translated batch passes "
                                  "Anthropic's %llu bytes; split the input "
                                  "(oab_split_path with max_bytes below that)",
                                  x->what, lineno, OAB_ANTHROPIC_MAX_BATCH_BYTES);
-    } else if ((x->n && oab__buf_putc(&x->body, ',')) ||
-               oab__buf_append(&x->body, req, rl)) {
-        x->st = oab__client_fail(x->c, OAB_ENOMEM, "out of memory");
+    } else if ((x->n && fputc(',', x->body) == EOF) ||
+               fwrite(req, 1, rl, x->body) != rl) {
+        x->st = oab__client_fail(x->c, OAB_EIO, "cannot write the batch body to "
+                                 "a temporary file: %s", strerror(errno));
     }
+    x->len += rl + (x->n ? 1 : 0);
     x->n++;
     oab_free(req);
     return x->st != OAB_OK;
@@ -327,6 +332,30 @@ static oab_status check_batch_options(oab_client *c, const oab_batch_options *o)
     return OAB_OK;
 }
 
+static void create_abort(create_ctx *x)
+{
+    if (x->body)
+        fclose(x->body);
+    x->body = NULL;
+    oab_anthropic_map_free(x->map);
+    x->map = NULL;
+}
+
+/* An unnamed temporary file in $TMPDIR (else /tmp). */
+static FILE *temp_file(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *path = oab__sprintf("%s/oab_anthropic_body_XXXXXX", base && *base ? base : "/tmp");
+    int fd = path ? mkstemp(path) : -1;
+    if (fd >= 0)
+        unlink(path);
+    free(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
+    if (!f && fd >= 0)
+        close(fd);
+    return f;
+}
+
 static oab_status create_begin(create_ctx *x, oab_client *c, const char *what)
 {
     memset(x, 0, sizeof *x);
@@ -334,9 +363,13 @@ static oab_status create_begin(create_ctx *x, oab_client *c, const char *what)
     x->what = what;
     x->o = (oab_anthropic_options)OAB_ANTHROPIC_OPTIONS_INIT;
     x->o.default_max_tokens = c->anth_max_tokens;
-    if (oab_anthropic_map_new(&x->map) != OAB_OK ||
-        oab__buf_puts(&x->body, "{\"requests\":[") != OAB_OK)
+    if (oab_anthropic_map_new(&x->map) != OAB_OK)
         return x->st = oab__client_fail(c, OAB_ENOMEM, "out of memory");
+    static const char head[] = "{\"requests\":[";
+    if (!(x->body = temp_file()) || fputs(head, x->body) == EOF)
+        return x->st = oab__client_fail(c, OAB_EIO, "cannot create a temporary "
+                                        "file for the batch body: %s", strerror(errno));
+    x->len = sizeof head - 1;
     return OAB_OK;
 }
 
@@ -346,14 +379,23 @@ static oab_status create_send(create_ctx *x, oab_job **out)
     oab_client *c = x->c;
     oab_status st = x->st;
     oab_error e;
-    if (st == OAB_OK && oab__buf_puts(&x->body, "]}") != OAB_OK)
-        st = oab__client_fail(c, OAB_ENOMEM, "out of memory");
+    if (st == OAB_OK && (fputs("]}", x->body) == EOF || fflush(x->body) != 0))
+        st = oab__client_fail(c, OAB_EIO, "cannot write the batch body: %s",
+                              strerror(errno));
+    x->len += 2;
     if (st == OAB_OK && (st = oab__anthropic_map_finish(x->map, &e)) != OAB_OK)
         st = oab__client_fail(c, OAB_EVALIDATION, "%s: %s", x->what, e.message);
     cJSON *root = NULL;
-    if (st == OAB_OK)
-        st = oab__http_json(c, "POST", BATCHES, NULL, x->body.data, &root, NULL, NULL);
-    oab__buf_free(&x->body);
+    if (st == OAB_OK) {
+        oab__http_req req;
+        memset(&req, 0, sizeof req);
+        req.method = "POST";
+        req.path = BATCHES;
+        req.json_file = x->body;
+        req.json_len = (size_t)x->len;
+        req.range_from = -1;
+        st = oab__http_json_req(c, &req, &root, NULL, NULL);
+    }
     oab_job *job = NULL;
     if (st == OAB_OK)
         st = job_answer(c, &job, root, "POST " BATCHES);
@@ -364,19 +406,12 @@ static oab_status create_send(create_ctx *x, oab_job **out)
         if (st != OAB_OK)
             st = oab__client_fail(c, st, "out of memory (batch %s was created)", job->id);
     }
-    oab_anthropic_map_free(x->map);
-    x->map = NULL;
+    create_abort(x);
     if (st == OAB_OK && out)
         *out = job;
     else
         oab_job_free(job);
     return st;
-}
-
-static void create_abort(create_ctx *x)
-{
-    oab__buf_free(&x->body);
-    oab_anthropic_map_free(x->map);
 }
 
 oab_status oab__anth_create_buffer(oab_client *c, oab_job **out, const char *jsonl,
@@ -387,8 +422,11 @@ oab_status oab__anth_create_buffer(oab_client *c, oab_job **out, const char *jso
         return st;
     create_ctx x;
     oab_jsonl_reader *r = NULL;
-    if ((st = create_begin(&x, c, "input")) != OAB_OK ||
-        (st = oab_jsonl_reader_new(&r, 0)) != OAB_OK) {
+    if ((st = create_begin(&x, c, "input")) != OAB_OK) {
+        create_abort(&x);
+        return st;
+    }
+    if (oab_jsonl_reader_new(&r, 0) != OAB_OK) {
         create_abort(&x);
         return oab__client_fail(c, OAB_ENOMEM, "out of memory");
     }
