@@ -1424,6 +1424,44 @@ OAB_EXTERN oab_status oab_anthropic_job_parse(oab_job **out,
                                               const char *json, size_t len,
                                               oab_error *err);
 
+/* ---- serving Anthropic's API from OpenAI-compatible upstreams ---- */
+
+/** The other way, for a server that offers Anthropic's API in front of an
+ *  OpenAI-compatible chat endpoint (no I/O): Messages API params
+ *  ({model, max_tokens, system, messages, tools, tool_choice,
+ *  temperature, top_p, top_k, stop_sequences, metadata}) -> a
+ *  /v1/chat/completions body. system -> a first system message; user
+ *  text and image blocks -> content parts (base64 images as data: URLs);
+ *  tool_result blocks -> "tool" messages (before the rest of their turn);
+ *  assistant text -> content, tool_use -> tool_calls (input as arguments
+ *  text), thinking dropped; tools -> function tools; tool_choice auto /
+ *  any / tool / none -> "auto" / "required" / a named function / "none",
+ *  disable_parallel_tool_use -> parallel_tool_calls false;
+ *  stop_sequences -> stop; metadata.user_id -> user; top_k passed as an
+ *  extension (vLLM, llama.cpp); service_tier dropped. *out: free with
+ *  oab_free. Errors (err names the field, "params.messages[1].content[0]:
+ *  ..."): OAB_EVALIDATION (a missing model or max_tokens, another key, a
+ *  block or tool that cannot be carried), OAB_EJSON, OAB_EINVAL,
+ *  OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_anthropic_params_to_openai(char **out,
+                                                     const char *params,
+                                                     size_t len,
+                                                     oab_error *err);
+
+/** A chat.completion body -> an Anthropic Message {id, type "message",
+ *  role, model, content [text block, tool_use blocks (arguments parsed;
+ *  arguments that are not a JSON object kept as {"arguments": text})],
+ *  stop_reason (stop -> end_turn, length -> max_tokens, tool_calls ->
+ *  tool_use, content_filter -> refusal), stop_sequence null, usage
+ *  {input_tokens = prompt - cached, cache_read_input_tokens = cached,
+ *  cache_creation_input_tokens 0, output_tokens}} (no I/O). *out: free
+ *  with oab_free. Errors: OAB_EJSON, OAB_EPROTO (no choices[0].message),
+ *  OAB_EINVAL, OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_anthropic_message_from_openai(char **out,
+                                                        const char *completion,
+                                                        size_t len,
+                                                        oab_error *err);
+
 /* ---- calls only Anthropic has (client with OAB_PROVIDER_ANTHROPIC) ---- */
 
 /** One page of GET /v1/messages/batches: `limit` 1..1000 (0 = the

@@ -447,6 +447,74 @@ static void jobs(void)
     CHECK_EQ_INT(oab_anthropic_job_parse(&j, "nope", 4, &err), OAB_EJSON);
 }
 
+/* The serving direction: Messages params -> chat body, chat.completion
+ * -> Message (serve_cases.json). */
+static void serve_cases(void)
+{
+    char *text = read_text("serve_cases.json");
+    cJSON *cases = text ? cJSON_Parse(text) : NULL;
+    CHECK(cJSON_GetArraySize(cases) >= 10);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cases)
+    {
+        const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
+        int params = strcmp(cJSON_GetObjectItem(c, "kind")->valuestring, "params") == 0;
+        char *in = cJSON_PrintUnformatted(cJSON_GetObjectItem(c, "in"));
+        char *out = NULL;
+        oab_error err;
+        oab_status st = params ? oab_anthropic_params_to_openai(&out, in, strlen(in), &err)
+                               : oab_anthropic_message_from_openai(&out, in, strlen(in), &err);
+        const cJSON *refusal = cJSON_GetObjectItem(c, "refuse");
+        if (refusal) {
+            const cJSON *want = cJSON_GetObjectItem(c, "status");
+            CHECK_STR(oab_status_name(st), want ? want->valuestring : "OAB_EVALIDATION");
+            CHECK_STR(err.message, refusal->valuestring);
+            CHECK(out == NULL);
+        } else {
+            if (st != OAB_OK)
+                fprintf(stderr, "case \"%s\": %s\n", name, err.message);
+            CHECK_OK(st);
+            cJSON *got = out ? cJSON_Parse(out) : NULL;
+            check_json(name, got, cJSON_GetObjectItem(c, "expect"));
+            cJSON_Delete(got);
+        }
+        oab_free(out);
+        free(in);
+    }
+    cJSON_Delete(cases);
+    free(text);
+
+    /* there and back: an OpenAI tools line through Anthropic's params
+     * gives the same conversation */
+    const char *line =
+        "{\"custom_id\":\"r\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+        "\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"system\",\"content\":"
+        "\"S\"},{\"role\":\"user\",\"content\":\"Q\"},{\"role\":\"assistant\","
+        "\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
+        "\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":1}\"}}]},{\"role\":"
+        "\"tool\",\"tool_call_id\":\"c1\",\"content\":\"R\"}],\"max_tokens\":5,"
+        "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":"
+        "{\"type\":\"object\"}}}],\"tool_choice\":\"auto\"}}";
+    char *req = NULL, *back = NULL;
+    CHECK_OK(oab_anthropic_request_from_openai(&req, line, strlen(line), 1, NULL, NULL, NULL));
+    cJSON *rq = req ? cJSON_Parse(req) : NULL;
+    char *params = rq ? cJSON_PrintUnformatted(cJSON_GetObjectItem(rq, "params")) : NULL;
+    CHECK_OK(oab_anthropic_params_to_openai(&back, params ? params : "", params ? strlen(params) : 0,
+                                            NULL));
+    cJSON *b = back ? cJSON_Parse(back) : NULL;
+    cJSON *orig = cJSON_Parse(line);
+    check_json("round trip messages", cJSON_GetObjectItem(b, "messages"),
+               cJSON_GetObjectItem(cJSON_GetObjectItem(orig, "body"), "messages"));
+    check_json("round trip tools", cJSON_GetObjectItem(b, "tools"),
+               cJSON_GetObjectItem(cJSON_GetObjectItem(orig, "body"), "tools"));
+    cJSON_Delete(orig);
+    cJSON_Delete(b);
+    cJSON_Delete(rq);
+    free(params);
+    oab_free(req);
+    oab_free(back);
+}
+
 static void providers(void)
 {
     oab_provider p = OAB_PROVIDER_OPENAI;
@@ -466,6 +534,7 @@ int main(void)
     result_errors();
     map_json();
     jobs();
+    serve_cases();
     providers();
     return t_summary("test_anthropic_translate");
 }
