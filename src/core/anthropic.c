@@ -408,35 +408,46 @@ static oab_status check_fields(tx *t, const cJSON *body)
     return OAB_OK;
 }
 
+/* Appends the texts of an array of {"type":"text","text"} items (OpenAI
+ * parts or Anthropic blocks) to b, `sep` between them (and before the
+ * first when b holds text already); another item is refused as
+ * "<where>[k]: <why>". */
+static oab_status join_texts(tx *t, oab__buf *b, const cJSON *items, const char *sep,
+                             const char *where, const char *why)
+{
+    int k = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, items)
+    {
+        const char *text = oab__json_str(p, "text");
+        const char *type = oab__json_str(p, "type");
+        if (!type || strcmp(type, "text") != 0 || !text) {
+            char field[160];
+            snprintf(field, sizeof field, "%s[%d]", where, k);
+            return refuse(t, field, "%s", why);
+        }
+        if ((b->len && oab__buf_puts(b, sep)) || oab__buf_puts(b, text))
+            return nomem(t);
+        k++;
+    }
+    return OAB_OK;
+}
+
 /* Text of a system/developer message: a string or an array of text parts. */
 static oab_status system_text(tx *t, oab__buf *sys, const cJSON *content,
                               const char *where)
 {
     char field[128];
+    snprintf(field, sizeof field, "%s.content", where);
     if (cJSON_IsString(content)) {
         if (sys->len && oab__buf_puts(sys, "\n\n"))
             return nomem(t);
         return oab__buf_puts(sys, content->valuestring) ? nomem(t) : OAB_OK;
     }
-    if (!cJSON_IsArray(content)) {
-        snprintf(field, sizeof field, "%s.content", where);
+    if (!cJSON_IsArray(content))
         return refuse(t, field, "must be a string or an array of text parts");
-    }
-    int k = 0;
-    const cJSON *p;
-    cJSON_ArrayForEach(p, content)
-    {
-        const char *text = oab__json_str(p, "text");
-        const char *type = oab__json_str(p, "type");
-        if (!type || strcmp(type, "text") != 0 || !text) {
-            snprintf(field, sizeof field, "%s.content[%d]", where, k);
-            return refuse(t, field, "a system message carries text parts only");
-        }
-        if ((sys->len && oab__buf_puts(sys, "\n\n")) || oab__buf_puts(sys, text))
-            return nomem(t);
-        k++;
-    }
-    return OAB_OK;
+    return join_texts(t, sys, content, "\n\n", field,
+                      "a system message carries text parts only");
 }
 
 /* An image_url part -> an image block: data: URLs as base64, http(s) as url. */
@@ -1491,22 +1502,7 @@ static oab_status system_of(tx *t, oab__buf *b, const cJSON *sys)
         return oab__buf_puts(b, sys->valuestring) ? nomem(t) : OAB_OK;
     if (!cJSON_IsArray(sys))
         return refuse(t, "params.system", "must be a string or an array of text blocks");
-    int k = 0;
-    const cJSON *blk;
-    cJSON_ArrayForEach(blk, sys)
-    {
-        const char *type = oab__json_str(blk, "type");
-        const char *text = oab__json_str(blk, "text");
-        if (!type || strcmp(type, "text") != 0 || !text) {
-            char field[48];
-            snprintf(field, sizeof field, "params.system[%d]", k);
-            return refuse(t, field, "only text blocks are translated");
-        }
-        if ((b->len && oab__buf_puts(b, "\n\n")) || oab__buf_puts(b, text))
-            return nomem(t);
-        k++;
-    }
-    return OAB_OK;
+    return join_texts(t, b, sys, "\n\n", "params.system", "only text blocks are translated");
 }
 
 /* The text of a tool_result's content (a string or text blocks). */
@@ -1517,17 +1513,8 @@ static oab_status tool_result_text(tx *t, oab__buf *b, const cJSON *content,
         return oab__buf_puts(b, cJSON_IsString(content) ? content->valuestring : "")
                    ? nomem(t)
                    : OAB_OK;
-    const cJSON *blk;
-    cJSON_ArrayForEach(blk, content)
-    {
-        const char *text = oab__json_str(blk, "text");
-        const char *type = oab__json_str(blk, "type");
-        if (!type || strcmp(type, "text") != 0 || !text)
-            return refuse(t, field, "a tool_result carries text blocks only here");
-        if ((b->len && oab__buf_puts(b, "\n")) || oab__buf_puts(b, text))
-            return nomem(t);
-    }
-    return OAB_OK;
+    return join_texts(t, b, content, "\n", field,
+                      "a tool_result carries text blocks only here");
 }
 
 /* An image block -> an image_url part. */
