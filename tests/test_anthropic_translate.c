@@ -499,7 +499,8 @@ static void serve_cases(void)
     CHECK_OK(oab_anthropic_request_from_openai(&req, line, strlen(line), 1, NULL, NULL, NULL));
     cJSON *rq = req ? cJSON_Parse(req) : NULL;
     char *params = rq ? cJSON_PrintUnformatted(cJSON_GetObjectItem(rq, "params")) : NULL;
-    CHECK_OK(oab_anthropic_params_to_openai(&back, params ? params : "", params ? strlen(params) : 0,
+    CHECK_OK(oab_anthropic_params_to_openai(&back, params ? params : "",
+                                            params ? strlen(params) : 0,
                                             NULL));
     cJSON *b = back ? cJSON_Parse(back) : NULL;
     cJSON *orig = cJSON_Parse(line);

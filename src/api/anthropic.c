@@ -3,7 +3,7 @@
  * delete and results (the JSONL stream downloaded, each line translated
  * back to the OpenAI shape and fed to the ordinary results merger). The
  * provider-neutral calls (batches.c, create_job.c, results_batch.c)
- * dispatch here; the translation itself is core/anthropic.c. */
+ * dispatch here; the translation itself is core/anthropic*.c. */
 
 #include "oaibatch.h"
 #include "api/anthropic.h"
