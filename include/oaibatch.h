@@ -160,7 +160,7 @@ typedef struct oab_error {
  *  different clients may be used from different threads at once. */
 typedef struct oab_client oab_client;
 
-#define OAB_CLIENT_OPTIONS_VERSION 1
+#define OAB_CLIENT_OPTIONS_VERSION 2
 
 /** Options for oab_client_new(). Every pointer is copied; NULL or 0
  *  means "default". */
@@ -198,11 +198,19 @@ typedef struct oab_client_options {
      *  "https://NAME.openai.azure.com/openai". */
     int azure;
     const char *azure_api_version; /* default "2024-10-21" */
+    /* ---- since version 2 (Anthropic; see the section at the end) ---- */
+    /** An oab_provider: OAB_PROVIDER_OPENAI (0, default) or
+     *  OAB_PROVIDER_ANTHROPIC. A model written "anthropic:claude-..."
+     *  chooses Anthropic too. */
+    int provider;
+    /** Anthropic: max_tokens sent for a line that has neither max_tokens
+     *  nor max_completion_tokens; 0 (default): such a line is refused. */
+    long anthropic_max_tokens;
 } oab_client_options;
 
 #define OAB_CLIENT_OPTIONS_INIT                                              \
     { OAB_OPTIONS_MARK | OAB_CLIENT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, \
-      NULL, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, NULL }
+      NULL, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, NULL, 0, 0 }
 
 /** Creates a client. `opts` may be NULL (all defaults). No request is
  *  made. A base URL that is not OpenAI's or Azure's (a local server) works
@@ -215,9 +223,12 @@ typedef struct oab_client_options {
  *  http(s), a negative connect_timeout_ms, timeout_ms, retry_base_ms or
  *  retry_max_ms, max_retries outside -1..100, an extra header that is
  *  NULL or not a "Name: value" line or holds CR/LF, a user_agent_suffix
- *  with CR/LF; OAB_ENOKEY when the base URL is OpenAI's (or Azure) and no
- *  key is set; OAB_ETRANSPORT when libcurl cannot start; OAB_ENOMEM.
- *  On error *out is NULL. Free with oab_client_free(). */
+ *  with CR/LF, a provider that is not OAB_PROVIDER_OPENAI or
+ *  OAB_PROVIDER_ANTHROPIC, a negative anthropic_max_tokens, azure with the
+ *  Anthropic provider; OAB_ENOKEY when the base URL is OpenAI's, Azure's
+ *  or Anthropic's and no key is set ($OPENAI_API_KEY, $AZURE_OPENAI_API_KEY
+ *  or $ANTHROPIC_API_KEY); OAB_ETRANSPORT when libcurl cannot start;
+ *  OAB_ENOMEM. On error *out is NULL. Free with oab_client_free(). */
 OAB_EXTERN oab_status oab_client_new_v2(oab_client **out,
                                         const oab_client_options *opts,
                                         oab_error *err);
@@ -1312,6 +1323,241 @@ OAB_EXTERN oab_status oab_batch_run(oab_client *c, oab_result_set **out,
                                     size_t n_requests,
                                     const oab_batch_options *batch_opts,
                                     const oab_wait_options *wait);
+
+/* ================================================================== */
+/* Anthropic Message Batches (issue 16)                                 */
+/*                                                                      */
+/* With provider OAB_PROVIDER_ANTHROPIC on the client, the calls above  */
+/* (oab_batch_create_job*, oab_batch_retrieve, oab_batch_wait,          */
+/* oab_batch_cancel, oab_batch_list, oab_batch_results_stream,          */
+/* oab_batch_retrieve_job, oab_batch_run) work unchanged against        */
+/* Anthropic's /v1/messages/batches: OpenAI chat lines are translated   */
+/* to Message Batch requests before anything is sent, and every result  */
+/* line is translated back to the OpenAI output-line shape, so results  */
+/* decode, validate and merge as they do from OpenAI. The mapping (both */
+/* ways), what is approximate and what is refused: docs/providers.md.   */
+/* The translation functions below do no I/O (the server uses them too).*/
+/* ================================================================== */
+
+typedef enum oab_provider {
+    OAB_PROVIDER_OPENAI = 0,   /* OpenAI (or Azure, or a compatible server) */
+    OAB_PROVIDER_ANTHROPIC     /* Anthropic's Message Batches API */
+} oab_provider;
+
+/** Anthropic's limits per batch: requests, and bytes of the create body. */
+#define OAB_ANTHROPIC_MAX_REQUESTS 100000
+#define OAB_ANTHROPIC_MAX_BATCH_BYTES (256ULL * 1024 * 1024)
+/** The API version sent as `anthropic-version`. */
+#define OAB_ANTHROPIC_VERSION "2023-06-01"
+
+/** The provider of a client (OAB_PROVIDER_OPENAI for NULL). */
+OAB_EXTERN oab_provider oab_client_provider(const oab_client *c);
+
+/** "openai", "anthropic". Static. */
+OAB_EXTERN const char *oab_provider_str(oab_provider p);
+/** Parses "openai" / "anthropic" into *out; OAB_EINVAL otherwise. */
+OAB_EXTERN oab_status oab_provider_from_str(oab_provider *out, const char *s);
+
+/* ---- custom_id map ---- */
+
+/** What a translated batch needs to be read back: for each request whose
+ *  custom_id Anthropic would refuse (it allows 1-64 characters of
+ *  [A-Za-z0-9_-]), the id sent instead ("oab-" + 16 hex digits of a hash
+ *  of the custom_id + "-" + the 1-based line, e.g. "oab-1f0c...-3":
+ *  the same input always gives the same ids); and for each request in
+ *  native structured-output mode, the name of the forced tool whose call
+ *  is the answer. Requests that need neither have no entry. Not for use
+ *  from two threads at once (a lookup may sort it). */
+typedef struct oab_anthropic_map oab_anthropic_map;
+
+/** An empty map. *out belongs to the caller (free with
+ *  oab_anthropic_map_free). Errors: OAB_EINVAL (out NULL), OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_anthropic_map_new(oab_anthropic_map **out);
+/** Frees a map. NULL ok. */
+OAB_EXTERN void oab_anthropic_map_free(oab_anthropic_map *m);
+/** Entries in the map (0 for NULL). */
+OAB_EXTERN size_t oab_anthropic_map_count(const oab_anthropic_map *m);
+/** The caller's custom_id for an id sent to Anthropic, or NULL when the
+ *  id was sent as it is (or m is NULL). Borrowed; lives as long as the
+ *  map. */
+OAB_EXTERN const char *oab_anthropic_map_custom_id(oab_anthropic_map *m,
+                                                   const char *sent_id);
+/** The map as JSON text, {"<sent id>":{"custom_id":"...","native":
+ *  "<tool name>"|null},...}, for a journal. *out: free with oab_free.
+ *  Errors: OAB_EINVAL (m or out NULL), OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_anthropic_map_to_json(const oab_anthropic_map *m,
+                                                char **out);
+/** Reads the JSON of oab_anthropic_map_to_json. *out belongs to the
+ *  caller (free with oab_anthropic_map_free). Errors (err says where):
+ *  OAB_EINVAL (out NULL), OAB_EJSON (not JSON, or not that shape, or a
+ *  sent id twice), OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_anthropic_map_from_json(oab_anthropic_map **out,
+                                                  const char *json,
+                                                  size_t len,
+                                                  oab_error *err);
+
+/* ---- requests: OpenAI batch input line -> Message Batch request ---- */
+
+#define OAB_ANTHROPIC_OPTIONS_VERSION 1
+
+typedef struct oab_anthropic_options {
+    unsigned version;
+    /** max_tokens for a line with neither max_completion_tokens nor
+     *  max_tokens (Anthropic requires it). 0: such a line is refused. */
+    long default_max_tokens;
+} oab_anthropic_options;
+
+#define OAB_ANTHROPIC_OPTIONS_INIT { OAB_ANTHROPIC_OPTIONS_VERSION, 0 }
+
+/** Translates one OpenAI batch input line (`len` bytes: {"custom_id",
+ *  "method":"POST","url":"/v1/chat/completions","body"}) into one
+ *  Anthropic Message Batch request {"custom_id","params":{model,
+ *  max_tokens, system, messages, tools, tool_choice, temperature, top_p,
+ *  stop_sequences, metadata}} (compact JSON, no newline). `lineno` (1-based)
+ *  names the line in errors and in generated custom_ids. A custom_id
+ *  Anthropic would refuse, and a native-mode request, are recorded in
+ *  `map` (may be NULL when the caller does not read results back).
+ *  `opts` may be NULL (no default max_tokens). *out: free with oab_free.
+ *  Refused before anything is sent, with err->line = lineno and the field
+ *  named in err->message ("line 3: body.n: 2: Anthropic returns one
+ *  answer per request"): a url other than /v1/chat/completions, a body
+ *  field without an Anthropic equivalent (n > 1, logprobs, top_logprobs,
+ *  audio, modalities other than text, prediction, web_search_options,
+ *  logit_bias, frequency/presence_penalty other than 0, stream,
+ *  reasoning_effort, verbosity, functions/function_call, response_format
+ *  json_object, any field the spec does not list), a content part or
+ *  message role that cannot be carried (input_audio, file, role
+ *  "function"), a temperature above 1, a native schema whose root is not
+ *  an object, and a missing max_tokens without a default.
+ *  Errors: OAB_EVALIDATION (refused, as above), OAB_EJSON (the line or a
+ *  tool call's arguments are not JSON), OAB_EINVAL (out or line NULL),
+ *  OAB_ENOMEM. *out is NULL on error. */
+OAB_EXTERN oab_status oab_anthropic_request_from_openai(
+    char **out, const char *line, size_t len, long lineno,
+    const oab_anthropic_options *opts, oab_anthropic_map *map,
+    oab_error *err);
+
+/* ---- results: Message Batch result line -> OpenAI output line ---- */
+
+/** Translates one line of a Message Batch results stream
+ *  ({"custom_id","result":{"type":"succeeded","message":{...}} |
+ *  {"type":"errored","error":{...}} | {"type":"canceled"} |
+ *  {"type":"expired"}}) into the OpenAI output/error line shape, compact
+ *  JSON without newline, so oab_result_parse reads it as an OpenAI
+ *  line. succeeded: response {status_code 200, request_id: the message
+ *  id, body: a chat.completion with choices[0].message {role, content
+ *  (the text blocks joined), tool_calls (tool_use blocks, input as
+ *  arguments text)}, finish_reason (end_turn, stop_sequence, pause_turn
+ *  -> stop; max_tokens, model_context_window_exceeded -> length;
+ *  tool_use -> tool_calls; refusal -> content_filter), usage
+ *  {prompt_tokens = input + cache read + cache creation tokens,
+ *  completion_tokens, total_tokens, prompt_tokens_details.cached_tokens
+ *  = cache read tokens}}; a native-mode request's forced tool call
+ *  becomes the message content (its input as JSON text) and the finish
+ *  reason "stop". errored: response {status_code from the error type
+ *  (400, 401, 403, 404, 413, 429, 500, 529), body {"error":{type,
+ *  message}}}. canceled / expired: error {"code":"batch_cancelled" /
+ *  "batch_expired", message}. The custom_id is mapped back through
+ *  `map` (may be NULL). *is_error (may be NULL) is 1 for a line that
+ *  belongs to an error file (errored, canceled, expired), else 0.
+ *  *out: free with oab_free. Errors (err->line = lineno): OAB_EJSON
+ *  (not JSON), OAB_EPROTO (no custom_id, or an unknown result type),
+ *  OAB_EINVAL (out or line NULL), OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_anthropic_result_to_openai(
+    char **out, int *is_error, const char *line, size_t len, long lineno,
+    oab_anthropic_map *map, oab_error *err);
+
+/** Parses an Anthropic Message Batch object into an oab_job (no I/O):
+ *  processing_status in_progress -> OAB_BATCH_IN_PROGRESS, canceling ->
+ *  OAB_BATCH_CANCELLING, ended -> OAB_BATCH_CANCELLED when a cancel was
+ *  initiated (cancel_initiated_at set), else OAB_BATCH_EXPIRED when
+ *  request_counts.expired > 0, else OAB_BATCH_COMPLETED; other words
+ *  OAB_BATCH_UNKNOWN. count_completed = succeeded, count_failed =
+ *  errored + canceled + expired, count_total = all five counts;
+ *  created_at, expires_at, cancelling_at (cancel_initiated_at) and the
+ *  ended time (as completed_at, cancelled_at or expired_at) in Unix
+ *  seconds; endpoint "/v1/chat/completions"; no file ids. raw_json is
+ *  the OpenAI-shaped object with the provider's own under "anthropic".
+ *  *out: free with oab_job_free. Errors: OAB_EINVAL, OAB_EJSON,
+ *  OAB_EPROTO (no id or processing_status), OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_anthropic_job_parse(oab_job **out,
+                                              const char *json, size_t len,
+                                              oab_error *err);
+
+/* ---- serving Anthropic's API from OpenAI-compatible upstreams ---- */
+
+/** The other way, for a server that offers Anthropic's API in front of an
+ *  OpenAI-compatible chat endpoint (no I/O): Messages API params
+ *  ({model, max_tokens, system, messages, tools, tool_choice,
+ *  temperature, top_p, top_k, stop_sequences, metadata}) -> a
+ *  /v1/chat/completions body. system -> a first system message; user
+ *  text and image blocks -> content parts (base64 images as data: URLs);
+ *  tool_result blocks -> "tool" messages (before the rest of their turn);
+ *  assistant text -> content, tool_use -> tool_calls (input as arguments
+ *  text), thinking dropped; tools -> function tools; tool_choice auto /
+ *  any / tool / none -> "auto" / "required" / a named function / "none",
+ *  disable_parallel_tool_use -> parallel_tool_calls false;
+ *  stop_sequences -> stop; metadata.user_id -> user; top_k passed as an
+ *  extension (vLLM, llama.cpp); service_tier dropped. *out: free with
+ *  oab_free. Errors (err names the field, "params.messages[1].content[0]:
+ *  ..."): OAB_EVALIDATION (a missing model or max_tokens, another key, a
+ *  block or tool that cannot be carried), OAB_EJSON, OAB_EINVAL,
+ *  OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_anthropic_params_to_openai(char **out,
+                                                     const char *params,
+                                                     size_t len,
+                                                     oab_error *err);
+
+/** A chat.completion body -> an Anthropic Message {id, type "message",
+ *  role, model, content [text block, tool_use blocks (arguments parsed;
+ *  arguments that are not a JSON object kept as {"arguments": text})],
+ *  stop_reason (stop -> end_turn, length -> max_tokens, tool_calls ->
+ *  tool_use, content_filter -> refusal), stop_sequence null, usage
+ *  {input_tokens = prompt - cached, cache_read_input_tokens = cached,
+ *  cache_creation_input_tokens 0, output_tokens}} (no I/O). *out: free
+ *  with oab_free. Errors: OAB_EJSON, OAB_EPROTO (no choices[0].message),
+ *  OAB_EINVAL, OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_anthropic_message_from_openai(char **out,
+                                                        const char *completion,
+                                                        size_t len,
+                                                        oab_error *err);
+
+/* ---- calls only Anthropic has (client with OAB_PROVIDER_ANTHROPIC) ---- */
+
+/** One page of GET /v1/messages/batches: `limit` 1..1000 (0 = the
+ *  server's default, 20), `before_id` / `after_id` (each may be NULL) as
+ *  Anthropic's cursors. (oab_batch_list on such a client uses after_id.)
+ *  *out: free with oab_job_list_free. Errors: OAB_EUNSUPPORTED (not an
+ *  Anthropic client), OAB_EINVAL, OAB_EPROTO, and those of every call. */
+OAB_EXTERN oab_status oab_anthropic_batch_list(oab_client *c,
+                                               oab_job_list **out, int limit,
+                                               const char *before_id,
+                                               const char *after_id);
+
+/** DELETE /v1/messages/batches/{id} (an ended batch and its results).
+ *  Errors: OAB_EUNSUPPORTED (not an Anthropic client), OAB_EINVAL,
+ *  OAB_ENOTFOUND, OAB_EHTTP (e.g. a batch still processing), and those
+ *  of every call. */
+OAB_EXTERN oab_status oab_anthropic_batch_delete(oab_client *c,
+                                                 const char *batch_id);
+
+/** The custom_id map of a batch this client created (or was given with
+ *  oab_anthropic_set_batch_map), as the JSON of
+ *  oab_anthropic_map_to_json: a journal keeps it to read the results
+ *  back in another process. *out: free with oab_free; "{}" when the
+ *  batch needed no entry or is not known to the client. Errors:
+ *  OAB_EINVAL, OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_anthropic_batch_map(oab_client *c,
+                                              const char *batch_id,
+                                              char **out);
+
+/** Gives the client the map of a batch (JSON of
+ *  oab_anthropic_map_to_json), used by the results calls for that batch
+ *  id. Replaces an earlier one. Errors: OAB_EINVAL, OAB_EJSON (detail on
+ *  the client), OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_anthropic_set_batch_map(oab_client *c,
+                                                  const char *batch_id,
+                                                  const char *map_json);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,8 @@
 /* batches.c - the Batches API: create, retrieve, cancel, list. */
 
 #include "oaibatch.h"
+#include "api/anthropic.h"
+#include "api/batches.h"
 #include "api/http.h"
 #include "core/job.h"
 #include "util/buf.h"
@@ -140,6 +142,10 @@ oab_status oab_batch_create(oab_client *c, oab_job **out, const char *input_file
                                               "oab_batch_options");
     if (st != OAB_OK)
         return st;
+    if (oab__anth(c))
+        return oab__client_fail(c, OAB_EUNSUPPORTED, "Anthropic's batches take "
+                                "their requests inline, not as a file: use "
+                                "oab_batch_create_job");
     if (!input_file_id || !*input_file_id)
         return oab__client_fail(c, OAB_EINVAL, "input_file_id is empty");
     oab_batch_options dflt = OAB_BATCH_OPTIONS_INIT;
@@ -159,6 +165,8 @@ oab_status oab_batch_retrieve(oab_client *c, oab_job **out, const char *batch_id
         *out = NULL;
     if (!c || !out)
         return OAB_EINVAL;
+    if (oab__anth(c))
+        return oab__anth_retrieve(c, out, batch_id);
     if (!batch_id || !*batch_id)
         return oab__client_fail(c, OAB_EINVAL, "batch id is empty");
     oab__buf p = OAB__BUF_INIT;
@@ -175,6 +183,8 @@ oab_status oab_batch_cancel(oab_client *c, oab_job **out, const char *batch_id)
         *out = NULL;
     if (!c)
         return OAB_EINVAL;
+    if (oab__anth(c))
+        return oab__anth_cancel(c, out, batch_id);
     if (!batch_id || !*batch_id)
         return oab__client_fail(c, OAB_EINVAL, "batch id is empty");
     oab__buf p = OAB__BUF_INIT;
@@ -185,39 +195,28 @@ oab_status oab_batch_cancel(oab_client *c, oab_job **out, const char *batch_id)
     return st;
 }
 
-oab_status oab_batch_list(oab_client *c, oab_job_list **out, int limit,
-                          const char *after)
+oab_status oab__query_add(oab__buf *q, const char *name, const char *value)
 {
-    if (out)
-        *out = NULL;
-    if (!c || !out)
-        return OAB_EINVAL;
-    if (limit < 0 || limit > 100)
-        return oab__client_fail(c, OAB_EINVAL, "limit %d: must be 1..100 (0 = "
-                                "the server's default)", limit);
-    oab__buf q = OAB__BUF_INIT;
+    if (!value || !*value)
+        return OAB_OK;
+    oab_status st = oab__buf_printf(q, "%s%s=", q->len ? "&" : "", name);
+    return st ? st : oab__url_escape(q, value);
+}
+
+static oab_status openai_item(oab_job **out, const cJSON *item, oab_error *err)
+{
+    return oab__job_from_cjson(out, item, NULL, 0, err);
+}
+
+oab_status oab__job_list_page(oab_client *c, oab_job_list **out, cJSON *root,
+                              const char *what, oab__job_item_fn parse)
+{
     oab_status st = OAB_OK;
-    if (after && *after) {
-        st = oab__buf_puts(&q, "after=");
-        if (!st)
-            st = oab__url_escape(&q, after);
-    }
-    if (!st && limit > 0)
-        st = oab__buf_printf(&q, "%slimit=%d", q.len ? "&" : "", limit);
-    if (st) {
-        oab__buf_free(&q);
-        return oab__client_fail(c, OAB_ENOMEM, "out of memory");
-    }
-    cJSON *root = NULL;
-    st = oab__http_json(c, "GET", "/batches", q.data, NULL, &root, NULL, NULL);
-    oab__buf_free(&q);
-    if (st != OAB_OK)
-        return st;
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
     if (!cJSON_IsArray(data)) {
         cJSON_Delete(root);
-        return oab__client_fail(c, OAB_EPROTO, "GET /batches: no \"data\" array "
-                                "in the answer");
+        return oab__client_fail(c, OAB_EPROTO, "%s: no \"data\" array "
+                                "in the answer", what);
     }
     oab_job_list *l = calloc(1, sizeof *l);
     size_t n = (size_t)cJSON_GetArraySize(data);
@@ -230,10 +229,10 @@ oab_status oab_batch_list(oab_client *c, oab_job_list **out, int limit,
     cJSON_ArrayForEach(item, data)
     {
         oab_error e;
-        st = oab__job_from_cjson(&l->jobs[l->n], item, NULL, 0, &e);
+        st = parse(&l->jobs[l->n], item, &e);
         if (st != OAB_OK) {
             st = oab__client_fail(c, st == OAB_ENOMEM ? OAB_ENOMEM : OAB_EPROTO,
-                                  "GET /batches: item %zu: %s", l->n, e.message);
+                                  "%s: item %zu: %s", what, l->n, e.message);
             break;
         }
         l->n++;
@@ -255,6 +254,36 @@ oab_status oab_batch_list(oab_client *c, oab_job_list **out, int limit,
     }
     *out = l;
     return OAB_OK;
+}
+
+oab_status oab_batch_list(oab_client *c, oab_job_list **out, int limit,
+                          const char *after)
+{
+    if (out)
+        *out = NULL;
+    if (!c || !out)
+        return OAB_EINVAL;
+    if (oab__anth(c))
+        return oab__anth_list(c, out, limit, NULL, after);
+    if (limit < 0 || limit > 100)
+        return oab__client_fail(c, OAB_EINVAL, "limit %d: must be 1..100 (0 = "
+                                "the server's default)", limit);
+    oab__buf q = OAB__BUF_INIT;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    oab_status st = oab__query_add(&q, "after", after);
+    if (!st)
+        st = oab__query_add(&q, "limit", limit > 0 ? lim : NULL);
+    if (st) {
+        oab__buf_free(&q);
+        return oab__client_fail(c, OAB_ENOMEM, "out of memory");
+    }
+    cJSON *root = NULL;
+    st = oab__http_json(c, "GET", "/batches", q.data, NULL, &root, NULL, NULL);
+    oab__buf_free(&q);
+    if (st != OAB_OK)
+        return st;
+    return oab__job_list_page(c, out, root, "GET /batches", openai_item);
 }
 
 oab_status oab_batch_list_all(oab_client *c, int limit, oab_job_fn fn, void *userdata)

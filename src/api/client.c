@@ -2,6 +2,7 @@
  * authentication headers, and the detail of the last failure. */
 
 #include "oaibatch.h"
+#include "api/anthropic.h"
 #include "api/http.h"
 #include "core/expect.h"
 #include "util/buf.h"
@@ -18,6 +19,7 @@
 
 #define DEFAULT_BASE_URL "https://api.openai.com/v1"
 #define DEFAULT_AZURE_VERSION "2024-10-21"
+#define ANTHROPIC_BASE_URL "https://api.anthropic.com"
 
 /* ---- process-wide setup ---- */
 
@@ -88,6 +90,7 @@ static int needs_key(const char *base_url, int azure)
     char host[256];
     url_host(base_url, host, sizeof host);
     return azure || strcmp(host, "api.openai.com") == 0 ||
+           strcmp(host, "api.anthropic.com") == 0 ||
            ends_with(host, ".openai.com") || ends_with(host, ".openai.azure.com");
 }
 
@@ -137,7 +140,8 @@ static oab_status bad_ms(oab_error *err, const char *what, long v)
 /* Checks what the options hold before anything is allocated; the
  * message names the option (never its value when it may hold a secret). */
 static oab_status check_client_options(const oab_client_options *opts,
-                                       const char *base, const char *base_from,
+                                       int anthropic, const char *base,
+                                       const char *base_from,
                                        const char *key, oab_error *err)
 {
     if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)
@@ -150,7 +154,8 @@ static oab_status check_client_options(const oab_client_options *opts,
         return oab__err(err, OAB_ENOKEY, 0,
                         "no API key for %s: set oab_client_options.api_key "
                         "or $%s",
-                        host, opts->azure ? "AZURE_OPENAI_API_KEY"
+                        host, opts->azure  ? "AZURE_OPENAI_API_KEY"
+                              : anthropic ? "ANTHROPIC_API_KEY"
                                           : "OPENAI_API_KEY");
     }
     if (opts->connect_timeout_ms < 0)
@@ -207,25 +212,44 @@ oab_status oab_client_new_v2(oab_client **out, const oab_client_options *opts,
         return oab__err(err, OAB_ETRANSPORT, 0, "libcurl could not start");
 
     int azure = opts->azure;
+    /* Anthropic: the provider field or a model written "anthropic:..." */
+    int anthropic = opts->provider == OAB_PROVIDER_ANTHROPIC ||
+                    (opts->model && strncmp(opts->model, "anthropic:", 10) == 0);
+    if (opts->provider < 0 || opts->provider > OAB_PROVIDER_ANTHROPIC)
+        return oab__err(err, OAB_EINVAL, 0,
+                        "oab_client_options.provider: %d, must be "
+                        "OAB_PROVIDER_OPENAI or OAB_PROVIDER_ANTHROPIC",
+                        opts->provider);
+    if (opts->anthropic_max_tokens < 0)
+        return oab__err(err, OAB_EINVAL, 0,
+                        "oab_client_options.anthropic_max_tokens: %ld, must be "
+                        "0 (none) or more", opts->anthropic_max_tokens);
+    if (anthropic && azure)
+        return oab__err(err, OAB_EINVAL, 0,
+                        "oab_client_options.azure: Azure and the Anthropic "
+                        "provider cannot be used together");
     const char *key = opts->api_key;
     if (!key && azure)
         key = env_or(NULL, "AZURE_OPENAI_API_KEY");
-    key = env_or(key, "OPENAI_API_KEY");
+    key = env_or(key, anthropic ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY");
     const char *base = opts->base_url, *base_from = "oab_client_options.base_url";
     if (!base && azure && (base = env_or(NULL, "AZURE_OPENAI_ENDPOINT")))
         base_from = "$AZURE_OPENAI_ENDPOINT";
-    if (!base && (base = env_or(NULL, "OPENAI_BASE_URL")))
-        base_from = "$OPENAI_BASE_URL";
+    if (!base && (base = env_or(NULL, anthropic ? "ANTHROPIC_BASE_URL"
+                                                : "OPENAI_BASE_URL")))
+        base_from = anthropic ? "$ANTHROPIC_BASE_URL" : "$OPENAI_BASE_URL";
     if (!base)
-        base = DEFAULT_BASE_URL;
-    if ((st = check_client_options(opts, base, base_from, key, err)) != OAB_OK)
+        base = anthropic ? ANTHROPIC_BASE_URL : DEFAULT_BASE_URL;
+    if ((st = check_client_options(opts, anthropic, base, base_from, key,
+                                   err)) != OAB_OK)
         return st;
 
     oab_client *c = calloc(1, sizeof *c);
     if (!c)
         return oab__err(err, OAB_ENOMEM, 0, "out of memory");
-    const char *org = env_or(opts->organization, "OPENAI_ORG_ID");
-    const char *proj = env_or(opts->project, "OPENAI_PROJECT_ID");
+    /* OpenAI's organization and project headers mean nothing to Anthropic */
+    const char *org = anthropic ? NULL : env_or(opts->organization, "OPENAI_ORG_ID");
+    const char *proj = anthropic ? NULL : env_or(opts->project, "OPENAI_PROJECT_ID");
     size_t blen = strlen(base);
     while (blen > 0 && base[blen - 1] == '/')
         blen--;
@@ -233,7 +257,10 @@ oab_status oab_client_new_v2(oab_client **out, const oab_client_options *opts,
         !(c->base_url = oab__strndup(base, blen)) ||
         (org && *org && !(c->organization = oab__strdup(org))) ||
         (proj && *proj && !(c->project = oab__strdup(proj))) ||
-        (opts->model && !(c->model = oab__strdup(oab__model_name(opts->model)))) ||
+        (opts->model && !(c->model = oab__strdup(
+                              anthropic && strncmp(opts->model, "anthropic:", 10) == 0
+                                  ? opts->model + 10
+                                  : oab__model_name(opts->model)))) ||
         !(c->azure_api_version = oab__strdup(
               opts->azure_api_version ? opts->azure_api_version
                                       : DEFAULT_AZURE_VERSION)))
@@ -247,6 +274,8 @@ oab_status oab_client_new_v2(oab_client **out, const oab_client_options *opts,
             st = OAB_ENOMEM;
     }
     c->azure = azure;
+    c->provider = anthropic ? OAB_PROVIDER_ANTHROPIC : OAB_PROVIDER_OPENAI;
+    c->anth_max_tokens = opts->anthropic_max_tokens;
     c->connect_timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms : 10000;
     c->timeout_ms = opts->timeout_ms ? opts->timeout_ms : 600000;
     c->max_retries = opts->max_retries == 0 ? 2
@@ -259,9 +288,12 @@ oab_status oab_client_new_v2(oab_client **out, const oab_client_options *opts,
     c->detail.retry_after_s = -1;
 
     if (st == OAB_OK && c->api_key) {
-        st = azure ? add_header(&c->headers, "api-key: %s", c->api_key)
-                   : add_header(&c->headers, "Authorization: Bearer %s", c->api_key);
+        st = anthropic ? add_header(&c->headers, "x-api-key: %s", c->api_key)
+             : azure   ? add_header(&c->headers, "api-key: %s", c->api_key)
+                       : add_header(&c->headers, "Authorization: Bearer %s", c->api_key);
     }
+    if (st == OAB_OK && anthropic)
+        st = add_header(&c->headers, "anthropic-version: %s", OAB_ANTHROPIC_VERSION);
     if (st == OAB_OK && c->organization)
         st = add_header(&c->headers, "OpenAI-Organization: %s", c->organization);
     if (st == OAB_OK && c->project)
@@ -314,6 +346,7 @@ void oab_client_free(oab_client *c)
     free(c->user_agent);
     free(c->azure_api_version);
     free(c->last_request_id);
+    oab__anth_client_free(c);
     detail_free(c);
     free(c);
 }

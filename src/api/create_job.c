@@ -2,6 +2,7 @@
  * batch_create_job), after validating the input. */
 
 #include "oaibatch.h"
+#include "api/anthropic.h"
 #include "api/http.h"
 #include <string.h>
 
@@ -58,10 +59,14 @@ oab_status oab_batch_create_job_path(oab_client *c, oab_job **out,
     if (!jsonl_path)
         return oab__client_fail(c, OAB_EINVAL, "path is NULL");
     oab_validation *v = NULL;
-    st = oab_validate_path(&v, jsonl_path, NULL);
+    oab_validate_options vo = OAB_VALIDATE_OPTIONS_INIT;
+    oab__anth_validate_limits(c, &vo);
+    st = oab_validate_path(&v, jsonl_path, &vo);
     if (st != OAB_OK)
         return refuse(c, st, v, jsonl_path);
     oab_validation_free(v);
+    if (oab__anth(c)) /* requests inline, no upload */
+        return oab__anth_create_path(c, out, jsonl_path, opts);
     oab_file *f = NULL;
     st = oab_file_upload_path(c, &f, jsonl_path, "batch",
                               opts ? opts->input_expires_after_s : 0);
@@ -83,10 +88,14 @@ oab_status oab_batch_create_job_buffer(oab_client *c, oab_job **out,
     if (!jsonl && len)
         return oab__client_fail(c, OAB_EINVAL, "jsonl is NULL");
     oab_validation *v = NULL;
-    st = oab_validate_buffer(&v, jsonl ? jsonl : "", len, NULL);
+    oab_validate_options vo = OAB_VALIDATE_OPTIONS_INIT;
+    oab__anth_validate_limits(c, &vo);
+    st = oab_validate_buffer(&v, jsonl ? jsonl : "", len, &vo);
     if (st != OAB_OK)
         return refuse(c, st, v, "input");
     oab_validation_free(v);
+    if (oab__anth(c)) /* requests inline, no upload */
+        return oab__anth_create_buffer(c, out, jsonl ? jsonl : "", len, opts);
     oab_file *f = NULL;
     st = oab_file_upload_buffer(c, &f, jsonl ? jsonl : "", len, "batch.jsonl",
                                 "batch", opts ? opts->input_expires_after_s : 0);

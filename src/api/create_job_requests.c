@@ -3,6 +3,7 @@
  * uploaded and created through oab_batch_create_job_buffer. */
 
 #include "oaibatch.h"
+#include "api/anthropic.h"
 #include "api/http.h"
 #include "core/request.h"
 #include "util/buf.h"
@@ -72,6 +73,7 @@ oab_status oab_batch_create_job(oab_client *c, oab_job **out,
     /* refuse invalid input here, before any request goes out */
     oab_validate_options vo = OAB_VALIDATE_OPTIONS_INIT;
     vo.expected_url = o.endpoint;
+    oab__anth_validate_limits(c, &vo);
     oab_validation *v = NULL;
     st = oab_validate_buffer(&v, b.data ? b.data : "", b.len, &vo);
     if (st != OAB_OK) {

@@ -5,6 +5,7 @@
 #include "oaibatch.h"
 #include "api/http.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/str.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -313,19 +314,8 @@ typedef struct fd_sink {
 static int write_fd(const void *data, size_t len, void *ud)
 {
     fd_sink *s = ud;
-    const char *p = data;
-    while (len) {
-        ssize_t w = write(s->fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            s->err = errno;
-            return 1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
+    s->err = oab__write_all(s->fd, data, len);
+    return s->err != 0;
 }
 
 oab_status oab_file_download_path(oab_client *c, const char *file_id,

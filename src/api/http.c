@@ -172,7 +172,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
         r->should_retry = -1;
         return len;
     }
-    if (header_is(data, len, "x-request-id", &v, &vn)) {
+    if (header_is(data, len, "x-request-id", &v, &vn) ||
+        header_is(data, len, "request-id", &v, &vn)) { /* Anthropic's */
         free(a->c->last_request_id);
         a->c->last_request_id = oab__strndup(v, vn);
     } else if (header_is(data, len, "retry-after-ms", &v, &vn)) {
@@ -239,6 +240,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
         return 0;
     }
     return len;
+}
+
+static size_t file_read(char *buf, size_t size, size_t nitems, void *arg)
+{
+    size_t n = fread(buf, 1, size * nitems, arg);
+    return n == 0 && ferror((FILE *)arg) ? CURL_READFUNC_ABORT : n;
 }
 
 typedef struct mem_reader {
@@ -408,7 +415,7 @@ static oab_status one_attempt(oab_client *c, const oab__http_req *req,
     free(c->last_request_id);
     c->last_request_id = NULL;
 
-    int streaming = req->multipart || req->sink;
+    int streaming = req->multipart || req->sink || req->json_file;
     int no_ctype = 0;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_errbuf);
@@ -432,6 +439,12 @@ static oab_status one_attempt(oab_client *c, const oab__http_req *req,
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, req->sink ? NULL : "");
     if (mime) {
         curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
+    } else if (req->json_file) {
+        rewind(req->json_file);
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, file_read);
+        curl_easy_setopt(h, CURLOPT_READDATA, req->json_file);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->json_len);
     } else if (req->json) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->json);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->json_len);
@@ -517,7 +530,7 @@ oab_status oab__http_request(oab_client *c, const oab__http_req *req,
         else
             hdrs = n;
     }
-    if (st == OAB_OK && req->json) {
+    if (st == OAB_OK && (req->json || req->json_file)) {
         struct curl_slist *n = curl_slist_append(hdrs, "Content-Type: application/json");
         if (!n)
             st = OAB_ENOMEM;
@@ -575,9 +588,6 @@ oab_status oab__http_json(oab_client *c, const char *method, const char *path,
                           const char *query, const char *json, cJSON **out,
                           char **raw_out, size_t *raw_len)
 {
-    *out = NULL;
-    if (raw_out)
-        *raw_out = NULL;
     oab__http_req req;
     memset(&req, 0, sizeof req);
     req.method = method;
@@ -586,8 +596,18 @@ oab_status oab__http_json(oab_client *c, const char *method, const char *path,
     req.json = json;
     req.json_len = json ? strlen(json) : 0;
     req.range_from = -1;
+    return oab__http_json_req(c, &req, out, raw_out, raw_len);
+}
+
+oab_status oab__http_json_req(oab_client *c, const oab__http_req *rq, cJSON **out,
+                              char **raw_out, size_t *raw_len)
+{
+    *out = NULL;
+    if (raw_out)
+        *raw_out = NULL;
+    const char *method = rq->method, *path = rq->path;
     oab__http_resp resp;
-    oab_status st = oab__http_request(c, &req, &resp);
+    oab_status st = oab__http_request(c, rq, &resp);
     if (st != OAB_OK) {
         oab__http_resp_free(&resp);
         return st;

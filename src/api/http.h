@@ -44,6 +44,11 @@ struct oab_client {
     char *errmsg;
     char *last_request_id;
     char curl_errbuf[CURL_ERROR_SIZE];
+
+    /* provider (api/anthropic.c) */
+    int provider;               /* an oab_provider */
+    long anth_max_tokens;       /* default max_tokens for Anthropic lines */
+    struct oab__anth_maps *anth_maps; /* custom_id maps of its batches */
 };
 
 struct oab__http_resp;
@@ -55,6 +60,9 @@ typedef struct oab__http_req {
     const char *query;        /* "limit=2&after=x" (already escaped) or NULL */
     const char *json;         /* JSON body (Content-Type: application/json) */
     size_t json_len;
+    /* ... or a JSON body of json_len bytes streamed from this file (read
+     * from its start at every attempt) */
+    FILE *json_file;
     /* multipart upload: file + purpose (+ expires_after) */
     int multipart;
     const char *mp_path;      /* streamed from this file ... */
@@ -104,6 +112,10 @@ void oab__http_backoff(oab_client *c, int attempt, const oab__http_resp *resp);
 
 /* A number in [0, 1) from the client's own generator (for jitter). */
 double oab__rand01(oab_client *c);
+
+/* The same for a request made by the caller (req->json or json_file). */
+oab_status oab__http_json_req(oab_client *c, const oab__http_req *req, cJSON **out,
+                              char **raw_out, size_t *raw_len);
 
 /* A JSON call: request, then parse the 2xx body as a JSON object.
  * *out (caller frees with cJSON_Delete); raw text too if raw_out. */

@@ -4,6 +4,7 @@
  * submits, waits and collects in one call. */
 
 #include "oaibatch.h"
+#include "api/anthropic.h"
 #include "api/http.h"
 #include "core/result.h"
 #include "util/buf.h"
@@ -42,12 +43,12 @@ static oab_status one_file(oab_client *c, oab__results *R, const char *dir,
     return st;
 }
 
-/* Reads the job's output then error file, then the missing ones. Without
- * download_dir the files go to a private temporary folder, removed
- * afterwards: the download completes (resumed if it breaks) before any
- * line is decoded, whatever the callback's pace. */
-static oab_status stream_job(oab_client *c, const oab_job *job,
-                             oab__results *R, const char *download_dir)
+/* Reads the job's output then error file. Without download_dir the
+ * files go to a private temporary folder, removed afterwards: the
+ * download completes (resumed if it breaks) before any line is decoded,
+ * whatever the callback's pace. */
+static oab_status stream_files(oab_client *c, const oab_job *job,
+                               oab__results *R, const char *download_dir)
 {
     const char *ids[2] = {job->output_file_id, job->error_file_id};
     char *tmp = NULL;
@@ -75,6 +76,16 @@ static oab_status stream_job(oab_client *c, const oab_job *job,
         rmdir(tmp);
         free(tmp);
     }
+    return st;
+}
+
+/* The job's results (Anthropic: its results stream, translated), then
+ * the missing ones. */
+static oab_status stream_job(oab_client *c, const oab_job *job,
+                             oab__results *R, const char *download_dir)
+{
+    oab_status st = oab__anth(c) ? oab__anth_results(c, job, R, download_dir)
+                                 : stream_files(c, job, R, download_dir);
     if (st != OAB_OK)
         return st;
     st = oab__results_finish(R, job->status == OAB_BATCH_FAILED ? job : NULL);

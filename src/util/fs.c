@@ -13,6 +13,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int oab__write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
 oab_status oab__write_file_atomic(const char *path, const void *data,
                                   size_t len)
 {
@@ -24,20 +40,11 @@ oab_status oab__write_file_atomic(const char *path, const void *data,
         free(tmp);
         return OAB_EIO;
     }
-    const char *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            close(fd);
-            unlink(tmp);
-            free(tmp);
-            return OAB_EIO;
-        }
-        p += w;
-        left -= (size_t)w;
+    if (oab__write_all(fd, data, len) != 0) {
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return OAB_EIO;
     }
     if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
         unlink(tmp);

@@ -29,13 +29,11 @@ static inline const char *mock_tests_dir(void)
     return d ? d : "tests";
 }
 
-/* Starts the mock with tests/harness/mock_cases/<name>.json. extra may be NULL or
- * a --body-file path. Returns 0 on success. */
-static inline int mock_start(mock *m, const char *name, const char *body_file)
+/* Starts `python argv[0] argv[1] ...` (argv NULL-terminated; the script
+ * path first), which prints its port as its first line. Returns 0 on
+ * success. */
+static inline int mock_spawn(mock *m, const char *const *argv)
 {
-    char script[1024], casefile[1024];
-    snprintf(script, sizeof script, "%s/harness/mock_server.py", mock_tests_dir());
-    snprintf(casefile, sizeof casefile, "%s/harness/mock_cases/%s.json", mock_tests_dir(), name);
     int fds[2];
     if (pipe(fds) != 0)
         return -1;
@@ -50,10 +48,13 @@ static inline int mock_start(mock *m, const char *name, const char *body_file)
         const char *py = getenv("OAB_PYTHON");
         if (!py || !*py)
             py = "python3";
-        if (body_file)
-            execlp(py, py, script, casefile, "--body-file", body_file, (char *)NULL);
-        else
-            execlp(py, py, script, casefile, (char *)NULL);
+        const char *args[16];
+        size_t n = 0;
+        args[n++] = py;
+        for (; argv[n - 1] && n < 15; n++)
+            args[n] = argv[n - 1];
+        args[n] = NULL;
+        execvp(py, (char *const *)args);
         _exit(127);
     }
     close(fds[1]);
@@ -72,12 +73,24 @@ static inline int mock_start(mock *m, const char *name, const char *body_file)
     if (m->port <= 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
-        fprintf(stderr, "mock %s did not start\n", name);
+        fprintf(stderr, "mock %s did not start\n", argv[0]);
         return -1;
     }
     snprintf(m->root, sizeof m->root, "http://127.0.0.1:%d", m->port);
     snprintf(m->base, sizeof m->base, "http://127.0.0.1:%d/v1", m->port);
     return 0;
+}
+
+/* Starts the mock with tests/harness/mock_cases/<name>.json. extra may be NULL or
+ * a --body-file path. Returns 0 on success. */
+static inline int mock_start(mock *m, const char *name, const char *body_file)
+{
+    char script[1024], casefile[1024];
+    snprintf(script, sizeof script, "%s/harness/mock_server.py", mock_tests_dir());
+    snprintf(casefile, sizeof casefile, "%s/harness/mock_cases/%s.json", mock_tests_dir(), name);
+    const char *argv[] = {script, casefile, body_file ? "--body-file" : NULL, body_file,
+                          NULL};
+    return mock_spawn(m, argv);
 }
 
 static inline size_t mock_collect(char *d, size_t s, size_t n, void *ud)
@@ -98,7 +111,9 @@ static inline size_t mock_collect(char *d, size_t s, size_t n, void *ud)
  * parsed report (free with cJSON_Delete). Returns 1 when every expected
  * request came and nothing mismatched; prints what went wrong.
  * *connections (may be NULL) gets the number of TCP connections seen. */
-static inline int mock_finish_report(mock *m, int *connections, cJSON **report)
+/* GETs /__mock/report and stops the server. The parsed report (free with
+ * cJSON_Delete), NULL when it did not answer (*rc says why). */
+static inline cJSON *mock_fetch_report(mock *m, CURLcode *rc)
 {
     char url[160];
     snprintf(url, sizeof url, "%s/__mock/report", m->root);
@@ -108,12 +123,20 @@ static inline int mock_finish_report(mock *m, int *connections, cJSON **report)
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mock_collect);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
-    CURLcode rc = curl_easy_perform(h);
+    *rc = curl_easy_perform(h);
     curl_easy_cleanup(h);
     kill(m->pid, SIGTERM);
     waitpid(m->pid, NULL, 0);
+    cJSON *r = *rc == CURLE_OK && body ? cJSON_Parse(body) : NULL;
+    free(body);
+    return r;
+}
+
+static inline int mock_finish_report(mock *m, int *connections, cJSON **report)
+{
+    CURLcode rc;
+    cJSON *r = mock_fetch_report(m, &rc);
     int ok = 0;
-    cJSON *r = rc == CURLE_OK && body ? cJSON_Parse(body) : NULL;
     if (!r) {
         fprintf(stderr, "mock: no report (%s)\n", curl_easy_strerror(rc));
     } else {
@@ -141,7 +164,6 @@ static inline int mock_finish_report(mock *m, int *connections, cJSON **report)
         *report = r;
     else
         cJSON_Delete(r);
-    free(body);
     return ok;
 }
 

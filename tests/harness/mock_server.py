@@ -654,6 +654,12 @@ def main():
                  "and schemas to check requests against" % spec_path)
     srv = Server(("127.0.0.1", 0), Handler)
     srv.state = State(case, spec, body_file, os.path.dirname(os.path.abspath(case_path)))
+    serve(srv)
+
+
+def serve(srv):
+    """Prints the port, serves until SIGTERM, the parent's end, or 10
+    minutes (shared with anthropic_mock.py)."""
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
     threading.Timer(600, lambda: os._exit(3)).start()
     parent = os.getppid()
