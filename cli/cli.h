@@ -89,7 +89,7 @@ int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out);
 int cli_parse_double(const char *cmd, const char *opt, const char *s,
                      double *out);
 
-/* ---- help (cli/help.c) ---- */
+/* ---- help (the texts in cli/help.c, found through cli/commands.c) ---- */
 
 /* The help text of a subcommand ("" = the top level), NULL if unknown. */
 const char *cli_help_text(const char *cmd);
@@ -132,19 +132,5 @@ void cli_validate_options(oab_validate_options *o, size_t max_problems);
 
 /* mkdir -p; 0 on success. */
 int cli_mkdirs(const char *path);
-
-/* ---- subcommands ---- */
-int cmd_validate(cli_ctx *ctx, int argc, char **argv);
-int cmd_build(cli_ctx *ctx, int argc, char **argv);
-int cmd_submit(cli_ctx *ctx, int argc, char **argv);
-int cmd_run(cli_ctx *ctx, int argc, char **argv);
-int cmd_status(cli_ctx *ctx, int argc, char **argv);
-int cmd_wait(cli_ctx *ctx, int argc, char **argv);
-int cmd_cancel(cli_ctx *ctx, int argc, char **argv);
-int cmd_results(cli_ctx *ctx, int argc, char **argv);
-int cmd_retry(cli_ctx *ctx, int argc, char **argv);
-int cmd_list(cli_ctx *ctx, int argc, char **argv);
-int cmd_jobs(cli_ctx *ctx, int argc, char **argv);
-int cmd_serve(cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -1,38 +1,13 @@
 /* cmd_batch.c - `oaibatch status|wait|cancel ID` and `oaibatch list`. */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
-#include "jobcore.h"
+#include "commands.h"
+#include "view.h"
+#include "wait.h"
 #include "output.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-int cli_wait_opt(const char *cmd, int id, const char *arg, cli_wait_opts *w)
-{
-    switch (id) {
-    case CLI_OPT_INTERVAL:
-        if (cli_parse_double(cmd, "interval", arg, &w->interval) != 0)
-            return -1;
-        if (w->interval <= 0) {
-            cli_usage_error(cmd, "--interval must be above 0");
-            return -1;
-        }
-        return 1;
-    case CLI_OPT_MAX_INTERVAL:
-        if (cli_parse_double(cmd, "max-interval", arg, &w->max_interval) != 0)
-            return -1;
-        if (w->max_interval <= 0) {
-            cli_usage_error(cmd, "--max-interval must be above 0");
-            return -1;
-        }
-        return 1;
-    case CLI_OPT_CANCEL_ON_INTERRUPT:
-        w->cancel_on_interrupt = 1;
-        return 1;
-    default:
-        return 0;
-    }
-}
 
 /* one ID and the common options; *wait_opts may be NULL */
 static int parse_id_cmd(cli_ctx *ctx, const char *cmd, int argc, char **argv,

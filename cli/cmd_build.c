@@ -6,7 +6,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/str.h"
-#include "cli.h"
+#include "commands.h"
 #include "output.h"
 
 #include <ctype.h>

@@ -1,13 +1,14 @@
 /* cmd_jobs.c - `oaibatch jobs`: the jobs in the local journal. */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
-#include "jobcore.h"
+#include "commands.h"
+#include "journal.h"
 #include "output.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char *job_status(const jr_job *j)
+static const char *job_status(const journal_job *j)
 {
     /* from the statuses last seen: unfinished first, then completed */
     static const char *const order[] = { "not_uploaded", "not_created",
@@ -15,7 +16,7 @@ static const char *job_status(const jr_job *j)
                                          "finalizing", "cancelling" };
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
         for (size_t i = 0; i < j->n_parts; i++) {
-            const jr_part *p = &j->parts[i];
+            const journal_part *p = &j->parts[i];
             const char *s = !p->file_id    ? "not_uploaded"
                             : !p->batch_id ? "not_created"
                             : p->status    ? p->status
@@ -57,7 +58,7 @@ int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
     journal *jr = cli_journal(ctx);
     if (!jr)
         return CLI_EXIT_LOCAL;
-    jr_job **jobs = NULL;
+    journal_job **jobs = NULL;
     size_t n = 0;
     if (journal_jobs_list(jr, (int)limit, &jobs, &n) != 0) {
         cli_error(ctx, "journal: %s", journal_errmsg(jr));
@@ -67,7 +68,7 @@ int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < n; i++) {
             cJSON *o = cJSON_CreateObject();
-            const jr_job *j = jobs[i];
+            const journal_job *j = jobs[i];
             cJSON_AddStringToObject(o, "id", j->id);
             cJSON_AddNumberToObject(o, "created_at", (double)j->created_at);
             cJSON_AddStringToObject(o, "input_path",
@@ -77,7 +78,7 @@ int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
             cJSON_AddStringToObject(o, "status", job_status(j));
             cJSON *parts = cJSON_AddArrayToObject(o, "batches");
             for (size_t k = 0; k < j->n_parts; k++) {
-                const jr_part *p = &j->parts[k];
+                const journal_part *p = &j->parts[k];
                 cJSON *po = cJSON_CreateObject();
                 cJSON_AddNumberToObject(po, "part", p->idx);
                 cJSON_AddStringToObject(po, "kind", p->kind ? p->kind : "part");
@@ -118,6 +119,6 @@ int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
         out_table_print(tb, stdout, ctx->color, 0);
         out_table_free(tb);
     }
-    jr_job_list_free(jobs, n);
+    journal_job_list_free(jobs, n);
     return CLI_EXIT_OK;
 }

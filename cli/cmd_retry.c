@@ -4,8 +4,11 @@
 #include <cjson/cJSON.h>
 #include "util/json.h"
 #include "util/str.h"
-#include "jobcore.h"
-#include "output.h"
+#include "collect.h"
+#include "commands.h"
+#include "part.h"
+#include "view.h"
+#include "wait.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +81,14 @@ static int copy_line(const char *line, size_t len, long lineno, void *ud)
     return 0;
 }
 
-int cmd_retry(cli_ctx *ctx, int argc, char **argv)
+typedef struct retry_args {
+    const char *id;
+    unsigned mask;      /* result statuses to retry */
+    int no_wait;
+    cli_wait_opts wait;
+} retry_args;
+
+static int parse_retry(cli_ctx *ctx, int argc, char **argv, retry_args *ra)
 {
     enum { O_FAILED = 1, O_EXPIRED, O_CANCELLED, O_NOWAIT };
     static const cli_opt opts[] = {
@@ -90,177 +100,208 @@ int cmd_retry(cli_ctx *ctx, int argc, char **argv)
         { NULL, 0, 0, 0 }
     };
     cli_wait_opts w = CLI_WAIT_OPTS_INIT;
-    unsigned mask = 0;
-    int no_wait = 0, opt;
-    const char *id = NULL, *arg;
+    memset(ra, 0, sizeof *ra);
+    ra->wait = w;
+    const char *arg;
+    int opt;
     cli_args a = { argc, argv, 1, 0, "retry" };
     while ((opt = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
-        if (opt == CLI_PARSE_ERROR)
-            return CLI_EXIT_USAGE;
-        if (opt == CLI_PARSE_POSITIONAL) {
-            if (id)
-                return cli_usage_error("retry", "one ID only");
-            id = arg;
-            continue;
-        }
-        int r = cli_wait_opt("retry", opt, arg, &w);
+        int r = cli_wait_opt("retry", opt, arg, &ra->wait);
         if (r < 0)
             return CLI_EXIT_USAGE;
         if (r > 0)
             continue;
         switch (opt) {
-        case O_FAILED:
-            mask |= 1u << OAB_RESULT_HTTP_ERROR | 1u << OAB_RESULT_ERROR |
-                    1u << OAB_RESULT_INVALID_OUTPUT |
-                    1u << OAB_RESULT_MALFORMED | 1u << OAB_RESULT_MISSING;
+        case CLI_PARSE_ERROR:
+            return CLI_EXIT_USAGE;
+        case CLI_PARSE_POSITIONAL:
+            if (ra->id)
+                return cli_usage_error("retry", "one ID only");
+            ra->id = arg;
             break;
-        case O_EXPIRED: mask |= 1u << OAB_RESULT_EXPIRED; break;
-        case O_CANCELLED: mask |= 1u << OAB_RESULT_CANCELLED; break;
-        case O_NOWAIT: no_wait = 1; break;
+        case O_FAILED:
+            ra->mask |= 1u << OAB_RESULT_HTTP_ERROR | 1u << OAB_RESULT_ERROR |
+                        1u << OAB_RESULT_INVALID_OUTPUT |
+                        1u << OAB_RESULT_MALFORMED | 1u << OAB_RESULT_MISSING;
+            break;
+        case O_EXPIRED: ra->mask |= 1u << OAB_RESULT_EXPIRED; break;
+        case O_CANCELLED: ra->mask |= 1u << OAB_RESULT_CANCELLED; break;
+        case O_NOWAIT: ra->no_wait = 1; break;
         default:
-            r = cli_common_opt(ctx, "retry", opt, arg);
-            if (r >= 0)
+            if ((r = cli_common_opt(ctx, "retry", opt, arg)) >= 0)
                 return r;
         }
     }
-    if (!id)
+    if (!ra->id)
         return cli_usage_error("retry", "missing ID");
-    if (!mask)
-        mask = ~(1u << OAB_RESULT_SUCCEEDED) &
-               ((1u << OAB_RESULT_STATUS_COUNT) - 1);
+    if (!ra->mask)
+        ra->mask = ~(1u << OAB_RESULT_SUCCEEDED) &
+                   ((1u << OAB_RESULT_STATUS_COUNT) - 1);
+    return -1;
+}
 
+/* The custom_ids of the rows whose status is in `mask`, sorted (the
+ * strings stay the rows'). Exit code. */
+static int pick_lines(const cli_rows *rows, unsigned mask, pick *p)
+{
+    p->ids = calloc(rows->n ? rows->n : 1, sizeof *p->ids);
+    if (!p->ids)
+        return CLI_EXIT_LOCAL;
+    for (size_t i = 0; i < rows->n; i++)
+        if ((mask & (1u << rows->v[i].status)) && rows->v[i].custom_id[0])
+            p->ids[p->n++] = rows->v[i].custom_id;
+    if (p->n == 0)
+        return CLI_EXIT_OK;
+    qsort(p->ids, p->n, sizeof *p->ids, cmp_str);
+    p->written = calloc(p->n, 1);
+    return p->written ? CLI_EXIT_OK : CLI_EXIT_LOCAL;
+}
+
+/* Copies the picked lines of every part of the job into `path`; their
+ * input lines land in cc->lines. Exit code. */
+static int write_retry_file(cli_ctx *ctx, const journal_job *job,
+                            const char *path, copy_ctx *cc)
+{
+    cc->out = fopen(path, "w");
+    if (!cc->out) {
+        cli_error(ctx, "cannot write %s", path);
+        return CLI_EXIT_LOCAL;
+    }
+    for (size_t i = 0; i < job->n_parts && !cc->failed; i++) {
+        const journal_part *part = &job->parts[i];
+        size_t n_map = 0;
+        long *map = journal_ranges_decode(part->input_lines, &n_map);
+        cc->map = map;
+        cc->n_map = n_map;
+        cc->k = 0;
+        oab_error err = { 0, 0, "" };
+        oab_status st = oab_jsonl_read_path(part->path, copy_line, cc, &err);
+        free(map);
+        if (st != OAB_OK && !cc->failed) {
+            cli_error(ctx, "cannot read part %d (%s): %s", part->idx,
+                      part->path, err.message[0] ? err.message
+                                                 : oab_strerror(st));
+            cc->failed = 1;
+        }
+    }
+    int bad = cc->failed | (fclose(cc->out) != 0);
+    cc->out = NULL;
+    if (bad)
+        return CLI_EXIT_LOCAL;
+    if (cc->n_lines < cc->p->n)
+        cli_warn(ctx, "%zu of the %zu lines to retry were not found in the "
+                 "job's part files", cc->p->n - cc->n_lines, cc->p->n);
+    if (cc->n_lines == 0) {
+        cli_error(ctx, "no line to retry was found");
+        return CLI_EXIT_LOCAL;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* The part with index idx of the target's job, NULL if none. */
+static journal_part *part_at(const cli_target *t, int idx)
+{
+    for (size_t i = 0; i < t->job->n_parts; i++)
+        if (t->job->parts[i].idx == idx)
+            return &t->job->parts[i];
+    return NULL;
+}
+
+/* Journals the retry file as a new part of the job and starts it. */
+static int start_retry_part(cli_ctx *ctx, cli_target *t, char *path,
+                            const copy_ctx *cc)
+{
+    journal_part np;
+    memset(&np, 0, sizeof np);
+    np.kind = (char *)"retry";
+    np.path = path;
+    np.n_lines = (long)cc->n_lines;
+    np.input_lines = journal_ranges_encode(cc->lines, cc->n_lines);
+    journal *jr = cli_journal(ctx);
+    int ok = np.input_lines && journal_part_add(jr, t->job->id, &np) == 0;
+    free(np.input_lines);
+    if (!ok) {
+        cli_error(ctx, "journal: %s", journal_errmsg(jr));
+        return CLI_EXIT_LOCAL;
+    }
+    cli_info(ctx, "retrying %zu line%s of job %s as part %d", cc->n_lines,
+             cc->n_lines == 1 ? "" : "s", t->job->id, np.idx);
+    int rc = cli_target_reload(ctx, t);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    journal_part *added = part_at(t, np.idx);
+    if (!added)
+        return CLI_EXIT_LOCAL;
+    rc = cli_part_start(ctx, t->job, added, NULL);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    if ((rc = cli_target_reload(ctx, t)) != CLI_EXIT_OK)
+        return rc;
+    added = part_at(t, np.idx);
+    if (!ctx->json)
+        printf("%s\n  %s\n", t->job->id,
+               added && added->batch_id ? added->batch_id : "-");
+    return CLI_EXIT_OK;
+}
+
+/* Loads the job of ra->id with every line's latest result. */
+static int load_job(cli_ctx *ctx, const retry_args *ra, cli_target *t,
+                    cli_rows *rows)
+{
+    int rc = cli_target_resolve(ctx, ra->id, t);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    if (!t->job) {
+        cli_error(ctx, "%s is not in the journal; retry works on jobs that "
+                  "oaibatch submitted", ra->id);
+        return CLI_EXIT_LOCAL;
+    }
+    if (t->batch_id && (rc = cli_target_reload(ctx, t)) != CLI_EXIT_OK)
+        return rc;
+    rc = cli_target_collect(ctx, t, NULL, 0, rows);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    if (rows->incomplete) {
+        cli_error(ctx, "job %s has unfinished batches; wait for them first "
+                  "(oaibatch wait %s)", t->job->id, t->job->id);
+        return CLI_EXIT_FAILED;
+    }
+    return CLI_EXIT_OK;
+}
+
+static int retry(cli_ctx *ctx, const retry_args *ra)
+{
     cli_target t;
     cli_rows rows;
     memset(&rows, 0, sizeof rows);
     pick p = { NULL, NULL, 0 };
     copy_ctx cc;
     memset(&cc, 0, sizeof cc);
+    cc.p = &p;
     char *retry_path = NULL;
-    int rc = cli_target_resolve(ctx, id, &t);
+    int rc = load_job(ctx, ra, &t, &rows);
+    if (rc == CLI_EXIT_OK)
+        rc = pick_lines(&rows, ra->mask, &p);
     if (rc != CLI_EXIT_OK)
         goto done;
-    if (!t.job) {
-        cli_error(ctx, "%s is not in the journal; retry works on jobs that "
-                  "oaibatch submitted", id);
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-    if (t.batch_id && (rc = cli_target_reload(ctx, &t)) != CLI_EXIT_OK)
-        goto done;
-    rc = cli_target_collect(ctx, &t, NULL, 0, &rows);
-    if (rc != CLI_EXIT_OK)
-        goto done;
-    if (rows.incomplete) {
-        cli_error(ctx, "job %s has unfinished batches; wait for them first "
-                  "(oaibatch wait %s)", t.job->id, t.job->id);
-        rc = CLI_EXIT_FAILED;
-        goto done;
-    }
-    /* which lines */
-    p.ids = calloc(rows.n ? rows.n : 1, sizeof *p.ids);
-    if (!p.ids) {
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-    for (size_t i = 0; i < rows.n; i++)
-        if ((mask & (1u << rows.v[i].status)) && rows.v[i].custom_id[0])
-            p.ids[p.n++] = rows.v[i].custom_id;
     if (p.n == 0) {
         cli_info(ctx, "nothing to retry in job %s", t.job->id);
-        rc = CLI_EXIT_OK;
         goto done;
     }
-    qsort(p.ids, p.n, sizeof *p.ids, cmp_str);
-    p.written = calloc(p.n, 1);
-    if (!p.written) {
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-
     /* the retry file, next to the job's parts */
     const char *first = t.job->n_parts ? t.job->parts[0].path : NULL;
     const char *slash = first ? strrchr(first, '/') : NULL;
     retry_path = oab__sprintf("%.*s/retry%03zu.jsonl",
                               slash ? (int)(slash - first) : 1,
                               slash ? first : ".", t.job->n_parts + 1);
-    cc.p = &p;
-    cc.out = retry_path ? fopen(retry_path, "w") : NULL;
-    if (!cc.out) {
-        cli_error(ctx, "cannot write %s", retry_path ? retry_path : "a file");
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-    for (size_t i = 0; i < t.job->n_parts && !cc.failed; i++) {
-        jr_part *part = &t.job->parts[i];
-        size_t n_map = 0;
-        long *map = jr_ranges_decode(part->input_lines, &n_map);
-        cc.map = map;
-        cc.n_map = n_map;
-        cc.k = 0;
-        oab_error err = { 0, 0, "" };
-        oab_status st = oab_jsonl_read_path(part->path, copy_line, &cc, &err);
-        free(map);
-        if (st != OAB_OK && !cc.failed) {
-            cli_error(ctx, "cannot read part %d (%s): %s", part->idx,
-                      part->path, err.message[0] ? err.message
-                                                 : oab_strerror(st));
-            cc.failed = 1;
-        }
-    }
-    int bad = cc.failed | (fclose(cc.out) != 0);
-    cc.out = NULL;
-    if (bad) {
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-    if (cc.n_lines < p.n)
-        cli_warn(ctx, "%zu of the %zu lines to retry were not found in the "
-                 "job's part files", p.n - cc.n_lines, p.n);
-    if (cc.n_lines == 0) {
-        cli_error(ctx, "no line to retry was found");
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-    jr_part np;
-    memset(&np, 0, sizeof np);
-    np.kind = (char *)"retry";
-    np.path = retry_path;
-    np.n_lines = (long)cc.n_lines;
-    np.input_lines = jr_ranges_encode(cc.lines, cc.n_lines);
-    journal *jr = cli_journal(ctx);
-    int ok = np.input_lines && journal_part_add(jr, t.job->id, &np) == 0;
-    free(np.input_lines);
-    if (!ok) {
-        cli_error(ctx, "journal: %s", journal_errmsg(jr));
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-    cli_info(ctx, "retrying %zu line%s of job %s as part %d", cc.n_lines,
-             cc.n_lines == 1 ? "" : "s", t.job->id, np.idx);
-    if ((rc = cli_target_reload(ctx, &t)) != CLI_EXIT_OK)
-        goto done;
-    jr_part *added = NULL;
-    for (size_t i = 0; i < t.job->n_parts; i++)
-        if (t.job->parts[i].idx == np.idx)
-            added = &t.job->parts[i];
-    if (!added) {
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-    rc = cli_part_start(ctx, t.job, added, NULL);
+    rc = retry_path ? write_retry_file(ctx, t.job, retry_path, &cc)
+                    : CLI_EXIT_LOCAL;
+    if (rc == CLI_EXIT_OK)
+        rc = start_retry_part(ctx, &t, retry_path, &cc);
     if (rc != CLI_EXIT_OK)
         goto done;
-    if ((rc = cli_target_reload(ctx, &t)) != CLI_EXIT_OK)
-        goto done;
-    if (!ctx->json) {
-        const char *bid = "-";
-        for (size_t i = 0; i < t.job->n_parts; i++)
-            if (t.job->parts[i].idx == np.idx && t.job->parts[i].batch_id)
-                bid = t.job->parts[i].batch_id;
-        printf("%s\n  %s\n", t.job->id, bid);
-    }
-    if (!no_wait) {
-        rc = cli_target_wait(ctx, &t, &w);
+    if (!ra->no_wait) {
+        rc = cli_target_wait(ctx, &t, &ra->wait);
         if (rc == CLI_EXIT_OK && !cli_target_done(&t))
             rc = CLI_EXIT_FAILED;
     } else {
@@ -271,8 +312,6 @@ int cmd_retry(cli_ctx *ctx, int argc, char **argv)
     if (rc == CLI_EXIT_OK)
         cli_info(ctx, "merged results: oaibatch results %s", t.job->id);
 done:
-    if (cc.out)
-        fclose(cc.out);
     free(cc.lines);
     free(p.ids);
     free(p.written);
@@ -280,4 +319,11 @@ done:
     cli_rows_free(&rows);
     cli_target_free(&t);
     return rc;
+}
+
+int cmd_retry(cli_ctx *ctx, int argc, char **argv)
+{
+    retry_args ra;
+    int rc = parse_retry(ctx, argc, argv, &ra);
+    return rc >= 0 ? rc : retry(ctx, &ra);
 }

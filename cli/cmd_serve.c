@@ -1,6 +1,6 @@
 /* cmd_serve.c - `oaibatch serve`: hands over to the local server. */
 #include "oaibatch.h"
-#include "cli.h"
+#include "commands.h"
 
 #include <string.h>
 

@@ -5,8 +5,12 @@
 #include <cjson/cJSON.h>
 #include "util/clock.h"
 #include "util/str.h"
-#include "jobcore.h"
+#include "collect.h"
+#include "commands.h"
 #include "output.h"
+#include "part.h"
+#include "view.h"
+#include "wait.h"
 #include "sha256.h"
 
 #include <fcntl.h>
@@ -31,7 +35,7 @@ typedef struct submit_opts {
 
 enum {
     S_NOWAIT = 1, S_METADATA, S_ENDPOINT, S_WINDOW, S_FORCE, S_MAXLINES,
-    S_MAXBYTES, S_OUT, S_FORMAT, S_ONLY, S_ORDER, S_RAW
+    S_MAXBYTES
 };
 
 /* returns 1 consumed, 0 not one, -1 bad */
@@ -195,7 +199,7 @@ static void print_problems(cli_ctx *ctx, const char *path,
 
 /* Makes the job in the journal (validated and split) or finds the one
  * this file was submitted as. *job_out is the job, with its parts. */
-static int prepare_job(cli_ctx *ctx, const submit_opts *o, jr_job **job_out,
+static int prepare_job(cli_ctx *ctx, const submit_opts *o, journal_job **job_out,
                        int *reattached)
 {
     *job_out = NULL;
@@ -213,7 +217,7 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, jr_job **job_out,
         return CLI_EXIT_LOCAL;
     }
     if (!o->force) {
-        jr_job *old = NULL;
+        journal_job *old = NULL;
         int r = journal_job_by_fingerprint(jr, fp, &old);
         if (r < 0) {
             cli_error(ctx, "journal: %s", journal_errmsg(jr));
@@ -253,7 +257,7 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, jr_job **job_out,
         return CLI_EXIT_INVALID;
     }
 
-    jr_job *job = calloc(1, sizeof *job);
+    journal_job *job = calloc(1, sizeof *job);
     if (!job) {
         oab_validation_free(v);
         return CLI_EXIT_LOCAL;
@@ -279,7 +283,7 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, jr_job **job_out,
     if (!parts_dir || cli_mkdirs(parts_dir) != 0) {
         cli_error(ctx, "cannot create %s", parts_dir ? parts_dir : "a folder");
         free(parts_dir);
-        jr_job_free(job);
+        journal_job_free(job);
         return CLI_EXIT_LOCAL;
     }
     oab_split_options so = OAB_SPLIT_OPTIONS_INIT;
@@ -294,28 +298,28 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, jr_job **job_out,
     if (st != OAB_OK) {
         cli_error(ctx, "cannot split %s: %s", o->path,
                   err.message[0] ? err.message : oab_strerror(st));
-        jr_job_free(job);
+        journal_job_free(job);
         return CLI_EXIT_LOCAL;
     }
     job->parts = calloc(sp->n_parts ? sp->n_parts : 1, sizeof *job->parts);
     if (!job->parts) {
         oab_split_free(sp);
-        jr_job_free(job);
+        journal_job_free(job);
         return CLI_EXIT_LOCAL;
     }
     for (size_t i = 0; i < sp->n_parts; i++) {
-        jr_part *p = &job->parts[job->n_parts++];
+        journal_part *p = &job->parts[job->n_parts++];
         p->idx = (int)i + 1;
         p->kind = oab__strdup("part");
         p->path = oab__strdup(sp->parts[i].path);
         p->n_lines = (long)sp->parts[i].n_lines;
-        p->input_lines = jr_ranges_encode(sp->parts[i].input_lines,
+        p->input_lines = journal_ranges_encode(sp->parts[i].input_lines,
                                           sp->parts[i].n_lines);
     }
     oab_split_free(sp);
     if (journal_job_insert(jr, job) != 0) {
         cli_error(ctx, "journal: %s", journal_errmsg(jr));
-        jr_job_free(job);
+        journal_job_free(job);
         return CLI_EXIT_LOCAL;
     }
     if (job->n_parts > 1)
@@ -328,7 +332,7 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, jr_job **job_out,
 /* Submits (or re-attaches); fills t with the job's target. */
 static int submit_file(cli_ctx *ctx, const submit_opts *o, cli_target *t)
 {
-    jr_job *job = NULL;
+    journal_job *job = NULL;
     int reattached = 0;
     memset(t, 0, sizeof *t);
     int rc = prepare_job(ctx, o, &job, &reattached);
@@ -339,11 +343,11 @@ static int submit_file(cli_ctx *ctx, const submit_opts *o, cli_target *t)
     if (rc != CLI_EXIT_OK) {
         cli_info(ctx, "the job is in the journal; run the same command again "
                  "to carry on: job %s", job->id);
-        jr_job_free(job);
+        journal_job_free(job);
         return rc;
     }
     char *id = oab__strdup(job->id);
-    jr_job_free(job);
+    journal_job_free(job);
     rc = cli_target_resolve(ctx, id, t);
     free(id);
     return rc;
@@ -376,11 +380,7 @@ static const cli_opt run_table[] = {
     { "force", 0, 0, S_FORCE },
     { "max-lines", 0, 1, S_MAXLINES },
     { "max-bytes", 0, 1, S_MAXBYTES },
-    { "output", 'o', 1, S_OUT },
-    { "format", 0, 1, S_FORMAT },
-    { "only", 0, 1, S_ONLY },
-    { "in-input-order", 0, 0, S_ORDER },
-    { "raw", 0, 0, S_RAW },
+    CLI_RESULTS_OPTIONS,
     CLI_WAIT_OPTIONS,
     { NULL, 0, 0, 0 }
 };
@@ -411,25 +411,10 @@ static int parse_submit(cli_ctx *ctx, const char *cmd, int argc, char **argv,
             return CLI_EXIT_USAGE;
         if (r > 0)
             continue;
-        if (ro) {
-            r = 1;
-            switch (id) {
-            case S_OUT: ro->out_path = arg; break;
-            case S_FORMAT:
-                if (cli_format_check(cmd, arg) != 0)
-                    return CLI_EXIT_USAGE;
-                ro->format = arg;
-                break;
-            case S_ONLY:
-                if (cli_only_parse(cmd, arg, &ro->only_mask) != 0)
-                    return CLI_EXIT_USAGE;
-                break;
-            case S_ORDER: ro->input_order = 1; break;
-            case S_RAW: ro->raw = 1; break;
-            default: r = 0;
-            }
-            if (r)
-                continue;
+        if (ro && (r = cli_results_opt(cmd, id, arg, ro)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            continue;
         }
         r = cli_common_opt(ctx, cmd, id, arg);
         if (r >= 0)
@@ -440,22 +425,23 @@ static int parse_submit(cli_ctx *ctx, const char *cmd, int argc, char **argv,
     return -1;
 }
 
-int cmd_submit(cli_ctx *ctx, int argc, char **argv)
+/* Waits for a started job; exit code as `oaibatch wait`. */
+static int wait_job(cli_ctx *ctx, const submit_opts *o, cli_target *t)
 {
-    submit_opts o;
-    int rc = parse_submit(ctx, "submit", argc, argv, &o, NULL);
-    if (rc >= 0) {
-        submit_opts_free(&o);
-        return rc;
-    }
+    int rc = cli_target_wait(ctx, t, &o->wait);
+    if (rc == CLI_EXIT_OK && !cli_target_all_completed(t))
+        rc = CLI_EXIT_FAILED;
+    return rc;
+}
+
+static int submit(cli_ctx *ctx, const submit_opts *o)
+{
     cli_target t;
-    rc = submit_file(ctx, &o, &t);
+    int rc = submit_file(ctx, o, &t);
     if (rc == CLI_EXIT_OK) {
         print_submitted(ctx, &t);
-        if (!o.no_wait) {
-            rc = cli_target_wait(ctx, &t, &o.wait);
-            if (rc == CLI_EXIT_OK && !cli_target_all_completed(&t))
-                rc = CLI_EXIT_FAILED;
+        if (!o->no_wait) {
+            rc = wait_job(ctx, o, &t);
             if (!ctx->quiet && !ctx->json && rc != CLI_EXIT_INTERRUPTED &&
                 cli_target_done(&t))
                 cli_info(ctx, "done: oaibatch results %s", t.job->id);
@@ -468,6 +454,32 @@ int cmd_submit(cli_ctx *ctx, int argc, char **argv)
             cli_target_show(ctx, &t);
     }
     cli_target_free(&t);
+    return rc;
+}
+
+static int run(cli_ctx *ctx, const submit_opts *o, const cli_results_opts *ro)
+{
+    cli_target t;
+    int rc = submit_file(ctx, o, &t);
+    if (rc == CLI_EXIT_OK) {
+        cli_info(ctx, "job %s", t.job->id);
+        rc = cli_target_wait(ctx, &t, &o->wait);
+        if (rc == CLI_EXIT_INTERRUPTED)
+            cli_info(ctx, "results later with: oaibatch results %s",
+                     t.job->id);
+    }
+    if (rc == CLI_EXIT_OK)
+        rc = cli_target_write_results(ctx, &t, NULL, ro);
+    cli_target_free(&t);
+    return rc;
+}
+
+int cmd_submit(cli_ctx *ctx, int argc, char **argv)
+{
+    submit_opts o;
+    int rc = parse_submit(ctx, "submit", argc, argv, &o, NULL);
+    if (rc < 0)
+        rc = submit(ctx, &o);
     submit_opts_free(&o);
     return rc;
 }
@@ -475,30 +487,10 @@ int cmd_submit(cli_ctx *ctx, int argc, char **argv)
 int cmd_run(cli_ctx *ctx, int argc, char **argv)
 {
     submit_opts o;
-    cli_results_opts ro = { NULL, "jsonl", 0, 0, 0 };
+    cli_results_opts ro = CLI_RESULTS_OPTS_INIT;
     int rc = parse_submit(ctx, "run", argc, argv, &o, &ro);
-    if (rc >= 0) {
-        submit_opts_free(&o);
-        return rc;
-    }
-    cli_target t;
-    rc = submit_file(ctx, &o, &t);
-    if (rc == CLI_EXIT_OK) {
-        cli_info(ctx, "job %s", t.job->id);
-        rc = cli_target_wait(ctx, &t, &o.wait);
-        if (rc == CLI_EXIT_INTERRUPTED)
-            cli_info(ctx, "results later with: oaibatch results %s",
-                     t.job->id);
-    }
-    if (rc == CLI_EXIT_OK) {
-        cli_rows rows;
-        memset(&rows, 0, sizeof rows);
-        rc = cli_target_collect(ctx, &t, NULL, ro.raw, &rows);
-        if (rc == CLI_EXIT_OK)
-            rc = cli_results_write(ctx, &rows, &ro);
-        cli_rows_free(&rows);
-    }
-    cli_target_free(&t);
+    if (rc < 0)
+        rc = run(ctx, &o, &ro);
     submit_opts_free(&o);
     return rc;
 }

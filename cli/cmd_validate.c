@@ -1,23 +1,12 @@
 /* cmd_validate.c - `oaibatch validate FILE`. */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
-#include "cli.h"
+#include "commands.h"
 #include "output.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-void cli_validate_options(oab_validate_options *o, size_t max_problems)
-{
-    oab_validate_options d = OAB_VALIDATE_OPTIONS_INIT;
-    *o = d;
-    o->max_lines = SIZE_MAX;
-    o->max_bytes = ULLONG_MAX;
-    o->max_embedding_inputs = SIZE_MAX;
-    o->min_requests = -1;
-    o->max_problems = max_problems;
-}
 
 static cJSON *validation_json(const char *path, const oab_validation *v)
 {

@@ -9,6 +9,8 @@
 #include "output.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -177,6 +179,17 @@ void cli_sleep(double seconds)
         nanosleep(&ts, NULL);
         seconds -= step;
     }
+}
+
+void cli_validate_options(oab_validate_options *o, size_t max_problems)
+{
+    oab_validate_options d = OAB_VALIDATE_OPTIONS_INIT;
+    *o = d;
+    o->max_lines = SIZE_MAX;
+    o->max_bytes = ULLONG_MAX;
+    o->max_embedding_inputs = SIZE_MAX;
+    o->min_requests = -1;
+    o->max_problems = max_problems;
 }
 
 int cli_mkdirs(const char *path)

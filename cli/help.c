@@ -1,11 +1,9 @@
-/* help.c - the help text of every subcommand. docs/cli.md quotes these
- * texts verbatim (tests/test_cli.py compares them). */
-#include "oaibatch.h"
-#include "cli.h"
+/* help.c - the help text of every subcommand (the command table in
+ * commands.c points at them). docs/cli.md quotes these texts verbatim
+ * (tests/test_cli.py compares them). */
+#include "commands.h"
 
-#include <string.h>
-
-static const char help_main[] =
+const char cli_help_main[] =
     "Usage: oaibatch [GLOBAL OPTIONS] COMMAND [ARGS]\n"
     "\n"
     "Run OpenAI Batch API jobs from the shell, with a local journal so that\n"
@@ -53,7 +51,7 @@ static const char help_main[] =
     "  5    local error (file, journal, unknown id)\n"
     "  130  interrupted (the batches keep running: 'oaibatch wait ID')\n";
 
-static const char help_validate[] =
+const char cli_help_validate[] =
     "Usage: oaibatch validate [OPTIONS] FILE\n"
     "\n"
     "Check a batch input file (JSONL) the way the Batch API will: JSON on\n"
@@ -67,7 +65,7 @@ static const char help_validate[] =
     "  --max-problems N  report at most N problems (default 10000)\n"
     "  --json            print the report as JSON\n";
 
-static const char help_build[] =
+const char cli_help_build[] =
     "Usage: oaibatch build [OPTIONS] INPUT\n"
     "\n"
     "Make a batch input file (JSONL) from prompts: a text file with one\n"
@@ -94,7 +92,7 @@ static const char help_build[] =
     "  --id-prefix TEXT     generated custom_ids are TEXT1, TEXT2, ...\n"
     "                       (default request-)\n";
 
-static const char help_submit[] =
+const char cli_help_submit[] =
     "Usage: oaibatch submit [OPTIONS] FILE\n"
     "\n"
     "Validate FILE, split it when it is over one batch's limits, upload the\n"
@@ -118,7 +116,7 @@ static const char help_submit[] =
     "  --cancel-on-interrupt  on Ctrl-C while waiting, cancel the batches\n"
     "  --json                 print the job as JSON\n";
 
-static const char help_status[] =
+const char cli_help_status[] =
     "Usage: oaibatch status [OPTIONS] ID\n"
     "\n"
     "Show a job (each of its batches) or one batch as the server has it now.\n"
@@ -126,7 +124,7 @@ static const char help_status[] =
     "Options:\n"
     "  --json  print as JSON\n";
 
-static const char help_wait[] =
+const char cli_help_wait[] =
     "Usage: oaibatch wait [OPTIONS] ID\n"
     "\n"
     "Wait until every batch of the job, or the batch, has finished. On a\n"
@@ -142,7 +140,7 @@ static const char help_wait[] =
     "  --cancel-on-interrupt  on Ctrl-C, cancel the unfinished batches\n"
     "  --json                 print the final state as JSON\n";
 
-static const char help_cancel[] =
+const char cli_help_cancel[] =
     "Usage: oaibatch cancel [OPTIONS] ID\n"
     "\n"
     "Cancel every unfinished batch of the job, or the batch. Lines already\n"
@@ -151,7 +149,7 @@ static const char help_cancel[] =
     "Options:\n"
     "  --json  print the state after cancelling as JSON\n";
 
-static const char help_results[] =
+const char cli_help_results[] =
     "Usage: oaibatch results [OPTIONS] ID\n"
     "       oaibatch results [OPTIONS] --output-file FILE [--error-file FILE]\n"
     "                        [--input FILE]\n"
@@ -175,7 +173,7 @@ static const char help_results[] =
     "  --error-file FILE       an error file on disk\n"
     "  --input FILE            the input file those results belong to\n";
 
-static const char help_retry[] =
+const char cli_help_retry[] =
     "Usage: oaibatch retry [OPTIONS] ID\n"
     "\n"
     "Resubmit the lines of a job that did not succeed as a new batch, linked\n"
@@ -194,7 +192,7 @@ static const char help_retry[] =
     "  --cancel-on-interrupt  on Ctrl-C while waiting, cancel the batch\n"
     "  --json                 print the job as JSON\n";
 
-static const char help_list[] =
+const char cli_help_list[] =
     "Usage: oaibatch list [OPTIONS]\n"
     "\n"
     "List the batches on the server, newest first.\n"
@@ -204,7 +202,7 @@ static const char help_list[] =
     "  --all      every batch, page after page\n"
     "  --json     print as JSON\n";
 
-static const char help_jobs[] =
+const char cli_help_jobs[] =
     "Usage: oaibatch jobs [OPTIONS]\n"
     "\n"
     "List the jobs in the local journal, newest first, with the status last\n"
@@ -214,7 +212,7 @@ static const char help_jobs[] =
     "  --limit N  how many (default 20, 0 for all)\n"
     "  --json     print as JSON\n";
 
-static const char help_run[] =
+const char cli_help_run[] =
     "Usage: oaibatch run [OPTIONS] FILE\n"
     "\n"
     "Submit FILE, wait for it and write its results: submit, wait and\n"
@@ -238,37 +236,9 @@ static const char help_run[] =
     "  --max-interval SECONDS longest poll interval (default 60)\n"
     "  --cancel-on-interrupt  on Ctrl-C, cancel the batches\n";
 
-static const char help_serve[] =
+const char cli_help_serve[] =
     "Usage: oaibatch serve [OPTIONS]\n"
     "\n"
     "Run the local Batch API server (Files and Batches over HTTP, lines run\n"
     "against an upstream model server). Its options: 'oaibatch serve\n"
     "--help'.\n";
-
-static const struct {
-    const char *name;
-    const char *text;
-} helps[] = {
-    { "", help_main },           { "validate", help_validate },
-    { "build", help_build },     { "submit", help_submit },
-    { "status", help_status },   { "wait", help_wait },
-    { "cancel", help_cancel },   { "results", help_results },
-    { "retry", help_retry },     { "list", help_list },
-    { "jobs", help_jobs },       { "run", help_run },
-    { "serve", help_serve },
-};
-
-const char *cli_help_text(const char *cmd)
-{
-    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
-        if (strcmp(helps[i].name, cmd ? cmd : "") == 0)
-            return helps[i].text;
-    return NULL;
-}
-
-int cli_print_help(const char *cmd)
-{
-    const char *t = cli_help_text(cmd);
-    fputs(t ? t : help_main, stdout);
-    return CLI_EXIT_OK;
-}

@@ -124,7 +124,7 @@ const char *journal_path(journal *j)
     return j->path;
 }
 
-static void part_clear(jr_part *p)
+static void part_clear(journal_part *p)
 {
     free(p->kind);
     free(p->path);
@@ -134,7 +134,7 @@ static void part_clear(jr_part *p)
     free(p->status);
 }
 
-void jr_job_free(jr_job *job)
+void journal_job_free(journal_job *job)
 {
     if (!job)
         return;
@@ -151,10 +151,10 @@ void jr_job_free(jr_job *job)
     free(job);
 }
 
-void jr_job_list_free(jr_job **jobs, size_t n)
+void journal_job_list_free(journal_job **jobs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        jr_job_free(jobs[i]);
+        journal_job_free(jobs[i]);
     free(jobs);
 }
 
@@ -172,7 +172,7 @@ static char *col_text(sqlite3_stmt *s, int i)
     return t ? oab__strdup((const char *)t) : NULL;
 }
 
-static int insert_part(journal *j, const char *job_id, const jr_part *p)
+static int insert_part(journal *j, const char *job_id, const journal_part *p)
 {
     sqlite3_stmt *s = NULL;
     const char *sql =
@@ -196,7 +196,7 @@ static int insert_part(journal *j, const char *job_id, const jr_part *p)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int journal_job_insert(journal *j, const jr_job *job)
+int journal_job_insert(journal *j, const journal_job *job)
 {
     if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return -1;
@@ -228,7 +228,7 @@ int journal_job_insert(journal *j, const jr_job *job)
                                                                         : -1;
 }
 
-static int load_parts(journal *j, jr_job *job)
+static int load_parts(journal *j, journal_job *job)
 {
     sqlite3_stmt *s = NULL;
     const char *sql =
@@ -243,7 +243,7 @@ static int load_parts(journal *j, jr_job *job)
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (job->n_parts == cap) {
             size_t nc = cap ? cap * 2 : 4;
-            jr_part *np = realloc(job->parts, nc * sizeof *np);
+            journal_part *np = realloc(job->parts, nc * sizeof *np);
             if (!np) {
                 sqlite3_finalize(s);
                 return -1;
@@ -251,7 +251,7 @@ static int load_parts(journal *j, jr_job *job)
             job->parts = np;
             cap = nc;
         }
-        jr_part *p = &job->parts[job->n_parts++];
+        journal_part *p = &job->parts[job->n_parts++];
         memset(p, 0, sizeof *p);
         p->idx = sqlite3_column_int(s, 0);
         p->kind = col_text(s, 1);
@@ -274,9 +274,9 @@ static int load_parts(journal *j, jr_job *job)
     "id, created_at, input_path, fingerprint, base_url, endpoint, model," \
     " n_lines, metadata_json"
 
-static jr_job *job_from_row(sqlite3_stmt *s)
+static journal_job *job_from_row(sqlite3_stmt *s)
 {
-    jr_job *job = calloc(1, sizeof *job);
+    journal_job *job = calloc(1, sizeof *job);
     if (!job)
         return NULL;
     job->id = col_text(s, 0);
@@ -292,7 +292,7 @@ static jr_job *job_from_row(sqlite3_stmt *s)
 }
 
 static int get_one(journal *j, const char *sql, const char *arg,
-                   jr_job **out)
+                   journal_job **out)
 {
     *out = NULL;
     sqlite3_stmt *s = NULL;
@@ -308,23 +308,23 @@ static int get_one(journal *j, const char *sql, const char *arg,
         sqlite3_finalize(s);
         return -1;
     }
-    jr_job *job = job_from_row(s);
+    journal_job *job = job_from_row(s);
     sqlite3_finalize(s);
     if (!job || load_parts(j, job) != 0) {
-        jr_job_free(job);
+        journal_job_free(job);
         return -1;
     }
     *out = job;
     return 0;
 }
 
-int journal_job_get(journal *j, const char *id, jr_job **out)
+int journal_job_get(journal *j, const char *id, journal_job **out)
 {
     return get_one(j, "SELECT " JOB_COLS " FROM jobs WHERE id = ?", id, out);
 }
 
 int journal_job_by_fingerprint(journal *j, const char *fingerprint,
-                               jr_job **out)
+                               journal_job **out)
 {
     return get_one(j,
                    "SELECT " JOB_COLS " FROM jobs WHERE fingerprint = ?"
@@ -354,7 +354,7 @@ int journal_find_batch(journal *j, const char *batch_id, char **job_id_out,
     return ret;
 }
 
-int journal_jobs_list(journal *j, int limit, jr_job ***out, size_t *n_out)
+int journal_jobs_list(journal *j, int limit, journal_job ***out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;
@@ -365,31 +365,31 @@ int journal_jobs_list(journal *j, int limit, jr_job ***out, size_t *n_out)
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
-    jr_job **jobs = NULL;
+    journal_job **jobs = NULL;
     size_t n = 0, cap = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 16;
-            jr_job **nj = realloc(jobs, nc * sizeof *nj);
+            journal_job **nj = realloc(jobs, nc * sizeof *nj);
             if (!nj)
                 break;
             jobs = nj;
             cap = nc;
         }
-        jr_job *job = job_from_row(s);
+        journal_job *job = job_from_row(s);
         if (!job)
             break;
         jobs[n++] = job;
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE) {
-        jr_job_list_free(jobs, n);
+        journal_job_list_free(jobs, n);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         if (load_parts(j, jobs[i]) != 0) {
-            jr_job_list_free(jobs, n);
+            journal_job_list_free(jobs, n);
             return -1;
         }
     }
@@ -454,7 +454,7 @@ int journal_part_set_status(journal *j, const char *job_id, int idx,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int journal_part_add(journal *j, const char *job_id, jr_part *part)
+int journal_part_add(journal *j, const char *job_id, journal_part *part)
 {
     if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return -1;
@@ -482,7 +482,7 @@ int journal_part_add(journal *j, const char *job_id, jr_part *part)
 
 /* ---- line ranges ---- */
 
-char *jr_ranges_encode(const long *lines, size_t n)
+char *journal_ranges_encode(const long *lines, size_t n)
 {
     oab__buf b = OAB__BUF_INIT;
     size_t i = 0;
@@ -501,7 +501,7 @@ char *jr_ranges_encode(const long *lines, size_t n)
     return oab__buf_take(&b, NULL);
 }
 
-long *jr_ranges_decode(const char *text, size_t *n)
+long *journal_ranges_decode(const char *text, size_t *n)
 {
     *n = 0;
     size_t cap = 16, len = 0;

@@ -289,3 +289,11 @@ void out_bar(char *buf, size_t n, double frac, int width)
     buf[k++] = ']';
     buf[k] = '\0';
 }
+
+void out_json_add_str(cJSON *o, const char *k, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}

@@ -39,6 +39,9 @@ void out_table_free(out_table *t);
 /* One CSV field (RFC 4180: quoted when it holds , " CR or LF). */
 void out_csv_field(FILE *f, const char *s);
 
+/* Adds "k": v to o, or "k": null when v is NULL. */
+void out_json_add_str(cJSON *o, const char *k, const char *v);
+
 /* Prints JSON (pretty when asked) and a newline. */
 void out_json(FILE *f, const cJSON *v, int pretty);
 
