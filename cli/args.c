@@ -179,3 +179,37 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s,
     *out = v;
     return 0;
 }
+
+int cli_parse_args(cli_ctx *ctx, const cli_parse_spec *spec, int argc,
+                   char **argv, void *st, const char **pos)
+{
+    const char *cmd = spec->cmd;
+    cli_args a = { argc, argv, 1, 0, cmd };
+    const char *arg, *word = NULL;
+    int id;
+    while ((id = cli_next(&a, spec->opts, &arg)) != CLI_PARSE_END) {
+        if (id == CLI_PARSE_ERROR)
+            return CLI_EXIT_USAGE;
+        if (id == CLI_PARSE_POSITIONAL) {
+            if (!spec->pos_name)
+                return cli_usage_error(cmd, "unexpected argument '%s'", arg);
+            if (word)
+                return cli_usage_error(cmd, "one %s only", spec->pos_name);
+            word = arg;
+            continue;
+        }
+        int r = spec->handle ? spec->handle(cmd, id, arg, st) : 0;
+        if (r < 0)
+            return CLI_EXIT_USAGE;
+        if (r > 0)
+            continue;
+        r = cli_common_opt(ctx, cmd, id, arg);
+        if (r >= 0)
+            return r;
+    }
+    if (pos)
+        *pos = word;
+    if (spec->pos_name && !word && !spec->pos_optional)
+        return cli_usage_error(cmd, "missing %s", spec->pos_name);
+    return -1;
+}

@@ -74,6 +74,28 @@ typedef struct cli_args {
  * with an entry whose name is NULL; the global options are tried too. */
 int cli_next(cli_args *a, const cli_opt *opts, const char **arg);
 
+/* A subcommand's option handler: 1 when it took option `id`, 0 when the
+ * id is not one of its own, -1 after printing a bad value. */
+typedef int (*cli_opt_handler)(const char *cmd, int id, const char *arg,
+                               void *st);
+
+/* How a subcommand's command line is read. */
+typedef struct cli_parse_spec {
+    const char *cmd;          /* its name, for messages */
+    const cli_opt *opts;      /* its options (ends with a NULL name) */
+    cli_opt_handler handle;   /* gets each of them; may be NULL */
+    const char *pos_name;     /* its one positional word ("FILE", "ID"),
+                                 NULL when it takes none */
+    int pos_optional;         /* the word may be left out */
+} cli_parse_spec;
+
+/* Parses a subcommand's argv (from its name on): each option goes to
+ * spec->handle with `st`, the global ones and --help are taken care of,
+ * the positional word is put in *pos. Returns -1 to go on, else the exit
+ * code to return (help printed, or a usage error printed). */
+int cli_parse_args(cli_ctx *ctx, const cli_parse_spec *spec, int argc,
+                   char **argv, void *st, const char **pos);
+
 /* Handles a global option id (returns 1), not one (0), bad value (-1). */
 int cli_global_opt(cli_ctx *ctx, int id, const char *arg);
 /* For the default: case of a subcommand's option loop: handles --help

@@ -9,7 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* one ID and the common options; *wait_opts may be NULL */
+static int wait_opt(const char *cmd, int id, const char *arg, void *st)
+{
+    return cli_wait_opt(cmd, id, arg, st);
+}
+
+/* one ID and the common options; w (the waiting options) may be NULL */
 static int parse_id_cmd(cli_ctx *ctx, const char *cmd, int argc, char **argv,
                         cli_wait_opts *w, const char **id)
 {
@@ -18,33 +23,9 @@ static int parse_id_cmd(cli_ctx *ctx, const char *cmd, int argc, char **argv,
         { NULL, 0, 0, 0 }
     };
     static const cli_opt none[] = { { NULL, 0, 0, 0 } };
-    cli_args a = { argc, argv, 1, 0, cmd };
-    const char *arg;
-    int opt;
-    *id = NULL;
-    while ((opt = cli_next(&a, w ? wait_opts : none, &arg)) != CLI_PARSE_END) {
-        if (opt == CLI_PARSE_ERROR)
-            return CLI_EXIT_USAGE;
-        if (opt == CLI_PARSE_POSITIONAL) {
-            if (*id)
-                return cli_usage_error(cmd, "one ID only");
-            *id = arg;
-            continue;
-        }
-        if (w) {
-            int r = cli_wait_opt(cmd, opt, arg, w);
-            if (r < 0)
-                return CLI_EXIT_USAGE;
-            if (r > 0)
-                continue;
-        }
-        int r = cli_common_opt(ctx, cmd, opt, arg);
-        if (r >= 0)
-            return r;
-    }
-    if (!*id)
-        return cli_usage_error(cmd, "missing ID");
-    return -1;
+    cli_parse_spec spec = { cmd, w ? wait_opts : none, w ? wait_opt : NULL,
+                            "ID", 0 };
+    return cli_parse_args(ctx, &spec, argc, argv, w, id);
 }
 
 int cmd_status(cli_ctx *ctx, int argc, char **argv)
@@ -54,9 +35,7 @@ int cmd_status(cli_ctx *ctx, int argc, char **argv)
     if (rc >= 0)
         return rc;
     cli_target t;
-    rc = cli_target_resolve(ctx, id, &t);
-    if (rc == CLI_EXIT_OK)
-        rc = cli_target_fetch(ctx, &t, 0);
+    rc = cli_target_load(ctx, id, &t);
     if (rc == CLI_EXIT_OK)
         cli_target_show(ctx, &t);
     cli_target_free(&t);
@@ -91,9 +70,7 @@ int cmd_cancel(cli_ctx *ctx, int argc, char **argv)
     if (rc >= 0)
         return rc;
     cli_target t;
-    rc = cli_target_resolve(ctx, id, &t);
-    if (rc == CLI_EXIT_OK)
-        rc = cli_target_fetch(ctx, &t, 0);
+    rc = cli_target_load(ctx, id, &t);
     if (rc == CLI_EXIT_OK)
         rc = cli_target_cancel(ctx, &t);
     if (rc == CLI_EXIT_OK) {
@@ -148,34 +125,35 @@ static int list_one(const oab_job *b, void *ud)
     return 0;
 }
 
-int cmd_list(cli_ctx *ctx, int argc, char **argv)
+typedef struct list_args {
+    long limit;
+    int all;
+} list_args;
+
+enum { O_LIMIT = 1, O_ALL };
+
+static int list_opt(const char *cmd, int id, const char *arg, void *st)
 {
-    enum { O_LIMIT = 1, O_ALL };
-    static const cli_opt opts[] = { { "limit", 0, 1, O_LIMIT },
-                                    { "all", 0, 0, O_ALL },
-                                    { NULL, 0, 0, 0 } };
-    cli_args a = { argc, argv, 1, 0, "list" };
-    const char *arg;
-    long limit = 20;
-    int all = 0, opt;
-    while ((opt = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
-        if (opt == CLI_PARSE_ERROR)
-            return CLI_EXIT_USAGE;
-        if (opt == CLI_PARSE_POSITIONAL)
-            return cli_usage_error("list", "unexpected argument '%s'", arg);
-        if (opt == O_LIMIT) {
-            if (cli_parse_long("list", "limit", arg, &limit) != 0)
-                return CLI_EXIT_USAGE;
-            if (limit < 1 || limit > 100)
-                return cli_usage_error("list", "--limit takes 1 to 100");
-        } else if (opt == O_ALL) {
-            all = 1;
-        } else {
-            int r = cli_common_opt(ctx, "list", opt, arg);
-            if (r >= 0)
-                return r;
-        }
+    list_args *la = st;
+    if (id == O_ALL) {
+        la->all = 1;
+        return 1;
     }
+    if (id != O_LIMIT)
+        return 0;
+    if (cli_parse_long(cmd, "limit", arg, &la->limit) != 0)
+        return -1;
+    if (la->limit < 1 || la->limit > 100) {
+        cli_usage_error(cmd, "--limit takes 1 to 100");
+        return -1;
+    }
+    return 1;
+}
+
+static int list_batches(cli_ctx *ctx, const list_args *la)
+{
+    long limit = la->limit;
+    int all = la->all;
     oab_client *c = cli_client(ctx);
     if (!c)
         return CLI_EXIT_API;
@@ -216,4 +194,15 @@ int cmd_list(cli_ctx *ctx, int argc, char **argv)
     cJSON_Delete(lc.arr);
     out_table_free(lc.tb);
     return rc;
+}
+
+int cmd_list(cli_ctx *ctx, int argc, char **argv)
+{
+    static const cli_opt opts[] = { { "limit", 0, 1, O_LIMIT },
+                                    { "all", 0, 0, O_ALL },
+                                    { NULL, 0, 0, 0 } };
+    static const cli_parse_spec spec = { "list", opts, list_opt, NULL, 0 };
+    list_args la = { 20, 0 };
+    int rc = cli_parse_args(ctx, &spec, argc, argv, &la, NULL);
+    return rc >= 0 ? rc : list_batches(ctx, &la);
 }

@@ -30,31 +30,51 @@ static const char *job_status(const journal_job *j)
     return "completed";
 }
 
-int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
+/* One job as JSON (the document of `oaibatch jobs --json`). */
+static cJSON *job_json(const journal_job *j)
 {
-    enum { O_LIMIT = 1 };
-    static const cli_opt opts[] = { { "limit", 0, 1, O_LIMIT },
-                                    { NULL, 0, 0, 0 } };
-    cli_args a = { argc, argv, 1, 0, "jobs" };
-    const char *arg;
-    long limit = 20;
-    int opt;
-    while ((opt = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
-        if (opt == CLI_PARSE_ERROR)
-            return CLI_EXIT_USAGE;
-        if (opt == CLI_PARSE_POSITIONAL)
-            return cli_usage_error("jobs", "unexpected argument '%s'", arg);
-        if (opt == O_LIMIT) {
-            if (cli_parse_long("jobs", "limit", arg, &limit) != 0)
-                return CLI_EXIT_USAGE;
-            if (limit < 0)
-                return cli_usage_error("jobs", "--limit takes 0 or more");
-        } else {
-            int r = cli_common_opt(ctx, "jobs", opt, arg);
-            if (r >= 0)
-                return r;
-        }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", j->id);
+    cJSON_AddNumberToObject(o, "created_at", (double)j->created_at);
+    cJSON_AddStringToObject(o, "input_path", j->input_path ? j->input_path : "");
+    cJSON_AddNumberToObject(o, "lines", (double)j->n_lines);
+    cJSON_AddStringToObject(o, "endpoint", j->endpoint ? j->endpoint : "");
+    cJSON_AddStringToObject(o, "status", job_status(j));
+    cJSON *parts = cJSON_AddArrayToObject(o, "batches");
+    for (size_t k = 0; k < j->n_parts; k++) {
+        const journal_part *p = &j->parts[k];
+        cJSON *po = cJSON_CreateObject();
+        cJSON_AddNumberToObject(po, "part", p->idx);
+        cJSON_AddStringToObject(po, "kind", p->kind ? p->kind : "part");
+        cJSON_AddNumberToObject(po, "lines", (double)p->n_lines);
+        out_json_add_str(po, "file_id", p->file_id);
+        out_json_add_str(po, "batch_id", p->batch_id);
+        out_json_add_str(po, "status", p->status);
+        cJSON_AddItemToArray(parts, po);
     }
+    return o;
+}
+
+static void print_jobs_table(cli_ctx *ctx, journal_job **jobs, size_t n)
+{
+    static const char *const hdr[] = { "JOB", "CREATED (UTC)", "STATUS",
+                                       "BATCHES", "LINES", "FILE" };
+    out_table *tb = out_table_new(6, hdr);
+    for (size_t i = 0; i < n; i++) {
+        char when[32], nb[16], nl[32];
+        out_time(when, sizeof when, jobs[i]->created_at);
+        snprintf(nb, sizeof nb, "%zu", jobs[i]->n_parts);
+        snprintf(nl, sizeof nl, "%ld", jobs[i]->n_lines);
+        const char *row[6] = { jobs[i]->id, when, job_status(jobs[i]), nb,
+                               nl, jobs[i]->input_path };
+        out_table_add(tb, row);
+    }
+    out_table_print(tb, stdout, ctx->color, 0);
+    out_table_free(tb);
+}
+
+static int list_jobs(cli_ctx *ctx, long limit)
+{
     journal *jr = cli_journal(ctx);
     if (!jr)
         return CLI_EXIT_LOCAL;
@@ -66,59 +86,41 @@ int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
     }
     if (ctx->json) {
         cJSON *arr = cJSON_CreateArray();
-        for (size_t i = 0; i < n; i++) {
-            cJSON *o = cJSON_CreateObject();
-            const journal_job *j = jobs[i];
-            cJSON_AddStringToObject(o, "id", j->id);
-            cJSON_AddNumberToObject(o, "created_at", (double)j->created_at);
-            cJSON_AddStringToObject(o, "input_path",
-                                    j->input_path ? j->input_path : "");
-            cJSON_AddNumberToObject(o, "lines", (double)j->n_lines);
-            cJSON_AddStringToObject(o, "endpoint", j->endpoint ? j->endpoint : "");
-            cJSON_AddStringToObject(o, "status", job_status(j));
-            cJSON *parts = cJSON_AddArrayToObject(o, "batches");
-            for (size_t k = 0; k < j->n_parts; k++) {
-                const journal_part *p = &j->parts[k];
-                cJSON *po = cJSON_CreateObject();
-                cJSON_AddNumberToObject(po, "part", p->idx);
-                cJSON_AddStringToObject(po, "kind", p->kind ? p->kind : "part");
-                cJSON_AddNumberToObject(po, "lines", (double)p->n_lines);
-                if (p->file_id)
-                    cJSON_AddStringToObject(po, "file_id", p->file_id);
-                else
-                    cJSON_AddNullToObject(po, "file_id");
-                if (p->batch_id)
-                    cJSON_AddStringToObject(po, "batch_id", p->batch_id);
-                else
-                    cJSON_AddNullToObject(po, "batch_id");
-                if (p->status)
-                    cJSON_AddStringToObject(po, "status", p->status);
-                else
-                    cJSON_AddNullToObject(po, "status");
-                cJSON_AddItemToArray(parts, po);
-            }
-            cJSON_AddItemToArray(arr, o);
-        }
+        for (size_t i = 0; i < n; i++)
+            cJSON_AddItemToArray(arr, job_json(jobs[i]));
         out_json(stdout, arr, 1);
         cJSON_Delete(arr);
     } else if (n == 0) {
         cli_info(ctx, "no jobs in %s", journal_path(jr));
     } else {
-        static const char *const hdr[] = { "JOB", "CREATED (UTC)", "STATUS",
-                                           "BATCHES", "LINES", "FILE" };
-        out_table *tb = out_table_new(6, hdr);
-        for (size_t i = 0; i < n; i++) {
-            char when[32], nb[16], nl[32];
-            out_time(when, sizeof when, jobs[i]->created_at);
-            snprintf(nb, sizeof nb, "%zu", jobs[i]->n_parts);
-            snprintf(nl, sizeof nl, "%ld", jobs[i]->n_lines);
-            const char *row[6] = { jobs[i]->id, when, job_status(jobs[i]), nb,
-                                   nl, jobs[i]->input_path };
-            out_table_add(tb, row);
-        }
-        out_table_print(tb, stdout, ctx->color, 0);
-        out_table_free(tb);
+        print_jobs_table(ctx, jobs, n);
     }
     journal_job_list_free(jobs, n);
     return CLI_EXIT_OK;
+}
+
+enum { O_LIMIT = 1 };
+
+static int jobs_opt(const char *cmd, int id, const char *arg, void *st)
+{
+    long *limit = st;
+    if (id != O_LIMIT)
+        return 0;
+    if (cli_parse_long(cmd, "limit", arg, limit) != 0)
+        return -1;
+    if (*limit < 0) {
+        cli_usage_error(cmd, "--limit takes 0 or more");
+        return -1;
+    }
+    return 1;
+}
+
+int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
+{
+    static const cli_opt opts[] = { { "limit", 0, 1, O_LIMIT },
+                                    { NULL, 0, 0, 0 } };
+    static const cli_parse_spec spec = { "jobs", opts, jobs_opt, NULL, 0 };
+    long limit = 20;
+    int rc = cli_parse_args(ctx, &spec, argc, argv, &limit, NULL);
+    return rc >= 0 ? rc : list_jobs(ctx, limit);
 }

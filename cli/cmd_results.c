@@ -81,10 +81,22 @@ static int results_of_id(cli_ctx *ctx, const results_args *ra)
     return rc;
 }
 
+enum { O_OFILE = 1, O_EFILE, O_INPUT };
+
+static int results_opt(const char *cmd, int id, const char *arg, void *st)
+{
+    results_args *ra = st;
+    switch (id) {
+    case O_OFILE: ra->output_file = arg; return 1;
+    case O_EFILE: ra->error_file = arg; return 1;
+    case O_INPUT: ra->input = arg; return 1;
+    default: return cli_results_opt(cmd, id, arg, &ra->ro);
+    }
+}
+
 static int parse_results(cli_ctx *ctx, int argc, char **argv,
                          results_args *ra)
 {
-    enum { O_OFILE = 1, O_EFILE, O_INPUT };
     static const cli_opt opts[] = {
         CLI_RESULTS_OPTIONS,
         { "output-file", 0, 1, O_OFILE },
@@ -92,34 +104,14 @@ static int parse_results(cli_ctx *ctx, int argc, char **argv,
         { "input", 0, 1, O_INPUT },
         { NULL, 0, 0, 0 }
     };
+    static const cli_parse_spec spec = { "results", opts, results_opt, "ID",
+                                         1 };
     cli_results_opts ro0 = CLI_RESULTS_OPTS_INIT;
     memset(ra, 0, sizeof *ra);
     ra->ro = ro0;
-    const char *arg;
-    cli_args a = { argc, argv, 1, 0, "results" };
-    int opt;
-    while ((opt = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
-        int r = cli_results_opt("results", opt, arg, &ra->ro);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case CLI_PARSE_ERROR:
-            return CLI_EXIT_USAGE;
-        case CLI_PARSE_POSITIONAL:
-            if (ra->id)
-                return cli_usage_error("results", "one ID only");
-            ra->id = arg;
-            break;
-        case O_OFILE: ra->output_file = arg; break;
-        case O_EFILE: ra->error_file = arg; break;
-        case O_INPUT: ra->input = arg; break;
-        default:
-            if ((r = cli_common_opt(ctx, "results", opt, arg)) >= 0)
-                return r;
-        }
-    }
+    int rc = cli_parse_args(ctx, &spec, argc, argv, ra, &ra->id);
+    if (rc >= 0)
+        return rc;
     if (ctx->json)
         ra->ro.format = "jsonl";
     if (ra->id && (ra->output_file || ra->error_file))

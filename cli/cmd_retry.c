@@ -88,9 +88,26 @@ typedef struct retry_args {
     cli_wait_opts wait;
 } retry_args;
 
+enum { O_FAILED = 1, O_EXPIRED, O_CANCELLED, O_NOWAIT };
+
+static int retry_opt(const char *cmd, int id, const char *arg, void *st)
+{
+    retry_args *ra = st;
+    switch (id) {
+    case O_FAILED:
+        ra->mask |= 1u << OAB_RESULT_HTTP_ERROR | 1u << OAB_RESULT_ERROR |
+                    1u << OAB_RESULT_INVALID_OUTPUT |
+                    1u << OAB_RESULT_MALFORMED | 1u << OAB_RESULT_MISSING;
+        return 1;
+    case O_EXPIRED: ra->mask |= 1u << OAB_RESULT_EXPIRED; return 1;
+    case O_CANCELLED: ra->mask |= 1u << OAB_RESULT_CANCELLED; return 1;
+    case O_NOWAIT: ra->no_wait = 1; return 1;
+    default: return cli_wait_opt(cmd, id, arg, &ra->wait);
+    }
+}
+
 static int parse_retry(cli_ctx *ctx, int argc, char **argv, retry_args *ra)
 {
-    enum { O_FAILED = 1, O_EXPIRED, O_CANCELLED, O_NOWAIT };
     static const cli_opt opts[] = {
         { "failed", 0, 0, O_FAILED },
         { "expired", 0, 0, O_EXPIRED },
@@ -99,41 +116,13 @@ static int parse_retry(cli_ctx *ctx, int argc, char **argv, retry_args *ra)
         CLI_WAIT_OPTIONS,
         { NULL, 0, 0, 0 }
     };
+    static const cli_parse_spec spec = { "retry", opts, retry_opt, "ID", 0 };
     cli_wait_opts w = CLI_WAIT_OPTS_INIT;
     memset(ra, 0, sizeof *ra);
     ra->wait = w;
-    const char *arg;
-    int opt;
-    cli_args a = { argc, argv, 1, 0, "retry" };
-    while ((opt = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
-        int r = cli_wait_opt("retry", opt, arg, &ra->wait);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case CLI_PARSE_ERROR:
-            return CLI_EXIT_USAGE;
-        case CLI_PARSE_POSITIONAL:
-            if (ra->id)
-                return cli_usage_error("retry", "one ID only");
-            ra->id = arg;
-            break;
-        case O_FAILED:
-            ra->mask |= 1u << OAB_RESULT_HTTP_ERROR | 1u << OAB_RESULT_ERROR |
-                        1u << OAB_RESULT_INVALID_OUTPUT |
-                        1u << OAB_RESULT_MALFORMED | 1u << OAB_RESULT_MISSING;
-            break;
-        case O_EXPIRED: ra->mask |= 1u << OAB_RESULT_EXPIRED; break;
-        case O_CANCELLED: ra->mask |= 1u << OAB_RESULT_CANCELLED; break;
-        case O_NOWAIT: ra->no_wait = 1; break;
-        default:
-            if ((r = cli_common_opt(ctx, "retry", opt, arg)) >= 0)
-                return r;
-        }
-    }
-    if (!ra->id)
-        return cli_usage_error("retry", "missing ID");
+    int rc = cli_parse_args(ctx, &spec, argc, argv, ra, &ra->id);
+    if (rc >= 0)
+        return rc;
     if (!ra->mask)
         ra->mask = ~(1u << OAB_RESULT_SUCCEEDED) &
                    ((1u << OAB_RESULT_STATUS_COUNT) - 1);

@@ -31,6 +31,7 @@ typedef struct submit_opts {
     long max_bytes;
     int limits_given;
     cli_wait_opts wait;
+    cli_results_opts *results; /* run: where the results go */
 } submit_opts;
 
 enum {
@@ -39,10 +40,12 @@ enum {
 };
 
 /* returns 1 consumed, 0 not one, -1 bad */
-static int submit_opt(const char *cmd, int id, const char *arg,
-                      submit_opts *o)
+static int submit_opt(const char *cmd, int id, const char *arg, void *st)
 {
+    submit_opts *o = st;
     int r = cli_wait_opt(cmd, id, arg, &o->wait);
+    if (!r && o->results)
+        r = cli_results_opt(cmd, id, arg, o->results);
     if (r)
         return r;
     switch (id) {
@@ -362,67 +365,41 @@ static void print_submitted(cli_ctx *ctx, cli_target *t)
         printf("  %s\n", t->units[i].batch_id ? t->units[i].batch_id : "-");
 }
 
+/* the options submit and run share */
+#define SUBMIT_OPTIONS                                         \
+    { "metadata", 0, 1, S_METADATA },                          \
+    { "endpoint", 0, 1, S_ENDPOINT },                          \
+    { "force", 0, 0, S_FORCE },                                \
+    { "max-lines", 0, 1, S_MAXLINES },                         \
+    { "max-bytes", 0, 1, S_MAXBYTES },                         \
+    CLI_WAIT_OPTIONS
+
 static const cli_opt submit_table[] = {
+    SUBMIT_OPTIONS,
     { "no-wait", 0, 0, S_NOWAIT },
-    { "metadata", 0, 1, S_METADATA },
-    { "endpoint", 0, 1, S_ENDPOINT },
     { "completion-window", 0, 1, S_WINDOW },
-    { "force", 0, 0, S_FORCE },
-    { "max-lines", 0, 1, S_MAXLINES },
-    { "max-bytes", 0, 1, S_MAXBYTES },
-    CLI_WAIT_OPTIONS,
     { NULL, 0, 0, 0 }
 };
 
 static const cli_opt run_table[] = {
-    { "metadata", 0, 1, S_METADATA },
-    { "endpoint", 0, 1, S_ENDPOINT },
-    { "force", 0, 0, S_FORCE },
-    { "max-lines", 0, 1, S_MAXLINES },
-    { "max-bytes", 0, 1, S_MAXBYTES },
+    SUBMIT_OPTIONS,
     CLI_RESULTS_OPTIONS,
-    CLI_WAIT_OPTIONS,
     { NULL, 0, 0, 0 }
 };
 
+/* ro: NULL for submit, the result options for run */
 static int parse_submit(cli_ctx *ctx, const char *cmd, int argc, char **argv,
                         submit_opts *o, cli_results_opts *ro)
 {
-    memset(o, 0, sizeof *o);
+    cli_parse_spec spec = { cmd, ro ? run_table : submit_table, submit_opt,
+                            "FILE", 0 };
     cli_wait_opts w = CLI_WAIT_OPTS_INIT;
+    memset(o, 0, sizeof *o);
     o->wait = w;
     o->max_lines = OAB_MAX_LINES;
     o->max_bytes = (long)OAB_MAX_FILE_BYTES;
-    cli_args a = { argc, argv, 1, 0, cmd };
-    const char *arg;
-    int id;
-    while ((id = cli_next(&a, ro ? run_table : submit_table, &arg)) !=
-           CLI_PARSE_END) {
-        if (id == CLI_PARSE_ERROR)
-            return CLI_EXIT_USAGE;
-        if (id == CLI_PARSE_POSITIONAL) {
-            if (o->path)
-                return cli_usage_error(cmd, "one FILE only");
-            o->path = arg;
-            continue;
-        }
-        int r = submit_opt(cmd, id, arg, o);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (ro && (r = cli_results_opt(cmd, id, arg, ro)) != 0) {
-            if (r < 0)
-                return CLI_EXIT_USAGE;
-            continue;
-        }
-        r = cli_common_opt(ctx, cmd, id, arg);
-        if (r >= 0)
-            return r;
-    }
-    if (!o->path)
-        return cli_usage_error(cmd, "missing FILE");
-    return -1;
+    o->results = ro;
+    return cli_parse_args(ctx, &spec, argc, argv, o, &o->path);
 }
 
 /* Waits for a started job; exit code as `oaibatch wait`. */

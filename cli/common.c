@@ -34,22 +34,24 @@ static void vdiag(cli_ctx *ctx, const char *tag, const char *color,
     fputc('\n', stderr);
 }
 
+/* the body of cli_error and cli_warn: a tagged line after any progress */
+#define DIAG(ctx, tag, color, fmt)                 \
+    do {                                           \
+        va_list ap;                                \
+        va_start(ap, fmt);                         \
+        out_progress_done(stderr);                 \
+        vdiag(ctx, tag, color, fmt, ap);           \
+        va_end(ap);                                \
+    } while (0)
+
 void cli_error(cli_ctx *ctx, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    out_progress_done(stderr);
-    vdiag(ctx, "error: ", OUT_RED, fmt, ap);
-    va_end(ap);
+    DIAG(ctx, "error: ", OUT_RED, fmt);
 }
 
 void cli_warn(cli_ctx *ctx, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    out_progress_done(stderr);
-    vdiag(ctx, "warning: ", OUT_YELLOW, fmt, ap);
-    va_end(ap);
+    DIAG(ctx, "warning: ", OUT_YELLOW, fmt);
 }
 
 void cli_info(cli_ctx *ctx, const char *fmt, ...)

@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,60 +173,71 @@ static char *col_text(sqlite3_stmt *s, int i)
     return t ? oab__strdup((const char *)t) : NULL;
 }
 
-static int insert_part(journal *j, const char *job_id, const journal_part *p)
+/* Runs one statement that returns no rows. `types` has a letter per
+ * parameter: 't' text (NULL binds NULL), 'i' int, 'I' long long. */
+static int run_stmt(journal *j, const char *sql, const char *types, ...)
 {
     sqlite3_stmt *s = NULL;
-    const char *sql =
-        "INSERT INTO parts(job_id, idx, kind, path, n_lines, input_lines,"
-        " file_id, batch_id, status, updated_at)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?)";
     if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
         return -1;
-    bind_text(s, 1, job_id);
-    sqlite3_bind_int(s, 2, p->idx);
-    bind_text(s, 3, p->kind ? p->kind : "part");
-    bind_text(s, 4, p->path);
-    sqlite3_bind_int64(s, 5, p->n_lines);
-    bind_text(s, 6, p->input_lines);
-    bind_text(s, 7, p->file_id);
-    bind_text(s, 8, p->batch_id);
-    bind_text(s, 9, p->status);
-    sqlite3_bind_int64(s, 10, oab__unix_now());
+    if (sqlite3_bind_parameter_count(s) != (int)strlen(types)) {
+        sqlite3_finalize(s); /* a programming error: caught by the tests */
+        return -1;
+    }
+    va_list ap;
+    va_start(ap, types);
+    for (int i = 0; types[i]; i++) {
+        if (types[i] == 't')
+            bind_text(s, i + 1, va_arg(ap, const char *));
+        else if (types[i] == 'i')
+            sqlite3_bind_int(s, i + 1, va_arg(ap, int));
+        else
+            sqlite3_bind_int64(s, i + 1, va_arg(ap, long long));
+    }
+    va_end(ap);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int journal_job_insert(journal *j, const journal_job *job)
+/* Ends a write transaction: COMMIT when ok, else ROLLBACK. 0 or -1. */
+static int end_txn(journal *j, int ok)
 {
-    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_stmt *s = NULL;
-    const char *sql =
-        "INSERT INTO jobs(id, created_at, input_path, fingerprint, base_url,"
-        " endpoint, model, n_lines, metadata_json) VALUES(?,?,?,?,?,?,?,?,?)";
-    int ok = sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) == SQLITE_OK;
-    if (ok) {
-        bind_text(s, 1, job->id);
-        sqlite3_bind_int64(s, 2, job->created_at);
-        bind_text(s, 3, job->input_path);
-        bind_text(s, 4, job->fingerprint);
-        bind_text(s, 5, job->base_url);
-        bind_text(s, 6, job->endpoint);
-        bind_text(s, 7, job->model);
-        sqlite3_bind_int64(s, 8, job->n_lines);
-        bind_text(s, 9, job->metadata_json);
-        ok = sqlite3_step(s) == SQLITE_DONE;
-    }
-    sqlite3_finalize(s);
-    for (size_t i = 0; ok && i < job->n_parts; i++)
-        ok = insert_part(j, job->id, &job->parts[i]) == 0;
     if (!ok) {
         sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
     return sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0
                                                                         : -1;
+}
+
+static int insert_part(journal *j, const char *job_id, const journal_part *p)
+{
+    return run_stmt(j,
+                    "INSERT INTO parts(job_id, idx, kind, path, n_lines,"
+                    " input_lines, file_id, batch_id, status, updated_at)"
+                    " VALUES(?,?,?,?,?,?,?,?,?,?)",
+                    "tittIttttI", job_id, p->idx, p->kind ? p->kind : "part",
+                    p->path, (long long)p->n_lines, p->input_lines,
+                    p->file_id, p->batch_id, p->status,
+                    (long long)oab__unix_now());
+}
+
+int journal_job_insert(journal *j, const journal_job *job)
+{
+    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    int ok = run_stmt(j,
+                      "INSERT INTO jobs(id, created_at, input_path,"
+                      " fingerprint, base_url, endpoint, model, n_lines,"
+                      " metadata_json) VALUES(?,?,?,?,?,?,?,?,?)",
+                      "tItttttIt", job->id, job->created_at, job->input_path,
+                      job->fingerprint, job->base_url, job->endpoint,
+                      job->model, (long long)job->n_lines,
+                      job->metadata_json) == 0;
+    for (size_t i = 0; ok && i < job->n_parts; i++)
+        ok = insert_part(j, job->id, &job->parts[i]) == 0;
+    return end_txn(j, ok);
 }
 
 static int load_parts(journal *j, journal_job *job)
@@ -398,60 +410,39 @@ int journal_jobs_list(journal *j, int limit, journal_job ***out, size_t *n_out)
     return 0;
 }
 
-static int part_update(journal *j, const char *sql, const char *job_id,
-                       int idx, const char *value)
+#define PART_SET(column)                                       \
+    "UPDATE parts SET " column " = ?, updated_at = ?"          \
+    " WHERE job_id = ? AND idx = ?"
+
+static int part_set(journal *j, const char *sql, const char *job_id, int idx,
+                    const char *value)
 {
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return -1;
-    bind_text(s, 1, value);
-    sqlite3_bind_int64(s, 2, oab__unix_now());
-    bind_text(s, 3, job_id);
-    sqlite3_bind_int(s, 4, idx);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return run_stmt(j, sql, "tIti", value, (long long)oab__unix_now(),
+                    job_id, idx);
 }
 
 int journal_part_set_file(journal *j, const char *job_id, int idx,
                           const char *file_id)
 {
-    return part_update(j,
-                       "UPDATE parts SET file_id = ?, updated_at = ?"
-                       " WHERE job_id = ? AND idx = ?",
-                       job_id, idx, file_id);
+    return part_set(j, PART_SET("file_id"), job_id, idx, file_id);
 }
 
 int journal_part_set_batch(journal *j, const char *job_id, int idx,
                            const char *batch_id)
 {
-    return part_update(j,
-                       "UPDATE parts SET batch_id = ?, updated_at = ?"
-                       " WHERE job_id = ? AND idx = ?",
-                       job_id, idx, batch_id);
+    return part_set(j, PART_SET("batch_id"), job_id, idx, batch_id);
 }
 
 int journal_part_set_status(journal *j, const char *job_id, int idx,
                             const char *status, long long total,
                             long long completed, long long failed)
 {
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(j->db,
-                           "UPDATE parts SET status = ?, count_total = ?,"
-                           " count_completed = ?, count_failed = ?,"
-                           " updated_at = ? WHERE job_id = ? AND idx = ?",
-                           -1, &s, NULL) != SQLITE_OK)
-        return -1;
-    bind_text(s, 1, status);
-    sqlite3_bind_int64(s, 2, total);
-    sqlite3_bind_int64(s, 3, completed);
-    sqlite3_bind_int64(s, 4, failed);
-    sqlite3_bind_int64(s, 5, oab__unix_now());
-    bind_text(s, 6, job_id);
-    sqlite3_bind_int(s, 7, idx);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return run_stmt(j,
+                    "UPDATE parts SET status = ?, count_total = ?,"
+                    " count_completed = ?, count_failed = ?,"
+                    " updated_at = ? WHERE job_id = ? AND idx = ?",
+                    "tIIIIti", status, total, completed, failed,
+                    (long long)oab__unix_now(), job_id, idx);
 }
 
 int journal_part_add(journal *j, const char *job_id, journal_part *part)
@@ -472,12 +463,7 @@ int journal_part_add(journal *j, const char *job_id, journal_part *part)
     sqlite3_finalize(s);
     if (ok)
         ok = insert_part(j, job_id, part) == 0;
-    if (!ok) {
-        sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
-        return -1;
-    }
-    return sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0
-                                                                        : -1;
+    return end_txn(j, ok);
 }
 
 /* ---- line ranges ---- */

@@ -4,6 +4,7 @@
 #include "util/str.h"
 #include "target.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,6 +144,29 @@ static void record_status(cli_ctx *ctx, const cli_target *t, cli_unit *u)
     u->part->count_failed = b->count_failed;
 }
 
+typedef oab_status (*batch_call)(oab_client *c, oab_job **out,
+                                 const char *batch_id);
+
+/* Calls the API on the unit's batch and keeps the batch it answers
+ * with (its status recorded); on failure says what could not be done. */
+static int unit_call(cli_ctx *ctx, oab_client *c, const cli_target *t,
+                     cli_unit *u, batch_call call, const char *verb)
+{
+    oab_job *b = NULL;
+    oab_status st = call(c, &b, u->batch_id);
+    if (st != OAB_OK) {
+        char what[256];
+        snprintf(what, sizeof what, "cannot %s %s", verb, u->batch_id);
+        return cli_api_error(ctx, st, what);
+    }
+    if (b) {
+        oab_job_free(u->batch);
+        u->batch = b;
+        record_status(ctx, t, u);
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_target_fetch(cli_ctx *ctx, cli_target *t, int only_unfinished)
 {
     oab_client *c = cli_client(ctx);
@@ -152,18 +176,17 @@ int cli_target_fetch(cli_ctx *ctx, cli_target *t, int only_unfinished)
         cli_unit *u = &t->units[i];
         if (!u->batch_id || (only_unfinished && cli_unit_terminal(u)))
             continue;
-        oab_job *b = NULL;
-        oab_status st = oab_batch_retrieve(c, &b, u->batch_id);
-        if (st != OAB_OK) {
-            char what[256];
-            snprintf(what, sizeof what, "cannot get batch %s", u->batch_id);
-            return cli_api_error(ctx, st, what);
-        }
-        oab_job_free(u->batch);
-        u->batch = b;
-        record_status(ctx, t, u);
+        int rc = unit_call(ctx, c, t, u, oab_batch_retrieve, "get batch");
+        if (rc != CLI_EXIT_OK)
+            return rc;
     }
     return CLI_EXIT_OK;
+}
+
+int cli_target_load(cli_ctx *ctx, const char *id, cli_target *t)
+{
+    int rc = cli_target_resolve(ctx, id, t);
+    return rc == CLI_EXIT_OK ? cli_target_fetch(ctx, t, 0) : rc;
 }
 
 int cli_target_done(const cli_target *t)
@@ -235,19 +258,9 @@ int cli_target_cancel(cli_ctx *ctx, cli_target *t)
             continue;
         if (u->batch && u->batch->status == OAB_BATCH_CANCELLING)
             continue;
-        oab_job *b = NULL;
-        oab_status st = oab_batch_cancel(c, &b, u->batch_id);
-        if (st != OAB_OK) {
-            char what[256];
-            snprintf(what, sizeof what, "cannot cancel %s", u->batch_id);
-            rc = cli_api_error(ctx, st, what);
-            continue;
-        }
-        if (b) {
-            oab_job_free(u->batch);
-            u->batch = b;
-            record_status(ctx, t, u);
-        }
+        int r = unit_call(ctx, c, t, u, oab_batch_cancel, "cancel");
+        if (r != CLI_EXIT_OK)
+            rc = r;
     }
     return rc;
 }

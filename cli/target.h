@@ -34,6 +34,9 @@ const char *cli_target_label(const cli_target *t);
  * records the statuses in the journal. Exit code. */
 int cli_target_fetch(cli_ctx *ctx, cli_target *t, int only_unfinished);
 
+/* Resolves ID and fetches every batch. Exit code. */
+int cli_target_load(cli_ctx *ctx, const char *id, cli_target *t);
+
 /* 1 when the unit's batch was seen in a terminal status. */
 int cli_unit_terminal(const cli_unit *u);
 /* The unit's status word (the batch's, or what the journal knows). */
