@@ -152,6 +152,13 @@ void cli_sleep(double seconds);
  * but no per-file limits (submit splits) and no minimum count. */
 void cli_validate_options(oab_validate_options *o, size_t max_problems);
 
+/* Takes the journal lock `name` (see journal_lock_try), waiting while
+ * another live process holds it and saying once what it waits for
+ * ("submitting FILE"). Exit code: CLI_EXIT_OK once held. */
+int cli_lock(cli_ctx *ctx, const char *name, const char *what);
+/* Drops a lock taken by cli_lock (no-op when not held). */
+void cli_unlock(cli_ctx *ctx, const char *name);
+
 /* mkdir -p; 0 on success. */
 int cli_mkdirs(const char *path);
 

@@ -198,7 +198,7 @@ static journal_part *part_at(const cli_target *t, int idx)
 
 /* Journals the retry file as a new part of the job and starts it. */
 static int start_retry_part(cli_ctx *ctx, cli_target *t, char *path,
-                            const copy_ctx *cc)
+                            const copy_ctx *cc, int *idx)
 {
     journal_part np;
     memset(&np, 0, sizeof np);
@@ -215,6 +215,7 @@ static int start_retry_part(cli_ctx *ctx, cli_target *t, char *path,
     }
     cli_info(ctx, "retrying %zu line%s of job %s as part %d", cc->n_lines,
              cc->n_lines == 1 ? "" : "s", t->job->id, np.idx);
+    *idx = np.idx;
     int rc = cli_target_reload(ctx, t);
     if (rc != CLI_EXIT_OK)
         return rc;
@@ -224,30 +225,13 @@ static int start_retry_part(cli_ctx *ctx, cli_target *t, char *path,
     rc = cli_part_start(ctx, t->job, added, NULL);
     if (rc != CLI_EXIT_OK)
         return rc;
-    if ((rc = cli_target_reload(ctx, t)) != CLI_EXIT_OK)
-        return rc;
-    added = part_at(t, np.idx);
-    if (!ctx->json)
-        printf("%s\n  %s\n", t->job->id,
-               added && added->batch_id ? added->batch_id : "-");
-    return CLI_EXIT_OK;
+    return cli_target_reload(ctx, t);
 }
 
 /* Loads the job of ra->id with every line's latest result. */
-static int load_job(cli_ctx *ctx, const retry_args *ra, cli_target *t,
-                    cli_rows *rows)
+static int load_job(cli_ctx *ctx, cli_target *t, cli_rows *rows)
 {
-    int rc = cli_target_resolve(ctx, ra->id, t);
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    if (!t->job) {
-        cli_error(ctx, "%s is not in the journal; retry works on jobs that "
-                  "oaibatch submitted", ra->id);
-        return CLI_EXIT_LOCAL;
-    }
-    if (t->batch_id && (rc = cli_target_reload(ctx, t)) != CLI_EXIT_OK)
-        return rc;
-    rc = cli_target_collect(ctx, t, NULL, 0, rows);
+    int rc = cli_target_collect(ctx, t, NULL, 0, rows);
     if (rc != CLI_EXIT_OK)
         return rc;
     if (rows->incomplete) {
@@ -258,9 +242,24 @@ static int load_job(cli_ctx *ctx, const retry_args *ra, cli_target *t,
     return CLI_EXIT_OK;
 }
 
-static int retry(cli_ctx *ctx, const retry_args *ra)
+/* A retry part of the job whose batch is still running, NULL if none. */
+static const cli_unit *running_retry(const cli_target *t)
 {
-    cli_target t;
+    for (size_t i = 0; i < t->n_units; i++) {
+        const cli_unit *u = &t->units[i];
+        if (u->part && u->part->kind && !strcmp(u->part->kind, "retry") &&
+            u->batch_id && !cli_unit_terminal(u))
+            return u;
+    }
+    return NULL;
+}
+
+/* Makes the retry part of the picked lines and starts it; *started is
+ * its batch id (borrowed from t). With nothing to retry, *started stays
+ * NULL. */
+static int make_retry(cli_ctx *ctx, const retry_args *ra, cli_target *t,
+                      const char **started)
+{
     cli_rows rows;
     memset(&rows, 0, sizeof rows);
     pick p = { NULL, NULL, 0 };
@@ -268,27 +267,82 @@ static int retry(cli_ctx *ctx, const retry_args *ra)
     memset(&cc, 0, sizeof cc);
     cc.p = &p;
     char *retry_path = NULL;
-    int rc = load_job(ctx, ra, &t, &rows);
+    int rc = load_job(ctx, t, &rows);
+    const cli_unit *running = rc == CLI_EXIT_OK ? running_retry(t) : NULL;
+    if (running) {
+        /* its lines are in flight: follow it rather than pay twice */
+        cli_info(ctx, "a retry of job %s is running (part %d, batch %s); "
+                 "following it instead of sending its lines again",
+                 t->job->id, running->part->idx, running->batch_id);
+        *started = running->batch_id;
+        goto done;
+    }
     if (rc == CLI_EXIT_OK)
         rc = pick_lines(&rows, ra->mask, &p);
     if (rc != CLI_EXIT_OK)
         goto done;
     if (p.n == 0) {
-        cli_info(ctx, "nothing to retry in job %s", t.job->id);
+        cli_info(ctx, "nothing to retry in job %s", t->job->id);
         goto done;
     }
     /* the retry file, next to the job's parts */
-    const char *first = t.job->n_parts ? t.job->parts[0].path : NULL;
+    const char *first = t->job->n_parts ? t->job->parts[0].path : NULL;
     const char *slash = first ? strrchr(first, '/') : NULL;
     retry_path = oab__sprintf("%.*s/retry%03zu.jsonl",
                               slash ? (int)(slash - first) : 1,
-                              slash ? first : ".", t.job->n_parts + 1);
-    rc = retry_path ? write_retry_file(ctx, t.job, retry_path, &cc)
+                              slash ? first : ".", t->job->n_parts + 1);
+    rc = retry_path ? write_retry_file(ctx, t->job, retry_path, &cc)
                     : CLI_EXIT_LOCAL;
+    int idx = 0;
     if (rc == CLI_EXIT_OK)
-        rc = start_retry_part(ctx, &t, retry_path, &cc);
+        rc = start_retry_part(ctx, t, retry_path, &cc, &idx);
+    const journal_part *added = rc == CLI_EXIT_OK ? part_at(t, idx) : NULL;
+    if (added)
+        *started = added->batch_id ? added->batch_id : "-";
+done:
+    free(cc.lines);
+    free(p.ids);
+    free(p.written);
+    free(retry_path);
+    cli_rows_free(&rows);
+    return rc;
+}
+
+/* Resolves the job of ra->id. */
+static int find_job(cli_ctx *ctx, const retry_args *ra, cli_target *t)
+{
+    int rc = cli_target_resolve(ctx, ra->id, t);
     if (rc != CLI_EXIT_OK)
+        return rc;
+    if (!t->job) {
+        cli_error(ctx, "%s is not in the journal; retry works on jobs that "
+                  "oaibatch submitted", ra->id);
+        return CLI_EXIT_LOCAL;
+    }
+    return t->batch_id ? cli_target_reload(ctx, t) : CLI_EXIT_OK;
+}
+
+/* The job's lock is held from reading its results until the retry's
+ * batch exists, so two retries at once make one retry part: the second
+ * finds it running and follows it. */
+static int retry(cli_ctx *ctx, const retry_args *ra)
+{
+    cli_target t;
+    const char *started = NULL;
+    char lock[96] = "";
+    int rc = find_job(ctx, ra, &t);
+    if (rc == CLI_EXIT_OK) {
+        snprintf(lock, sizeof lock, "job:%s", t.job->id);
+        rc = cli_lock(ctx, lock, "retrying the same job");
+    }
+    if (rc == CLI_EXIT_OK && (rc = cli_target_reload(ctx, &t)) == CLI_EXIT_OK)
+        rc = make_retry(ctx, ra, &t, &started);
+    if (lock[0])
+        cli_unlock(ctx, lock);
+    if (rc != CLI_EXIT_OK || !started)
         goto done;
+    if (!ctx->json)
+        printf("%s\n  %s\n", t.job->id, started);
     if (!ra->no_wait) {
         rc = cli_target_wait(ctx, &t, &ra->wait);
         if (rc == CLI_EXIT_OK && !cli_target_done(&t))
@@ -301,11 +355,6 @@ static int retry(cli_ctx *ctx, const retry_args *ra)
     if (rc == CLI_EXIT_OK)
         cli_info(ctx, "merged results: oaibatch results %s", t.job->id);
 done:
-    free(cc.lines);
-    free(p.ids);
-    free(p.written);
-    free(retry_path);
-    cli_rows_free(&rows);
     cli_target_free(&t);
     return rc;
 }

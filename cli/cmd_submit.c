@@ -202,23 +202,15 @@ static void print_problems(cli_ctx *ctx, const char *path,
 
 /* Makes the job in the journal (validated and split) or finds the one
  * this file was submitted as. *job_out is the job, with its parts. */
-static int prepare_job(cli_ctx *ctx, const submit_opts *o, journal_job **job_out,
-                       int *reattached)
+static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
+                       journal_job **job_out)
 {
     *job_out = NULL;
-    *reattached = 0;
     oab_client *c = cli_client(ctx);
-    if (!c)
-        return CLI_EXIT_API;
     journal *jr = cli_journal(ctx);
-    if (!jr)
-        return CLI_EXIT_LOCAL;
+    if (!c || !jr)
+        return !c ? CLI_EXIT_API : CLI_EXIT_LOCAL;
     const char *base_url = oab_client_base_url(c);
-    char fp[65];
-    if (fingerprint(o, base_url ? base_url : "", fp) != 0) {
-        cli_error(ctx, "cannot read %s", o->path);
-        return CLI_EXIT_LOCAL;
-    }
     if (!o->force) {
         journal_job *old = NULL;
         int r = journal_job_by_fingerprint(jr, fp, &old);
@@ -233,7 +225,6 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, journal_job **job_out
                      "re-attaching (--force for a new job)", o->path,
                      old->id, when);
             *job_out = old;
-            *reattached = 1;
             return CLI_EXIT_OK;
         }
     }
@@ -332,26 +323,51 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, journal_job **job_out
     return CLI_EXIT_OK;
 }
 
-/* Submits (or re-attaches); fills t with the job's target. */
-static int submit_file(cli_ctx *ctx, const submit_opts *o, cli_target *t)
+/* Makes or finds the job and starts every part that has no batch. */
+static int start_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
+                     char **job_id)
 {
     journal_job *job = NULL;
-    int reattached = 0;
-    memset(t, 0, sizeof *t);
-    int rc = prepare_job(ctx, o, &job, &reattached);
+    int rc = prepare_job(ctx, o, fp, &job);
     if (rc != CLI_EXIT_OK)
         return rc;
     for (size_t i = 0; i < job->n_parts && rc == CLI_EXIT_OK; i++)
         rc = cli_part_start(ctx, job, &job->parts[i], o->completion_window);
-    if (rc != CLI_EXIT_OK) {
+    if (rc != CLI_EXIT_OK)
         cli_info(ctx, "the job is in the journal; run the same command again "
                  "to carry on: job %s", job->id);
-        journal_job_free(job);
-        return rc;
-    }
-    char *id = oab__strdup(job->id);
+    else
+        *job_id = oab__strdup(job->id);
     journal_job_free(job);
-    rc = cli_target_resolve(ctx, id, t);
+    return rc;
+}
+
+/* Submits (or re-attaches); fills t with the job's target. The input's
+ * lock is held from the journal look-up until every part has its batch,
+ * so that processes submitting the same input at once end in one job:
+ * the first makes it, the others wait and re-attach. */
+static int submit_file(cli_ctx *ctx, const submit_opts *o, cli_target *t)
+{
+    memset(t, 0, sizeof *t);
+    oab_client *c = cli_client(ctx);
+    if (!c)
+        return CLI_EXIT_API;
+    const char *base_url = oab_client_base_url(c);
+    char fp[65];
+    if (fingerprint(o, base_url ? base_url : "", fp) != 0) {
+        cli_error(ctx, "cannot read %s", o->path);
+        return CLI_EXIT_LOCAL;
+    }
+    char lock[80];
+    snprintf(lock, sizeof lock, "input:%s", fp);
+    int rc = cli_lock(ctx, lock, "submitting the same input");
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    char *id = NULL;
+    rc = start_job(ctx, o, fp, &id);
+    cli_unlock(ctx, lock);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_target_resolve(ctx, id, t);
     free(id);
     return rc;
 }

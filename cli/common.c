@@ -225,3 +225,34 @@ int cli_common_opt(cli_ctx *ctx, const char *cmd, int id, const char *arg)
         return cli_usage_error(cmd, "--color takes auto, always or never");
     return cli_usage_error(cmd, "unexpected option");
 }
+
+int cli_lock(cli_ctx *ctx, const char *name, const char *what)
+{
+    journal *jr = cli_journal(ctx);
+    if (!jr)
+        return CLI_EXIT_LOCAL;
+    int told = 0;
+    for (;;) {
+        long holder = 0;
+        int r = journal_lock_try(jr, name, &holder);
+        if (r == 0)
+            return CLI_EXIT_OK;
+        if (r < 0) {
+            cli_error(ctx, "journal: %s", journal_errmsg(jr));
+            return CLI_EXIT_LOCAL;
+        }
+        if (!told++)
+            cli_info(ctx, "waiting for another oaibatch (pid %ld) that is "
+                     "%s", holder, what);
+        cli_install_signals();
+        cli_sleep(0.1);
+        if (cli_interrupted)
+            return CLI_EXIT_INTERRUPTED;
+    }
+}
+
+void cli_unlock(cli_ctx *ctx, const char *name)
+{
+    if (ctx->jr)
+        journal_lock_release(ctx->jr, name);
+}

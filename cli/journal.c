@@ -6,10 +6,14 @@
 #include "journal.h"
 #include "cli.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 struct journal {
     sqlite3 *db;
@@ -45,7 +49,14 @@ static const char *schema_sql =
     " count_failed INTEGER DEFAULT 0,"
     " updated_at INTEGER,"
     " PRIMARY KEY(job_id, idx));"
-    "CREATE INDEX IF NOT EXISTS parts_batch ON parts(batch_id);";
+    "CREATE INDEX IF NOT EXISTS parts_batch ON parts(batch_id);"
+    "CREATE TABLE IF NOT EXISTS locks("
+    " name TEXT PRIMARY KEY,"
+    " pid INTEGER NOT NULL,"
+    " taken_at INTEGER NOT NULL);";
+
+/* How long a connection waits for another process's write. */
+#define JOURNAL_BUSY_MS 30000
 
 char *journal_default_path(void)
 {
@@ -85,11 +96,26 @@ int journal_open(journal **out, const char *path, char *errbuf, size_t n)
         sqlite3_close(db);
         return -1;
     }
-    sqlite3_busy_timeout(db, 10000);
+    sqlite3_busy_timeout(db, JOURNAL_BUSY_MS);
     char *msg = NULL;
-    if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+    /* Switching a new file to WAL, or a WAL recovery by another process,
+     * can answer SQLITE_BUSY without calling the busy handler: wait and
+     * try again, as long as the busy timeout. */
+    double waited = 0;
+    for (;;) {
+        rc = sqlite3_exec(db, schema_sql, NULL, NULL, &msg);
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            break;
+        if (waited * 1000 >= JOURNAL_BUSY_MS)
+            break;
+        sqlite3_free(msg);
+        msg = NULL;
+        sqlite3_sleep(20);
+        waited += 0.02;
+    }
+    if (rc != SQLITE_OK) {
         snprintf(errbuf, n, "cannot set up the journal %s: %s", path,
-                 msg ? msg : "?");
+                 msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
         sqlite3_close(db);
         return -1;
@@ -528,4 +554,49 @@ long *journal_ranges_decode(const char *text, size_t *n)
 bad:
     free(v);
     return NULL;
+}
+
+/* ---- locks between processes ---- */
+
+static int pid_alive(long pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+int journal_lock_try(journal *j, const char *name, long *holder)
+{
+    *holder = 0;
+    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_stmt *s = NULL;
+    int ok = sqlite3_prepare_v2(j->db, "SELECT pid FROM locks WHERE name = ?",
+                                -1, &s, NULL) == SQLITE_OK;
+    long pid = 0;
+    if (ok) {
+        bind_text(s, 1, name);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+            pid = (long)sqlite3_column_int64(s, 0);
+        ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    }
+    sqlite3_finalize(s);
+    long me = (long)getpid();
+    if (ok && pid && pid != me && pid_alive(pid)) {
+        *holder = pid;
+        return end_txn(j, 1) == 0 ? 1 : -1;
+    }
+    /* free, ours already, or its holder is gone: take it */
+    if (ok)
+        ok = run_stmt(j,
+                      "INSERT OR REPLACE INTO locks(name, pid, taken_at)"
+                      " VALUES(?,?,?)",
+                      "tII", name, (long long)me,
+                      (long long)oab__unix_now()) == 0;
+    return end_txn(j, ok);
+}
+
+int journal_lock_release(journal *j, const char *name)
+{
+    return run_stmt(j, "DELETE FROM locks WHERE name = ? AND pid = ?", "tI",
+                    name, (long long)getpid());
 }

@@ -74,6 +74,15 @@ int journal_part_set_status(journal *j, const char *job_id, int idx,
  * part->idx). 0 or -1. */
 int journal_part_add(journal *j, const char *job_id, journal_part *part);
 
+/* Named locks between processes sharing the journal (an input being
+ * submitted, a job being retried). journal_lock_try takes `name` for
+ * this process: 0 taken (or already ours), 1 held by another process
+ * that is still alive (*holder = its pid), -1 error. A lock whose holder
+ * has ended (a crash) is taken over. journal_lock_release drops it if
+ * this process holds it. */
+int journal_lock_try(journal *j, const char *name, long *holder);
+int journal_lock_release(journal *j, const char *name);
+
 /* Line-range text: "1-3,7" <-> array. encode returns malloc'd text;
  * decode returns a malloc'd array of *n numbers (NULL on bad text). */
 char *journal_ranges_encode(const long *lines, size_t n);

@@ -148,23 +148,44 @@ typedef oab_status (*batch_call)(oab_client *c, oab_job **out,
                                  const char *batch_id);
 
 /* Calls the API on the unit's batch and keeps the batch it answers
- * with (its status recorded); on failure says what could not be done. */
-static int unit_call(cli_ctx *ctx, oab_client *c, const cli_target *t,
-                     cli_unit *u, batch_call call, const char *verb)
+ * with (its status recorded). */
+static oab_status unit_call(cli_ctx *ctx, oab_client *c, const cli_target *t,
+                            cli_unit *u, batch_call call)
 {
     oab_job *b = NULL;
     oab_status st = call(c, &b, u->batch_id);
-    if (st != OAB_OK) {
-        char what[256];
-        snprintf(what, sizeof what, "cannot %s %s", verb, u->batch_id);
-        return cli_api_error(ctx, st, what);
-    }
-    if (b) {
+    if (st == OAB_OK && b) {
         oab_job_free(u->batch);
         u->batch = b;
         record_status(ctx, t, u);
     }
-    return CLI_EXIT_OK;
+    return st;
+}
+
+/* Says what could not be done to which batch; the exit code for it. */
+static int unit_error(cli_ctx *ctx, oab_status st, const char *verb,
+                      const cli_unit *u)
+{
+    char what[256];
+    snprintf(what, sizeof what, "cannot %s %s", verb, u->batch_id);
+    return cli_api_error(ctx, st, what);
+}
+
+oab_status cli_target_poll(cli_ctx *ctx, cli_target *t,
+                           const cli_unit **failed)
+{
+    *failed = NULL;
+    for (size_t i = 0; i < t->n_units; i++) {
+        cli_unit *u = &t->units[i];
+        if (!u->batch_id || cli_unit_terminal(u))
+            continue;
+        oab_status st = unit_call(ctx, ctx->client, t, u, oab_batch_retrieve);
+        if (st != OAB_OK) {
+            *failed = u;
+            return st;
+        }
+    }
+    return OAB_OK;
 }
 
 int cli_target_fetch(cli_ctx *ctx, cli_target *t, int only_unfinished)
@@ -176,11 +197,16 @@ int cli_target_fetch(cli_ctx *ctx, cli_target *t, int only_unfinished)
         cli_unit *u = &t->units[i];
         if (!u->batch_id || (only_unfinished && cli_unit_terminal(u)))
             continue;
-        int rc = unit_call(ctx, c, t, u, oab_batch_retrieve, "get batch");
-        if (rc != CLI_EXIT_OK)
-            return rc;
+        oab_status st = unit_call(ctx, c, t, u, oab_batch_retrieve);
+        if (st != OAB_OK)
+            return unit_error(ctx, st, "get batch", u);
     }
     return CLI_EXIT_OK;
+}
+
+int cli_target_report(cli_ctx *ctx, oab_status st, const cli_unit *u)
+{
+    return unit_error(ctx, st, "get batch", u);
 }
 
 int cli_target_load(cli_ctx *ctx, const char *id, cli_target *t)
@@ -258,9 +284,9 @@ int cli_target_cancel(cli_ctx *ctx, cli_target *t)
             continue;
         if (u->batch && u->batch->status == OAB_BATCH_CANCELLING)
             continue;
-        int r = unit_call(ctx, c, t, u, oab_batch_cancel, "cancel");
-        if (r != CLI_EXIT_OK)
-            rc = r;
+        oab_status st = unit_call(ctx, c, t, u, oab_batch_cancel);
+        if (st != OAB_OK)
+            rc = unit_error(ctx, st, "cancel", u);
     }
     return rc;
 }

@@ -34,6 +34,15 @@ const char *cli_target_label(const cli_target *t);
  * records the statuses in the journal. Exit code. */
 int cli_target_fetch(cli_ctx *ctx, cli_target *t, int only_unfinished);
 
+/* Fetches the unfinished units' batches once, saying nothing on
+ * failure (the client must exist: cli_client). Returns OAB_OK, or the
+ * status of the first call that failed with *failed its unit (for
+ * cli_target_report). */
+oab_status cli_target_poll(cli_ctx *ctx, cli_target *t,
+                           const cli_unit **failed);
+/* Reports a failed poll of unit u; the exit code for it. */
+int cli_target_report(cli_ctx *ctx, oab_status st, const cli_unit *u);
+
 /* Resolves ID and fetches every batch. Exit code. */
 int cli_target_load(cli_ctx *ctx, const char *id, cli_target *t);
 

@@ -33,6 +33,17 @@ int cli_wait_opt(const char *cmd, int id, const char *arg, cli_wait_opts *w)
     case CLI_OPT_CANCEL_ON_INTERRUPT:
         w->cancel_on_interrupt = 1;
         return 1;
+    case CLI_OPT_TIMEOUT:
+        if (cli_parse_double(cmd, "timeout", arg, &w->timeout) != 0)
+            return -1;
+        if (w->timeout <= 0) {
+            cli_usage_error(cmd, "--timeout must be above 0");
+            return -1;
+        }
+        return 1;
+    case CLI_OPT_CANCEL_ON_TIMEOUT:
+        w->cancel_on_timeout = 1;
+        return 1;
     default:
         return 0;
     }
@@ -125,6 +136,107 @@ static long long done_count(const cli_target *t)
     return d;
 }
 
+int cli_transient(oab_status st)
+{
+    return st == OAB_ECONNECT || st == OAB_ETIMEOUT || st == OAB_ETRANSPORT ||
+           st == OAB_ERATELIMIT || st == OAB_ESERVER;
+}
+
+/* The state of one wait: poll pacing, the outage being ridden out, and
+ * what the progress line or the log last showed. */
+typedef struct waiter {
+    cli_ctx *ctx;
+    cli_target *t;
+    const cli_wait_opts *w;
+    int bar;
+    char **last;
+    double start, deadline, interval, max_interval;
+    long long done0;
+    double t0;
+    int down;               /* the last poll could not reach the server */
+} waiter;
+
+/* One poll: 0 to go on, 1 when every batch has ended, or an exit code
+ * (+ 2) for an error that waiting cannot ride out. */
+static int wait_poll(waiter *W)
+{
+    cli_ctx *ctx = W->ctx;
+    const cli_unit *bad = NULL;
+    oab_status st = cli_target_poll(ctx, W->t, &bad);
+    if (st != OAB_OK && !cli_transient(st))
+        return 2 + cli_target_report(ctx, st, bad);
+    if (st != OAB_OK) {
+        if (!W->down) {
+            const char *d = oab_client_errmsg(ctx->client);
+            cli_warn(ctx, "the server cannot be reached (%s); still waiting, "
+                     "trying again", d && *d ? d : oab_strerror(st));
+            W->down = 1;
+        }
+        return 0;
+    }
+    if (W->down) {
+        cli_info(ctx, "the server is back");
+        W->down = 0;
+    }
+    if (W->done0 < 0) {
+        W->done0 = done_count(W->t);
+        W->t0 = oab__now();
+    }
+    double now = oab__now();
+    double rate = now - W->t0 > 0.5 ? (double)(done_count(W->t) - W->done0) /
+                                          (now - W->t0)
+                                    : 0;
+    if (W->bar) {
+        char text[512];
+        progress_text(W->t, now - W->start, rate, text, sizeof text);
+        out_progress(stderr, text);
+    } else {
+        report_changes(ctx, W->t, W->last);
+    }
+    return cli_target_done(W->t) ? 1 : 0;
+}
+
+/* After Ctrl-C: cancel (when asked) or say how to resume. */
+static int wait_interrupted(cli_ctx *ctx, cli_target *t,
+                            const cli_wait_opts *w)
+{
+    if (w->cancel_on_interrupt) {
+        cli_interrupted = 0;
+        cli_info(ctx, "interrupted: cancelling the unfinished batches");
+        int crc = cli_target_cancel(ctx, t);
+        if (crc != CLI_EXIT_OK)
+            return crc;
+        cli_info(ctx, "cancelled; the lines already done are kept: "
+                 "oaibatch results %s", cli_target_label(t));
+    } else {
+        cli_info(ctx, "interrupted: the batches keep running on the "
+                 "server. Resume with: oaibatch wait %s",
+                 cli_target_label(t));
+    }
+    return CLI_EXIT_INTERRUPTED;
+}
+
+/* After --timeout ran out: cancel (when asked) or say how to resume. */
+static int wait_timed_out(cli_ctx *ctx, cli_target *t,
+                          const cli_wait_opts *w)
+{
+    char el[32];
+    out_duration(el, sizeof el, w->timeout);
+    if (w->cancel_on_timeout) {
+        cli_error(ctx, "timed out after %s: cancelling the unfinished "
+                  "batches; the lines already done are kept (oaibatch "
+                  "results %s)", el, cli_target_label(t));
+        int crc = cli_target_cancel(ctx, t);
+        if (crc != CLI_EXIT_OK)
+            return crc;
+    } else {
+        cli_error(ctx, "timed out after %s; the batches keep running on the "
+                  "server. Resume with: oaibatch wait %s", el,
+                  cli_target_label(t));
+    }
+    return CLI_EXIT_API;
+}
+
 int cli_target_wait(cli_ctx *ctx, cli_target *t, const cli_wait_opts *w)
 {
     for (size_t i = 0; i < t->n_units; i++)
@@ -135,70 +247,51 @@ int cli_target_wait(cli_ctx *ctx, cli_target *t, const cli_wait_opts *w)
                       cli_target_label(t));
             return CLI_EXIT_LOCAL;
         }
+    if (!cli_client(ctx))
+        return CLI_EXIT_API;
     cli_install_signals();
-    int bar = ctx->tty_err && !ctx->quiet;
-    char **last = calloc(t->n_units ? t->n_units : 1, sizeof *last);
-    if (!last)
+    waiter W;
+    memset(&W, 0, sizeof W);
+    W.ctx = ctx;
+    W.t = t;
+    W.w = w;
+    W.bar = ctx->tty_err && !ctx->quiet;
+    W.last = calloc(t->n_units ? t->n_units : 1, sizeof *W.last);
+    if (!W.last)
         return CLI_EXIT_LOCAL;
-    double start = oab__now();
-    double interval = w->interval > 0 ? w->interval : 5.0;
-    double max_interval = w->max_interval >= interval ? w->max_interval
-                                                      : interval;
-    long long done0 = -1;
-    double t0 = start;
-    int rc = CLI_EXIT_OK;
+    W.start = oab__now();
+    W.deadline = w->timeout > 0 ? W.start + w->timeout : 0;
+    W.interval = w->interval > 0 ? w->interval : 5.0;
+    W.max_interval = w->max_interval >= W.interval ? w->max_interval
+                                                   : W.interval;
+    W.done0 = -1;
+    int r;
+    int timed_out = 0;
     for (;;) {
-        rc = cli_target_fetch(ctx, t, 1);
-        if (rc != CLI_EXIT_OK)
+        r = wait_poll(&W);
+        if (r != 0 || cli_interrupted)
             break;
-        if (done0 < 0) {
-            done0 = done_count(t);
-            t0 = oab__now();
-        }
-        double now = oab__now();
-        double rate = now - t0 > 0.5 ? (double)(done_count(t) - done0) /
-                                           (now - t0)
-                                     : 0;
-        if (bar) {
-            char text[512];
-            progress_text(t, now - start, rate, text, sizeof text);
-            out_progress(stderr, text);
-        } else {
-            report_changes(ctx, t, last);
-        }
-        if (cli_target_done(t))
+        double left = W.deadline ? W.deadline - oab__now() : W.interval;
+        if (left <= 0) {
+            timed_out = 1;
             break;
+        }
+        cli_sleep(W.interval < left ? W.interval : left);
         if (cli_interrupted)
             break;
-        cli_sleep(interval);
-        if (cli_interrupted)
-            break;
-        interval *= 1.5;
-        if (interval > max_interval)
-            interval = max_interval;
+        W.interval *= 1.5;
+        if (W.interval > W.max_interval)
+            W.interval = W.max_interval;
     }
     out_progress_done(stderr);
     for (size_t i = 0; i < t->n_units; i++)
-        free(last[i]);
-    free(last);
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    if (cli_interrupted && !cli_target_done(t)) {
-        if (w->cancel_on_interrupt) {
-            cli_interrupted = 0;
-            cli_info(ctx, "interrupted: cancelling the unfinished batches");
-            int crc = cli_target_cancel(ctx, t);
-            if (crc != CLI_EXIT_OK)
-                return crc;
-            cli_info(ctx, "cancelled; the lines already done are kept: "
-                     "oaibatch results %s", cli_target_label(t));
-        } else {
-            cli_info(ctx, "interrupted: the batches keep running on the "
-                     "server. Resume with: oaibatch wait %s",
-                     cli_target_label(t));
-        }
-        return CLI_EXIT_INTERRUPTED;
-    }
-    return CLI_EXIT_OK;
+        free(W.last[i]);
+    free(W.last);
+    if (r >= 2)
+        return r - 2;
+    if (r == 1)
+        return CLI_EXIT_OK;
+    if (cli_interrupted)
+        return wait_interrupted(ctx, t, w);
+    return timed_out ? wait_timed_out(ctx, t, w) : CLI_EXIT_OK;
 }
-
