@@ -7,6 +7,7 @@
 #include "util/json.h"
 #include "util/str.h"
 #include "commands.h"
+#include "outfile.h"
 #include "output.h"
 
 #include <ctype.h>
@@ -32,7 +33,7 @@ typedef struct build_state {
     size_t n_tools;
     char **tool_strings; /* owned strings behind tools */
     size_t n_tool_strings;
-    oab_jsonl_writer *w;
+    cli_outfile out;     /* -o PATH */
     long count;
     int failed;
 } build_state;
@@ -149,17 +150,16 @@ static int emit(build_state *b, const char *custom_id, const char *prompt,
         b->failed = cli_exit_for(st);
         return -1;
     }
-    if (b->w) {
-        st = oab_jsonl_write_request(b->w, req);
-    } else {
-        char *line = NULL;
-        st = oab_request_to_json(req, &line);
-        if (st == OAB_OK) {
-            fputs(line, stdout);
-            fputc('\n', stdout);
-        }
-        oab_free(line);
+    char *line = NULL;
+    st = oab_request_to_json(req, &line);
+    if (st == OAB_OK) {
+        FILE *f = b->out.f ? b->out.f : stdout;
+        fputs(line, f);
+        fputc('\n', f);
+        if (ferror(f))
+            st = OAB_EIO;
     }
+    oab_free(line);
     oab_request_free(req);
     if (st != OAB_OK) {
         cli_error(b->ctx, "cannot write the request: %s", oab_strerror(st));
@@ -513,30 +513,19 @@ static int build(cli_ctx *ctx, const build_opts *o, const char *input)
         goto done;
     if (o->schema_path && (rc = load_schema(&b, o->schema_path)) != CLI_EXIT_OK)
         goto done;
-    if (o->out_path) {
-        oab_status st = oab_jsonl_writer_open_path(&b.w, o->out_path);
-        if (st != OAB_OK) {
-            cli_error(ctx, "cannot write %s: %s", o->out_path,
-                      oab_strerror(st));
-            rc = CLI_EXIT_LOCAL;
-            goto done;
-        }
-    }
+    if (o->out_path &&
+        (rc = cli_outfile_open(ctx, &b.out, o->out_path)) != CLI_EXIT_OK)
+        goto done;
     rc = build_from(&b, input);
-    if (rc == CLI_EXIT_OK && b.w) {
-        oab_status st = oab_jsonl_writer_close(b.w);
-        if (st != OAB_OK) {
-            cli_error(ctx, "cannot write %s: %s", o->out_path,
-                      oab_strerror(st));
-            rc = CLI_EXIT_LOCAL;
-        }
-    }
+    if (rc == CLI_EXIT_OK && b.out.f)
+        rc = cli_outfile_close(ctx, &b.out);
     if (rc == CLI_EXIT_OK)
         cli_info(ctx, "built %ld request%s%s%s", b.count,
                  b.count == 1 ? "" : "s", o->out_path ? " into " : "",
                  o->out_path ? o->out_path : "");
 done:
-    oab_jsonl_writer_free(b.w);
+    if (b.out.f)
+        cli_outfile_abort(&b.out);
     oab_schema_free(b.schema);
     free(b.tools);
     for (size_t i = 0; i < b.n_tool_strings; i++)

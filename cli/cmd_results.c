@@ -52,6 +52,11 @@ static int results_of_files(cli_ctx *ctx, const results_args *ra)
     }
     oab_status st = oab_results_stream_files(ra->output_file, ra->error_file,
                                              &o, files_one, &fc, &sum, &err);
+    if (rows.stream && cli_sink_stopped(rows.stream)) {
+        rc = cli_sink_stop_code(ctx, rows.stream);
+        cli_sink_abort(&k);
+        return rc;
+    }
     if (st != OAB_OK || fc.failed) {
         cli_error(ctx, "%s", err.message[0] ? err.message : oab_strerror(st));
         if (rows.stream)

@@ -119,7 +119,7 @@ int cli_rows_add(cli_rows *rows, const oab_result *r, long input_line,
     if (rows->stream) {
         cli_sink_row(rows->stream, o, r->status);
         cJSON_Delete(o);
-        return 0;
+        return cli_sink_stopped(rows->stream) ? -1 : 0;
     }
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -260,6 +260,8 @@ int cli_target_collect(cli_ctx *ctx, cli_target *t, const char *extra_input,
         oab_status st = oab_batch_results_stream(c, u->batch, &ro, collect_one,
                                                  &cc, &sum);
         free(map);
+        if (rows->stream && cli_sink_stopped(rows->stream))
+            return cli_sink_stop_code(ctx, rows->stream);
         if (cc.failed) {
             cli_error(ctx, "out of memory");
             return CLI_EXIT_LOCAL;

@@ -5,6 +5,8 @@
 #include "journal.h"
 #include "output.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +22,9 @@ int main(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "--version") == 0)
         return print_version();
 
+    /* a reader that goes away makes writes fail (EPIPE), so that the
+     * command stops and cleans up instead of dying half-way */
+    signal(SIGPIPE, SIG_IGN);
     cli_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.color = out_want_color(stdout);
@@ -68,7 +73,9 @@ int main(int argc, char **argv)
     int rc = c->fn(&ctx, argc - cmd_index, argv + cmd_index);
     fflush(stdout);
     if (ferror(stdout) && rc == CLI_EXIT_OK) {
-        fprintf(stderr, "oaibatch: error: cannot write the output\n");
+        if (errno != EPIPE)
+            fprintf(stderr, "oaibatch: error: cannot write the output: %s\n",
+                    strerror(errno));
         rc = CLI_EXIT_LOCAL;
     }
     out_progress_done(stderr);

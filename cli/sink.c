@@ -7,6 +7,8 @@
 #include "output.h"
 #include "sink.h"
 
+#include <errno.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,15 +156,13 @@ int cli_sink_open(cli_ctx *ctx, cli_sink *k, const cli_results_opts *o)
     k->o = o;
     k->f = stdout;
     if (o->out_path && strcmp(o->out_path, "-") != 0) {
-        k->tmp = oab__sprintf("%s.tmp", o->out_path);
-        k->f = k->tmp ? fopen(k->tmp, "w") : NULL;
-        if (!k->f) {
-            cli_error(ctx, "cannot write %s", o->out_path);
-            free(k->tmp);
-            k->tmp = NULL;
-            return CLI_EXIT_LOCAL;
-        }
+        int rc = cli_outfile_open(ctx, &k->out, o->out_path);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+        k->f = k->out.f;
     }
+    /* Ctrl-C, a closed pipe: stop writing and clean up, not die */
+    cli_install_signals();
     k->color = k->f == stdout && ctx->color;
     if (!strcmp(o->format, "csv")) {
         fputs(csv_header, k->f);
@@ -187,6 +187,8 @@ void cli_sink_row(cli_sink *k, const cJSON *obj, oab_result_status st)
         csv_row(k->f, obj);
     else
         out_json(k->f, obj, 0);
+    if (ferror(k->f) && !k->werr)
+        k->werr = errno ? errno : EIO;
 }
 
 void cli_sink_text(cli_sink *k, const char *text, oab_result_status st,
@@ -201,6 +203,8 @@ void cli_sink_text(cli_sink *k, const char *text, oab_result_status st,
         k->shown++;
         fputs(text, k->f);
         fputc('\n', k->f);
+        if (ferror(k->f) && !k->werr)
+            k->werr = errno ? errno : EIO;
         return;
     }
     cJSON *o = cJSON_Parse(text);
@@ -221,13 +225,33 @@ void cli_sink_text(cli_sink *k, const char *text, oab_result_status st,
 
 void cli_sink_abort(cli_sink *k)
 {
-    if (k->f && k->f != stdout)
-        fclose(k->f);
-    if (k->tmp)
-        remove(k->tmp);
-    free(k->tmp);
+    if (k->out.f)
+        cli_outfile_abort(&k->out);
     out_table_free(k->table);
     memset(k, 0, sizeof *k);
+}
+
+int cli_sink_stopped(const cli_sink *k)
+{
+    return k->failed || k->werr || cli_interrupted;
+}
+
+int cli_sink_stop_code(cli_ctx *ctx, const cli_sink *k)
+{
+    if (k->failed) {
+        cli_error(ctx, "out of memory while writing results");
+        return CLI_EXIT_LOCAL;
+    }
+    if (k->werr) {
+        if (k->werr != EPIPE) /* else the reader stopped reading */
+            cli_error(ctx, "cannot write %s: %s",
+                      k->out.path ? k->out.path : "the results",
+                      strerror(k->werr));
+        return CLI_EXIT_LOCAL;
+    }
+    cli_info(ctx, "interrupted%s", k->out.path ? "; nothing was written"
+                                               : "");
+    return CLI_EXIT_INTERRUPTED;
 }
 
 int cli_sink_close(cli_ctx *ctx, cli_sink *k, int incomplete)
@@ -239,28 +263,17 @@ int cli_sink_close(cli_ctx *ctx, cli_sink *k, int incomplete)
     k->table = NULL;
     if (k->failed) {
         cli_error(ctx, "out of memory while writing results");
-        if (k->f != stdout)
-            fclose(k->f);
-        k->f = NULL;
-        if (k->tmp)
-            remove(k->tmp);
-        free(k->tmp);
-        k->tmp = NULL;
+        cli_sink_abort(k);
         return CLI_EXIT_LOCAL;
     }
-    if (k->f != stdout) {
-        int bad = ferror(k->f);
-        bad |= fclose(k->f) != 0;
-        k->f = NULL;
-        if (bad || rename(k->tmp, o->out_path) != 0) {
-            cli_error(ctx, "cannot write %s", o->out_path);
-            remove(k->tmp);
-            free(k->tmp);
-            k->tmp = NULL;
-            return CLI_EXIT_LOCAL;
-        }
-        free(k->tmp);
-        k->tmp = NULL;
+    if (k->out.f) {
+        int rc = cli_outfile_close(ctx, &k->out);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+    } else if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (errno != EPIPE)
+            cli_error(ctx, "cannot write the results: %s", strerror(errno));
+        return CLI_EXIT_LOCAL;
     }
     if (!ctx->quiet) {
         oab__buf b = OAB__BUF_INIT;

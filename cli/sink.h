@@ -5,6 +5,7 @@
 #define OAB_CLI_SINK_H
 
 #include "cli.h"
+#include "outfile.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -43,13 +44,14 @@ int cli_results_opt(const char *cmd, int id, const char *arg,
 
 typedef struct cli_sink {
     const struct cli_results_opts *o;
-    FILE *f;
-    char *tmp;
+    FILE *f;              /* stdout, or out.f */
+    cli_outfile out;      /* -o PATH */
     int color;
     struct out_table *table;
     size_t by[OAB_RESULT_STATUS_COUNT];
     size_t n, shown;
-    int failed; /* a record could not be written (out of memory) */
+    int failed; /* a record could not be made (out of memory) */
+    int werr;   /* errno of the first failed write, 0 if none */
 } cli_sink;
 
 int cli_sink_open(cli_ctx *ctx, cli_sink *k, const struct cli_results_opts *o);
@@ -63,5 +65,11 @@ void cli_sink_text(cli_sink *k, const char *text, oab_result_status st,
  * CLI_EXIT_FAILED when one did not, or an error code. */
 int cli_sink_close(cli_ctx *ctx, cli_sink *k, int incomplete);
 void cli_sink_abort(cli_sink *k);
+/* 1 when writing should stop: a write failed (a closed pipe, a full
+ * disk), memory ran out, or Ctrl-C. */
+int cli_sink_stopped(const cli_sink *k);
+/* Says why writing stopped; its exit code (CLI_EXIT_INTERRUPTED after
+ * Ctrl-C, CLI_EXIT_LOCAL for a failed write, silently for EPIPE). */
+int cli_sink_stop_code(cli_ctx *ctx, const cli_sink *k);
 
 #endif
