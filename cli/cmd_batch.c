@@ -1,6 +1,7 @@
 /* cmd_batch.c - `oaibatch status|wait|cancel ID` and `oaibatch list`. */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
+#include "collect.h"
 #include "commands.h"
 #include "view.h"
 #include "wait.h"

@@ -318,3 +318,34 @@ int cli_target_write_results(cli_ctx *ctx, cli_target *t,
     cli_rows_free(&rows);
     return rc;
 }
+
+int cli_target_settle(cli_ctx *ctx, cli_target *t)
+{
+    t->settled = 0;
+    if (!t->job || !cli_target_done(t) || cli_target_all_completed(t) ||
+        !cli_target_has_retries(t))
+        return CLI_EXIT_OK;
+    cli_rows rows;
+    memset(&rows, 0, sizeof rows);
+    int rc = cli_target_collect(ctx, t, NULL, 0, &rows);
+    if (rc == CLI_EXIT_OK && !rows.incomplete &&
+        rows.n >= (size_t)t->job->n_lines) {
+        t->settled = 1;
+        for (size_t i = 0; i < rows.n; i++) {
+            oab_result_status s = rows.v[i].status;
+            if (s == OAB_RESULT_EXPIRED || s == OAB_RESULT_CANCELLED ||
+                s == OAB_RESULT_MISSING)
+                t->settled = 0;
+        }
+    }
+    cli_rows_free(&rows);
+    return rc;
+}
+
+int cli_target_load(cli_ctx *ctx, const char *id, cli_target *t)
+{
+    int rc = cli_target_resolve(ctx, id, t);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_target_fetch(ctx, t, 0);
+    return rc == CLI_EXIT_OK ? cli_target_settle(ctx, t) : rc;
+}

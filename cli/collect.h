@@ -52,4 +52,13 @@ int cli_target_write_results(cli_ctx *ctx, cli_target *t,
                              const char *extra_input,
                              const cli_results_opts *o);
 
+/* Resolves ID, fetches every batch and settles the job. Exit code. */
+int cli_target_load(cli_ctx *ctx, const char *id, cli_target *t);
+
+/* Derives the job's state from its lines: when every batch has ended,
+ * some did not complete and retries were made, reads the merged
+ * results; once every input line has a final answer (succeeded or
+ * failed, not expired, cancelled or missing) the job is settled:
+ * completed, whatever its first batches ended as. Exit code. */
+int cli_target_settle(cli_ctx *ctx, cli_target *t);
 #endif

@@ -209,11 +209,6 @@ int cli_target_report(cli_ctx *ctx, oab_status st, const cli_unit *u)
     return unit_error(ctx, st, "get batch", u);
 }
 
-int cli_target_load(cli_ctx *ctx, const char *id, cli_target *t)
-{
-    int rc = cli_target_resolve(ctx, id, t);
-    return rc == CLI_EXIT_OK ? cli_target_fetch(ctx, t, 0) : rc;
-}
 
 int cli_target_done(const cli_target *t)
 {
@@ -225,6 +220,8 @@ int cli_target_done(const cli_target *t)
 
 int cli_target_all_completed(const cli_target *t)
 {
+    if (t->settled)
+        return 1;
     for (size_t i = 0; i < t->n_units; i++) {
         const cli_unit *u = &t->units[i];
         if (!u->batch || u->batch->status != OAB_BATCH_COMPLETED)
@@ -247,8 +244,53 @@ const char *cli_unit_status(const cli_unit *u)
     return "unknown";
 }
 
+void cli_target_counts(const cli_target *t, long long *total,
+                       long long *done, long long *failed)
+{
+    *total = *done = *failed = 0;
+    int retries = cli_target_has_retries(t);
+    long long pending = 0;
+    for (size_t i = 0; i < t->n_units; i++) {
+        const cli_unit *u = &t->units[i];
+        const oab_job *b = u->batch;
+        if (!retries) {
+            if (b) {
+                *total += b->count_total;
+                *done += b->count_completed + b->count_failed;
+                *failed += b->count_failed;
+            }
+            continue;
+        }
+        /* with retries a line is in several batches: count what is still
+         * running, and every other line of the job as done */
+        if (cli_unit_terminal(u))
+            continue;
+        long long tot = b && b->count_total ? b->count_total
+                        : u->part          ? u->part->n_lines
+                                           : 0;
+        long long fin = b ? b->count_completed + b->count_failed : 0;
+        pending += tot > fin ? tot - fin : 0;
+        *failed += b ? b->count_failed : 0;
+    }
+    if (retries) {
+        *total = t->job->n_lines;
+        *done = *total > pending ? *total - pending : 0;
+    }
+}
+
+size_t cli_target_retries(const cli_target *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; t->job && i < t->job->n_parts; i++)
+        if (t->job->parts[i].kind && !strcmp(t->job->parts[i].kind, "retry"))
+            n++;
+    return n;
+}
+
 const char *cli_target_status(const cli_target *t)
 {
+    if (t->settled)
+        return "completed";
     /* unfinished: the least advanced status; finished: completed when all
        completed, else the first other terminal status */
     static const oab_batch_status order[] = {
@@ -292,8 +334,5 @@ int cli_target_cancel(cli_ctx *ctx, cli_target *t)
 }
 int cli_target_has_retries(const cli_target *t)
 {
-    for (size_t i = 0; t->job && i < t->job->n_parts; i++)
-        if (t->job->parts[i].kind && !strcmp(t->job->parts[i].kind, "retry"))
-            return 1;
-    return 0;
+    return cli_target_retries(t) > 0;
 }

@@ -20,6 +20,8 @@ typedef struct cli_target {
     char *label;          /* the ID to show ("job_..." or "batch_...") */
     cli_unit *units;
     size_t n_units;
+    int settled;          /* every line has a final answer, though a batch
+                             did not complete (cli_target_settle) */
 } cli_target;
 
 /* Resolves ID. Returns CLI_EXIT_OK or an exit code after printing. */
@@ -43,21 +45,24 @@ oab_status cli_target_poll(cli_ctx *ctx, cli_target *t,
 /* Reports a failed poll of unit u; the exit code for it. */
 int cli_target_report(cli_ctx *ctx, oab_status st, const cli_unit *u);
 
-/* Resolves ID and fetches every batch. Exit code. */
-int cli_target_load(cli_ctx *ctx, const char *id, cli_target *t);
-
 /* 1 when the unit's batch was seen in a terminal status. */
 int cli_unit_terminal(const cli_unit *u);
 /* The unit's status word (the batch's, or what the journal knows). */
 const char *cli_unit_status(const cli_unit *u);
 /* 1 when every unit has a batch in a terminal status. */
 int cli_target_done(const cli_target *t);
-/* 1 when every unit's batch completed. */
+/* 1 when every unit's batch completed, or the job is settled. */
 int cli_target_all_completed(const cli_target *t);
-/* The job's overall status word. */
+/* The job's overall status word: "completed" once settled. */
 const char *cli_target_status(const cli_target *t);
 /* 1 when the job has retry parts (results then need merging). */
 int cli_target_has_retries(const cli_target *t);
+/* How many retry parts the job has. */
+size_t cli_target_retries(const cli_target *t);
+/* Progress counts that take each input line once: with retries, the
+ * job's lines, those still running in a batch being pending. */
+void cli_target_counts(const cli_target *t, long long *total,
+                       long long *done, long long *failed);
 
 /* Cancels every unfinished unit. Exit code. */
 int cli_target_cancel(cli_ctx *ctx, cli_target *t);

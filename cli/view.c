@@ -72,6 +72,7 @@ cJSON *cli_target_json(const cli_target *t)
         cJSON_AddNumberToObject(jo, "lines", (double)j->n_lines);
         out_json_add_str(jo, "base_url", j->base_url);
         out_json_add_str(jo, "fingerprint", j->fingerprint);
+        cJSON_AddNumberToObject(jo, "retries", (double)cli_target_retries(t));
         cJSON *md = j->metadata_json ? cJSON_Parse(j->metadata_json) : NULL;
         cJSON_AddItemToObject(jo, "metadata", md ? md : cJSON_CreateObject());
     } else {
@@ -90,9 +91,14 @@ void cli_target_print(cli_ctx *ctx, const cli_target *t)
     if (t->job) {
         char when[32];
         out_time(when, sizeof when, t->job->created_at);
-        printf("%sjob %s%s  %s%s%s\n", out_c(c, OUT_BOLD), t->job->id,
+        size_t nr = cli_target_retries(t);
+        char after[48] = "";
+        if (nr && !strcmp(cli_target_status(t), "completed"))
+            snprintf(after, sizeof after, " (after %zu retr%s)", nr,
+                     nr == 1 ? "y" : "ies");
+        printf("%sjob %s%s  %s%s%s%s\n", out_c(c, OUT_BOLD), t->job->id,
                out_c(c, OUT_RESET), out_c(c, out_status_color(cli_target_status(t))),
-               cli_target_status(t), out_c(c, OUT_RESET));
+               cli_target_status(t), out_c(c, OUT_RESET), after);
         printf("  file %s, %ld line%s, %s, model %s, created %s UTC\n",
                t->job->input_path ? t->job->input_path : "-", t->job->n_lines,
                t->job->n_lines == 1 ? "" : "s",

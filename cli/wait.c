@@ -4,6 +4,7 @@
 #include "util/clock.h"
 #include "util/str.h"
 #include "output.h"
+#include "collect.h"
 #include "wait.h"
 
 #include <stdlib.h>
@@ -54,15 +55,13 @@ int cli_wait_opt(const char *cmd, int id, const char *arg, cli_wait_opts *w)
 static void progress_text(const cli_target *t, double elapsed, double rate,
                           char *buf, size_t n)
 {
-    long long total = 0, done = 0, failed = 0;
+    long long total, done, failed;
+    cli_target_counts(t, &total, &done, &failed);
     size_t n_val = 0, n_fin = 0, n_prog = 0, n_canc = 0, n_end = 0;
     for (size_t i = 0; i < t->n_units; i++) {
         const oab_job *b = t->units[i].batch;
         if (!b)
             continue;
-        total += b->count_total;
-        done += b->count_completed + b->count_failed;
-        failed += b->count_failed;
         switch (b->status) {
         case OAB_BATCH_VALIDATING: n_val++; break;
         case OAB_BATCH_FINALIZING: n_fin++; break;
@@ -128,12 +127,9 @@ static void report_changes(cli_ctx *ctx, const cli_target *t, char **last)
 
 static long long done_count(const cli_target *t)
 {
-    long long d = 0;
-    for (size_t i = 0; i < t->n_units; i++)
-        if (t->units[i].batch)
-            d += t->units[i].batch->count_completed +
-                 t->units[i].batch->count_failed;
-    return d;
+    long long total, done, failed;
+    cli_target_counts(t, &total, &done, &failed);
+    return done;
 }
 
 int cli_transient(oab_status st)
@@ -290,7 +286,7 @@ int cli_target_wait(cli_ctx *ctx, cli_target *t, const cli_wait_opts *w)
     if (r >= 2)
         return r - 2;
     if (r == 1)
-        return CLI_EXIT_OK;
+        return cli_target_settle(ctx, t);
     if (cli_interrupted)
         return wait_interrupted(ctx, t, w);
     return timed_out ? wait_timed_out(ctx, t, w) : CLI_EXIT_OK;
