@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""Tests of what the `oaibatch` command promises beyond one command at a
+time (issue 11): concurrent submits, runs and retries of one input end in
+one job; waits ride out a server that goes away; -o never replaces what
+is not a regular file; a job's state comes from its lines.
+
+Uses the servers and helpers of tests/test_cli.py (the local server with
+the built-in test model, and tests/cli_fake_server.py).
+Environment: as tests/test_cli.py.
+"""
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_cli  # noqa: E402
+from test_cli import CLI, PROCS, Base, chat_line, start, stop_all  # noqa: E402
+
+
+class Promises(Base):
+    def cli_args(self, args, server):
+        port = self.local_port if server == "local" else self.fake_port
+        return [CLI] + list(args) + [
+            "--journal", self.journal, "--base-url",
+            "http://127.0.0.1:%d/v1" % port, "--interval", "0.05",
+            "--max-interval", "0.2"]
+
+    def run_many(self, commands, env=None):
+        """Starts every command at once; returns [(rc, stdout, stderr)]."""
+        procs = []
+        for args in commands:
+            p = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True,
+                                 env=self.env(env))
+            PROCS.append(p)
+            procs.append(p)
+        out = []
+        for p in procs:
+            o, e = p.communicate(timeout=120)
+            self.assertNotIn("Sanitizer", e)
+            self.assertNotIn("runtime error:", e)
+            out.append((p.returncode, o, e))
+        return out
+
+    def server_batches(self, port):
+        p = self.run_cli(["list", "--all", "--json", "--base-url",
+                          "http://127.0.0.1:%d/v1" % port], server=None,
+                         rc=0, journal=False)
+        return len(json.loads(p.stdout))
+
+    def job_doc(self, job, server):
+        p = self.run_cli(["status", job, "--json"], server=server, rc=0)
+        return json.loads(p.stdout)
+
+
+class TestConcurrency(Promises):
+    def test_eight_submits_of_one_file_make_one_job(self):
+        src = self.write("in.jsonl", [chat_line("c%d" % i, "p%d" % i)
+                                      for i in range(5)])
+        before = self.server_batches(self.local_port)
+        res = self.run_many([self.cli_args(["submit", src], "local")] * 8)
+        self.assertEqual([r[0] for r in res], [0] * 8, res)
+        ids = {r[1].split()[0] for r in res}
+        self.assertEqual(len(ids), 1, res)
+        self.assertEqual(len(self.jobs()), 1)
+        self.assertEqual(self.server_batches(self.local_port) - before, 1)
+        self.assertEqual(len(self.results(ids.pop(), "local")), 5)
+
+    def test_eight_runs_of_one_file_make_one_job(self):
+        src = self.write("in.jsonl", [chat_line("r%d" % i, "p%d" % i)
+                                      for i in range(4)])
+        before = self.server_batches(self.local_port)
+        outs = [self.path("out%d.jsonl" % i) for i in range(8)]
+        res = self.run_many([self.cli_args(["run", src, "-o", o], "local")
+                             for o in outs])
+        self.assertEqual([r[0] for r in res], [0] * 8, res)
+        self.assertEqual(len(self.jobs()), 1)
+        self.assertEqual(self.server_batches(self.local_port) - before, 1)
+        for o in outs:
+            rows = [json.loads(x) for x in test_cli.read_lines(o)]
+            self.assertEqual(sorted(r["custom_id"] for r in rows),
+                             ["r0", "r1", "r2", "r3"])
+
+    def test_two_different_inputs_at_once_both_run(self):
+        a = self.write("a.jsonl", [chat_line("a1", "x")])
+        b = self.write("b.jsonl", [chat_line("b1", "y")])
+        res = self.run_many([self.cli_args(["submit", a], "local"),
+                             self.cli_args(["submit", b], "local")])
+        self.assertEqual([r[0] for r in res], [0, 0], res)
+        self.assertNotEqual(res[0][1].split()[0], res[1][1].split()[0])
+        self.assertEqual(len(self.jobs()), 2)
+
+    def test_two_retries_at_once_make_one_retry_part(self):
+        src = self.write("in.jsonl", [chat_line("ok-1", "a"),
+                                      chat_line("flaky-2", "b"),
+                                      chat_line("flaky-3", "c")])
+        p = self.run_cli(["submit", src], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        before = self.fake_stats()["creates"]
+        res = self.run_many(
+            [self.cli_args(["retry", job, "--failed"], "fake")] * 2)
+        self.assertEqual([r[0] for r in res], [0, 0], res)
+        self.assertEqual(self.fake_stats()["creates"] - before, 1)
+        kinds = [b["kind"] for b in self.jobs()[0]["batches"]]
+        self.assertEqual(kinds.count("retry"), 1)
+        rows = self.results(job, "fake", rc=0)
+        self.assertTrue(all(r["status"] == "succeeded" for r in rows))
+
+
+class TestOutages(Promises):
+    def test_wait_rides_out_a_server_restart(self):
+        data = os.path.join(self.dir, "serve-data")
+        pf = os.path.join(self.dir, "port")
+        server, port = start(
+            [CLI, "serve", "--port", "0", "--port-file", pf, "--data", data,
+             "--upstream", "builtin:test", "--quiet"], pf)
+        url = "http://127.0.0.1:%d/v1" % port
+        src = self.write("in.jsonl", [chat_line("o%d" % i, "p%d" % i)
+                                      for i in range(3)])
+        p = self.run_cli(["submit", src, "--no-wait", "--base-url", url],
+                         server=None, rc=0)
+        job = p.stdout.split()[0]
+        server.terminate()
+        server.wait(10)
+        w = subprocess.Popen(
+            [CLI, "wait", job, "--journal", self.journal, "--base-url", url,
+             "--interval", "0.2", "--max-interval", "1"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=self.env())
+        PROCS.append(w)
+        time.sleep(20)
+        self.assertIsNone(w.poll())  # still waiting, not given up
+        os.remove(pf)
+        start([CLI, "serve", "--port", str(port), "--port-file", pf,
+               "--data", data, "--upstream", "builtin:test", "--quiet"], pf)
+        out, err = w.communicate(timeout=120)
+        self.assertEqual(w.returncode, 0, err)
+        self.assertEqual(err.count("cannot be reached"), 1, err)
+        self.assertEqual(err.count("the server is back"), 1, err)
+        p = self.run_cli(["results", job, "--base-url", url], server=None,
+                         rc=0)
+        rows = [json.loads(x) for x in p.stdout.splitlines()]
+        self.assertEqual(sorted(r["custom_id"] for r in rows),
+                         ["o0", "o1", "o2"])
+
+    def test_timeout_and_cancel_on_timeout(self):
+        src = self.write("in.jsonl", [chat_line("s1", "p")])
+        p = self.run_cli(["submit", src, "--metadata", "fake_outcome=slow",
+                          "--no-wait"], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        p = self.run_cli(["wait", job, "--timeout", "0.5"], server="fake",
+                         rc=3)
+        self.assertIn("timed out", p.stderr)
+        self.assertIn("oaibatch wait %s" % job, p.stderr)
+        self.assertEqual(self.job_doc(job, "fake")["status"], "in_progress")
+        before = self.fake_stats()["cancels"]
+        p = self.run_cli(["wait", job, "--timeout", "0.5",
+                          "--cancel-on-timeout"], server="fake", rc=3)
+        self.assertEqual(self.fake_stats()["cancels"], before + 1)
+        self.assertIn(self.job_doc(job, "fake")["status"],
+                      ("cancelling", "cancelled"))
+
+    def test_not_found_stops_at_once(self):
+        p = self.run_cli(["wait", "batch_doesnotexist"], server="local",
+                         rc=3)
+        self.assertIn("404", p.stderr)
+        self.assertNotIn("cannot be reached", p.stderr)
+
+
+class TestOutputPaths(Promises):
+    N = 3
+
+    def result_files(self):
+        body = {"choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant",
+                                         "content": "hello"}}]}
+        return self.write("out.jsonl", [json.dumps({
+            "id": "r%d" % i, "custom_id": "c%d" % i, "response": {
+                "status_code": 200, "request_id": "q", "body": body},
+            "error": None}) for i in range(self.N)])
+
+    def results_to(self, target, rc=0):
+        return self.run_cli(["results", "--output-file", self.result_files(),
+                             "-o", target], server=None, journal=False, rc=rc)
+
+    def leftovers(self, folder):
+        return [n for n in os.listdir(folder) if n.startswith(".")
+                or n.endswith(".tmp")]
+
+    def test_symlink_target_is_written(self):
+        target = self.write("target.jsonl", ["old"])
+        link = self.path("link.jsonl")
+        os.symlink(target, link)
+        self.results_to(link)
+        self.assertTrue(os.path.islink(link))
+        self.assertEqual(len(test_cli.read_lines(target)), self.N)
+        self.assertEqual(self.leftovers(self.dir), [])
+
+    def test_fifo_with_a_reader(self):
+        fifo = self.path("fifo")
+        os.mkfifo(fifo)
+        got = []
+        t = threading.Thread(target=lambda: got.append(open(fifo).read()))
+        t.start()
+        self.results_to(fifo)
+        t.join(30)
+        self.assertEqual(len(got[0].splitlines()), self.N)
+        self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
+
+    def test_character_device_stays_a_device(self):
+        dev = self.path("null")  # made here, in the test's own folder
+        os.mknod(dev, 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+        self.results_to(dev)
+        self.assertTrue(stat.S_ISCHR(os.lstat(dev).st_mode))
+        self.assertEqual(self.leftovers(self.dir), [])
+
+    def test_regular_file_replaced_with_its_mode(self):
+        f = self.write("res.jsonl", ["old"])
+        os.chmod(f, 0o640)
+        self.results_to(f)
+        self.assertEqual(stat.S_IMODE(os.stat(f).st_mode), 0o640)
+        self.assertEqual(len(test_cli.read_lines(f)), self.N)
+
+    def test_missing_folder(self):
+        target = self.path("nowhere/res.jsonl")
+        p = self.results_to(target, rc=5)
+        self.assertIn(target, p.stderr)
+        self.assertIn("No such file or directory", p.stderr)
+        self.assertFalse(os.path.exists(self.path("nowhere")))
+
+    def test_read_only_folder(self):
+        ro = self.path("ro")
+        os.mkdir(ro)
+        os.chmod(ro, 0o555)
+        try:
+            target = os.path.join(ro, "res.jsonl")
+            if os.geteuid() == 0:  # root writes anyway: all or nothing
+                self.results_to(target)
+                self.assertEqual(len(test_cli.read_lines(target)), self.N)
+            else:
+                p = self.results_to(target, rc=5)
+                self.assertIn("Permission denied", p.stderr)
+            self.assertEqual(self.leftovers(ro), [])
+        finally:
+            os.chmod(ro, 0o755)
+
+    def test_folder_is_refused(self):
+        p = self.results_to(self.dir, rc=5)
+        self.assertIn("Is a directory", p.stderr)
+
+    def test_build_writes_a_symlink_target(self):
+        prompts = self.write("prompts.txt", ["one", "two"])
+        target = self.write("built.jsonl", ["old"])
+        link = self.path("built-link.jsonl")
+        os.symlink(target, link)
+        self.run_cli(["build", prompts, "--model", "m", "-o", link],
+                     server=None, journal=False, rc=0)
+        self.assertTrue(os.path.islink(link))
+        self.assertEqual(len(test_cli.read_lines(target)), 2)
+
+    def test_closed_pipe_leaves_no_temporary_download(self):
+        src = self.write("in.jsonl", [chat_line("p%d" % i, "x" * 200)
+                                      for i in range(2000)])
+        p = self.run_cli(["submit", src], server="local", rc=0)
+        job = p.stdout.split()[0]
+        tmp = self.path("tmp")
+        os.mkdir(tmp)
+        args = [CLI, "results", job, "--raw", "--journal", self.journal,
+                "--base-url", "http://127.0.0.1:%d/v1" % self.local_port]
+        r = subprocess.Popen(args, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE,
+                             env=self.env({"TMPDIR": tmp}))
+        PROCS.append(r)
+        self.assertTrue(r.stdout.readline())
+        r.stdout.close()  # the reader goes away, like `| head -1`
+        err = r.stderr.read().decode()
+        r.wait(60)
+        self.assertEqual(r.returncode, 5, err)
+        self.assertNotIn("error", err)  # a closed pipe is not an error
+        self.assertEqual(os.listdir(tmp), [])
+
+
+class TestJobState(Promises):
+    def test_cancel_then_retry_is_completed(self):
+        src = self.write("in.jsonl", [chat_line("k%d" % i, "p%d" % i)
+                                      for i in range(4)])
+        p = self.run_cli(["submit", src, "--no-wait", "--metadata",
+                          "fake_validate_polls=3"], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        self.run_cli(["cancel", job], server="fake", rc=0)
+        self.run_cli(["wait", job], server="fake", rc=1)
+        self.assertEqual(self.job_doc(job, "fake")["status"], "cancelled")
+        self.run_cli(["retry", job, "--cancelled"], server="fake", rc=0)
+        doc = self.job_doc(job, "fake")
+        self.assertEqual(doc["status"], "completed")
+        self.assertEqual(doc["job"]["retries"], 1)
+        self.run_cli(["wait", job], server="fake", rc=0)
+        p = self.run_cli(["status", job], server="fake", rc=0)
+        self.assertIn("completed (after 1 retry)", p.stdout)
+        rows = self.results(job, "fake", rc=0)
+        self.assertEqual(len(rows), 4)
+
+    def test_expiry_then_retry_is_completed(self):
+        src = self.write("in.jsonl", [chat_line("x%d" % i, "p%d" % i)
+                                      for i in range(4)])
+        p = self.run_cli(["submit", src, "--metadata",
+                          "fake_outcome=expired"], server="fake", rc=1)
+        job = p.stdout.split()[0]
+        self.assertEqual(self.job_doc(job, "fake")["status"], "expired")
+        # the retry's own batch expires too, but answers both its lines
+        self.run_cli(["retry", job, "--expired"], server="fake", rc=0)
+        self.assertEqual(self.job_doc(job, "fake")["status"], "completed")
+        self.run_cli(["wait", job], server="fake", rc=0)
+
+    def test_progress_counts_each_line_once(self):
+        src = self.write("in.jsonl", [chat_line("g%d" % i, "p%d" % i)
+                                      for i in range(4)])
+        p = self.run_cli(["submit", src, "--metadata",
+                          "fake_outcome=expired"], server="fake", rc=1)
+        job = p.stdout.split()[0]
+        code, text = self.run_in_pty(
+            ["retry", job, "--expired", "--journal", self.journal,
+             "--base-url", "http://127.0.0.1:%d/v1" % self.fake_port,
+             "--interval", "0.05", "--max-interval", "0.05"],
+            {"TERM": "xterm"})
+        self.assertEqual(code, 0, text)
+        self.assertIn("4/4", text)
+        self.assertNotIn("/6", text)
+
+    run_in_pty = test_cli.TestFakeServer.run_in_pty
+
+
+if __name__ == "__main__":
+    try:
+        unittest.main(verbosity=2)
+    finally:
+        stop_all()
