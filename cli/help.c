@@ -114,6 +114,8 @@ const char cli_help_submit[] =
     "  --interval SECONDS     first poll interval when waiting (default 5)\n"
     "  --max-interval SECONDS longest poll interval (default 60)\n"
     "  --cancel-on-interrupt  on Ctrl-C while waiting, cancel the batches\n"
+    "  --timeout SECONDS      stop waiting after SECONDS (exit 3)\n"
+    "  --cancel-on-timeout    then cancel the unfinished batches\n"
     "  --json                 print the job as JSON\n";
 
 const char cli_help_status[] =
@@ -131,13 +133,21 @@ const char cli_help_wait[] =
     "terminal a progress bar shows the counts, the rate and the time so\n"
     "far; a batch that is validating or finalizing is named as such. Ctrl-C\n"
     "stops waiting and leaves the batches running (resume with 'oaibatch\n"
-    "wait ID'), unless --cancel-on-interrupt. Exits 0 when every batch\n"
-    "completed, 1 when one failed, expired or was cancelled.\n"
+    "wait ID'), unless --cancel-on-interrupt. A poll that fails for a\n"
+    "passing reason (no connection, a timeout, HTTP 429 or 5xx) is tried\n"
+    "again with the same backoff until the batches end or --timeout runs\n"
+    "out, saying once that the server cannot be reached and again when it\n"
+    "is back; authentication and other HTTP 4xx errors stop at once.\n"
+    "Exits 0 when the job completed (every batch completed, or retries\n"
+    "answered every line the first batches did not), 1 when a batch\n"
+    "failed, expired or was cancelled, 3 when --timeout ran out.\n"
     "\n"
     "Options:\n"
     "  --interval SECONDS     first poll interval (default 5)\n"
     "  --max-interval SECONDS longest poll interval (default 60)\n"
     "  --cancel-on-interrupt  on Ctrl-C, cancel the unfinished batches\n"
+    "  --timeout SECONDS      stop waiting after SECONDS (exit 3)\n"
+    "  --cancel-on-timeout    then cancel the unfinished batches\n"
     "  --json                 print the final state as JSON\n";
 
 const char cli_help_cancel[] =
@@ -159,7 +169,10 @@ const char cli_help_results[] =
     "both, the partial results of expired and cancelled batches included,\n"
     "structured output checked against the schema the input lines carry.\n"
     "With --output-file it reads files already on disk; no server needed.\n"
-    "A summary goes to stderr. Exits 1 when a line did not succeed.\n"
+    "-o replaces a regular file atomically (a symlink's target likewise,\n"
+    "beside the target); a FIFO, a device or /dev/stdout is written\n"
+    "through. A summary goes to stderr. Exits 1 when a line did not\n"
+    "succeed.\n"
     "\n"
     "Options:\n"
     "  -o, --output FILE       write here (default: standard output)\n"
@@ -190,6 +203,8 @@ const char cli_help_retry[] =
     "  --interval SECONDS     first poll interval when waiting (default 5)\n"
     "  --max-interval SECONDS longest poll interval (default 60)\n"
     "  --cancel-on-interrupt  on Ctrl-C while waiting, cancel the batch\n"
+    "  --timeout SECONDS      stop waiting after SECONDS (exit 3)\n"
+    "  --cancel-on-timeout    then cancel the unfinished batches\n"
     "  --json                 print the job as JSON\n";
 
 const char cli_help_list[] =
@@ -234,7 +249,9 @@ const char cli_help_run[] =
     "  --max-bytes N          at most N bytes per part (default 200 MB)\n"
     "  --interval SECONDS     first poll interval (default 5)\n"
     "  --max-interval SECONDS longest poll interval (default 60)\n"
-    "  --cancel-on-interrupt  on Ctrl-C, cancel the batches\n";
+    "  --cancel-on-interrupt  on Ctrl-C, cancel the batches\n"
+    "  --timeout SECONDS      stop waiting after SECONDS (exit 3)\n"
+    "  --cancel-on-timeout    then cancel the unfinished batches\n";
 
 const char cli_help_serve[] =
     "Usage: oaibatch serve [OPTIONS]\n"
