@@ -159,6 +159,12 @@ int cli_lock(cli_ctx *ctx, const char *name, const char *what);
 /* Drops a lock taken by cli_lock (no-op when not held). */
 void cli_unlock(cli_ctx *ctx, const char *name);
 
+/* Checks that an input file can be read, before any work: a missing
+ * or unreadable file or a folder is named with the system's reason
+ * (CLI_EXIT_LOCAL); a file that starts with a UTF-8 byte order mark
+ * gets its own message (CLI_EXIT_INVALID). CLI_EXIT_OK when fine. */
+int cli_check_input(cli_ctx *ctx, const char *path);
+
 /* mkdir -p; 0 on success. */
 int cli_mkdirs(const char *path);
 

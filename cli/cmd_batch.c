@@ -72,6 +72,13 @@ int cmd_cancel(cli_ctx *ctx, int argc, char **argv)
         return rc;
     cli_target t;
     rc = cli_target_load(ctx, id, &t);
+    if (rc == CLI_EXIT_OK && cli_target_done(&t)) {
+        cli_info(ctx, "%s has finished (%s); nothing to cancel",
+                 cli_target_label(&t), cli_target_status(&t));
+        cli_target_show(ctx, &t);
+        cli_target_free(&t);
+        return CLI_EXIT_OK;
+    }
     if (rc == CLI_EXIT_OK)
         rc = cli_target_cancel(ctx, &t);
     if (rc == CLI_EXIT_OK) {

@@ -504,11 +504,15 @@ static int build_from(build_state *b, const char *input)
 
 static int build(cli_ctx *ctx, const build_opts *o, const char *input)
 {
+    int rc = cli_check_input(ctx, input);
+    if (rc != CLI_EXIT_OK && !(rc == CLI_EXIT_INVALID &&
+                               !strcmp(o->format, "csv")))
+        return rc; /* a CSV's BOM is skipped */
     build_state b;
     memset(&b, 0, sizeof b);
     b.ctx = ctx;
     b.o = o;
-    int rc = CLI_EXIT_OK;
+    rc = CLI_EXIT_OK;
     if (o->tools_path && (rc = load_tools(&b, o->tools_path)) != CLI_EXIT_OK)
         goto done;
     if (o->schema_path && (rc = load_schema(&b, o->schema_path)) != CLI_EXIT_OK)

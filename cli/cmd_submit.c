@@ -13,6 +13,7 @@
 #include "wait.h"
 #include "sha256.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,18 +350,21 @@ static int start_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
 static int submit_file(cli_ctx *ctx, const submit_opts *o, cli_target *t)
 {
     memset(t, 0, sizeof *t);
+    int rc = cli_check_input(ctx, o->path);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     oab_client *c = cli_client(ctx);
     if (!c)
         return CLI_EXIT_API;
     const char *base_url = oab_client_base_url(c);
     char fp[65];
     if (fingerprint(o, base_url ? base_url : "", fp) != 0) {
-        cli_error(ctx, "cannot read %s", o->path);
+        cli_error(ctx, "cannot read %s: %s", o->path, strerror(errno));
         return CLI_EXIT_LOCAL;
     }
     char lock[80];
     snprintf(lock, sizeof lock, "input:%s", fp);
-    int rc = cli_lock(ctx, lock, "submitting the same input");
+    rc = cli_lock(ctx, lock, "submitting the same input");
     if (rc != CLI_EXIT_OK)
         return rc;
     char *id = NULL;

@@ -86,6 +86,9 @@ static void print_validation(cli_ctx *ctx, const char *path,
 
 static int validate(cli_ctx *ctx, const char *path, long max_problems)
 {
+    int rc = cli_check_input(ctx, path);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     oab_validate_options vo;
     cli_validate_options(&vo, (size_t)max_problems);
     oab_validation *v = NULL;

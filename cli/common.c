@@ -9,6 +9,7 @@
 #include "output.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <signal.h>
@@ -256,4 +257,32 @@ void cli_unlock(cli_ctx *ctx, const char *name)
 {
     if (ctx->jr)
         journal_lock_release(ctx->jr, name);
+}
+
+int cli_check_input(cli_ctx *ctx, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        cli_error(ctx, "cannot read %s: %s", path, strerror(e));
+        return CLI_EXIT_LOCAL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        cli_error(ctx, "cannot read %s: %s", path, strerror(EISDIR));
+        return CLI_EXIT_LOCAL;
+    }
+    unsigned char head[3];
+    ssize_t n = read(fd, head, sizeof head);
+    close(fd);
+    if (n == 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF) {
+        cli_error(ctx, "%s:1: the file starts with a UTF-8 byte order mark "
+                  "(BOM), which the Batch API refuses; save it as UTF-8 "
+                  "without a BOM", path);
+        return CLI_EXIT_INVALID;
+    }
+    return CLI_EXIT_OK;
 }

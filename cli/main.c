@@ -29,7 +29,8 @@ int main(int argc, char **argv)
     memset(&ctx, 0, sizeof ctx);
     ctx.color = out_want_color(stdout);
     ctx.color_err = out_want_color(stderr);
-    ctx.tty_err = out_isatty(stderr);
+    /* a progress bar redraws with escape sequences: not on TERM=dumb */
+    ctx.tty_err = out_isatty(stderr) && !out_term_dumb();
 
     /* global options before the command */
     static const cli_opt main_opts[] = {

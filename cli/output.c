@@ -36,15 +36,18 @@ int out_isatty(FILE *f)
     return isatty(fileno(f));
 }
 
+int out_term_dumb(void)
+{
+    const char *term = getenv("TERM");
+    return term && strcmp(term, "dumb") == 0;
+}
+
 int out_want_color(FILE *f)
 {
     const char *nc = getenv("NO_COLOR");
     if (nc && *nc)
         return 0;
-    const char *term = getenv("TERM");
-    if (term && strcmp(term, "dumb") == 0)
-        return 0;
-    return out_isatty(f);
+    return !out_term_dumb() && out_isatty(f);
 }
 
 int out_term_width(void)

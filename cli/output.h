@@ -22,6 +22,8 @@ const char *out_status_color(const char *status);
 /* Whether colour should be used on a stream: a terminal, $NO_COLOR unset
  * or empty, $TERM not "dumb". */
 int out_want_color(FILE *f);
+/* $TERM is "dumb": a terminal that takes no escape sequences. */
+int out_term_dumb(void);
 int out_isatty(FILE *f);
 /* Terminal width of stderr (or $COLUMNS), 80 when unknown. */
 int out_term_width(void);

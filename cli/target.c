@@ -166,6 +166,13 @@ static oab_status unit_call(cli_ctx *ctx, oab_client *c, const cli_target *t,
 static int unit_error(cli_ctx *ctx, oab_status st, const char *verb,
                       const cli_unit *u)
 {
+    if (st == OAB_ENOTFOUND && !u->part) {
+        /* an id the user gave that neither the journal nor the server
+           knows: an unknown id, as the exit code table says */
+        cli_error(ctx, "no batch %s on the server (%s)", u->batch_id,
+                  ctx->client ? oab_client_errmsg(ctx->client) : "404");
+        return CLI_EXIT_LOCAL;
+    }
     char what[256];
     snprintf(what, sizeof what, "cannot %s %s", verb, u->batch_id);
     return cli_api_error(ctx, st, what);

@@ -166,9 +166,10 @@ class TestOutages(Promises):
                       ("cancelling", "cancelled"))
 
     def test_not_found_stops_at_once(self):
+        # an unknown batch id: the table's code for an unknown id
         p = self.run_cli(["wait", "batch_doesnotexist"], server="local",
-                         rc=3)
-        self.assertIn("404", p.stderr)
+                         rc=5)
+        self.assertIn("no batch batch_doesnotexist on the server", p.stderr)
         self.assertNotIn("cannot be reached", p.stderr)
 
 
@@ -331,6 +332,48 @@ class TestJobState(Promises):
         self.assertEqual(code, 0, text)
         self.assertIn("4/4", text)
         self.assertNotIn("/6", text)
+
+    run_in_pty = test_cli.TestFakeServer.run_in_pty
+
+
+class TestMessages(Promises):
+    def test_file_errors_name_the_path_and_the_reason(self):
+        missing = self.path("missing.jsonl")
+        for cmd in (["validate", missing], ["submit", missing],
+                    ["run", missing], ["build", missing, "--model", "m"]):
+            p = self.run_cli(cmd, server="local", rc=5)
+            self.assertIn("%s: No such file or directory" % missing, p.stderr)
+        p = self.run_cli(["validate", self.dir], server=None, rc=5)
+        self.assertIn("%s: Is a directory" % self.dir, p.stderr)
+
+    def test_utf8_bom_has_its_own_message(self):
+        p = self.path("bom.jsonl")
+        with open(p, "w", encoding="utf-8-sig") as f:
+            f.write(chat_line("a", "x") + "\n")
+        for cmd in (["validate", p], ["submit", p]):
+            r = self.run_cli(cmd, server="local", rc=4)
+            self.assertIn("byte order mark", r.stderr)
+        self.assertEqual(self.jobs(), [])
+
+    def test_no_escape_sequences_on_a_dumb_terminal(self):
+        src = self.write("in.jsonl", [chat_line("d1", "p")])
+        code, text = self.run_in_pty(
+            ["submit", src, "--journal", self.journal, "--base-url",
+             "http://127.0.0.1:%d/v1" % self.fake_port, "--interval", "0.05",
+             "--max-interval", "0.05"], {"TERM": "dumb"})
+        self.assertEqual(code, 0, text)
+        self.assertNotIn("\033", text)
+        self.assertNotIn("\r[", text)
+        self.assertIn("completed", text)
+
+    def test_cancel_of_a_finished_job_says_so(self):
+        src = self.write("in.jsonl", [chat_line("f1", "p")])
+        p = self.run_cli(["submit", src], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        before = self.fake_stats()["cancels"]
+        p = self.run_cli(["cancel", job], server="fake", rc=0)
+        self.assertIn("has finished (completed); nothing to cancel", p.stderr)
+        self.assertEqual(self.fake_stats()["cancels"], before)
 
     run_in_pty = test_cli.TestFakeServer.run_in_pty
 
