@@ -20,6 +20,10 @@ enum {
     CLI_EXIT_INTERRUPTED = 130
 };
 
+/* A part's default byte cap: the smaller reading of the API's "200 MB"
+ * per input file. */
+#define CLI_MAX_PART_BYTES 200000000L
+
 struct journal;
 
 typedef struct cli_ctx {

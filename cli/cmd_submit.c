@@ -28,6 +28,7 @@ typedef struct submit_opts {
     size_t n_md;
     int force;
     int no_wait;
+    int dry_run;
     long max_lines;
     long max_bytes;
     int limits_given;
@@ -37,7 +38,7 @@ typedef struct submit_opts {
 
 enum {
     S_NOWAIT = 1, S_METADATA, S_ENDPOINT, S_WINDOW, S_FORCE, S_MAXLINES,
-    S_MAXBYTES
+    S_MAXBYTES, S_DRYRUN
 };
 
 /* returns 1 consumed, 0 not one, -1 bad */
@@ -64,6 +65,11 @@ static int submit_opt(const char *cmd, int id, const char *arg, void *st)
                             "less the two oaibatch adds)");
             return -1;
         }
+        if (strncmp(arg, "oaibatch_", 9) == 0) {
+            cli_usage_error(cmd, "--metadata keys starting with oaibatch_ "
+                            "are oaibatch's own");
+            return -1;
+        }
         if ((size_t)(eq - arg) > 64 || strlen(eq + 1) > 512) {
             cli_usage_error(cmd, "metadata keys hold at most 64 characters, "
                             "values 512");
@@ -83,6 +89,9 @@ static int submit_opt(const char *cmd, int id, const char *arg, void *st)
     case S_FORCE:
         o->force = 1;
         return 1;
+    case S_DRYRUN:
+        o->dry_run = 1;
+        return 1;
     case S_MAXLINES:
         if (cli_parse_long(cmd, "max-lines", arg, &o->max_lines) != 0)
             return -1;
@@ -99,6 +108,11 @@ static int submit_opt(const char *cmd, int id, const char *arg, void *st)
             cli_usage_error(cmd, "--max-bytes takes at least 1024");
             return -1;
         }
+        if (o->max_bytes > CLI_MAX_PART_BYTES)
+            fprintf(stderr, "oaibatch: warning: --max-bytes %ld is over "
+                    "%ld, the smaller reading of the API's 200 MB per file; "
+                    "the provider may refuse such parts\n", o->max_bytes,
+                    (long)CLI_MAX_PART_BYTES);
         o->limits_given = 1;
         return 1;
     default:
@@ -136,8 +150,11 @@ static int fingerprint(const submit_opts *o, const char *base_url,
     cli_sha256 s;
     cli_sha256_init(&s);
     char head[256];
+    /* the default limit is written as it was before it became
+     * CLI_MAX_PART_BYTES, so that jobs journaled then still re-attach */
     snprintf(head, sizeof head, "oaibatch-job-v1\n%ld\n%ld\n",
-             o->max_lines, o->max_bytes);
+             o->max_lines, o->limits_given ? o->max_bytes
+                                           : (long)OAB_MAX_FILE_BYTES);
     cli_sha256_update(&s, head, strlen(head));
     const char *parts[3] = { base_url, o->endpoint ? o->endpoint : "",
                              o->completion_window ? o->completion_window : "" };
@@ -201,6 +218,112 @@ static void print_problems(cli_ctx *ctx, const char *path,
               v->n_problems_total == 1 ? "" : "s", path);
 }
 
+/* Validates the input; checks --endpoint against the lines' url. */
+static int validate_input(cli_ctx *ctx, const submit_opts *o,
+                          oab_validation **out)
+{
+    oab_validate_options vo;
+    cli_validate_options(&vo, 20);
+    oab_validation *v = NULL;
+    oab_status st = oab_validate_path(&v, o->path, &vo);
+    int rc = CLI_EXIT_OK;
+    if (st == OAB_EVALIDATION && v) {
+        print_problems(ctx, o->path, v);
+        rc = CLI_EXIT_INVALID;
+    } else if (st != OAB_OK) {
+        cli_error(ctx, "cannot read %s: %s", o->path, oab_strerror(st));
+        rc = CLI_EXIT_LOCAL;
+    } else if (v->n_lines == 0) {
+        cli_error(ctx, "%s holds no requests", o->path);
+        rc = CLI_EXIT_INVALID;
+    } else if (o->endpoint && v->url && strcmp(o->endpoint, v->url) != 0) {
+        cli_error(ctx, "--endpoint %s does not match the url of the lines "
+                  "of %s (%s); nothing was sent", o->endpoint, o->path,
+                  v->url);
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc != CLI_EXIT_OK) {
+        oab_validation_free(v);
+        v = NULL;
+    }
+    *out = v;
+    return rc;
+}
+
+/* Splits the input into parts in `dir`. */
+static int split_input(cli_ctx *ctx, const submit_opts *o, const char *dir,
+                       oab_split **out)
+{
+    oab_split_options so = OAB_SPLIT_OPTIONS_INIT;
+    so.max_lines = (size_t)o->max_lines;
+    so.max_bytes = (unsigned long long)o->max_bytes;
+    if (o->limits_given)
+        so.margin = 0; /* the user's numbers are meant exactly */
+    oab_error err = { 0, 0, "" };
+    oab_status st = oab_split_path(out, o->path, dir, &so, &err);
+    if (st != OAB_OK) {
+        cli_error(ctx, "cannot split %s: %s", o->path,
+                  err.message[0] ? err.message : oab_strerror(st));
+        return CLI_EXIT_LOCAL;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* --dry-run: validates and splits into a temporary folder, shows the
+ * parts, removes them; sends nothing and writes no journal. */
+static int dry_run(cli_ctx *ctx, const submit_opts *o)
+{
+    int rc = cli_check_input(ctx, o->path);
+    oab_validation *v = NULL;
+    if (rc == CLI_EXIT_OK)
+        rc = validate_input(ctx, o, &v);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    const char *base = getenv("TMPDIR");
+    char *dir = oab__sprintf("%s/oaibatch_dry_XXXXXX",
+                             base && *base ? base : "/tmp");
+    if (!dir || !mkdtemp(dir)) {
+        cli_error(ctx, "cannot create a temporary folder: %s",
+                  strerror(errno));
+        free(dir);
+        oab_validation_free(v);
+        return CLI_EXIT_LOCAL;
+    }
+    oab_split *sp = NULL;
+    rc = split_input(ctx, o, dir, &sp);
+    static const char *const hdr[] = { "PART", "LINES", "BYTES", "FIRST LINE",
+                                       "LAST LINE" };
+    out_table *tb = out_table_new(5, hdr);
+    for (size_t i = 0; sp && i < sp->n_parts; i++) {
+        const oab_split_part *p = &sp->parts[i];
+        char c[5][32];
+        snprintf(c[0], sizeof c[0], "%zu", i + 1);
+        snprintf(c[1], sizeof c[1], "%zu", p->n_lines);
+        snprintf(c[2], sizeof c[2], "%llu", p->n_bytes);
+        snprintf(c[3], sizeof c[3], "%ld", p->first_line);
+        snprintf(c[4], sizeof c[4], "%ld",
+                 p->n_lines ? p->input_lines[p->n_lines - 1] : 0);
+        const char *row[5] = { c[0], c[1], c[2], c[3], c[4] };
+        out_table_add(tb, row);
+        remove(p->path);
+    }
+    if (rc == CLI_EXIT_OK) {
+        printf("%s: %zu request%s, %s, model %s, %zu part%s\n", o->path,
+               v->n_lines, v->n_lines == 1 ? "" : "s",
+               o->endpoint ? o->endpoint : v->url,
+               v->model ? v->model : "-", sp->n_parts,
+               sp->n_parts == 1 ? "" : "s");
+        out_table_print(tb, stdout, ctx->color, 0);
+        cli_info(ctx, "dry run: nothing was sent");
+    }
+    out_table_free(tb);
+    oab_split_free(sp);
+    rmdir(dir);
+    free(dir);
+    oab_validation_free(v);
+    return rc;
+}
+
 /* Makes the job in the journal (validated and split) or finds the one
  * this file was submitted as. *job_out is the job, with its parts. */
 static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
@@ -230,28 +353,10 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
         }
     }
 
-    oab_validate_options vo;
-    cli_validate_options(&vo, 20);
     oab_validation *v = NULL;
-    oab_status st = oab_validate_path(&v, o->path, &vo);
-    if (st != OAB_OK) {
-        int rc;
-        if (st == OAB_EVALIDATION && v) {
-            print_problems(ctx, o->path, v);
-            rc = CLI_EXIT_INVALID;
-        } else {
-            cli_error(ctx, "cannot read %s: %s", o->path, oab_strerror(st));
-            rc = CLI_EXIT_LOCAL;
-        }
-        oab_validation_free(v);
+    int rc = validate_input(ctx, o, &v);
+    if (rc != CLI_EXIT_OK)
         return rc;
-    }
-    if (v->n_lines == 0) {
-        oab_validation_free(v);
-        cli_error(ctx, "%s holds no requests", o->path);
-        return CLI_EXIT_INVALID;
-    }
-
     journal_job *job = calloc(1, sizeof *job);
     if (!job) {
         oab_validation_free(v);
@@ -281,20 +386,12 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
         journal_job_free(job);
         return CLI_EXIT_LOCAL;
     }
-    oab_split_options so = OAB_SPLIT_OPTIONS_INIT;
-    so.max_lines = (size_t)o->max_lines;
-    so.max_bytes = (unsigned long long)o->max_bytes;
-    if (o->limits_given)
-        so.margin = 0; /* the user's numbers are meant exactly */
     oab_split *sp = NULL;
-    oab_error err = { 0, 0, "" };
-    st = oab_split_path(&sp, o->path, parts_dir, &so, &err);
+    rc = split_input(ctx, o, parts_dir, &sp);
     free(parts_dir);
-    if (st != OAB_OK) {
-        cli_error(ctx, "cannot split %s: %s", o->path,
-                  err.message[0] ? err.message : oab_strerror(st));
+    if (rc != CLI_EXIT_OK) {
         journal_job_free(job);
-        return CLI_EXIT_LOCAL;
+        return rc;
     }
     job->parts = calloc(sp->n_parts ? sp->n_parts : 1, sizeof *job->parts);
     if (!job->parts) {
@@ -392,6 +489,7 @@ static void print_submitted(cli_ctx *ctx, cli_target *t)
     { "force", 0, 0, S_FORCE },                                \
     { "max-lines", 0, 1, S_MAXLINES },                         \
     { "max-bytes", 0, 1, S_MAXBYTES },                         \
+    { "dry-run", 0, 0, S_DRYRUN },                             \
     CLI_WAIT_OPTIONS
 
 static const cli_opt submit_table[] = {
@@ -417,7 +515,7 @@ static int parse_submit(cli_ctx *ctx, const char *cmd, int argc, char **argv,
     memset(o, 0, sizeof *o);
     o->wait = w;
     o->max_lines = OAB_MAX_LINES;
-    o->max_bytes = (long)OAB_MAX_FILE_BYTES;
+    o->max_bytes = CLI_MAX_PART_BYTES;
     o->results = ro;
     return cli_parse_args(ctx, &spec, argc, argv, o, &o->path);
 }
@@ -476,7 +574,7 @@ int cmd_submit(cli_ctx *ctx, int argc, char **argv)
     submit_opts o;
     int rc = parse_submit(ctx, "submit", argc, argv, &o, NULL);
     if (rc < 0)
-        rc = submit(ctx, &o);
+        rc = o.dry_run ? dry_run(ctx, &o) : submit(ctx, &o);
     submit_opts_free(&o);
     return rc;
 }
@@ -487,7 +585,7 @@ int cmd_run(cli_ctx *ctx, int argc, char **argv)
     cli_results_opts ro = CLI_RESULTS_OPTS_INIT;
     int rc = parse_submit(ctx, "run", argc, argv, &o, &ro);
     if (rc < 0)
-        rc = run(ctx, &o, &ro);
+        rc = o.dry_run ? dry_run(ctx, &o) : run(ctx, &o, &ro);
     submit_opts_free(&o);
     return rc;
 }

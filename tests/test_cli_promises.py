@@ -336,6 +336,52 @@ class TestJobState(Promises):
     run_in_pty = test_cli.TestFakeServer.run_in_pty
 
 
+class TestBeforeSending(Promises):
+    def lines(self, n):
+        return self.write("in.jsonl", [chat_line("b%d" % i, "p%d" % i)
+                                       for i in range(n)])
+
+    def test_dry_run_shows_the_parts_and_sends_nothing(self):
+        src = self.lines(7)
+        before = self.fake_stats()
+        p = self.run_cli(["submit", src, "--dry-run", "--max-lines", "3"],
+                         server="fake", rc=0)
+        self.assertIn("7 requests", p.stdout)
+        rows = [r.split() for r in p.stdout.splitlines()[2:]]
+        self.assertEqual(rows, [["1", "3", rows[0][2], "1", "3"],
+                                ["2", "3", rows[1][2], "4", "6"],
+                                ["3", "1", rows[2][2], "7", "7"]])
+        self.assertIn("nothing was sent", p.stderr)
+        after = self.fake_stats()
+        self.assertEqual(after["uploads"], before["uploads"])
+        self.assertEqual(after["creates"], before["creates"])
+        self.assertEqual(self.jobs(), [])
+
+    def test_endpoint_is_checked_before_upload(self):
+        src = self.lines(2)
+        before = self.fake_stats()["uploads"]
+        p = self.run_cli(["submit", src, "--endpoint", "/v1/embeddings"],
+                         server="fake", rc=2)
+        self.assertIn("does not match", p.stderr)
+        self.assertEqual(self.fake_stats()["uploads"], before)
+        self.assertEqual(self.jobs(), [])
+
+    def test_metadata_problems_are_found_before_upload(self):
+        src = self.lines(1)
+        before = self.fake_stats()["uploads"]
+        for md in ("oaibatch_job=x", "k" * 65 + "=v", "novalue"):
+            self.run_cli(["submit", src, "--metadata", md], server="fake",
+                         rc=2)
+        self.assertEqual(self.fake_stats()["uploads"], before)
+
+    def test_max_bytes_over_the_api_limit_warns(self):
+        src = self.lines(1)
+        p = self.run_cli(["submit", src, "--dry-run", "--max-bytes",
+                          "300000000"], server="fake", rc=0)
+        self.assertIn("warning: --max-bytes 300000000 is over 200000000",
+                      p.stderr)
+
+
 class TestMessages(Promises):
     def test_file_errors_name_the_path_and_the_reason(self):
         missing = self.path("missing.jsonl")
