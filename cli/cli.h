@@ -169,6 +169,11 @@ void cli_unlock(cli_ctx *ctx, const char *name);
  * gets its own message (CLI_EXIT_INVALID). CLI_EXIT_OK when fine. */
 int cli_check_input(cli_ctx *ctx, const char *path);
 
+/* FILE "-": copies standard input to a temporary file, *copy (malloc'd:
+ * remove and free it when done), and points *path at it. Returns -1 to
+ * go on (as an option parser does), else the exit code after saying why. */
+int cli_spool_stdin(cli_ctx *ctx, char **copy, const char **path);
+
 /* mkdir -p; 0 on success. */
 int cli_mkdirs(const char *path);
 

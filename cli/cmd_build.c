@@ -542,6 +542,14 @@ int cmd_build(cli_ctx *ctx, int argc, char **argv)
 {
     build_opts o;
     const char *input = NULL;
+    char *copy = NULL;
     int rc = parse_build(ctx, argc, argv, &o, &input);
-    return rc >= 0 ? rc : build(ctx, &o, input);
+    if (rc < 0 && strcmp(input, "-") == 0)
+        rc = cli_spool_stdin(ctx, &copy, &input);
+    if (rc < 0)
+        rc = build(ctx, &o, input);
+    if (copy)
+        remove(copy);
+    free(copy);
+    return rc;
 }

@@ -1,3 +1,7 @@
+/* realpath */
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700
+#endif
 /* cmd_submit.c - `oaibatch submit FILE` and `oaibatch run FILE`:
  * validate, split, journal, upload, create (each step recorded before the
  * next network call), then wait; run also writes the results. */
@@ -20,7 +24,9 @@
 #include <unistd.h>
 
 typedef struct submit_opts {
-    const char *path;
+    const char *path;        /* the file read (standard input's copy) */
+    const char *name;        /* FILE as given, for messages ("-") */
+    char *stdin_copy;        /* the copy of standard input, removed after */
     const char *endpoint;
     const char *completion_window;
     const char *md_keys[16];
@@ -124,6 +130,9 @@ static void submit_opts_free(submit_opts *o)
 {
     for (size_t i = 0; i < o->n_md; i++)
         free((char *)o->md_keys[i]);
+    if (o->stdin_copy)
+        remove(o->stdin_copy);
+    free(o->stdin_copy);
 }
 
 static char *metadata_json(const submit_opts *o)
@@ -228,17 +237,17 @@ static int validate_input(cli_ctx *ctx, const submit_opts *o,
     oab_status st = oab_validate_path(&v, o->path, &vo);
     int rc = CLI_EXIT_OK;
     if (st == OAB_EVALIDATION && v) {
-        print_problems(ctx, o->path, v);
+        print_problems(ctx, o->name, v);
         rc = CLI_EXIT_INVALID;
     } else if (st != OAB_OK) {
-        cli_error(ctx, "cannot read %s: %s", o->path, oab_strerror(st));
+        cli_error(ctx, "cannot read %s: %s", o->name, oab_strerror(st));
         rc = CLI_EXIT_LOCAL;
     } else if (v->n_lines == 0) {
-        cli_error(ctx, "%s holds no requests", o->path);
+        cli_error(ctx, "%s holds no requests", o->name);
         rc = CLI_EXIT_INVALID;
     } else if (o->endpoint && v->url && strcmp(o->endpoint, v->url) != 0) {
         cli_error(ctx, "--endpoint %s does not match the url of the lines "
-                  "of %s (%s); nothing was sent", o->endpoint, o->path,
+                  "of %s (%s); nothing was sent", o->endpoint, o->name,
                   v->url);
         rc = CLI_EXIT_USAGE;
     }
@@ -262,7 +271,7 @@ static int split_input(cli_ctx *ctx, const submit_opts *o, const char *dir,
     oab_error err = { 0, 0, "" };
     oab_status st = oab_split_path(out, o->path, dir, &so, &err);
     if (st != OAB_OK) {
-        cli_error(ctx, "cannot split %s: %s", o->path,
+        cli_error(ctx, "cannot split %s: %s", o->name,
                   err.message[0] ? err.message : oab_strerror(st));
         return CLI_EXIT_LOCAL;
     }
@@ -308,7 +317,7 @@ static int dry_run(cli_ctx *ctx, const submit_opts *o)
         remove(p->path);
     }
     if (rc == CLI_EXIT_OK) {
-        printf("%s: %zu request%s, %s, model %s, %zu part%s\n", o->path,
+        printf("%s: %zu request%s, %s, model %s, %zu part%s\n", o->name,
                v->n_lines, v->n_lines == 1 ? "" : "s",
                o->endpoint ? o->endpoint : v->url,
                v->model ? v->model : "-", sp->n_parts,
@@ -346,7 +355,7 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
             char when[32];
             out_time(when, sizeof when, old->created_at);
             cli_info(ctx, "%s was submitted before as %s (%s UTC); "
-                     "re-attaching (--force for a new job)", o->path,
+                     "re-attaching (--force for a new job)", o->name,
                      old->id, when);
             *job_out = old;
             return CLI_EXIT_OK;
@@ -364,7 +373,9 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
     }
     job->id = new_job_id();
     job->created_at = oab__unix_now();
-    job->input_path = oab__strdup(o->path);
+    job->input_path = strcmp(o->name, "-") ? realpath(o->name, NULL) : NULL;
+    if (!job->input_path)
+        job->input_path = oab__strdup(o->name);
     job->fingerprint = oab__strdup(fp);
     job->base_url = oab__strdup(base_url);
     job->endpoint = oab__strdup(o->endpoint ? o->endpoint : v->url);
@@ -415,7 +426,7 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
         return CLI_EXIT_LOCAL;
     }
     if (job->n_parts > 1)
-        cli_info(ctx, "%s: %ld lines, split into %zu parts", o->path,
+        cli_info(ctx, "%s: %ld lines, split into %zu parts", o->name,
                  job->n_lines, job->n_parts);
     *job_out = job;
     return CLI_EXIT_OK;
@@ -456,7 +467,7 @@ static int submit_file(cli_ctx *ctx, const submit_opts *o, cli_target *t)
     const char *base_url = oab_client_base_url(c);
     char fp[65];
     if (fingerprint(o, base_url ? base_url : "", fp) != 0) {
-        cli_error(ctx, "cannot read %s: %s", o->path, strerror(errno));
+        cli_error(ctx, "cannot read %s: %s", o->name, strerror(errno));
         return CLI_EXIT_LOCAL;
     }
     char lock[80];
@@ -517,7 +528,11 @@ static int parse_submit(cli_ctx *ctx, const char *cmd, int argc, char **argv,
     o->max_lines = OAB_MAX_LINES;
     o->max_bytes = CLI_MAX_PART_BYTES;
     o->results = ro;
-    return cli_parse_args(ctx, &spec, argc, argv, o, &o->path);
+    int rc = cli_parse_args(ctx, &spec, argc, argv, o, &o->path);
+    o->name = o->path;
+    if (rc < 0 && strcmp(o->path, "-") == 0)
+        rc = cli_spool_stdin(ctx, &o->stdin_copy, &o->path);
+    return rc;
 }
 
 /* Waits for a started job; exit code as `oaibatch wait`. */

@@ -84,7 +84,8 @@ static void print_validation(cli_ctx *ctx, const char *path,
                path, OAB_MAX_LINES);
 }
 
-static int validate(cli_ctx *ctx, const char *path, long max_problems)
+static int validate(cli_ctx *ctx, const char *path, const char *name,
+                    long max_problems)
 {
     int rc = cli_check_input(ctx, path);
     if (rc != CLI_EXIT_OK)
@@ -94,22 +95,22 @@ static int validate(cli_ctx *ctx, const char *path, long max_problems)
     oab_validation *v = NULL;
     oab_status st = oab_validate_path(&v, path, &vo);
     if (st != OAB_OK && st != OAB_EVALIDATION) {
-        cli_error(ctx, "cannot read %s: %s", path, oab_strerror(st));
+        cli_error(ctx, "cannot read %s: %s", name, oab_strerror(st));
         oab_validation_free(v);
         return cli_exit_for(st) == CLI_EXIT_API ? CLI_EXIT_LOCAL
                                                 : cli_exit_for(st);
     }
     if (!v) {
-        cli_error(ctx, "%s: no validation report", path);
+        cli_error(ctx, "%s: no validation report", name);
         return CLI_EXIT_LOCAL;
     }
     int bad = v->n_problems_total > 0;
     if (ctx->json) {
-        cJSON *o = validation_json(path, v);
+        cJSON *o = validation_json(name, v);
         out_json(stdout, o, 1);
         cJSON_Delete(o);
     } else {
-        print_validation(ctx, path, v);
+        print_validation(ctx, name, v);
     }
     oab_validation_free(v);
     return bad ? CLI_EXIT_INVALID : CLI_EXIT_OK;
@@ -123,6 +124,15 @@ int cmd_validate(cli_ctx *ctx, int argc, char **argv)
                                          "FILE", 0 };
     long max_problems = 10000;
     const char *path = NULL;
+    char *copy = NULL;
     int rc = cli_parse_args(ctx, &spec, argc, argv, &max_problems, &path);
-    return rc >= 0 ? rc : validate(ctx, path, max_problems);
+    const char *name = path;
+    if (rc < 0 && strcmp(path, "-") == 0)
+        rc = cli_spool_stdin(ctx, &copy, &path);
+    if (rc < 0)
+        rc = validate(ctx, path, name, max_problems);
+    if (copy)
+        remove(copy);
+    free(copy);
+    return rc;
 }

@@ -286,3 +286,44 @@ int cli_check_input(cli_ctx *ctx, const char *path)
     }
     return CLI_EXIT_OK;
 }
+
+int cli_spool_stdin(cli_ctx *ctx, char **copy, const char **path)
+{
+    const char *base = getenv("TMPDIR");
+    char *p = oab__sprintf("%s/oaibatch_stdin_XXXXXX",
+                           base && *base ? base : "/tmp");
+    int fd = p ? mkstemp(p) : -1;
+    if (fd < 0) {
+        cli_error(ctx, "cannot copy standard input: %s", strerror(errno));
+        free(p);
+        return CLI_EXIT_LOCAL;
+    }
+    char buf[65536];
+    ssize_t n;
+    int bad = 0;
+    while (!bad && (n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
+        if (n < 0) {
+            bad = errno != EINTR;
+            continue;
+        }
+        for (ssize_t off = 0; off < n && !bad;) {
+            ssize_t w = write(fd, buf + off, (size_t)(n - off));
+            if (w < 0 && errno != EINTR)
+                bad = 1;
+            else if (w > 0)
+                off += w;
+        }
+    }
+    if (close(fd) != 0)
+        bad = 1;
+    if (bad) {
+        cli_error(ctx, "cannot copy standard input to %s: %s", p,
+                  strerror(errno));
+        remove(p);
+        free(p);
+        return CLI_EXIT_LOCAL;
+    }
+    *copy = p;
+    *path = p;
+    return -1;
+}

@@ -382,6 +382,32 @@ class TestBeforeSending(Promises):
                       p.stderr)
 
 
+class TestStandardInput(Promises):
+    def feed(self, args, text, server, rc):
+        full = self.cli_args(args, server) if server else [CLI] + args
+        p = subprocess.run(full, input=text, capture_output=True, text=True,
+                           env=self.env({"TMPDIR": self.dir}), timeout=120)
+        self.assertEqual(p.returncode, rc, p.stderr)
+        return p
+
+    def test_dash_reads_standard_input(self):
+        text = "".join(chat_line("s%d" % i, "p") + "\n" for i in range(3))
+        p = self.feed(["validate", "-"], text, None, 0)
+        self.assertIn("-: valid: 3 requests", p.stdout)
+        p = self.feed(["build", "-", "--model", "m"], "one\ntwo\n", None, 0)
+        self.assertEqual(len(p.stdout.splitlines()), 2)
+        first = self.feed(["submit", "-"], text, "local", 0)
+        again = self.feed(["submit", "-"], text, "local", 0)
+        self.assertEqual(first.stdout.split()[0], again.stdout.split()[0])
+        self.assertIn("re-attaching", again.stderr)
+        out = self.path("res.jsonl")
+        self.feed(["run", "-", "-o", out], text, "local", 0)
+        self.assertEqual(len(test_cli.read_lines(out)), 3)
+        # the copies of standard input are gone
+        self.assertEqual([n for n in os.listdir(self.dir)
+                          if n.startswith("oaibatch_stdin")], [])
+
+
 class TestMessages(Promises):
     def test_file_errors_name_the_path_and_the_reason(self):
         missing = self.path("missing.jsonl")
