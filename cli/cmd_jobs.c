@@ -1,12 +1,16 @@
 /* cmd_jobs.c - `oaibatch jobs`: the jobs in the local journal. */
 #include "oaibatch.h"
+#include "util/clock.h"
+#include "util/str.h"
 #include <cjson/cJSON.h>
 #include "commands.h"
 #include "journal.h"
+#include "target.h"
 #include "output.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *job_status(const journal_job *j)
 {
@@ -115,11 +119,163 @@ static int jobs_opt(const char *cmd, int id, const char *arg, void *st)
     return 1;
 }
 
+/* ---- jobs rm, jobs prune ---- */
+
+/* 1 when the status last seen for every part is a terminal one. */
+static int job_finished(const journal_job *j)
+{
+    static const char *const ended[] = { "completed", "failed", "expired",
+                                         "cancelled" };
+    const char *s = job_status(j);
+    for (size_t k = 0; k < sizeof ended / sizeof ended[0]; k++)
+        if (!strcmp(s, ended[k]))
+            return 1;
+    return 0;
+}
+
+/* Removes the job's part files, their folder (parts/JOB) and the job
+ * from the journal. Exit code. */
+static int remove_job(cli_ctx *ctx, const journal_job *j)
+{
+    journal *jr = cli_journal(ctx);
+    for (size_t i = 0; i < j->n_parts; i++)
+        if (j->parts[i].path)
+            remove(j->parts[i].path);
+    const char *first = j->n_parts ? j->parts[0].path : NULL;
+    const char *slash = first ? strrchr(first, '/') : NULL;
+    if (slash) {
+        char *dir = oab__strndup(first, (size_t)(slash - first));
+        const char *base = dir ? strrchr(dir, '/') : NULL;
+        if (base && !strcmp(base + 1, j->id))
+            rmdir(dir); /* only the job's own folder, once empty */
+        free(dir);
+    }
+    if (journal_job_delete(jr, j->id) != 0) {
+        cli_error(ctx, "journal: %s", journal_errmsg(jr));
+        return CLI_EXIT_LOCAL;
+    }
+    return CLI_EXIT_OK;
+}
+
+enum { O_CANCEL = 2, O_OLDER };
+
+static int rm_opt(const char *cmd, int id, const char *arg, void *st)
+{
+    (void)cmd;
+    (void)arg;
+    if (id != O_CANCEL)
+        return 0;
+    *(int *)st = 1;
+    return 1;
+}
+
+static int jobs_rm(cli_ctx *ctx, int argc, char **argv)
+{
+    static const cli_opt opts[] = { { "cancel", 0, 0, O_CANCEL },
+                                    { NULL, 0, 0, 0 } };
+    static const cli_parse_spec spec = { "jobs rm", opts, rm_opt, "JOB", 0 };
+    int cancel = 0;
+    const char *id = NULL;
+    int rc = cli_parse_args(ctx, &spec, argc, argv, &cancel, &id);
+    if (rc >= 0)
+        return rc;
+    if (strncmp(id, "job_", 4) != 0)
+        return cli_usage_error("jobs rm", "JOB is a job id (job_...)");
+    cli_target t;
+    rc = cli_target_resolve(ctx, id, &t);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_target_fetch(ctx, &t, 0);
+    if (rc == CLI_EXIT_OK && !cli_target_done(&t)) {
+        if (!cancel) {
+            cli_error(ctx, "job %s has batches still running; wait for "
+                      "them, or remove it with --cancel", id);
+            rc = CLI_EXIT_FAILED;
+        } else {
+            rc = cli_target_cancel(ctx, &t);
+        }
+    }
+    if (rc == CLI_EXIT_OK)
+        rc = remove_job(ctx, t.job);
+    if (rc == CLI_EXIT_OK)
+        cli_info(ctx, "removed job %s", id);
+    cli_target_free(&t);
+    return rc;
+}
+
+/* "30d", "12h", "15m", "45s" or plain seconds; -1 when bad. */
+static long long parse_duration(const char *s)
+{
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || v < 0)
+        return -1;
+    long long unit = !*end              ? 1
+                     : !strcmp(end, "s") ? 1
+                     : !strcmp(end, "m") ? 60
+                     : !strcmp(end, "h") ? 3600
+                     : !strcmp(end, "d") ? 86400
+                                         : -1;
+    return unit < 0 ? -1 : v * unit;
+}
+
+static int prune_opt(const char *cmd, int id, const char *arg, void *st)
+{
+    if (id != O_OLDER)
+        return 0;
+    long long *age = st;
+    *age = parse_duration(arg);
+    if (*age < 0) {
+        cli_usage_error(cmd, "--older-than takes a duration like 30d, 12h, "
+                        "15m or 45s");
+        return -1;
+    }
+    return 1;
+}
+
+static int jobs_prune(cli_ctx *ctx, int argc, char **argv)
+{
+    static const cli_opt opts[] = { { "older-than", 0, 1, O_OLDER },
+                                    { NULL, 0, 0, 0 } };
+    static const cli_parse_spec spec = { "jobs prune", opts, prune_opt, NULL,
+                                         0 };
+    long long age = -1;
+    int rc = cli_parse_args(ctx, &spec, argc, argv, &age, NULL);
+    if (rc >= 0)
+        return rc;
+    if (age < 0)
+        return cli_usage_error("jobs prune", "--older-than is required");
+    journal *jr = cli_journal(ctx);
+    if (!jr)
+        return CLI_EXIT_LOCAL;
+    journal_job **jobs = NULL;
+    size_t n = 0, removed = 0;
+    if (journal_jobs_list(jr, 0, &jobs, &n) != 0) {
+        cli_error(ctx, "journal: %s", journal_errmsg(jr));
+        return CLI_EXIT_LOCAL;
+    }
+    long long cut = oab__unix_now() - age;
+    rc = CLI_EXIT_OK;
+    for (size_t i = 0; i < n && rc == CLI_EXIT_OK; i++) {
+        if (jobs[i]->created_at >= cut || !job_finished(jobs[i]))
+            continue;
+        rc = remove_job(ctx, jobs[i]);
+        removed += rc == CLI_EXIT_OK;
+    }
+    journal_job_list_free(jobs, n);
+    cli_info(ctx, "removed %zu finished job%s", removed,
+             removed == 1 ? "" : "s");
+    return rc;
+}
+
 int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
 {
     static const cli_opt opts[] = { { "limit", 0, 1, O_LIMIT },
                                     { NULL, 0, 0, 0 } };
     static const cli_parse_spec spec = { "jobs", opts, jobs_opt, NULL, 0 };
+    if (argc > 1 && !strcmp(argv[1], "rm"))
+        return jobs_rm(ctx, argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "prune"))
+        return jobs_prune(ctx, argc - 1, argv + 1);
     long limit = 20;
     int rc = cli_parse_args(ctx, &spec, argc, argv, &limit, NULL);
     return rc >= 0 ? rc : list_jobs(ctx, limit);

@@ -10,6 +10,7 @@ static const cli_command commands[] = {
     CMD(validate), CMD(build),   CMD(submit), CMD(status),
     CMD(wait),     CMD(cancel),  CMD(results), CMD(retry),
     CMD(list),     CMD(jobs),    CMD(run),    CMD(serve),
+    CMD(files),
 };
 
 const cli_command *cli_command_find(const char *name)
@@ -24,6 +25,14 @@ const char *cli_help_text(const char *cmd)
 {
     if (!cmd || !*cmd)
         return cli_help_main;
+    /* "jobs rm": the help of "jobs" */
+    const char *sp = strchr(cmd, ' ');
+    char word[32];
+    if (sp && (size_t)(sp - cmd) < sizeof word) {
+        memcpy(word, cmd, (size_t)(sp - cmd));
+        word[sp - cmd] = '\0';
+        cmd = word;
+    }
     const cli_command *c = cli_command_find(cmd);
     return c ? c->help : NULL;
 }

@@ -19,9 +19,9 @@ const char cli_help_main[] =
     "  results ID      write the merged results of a job or a batch\n"
     "  retry ID        resubmit a job's failed, expired or cancelled lines\n"
     "  list            list the batches on the server\n"
-    "  jobs            list the jobs in the local journal\n"
+    "  jobs            list the jobs in the local journal (rm, prune)\n"
     "  run FILE        submit, wait and write the results in one go\n"
-    "  serve           run the local Batch API server\n"
+    "  serve           run the local Batch API server\n"    "  files ACTION ID get, download or delete a file on the server\n"
     "\n"
     "ID is a job id (job_...) from the journal or a batch id (batch_...).\n"
     "\n"
@@ -227,13 +227,36 @@ const char cli_help_list[] =
 
 const char cli_help_jobs[] =
     "Usage: oaibatch jobs [OPTIONS]\n"
+    "       oaibatch jobs rm [--cancel] JOB\n"
+    "       oaibatch jobs prune --older-than DURATION\n"
     "\n"
     "List the jobs in the local journal, newest first, with the status last\n"
     "seen for each batch ('oaibatch status ID' asks the server).\n"
+    "'jobs rm JOB' removes a job and its part files from the journal; it\n"
+    "refuses while the job's batches are running, unless --cancel (which\n"
+    "cancels them first). 'jobs prune' removes every finished job created\n"
+    "longer ago than DURATION (30d, 12h, 15m, 45s).\n"
     "\n"
     "Options:\n"
-    "  --limit N  how many (default 20, 0 for all)\n"
-    "  --json     print as JSON\n";
+    "  --limit N              how many (default 20, 0 for all)\n"
+    "  --cancel               rm: cancel the running batches first\n"
+    "  --older-than DURATION  prune: the age of the jobs to remove\n"
+    "  --json                 print as JSON\n";
+
+const char cli_help_files[] =
+    "Usage: oaibatch files get ID\n"
+    "       oaibatch files download ID [--error] [-o FILE]\n"
+    "       oaibatch files delete ID\n"
+    "\n"
+    "The files behind batches on the server. ID is a file id (file-...) or,\n"
+    "for download, a batch id: its raw output file, or with --error its\n"
+    "error file, as the provider wrote it. 'get' shows a file's name,\n"
+    "purpose and size (--json: the File object).\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE  download: write here (default: standard output)\n"
+    "  --error            download: the batch's error file\n"
+    "  --json             get: print the File object\n";
 
 const char cli_help_run[] =
     "Usage: oaibatch run [OPTIONS] FILE\n"

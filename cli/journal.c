@@ -556,6 +556,15 @@ bad:
     return NULL;
 }
 
+int journal_job_delete(journal *j, const char *id)
+{
+    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    int ok = run_stmt(j, "DELETE FROM parts WHERE job_id = ?", "t", id) == 0 &&
+             run_stmt(j, "DELETE FROM jobs WHERE id = ?", "t", id) == 0;
+    return end_txn(j, ok);
+}
+
 /* ---- locks between processes ---- */
 
 static int pid_alive(long pid)

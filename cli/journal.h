@@ -59,6 +59,8 @@ int journal_job_by_fingerprint(journal *j, const char *fingerprint,
 /* The job that holds a batch. 0 (job_id_out: malloc'd; idx_out), 1, -1. */
 int journal_find_batch(journal *j, const char *batch_id, char **job_id_out,
                        int *idx_out);
+/* Deletes a job and its parts from the journal (not their files). */
+int journal_job_delete(journal *j, const char *id);
 /* Newest first; limit <= 0 means all. */
 int journal_jobs_list(journal *j, int limit, journal_job ***out, size_t *n_out);
 void journal_job_list_free(journal_job **jobs, size_t n);

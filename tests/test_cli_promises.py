@@ -408,6 +408,62 @@ class TestStandardInput(Promises):
                           if n.startswith("oaibatch_stdin")], [])
 
 
+class TestCleanUp(Promises):
+    def test_files_get_download_delete(self):
+        src = self.write("in.jsonl", [chat_line("f%d" % i, "p%d" % i)
+                                      for i in range(3)])
+        p = self.run_cli(["submit", src], server="local", rc=0)
+        job, batch = p.stdout.split()[:2]
+        p = self.run_cli(["files", "download", batch], server="local", rc=0)
+        raw = [json.loads(x) for x in p.stdout.splitlines()]
+        self.assertEqual(sorted(r["custom_id"] for r in raw),
+                         ["f0", "f1", "f2"])
+        out = self.path("raw.jsonl")
+        self.run_cli(["files", "download", batch, "-o", out],
+                     server="local", rc=0)
+        self.assertEqual(len(test_cli.read_lines(out)), 3)
+        p = self.run_cli(["files", "download", batch, "--error"],
+                         server="local", rc=1)
+        self.assertIn("has no error file", p.stderr)
+        fid = self.job_doc(job, "local")["batches"][0]["file_id"]
+        p = self.run_cli(["files", "get", fid, "--json"], server="local",
+                         rc=0)
+        self.assertEqual(json.loads(p.stdout)["id"], fid)
+        self.run_cli(["files", "delete", fid], server="local", rc=0)
+        self.run_cli(["files", "get", fid], server="local", rc=3)
+
+    def test_jobs_rm_refuses_running_jobs_unless_cancel(self):
+        src = self.write("in.jsonl", [chat_line("r1", "p")])
+        p = self.run_cli(["submit", src, "--metadata", "fake_outcome=slow",
+                          "--no-wait"], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        parts = os.path.join(self.dir, "state", "parts", job)
+        self.assertTrue(os.path.isdir(parts))
+        p = self.run_cli(["jobs", "rm", job], server="fake", rc=1)
+        self.assertIn("still running", p.stderr)
+        self.assertEqual(len(self.jobs()), 1)
+        before = self.fake_stats()["cancels"]
+        self.run_cli(["jobs", "rm", job, "--cancel"], server="fake", rc=0)
+        self.assertEqual(self.fake_stats()["cancels"], before + 1)
+        self.assertEqual(self.jobs(), [])
+        self.assertFalse(os.path.exists(parts))
+
+    def test_jobs_prune_removes_old_finished_jobs(self):
+        done = self.write("done.jsonl", [chat_line("d1", "p")])
+        slow = self.write("slow.jsonl", [chat_line("s1", "p")])
+        self.run_cli(["submit", done], server="fake", rc=0)
+        p = self.run_cli(["submit", slow, "--metadata", "fake_outcome=slow",
+                          "--no-wait"], server="fake", rc=0)
+        running = p.stdout.split()[0]
+        time.sleep(2.1)  # both are now over a whole second old
+        p = self.run_cli(["jobs", "prune", "--older-than", "1s"],
+                         server=None, rc=0)
+        self.assertIn("removed 1 finished job", p.stderr)
+        self.assertEqual([j["id"] for j in self.jobs()], [running])
+        self.run_cli(["jobs", "prune", "--older-than", "soon"], server=None,
+                     rc=2)
+
+
 class TestMessages(Promises):
     def test_file_errors_name_the_path_and_the_reason(self):
         missing = self.path("missing.jsonl")
