@@ -2,7 +2,7 @@
  * options (--name VALUE, --name=VALUE), short ones (-o VALUE, -oVALUE),
  * "--" to end options, and the global options. */
 #include "oaibatch.h"
-#include "cli.h"
+#include "commands.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cli_opt global_opts[] = {
+const cli_opt cli_global_opts[] = {
     { "help", 'h', 0, OPT_HELP },
     { "json", 0, 0, OPT_JSON },
     { "quiet", 'q', 0, OPT_QUIET },
@@ -26,7 +26,7 @@ static const cli_opt *find_long(const cli_opt *opts, const char *name,
                                 size_t len)
 {
     for (int pass = 0; pass < 2; pass++) {
-        const cli_opt *o = pass ? global_opts : opts;
+        const cli_opt *o = pass ? cli_global_opts : opts;
         for (; o && o->name; o++)
             if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
                 return o;
@@ -37,7 +37,7 @@ static const cli_opt *find_long(const cli_opt *opts, const char *name,
 static const cli_opt *find_short(const cli_opt *opts, char c)
 {
     for (int pass = 0; pass < 2; pass++) {
-        const cli_opt *o = pass ? global_opts : opts;
+        const cli_opt *o = pass ? cli_global_opts : opts;
         for (; o && o->name; o++)
             if (o->short_name == c)
                 return o;

@@ -15,17 +15,19 @@ static int wait_opt(const char *cmd, int id, const char *arg, void *st)
     return cli_wait_opt(cmd, id, arg, st);
 }
 
+const cli_opt cli_opts_wait[] = {
+    CLI_WAIT_OPTIONS,
+    { NULL, 0, 0, 0 }
+};
+const cli_opt cli_opts_status[] = { { NULL, 0, 0, 0 } };
+const cli_opt cli_opts_cancel[] = { { NULL, 0, 0, 0 } };
+
 /* one ID and the common options; w (the waiting options) may be NULL */
 static int parse_id_cmd(cli_ctx *ctx, const char *cmd, int argc, char **argv,
                         cli_wait_opts *w, const char **id)
 {
-    static const cli_opt wait_opts[] = {
-        CLI_WAIT_OPTIONS,
-        { NULL, 0, 0, 0 }
-    };
-    static const cli_opt none[] = { { NULL, 0, 0, 0 } };
-    cli_parse_spec spec = { cmd, w ? wait_opts : none, w ? wait_opt : NULL,
-                            "ID", 0 };
+    cli_parse_spec spec = { cmd, w ? cli_opts_wait : cli_opts_status,
+                            w ? wait_opt : NULL, "ID", 0 };
     return cli_parse_args(ctx, &spec, argc, argv, w, id);
 }
 
@@ -204,12 +206,13 @@ static int list_batches(cli_ctx *ctx, const list_args *la)
     return rc;
 }
 
+const cli_opt cli_opts_list[] = { { "limit", 0, 1, O_LIMIT },
+                                { "all", 0, 0, O_ALL },
+                                { NULL, 0, 0, 0 } };
+
 int cmd_list(cli_ctx *ctx, int argc, char **argv)
 {
-    static const cli_opt opts[] = { { "limit", 0, 1, O_LIMIT },
-                                    { "all", 0, 0, O_ALL },
-                                    { NULL, 0, 0, 0 } };
-    static const cli_parse_spec spec = { "list", opts, list_opt, NULL, 0 };
+    static const cli_parse_spec spec = { "list", cli_opts_list, list_opt, NULL, 0 };
     list_args la = { 20, 0 };
     int rc = cli_parse_args(ctx, &spec, argc, argv, &la, NULL);
     return rc >= 0 ? rc : list_batches(ctx, &la);

@@ -412,28 +412,29 @@ static int build_opt(const char *cmd, int id, const char *arg, void *st)
     }
 }
 
+const cli_opt cli_opts_build[] = {
+    { "output", 'o', 1, O_OUT },
+    { "model", 0, 1, O_MODEL },
+    { "endpoint", 0, 1, O_ENDPOINT },
+    { "system", 0, 1, O_SYSTEM },
+    { "max-tokens", 0, 1, O_MAXTOK },
+    { "temperature", 0, 1, O_TEMP },
+    { "tools", 0, 1, O_TOOLS },
+    { "schema", 0, 1, O_SCHEMA },
+    { "schema-name", 0, 1, O_SCHEMA_NAME },
+    { "mode", 0, 1, O_MODE },
+    { "no-strict", 0, 0, O_NOSTRICT },
+    { "format", 0, 1, O_FORMAT },
+    { "column", 0, 1, O_COLUMN },
+    { "id-column", 0, 1, O_IDCOL },
+    { "id-prefix", 0, 1, O_IDPREFIX },
+    { NULL, 0, 0, 0 }
+};
+
 static int parse_build(cli_ctx *ctx, int argc, char **argv, build_opts *o,
                        const char **input)
 {
-    static const cli_opt opts[] = {
-        { "output", 'o', 1, O_OUT },
-        { "model", 0, 1, O_MODEL },
-        { "endpoint", 0, 1, O_ENDPOINT },
-        { "system", 0, 1, O_SYSTEM },
-        { "max-tokens", 0, 1, O_MAXTOK },
-        { "temperature", 0, 1, O_TEMP },
-        { "tools", 0, 1, O_TOOLS },
-        { "schema", 0, 1, O_SCHEMA },
-        { "schema-name", 0, 1, O_SCHEMA_NAME },
-        { "mode", 0, 1, O_MODE },
-        { "no-strict", 0, 0, O_NOSTRICT },
-        { "format", 0, 1, O_FORMAT },
-        { "column", 0, 1, O_COLUMN },
-        { "id-column", 0, 1, O_IDCOL },
-        { "id-prefix", 0, 1, O_IDPREFIX },
-        { NULL, 0, 0, 0 }
-    };
-    static const cli_parse_spec spec = { "build", opts, build_opt, "INPUT",
+    static const cli_parse_spec spec = { "build", cli_opts_build, build_opt, "INPUT",
                                          0 };
     memset(o, 0, sizeof *o);
     o->endpoint = "chat";

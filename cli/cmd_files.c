@@ -131,12 +131,13 @@ static int files_download(cli_ctx *ctx, oab_client *c, const char *id,
     return out.f ? cli_outfile_close(ctx, &out) : CLI_EXIT_OK;
 }
 
+const cli_opt cli_opts_files[] = { { "output", 'o', 1, O_OUT },
+                                { "error", 0, 0, O_ERROR },
+                                { NULL, 0, 0, 0 } };
+
 int cmd_files(cli_ctx *ctx, int argc, char **argv)
 {
-    static const cli_opt opts[] = { { "output", 'o', 1, O_OUT },
-                                    { "error", 0, 0, O_ERROR },
-                                    { NULL, 0, 0, 0 } };
-    static const cli_parse_spec spec = { "files", opts, files_opt, NULL, 0 };
+    static const cli_parse_spec spec = { "files", cli_opts_files, files_opt, NULL, 0 };
     const char *what = argc > 1 ? argv[1] : NULL;
     if (!what || what[0] == '-') {
         int rc = cli_parse_args(ctx, &spec, argc, argv, NULL, NULL);

@@ -267,11 +267,12 @@ static int jobs_prune(cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+const cli_opt cli_opts_jobs[] = { { "limit", 0, 1, O_LIMIT },
+                                { NULL, 0, 0, 0 } };
+
 int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
 {
-    static const cli_opt opts[] = { { "limit", 0, 1, O_LIMIT },
-                                    { NULL, 0, 0, 0 } };
-    static const cli_parse_spec spec = { "jobs", opts, jobs_opt, NULL, 0 };
+    static const cli_parse_spec spec = { "jobs", cli_opts_jobs, jobs_opt, NULL, 0 };
     if (argc > 1 && !strcmp(argv[1], "rm"))
         return jobs_rm(ctx, argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "prune"))

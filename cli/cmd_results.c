@@ -99,17 +99,18 @@ static int results_opt(const char *cmd, int id, const char *arg, void *st)
     }
 }
 
+const cli_opt cli_opts_results[] = {
+    CLI_RESULTS_OPTIONS,
+    { "output-file", 0, 1, O_OFILE },
+    { "error-file", 0, 1, O_EFILE },
+    { "input", 0, 1, O_INPUT },
+    { NULL, 0, 0, 0 }
+};
+
 static int parse_results(cli_ctx *ctx, int argc, char **argv,
                          results_args *ra)
 {
-    static const cli_opt opts[] = {
-        CLI_RESULTS_OPTIONS,
-        { "output-file", 0, 1, O_OFILE },
-        { "error-file", 0, 1, O_EFILE },
-        { "input", 0, 1, O_INPUT },
-        { NULL, 0, 0, 0 }
-    };
-    static const cli_parse_spec spec = { "results", opts, results_opt, "ID",
+    static const cli_parse_spec spec = { "results", cli_opts_results, results_opt, "ID",
                                          1 };
     cli_results_opts ro0 = CLI_RESULTS_OPTS_INIT;
     memset(ra, 0, sizeof *ra);

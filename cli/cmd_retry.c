@@ -106,17 +106,18 @@ static int retry_opt(const char *cmd, int id, const char *arg, void *st)
     }
 }
 
+const cli_opt cli_opts_retry[] = {
+    { "failed", 0, 0, O_FAILED },
+    { "expired", 0, 0, O_EXPIRED },
+    { "cancelled", 0, 0, O_CANCELLED },
+    { "no-wait", 0, 0, O_NOWAIT },
+    CLI_WAIT_OPTIONS,
+    { NULL, 0, 0, 0 }
+};
+
 static int parse_retry(cli_ctx *ctx, int argc, char **argv, retry_args *ra)
 {
-    static const cli_opt opts[] = {
-        { "failed", 0, 0, O_FAILED },
-        { "expired", 0, 0, O_EXPIRED },
-        { "cancelled", 0, 0, O_CANCELLED },
-        { "no-wait", 0, 0, O_NOWAIT },
-        CLI_WAIT_OPTIONS,
-        { NULL, 0, 0, 0 }
-    };
-    static const cli_parse_spec spec = { "retry", opts, retry_opt, "ID", 0 };
+    static const cli_parse_spec spec = { "retry", cli_opts_retry, retry_opt, "ID", 0 };
     cli_wait_opts w = CLI_WAIT_OPTS_INIT;
     memset(ra, 0, sizeof *ra);
     ra->wait = w;

@@ -8,6 +8,9 @@
 #include "serve.h"
 #endif
 
+/* serve has its own options (server/): none to complete here */
+const cli_opt cli_opts_serve[] = { { NULL, 0, 0, 0 } };
+
 int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {
 #ifdef OAB_HAVE_SERVER

@@ -503,14 +503,14 @@ static void print_submitted(cli_ctx *ctx, cli_target *t)
     { "dry-run", 0, 0, S_DRYRUN },                             \
     CLI_WAIT_OPTIONS
 
-static const cli_opt submit_table[] = {
+const cli_opt cli_opts_submit[] = {
     SUBMIT_OPTIONS,
     { "no-wait", 0, 0, S_NOWAIT },
     { "completion-window", 0, 1, S_WINDOW },
     { NULL, 0, 0, 0 }
 };
 
-static const cli_opt run_table[] = {
+const cli_opt cli_opts_run[] = {
     SUBMIT_OPTIONS,
     CLI_RESULTS_OPTIONS,
     { NULL, 0, 0, 0 }
@@ -520,7 +520,7 @@ static const cli_opt run_table[] = {
 static int parse_submit(cli_ctx *ctx, const char *cmd, int argc, char **argv,
                         submit_opts *o, cli_results_opts *ro)
 {
-    cli_parse_spec spec = { cmd, ro ? run_table : submit_table, submit_opt,
+    cli_parse_spec spec = { cmd, ro ? cli_opts_run : cli_opts_submit, submit_opt,
                             "FILE", 0 };
     cli_wait_opts w = CLI_WAIT_OPTS_INIT;
     memset(o, 0, sizeof *o);

@@ -116,11 +116,12 @@ static int validate(cli_ctx *ctx, const char *path, const char *name,
     return bad ? CLI_EXIT_INVALID : CLI_EXIT_OK;
 }
 
+const cli_opt cli_opts_validate[] = { { "max-problems", 0, 1, O_MAX },
+                                { NULL, 0, 0, 0 } };
+
 int cmd_validate(cli_ctx *ctx, int argc, char **argv)
 {
-    static const cli_opt opts[] = { { "max-problems", 0, 1, O_MAX },
-                                    { NULL, 0, 0, 0 } };
-    static const cli_parse_spec spec = { "validate", opts, validate_opt,
+    static const cli_parse_spec spec = { "validate", cli_opts_validate, validate_opt,
                                          "FILE", 0 };
     long max_problems = 10000;
     const char *path = NULL;

@@ -4,14 +4,20 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CMD(name) { #name, cmd_##name, cli_help_##name }
+#define CMD(name) { #name, cmd_##name, cli_help_##name, cli_opts_##name }
 
 static const cli_command commands[] = {
     CMD(validate), CMD(build),   CMD(submit), CMD(status),
     CMD(wait),     CMD(cancel),  CMD(results), CMD(retry),
     CMD(list),     CMD(jobs),    CMD(run),    CMD(serve),
-    CMD(files),
+    CMD(files),    CMD(completion),
 };
+
+const cli_command *cli_commands(size_t *n)
+{
+    *n = sizeof commands / sizeof commands[0];
+    return commands;
+}
 
 const cli_command *cli_command_find(const char *name)
 {

@@ -21,7 +21,7 @@ const char cli_help_main[] =
     "  list            list the batches on the server\n"
     "  jobs            list the jobs in the local journal (rm, prune)\n"
     "  run FILE        submit, wait and write the results in one go\n"
-    "  serve           run the local Batch API server\n"    "  files ACTION ID get, download or delete a file on the server\n"
+    "  serve           run the local Batch API server\n"    "  files ACTION ID get, download or delete a file on the server\n"    "  completion SHELL print a completion script (bash, zsh, fish)\n"
     "\n"
     "ID is a job id (job_...) from the journal or a batch id (batch_...).\n"
     "\n"
@@ -296,3 +296,11 @@ const char cli_help_serve[] =
     "Run the local Batch API server (Files and Batches over HTTP, lines run\n"
     "against an upstream model server). Its options: 'oaibatch serve\n"
     "--help'.\n";
+
+const char cli_help_completion[] =
+    "Usage: oaibatch completion bash|zsh|fish\n"
+    "\n"
+    "Print a shell completion script for oaibatch, made from the same\n"
+    "command and option tables as --help. Load it with\n"
+    "'source <(oaibatch completion bash)' (or zsh), or\n"
+    "'oaibatch completion fish | source'.\n";

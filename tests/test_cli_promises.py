@@ -464,6 +464,43 @@ class TestCleanUp(Promises):
                      rc=2)
 
 
+class TestCompletion(Promises):
+    def complete(self, script, words):
+        prog = ("source %s\nCOMP_WORDS=(%s)\nCOMP_CWORD=%d\n_oaibatch\n"
+                "printf '%%s\\n' \"${COMPREPLY[@]}\"\n" % (
+                    script, " ".join(words), len(words) - 1))
+        p = subprocess.run(["bash", "-c", prog], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout.split()
+
+    def test_bash_script_loads_and_completes(self):
+        p = self.run_cli(["completion", "bash"], server=None, journal=False,
+                         rc=0)
+        script = self.write("oaibatch.bash", [p.stdout])
+        self.assertEqual(self.complete(script, ["oaibatch", "sub"]),
+                         ["submit"])
+        # options come from the same tables as the parser
+        self.assertEqual(self.complete(script, ["oaibatch", "wait",
+                                                "--cancel-on-t"]),
+                         ["--cancel-on-timeout"])
+        self.assertIn("--dry-run", self.complete(script, ["oaibatch", "run",
+                                                          "--d"]))
+        self.assertEqual(self.complete(script, ["oaibatch", "completion",
+                                                "f"]), ["fish"])
+
+    def test_zsh_and_fish_scripts(self):
+        p = self.run_cli(["completion", "zsh"], server=None, journal=False,
+                         rc=0)
+        self.assertIn("bashcompinit", p.stdout)
+        p = self.run_cli(["completion", "fish"], server=None, journal=False,
+                         rc=0)
+        self.assertIn("__fish_seen_subcommand_from wait' -l timeout -r",
+                      p.stdout)
+        self.run_cli(["completion", "tcsh"], server=None, journal=False,
+                     rc=2)
+
+
 class TestMessages(Promises):
     def test_file_errors_name_the_path_and_the_reason(self):
         missing = self.path("missing.jsonl")
