@@ -139,6 +139,9 @@ struct journal *cli_journal(cli_ctx *ctx);
 /* Reports a failed library call on the client and maps it to an exit
  * code. `what` says what was being done ("upload part 2"). */
 int cli_api_error(cli_ctx *ctx, oab_status st, const char *what);
+/* The same with `what` made by printf. */
+int cli_api_errorf(cli_ctx *ctx, oab_status st, const char *fmt, ...)
+    OAB__PRINTF(3, 4);
 /* Maps an oab_status to an exit code. */
 int cli_exit_for(oab_status st);
 

@@ -26,8 +26,10 @@ const cli_opt cli_opts_cancel[] = { { NULL, 0, 0, 0 } };
 static int parse_id_cmd(cli_ctx *ctx, const char *cmd, int argc, char **argv,
                         cli_wait_opts *w, const char **id)
 {
-    cli_parse_spec spec = { cmd, w ? cli_opts_wait : cli_opts_status,
-                            w ? wait_opt : NULL, "ID", 0 };
+    cli_parse_spec spec = {
+        cmd, w ? cli_opts_wait : cli_opts_status, w ? wait_opt : NULL,
+        "ID", 0
+    };
     return cli_parse_args(ctx, &spec, argc, argv, w, id);
 }
 
@@ -212,7 +214,10 @@ const cli_opt cli_opts_list[] = { { "limit", 0, 1, O_LIMIT },
 
 int cmd_list(cli_ctx *ctx, int argc, char **argv)
 {
-    static const cli_parse_spec spec = { "list", cli_opts_list, list_opt, NULL, 0 };
+    static const cli_parse_spec spec = {
+        "list", cli_opts_list, list_opt,
+        NULL, 0
+    };
     list_args la = { 20, 0 };
     int rc = cli_parse_args(ctx, &spec, argc, argv, &la, NULL);
     return rc >= 0 ? rc : list_batches(ctx, &la);

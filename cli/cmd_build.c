@@ -434,8 +434,10 @@ const cli_opt cli_opts_build[] = {
 static int parse_build(cli_ctx *ctx, int argc, char **argv, build_opts *o,
                        const char **input)
 {
-    static const cli_parse_spec spec = { "build", cli_opts_build, build_opt, "INPUT",
-                                         0 };
+    static const cli_parse_spec spec = {
+        "build", cli_opts_build, build_opt,
+        "INPUT", 0
+    };
     memset(o, 0, sizeof *o);
     o->endpoint = "chat";
     o->column = "prompt";

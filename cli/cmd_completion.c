@@ -84,8 +84,10 @@ static void fish_script(FILE *f)
 
 int cmd_completion(cli_ctx *ctx, int argc, char **argv)
 {
-    static const cli_parse_spec spec = { "completion", cli_opts_completion,
-                                         NULL, "SHELL", 0 };
+    static const cli_parse_spec spec = {
+        "completion", cli_opts_completion, NULL,
+        "SHELL", 0
+    };
     const char *shell = NULL;
     int rc = cli_parse_args(ctx, &spec, argc, argv, NULL, &shell);
     if (rc >= 0)

@@ -7,6 +7,7 @@
 #include "outfile.h"
 #include "output.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +35,7 @@ static int files_get(cli_ctx *ctx, oab_client *c, const char *id)
     oab_file *f = NULL;
     oab_status st = oab_file_retrieve(c, &f, id);
     if (st != OAB_OK) {
-        char what[160];
-        snprintf(what, sizeof what, "cannot get file %s", id);
-        return cli_api_error(ctx, st, what);
+        return cli_api_errorf(ctx, st, "cannot get file %s", id);
     }
     if (ctx->json) {
         cJSON *o = f->raw_json ? cJSON_Parse(f->raw_json) : NULL;
@@ -58,9 +57,7 @@ static int files_delete(cli_ctx *ctx, oab_client *c, const char *id)
 {
     oab_status st = oab_file_delete(c, id);
     if (st != OAB_OK) {
-        char what[160];
-        snprintf(what, sizeof what, "cannot delete file %s", id);
-        return cli_api_error(ctx, st, what);
+        return cli_api_errorf(ctx, st, "cannot delete file %s", id);
     }
     cli_info(ctx, "deleted %s", id);
     return CLI_EXIT_OK;
@@ -85,9 +82,7 @@ static int file_of(cli_ctx *ctx, oab_client *c, const char *id, int error,
     oab_job *b = NULL;
     oab_status st = oab_batch_retrieve(c, &b, id);
     if (st != OAB_OK) {
-        char what[160];
-        snprintf(what, sizeof what, "cannot get batch %s", id);
-        return cli_api_error(ctx, st, what);
+        return cli_api_errorf(ctx, st, "cannot get batch %s", id);
     }
     const char *f = error ? b->error_file_id : b->output_file_id;
     if (f && *f)
@@ -120,24 +115,34 @@ static int files_download(cli_ctx *ctx, oab_client *c, const char *id,
     }
     oab_status st = oab_file_download(c, fid, 0, write_bytes, f);
     if (st != OAB_OK) {
+        int e = errno;
         if (out.f)
             cli_outfile_abort(&out);
-        char what[160];
-        snprintf(what, sizeof what, "cannot download %s", fid);
+        if (st != OAB_ESTOPPED)
+            rc = cli_api_errorf(ctx, st, "cannot download %s", fid);
+        else if (e != EPIPE) /* the writer stopped: a failed write */
+            cli_error(ctx, "cannot write %s: %s",
+                      fa->out_path ? fa->out_path : "the output",
+                      strerror(e ? e : EIO));
         free(fid);
-        return st == OAB_ESTOPPED ? CLI_EXIT_LOCAL : cli_api_error(ctx, st, what);
+        return st == OAB_ESTOPPED ? CLI_EXIT_LOCAL : rc;
     }
     free(fid);
     return out.f ? cli_outfile_close(ctx, &out) : CLI_EXIT_OK;
 }
 
-const cli_opt cli_opts_files[] = { { "output", 'o', 1, O_OUT },
-                                { "error", 0, 0, O_ERROR },
-                                { NULL, 0, 0, 0 } };
+const cli_opt cli_opts_files[] = {
+    { "output", 'o', 1, O_OUT },
+    { "error", 0, 0, O_ERROR },
+    { NULL, 0, 0, 0 }
+};
 
 int cmd_files(cli_ctx *ctx, int argc, char **argv)
 {
-    static const cli_parse_spec spec = { "files", cli_opts_files, files_opt, NULL, 0 };
+    static const cli_parse_spec spec = {
+        "files", cli_opts_files, files_opt,
+        NULL, 0
+    };
     const char *what = argc > 1 ? argv[1] : NULL;
     if (!what || what[0] == '-') {
         int rc = cli_parse_args(ctx, &spec, argc, argv, NULL, NULL);

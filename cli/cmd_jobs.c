@@ -236,8 +236,10 @@ static int jobs_prune(cli_ctx *ctx, int argc, char **argv)
 {
     static const cli_opt opts[] = { { "older-than", 0, 1, O_OLDER },
                                     { NULL, 0, 0, 0 } };
-    static const cli_parse_spec spec = { "jobs prune", opts, prune_opt, NULL,
-                                         0 };
+    static const cli_parse_spec spec = {
+        "jobs prune", opts, prune_opt,
+        NULL, 0
+    };
     long long age = -1;
     int rc = cli_parse_args(ctx, &spec, argc, argv, &age, NULL);
     if (rc >= 0)
@@ -272,7 +274,10 @@ const cli_opt cli_opts_jobs[] = { { "limit", 0, 1, O_LIMIT },
 
 int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
 {
-    static const cli_parse_spec spec = { "jobs", cli_opts_jobs, jobs_opt, NULL, 0 };
+    static const cli_parse_spec spec = {
+        "jobs", cli_opts_jobs, jobs_opt,
+        NULL, 0
+    };
     if (argc > 1 && !strcmp(argv[1], "rm"))
         return jobs_rm(ctx, argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "prune"))

@@ -110,8 +110,10 @@ const cli_opt cli_opts_results[] = {
 static int parse_results(cli_ctx *ctx, int argc, char **argv,
                          results_args *ra)
 {
-    static const cli_parse_spec spec = { "results", cli_opts_results, results_opt, "ID",
-                                         1 };
+    static const cli_parse_spec spec = {
+        "results", cli_opts_results, results_opt,
+        "ID", 1
+    };
     cli_results_opts ro0 = CLI_RESULTS_OPTS_INIT;
     memset(ra, 0, sizeof *ra);
     ra->ro = ro0;

@@ -117,7 +117,10 @@ const cli_opt cli_opts_retry[] = {
 
 static int parse_retry(cli_ctx *ctx, int argc, char **argv, retry_args *ra)
 {
-    static const cli_parse_spec spec = { "retry", cli_opts_retry, retry_opt, "ID", 0 };
+    static const cli_parse_spec spec = {
+        "retry", cli_opts_retry, retry_opt,
+        "ID", 0
+    };
     cli_wait_opts w = CLI_WAIT_OPTS_INIT;
     memset(ra, 0, sizeof *ra);
     ra->wait = w;

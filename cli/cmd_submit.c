@@ -520,8 +520,10 @@ const cli_opt cli_opts_run[] = {
 static int parse_submit(cli_ctx *ctx, const char *cmd, int argc, char **argv,
                         submit_opts *o, cli_results_opts *ro)
 {
-    cli_parse_spec spec = { cmd, ro ? cli_opts_run : cli_opts_submit, submit_opt,
-                            "FILE", 0 };
+    cli_parse_spec spec = {
+        cmd, ro ? cli_opts_run : cli_opts_submit, submit_opt,
+        "FILE", 0
+    };
     cli_wait_opts w = CLI_WAIT_OPTS_INIT;
     memset(o, 0, sizeof *o);
     o->wait = w;

@@ -121,8 +121,10 @@ const cli_opt cli_opts_validate[] = { { "max-problems", 0, 1, O_MAX },
 
 int cmd_validate(cli_ctx *ctx, int argc, char **argv)
 {
-    static const cli_parse_spec spec = { "validate", cli_opts_validate, validate_opt,
-                                         "FILE", 0 };
+    static const cli_parse_spec spec = {
+        "validate", cli_opts_validate, validate_opt,
+        "FILE", 0
+    };
     long max_problems = 10000;
     const char *path = NULL;
     char *copy = NULL;

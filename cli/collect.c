@@ -266,12 +266,9 @@ int cli_target_collect(cli_ctx *ctx, cli_target *t, const char *extra_input,
             cli_error(ctx, "out of memory");
             return CLI_EXIT_LOCAL;
         }
-        if (st != OAB_OK) {
-            char what[256];
-            snprintf(what, sizeof what, "cannot read the results of %s",
-                     u->batch_id);
-            return cli_api_error(ctx, st, what);
-        }
+        if (st != OAB_OK)
+            return cli_api_errorf(ctx, st, "cannot read the results of %s",
+                                  u->batch_id);
     }
     cli_rows_merge(rows);
     return CLI_EXIT_OK;

@@ -147,6 +147,16 @@ int cli_api_error(cli_ctx *ctx, oab_status st, const char *what)
     return cli_exit_for(st);
 }
 
+int cli_api_errorf(cli_ctx *ctx, oab_status st, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return cli_api_error(ctx, st, what);
+}
+
 void cli_crash_point(const char *point)
 {
     const char *c = getenv("OAB_CLI_CRASH_AFTER");

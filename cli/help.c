@@ -3,6 +3,26 @@
  * (tests/test_cli.py compares them). */
 #include "commands.h"
 
+/* The option lines of the options that several commands share. */
+#define HELP_SUBMIT_OPTIONS                                                   \
+    "  --metadata KEY=VALUE   batch metadata (repeatable, at most 14; keys\n" \
+    "                         up to 64 characters, not oaibatch_...)\n" \
+    "  --endpoint PATH        the batch's endpoint (default: the lines' url;\n" \
+    "                         checked against it before anything is sent)\n" \
+    "  --force                a new job even if this file was submitted\n" \
+    "  --max-lines N          at most N lines per part (default 50000)\n" \
+    "  --max-bytes N          at most N bytes per part (default\n" \
+    "                         200000000; above it warns)\n" \
+    "  --dry-run              show the parts (lines, bytes, first and last\n" \
+    "                         input line); send nothing\n"
+
+#define HELP_WAIT_OPTIONS                                                     \
+    "  --interval SECONDS     first poll interval (default 5)\n"              \
+    "  --max-interval SECONDS longest poll interval (default 60)\n"           \
+    "  --cancel-on-interrupt  on Ctrl-C, cancel the unfinished batches\n"     \
+    "  --timeout SECONDS      stop waiting after SECONDS (exit 3)\n"          \
+    "  --cancel-on-timeout    then cancel the unfinished batches\n"
+
 const char cli_help_main[] =
     "Usage: oaibatch [GLOBAL OPTIONS] COMMAND [ARGS]\n"
     "\n"
@@ -108,22 +128,9 @@ const char cli_help_submit[] =
     "\n"
     "Options:\n"
     "  --no-wait              return once the batches are created\n"
-    "  --metadata KEY=VALUE   batch metadata (repeatable, at most 14; keys\n"
-    "                         up to 64 characters, not oaibatch_...)\n"
-    "  --endpoint PATH        the batch's endpoint (default: the lines' url;\n"
-    "                         checked against it before anything is sent)\n"
     "  --completion-window W  the completion window (default 24h)\n"
-    "  --force                a new job even if this file was submitted\n"
-    "  --max-lines N          at most N lines per part (default 50000)\n"
-    "  --max-bytes N          at most N bytes per part (default\n"
-    "                         200000000; above it warns)\n"
-    "  --dry-run              show the parts (lines, bytes, first and last\n"
-    "                         input line); send nothing\n"
-    "  --interval SECONDS     first poll interval when waiting (default 5)\n"
-    "  --max-interval SECONDS longest poll interval (default 60)\n"
-    "  --cancel-on-interrupt  on Ctrl-C while waiting, cancel the batches\n"
-    "  --timeout SECONDS      stop waiting after SECONDS (exit 3)\n"
-    "  --cancel-on-timeout    then cancel the unfinished batches\n"
+    HELP_SUBMIT_OPTIONS
+    HELP_WAIT_OPTIONS
     "  --json                 print the job as JSON\n";
 
 const char cli_help_status[] =
@@ -151,11 +158,7 @@ const char cli_help_wait[] =
     "failed, expired or was cancelled, 3 when --timeout ran out.\n"
     "\n"
     "Options:\n"
-    "  --interval SECONDS     first poll interval (default 5)\n"
-    "  --max-interval SECONDS longest poll interval (default 60)\n"
-    "  --cancel-on-interrupt  on Ctrl-C, cancel the unfinished batches\n"
-    "  --timeout SECONDS      stop waiting after SECONDS (exit 3)\n"
-    "  --cancel-on-timeout    then cancel the unfinished batches\n"
+    HELP_WAIT_OPTIONS
     "  --json                 print the final state as JSON\n";
 
 const char cli_help_cancel[] =
@@ -208,11 +211,7 @@ const char cli_help_retry[] =
     "  --expired              lines an expired batch did not run\n"
     "  --cancelled            lines a cancelled batch did not run\n"
     "  --no-wait              return once the batch is created\n"
-    "  --interval SECONDS     first poll interval when waiting (default 5)\n"
-    "  --max-interval SECONDS longest poll interval (default 60)\n"
-    "  --cancel-on-interrupt  on Ctrl-C while waiting, cancel the batch\n"
-    "  --timeout SECONDS      stop waiting after SECONDS (exit 3)\n"
-    "  --cancel-on-timeout    then cancel the unfinished batches\n"
+    HELP_WAIT_OPTIONS
     "  --json                 print the job as JSON\n";
 
 const char cli_help_list[] =
@@ -274,21 +273,8 @@ const char cli_help_run[] =
     "  --only STATUS[,...]    keep only these results (as in results)\n"
     "  --in-input-order       order the results by input line\n"
     "  --raw                  add each response body (jsonl)\n"
-    "  --metadata KEY=VALUE   batch metadata (repeatable, at most 14; keys\n"
-    "                         up to 64 characters, not oaibatch_...)\n"
-    "  --endpoint PATH        the batch's endpoint (default: the lines' url;\n"
-    "                         checked against it before anything is sent)\n"
-    "  --force                a new job even if this file was submitted\n"
-    "  --max-lines N          at most N lines per part (default 50000)\n"
-    "  --max-bytes N          at most N bytes per part (default\n"
-    "                         200000000; above it warns)\n"
-    "  --dry-run              show the parts (lines, bytes, first and last\n"
-    "                         input line); send nothing\n"
-    "  --interval SECONDS     first poll interval (default 5)\n"
-    "  --max-interval SECONDS longest poll interval (default 60)\n"
-    "  --cancel-on-interrupt  on Ctrl-C, cancel the batches\n"
-    "  --timeout SECONDS      stop waiting after SECONDS (exit 3)\n"
-    "  --cancel-on-timeout    then cancel the unfinished batches\n";
+    HELP_SUBMIT_OPTIONS
+    HELP_WAIT_OPTIONS;
 
 const char cli_help_serve[] =
     "Usage: oaibatch serve [OPTIONS]\n"

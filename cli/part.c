@@ -35,11 +35,8 @@ int cli_part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
     if (!part->file_id) {
         oab_file *f = NULL;
         oab_status st = oab_file_upload_path(c, &f, part->path, "batch", 0);
-        if (st != OAB_OK) {
-            char what[512];
-            snprintf(what, sizeof what, "cannot upload %s", part->path);
-            return cli_api_error(ctx, st, what);
-        }
+        if (st != OAB_OK)
+            return cli_api_errorf(ctx, st, "cannot upload %s", part->path);
         oab__set_str(&part->file_id, f->id);
         oab_file_free(f);
         if (journal_part_set_file(jr, job->id, part->idx, part->file_id) != 0) {
@@ -102,12 +99,9 @@ int cli_part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
     oab_job *b = NULL;
     oab_status st = oab_batch_create(c, &b, part->file_id, &bo);
     cJSON_Delete(md);
-    if (st != OAB_OK) {
-        char what[256];
-        snprintf(what, sizeof what, "cannot create the batch of part %d",
-                 part->idx);
-        return cli_api_error(ctx, st, what);
-    }
+    if (st != OAB_OK)
+        return cli_api_errorf(ctx, st, "cannot create the batch of part %d",
+                              part->idx);
     cli_crash_point("create");
     oab__set_str(&part->batch_id, b->id);
     oab_job_free(b);

@@ -173,9 +173,7 @@ static int unit_error(cli_ctx *ctx, oab_status st, const char *verb,
                   ctx->client ? oab_client_errmsg(ctx->client) : "404");
         return CLI_EXIT_LOCAL;
     }
-    char what[256];
-    snprintf(what, sizeof what, "cannot %s %s", verb, u->batch_id);
-    return cli_api_error(ctx, st, what);
+    return cli_api_errorf(ctx, st, "cannot %s %s", verb, u->batch_id);
 }
 
 oab_status cli_target_poll(cli_ctx *ctx, cli_target *t,
