@@ -55,6 +55,20 @@ static void bash_script(FILE *f)
           "complete -o filenames -F _oaibatch oaibatch\n", f);
 }
 
+/* One fish line per option of a table; `cmd` NULL for the global ones. */
+static void fish_opts(FILE *f, const char *cmd, const cli_opt *o)
+{
+    for (; o && o->name; o++) {
+        fputs("complete -c oaibatch", f);
+        if (cmd)
+            fprintf(f, " -n '__fish_seen_subcommand_from %s'", cmd);
+        fprintf(f, " -l %s", o->name);
+        if (o->short_name)
+            fprintf(f, " -s %c", o->short_name);
+        fputs(o->has_arg ? " -r\n" : "\n", f);
+    }
+}
+
 static void fish_script(FILE *f)
 {
     size_t n;
@@ -66,20 +80,9 @@ static void fish_script(FILE *f)
     for (size_t i = 0; i < n; i++)
         fprintf(f, " %s", c[i].name);
     fputs("'\n", f);
-    for (const cli_opt *o = cli_global_opts; o->name; o++) {
-        fprintf(f, "complete -c oaibatch -l %s", o->name);
-        if (o->short_name)
-            fprintf(f, " -s %c", o->short_name);
-        fputs(o->has_arg ? " -r\n" : "\n", f);
-    }
+    fish_opts(f, NULL, cli_global_opts);
     for (size_t i = 0; i < n; i++)
-        for (const cli_opt *o = c[i].opts; o && o->name; o++) {
-            fprintf(f, "complete -c oaibatch -n '__fish_seen_subcommand_from "
-                    "%s' -l %s", c[i].name, o->name);
-            if (o->short_name)
-                fprintf(f, " -s %c", o->short_name);
-            fputs(o->has_arg ? " -r\n" : "\n", f);
-        }
+        fish_opts(f, c[i].name, c[i].opts);
 }
 
 int cmd_completion(cli_ctx *ctx, int argc, char **argv)
