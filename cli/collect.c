@@ -112,6 +112,8 @@ int cli_rows_add(cli_rows *rows, const oab_result *r, long input_line,
                 cJSON_AddItemToObject(o, "embedding", vec);
         }
     }
+    if (r->duplicate)
+        cJSON_AddTrueToObject(o, "duplicate");
     out_json_add_str(o, "batch_id", batch_id);
     out_json_add_str(o, "request_id", r->request_id);
     if (raw)

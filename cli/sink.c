@@ -178,6 +178,8 @@ void cli_sink_row(cli_sink *k, const cJSON *obj, oab_result_status st)
 {
     k->n++;
     k->by[st]++;
+    k->dups += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj,
+                                                             "duplicate"));
     if (k->o->only_mask && !(k->o->only_mask & (1u << st)))
         return;
     k->shown++;
@@ -195,9 +197,11 @@ void cli_sink_text(cli_sink *k, const char *text, oab_result_status st,
                    long input_line)
 {
     if (!k->table && strcmp(k->o->format, "csv") != 0 && input_line <= 0) {
-        /* jsonl as kept: no parse */
+        /* jsonl as kept: no parse (a key can hold no bare quote, so the
+           text is the flag's only place) */
         k->n++;
         k->by[st]++;
+        k->dups += strstr(text, "\"duplicate\":true") != NULL;
         if (k->o->only_mask && !(k->o->only_mask & (1u << st)))
             return;
         k->shown++;
@@ -286,6 +290,9 @@ int cli_sink_close(cli_ctx *ctx, cli_sink *k, int incomplete)
                             oab_result_status_str((oab_result_status)s));
             sep = ", ";
         }
+        if (k->dups)
+            oab__buf_printf(&b, "; %zu duplicate custom_id%s", k->dups,
+                            k->dups == 1 ? "" : "s");
         if (o->only_mask)
             oab__buf_printf(&b, " (%zu written)", k->shown);
         if (o->out_path && strcmp(o->out_path, "-") != 0)

@@ -50,6 +50,7 @@ typedef struct cli_sink {
     struct out_table *table;
     size_t by[OAB_RESULT_STATUS_COUNT];
     size_t n, shown;
+    size_t dups;          /* rows flagged duplicate (custom_id seen before) */
     int failed; /* a record could not be made (out of memory) */
     int werr;   /* errno of the first failed write, 0 if none */
 } cli_sink;

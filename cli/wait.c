@@ -96,18 +96,26 @@ static void progress_text(const cli_target *t, double elapsed, double rate,
         k += snprintf(buf + k, n - (size_t)k, ", %.1f/s", rate);
     if (k > 0 && (size_t)k < n)
         k += snprintf(buf + k, n - (size_t)k, ", %s", el);
+    if (k > 0 && (size_t)k < n && rate > 0 && total > done) {
+        char eta[32];
+        out_duration(eta, sizeof eta, (double)(total - done) / rate);
+        k += snprintf(buf + k, n - (size_t)k, ", ETA %s", eta);
+    }
     if (k > 0 && (size_t)k < n && (n_val || n_fin) && t->n_units > 1)
         snprintf(buf + k, n - (size_t)k, " (%zu validating, %zu finalizing)",
                  n_val, n_fin);
 }
 
-static void report_changes(cli_ctx *ctx, const cli_target *t, char **last)
+/* Logs each unit whose status changed; 1 when one did. */
+static int report_changes(cli_ctx *ctx, const cli_target *t, char **last)
 {
+    int said = 0;
     for (size_t i = 0; i < t->n_units; i++) {
         const cli_unit *u = &t->units[i];
         const char *s = cli_unit_status(u);
         if (last[i] && strcmp(last[i], s) == 0)
             continue;
+        said = 1;
         free(last[i]);
         last[i] = oab__strdup(s);
         const char *why = "";
@@ -123,6 +131,7 @@ static void report_changes(cli_ctx *ctx, const cli_target *t, char **last)
         else
             cli_info(ctx, "%s: %s%s", u->batch_id ? u->batch_id : "-", s, why);
     }
+    return said;
 }
 
 static long long done_count(const cli_target *t)
@@ -150,7 +159,12 @@ typedef struct waiter {
     long long done0;
     double t0;
     int down;               /* the last poll could not reach the server */
+    double last_line;       /* when the log last got a line (no terminal) */
 } waiter;
+
+/* Not on a terminal, a status line at least this often (a CI log shows
+ * that the wait is alive). */
+#define WAIT_LOG_EVERY 120.0
 
 /* One poll: 0 to go on, 1 when every batch has ended, or an exit code
  * (+ 2) for an error that waiting cannot ride out. */
@@ -186,8 +200,14 @@ static int wait_poll(waiter *W)
         char text[512];
         progress_text(W->t, now - W->start, rate, text, sizeof text);
         out_progress(stderr, text);
-    } else {
-        report_changes(ctx, W->t, W->last);
+    } else if (report_changes(ctx, W->t, W->last) ||
+               now - W->last_line >= WAIT_LOG_EVERY) {
+        if (now - W->last_line >= WAIT_LOG_EVERY && !cli_target_done(W->t)) {
+            char text[512];
+            progress_text(W->t, now - W->start, rate, text, sizeof text);
+            cli_info(ctx, "%s: %s", cli_target_label(W->t), text);
+        }
+        W->last_line = now;
     }
     return cli_target_done(W->t) ? 1 : 0;
 }

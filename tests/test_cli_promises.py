@@ -531,6 +531,25 @@ class TestMessages(Promises):
         self.assertNotIn("\r[", text)
         self.assertIn("completed", text)
 
+    def test_duplicate_custom_ids_are_flagged_and_counted(self):
+        inp = self.write("in.jsonl", [chat_line("a", "x"),
+                                      chat_line("b", "y")])
+        body = {"choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant",
+                                         "content": "hi"}}]}
+        line = lambda i, cid: json.dumps({
+            "id": "r%d" % i, "custom_id": cid, "response": {
+                "status_code": 200, "request_id": "q", "body": body},
+            "error": None})
+        out = self.write("out.jsonl", [line(1, "a"), line(2, "b"),
+                                       line(3, "a")])
+        p = self.run_cli(["results", "--output-file", out, "--input", inp],
+                         server=None, journal=False, rc=0)
+        rows = [json.loads(x) for x in p.stdout.splitlines()]
+        self.assertEqual([r.get("duplicate", False) for r in rows],
+                         [False, False, True])
+        self.assertIn("1 duplicate custom_id", p.stderr)
+
     def test_cancel_of_a_finished_job_says_so(self):
         src = self.write("in.jsonl", [chat_line("f1", "p")])
         p = self.run_cli(["submit", src], server="fake", rc=0)
