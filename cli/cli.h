@@ -35,6 +35,7 @@ typedef struct cli_ctx {
     int color;                 /* colour on stdout */
     int color_err;             /* colour on stderr */
     int tty_err;               /* stderr is a terminal: progress bars */
+    char *job_base_url;        /* a job's base URL, taken over (owned) */
     oab_client *client;        /* made on first use */
     struct journal *jr;        /* opened on first use */
 } cli_ctx;
@@ -133,6 +134,9 @@ void cli_info(cli_ctx *ctx, const char *fmt, ...) OAB__PRINTF(2, 3);
 /* The client, made on first use from the environment and the global
  * options. Prints the problem and returns NULL on failure. */
 oab_client *cli_client(cli_ctx *ctx);
+/* Makes later calls go to `url`, the base URL a job was submitted to,
+ * warning when the environment or --base-url points elsewhere. */
+void cli_use_base_url(cli_ctx *ctx, const char *url);
 /* The journal, opened on first use (NULL after printing on failure). */
 struct journal *cli_journal(cli_ctx *ctx);
 

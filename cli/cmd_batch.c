@@ -99,10 +99,15 @@ int cmd_cancel(cli_ctx *ctx, int argc, char **argv)
 typedef struct list_ctx {
     cJSON *arr;
     out_table *tb;
+    const char *status;   /* --status: only these */
 } list_ctx;
 
 static void list_add(list_ctx *lc, const oab_job *b)
 {
+    const char *st = b->status_text ? b->status_text
+                                    : oab_batch_status_str(b->status);
+    if (lc->status && strcmp(lc->status, st) != 0)
+        return;
     if (lc->arr) {
         cJSON *o = b->raw_json ? cJSON_Parse(b->raw_json) : NULL;
         if (!o) {
@@ -140,16 +145,31 @@ static int list_one(const oab_job *b, void *ud)
 typedef struct list_args {
     long limit;
     int all;
+    const char *status;   /* --status S */
+    const char *after;    /* --after ID */
 } list_args;
 
-enum { O_LIMIT = 1, O_ALL };
+enum { O_LIMIT = 1, O_ALL, O_STATUS, O_AFTER };
 
 static int list_opt(const char *cmd, int id, const char *arg, void *st)
 {
     list_args *la = st;
-    if (id == O_ALL) {
+    switch (id) {
+    case O_ALL:
         la->all = 1;
         return 1;
+    case O_AFTER:
+        la->after = arg;
+        return 1;
+    case O_STATUS:
+        if (oab_batch_status_from_str(arg) == OAB_BATCH_UNKNOWN) {
+            cli_usage_error(cmd, "--status: unknown status '%s'", arg);
+            return -1;
+        }
+        la->status = arg;
+        return 1;
+    default:
+        break;
     }
     if (id != O_LIMIT)
         return 0;
@@ -171,7 +191,7 @@ static int list_batches(cli_ctx *ctx, const list_args *la)
         return CLI_EXIT_API;
     static const char *const hdr[] = { "BATCH", "STATUS", "ENDPOINT", "DONE",
                                        "CREATED (UTC)", "JOB" };
-    list_ctx lc = { NULL, NULL };
+    list_ctx lc = { NULL, NULL, la->status };
     if (ctx->json)
         lc.arr = cJSON_CreateArray();
     else
@@ -183,7 +203,7 @@ static int list_batches(cli_ctx *ctx, const list_args *la)
                                 &lc);
     } else {
         oab_job_list *l = NULL;
-        st = oab_batch_list(c, &l, (int)limit, NULL);
+        st = oab_batch_list(c, &l, (int)limit, la->after);
         for (size_t i = 0; st == OAB_OK && i < l->n; i++)
             list_add(&lc, l->jobs[i]);
         if (l)
@@ -208,9 +228,13 @@ static int list_batches(cli_ctx *ctx, const list_args *la)
     return rc;
 }
 
-const cli_opt cli_opts_list[] = { { "limit", 0, 1, O_LIMIT },
-                                { "all", 0, 0, O_ALL },
-                                { NULL, 0, 0, 0 } };
+const cli_opt cli_opts_list[] = {
+    { "limit", 0, 1, O_LIMIT },
+    { "all", 0, 0, O_ALL },
+    { "status", 0, 1, O_STATUS },
+    { "after", 0, 1, O_AFTER },
+    { NULL, 0, 0, 0 }
+};
 
 int cmd_list(cli_ctx *ctx, int argc, char **argv)
 {
@@ -218,7 +242,7 @@ int cmd_list(cli_ctx *ctx, int argc, char **argv)
         "list", cli_opts_list, list_opt,
         NULL, 0
     };
-    list_args la = { 20, 0 };
+    list_args la = { 20, 0, NULL, NULL };
     int rc = cli_parse_args(ctx, &spec, argc, argv, &la, NULL);
     return rc >= 0 ? rc : list_batches(ctx, &la);
 }

@@ -77,6 +77,48 @@ static void print_jobs_table(cli_ctx *ctx, journal_job **jobs, size_t n)
     out_table_free(tb);
 }
 
+/* 1 when the status last seen for every part is a terminal one. */
+static int job_finished(const journal_job *j)
+{
+    static const char *const ended[] = { "completed", "failed", "expired",
+                                         "cancelled" };
+    const char *s = job_status(j);
+    for (size_t k = 0; k < sizeof ended / sizeof ended[0]; k++)
+        if (!strcmp(s, ended[k]))
+            return 1;
+    return 0;
+}
+
+/* --refresh: fetches the batches of every unfinished job listed, so
+ * that the journal has their statuses now. -1 to go on, else the exit
+ * code. */
+static int refresh_jobs(cli_ctx *ctx, long limit)
+{
+    journal *jr = cli_journal(ctx);
+    if (!jr)
+        return CLI_EXIT_LOCAL;
+    journal_job **jobs = NULL;
+    size_t n = 0;
+    if (journal_jobs_list(jr, (int)limit, &jobs, &n) != 0) {
+        cli_error(ctx, "journal: %s", journal_errmsg(jr));
+        return CLI_EXIT_LOCAL;
+    }
+    int rc = -1;
+    for (size_t i = 0; i < n && rc < 0; i++) {
+        if (job_finished(jobs[i]))
+            continue;
+        cli_target t;
+        int r = cli_target_resolve(ctx, jobs[i]->id, &t);
+        if (r == CLI_EXIT_OK)
+            r = cli_target_fetch(ctx, &t, 1);
+        cli_target_free(&t);
+        if (r != CLI_EXIT_OK)
+            rc = r;
+    }
+    journal_job_list_free(jobs, n);
+    return rc;
+}
+
 static int list_jobs(cli_ctx *ctx, long limit)
 {
     journal *jr = cli_journal(ctx);
@@ -103,11 +145,21 @@ static int list_jobs(cli_ctx *ctx, long limit)
     return CLI_EXIT_OK;
 }
 
-enum { O_LIMIT = 1 };
+typedef struct jobs_args {
+    long limit;
+    int refresh;          /* ask the server about unfinished jobs first */
+} jobs_args;
+
+enum { O_LIMIT = 1, O_REFRESH = 4 };
 
 static int jobs_opt(const char *cmd, int id, const char *arg, void *st)
 {
-    long *limit = st;
+    jobs_args *ja = st;
+    if (id == O_REFRESH) {
+        ja->refresh = 1;
+        return 1;
+    }
+    long *limit = &ja->limit;
     if (id != O_LIMIT)
         return 0;
     if (cli_parse_long(cmd, "limit", arg, limit) != 0)
@@ -121,17 +173,6 @@ static int jobs_opt(const char *cmd, int id, const char *arg, void *st)
 
 /* ---- jobs rm, jobs prune ---- */
 
-/* 1 when the status last seen for every part is a terminal one. */
-static int job_finished(const journal_job *j)
-{
-    static const char *const ended[] = { "completed", "failed", "expired",
-                                         "cancelled" };
-    const char *s = job_status(j);
-    for (size_t k = 0; k < sizeof ended / sizeof ended[0]; k++)
-        if (!strcmp(s, ended[k]))
-            return 1;
-    return 0;
-}
 
 /* Removes the job's part files, their folder (parts/JOB) and the job
  * from the journal. Exit code. */
@@ -269,8 +310,11 @@ static int jobs_prune(cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
-const cli_opt cli_opts_jobs[] = { { "limit", 0, 1, O_LIMIT },
-                                { NULL, 0, 0, 0 } };
+const cli_opt cli_opts_jobs[] = {
+    { "limit", 0, 1, O_LIMIT },
+    { "refresh", 0, 0, O_REFRESH },
+    { NULL, 0, 0, 0 }
+};
 
 int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
 {
@@ -282,7 +326,9 @@ int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
         return jobs_rm(ctx, argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "prune"))
         return jobs_prune(ctx, argc - 1, argv + 1);
-    long limit = 20;
-    int rc = cli_parse_args(ctx, &spec, argc, argv, &limit, NULL);
-    return rc >= 0 ? rc : list_jobs(ctx, limit);
+    jobs_args ja = { 20, 0 };
+    int rc = cli_parse_args(ctx, &spec, argc, argv, &ja, NULL);
+    if (rc < 0 && ja.refresh)
+        rc = refresh_jobs(ctx, ja.limit);
+    return rc >= 0 ? rc : list_jobs(ctx, ja.limit);
 }

@@ -28,7 +28,8 @@ typedef struct submit_opts {
     const char *name;        /* FILE as given, for messages ("-") */
     char *stdin_copy;        /* the copy of standard input, removed after */
     const char *endpoint;
-    const char *completion_window;
+    cli_part_opts part;      /* --completion-window, --output-expires-after */
+    int delete_inputs;       /* --delete-inputs-after */
     const char *md_keys[16];
     const char *md_vals[16];
     size_t n_md;
@@ -44,7 +45,7 @@ typedef struct submit_opts {
 
 enum {
     S_NOWAIT = 1, S_METADATA, S_ENDPOINT, S_WINDOW, S_FORCE, S_MAXLINES,
-    S_MAXBYTES, S_DRYRUN
+    S_MAXBYTES, S_DRYRUN, S_EXPIRES, S_DELETE_INPUTS
 };
 
 /* returns 1 consumed, 0 not one, -1 bad */
@@ -90,7 +91,22 @@ static int submit_opt(const char *cmd, int id, const char *arg, void *st)
         o->endpoint = arg;
         return 1;
     case S_WINDOW:
-        o->completion_window = arg;
+        o->part.completion_window = arg;
+        return 1;
+    case S_EXPIRES: {
+        long v;
+        if (cli_parse_long(cmd, "output-expires-after", arg, &v) != 0)
+            return -1;
+        if (v < 3600 || v > 2592000) {
+            cli_usage_error(cmd, "--output-expires-after takes 3600 to "
+                            "2592000 seconds (1 hour to 30 days)");
+            return -1;
+        }
+        o->part.output_expires_after = v;
+        return 1;
+    }
+    case S_DELETE_INPUTS:
+        o->delete_inputs = 1;
         return 1;
     case S_FORCE:
         o->force = 1;
@@ -166,7 +182,9 @@ static int fingerprint(const submit_opts *o, const char *base_url,
                                            : (long)OAB_MAX_FILE_BYTES);
     cli_sha256_update(&s, head, strlen(head));
     const char *parts[3] = { base_url, o->endpoint ? o->endpoint : "",
-                             o->completion_window ? o->completion_window : "" };
+                             o->part.completion_window
+                                 ? o->part.completion_window
+                                 : "" };
     for (int i = 0; i < 3; i++) {
         cli_sha256_update(&s, parts[i], strlen(parts[i]));
         cli_sha256_update(&s, "\n", 1);
@@ -441,7 +459,7 @@ static int start_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
     if (rc != CLI_EXIT_OK)
         return rc;
     for (size_t i = 0; i < job->n_parts && rc == CLI_EXIT_OK; i++)
-        rc = cli_part_start(ctx, job, &job->parts[i], o->completion_window);
+        rc = cli_part_start(ctx, job, &job->parts[i], &o->part);
     if (rc != CLI_EXIT_OK)
         cli_info(ctx, "the job is in the journal; run the same command again "
                  "to carry on: job %s", job->id);
@@ -501,6 +519,8 @@ static void print_submitted(cli_ctx *ctx, cli_target *t)
     { "max-lines", 0, 1, S_MAXLINES },                         \
     { "max-bytes", 0, 1, S_MAXBYTES },                         \
     { "dry-run", 0, 0, S_DRYRUN },                             \
+    { "output-expires-after", 0, 1, S_EXPIRES },               \
+    { "delete-inputs-after", 0, 0, S_DELETE_INPUTS },          \
     CLI_WAIT_OPTIONS
 
 const cli_opt cli_opts_submit[] = {
@@ -537,12 +557,36 @@ static int parse_submit(cli_ctx *ctx, const char *cmd, int argc, char **argv,
     return rc;
 }
 
+/* --delete-inputs-after: once the job completed, deletes the input
+ * files it uploaded (the journal keeps their ids). */
+static void delete_inputs(cli_ctx *ctx, const submit_opts *o,
+                          const cli_target *t)
+{
+    if (!o->delete_inputs || !cli_target_all_completed(t))
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_units; i++) {
+        const journal_part *p = t->units[i].part;
+        if (!p || !p->file_id)
+            continue;
+        oab_status st = oab_file_delete(ctx->client, p->file_id);
+        if (st == OAB_OK || st == OAB_ENOTFOUND)
+            n++;
+        else
+            cli_api_errorf(ctx, st, "cannot delete the input file %s",
+                           p->file_id);
+    }
+    cli_info(ctx, "deleted %zu uploaded input file%s", n, n == 1 ? "" : "s");
+}
+
 /* Waits for a started job; exit code as `oaibatch wait`. */
 static int wait_job(cli_ctx *ctx, const submit_opts *o, cli_target *t)
 {
     int rc = cli_target_wait(ctx, t, &o->wait);
     if (rc == CLI_EXIT_OK && !cli_target_all_completed(t))
         rc = CLI_EXIT_FAILED;
+    if (rc == CLI_EXIT_OK)
+        delete_inputs(ctx, o, t);
     return rc;
 }
 
@@ -576,6 +620,8 @@ static int run(cli_ctx *ctx, const submit_opts *o, const cli_results_opts *ro)
     if (rc == CLI_EXIT_OK) {
         cli_info(ctx, "job %s", t.job->id);
         rc = cli_target_wait(ctx, &t, &o->wait);
+        if (rc == CLI_EXIT_OK)
+            delete_inputs(ctx, o, &t);
         if (rc == CLI_EXIT_INTERRUPTED)
             cli_info(ctx, "results later with: oaibatch results %s",
                      t.job->id);

@@ -98,6 +98,25 @@ oab_client *cli_client(cli_ctx *ctx)
     return ctx->client;
 }
 
+void cli_use_base_url(cli_ctx *ctx, const char *url)
+{
+    if (!url || !*url)
+        return;
+    oab_client *c = cli_client(ctx);
+    const char *now = c ? oab_client_base_url(c) : NULL;
+    if (!now || strcmp(now, url) == 0)
+        return;
+    cli_warn(ctx, "the job was submitted to %s; using it, not %s", url, now);
+    char *keep = oab__strdup(url);
+    if (!keep)
+        return;
+    oab_client_free(ctx->client);
+    ctx->client = NULL;
+    free(ctx->job_base_url);
+    ctx->job_base_url = keep;
+    ctx->base_url = keep;
+}
+
 journal *cli_journal(cli_ctx *ctx)
 {
     if (ctx->jr)

@@ -14,7 +14,12 @@
     "  --max-bytes N          at most N bytes per part (default\n" \
     "                         200000000; above it warns)\n" \
     "  --dry-run              show the parts (lines, bytes, first and last\n" \
-    "                         input line); send nothing\n"
+    "                         input line); send nothing\n" \
+    "  --output-expires-after SECONDS\n"                                      \
+    "                         the output files expire after SECONDS (3600\n" \
+    "                         to 2592000)\n"                                  \
+    "  --delete-inputs-after  once the job completed, delete the input\n"    \
+    "                         files it uploaded\n"
 
 #define HELP_WAIT_OPTIONS                                                     \
     "  --interval SECONDS     first poll interval (default 5)\n"              \
@@ -220,9 +225,11 @@ const char cli_help_list[] =
     "List the batches on the server, newest first.\n"
     "\n"
     "Options:\n"
-    "  --limit N  how many (default 20, at most 100 per page)\n"
-    "  --all      every batch, page after page\n"
-    "  --json     print as JSON\n";
+    "  --limit N    how many (default 20, at most 100 per page)\n"
+    "  --all        every batch, page after page\n"
+    "  --status S   only the batches in status S\n"
+    "  --after ID   the page after batch ID\n"
+    "  --json       print as JSON\n";
 
 const char cli_help_jobs[] =
     "Usage: oaibatch jobs [OPTIONS]\n"
@@ -237,7 +244,7 @@ const char cli_help_jobs[] =
     "longer ago than DURATION (30d, 12h, 15m, 45s).\n"
     "\n"
     "Options:\n"
-    "  --limit N              how many (default 20, 0 for all)\n"
+    "  --limit N              how many (default 20, 0 for all)\n"    "  --refresh              ask the server about unfinished jobs first\n"
     "  --cancel               rm: cancel the running batches first\n"
     "  --older-than DURATION  prune: the age of the jobs to remove\n"
     "  --json                 print as JSON\n";

@@ -85,5 +85,6 @@ int main(int argc, char **argv)
         oab_global_cleanup();
     }
     journal_close(ctx.jr);
+    free(ctx.job_base_url);
     return rc;
 }

@@ -26,7 +26,7 @@ static int find_by_file(const oab_job *job, void *ud)
 }
 
 int cli_part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
-                   const char *completion_window)
+                   const cli_part_opts *po)
 {
     oab_client *c = cli_client(ctx);
     journal *jr = cli_journal(ctx);
@@ -92,7 +92,8 @@ int cli_part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
     vals[n++] = idx;
     oab_batch_options bo = OAB_BATCH_OPTIONS_INIT;
     bo.endpoint = job->endpoint;
-    bo.completion_window = completion_window;
+    bo.completion_window = po ? po->completion_window : NULL;
+    bo.output_expires_after_s = po ? po->output_expires_after : 0;
     bo.metadata_keys = keys;
     bo.metadata_values = vals;
     bo.n_metadata = n;

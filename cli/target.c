@@ -73,6 +73,8 @@ int cli_target_resolve(cli_ctx *ctx, const char *id, cli_target *t)
         t->batch_id = oab__strdup(id);
     }
     t->label = oab__strdup(id);
+    if (t->job)
+        cli_use_base_url(ctx, t->job->base_url);
     if (build_units(t, only_idx) != 0) {
         cli_error(ctx, "out of memory");
         return CLI_EXIT_LOCAL;

@@ -464,6 +464,68 @@ class TestCleanUp(Promises):
                      rc=2)
 
 
+class TestJournalAndServer(Promises):
+    def test_a_job_uses_the_base_url_it_was_submitted_to(self):
+        src = self.write("in.jsonl", [chat_line("u1", "p")])
+        p = self.run_cli(["submit", src], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        # the environment now points at the other server
+        p = self.run_cli(["status", job, "--json"], server="local", rc=0)
+        self.assertIn("the job was submitted to http://127.0.0.1:%d/v1"
+                      % self.fake_port, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["status"], "completed")
+        self.assertEqual(len(self.results(job, "local")), 1)
+
+    def test_list_status_after_and_jobs_refresh(self):
+        a = self.write("a.jsonl", [chat_line("l1", "p")])
+        b = self.write("b.jsonl", [chat_line("l2", "p")])
+        self.run_cli(["submit", a], server="fake", rc=0)
+        p = self.run_cli(["submit", b, "--metadata", "fake_outcome=slow",
+                          "--no-wait"], server="fake", rc=0)
+        slow_job, slow_batch = p.stdout.split()[:2]
+        p = self.run_cli(["list", "--json", "--status", "in_progress",
+                          "--limit", "100"], server="fake", rc=0)
+        ids = [x["id"] for x in json.loads(p.stdout)]
+        self.assertIn(slow_batch, ids)
+        p = self.run_cli(["list", "--json", "--limit", "100"], server="fake",
+                         rc=0)
+        every = [x["id"] for x in json.loads(p.stdout)]
+        self.assertTrue(all(x["status"] == "in_progress" for x in
+                            json.loads(self.run_cli(
+                                ["list", "--json", "--status", "in_progress",
+                                 "--limit", "100"], server="fake",
+                                rc=0).stdout)))
+        after = json.loads(self.run_cli(
+            ["list", "--json", "--after", every[0], "--limit", "100"],
+            server="fake", rc=0).stdout)
+        self.assertEqual([x["id"] for x in after], every[1:])
+        self.run_cli(["list", "--status", "sleeping"], server="fake", rc=2)
+        # the journal saw the slow batch in_progress; cancel it behind
+        # the journal's back, then refresh
+        self.run_cli(["cancel", slow_batch, "--journal",
+                      self.path("other.db")], server="fake", journal=False,
+                     rc=0)
+        stale = {j["id"]: j["status"] for j in self.jobs()}
+        self.assertEqual(stale[slow_job], "in_progress")
+        p = self.run_cli(["jobs", "--refresh", "--json"], server="fake",
+                         rc=0)
+        fresh = {j["id"]: j["status"] for j in json.loads(p.stdout)}
+        self.assertIn(fresh[slow_job], ("cancelling", "cancelled"))
+
+    def test_delete_inputs_after_and_output_expiry(self):
+        src = self.write("in.jsonl", [chat_line("e1", "p")])
+        self.run_cli(["submit", src, "--output-expires-after", "60"],
+                     server="local", rc=2)
+        p = self.run_cli(["submit", src, "--delete-inputs-after",
+                          "--output-expires-after", "3600"], server="local",
+                         rc=0)
+        self.assertIn("deleted 1 uploaded input file", p.stderr)
+        job = p.stdout.split()[0]
+        fid = self.job_doc(job, "local")["batches"][0]["file_id"]
+        self.run_cli(["files", "get", fid], server="local", rc=3)
+        self.assertEqual(len(self.results(job, "local")), 1)
+
+
 class TestCompletion(Promises):
     def complete(self, script, words):
         prog = ("source %s\nCOMP_WORDS=(%s)\nCOMP_CWORD=%d\n_oaibatch\n"
