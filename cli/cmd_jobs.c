@@ -12,27 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *job_status(const journal_job *j)
-{
-    /* from the statuses last seen: unfinished first, then completed */
-    static const char *const order[] = { "not_uploaded", "not_created",
-                                         "validating", "in_progress",
-                                         "finalizing", "cancelling" };
-    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
-        for (size_t i = 0; i < j->n_parts; i++) {
-            const journal_part *p = &j->parts[i];
-            const char *s = !p->file_id    ? "not_uploaded"
-                            : !p->batch_id ? "not_created"
-                            : p->status    ? p->status
-                                           : "validating";
-            if (!strcmp(s, order[k]))
-                return order[k];
-        }
-    for (size_t i = 0; i < j->n_parts; i++)
-        if (j->parts[i].status && strcmp(j->parts[i].status, "completed"))
-            return j->parts[i].status;
-    return "completed";
-}
 
 /* One job as JSON (the document of `oaibatch jobs --json`). */
 static cJSON *job_json(const journal_job *j)
@@ -43,7 +22,7 @@ static cJSON *job_json(const journal_job *j)
     cJSON_AddStringToObject(o, "input_path", j->input_path ? j->input_path : "");
     cJSON_AddNumberToObject(o, "lines", (double)j->n_lines);
     cJSON_AddStringToObject(o, "endpoint", j->endpoint ? j->endpoint : "");
-    cJSON_AddStringToObject(o, "status", job_status(j));
+    cJSON_AddStringToObject(o, "status", journal_job_status(j));
     cJSON *parts = cJSON_AddArrayToObject(o, "batches");
     for (size_t k = 0; k < j->n_parts; k++) {
         const journal_part *p = &j->parts[k];
@@ -69,7 +48,8 @@ static void print_jobs_table(cli_ctx *ctx, journal_job **jobs, size_t n)
         out_time(when, sizeof when, jobs[i]->created_at);
         snprintf(nb, sizeof nb, "%zu", jobs[i]->n_parts);
         snprintf(nl, sizeof nl, "%ld", jobs[i]->n_lines);
-        const char *row[6] = { jobs[i]->id, when, job_status(jobs[i]), nb,
+        const char *row[6] = { jobs[i]->id, when,
+                               journal_job_status(jobs[i]), nb,
                                nl, jobs[i]->input_path };
         out_table_add(tb, row);
     }
@@ -77,17 +57,6 @@ static void print_jobs_table(cli_ctx *ctx, journal_job **jobs, size_t n)
     out_table_free(tb);
 }
 
-/* 1 when the status last seen for every part is a terminal one. */
-static int job_finished(const journal_job *j)
-{
-    static const char *const ended[] = { "completed", "failed", "expired",
-                                         "cancelled" };
-    const char *s = job_status(j);
-    for (size_t k = 0; k < sizeof ended / sizeof ended[0]; k++)
-        if (!strcmp(s, ended[k]))
-            return 1;
-    return 0;
-}
 
 /* --refresh: fetches the batches of every unfinished job listed, so
  * that the journal has their statuses now. -1 to go on, else the exit
@@ -105,7 +74,7 @@ static int refresh_jobs(cli_ctx *ctx, long limit)
     }
     int rc = -1;
     for (size_t i = 0; i < n && rc < 0; i++) {
-        if (job_finished(jobs[i]))
+        if (journal_job_finished(jobs[i]))
             continue;
         cli_target t;
         int r = cli_target_resolve(ctx, jobs[i]->id, &t);
@@ -299,7 +268,7 @@ static int jobs_prune(cli_ctx *ctx, int argc, char **argv)
     long long cut = oab__unix_now() - age;
     rc = CLI_EXIT_OK;
     for (size_t i = 0; i < n && rc == CLI_EXIT_OK; i++) {
-        if (jobs[i]->created_at >= cut || !job_finished(jobs[i]))
+        if (jobs[i]->created_at >= cut || !journal_job_finished(jobs[i]))
             continue;
         rc = remove_job(ctx, jobs[i]);
         removed += rc == CLI_EXIT_OK;

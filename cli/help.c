@@ -46,7 +46,7 @@ const char cli_help_main[] =
     "  list            list the batches on the server\n"
     "  jobs            list the jobs in the local journal (rm, prune)\n"
     "  run FILE        submit, wait and write the results in one go\n"
-    "  serve           run the local Batch API server\n"    "  files ACTION ID get, download or delete a file on the server\n"    "  completion SHELL print a completion script (bash, zsh, fish)\n"
+    "  serve           run the local Batch API server\n"    "  files ACTION ID get, download or delete a file on the server\n"    "  completion SHELL print a completion script (bash, zsh, fish)\n"    "  watch           a live table of the unfinished jobs\n"
     "\n"
     "ID is a job id (job_...) from the journal or a batch id (batch_...).\n"
     "\n"
@@ -297,3 +297,17 @@ const char cli_help_completion[] =
     "command and option tables as --help. Load it with\n"
     "'source <(oaibatch completion bash)' (or zsh), or\n"
     "'oaibatch completion fish | source'.\n";
+
+const char cli_help_watch[] =
+    "Usage: oaibatch watch [OPTIONS]\n"
+    "\n"
+    "A live table of the journal's unfinished jobs and their batches:\n"
+    "status, done/total, failed, rate and ETA, refreshed every few seconds\n"
+    "(the statuses are written to the journal as they are seen). On a\n"
+    "terminal the table is redrawn in place; q leaves. Off a terminal the\n"
+    "table is printed at each refresh, and the command ends once every job\n"
+    "has finished.\n"
+    "\n"
+    "Options:\n"
+    "  --interval SECONDS  time between refreshes (default 5)\n"
+    "  --once              show the table once and leave\n";

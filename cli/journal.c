@@ -565,6 +565,41 @@ int journal_job_delete(journal *j, const char *id)
     return end_txn(j, ok);
 }
 
+/* ---- status from what was last seen ---- */
+
+const char *journal_job_status(const journal_job *j)
+{
+    /* from the statuses last seen: unfinished first, then completed */
+    static const char *const order[] = { "not_uploaded", "not_created",
+                                         "validating", "in_progress",
+                                         "finalizing", "cancelling" };
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+        for (size_t i = 0; i < j->n_parts; i++) {
+            const journal_part *p = &j->parts[i];
+            const char *s = !p->file_id    ? "not_uploaded"
+                            : !p->batch_id ? "not_created"
+                            : p->status    ? p->status
+                                           : "validating";
+            if (!strcmp(s, order[k]))
+                return order[k];
+        }
+    for (size_t i = 0; i < j->n_parts; i++)
+        if (j->parts[i].status && strcmp(j->parts[i].status, "completed"))
+            return j->parts[i].status;
+    return "completed";
+}
+
+int journal_job_finished(const journal_job *j)
+{
+    static const char *const ended[] = { "completed", "failed", "expired",
+                                         "cancelled" };
+    const char *s = journal_job_status(j);
+    for (size_t k = 0; k < sizeof ended / sizeof ended[0]; k++)
+        if (!strcmp(s, ended[k]))
+            return 1;
+    return 0;
+}
+
 /* ---- locks between processes ---- */
 
 static int pid_alive(long pid)

@@ -59,6 +59,12 @@ int journal_job_by_fingerprint(journal *j, const char *fingerprint,
 /* The job that holds a batch. 0 (job_id_out: malloc'd; idx_out), 1, -1. */
 int journal_find_batch(journal *j, const char *batch_id, char **job_id_out,
                        int *idx_out);
+/* The job's status from the statuses last seen for its parts (no
+ * network): the least advanced unfinished one, else the first that is
+ * not completed, else "completed". Static text. */
+const char *journal_job_status(const journal_job *j);
+/* 1 when every part was last seen in a terminal status. */
+int journal_job_finished(const journal_job *j);
 /* Deletes a job and its parts from the journal (not their files). */
 int journal_job_delete(journal *j, const char *id);
 /* Newest first; limit <= 0 means all. */

@@ -526,6 +526,33 @@ class TestJournalAndServer(Promises):
         self.assertEqual(len(self.results(job, "local")), 1)
 
 
+class TestWatch(Promises):
+    def test_watch_once_and_until_done(self):
+        slow = self.write("slow.jsonl", [chat_line("w1", "p")])
+        quick = self.write("quick.jsonl", [chat_line("w2", "p")])
+        p = self.run_cli(["submit", slow, "--metadata", "fake_outcome=slow",
+                          "--no-wait"], server="fake", rc=0)
+        slow_job, slow_batch = p.stdout.split()[:2]
+        p = self.run_cli(["submit", quick, "--no-wait", "--metadata",
+                          "fake_validate_polls=5"], server="fake", rc=0)
+        quick_job = p.stdout.split()[0]
+        p = self.run_cli(["watch", "--once"], server="fake", rc=0)
+        self.assertIn("unfinished job", p.stdout)
+        row = [r for r in p.stdout.splitlines() if slow_batch in r]
+        self.assertEqual(len(row), 1, p.stdout)
+        self.assertIn("in_progress", row[0])
+        self.assertIn(slow_job, row[0])
+        self.run_cli(["cancel", slow_job], server="fake", rc=0)
+        # off a terminal it ends once every job has finished
+        p = self.run_cli(["watch", "--interval", "0.05"], server="fake",
+                         rc=0)
+        self.assertIn("every job has finished", p.stderr)
+        self.assertIn(quick_job, p.stdout)  # seen while it ran
+        self.assertNotIn("\033", p.stdout)
+        p = self.run_cli(["watch", "--once"], server="fake", rc=0)
+        self.assertIn("0 unfinished jobs", p.stdout)
+
+
 class TestCompletion(Promises):
     def complete(self, script, words):
         prog = ("source %s\nCOMP_WORDS=(%s)\nCOMP_CWORD=%d\n_oaibatch\n"
