@@ -79,7 +79,8 @@ int cmd_cancel(cli_ctx *ctx, int argc, char **argv)
     if (rc == CLI_EXIT_OK && cli_target_done(&t)) {
         cli_info(ctx, "%s has finished (%s); nothing to cancel",
                  cli_target_label(&t), cli_target_status(&t));
-        cli_target_show(ctx, &t);
+        if (!ctx->quiet || ctx->json)
+            cli_target_show(ctx, &t);
         cli_target_free(&t);
         return CLI_EXIT_OK;
     }
@@ -88,7 +89,8 @@ int cmd_cancel(cli_ctx *ctx, int argc, char **argv)
     if (rc == CLI_EXIT_OK) {
         cli_info(ctx, "cancel requested; lines already done stay in the "
                  "results (oaibatch results %s)", cli_target_label(&t));
-        cli_target_show(ctx, &t);
+        if (!ctx->quiet || ctx->json)
+            cli_target_show(ctx, &t);
     }
     cli_target_free(&t);
     return rc;

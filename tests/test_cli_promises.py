@@ -639,6 +639,26 @@ class TestMessages(Promises):
                          [False, False, True])
         self.assertIn("1 duplicate custom_id", p.stderr)
 
+    def test_quiet_silences_every_command(self):
+        src = self.write("in.jsonl", [chat_line("q%d" % i, "p")
+                                      for i in range(2)])
+        out = self.path("res.jsonl")
+        p = self.run_cli(["submit", src, "-q", "--no-wait"], server="fake",
+                         rc=0)
+        job = p.stdout.split()[0]
+        for args, rc in ((["wait", job, "-q"], 0),
+                         (["status", job, "-q"], 0),
+                         (["results", job, "-q", "-o", out], 0),
+                         (["retry", job, "-q"], 0),
+                         (["cancel", job, "-q"], 0),
+                         (["jobs", "-q"], 0),
+                         (["submit", src, "-q", "--dry-run"], 0),
+                         (["run", src, "-q", "-o", out], 0)):
+            p = self.run_cli(args, server="fake", rc=rc)
+            self.assertEqual(p.stderr, "", args)
+        p = self.run_cli(["cancel", job, "-q"], server="fake", rc=0)
+        self.assertEqual(p.stdout, "")
+
     def test_cancel_of_a_finished_job_says_so(self):
         src = self.write("in.jsonl", [chat_line("f1", "p")])
         p = self.run_cli(["submit", src], server="fake", rc=0)
