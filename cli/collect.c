@@ -2,10 +2,14 @@
  * finished batch, merged across parts and retries, sorted, written. */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
+#include "util/buf.h"
+#include "util/json.h"
 #include "util/str.h"
 #include "collect.h"
 #include "output.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +18,7 @@
 
 void cli_rows_free(cli_rows *rows)
 {
+    oab__buf_free(&rows->scratch);
     for (size_t i = 0; i < rows->n; i++) {
         free(rows->v[i].text);
         free(rows->v[i].custom_id);
@@ -22,13 +27,179 @@ void cli_rows_free(cli_rows *rows)
     memset(rows, 0, sizeof *rows);
 }
 
-static cJSON *json_or_string(const char *text)
+/* ---- a row as JSONL text, written straight (no cJSON tree) ---- */
+
+/* The row being written; `bad` once an append ran out of memory. */
+typedef struct rowbuf {
+    oab__buf *b;
+    int bad;
+} rowbuf;
+
+#define PUT(w, call)                   \
+    do {                               \
+        if ((call) != OAB_OK)          \
+            (w)->bad = 1;              \
+    } while (0)
+
+/* "key": after a comma unless the object was just opened. */
+static void put_key(rowbuf *w, const char *key)
 {
-    if (!text)
-        return cJSON_CreateNull();
-    cJSON *v = cJSON_Parse(text);
-    return v ? v : cJSON_CreateString(text);
+    oab__buf *b = w->b;
+    if (b->len && b->data[b->len - 1] != '{')
+        PUT(w, oab__buf_putc(b, ','));
+    PUT(w, oab__buf_json_string(b, key, strlen(key)));
+    PUT(w, oab__buf_putc(b, ':'));
 }
+
+static void put_raw(rowbuf *w, const char *s)
+{
+    PUT(w, oab__buf_puts(w->b, s));
+}
+
+static void put_str(rowbuf *w, const char *key, const char *v)
+{
+    put_key(w, key);
+    if (v)
+        PUT(w, oab__buf_json_string(w->b, v, strlen(v)));
+    else
+        put_raw(w, "null");
+}
+
+/* JSON text as its value (compact), else as a string; NULL: null. */
+static void put_json(rowbuf *w, const char *key, const char *text)
+{
+    put_key(w, key);
+    if (!text)
+        put_raw(w, "null");
+    else if (oab__json_append_compact(w->b, text, strlen(text), NULL) !=
+             OAB_OK)
+        PUT(w, oab__buf_json_string(w->b, text, strlen(text)));
+}
+
+static void put_int(rowbuf *w, const char *key, long long v, int null0)
+{
+    put_key(w, key);
+    if (null0 && !v)
+        put_raw(w, "null");
+    else
+        PUT(w, oab__buf_printf(w->b, "%lld", v));
+}
+
+/* A number as cJSON prints it: 15 digits when they round-trip, else
+ * 17; null for NaN and infinities. */
+static void put_double(rowbuf *w, double d)
+{
+    if (isnan(d) || isinf(d)) {
+        put_raw(w, "null");
+        return;
+    }
+    char num[32];
+    snprintf(num, sizeof num, "%1.15g", d);
+    if (strtod(num, NULL) != d)
+        snprintf(num, sizeof num, "%1.17g", d);
+    put_raw(w, num);
+}
+
+static void put_vector(rowbuf *w, const double *v, size_t n)
+{
+    put_raw(w, "[");
+    for (size_t d = 0; d < n; d++) {
+        if (d)
+            put_raw(w, ",");
+        put_double(w, v[d]);
+    }
+    put_raw(w, "]");
+}
+
+static void put_tool_calls(rowbuf *w, const oab_result *r)
+{
+    put_key(w, "tool_calls");
+    put_raw(w, "[");
+    for (size_t i = 0; i < r->n_tool_calls; i++) {
+        const oab_tool_call *tc = &r->tool_calls[i];
+        put_raw(w, i ? ",{" : "{");
+        put_str(w, "id", tc->id);
+        put_str(w, "name", tc->name);
+        if (tc->arguments_valid)
+            put_json(w, "arguments", tc->arguments);
+        else
+            put_str(w, "arguments", tc->arguments ? tc->arguments : "");
+        put_raw(w, "}");
+    }
+    put_raw(w, "]");
+}
+
+static void put_embeddings(rowbuf *w, const oab_result *r)
+{
+    if (r->n_embeddings == 1) {
+        put_key(w, "embedding");
+        put_vector(w, r->embeddings, r->dimensions);
+        return;
+    }
+    put_key(w, "embeddings");
+    put_raw(w, "[");
+    for (size_t e = 0; e < r->n_embeddings; e++) {
+        if (e)
+            put_raw(w, ",");
+        put_vector(w, r->embeddings + e * r->dimensions, r->dimensions);
+    }
+    put_raw(w, "]");
+}
+
+/* The row of a result: the fields of docs/cli.md, in their order. */
+static int row_text(oab__buf *b, const oab_result *r, long input_line,
+                    const char *batch_id, int raw)
+{
+    oab__buf_clear(b);
+    rowbuf rw = { b, 0 }, *w = &rw;
+    put_raw(w, "{");
+    put_str(w, "custom_id", r->custom_id);
+    put_str(w, "status", oab_result_status_str(r->status));
+    put_int(w, "input_line", input_line > 0 ? input_line : 0, 1);
+    put_int(w, "status_code", r->status_code, 1);
+    put_str(w, "output", r->output);
+    if (r->output_mode != OAB_OUTPUT_NONE) {
+        put_json(w, "parsed", r->parsed_json);
+        put_str(w, "invalid_reason", r->invalid_reason);
+    }
+    if (r->refusal)
+        put_str(w, "refusal", r->refusal);
+    put_str(w, "finish_reason", r->finish_reason);
+    if (r->n_tool_calls)
+        put_tool_calls(w, r);
+    if (r->error_code || r->error_message) {
+        put_key(w, "error");
+        put_raw(w, "{");
+        put_str(w, "code", r->error_code);
+        put_str(w, "message", r->error_message);
+        put_raw(w, "}");
+    } else {
+        put_json(w, "error", NULL);
+    }
+    if (r->has_usage) {
+        put_key(w, "usage");
+        put_raw(w, "{");
+        put_int(w, "prompt_tokens", r->usage.prompt_tokens, 0);
+        put_int(w, "completion_tokens", r->usage.completion_tokens, 0);
+        put_int(w, "total_tokens", r->usage.total_tokens, 0);
+        put_raw(w, "}");
+    } else {
+        put_json(w, "usage", NULL);
+    }
+    if (r->n_embeddings)
+        put_embeddings(w, r);
+    if (r->duplicate) {
+        put_key(w, "duplicate");
+        put_raw(w, "true");
+    }
+    put_str(w, "batch_id", batch_id);
+    put_str(w, "request_id", r->request_id);
+    if (raw)
+        put_json(w, "body", r->body_json);
+    put_raw(w, "}");
+    return w->bad ? -1 : 0;
+}
+
 
 
 int cli_rows_add(cli_rows *rows, const oab_result *r, long input_line,
@@ -42,89 +213,14 @@ int cli_rows_add(cli_rows *rows, const oab_result *r, long input_line,
         rows->v = nv;
         rows->cap = nc;
     }
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
+    oab__buf *b = &rows->scratch;
+    if (row_text(b, r, input_line, batch_id, raw) != 0)
         return -1;
-    out_json_add_str(o, "custom_id", r->custom_id);
-    cJSON_AddStringToObject(o, "status", oab_result_status_str(r->status));
-    if (input_line > 0)
-        cJSON_AddNumberToObject(o, "input_line", (double)input_line);
-    else
-        cJSON_AddNullToObject(o, "input_line");
-    if (r->status_code)
-        cJSON_AddNumberToObject(o, "status_code", r->status_code);
-    else
-        cJSON_AddNullToObject(o, "status_code");
-    out_json_add_str(o, "output", r->output);
-    if (r->output_mode != OAB_OUTPUT_NONE) {
-        cJSON_AddItemToObject(o, "parsed", r->parsed_json
-                                               ? json_or_string(r->parsed_json)
-                                               : cJSON_CreateNull());
-        out_json_add_str(o, "invalid_reason", r->invalid_reason);
-    }
-    if (r->refusal)
-        cJSON_AddStringToObject(o, "refusal", r->refusal);
-    out_json_add_str(o, "finish_reason", r->finish_reason);
-    if (r->n_tool_calls) {
-        cJSON *tc = cJSON_AddArrayToObject(o, "tool_calls");
-        for (size_t i = 0; i < r->n_tool_calls; i++) {
-            cJSON *c = cJSON_CreateObject();
-            out_json_add_str(c, "id", r->tool_calls[i].id);
-            out_json_add_str(c, "name", r->tool_calls[i].name);
-            cJSON_AddItemToObject(c, "arguments",
-                                  r->tool_calls[i].arguments_valid
-                                      ? json_or_string(r->tool_calls[i].arguments)
-                                      : cJSON_CreateString(
-                                            r->tool_calls[i].arguments
-                                                ? r->tool_calls[i].arguments
-                                                : ""));
-            cJSON_AddItemToArray(tc, c);
-        }
-    }
-    if (r->error_code || r->error_message) {
-        cJSON *e = cJSON_AddObjectToObject(o, "error");
-        out_json_add_str(e, "code", r->error_code);
-        out_json_add_str(e, "message", r->error_message);
-    } else {
-        cJSON_AddNullToObject(o, "error");
-    }
-    if (r->has_usage) {
-        cJSON *u = cJSON_AddObjectToObject(o, "usage");
-        cJSON_AddNumberToObject(u, "prompt_tokens", (double)r->usage.prompt_tokens);
-        cJSON_AddNumberToObject(u, "completion_tokens",
-                                (double)r->usage.completion_tokens);
-        cJSON_AddNumberToObject(u, "total_tokens", (double)r->usage.total_tokens);
-    } else {
-        cJSON_AddNullToObject(o, "usage");
-    }
-    if (r->n_embeddings) {
-        cJSON *all = r->n_embeddings > 1
-                         ? cJSON_AddArrayToObject(o, "embeddings")
-                         : NULL;
-        for (size_t e = 0; e < r->n_embeddings; e++) {
-            cJSON *vec = cJSON_CreateArray();
-            for (size_t d = 0; d < r->dimensions; d++)
-                cJSON_AddItemToArray(vec, cJSON_CreateNumber(
-                                              r->embeddings[e * r->dimensions + d]));
-            if (all)
-                cJSON_AddItemToArray(all, vec);
-            else
-                cJSON_AddItemToObject(o, "embedding", vec);
-        }
-    }
-    if (r->duplicate)
-        cJSON_AddTrueToObject(o, "duplicate");
-    out_json_add_str(o, "batch_id", batch_id);
-    out_json_add_str(o, "request_id", r->request_id);
-    if (raw)
-        cJSON_AddItemToObject(o, "body", json_or_string(r->body_json));
     if (rows->stream) {
-        cli_sink_row(rows->stream, o, r->status);
-        cJSON_Delete(o);
+        cli_sink_text(rows->stream, b->data, r->status, 0);
         return cli_sink_stopped(rows->stream) ? -1 : 0;
     }
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
+    char *text = oab__strndup(b->data, b->len);
     if (!text)
         return -1;
     cli_row *row = &rows->v[rows->n++];

@@ -4,6 +4,7 @@
 #ifndef OAB_CLI_COLLECT_H
 #define OAB_CLI_COLLECT_H
 
+#include "util/buf.h"
 #include "sink.h"
 #include "target.h"
 
@@ -24,6 +25,7 @@ typedef struct cli_rows {
     /* when set, rows are written at once instead of kept (no merging,
        no sorting: memory stays flat) */
     cli_sink *stream;
+    oab__buf scratch;     /* the row being written */
 } cli_rows;
 
 void cli_rows_free(cli_rows *rows);
