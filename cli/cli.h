@@ -163,6 +163,12 @@ void cli_sleep(double seconds);
  * but no per-file limits (submit splits) and no minimum count. */
 void cli_validate_options(oab_validate_options *o, size_t max_problems);
 
+/* The journal's jobs, newest first (limit <= 0: all), as
+ * journal_jobs_list; says what went wrong. Exit code. */
+struct journal_job;
+int cli_jobs_list(cli_ctx *ctx, int limit, struct journal_job ***jobs,
+                  size_t *n);
+
 /* Takes the journal lock `name` (see journal_lock_try), waiting while
  * another live process holds it and saying once what it waits for
  * ("submitting FILE"). Exit code: CLI_EXIT_OK once held. */

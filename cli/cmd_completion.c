@@ -17,6 +17,15 @@ static void print_opts(FILE *f, const cli_opt *o)
     }
 }
 
+/* " name" for every command. */
+static void print_names(FILE *f)
+{
+    size_t n;
+    const cli_command *c = cli_commands(&n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, " %s", c[i].name);
+}
+
 static void bash_script(FILE *f)
 {
     size_t n;
@@ -27,8 +36,7 @@ static void bash_script(FILE *f)
           "    local cur=\"${COMP_WORDS[COMP_CWORD]}\" opts=\"\"\n"
           "    if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
           "        COMPREPLY=($(compgen -W \"help", f);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, " %s", c[i].name);
+    print_names(f);
     fputs("\" -- \"$cur\"))\n"
           "        return\n"
           "    fi\n"
@@ -77,8 +85,7 @@ static void fish_script(FILE *f)
           "(oaibatch completion fish | source)\n"
           "complete -c oaibatch -f -n __fish_use_subcommand -a "
           "'help", f);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, " %s", c[i].name);
+    print_names(f);
     fputs("'\n", f);
     fish_opts(f, NULL, cli_global_opts);
     for (size_t i = 0; i < n; i++)

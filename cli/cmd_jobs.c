@@ -63,15 +63,11 @@ static void print_jobs_table(cli_ctx *ctx, journal_job **jobs, size_t n)
  * code. */
 static int refresh_jobs(cli_ctx *ctx, long limit)
 {
-    journal *jr = cli_journal(ctx);
-    if (!jr)
-        return CLI_EXIT_LOCAL;
     journal_job **jobs = NULL;
     size_t n = 0;
-    if (journal_jobs_list(jr, (int)limit, &jobs, &n) != 0) {
-        cli_error(ctx, "journal: %s", journal_errmsg(jr));
-        return CLI_EXIT_LOCAL;
-    }
+    int lrc = cli_jobs_list(ctx, (int)limit, &jobs, &n);
+    if (lrc != CLI_EXIT_OK)
+        return lrc;
     int rc = -1;
     for (size_t i = 0; i < n && rc < 0; i++) {
         if (journal_job_finished(jobs[i]))
@@ -90,15 +86,11 @@ static int refresh_jobs(cli_ctx *ctx, long limit)
 
 static int list_jobs(cli_ctx *ctx, long limit)
 {
-    journal *jr = cli_journal(ctx);
-    if (!jr)
-        return CLI_EXIT_LOCAL;
     journal_job **jobs = NULL;
     size_t n = 0;
-    if (journal_jobs_list(jr, (int)limit, &jobs, &n) != 0) {
-        cli_error(ctx, "journal: %s", journal_errmsg(jr));
-        return CLI_EXIT_LOCAL;
-    }
+    int lrc = cli_jobs_list(ctx, (int)limit, &jobs, &n);
+    if (lrc != CLI_EXIT_OK)
+        return lrc;
     if (ctx->json) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < n; i++)
@@ -106,7 +98,7 @@ static int list_jobs(cli_ctx *ctx, long limit)
         out_json(stdout, arr, 1);
         cJSON_Delete(arr);
     } else if (n == 0) {
-        cli_info(ctx, "no jobs in %s", journal_path(jr));
+        cli_info(ctx, "no jobs in %s", journal_path(ctx->jr));
     } else {
         print_jobs_table(ctx, jobs, n);
     }
@@ -256,15 +248,10 @@ static int jobs_prune(cli_ctx *ctx, int argc, char **argv)
         return rc;
     if (age < 0)
         return cli_usage_error("jobs prune", "--older-than is required");
-    journal *jr = cli_journal(ctx);
-    if (!jr)
-        return CLI_EXIT_LOCAL;
     journal_job **jobs = NULL;
     size_t n = 0, removed = 0;
-    if (journal_jobs_list(jr, 0, &jobs, &n) != 0) {
-        cli_error(ctx, "journal: %s", journal_errmsg(jr));
-        return CLI_EXIT_LOCAL;
-    }
+    if ((rc = cli_jobs_list(ctx, 0, &jobs, &n)) != CLI_EXIT_OK)
+        return rc;
     long long cut = oab__unix_now() - age;
     rc = CLI_EXIT_OK;
     for (size_t i = 0; i < n && rc == CLI_EXIT_OK; i++) {

@@ -111,14 +111,10 @@ static void add_rows(watcher *W, const cli_target *t)
 static long refresh(watcher *W)
 {
     cli_ctx *ctx = W->ctx;
-    journal *jr = cli_journal(ctx);
     journal_job **jobs = NULL;
     size_t n = 0;
-    if (!jr || journal_jobs_list(jr, 0, &jobs, &n) != 0) {
-        if (jr)
-            cli_error(ctx, "journal: %s", journal_errmsg(jr));
+    if (cli_jobs_list(ctx, 0, &jobs, &n) != CLI_EXIT_OK)
         return -1;
-    }
     static const char *const hdr[] = { "JOB", "PART", "BATCH", "STATUS",
                                        "DONE", "FAILED", "RATE", "ETA" };
     W->tb = out_table_new(8, hdr);

@@ -356,3 +356,17 @@ int cli_spool_stdin(cli_ctx *ctx, char **copy, const char **path)
     *path = p;
     return -1;
 }
+
+int cli_jobs_list(cli_ctx *ctx, int limit, journal_job ***jobs, size_t *n)
+{
+    *jobs = NULL;
+    *n = 0;
+    journal *jr = cli_journal(ctx);
+    if (!jr)
+        return CLI_EXIT_LOCAL;
+    if (journal_jobs_list(jr, limit, jobs, n) != 0) {
+        cli_error(ctx, "journal: %s", journal_errmsg(jr));
+        return CLI_EXIT_LOCAL;
+    }
+    return CLI_EXIT_OK;
+}
