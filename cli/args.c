@@ -2,7 +2,7 @@
  * options (--name VALUE, --name=VALUE), short ones (-o VALUE, -oVALUE),
  * "--" to end options, and the global options. */
 #include "oaibatch.h"
-#include "cli.h"
+#include "commands.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const cli_opt global_opts[] = {
+const cli_opt cli_global_opts[] = {
     { "help", 'h', 0, OPT_HELP },
     { "json", 0, 0, OPT_JSON },
     { "quiet", 'q', 0, OPT_QUIET },
@@ -26,7 +26,7 @@ static const cli_opt *find_long(const cli_opt *opts, const char *name,
                                 size_t len)
 {
     for (int pass = 0; pass < 2; pass++) {
-        const cli_opt *o = pass ? global_opts : opts;
+        const cli_opt *o = pass ? cli_global_opts : opts;
         for (; o && o->name; o++)
             if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
                 return o;
@@ -37,7 +37,7 @@ static const cli_opt *find_long(const cli_opt *opts, const char *name,
 static const cli_opt *find_short(const cli_opt *opts, char c)
 {
     for (int pass = 0; pass < 2; pass++) {
-        const cli_opt *o = pass ? global_opts : opts;
+        const cli_opt *o = pass ? cli_global_opts : opts;
         for (; o && o->name; o++)
             if (o->short_name == c)
                 return o;
@@ -178,4 +178,38 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s,
     }
     *out = v;
     return 0;
+}
+
+int cli_parse_args(cli_ctx *ctx, const cli_parse_spec *spec, int argc,
+                   char **argv, void *st, const char **pos)
+{
+    const char *cmd = spec->cmd;
+    cli_args a = { argc, argv, 1, 0, cmd };
+    const char *arg, *word = NULL;
+    int id;
+    while ((id = cli_next(&a, spec->opts, &arg)) != CLI_PARSE_END) {
+        if (id == CLI_PARSE_ERROR)
+            return CLI_EXIT_USAGE;
+        if (id == CLI_PARSE_POSITIONAL) {
+            if (!spec->pos_name)
+                return cli_usage_error(cmd, "unexpected argument '%s'", arg);
+            if (word)
+                return cli_usage_error(cmd, "one %s only", spec->pos_name);
+            word = arg;
+            continue;
+        }
+        int r = spec->handle ? spec->handle(cmd, id, arg, st) : 0;
+        if (r < 0)
+            return CLI_EXIT_USAGE;
+        if (r > 0)
+            continue;
+        r = cli_common_opt(ctx, cmd, id, arg);
+        if (r >= 0)
+            return r;
+    }
+    if (pos)
+        *pos = word;
+    if (spec->pos_name && !word && !spec->pos_optional)
+        return cli_usage_error(cmd, "missing %s", spec->pos_name);
+    return -1;
 }

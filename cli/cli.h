@@ -20,6 +20,10 @@ enum {
     CLI_EXIT_INTERRUPTED = 130
 };
 
+/* A part's default byte cap: the smaller reading of the API's "200 MB"
+ * per input file. */
+#define CLI_MAX_PART_BYTES 200000000L
+
 struct journal;
 
 typedef struct cli_ctx {
@@ -31,6 +35,7 @@ typedef struct cli_ctx {
     int color;                 /* colour on stdout */
     int color_err;             /* colour on stderr */
     int tty_err;               /* stderr is a terminal: progress bars */
+    char *job_base_url;        /* a job's base URL, taken over (owned) */
     oab_client *client;        /* made on first use */
     struct journal *jr;        /* opened on first use */
 } cli_ctx;
@@ -74,6 +79,28 @@ typedef struct cli_args {
  * with an entry whose name is NULL; the global options are tried too. */
 int cli_next(cli_args *a, const cli_opt *opts, const char **arg);
 
+/* A subcommand's option handler: 1 when it took option `id`, 0 when the
+ * id is not one of its own, -1 after printing a bad value. */
+typedef int (*cli_opt_handler)(const char *cmd, int id, const char *arg,
+                               void *st);
+
+/* How a subcommand's command line is read. */
+typedef struct cli_parse_spec {
+    const char *cmd;          /* its name, for messages */
+    const cli_opt *opts;      /* its options (ends with a NULL name) */
+    cli_opt_handler handle;   /* gets each of them; may be NULL */
+    const char *pos_name;     /* its one positional word ("FILE", "ID"),
+                                 NULL when it takes none */
+    int pos_optional;         /* the word may be left out */
+} cli_parse_spec;
+
+/* Parses a subcommand's argv (from its name on): each option goes to
+ * spec->handle with `st`, the global ones and --help are taken care of,
+ * the positional word is put in *pos. Returns -1 to go on, else the exit
+ * code to return (help printed, or a usage error printed). */
+int cli_parse_args(cli_ctx *ctx, const cli_parse_spec *spec, int argc,
+                   char **argv, void *st, const char **pos);
+
 /* Handles a global option id (returns 1), not one (0), bad value (-1). */
 int cli_global_opt(cli_ctx *ctx, int id, const char *arg);
 /* For the default: case of a subcommand's option loop: handles --help
@@ -89,7 +116,7 @@ int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out);
 int cli_parse_double(const char *cmd, const char *opt, const char *s,
                      double *out);
 
-/* ---- help (cli/help.c) ---- */
+/* ---- help (the texts in cli/help.c, found through cli/commands.c) ---- */
 
 /* The help text of a subcommand ("" = the top level), NULL if unknown. */
 const char *cli_help_text(const char *cmd);
@@ -107,12 +134,18 @@ void cli_info(cli_ctx *ctx, const char *fmt, ...) OAB__PRINTF(2, 3);
 /* The client, made on first use from the environment and the global
  * options. Prints the problem and returns NULL on failure. */
 oab_client *cli_client(cli_ctx *ctx);
+/* Makes later calls go to `url`, the base URL a job was submitted to,
+ * warning when the environment or --base-url points elsewhere. */
+void cli_use_base_url(cli_ctx *ctx, const char *url);
 /* The journal, opened on first use (NULL after printing on failure). */
 struct journal *cli_journal(cli_ctx *ctx);
 
 /* Reports a failed library call on the client and maps it to an exit
  * code. `what` says what was being done ("upload part 2"). */
 int cli_api_error(cli_ctx *ctx, oab_status st, const char *what);
+/* The same with `what` made by printf. */
+int cli_api_errorf(cli_ctx *ctx, oab_status st, const char *fmt, ...)
+    OAB__PRINTF(3, 4);
 /* Maps an oab_status to an exit code. */
 int cli_exit_for(oab_status st);
 
@@ -130,21 +163,31 @@ void cli_sleep(double seconds);
  * but no per-file limits (submit splits) and no minimum count. */
 void cli_validate_options(oab_validate_options *o, size_t max_problems);
 
+/* The journal's jobs, newest first (limit <= 0: all), as
+ * journal_jobs_list; says what went wrong. Exit code. */
+struct journal_job;
+int cli_jobs_list(cli_ctx *ctx, int limit, struct journal_job ***jobs,
+                  size_t *n);
+
+/* Takes the journal lock `name` (see journal_lock_try), waiting while
+ * another live process holds it and saying once what it waits for
+ * ("submitting FILE"). Exit code: CLI_EXIT_OK once held. */
+int cli_lock(cli_ctx *ctx, const char *name, const char *what);
+/* Drops a lock taken by cli_lock (no-op when not held). */
+void cli_unlock(cli_ctx *ctx, const char *name);
+
+/* Checks that an input file can be read, before any work: a missing
+ * or unreadable file or a folder is named with the system's reason
+ * (CLI_EXIT_LOCAL); a file that starts with a UTF-8 byte order mark
+ * gets its own message (CLI_EXIT_INVALID). CLI_EXIT_OK when fine. */
+int cli_check_input(cli_ctx *ctx, const char *path);
+
+/* FILE "-": copies standard input to a temporary file, *copy (malloc'd:
+ * remove and free it when done), and points *path at it. Returns -1 to
+ * go on (as an option parser does), else the exit code after saying why. */
+int cli_spool_stdin(cli_ctx *ctx, char **copy, const char **path);
+
 /* mkdir -p; 0 on success. */
 int cli_mkdirs(const char *path);
-
-/* ---- subcommands ---- */
-int cmd_validate(cli_ctx *ctx, int argc, char **argv);
-int cmd_build(cli_ctx *ctx, int argc, char **argv);
-int cmd_submit(cli_ctx *ctx, int argc, char **argv);
-int cmd_run(cli_ctx *ctx, int argc, char **argv);
-int cmd_status(cli_ctx *ctx, int argc, char **argv);
-int cmd_wait(cli_ctx *ctx, int argc, char **argv);
-int cmd_cancel(cli_ctx *ctx, int argc, char **argv);
-int cmd_results(cli_ctx *ctx, int argc, char **argv);
-int cmd_retry(cli_ctx *ctx, int argc, char **argv);
-int cmd_list(cli_ctx *ctx, int argc, char **argv);
-int cmd_jobs(cli_ctx *ctx, int argc, char **argv);
-int cmd_serve(cli_ctx *ctx, int argc, char **argv);
 
 #endif

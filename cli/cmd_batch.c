@@ -1,75 +1,36 @@
 /* cmd_batch.c - `oaibatch status|wait|cancel ID` and `oaibatch list`. */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
-#include "jobcore.h"
+#include "collect.h"
+#include "commands.h"
+#include "view.h"
+#include "wait.h"
 #include "output.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-int cli_wait_opt(const char *cmd, int id, const char *arg, cli_wait_opts *w)
+static int wait_opt(const char *cmd, int id, const char *arg, void *st)
 {
-    switch (id) {
-    case CLI_OPT_INTERVAL:
-        if (cli_parse_double(cmd, "interval", arg, &w->interval) != 0)
-            return -1;
-        if (w->interval <= 0) {
-            cli_usage_error(cmd, "--interval must be above 0");
-            return -1;
-        }
-        return 1;
-    case CLI_OPT_MAX_INTERVAL:
-        if (cli_parse_double(cmd, "max-interval", arg, &w->max_interval) != 0)
-            return -1;
-        if (w->max_interval <= 0) {
-            cli_usage_error(cmd, "--max-interval must be above 0");
-            return -1;
-        }
-        return 1;
-    case CLI_OPT_CANCEL_ON_INTERRUPT:
-        w->cancel_on_interrupt = 1;
-        return 1;
-    default:
-        return 0;
-    }
+    return cli_wait_opt(cmd, id, arg, st);
 }
 
-/* one ID and the common options; *wait_opts may be NULL */
+const cli_opt cli_opts_wait[] = {
+    CLI_WAIT_OPTIONS,
+    { NULL, 0, 0, 0 }
+};
+const cli_opt cli_opts_status[] = { { NULL, 0, 0, 0 } };
+const cli_opt cli_opts_cancel[] = { { NULL, 0, 0, 0 } };
+
+/* one ID and the common options; w (the waiting options) may be NULL */
 static int parse_id_cmd(cli_ctx *ctx, const char *cmd, int argc, char **argv,
                         cli_wait_opts *w, const char **id)
 {
-    static const cli_opt wait_opts[] = {
-        CLI_WAIT_OPTIONS,
-        { NULL, 0, 0, 0 }
+    cli_parse_spec spec = {
+        cmd, w ? cli_opts_wait : cli_opts_status, w ? wait_opt : NULL,
+        "ID", 0
     };
-    static const cli_opt none[] = { { NULL, 0, 0, 0 } };
-    cli_args a = { argc, argv, 1, 0, cmd };
-    const char *arg;
-    int opt;
-    *id = NULL;
-    while ((opt = cli_next(&a, w ? wait_opts : none, &arg)) != CLI_PARSE_END) {
-        if (opt == CLI_PARSE_ERROR)
-            return CLI_EXIT_USAGE;
-        if (opt == CLI_PARSE_POSITIONAL) {
-            if (*id)
-                return cli_usage_error(cmd, "one ID only");
-            *id = arg;
-            continue;
-        }
-        if (w) {
-            int r = cli_wait_opt(cmd, opt, arg, w);
-            if (r < 0)
-                return CLI_EXIT_USAGE;
-            if (r > 0)
-                continue;
-        }
-        int r = cli_common_opt(ctx, cmd, opt, arg);
-        if (r >= 0)
-            return r;
-    }
-    if (!*id)
-        return cli_usage_error(cmd, "missing ID");
-    return -1;
+    return cli_parse_args(ctx, &spec, argc, argv, w, id);
 }
 
 int cmd_status(cli_ctx *ctx, int argc, char **argv)
@@ -79,9 +40,7 @@ int cmd_status(cli_ctx *ctx, int argc, char **argv)
     if (rc >= 0)
         return rc;
     cli_target t;
-    rc = cli_target_resolve(ctx, id, &t);
-    if (rc == CLI_EXIT_OK)
-        rc = cli_target_fetch(ctx, &t, 0);
+    rc = cli_target_load(ctx, id, &t);
     if (rc == CLI_EXIT_OK)
         cli_target_show(ctx, &t);
     cli_target_free(&t);
@@ -116,15 +75,22 @@ int cmd_cancel(cli_ctx *ctx, int argc, char **argv)
     if (rc >= 0)
         return rc;
     cli_target t;
-    rc = cli_target_resolve(ctx, id, &t);
-    if (rc == CLI_EXIT_OK)
-        rc = cli_target_fetch(ctx, &t, 0);
+    rc = cli_target_load(ctx, id, &t);
+    if (rc == CLI_EXIT_OK && cli_target_done(&t)) {
+        cli_info(ctx, "%s has finished (%s); nothing to cancel",
+                 cli_target_label(&t), cli_target_status(&t));
+        if (!ctx->quiet || ctx->json)
+            cli_target_show(ctx, &t);
+        cli_target_free(&t);
+        return CLI_EXIT_OK;
+    }
     if (rc == CLI_EXIT_OK)
         rc = cli_target_cancel(ctx, &t);
     if (rc == CLI_EXIT_OK) {
         cli_info(ctx, "cancel requested; lines already done stay in the "
                  "results (oaibatch results %s)", cli_target_label(&t));
-        cli_target_show(ctx, &t);
+        if (!ctx->quiet || ctx->json)
+            cli_target_show(ctx, &t);
     }
     cli_target_free(&t);
     return rc;
@@ -135,10 +101,15 @@ int cmd_cancel(cli_ctx *ctx, int argc, char **argv)
 typedef struct list_ctx {
     cJSON *arr;
     out_table *tb;
+    const char *status;   /* --status: only these */
 } list_ctx;
 
 static void list_add(list_ctx *lc, const oab_job *b)
 {
+    const char *st = b->status_text ? b->status_text
+                                    : oab_batch_status_str(b->status);
+    if (lc->status && strcmp(lc->status, st) != 0)
+        return;
     if (lc->arr) {
         cJSON *o = b->raw_json ? cJSON_Parse(b->raw_json) : NULL;
         if (!o) {
@@ -173,40 +144,56 @@ static int list_one(const oab_job *b, void *ud)
     return 0;
 }
 
-int cmd_list(cli_ctx *ctx, int argc, char **argv)
+typedef struct list_args {
+    long limit;
+    int all;
+    const char *status;   /* --status S */
+    const char *after;    /* --after ID */
+} list_args;
+
+enum { O_LIMIT = 1, O_ALL, O_STATUS, O_AFTER };
+
+static int list_opt(const char *cmd, int id, const char *arg, void *st)
 {
-    enum { O_LIMIT = 1, O_ALL };
-    static const cli_opt opts[] = { { "limit", 0, 1, O_LIMIT },
-                                    { "all", 0, 0, O_ALL },
-                                    { NULL, 0, 0, 0 } };
-    cli_args a = { argc, argv, 1, 0, "list" };
-    const char *arg;
-    long limit = 20;
-    int all = 0, opt;
-    while ((opt = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
-        if (opt == CLI_PARSE_ERROR)
-            return CLI_EXIT_USAGE;
-        if (opt == CLI_PARSE_POSITIONAL)
-            return cli_usage_error("list", "unexpected argument '%s'", arg);
-        if (opt == O_LIMIT) {
-            if (cli_parse_long("list", "limit", arg, &limit) != 0)
-                return CLI_EXIT_USAGE;
-            if (limit < 1 || limit > 100)
-                return cli_usage_error("list", "--limit takes 1 to 100");
-        } else if (opt == O_ALL) {
-            all = 1;
-        } else {
-            int r = cli_common_opt(ctx, "list", opt, arg);
-            if (r >= 0)
-                return r;
+    list_args *la = st;
+    switch (id) {
+    case O_ALL:
+        la->all = 1;
+        return 1;
+    case O_AFTER:
+        la->after = arg;
+        return 1;
+    case O_STATUS:
+        if (oab_batch_status_from_str(arg) == OAB_BATCH_UNKNOWN) {
+            cli_usage_error(cmd, "--status: unknown status '%s'", arg);
+            return -1;
         }
+        la->status = arg;
+        return 1;
+    default:
+        break;
     }
+    if (id != O_LIMIT)
+        return 0;
+    if (cli_parse_long(cmd, "limit", arg, &la->limit) != 0)
+        return -1;
+    if (la->limit < 1 || la->limit > 100) {
+        cli_usage_error(cmd, "--limit takes 1 to 100");
+        return -1;
+    }
+    return 1;
+}
+
+static int list_batches(cli_ctx *ctx, const list_args *la)
+{
+    long limit = la->limit;
+    int all = la->all;
     oab_client *c = cli_client(ctx);
     if (!c)
         return CLI_EXIT_API;
     static const char *const hdr[] = { "BATCH", "STATUS", "ENDPOINT", "DONE",
                                        "CREATED (UTC)", "JOB" };
-    list_ctx lc = { NULL, NULL };
+    list_ctx lc = { NULL, NULL, la->status };
     if (ctx->json)
         lc.arr = cJSON_CreateArray();
     else
@@ -218,7 +205,7 @@ int cmd_list(cli_ctx *ctx, int argc, char **argv)
                                 &lc);
     } else {
         oab_job_list *l = NULL;
-        st = oab_batch_list(c, &l, (int)limit, NULL);
+        st = oab_batch_list(c, &l, (int)limit, la->after);
         for (size_t i = 0; st == OAB_OK && i < l->n; i++)
             list_add(&lc, l->jobs[i]);
         if (l)
@@ -241,4 +228,23 @@ int cmd_list(cli_ctx *ctx, int argc, char **argv)
     cJSON_Delete(lc.arr);
     out_table_free(lc.tb);
     return rc;
+}
+
+const cli_opt cli_opts_list[] = {
+    { "limit", 0, 1, O_LIMIT },
+    { "all", 0, 0, O_ALL },
+    { "status", 0, 1, O_STATUS },
+    { "after", 0, 1, O_AFTER },
+    { NULL, 0, 0, 0 }
+};
+
+int cmd_list(cli_ctx *ctx, int argc, char **argv)
+{
+    static const cli_parse_spec spec = {
+        "list", cli_opts_list, list_opt,
+        NULL, 0
+    };
+    list_args la = { 20, 0, NULL, NULL };
+    int rc = cli_parse_args(ctx, &spec, argc, argv, &la, NULL);
+    return rc >= 0 ? rc : list_batches(ctx, &la);
 }

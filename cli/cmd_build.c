@@ -6,7 +6,8 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/str.h"
-#include "cli.h"
+#include "commands.h"
+#include "outfile.h"
 #include "output.h"
 
 #include <ctype.h>
@@ -32,7 +33,7 @@ typedef struct build_state {
     size_t n_tools;
     char **tool_strings; /* owned strings behind tools */
     size_t n_tool_strings;
-    oab_jsonl_writer *w;
+    cli_outfile out;     /* -o PATH */
     long count;
     int failed;
 } build_state;
@@ -102,6 +103,21 @@ static int load_tools(build_state *b, const char *path)
 
 /* ---- one prompt ---- */
 
+/* The fields that chat and responses options share, from the command
+ * line (the two structs name the system prompt and the token cap
+ * differently). */
+#define FILL_REQUEST_OPTIONS(x, system_field, max_field)               \
+    do {                                                               \
+        (x).model = o->model;                                          \
+        (x).system_field = o->system;                                  \
+        (x).max_field = o->max_tokens;                                 \
+        (x).temperature = o->temperature;                              \
+        (x).tools = b->tools;                                          \
+        (x).n_tools = b->n_tools;                                      \
+        (x).output_schema = b->schema;                                 \
+        (x).output_mode = b->schema ? o->mode : OAB_OUTPUT_NONE;       \
+    } while (0)
+
 static int emit(build_state *b, const char *custom_id, const char *prompt,
                 long lineno)
 {
@@ -121,25 +137,11 @@ static int emit(build_state *b, const char *custom_id, const char *prompt,
                                         0, &err);
     } else if (strcmp(o->endpoint, "responses") == 0) {
         oab_responses_options ro = OAB_RESPONSES_OPTIONS_INIT;
-        ro.model = o->model;
-        ro.instructions = o->system;
-        ro.max_output_tokens = o->max_tokens;
-        ro.temperature = o->temperature;
-        ro.tools = b->tools;
-        ro.n_tools = b->n_tools;
-        ro.output_schema = b->schema;
-        ro.output_mode = b->schema ? o->mode : OAB_OUTPUT_NONE;
+        FILL_REQUEST_OPTIONS(ro, instructions, max_output_tokens);
         st = oab_responses_request_new(&req, custom_id, prompt, &ro, &err);
     } else {
         oab_chat_options co = OAB_CHAT_OPTIONS_INIT;
-        co.model = o->model;
-        co.system_prompt = o->system;
-        co.max_tokens = o->max_tokens;
-        co.temperature = o->temperature;
-        co.tools = b->tools;
-        co.n_tools = b->n_tools;
-        co.output_schema = b->schema;
-        co.output_mode = b->schema ? o->mode : OAB_OUTPUT_NONE;
+        FILL_REQUEST_OPTIONS(co, system_prompt, max_tokens);
         st = oab_chat_request_new(&req, custom_id, prompt, &co, &err);
     }
     if (st != OAB_OK) {
@@ -148,17 +150,16 @@ static int emit(build_state *b, const char *custom_id, const char *prompt,
         b->failed = cli_exit_for(st);
         return -1;
     }
-    if (b->w) {
-        st = oab_jsonl_write_request(b->w, req);
-    } else {
-        char *line = NULL;
-        st = oab_request_to_json(req, &line);
-        if (st == OAB_OK) {
-            fputs(line, stdout);
-            fputc('\n', stdout);
-        }
-        oab_free(line);
+    char *line = NULL;
+    st = oab_request_to_json(req, &line);
+    if (st == OAB_OK) {
+        FILE *f = b->out.f ? b->out.f : stdout;
+        fputs(line, f);
+        fputc('\n', f);
+        if (ferror(f))
+            st = OAB_EIO;
     }
+    oab_free(line);
     oab_request_free(req);
     if (st != OAB_OK) {
         cli_error(b->ctx, "cannot write the request: %s", oab_strerror(st));
@@ -373,168 +374,185 @@ static const char *ext_format(const char *path)
     return "text";
 }
 
-int cmd_build(cli_ctx *ctx, int argc, char **argv)
+enum {
+    O_OUT = 1, O_MODEL, O_ENDPOINT, O_SYSTEM, O_MAXTOK, O_TEMP, O_TOOLS,
+    O_SCHEMA, O_SCHEMA_NAME, O_MODE, O_NOSTRICT, O_FORMAT, O_COLUMN,
+    O_IDCOL, O_IDPREFIX
+};
+
+static int build_opt(const char *cmd, int id, const char *arg, void *st)
 {
-    enum {
-        O_OUT = 1, O_MODEL, O_ENDPOINT, O_SYSTEM, O_MAXTOK, O_TEMP, O_TOOLS,
-        O_SCHEMA, O_SCHEMA_NAME, O_MODE, O_NOSTRICT, O_FORMAT, O_COLUMN,
-        O_IDCOL, O_IDPREFIX
-    };
-    static const cli_opt opts[] = {
-        { "output", 'o', 1, O_OUT },
-        { "model", 0, 1, O_MODEL },
-        { "endpoint", 0, 1, O_ENDPOINT },
-        { "system", 0, 1, O_SYSTEM },
-        { "max-tokens", 0, 1, O_MAXTOK },
-        { "temperature", 0, 1, O_TEMP },
-        { "tools", 0, 1, O_TOOLS },
-        { "schema", 0, 1, O_SCHEMA },
-        { "schema-name", 0, 1, O_SCHEMA_NAME },
-        { "mode", 0, 1, O_MODE },
-        { "no-strict", 0, 0, O_NOSTRICT },
-        { "format", 0, 1, O_FORMAT },
-        { "column", 0, 1, O_COLUMN },
-        { "id-column", 0, 1, O_IDCOL },
-        { "id-prefix", 0, 1, O_IDPREFIX },
-        { NULL, 0, 0, 0 }
-    };
-    build_opts o;
-    memset(&o, 0, sizeof o);
-    o.endpoint = "chat";
-    o.column = "prompt";
-    o.id_prefix = "request-";
-    o.max_tokens = -1;
-    o.temperature = OAB_UNSET;
-    o.mode = OAB_OUTPUT_NATIVE;
-    o.strict = 1;
-    const char *input = NULL, *arg;
-    cli_args a = { argc, argv, 1, 0, "build" };
-    int id;
-    while ((id = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
-        switch (id) {
-        case CLI_PARSE_ERROR:
-            return CLI_EXIT_USAGE;
-        case CLI_PARSE_POSITIONAL:
-            if (input)
-                return cli_usage_error("build", "one INPUT only");
-            input = arg;
-            break;
-        case O_OUT: o.out_path = arg; break;
-        case O_MODEL: o.model = arg; break;
-        case O_ENDPOINT: o.endpoint = arg; break;
-        case O_SYSTEM: o.system = arg; break;
-        case O_MAXTOK:
-            if (cli_parse_long("build", "max-tokens", arg, &o.max_tokens))
-                return CLI_EXIT_USAGE;
-            break;
-        case O_TEMP:
-            if (cli_parse_double("build", "temperature", arg, &o.temperature))
-                return CLI_EXIT_USAGE;
-            break;
-        case O_TOOLS: o.tools_path = arg; break;
-        case O_SCHEMA: o.schema_path = arg; break;
-        case O_SCHEMA_NAME: o.schema_name = arg; break;
-        case O_MODE:
-            if (oab_output_mode_from_str(&o.mode, arg) != OAB_OK ||
-                o.mode == OAB_OUTPUT_NONE)
-                return cli_usage_error("build",
-                                       "--mode takes native, tool or prompted");
-            break;
-        case O_NOSTRICT: o.strict = 0; break;
-        case O_FORMAT: o.format = arg; break;
-        case O_COLUMN: o.column = arg; break;
-        case O_IDCOL: o.id_column = arg; break;
-        case O_IDPREFIX: o.id_prefix = arg; break;
-        default: {
-            int r = cli_common_opt(ctx, "build", id, arg);
-            if (r >= 0)
-                return r;
+    build_opts *o = st;
+    switch (id) {
+    case O_OUT: o->out_path = arg; return 1;
+    case O_MODEL: o->model = arg; return 1;
+    case O_ENDPOINT: o->endpoint = arg; return 1;
+    case O_SYSTEM: o->system = arg; return 1;
+    case O_MAXTOK:
+        return cli_parse_long(cmd, "max-tokens", arg, &o->max_tokens) ? -1 : 1;
+    case O_TEMP:
+        return cli_parse_double(cmd, "temperature", arg, &o->temperature) ? -1
+                                                                          : 1;
+    case O_TOOLS: o->tools_path = arg; return 1;
+    case O_SCHEMA: o->schema_path = arg; return 1;
+    case O_SCHEMA_NAME: o->schema_name = arg; return 1;
+    case O_MODE:
+        if (oab_output_mode_from_str(&o->mode, arg) != OAB_OK ||
+            o->mode == OAB_OUTPUT_NONE) {
+            cli_usage_error(cmd, "--mode takes native, tool or prompted");
+            return -1;
         }
-        }
+        return 1;
+    case O_NOSTRICT: o->strict = 0; return 1;
+    case O_FORMAT: o->format = arg; return 1;
+    case O_COLUMN: o->column = arg; return 1;
+    case O_IDCOL: o->id_column = arg; return 1;
+    case O_IDPREFIX: o->id_prefix = arg; return 1;
+    default: return 0;
     }
-    if (!input)
-        return cli_usage_error("build", "missing INPUT");
-    if (!o.model)
+}
+
+const cli_opt cli_opts_build[] = {
+    { "output", 'o', 1, O_OUT },
+    { "model", 0, 1, O_MODEL },
+    { "endpoint", 0, 1, O_ENDPOINT },
+    { "system", 0, 1, O_SYSTEM },
+    { "max-tokens", 0, 1, O_MAXTOK },
+    { "temperature", 0, 1, O_TEMP },
+    { "tools", 0, 1, O_TOOLS },
+    { "schema", 0, 1, O_SCHEMA },
+    { "schema-name", 0, 1, O_SCHEMA_NAME },
+    { "mode", 0, 1, O_MODE },
+    { "no-strict", 0, 0, O_NOSTRICT },
+    { "format", 0, 1, O_FORMAT },
+    { "column", 0, 1, O_COLUMN },
+    { "id-column", 0, 1, O_IDCOL },
+    { "id-prefix", 0, 1, O_IDPREFIX },
+    { NULL, 0, 0, 0 }
+};
+
+static int parse_build(cli_ctx *ctx, int argc, char **argv, build_opts *o,
+                       const char **input)
+{
+    static const cli_parse_spec spec = {
+        "build", cli_opts_build, build_opt,
+        "INPUT", 0
+    };
+    memset(o, 0, sizeof *o);
+    o->endpoint = "chat";
+    o->column = "prompt";
+    o->id_prefix = "request-";
+    o->max_tokens = -1;
+    o->temperature = OAB_UNSET;
+    o->mode = OAB_OUTPUT_NATIVE;
+    o->strict = 1;
+    int rc = cli_parse_args(ctx, &spec, argc, argv, o, input);
+    if (rc >= 0)
+        return rc;
+    if (!o->model)
         return cli_usage_error("build", "--model is required");
-    if (strcmp(o.endpoint, "chat") && strcmp(o.endpoint, "responses") &&
-        strcmp(o.endpoint, "embeddings"))
+    if (strcmp(o->endpoint, "chat") && strcmp(o->endpoint, "responses") &&
+        strcmp(o->endpoint, "embeddings"))
         return cli_usage_error("build",
                                "--endpoint takes chat, responses or embeddings");
-    if (!o.format)
-        o.format = ext_format(input);
-    if (strcmp(o.format, "text") && strcmp(o.format, "csv") &&
-        strcmp(o.format, "jsonl"))
+    if (!o->format)
+        o->format = ext_format(*input);
+    if (strcmp(o->format, "text") && strcmp(o->format, "csv") &&
+        strcmp(o->format, "jsonl"))
         return cli_usage_error("build", "--format takes text, csv or jsonl");
-    if (!strcmp(o.endpoint, "embeddings") && (o.schema_path || o.tools_path))
+    if (!strcmp(o->endpoint, "embeddings") && (o->schema_path || o->tools_path))
         return cli_usage_error("build", "embeddings take no --schema or --tools");
+    return -1;
+}
 
+static int load_schema(build_state *b, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (oab__read_file(path, &text, &len) != OAB_OK) {
+        cli_error(b->ctx, "cannot read the schema %s", path);
+        return CLI_EXIT_LOCAL;
+    }
+    oab_error err = { 0, 0, "" };
+    oab_status st = oab_schema_new(&b->schema, b->o->schema_name, NULL, text,
+                                   b->o->strict, &err);
+    free(text);
+    if (st != OAB_OK) {
+        cli_error(b->ctx, "%s: %s", path,
+                  err.message[0] ? err.message : oab_strerror(st));
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Reads the prompts of `input` and emits a request for each. */
+static int build_from(build_state *b, const char *input)
+{
+    const build_opts *o = b->o;
+    if (!strcmp(o->format, "csv"))
+        return build_csv(b, input);
+    oab_error err = { 0, 0, "" };
+    oab_status st = oab_jsonl_read_path(
+        input, !strcmp(o->format, "jsonl") ? jsonl_line : text_line, b, &err);
+    if (b->failed)
+        return b->failed;
+    if (st != OAB_OK) {
+        cli_error(b->ctx, "%s: %s", input,
+                  err.message[0] ? err.message : oab_strerror(st));
+        return cli_exit_for(st) == CLI_EXIT_API ? CLI_EXIT_LOCAL
+                                                : cli_exit_for(st);
+    }
+    return CLI_EXIT_OK;
+}
+
+static int build(cli_ctx *ctx, const build_opts *o, const char *input)
+{
+    int rc = cli_check_input(ctx, input);
+    if (rc != CLI_EXIT_OK && !(rc == CLI_EXIT_INVALID &&
+                               !strcmp(o->format, "csv")))
+        return rc; /* a CSV's BOM is skipped */
     build_state b;
     memset(&b, 0, sizeof b);
     b.ctx = ctx;
-    b.o = &o;
-    int rc = CLI_EXIT_OK;
-    if (o.tools_path && (rc = load_tools(&b, o.tools_path)) != CLI_EXIT_OK)
+    b.o = o;
+    rc = CLI_EXIT_OK;
+    if (o->tools_path && (rc = load_tools(&b, o->tools_path)) != CLI_EXIT_OK)
         goto done;
-    if (o.schema_path) {
-        char *text = NULL;
-        size_t len = 0;
-        if (oab__read_file(o.schema_path, &text, &len) != OAB_OK) {
-            cli_error(ctx, "cannot read the schema %s", o.schema_path);
-            rc = CLI_EXIT_LOCAL;
-            goto done;
-        }
-        oab_error err = { 0, 0, "" };
-        oab_status st = oab_schema_new(&b.schema, o.schema_name, NULL, text,
-                                       o.strict, &err);
-        free(text);
-        if (st != OAB_OK) {
-            cli_error(ctx, "%s: %s", o.schema_path,
-                      err.message[0] ? err.message : oab_strerror(st));
-            rc = CLI_EXIT_USAGE;
-            goto done;
-        }
-    }
-    if (o.out_path) {
-        oab_status st = oab_jsonl_writer_open_path(&b.w, o.out_path);
-        if (st != OAB_OK) {
-            cli_error(ctx, "cannot write %s: %s", o.out_path, oab_strerror(st));
-            rc = CLI_EXIT_LOCAL;
-            goto done;
-        }
-    }
-    if (!strcmp(o.format, "csv")) {
-        rc = build_csv(&b, input);
-    } else {
-        oab_error err = { 0, 0, "" };
-        oab_status st = oab_jsonl_read_path(
-            input, !strcmp(o.format, "jsonl") ? jsonl_line : text_line, &b,
-            &err);
-        if (b.failed)
-            rc = b.failed;
-        else if (st != OAB_OK) {
-            cli_error(ctx, "%s: %s", input,
-                      err.message[0] ? err.message : oab_strerror(st));
-            rc = cli_exit_for(st) == CLI_EXIT_API ? CLI_EXIT_LOCAL
-                                                  : cli_exit_for(st);
-        }
-    }
-    if (rc == CLI_EXIT_OK && b.w) {
-        oab_status st = oab_jsonl_writer_close(b.w);
-        if (st != OAB_OK) {
-            cli_error(ctx, "cannot write %s: %s", o.out_path, oab_strerror(st));
-            rc = CLI_EXIT_LOCAL;
-        }
-    }
+    if (o->schema_path && (rc = load_schema(&b, o->schema_path)) != CLI_EXIT_OK)
+        goto done;
+    if (o->out_path &&
+        (rc = cli_outfile_open(ctx, &b.out, o->out_path)) != CLI_EXIT_OK)
+        goto done;
+    rc = build_from(&b, input);
+    if (rc == CLI_EXIT_OK && b.out.f)
+        rc = cli_outfile_close(ctx, &b.out);
     if (rc == CLI_EXIT_OK)
         cli_info(ctx, "built %ld request%s%s%s", b.count,
-                 b.count == 1 ? "" : "s", o.out_path ? " into " : "",
-                 o.out_path ? o.out_path : "");
+                 b.count == 1 ? "" : "s", o->out_path ? " into " : "",
+                 o->out_path ? o->out_path : "");
 done:
-    oab_jsonl_writer_free(b.w);
+    if (b.out.f)
+        cli_outfile_abort(&b.out);
     oab_schema_free(b.schema);
     free(b.tools);
     for (size_t i = 0; i < b.n_tool_strings; i++)
         free(b.tool_strings[i]);
     free(b.tool_strings);
+    return rc;
+}
+
+int cmd_build(cli_ctx *ctx, int argc, char **argv)
+{
+    build_opts o;
+    const char *input = NULL;
+    char *copy = NULL;
+    int rc = parse_build(ctx, argc, argv, &o, &input);
+    if (rc < 0 && strcmp(input, "-") == 0)
+        rc = cli_spool_stdin(ctx, &copy, &input);
+    if (rc < 0)
+        rc = build(ctx, &o, input);
+    if (copy)
+        remove(copy);
+    free(copy);
     return rc;
 }

@@ -1,123 +1,290 @@
 /* cmd_jobs.c - `oaibatch jobs`: the jobs in the local journal. */
 #include "oaibatch.h"
+#include "util/clock.h"
+#include "util/str.h"
 #include <cjson/cJSON.h>
-#include "jobcore.h"
+#include "commands.h"
+#include "journal.h"
+#include "target.h"
 #include "output.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static const char *job_status(const jr_job *j)
+
+/* One job as JSON (the document of `oaibatch jobs --json`). */
+static cJSON *job_json(const journal_job *j)
 {
-    /* from the statuses last seen: unfinished first, then completed */
-    static const char *const order[] = { "not_uploaded", "not_created",
-                                         "validating", "in_progress",
-                                         "finalizing", "cancelling" };
-    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
-        for (size_t i = 0; i < j->n_parts; i++) {
-            const jr_part *p = &j->parts[i];
-            const char *s = !p->file_id    ? "not_uploaded"
-                            : !p->batch_id ? "not_created"
-                            : p->status    ? p->status
-                                           : "validating";
-            if (!strcmp(s, order[k]))
-                return order[k];
-        }
-    for (size_t i = 0; i < j->n_parts; i++)
-        if (j->parts[i].status && strcmp(j->parts[i].status, "completed"))
-            return j->parts[i].status;
-    return "completed";
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", j->id);
+    cJSON_AddNumberToObject(o, "created_at", (double)j->created_at);
+    cJSON_AddStringToObject(o, "input_path", j->input_path ? j->input_path : "");
+    cJSON_AddNumberToObject(o, "lines", (double)j->n_lines);
+    cJSON_AddStringToObject(o, "endpoint", j->endpoint ? j->endpoint : "");
+    cJSON_AddStringToObject(o, "status", journal_job_status(j));
+    cJSON *parts = cJSON_AddArrayToObject(o, "batches");
+    for (size_t k = 0; k < j->n_parts; k++) {
+        const journal_part *p = &j->parts[k];
+        cJSON *po = cJSON_CreateObject();
+        cJSON_AddNumberToObject(po, "part", p->idx);
+        cJSON_AddStringToObject(po, "kind", p->kind ? p->kind : "part");
+        cJSON_AddNumberToObject(po, "lines", (double)p->n_lines);
+        out_json_add_str(po, "file_id", p->file_id);
+        out_json_add_str(po, "batch_id", p->batch_id);
+        out_json_add_str(po, "status", p->status);
+        cJSON_AddItemToArray(parts, po);
+    }
+    return o;
 }
 
-int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
+static void print_jobs_table(cli_ctx *ctx, journal_job **jobs, size_t n)
 {
-    enum { O_LIMIT = 1 };
-    static const cli_opt opts[] = { { "limit", 0, 1, O_LIMIT },
-                                    { NULL, 0, 0, 0 } };
-    cli_args a = { argc, argv, 1, 0, "jobs" };
-    const char *arg;
-    long limit = 20;
-    int opt;
-    while ((opt = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
-        if (opt == CLI_PARSE_ERROR)
-            return CLI_EXIT_USAGE;
-        if (opt == CLI_PARSE_POSITIONAL)
-            return cli_usage_error("jobs", "unexpected argument '%s'", arg);
-        if (opt == O_LIMIT) {
-            if (cli_parse_long("jobs", "limit", arg, &limit) != 0)
-                return CLI_EXIT_USAGE;
-            if (limit < 0)
-                return cli_usage_error("jobs", "--limit takes 0 or more");
-        } else {
-            int r = cli_common_opt(ctx, "jobs", opt, arg);
-            if (r >= 0)
-                return r;
-        }
+    static const char *const hdr[] = { "JOB", "CREATED (UTC)", "STATUS",
+                                       "BATCHES", "LINES", "FILE" };
+    out_table *tb = out_table_new(6, hdr);
+    for (size_t i = 0; i < n; i++) {
+        char when[32], nb[16], nl[32];
+        out_time(when, sizeof when, jobs[i]->created_at);
+        snprintf(nb, sizeof nb, "%zu", jobs[i]->n_parts);
+        snprintf(nl, sizeof nl, "%ld", jobs[i]->n_lines);
+        const char *row[6] = { jobs[i]->id, when,
+                               journal_job_status(jobs[i]), nb,
+                               nl, jobs[i]->input_path };
+        out_table_add(tb, row);
     }
-    journal *jr = cli_journal(ctx);
-    if (!jr)
-        return CLI_EXIT_LOCAL;
-    jr_job **jobs = NULL;
+    out_table_print(tb, stdout, ctx->color, 0);
+    out_table_free(tb);
+}
+
+
+/* --refresh: fetches the batches of every unfinished job listed, so
+ * that the journal has their statuses now. -1 to go on, else the exit
+ * code. */
+static int refresh_jobs(cli_ctx *ctx, long limit)
+{
+    journal_job **jobs = NULL;
     size_t n = 0;
-    if (journal_jobs_list(jr, (int)limit, &jobs, &n) != 0) {
-        cli_error(ctx, "journal: %s", journal_errmsg(jr));
-        return CLI_EXIT_LOCAL;
+    int lrc = cli_jobs_list(ctx, (int)limit, &jobs, &n);
+    if (lrc != CLI_EXIT_OK)
+        return lrc;
+    int rc = -1;
+    for (size_t i = 0; i < n && rc < 0; i++) {
+        if (journal_job_finished(jobs[i]))
+            continue;
+        cli_target t;
+        int r = cli_target_resolve(ctx, jobs[i]->id, &t);
+        if (r == CLI_EXIT_OK)
+            r = cli_target_fetch(ctx, &t, 1);
+        cli_target_free(&t);
+        if (r != CLI_EXIT_OK)
+            rc = r;
     }
+    journal_job_list_free(jobs, n);
+    return rc;
+}
+
+static int list_jobs(cli_ctx *ctx, long limit)
+{
+    journal_job **jobs = NULL;
+    size_t n = 0;
+    int lrc = cli_jobs_list(ctx, (int)limit, &jobs, &n);
+    if (lrc != CLI_EXIT_OK)
+        return lrc;
     if (ctx->json) {
         cJSON *arr = cJSON_CreateArray();
-        for (size_t i = 0; i < n; i++) {
-            cJSON *o = cJSON_CreateObject();
-            const jr_job *j = jobs[i];
-            cJSON_AddStringToObject(o, "id", j->id);
-            cJSON_AddNumberToObject(o, "created_at", (double)j->created_at);
-            cJSON_AddStringToObject(o, "input_path",
-                                    j->input_path ? j->input_path : "");
-            cJSON_AddNumberToObject(o, "lines", (double)j->n_lines);
-            cJSON_AddStringToObject(o, "endpoint", j->endpoint ? j->endpoint : "");
-            cJSON_AddStringToObject(o, "status", job_status(j));
-            cJSON *parts = cJSON_AddArrayToObject(o, "batches");
-            for (size_t k = 0; k < j->n_parts; k++) {
-                const jr_part *p = &j->parts[k];
-                cJSON *po = cJSON_CreateObject();
-                cJSON_AddNumberToObject(po, "part", p->idx);
-                cJSON_AddStringToObject(po, "kind", p->kind ? p->kind : "part");
-                cJSON_AddNumberToObject(po, "lines", (double)p->n_lines);
-                if (p->file_id)
-                    cJSON_AddStringToObject(po, "file_id", p->file_id);
-                else
-                    cJSON_AddNullToObject(po, "file_id");
-                if (p->batch_id)
-                    cJSON_AddStringToObject(po, "batch_id", p->batch_id);
-                else
-                    cJSON_AddNullToObject(po, "batch_id");
-                if (p->status)
-                    cJSON_AddStringToObject(po, "status", p->status);
-                else
-                    cJSON_AddNullToObject(po, "status");
-                cJSON_AddItemToArray(parts, po);
-            }
-            cJSON_AddItemToArray(arr, o);
-        }
+        for (size_t i = 0; i < n; i++)
+            cJSON_AddItemToArray(arr, job_json(jobs[i]));
         out_json(stdout, arr, 1);
         cJSON_Delete(arr);
     } else if (n == 0) {
-        cli_info(ctx, "no jobs in %s", journal_path(jr));
+        cli_info(ctx, "no jobs in %s", journal_path(ctx->jr));
     } else {
-        static const char *const hdr[] = { "JOB", "CREATED (UTC)", "STATUS",
-                                           "BATCHES", "LINES", "FILE" };
-        out_table *tb = out_table_new(6, hdr);
-        for (size_t i = 0; i < n; i++) {
-            char when[32], nb[16], nl[32];
-            out_time(when, sizeof when, jobs[i]->created_at);
-            snprintf(nb, sizeof nb, "%zu", jobs[i]->n_parts);
-            snprintf(nl, sizeof nl, "%ld", jobs[i]->n_lines);
-            const char *row[6] = { jobs[i]->id, when, job_status(jobs[i]), nb,
-                                   nl, jobs[i]->input_path };
-            out_table_add(tb, row);
-        }
-        out_table_print(tb, stdout, ctx->color, 0);
-        out_table_free(tb);
+        print_jobs_table(ctx, jobs, n);
     }
-    jr_job_list_free(jobs, n);
+    journal_job_list_free(jobs, n);
     return CLI_EXIT_OK;
+}
+
+typedef struct jobs_args {
+    long limit;
+    int refresh;          /* ask the server about unfinished jobs first */
+} jobs_args;
+
+enum { O_LIMIT = 1, O_REFRESH = 4 };
+
+static int jobs_opt(const char *cmd, int id, const char *arg, void *st)
+{
+    jobs_args *ja = st;
+    if (id == O_REFRESH) {
+        ja->refresh = 1;
+        return 1;
+    }
+    long *limit = &ja->limit;
+    if (id != O_LIMIT)
+        return 0;
+    if (cli_parse_long(cmd, "limit", arg, limit) != 0)
+        return -1;
+    if (*limit < 0) {
+        cli_usage_error(cmd, "--limit takes 0 or more");
+        return -1;
+    }
+    return 1;
+}
+
+/* ---- jobs rm, jobs prune ---- */
+
+
+/* Removes the job's part files, their folder (parts/JOB) and the job
+ * from the journal. Exit code. */
+static int remove_job(cli_ctx *ctx, const journal_job *j)
+{
+    journal *jr = cli_journal(ctx);
+    for (size_t i = 0; i < j->n_parts; i++)
+        if (j->parts[i].path)
+            remove(j->parts[i].path);
+    const char *first = j->n_parts ? j->parts[0].path : NULL;
+    const char *slash = first ? strrchr(first, '/') : NULL;
+    if (slash) {
+        char *dir = oab__strndup(first, (size_t)(slash - first));
+        const char *base = dir ? strrchr(dir, '/') : NULL;
+        if (base && !strcmp(base + 1, j->id))
+            rmdir(dir); /* only the job's own folder, once empty */
+        free(dir);
+    }
+    if (journal_job_delete(jr, j->id) != 0) {
+        cli_error(ctx, "journal: %s", journal_errmsg(jr));
+        return CLI_EXIT_LOCAL;
+    }
+    return CLI_EXIT_OK;
+}
+
+enum { O_CANCEL = 2, O_OLDER };
+
+static int rm_opt(const char *cmd, int id, const char *arg, void *st)
+{
+    (void)cmd;
+    (void)arg;
+    if (id != O_CANCEL)
+        return 0;
+    *(int *)st = 1;
+    return 1;
+}
+
+static int jobs_rm(cli_ctx *ctx, int argc, char **argv)
+{
+    static const cli_opt opts[] = { { "cancel", 0, 0, O_CANCEL },
+                                    { NULL, 0, 0, 0 } };
+    static const cli_parse_spec spec = { "jobs rm", opts, rm_opt, "JOB", 0 };
+    int cancel = 0;
+    const char *id = NULL;
+    int rc = cli_parse_args(ctx, &spec, argc, argv, &cancel, &id);
+    if (rc >= 0)
+        return rc;
+    if (strncmp(id, "job_", 4) != 0)
+        return cli_usage_error("jobs rm", "JOB is a job id (job_...)");
+    cli_target t;
+    rc = cli_target_resolve(ctx, id, &t);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_target_fetch(ctx, &t, 0);
+    if (rc == CLI_EXIT_OK && !cli_target_done(&t)) {
+        if (!cancel) {
+            cli_error(ctx, "job %s has batches still running; wait for "
+                      "them, or remove it with --cancel", id);
+            rc = CLI_EXIT_FAILED;
+        } else {
+            rc = cli_target_cancel(ctx, &t);
+        }
+    }
+    if (rc == CLI_EXIT_OK)
+        rc = remove_job(ctx, t.job);
+    if (rc == CLI_EXIT_OK)
+        cli_info(ctx, "removed job %s", id);
+    cli_target_free(&t);
+    return rc;
+}
+
+/* "30d", "12h", "15m", "45s" or plain seconds; -1 when bad. */
+static long long parse_duration(const char *s)
+{
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || v < 0)
+        return -1;
+    long long unit = !*end              ? 1
+                     : !strcmp(end, "s") ? 1
+                     : !strcmp(end, "m") ? 60
+                     : !strcmp(end, "h") ? 3600
+                     : !strcmp(end, "d") ? 86400
+                                         : -1;
+    return unit < 0 ? -1 : v * unit;
+}
+
+static int prune_opt(const char *cmd, int id, const char *arg, void *st)
+{
+    if (id != O_OLDER)
+        return 0;
+    long long *age = st;
+    *age = parse_duration(arg);
+    if (*age < 0) {
+        cli_usage_error(cmd, "--older-than takes a duration like 30d, 12h, "
+                        "15m or 45s");
+        return -1;
+    }
+    return 1;
+}
+
+static int jobs_prune(cli_ctx *ctx, int argc, char **argv)
+{
+    static const cli_opt opts[] = { { "older-than", 0, 1, O_OLDER },
+                                    { NULL, 0, 0, 0 } };
+    static const cli_parse_spec spec = {
+        "jobs prune", opts, prune_opt,
+        NULL, 0
+    };
+    long long age = -1;
+    int rc = cli_parse_args(ctx, &spec, argc, argv, &age, NULL);
+    if (rc >= 0)
+        return rc;
+    if (age < 0)
+        return cli_usage_error("jobs prune", "--older-than is required");
+    journal_job **jobs = NULL;
+    size_t n = 0, removed = 0;
+    if ((rc = cli_jobs_list(ctx, 0, &jobs, &n)) != CLI_EXIT_OK)
+        return rc;
+    long long cut = oab__unix_now() - age;
+    rc = CLI_EXIT_OK;
+    for (size_t i = 0; i < n && rc == CLI_EXIT_OK; i++) {
+        if (jobs[i]->created_at >= cut || !journal_job_finished(jobs[i]))
+            continue;
+        rc = remove_job(ctx, jobs[i]);
+        removed += rc == CLI_EXIT_OK;
+    }
+    journal_job_list_free(jobs, n);
+    cli_info(ctx, "removed %zu finished job%s", removed,
+             removed == 1 ? "" : "s");
+    return rc;
+}
+
+const cli_opt cli_opts_jobs[] = {
+    { "limit", 0, 1, O_LIMIT },
+    { "refresh", 0, 0, O_REFRESH },
+    { NULL, 0, 0, 0 }
+};
+
+int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
+{
+    static const cli_parse_spec spec = {
+        "jobs", cli_opts_jobs, jobs_opt,
+        NULL, 0
+    };
+    if (argc > 1 && !strcmp(argv[1], "rm"))
+        return jobs_rm(ctx, argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "prune"))
+        return jobs_prune(ctx, argc - 1, argv + 1);
+    jobs_args ja = { 20, 0 };
+    int rc = cli_parse_args(ctx, &spec, argc, argv, &ja, NULL);
+    if (rc < 0 && ja.refresh)
+        rc = refresh_jobs(ctx, ja.limit);
+    return rc >= 0 ? rc : list_jobs(ctx, ja.limit);
 }

@@ -1,276 +1,11 @@
 /* cmd_results.c - `oaibatch results`: merged results of a job or a batch,
  * or of files already on disk. */
 #include "oaibatch.h"
-#include <cjson/cJSON.h>
-#include "util/buf.h"
-#include "util/str.h"
-#include "jobcore.h"
-#include "output.h"
+#include "collect.h"
+#include "commands.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-int cli_format_check(const char *cmd, const char *format)
-{
-    if (strcmp(format, "jsonl") && strcmp(format, "csv") &&
-        strcmp(format, "table")) {
-        cli_usage_error(cmd, "--format takes jsonl, csv or table");
-        return -1;
-    }
-    return 0;
-}
-
-int cli_only_parse(const char *cmd, const char *text, unsigned *mask)
-{
-    *mask = 0;
-    char *copy = oab__strdup(text);
-    if (!copy)
-        return -1;
-    char *save = NULL;
-    for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-        oab_result_status s;
-        if (strcmp(w, "failed") == 0) {
-            *mask |= ~(1u << OAB_RESULT_SUCCEEDED) &
-                     ((1u << OAB_RESULT_STATUS_COUNT) - 1);
-        } else if (oab_result_status_from_str(&s, w) == OAB_OK) {
-            *mask |= 1u << s;
-        } else {
-            cli_usage_error(cmd, "--only: unknown status '%s'", w);
-            free(copy);
-            return -1;
-        }
-    }
-    free(copy);
-    return 0;
-}
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static void csv_num(FILE *f, const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (cJSON_IsNumber(v))
-        fprintf(f, "%.0f", v->valuedouble);
-}
-
-static char *compact(const cJSON *v)
-{
-    if (!v || cJSON_IsNull(v))
-        return NULL;
-    return cJSON_PrintUnformatted(v);
-}
-
-static const char csv_header[] =
-    "custom_id,input_line,status,status_code,output,parsed,error_code,"
-    "error_message,finish_reason,prompt_tokens,completion_tokens,"
-    "total_tokens,batch_id\n";
-
-static void csv_row(FILE *f, const cJSON *o)
-{
-    const cJSON *err = cJSON_GetObjectItemCaseSensitive(o, "error");
-    const cJSON *use = cJSON_GetObjectItemCaseSensitive(o, "usage");
-    char *parsed = compact(cJSON_GetObjectItemCaseSensitive(o, "parsed"));
-    out_csv_field(f, jstr(o, "custom_id"));
-    fputc(',', f);
-    csv_num(f, o, "input_line");
-    fputc(',', f);
-    out_csv_field(f, jstr(o, "status"));
-    fputc(',', f);
-    csv_num(f, o, "status_code");
-    fputc(',', f);
-    out_csv_field(f, jstr(o, "output"));
-    fputc(',', f);
-    out_csv_field(f, parsed);
-    fputc(',', f);
-    out_csv_field(f, jstr(err, "code"));
-    fputc(',', f);
-    out_csv_field(f, jstr(err, "message"));
-    fputc(',', f);
-    out_csv_field(f, jstr(o, "finish_reason"));
-    fputc(',', f);
-    csv_num(f, use, "prompt_tokens");
-    fputc(',', f);
-    csv_num(f, use, "completion_tokens");
-    fputc(',', f);
-    csv_num(f, use, "total_tokens");
-    fputc(',', f);
-    out_csv_field(f, jstr(o, "batch_id"));
-    fputc('\n', f);
-    free(parsed);
-}
-
-static void table_row(out_table *t, const cJSON *o)
-{
-    char line[32] = "-";
-    const cJSON *il = cJSON_GetObjectItemCaseSensitive(o, "input_line");
-    if (cJSON_IsNumber(il))
-        snprintf(line, sizeof line, "%.0f", il->valuedouble);
-    char *parsed = compact(cJSON_GetObjectItemCaseSensitive(o, "parsed"));
-    const cJSON *err = cJSON_GetObjectItemCaseSensitive(o, "error");
-    const char *answer = parsed ? parsed : jstr(o, "output");
-    if (!answer)
-        answer = jstr(o, "invalid_reason");
-    if (!answer)
-        answer = jstr(err, "message");
-    const char *cells[4] = { jstr(o, "custom_id"), line, jstr(o, "status"),
-                             answer ? answer : "" };
-    out_table_add(t, cells);
-    free(parsed);
-}
-
-int cli_sink_open(cli_ctx *ctx, cli_sink *k, const cli_results_opts *o)
-{
-    memset(k, 0, sizeof *k);
-    k->o = o;
-    k->f = stdout;
-    if (o->out_path && strcmp(o->out_path, "-") != 0) {
-        k->tmp = oab__sprintf("%s.tmp", o->out_path);
-        k->f = k->tmp ? fopen(k->tmp, "w") : NULL;
-        if (!k->f) {
-            cli_error(ctx, "cannot write %s", o->out_path);
-            free(k->tmp);
-            k->tmp = NULL;
-            return CLI_EXIT_LOCAL;
-        }
-    }
-    k->color = k->f == stdout && ctx->color;
-    if (!strcmp(o->format, "csv")) {
-        fputs(csv_header, k->f);
-    } else if (!strcmp(o->format, "table")) {
-        static const char *const hdr[] = { "CUSTOM_ID", "LINE", "STATUS",
-                                           "ANSWER" };
-        k->table = out_table_new(4, hdr);
-    }
-    return CLI_EXIT_OK;
-}
-
-void cli_sink_row(cli_sink *k, const cJSON *obj, oab_result_status st)
-{
-    k->n++;
-    k->by[st]++;
-    if (k->o->only_mask && !(k->o->only_mask & (1u << st)))
-        return;
-    k->shown++;
-    if (k->table)
-        table_row(k->table, obj);
-    else if (!strcmp(k->o->format, "csv"))
-        csv_row(k->f, obj);
-    else
-        out_json(k->f, obj, 0);
-}
-
-void cli_sink_text(cli_sink *k, const char *text, oab_result_status st,
-                   long input_line)
-{
-    if (!k->table && strcmp(k->o->format, "csv") != 0 && input_line <= 0) {
-        /* jsonl as kept: no parse */
-        k->n++;
-        k->by[st]++;
-        if (k->o->only_mask && !(k->o->only_mask & (1u << st)))
-            return;
-        k->shown++;
-        fputs(text, k->f);
-        fputc('\n', k->f);
-        return;
-    }
-    cJSON *o = cJSON_Parse(text);
-    if (!o) {
-        k->failed = 1; /* out of memory: the caller reports it */
-        return;
-    }
-    if (input_line > 0) {
-        /* delete + add: cJSON 1.7's replace leaks the new item when the
-         * key is absent and loses the key when out of memory */
-        cJSON_DeleteItemFromObjectCaseSensitive(o, "input_line");
-        if (!cJSON_AddNumberToObject(o, "input_line", (double)input_line))
-            k->failed = 1;
-    }
-    cli_sink_row(k, o, st);
-    cJSON_Delete(o);
-}
-
-void cli_sink_abort(cli_sink *k)
-{
-    if (k->f && k->f != stdout)
-        fclose(k->f);
-    if (k->tmp)
-        remove(k->tmp);
-    free(k->tmp);
-    out_table_free(k->table);
-    memset(k, 0, sizeof *k);
-}
-
-int cli_sink_close(cli_ctx *ctx, cli_sink *k, int incomplete)
-{
-    const cli_results_opts *o = k->o;
-    if (k->table)
-        out_table_print(k->table, k->f, k->color, 60);
-    out_table_free(k->table);
-    k->table = NULL;
-    if (k->failed) {
-        cli_error(ctx, "out of memory while writing results");
-        if (k->f != stdout)
-            fclose(k->f);
-        k->f = NULL;
-        if (k->tmp)
-            remove(k->tmp);
-        free(k->tmp);
-        k->tmp = NULL;
-        return CLI_EXIT_LOCAL;
-    }
-    if (k->f != stdout) {
-        int bad = ferror(k->f);
-        bad |= fclose(k->f) != 0;
-        k->f = NULL;
-        if (bad || rename(k->tmp, o->out_path) != 0) {
-            cli_error(ctx, "cannot write %s", o->out_path);
-            remove(k->tmp);
-            free(k->tmp);
-            k->tmp = NULL;
-            return CLI_EXIT_LOCAL;
-        }
-        free(k->tmp);
-        k->tmp = NULL;
-    }
-    if (!ctx->quiet) {
-        oab__buf b = OAB__BUF_INIT;
-        oab__buf_printf(&b, "%zu result%s", k->n, k->n == 1 ? "" : "s");
-        const char *sep = ": ";
-        for (int s = 0; s < OAB_RESULT_STATUS_COUNT; s++) {
-            if (!k->by[s])
-                continue;
-            oab__buf_printf(&b, "%s%zu %s", sep, k->by[s],
-                            oab_result_status_str((oab_result_status)s));
-            sep = ", ";
-        }
-        if (o->only_mask)
-            oab__buf_printf(&b, " (%zu written)", k->shown);
-        if (o->out_path && strcmp(o->out_path, "-") != 0)
-            oab__buf_printf(&b, " -> %s", o->out_path);
-        cli_info(ctx, "%s", b.data ? b.data : "");
-        oab__buf_free(&b);
-    }
-    if (incomplete)
-        return CLI_EXIT_FAILED;
-    return k->by[OAB_RESULT_SUCCEEDED] == k->n ? CLI_EXIT_OK : CLI_EXIT_FAILED;
-}
-
-int cli_results_write(cli_ctx *ctx, cli_rows *rows, const cli_results_opts *o)
-{
-    cli_rows_sort(rows, o->input_order);
-    cli_sink k;
-    int rc = cli_sink_open(ctx, &k, o);
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    for (size_t i = 0; i < rows->n; i++)
-        cli_sink_text(&k, rows->v[i].text, rows->v[i].status,
-                      rows->v[i].line_patched ? rows->v[i].input_line : 0);
-    return cli_sink_close(ctx, &k, rows->incomplete);
-}
 
 typedef struct files_ctx {
     cli_rows *rows;
@@ -288,122 +23,119 @@ static int files_one(const oab_result *r, void *ud)
     return 0;
 }
 
-int cmd_results(cli_ctx *ctx, int argc, char **argv)
-{
-    enum { O_OUT = 1, O_FORMAT, O_ONLY, O_ORDER, O_RAW, O_OFILE, O_EFILE,
-           O_INPUT };
-    static const cli_opt opts[] = {
-        { "output", 'o', 1, O_OUT },
-        { "format", 0, 1, O_FORMAT },
-        { "only", 0, 1, O_ONLY },
-        { "in-input-order", 0, 0, O_ORDER },
-        { "raw", 0, 0, O_RAW },
-        { "output-file", 0, 1, O_OFILE },
-        { "error-file", 0, 1, O_EFILE },
-        { "input", 0, 1, O_INPUT },
-        { NULL, 0, 0, 0 }
-    };
-    cli_results_opts ro = { NULL, "jsonl", 0, 0, 0 };
-    const char *id = NULL, *ofile = NULL, *efile = NULL, *input = NULL, *arg;
-    cli_args a = { argc, argv, 1, 0, "results" };
-    int opt;
-    while ((opt = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
-        switch (opt) {
-        case CLI_PARSE_ERROR:
-            return CLI_EXIT_USAGE;
-        case CLI_PARSE_POSITIONAL:
-            if (id)
-                return cli_usage_error("results", "one ID only");
-            id = arg;
-            break;
-        case O_OUT: ro.out_path = arg; break;
-        case O_FORMAT:
-            if (cli_format_check("results", arg) != 0)
-                return CLI_EXIT_USAGE;
-            ro.format = arg;
-            break;
-        case O_ONLY:
-            if (cli_only_parse("results", arg, &ro.only_mask) != 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case O_ORDER: ro.input_order = 1; break;
-        case O_RAW: ro.raw = 1; break;
-        case O_OFILE: ofile = arg; break;
-        case O_EFILE: efile = arg; break;
-        case O_INPUT: input = arg; break;
-        default: {
-            int r = cli_common_opt(ctx, "results", opt, arg);
-            if (r >= 0)
-                return r;
-        }
-        }
-    }
-    if (ctx->json)
-        ro.format = "jsonl";
-    if (id && (ofile || efile))
-        return cli_usage_error("results", "give an ID or --output-file, not both");
-    if (!id && !ofile && !efile)
-        return cli_usage_error("results", "missing ID (or --output-file)");
-    if (ro.input_order && !id && !input)
-        return cli_usage_error("results", "--in-input-order needs --input");
+typedef struct results_args {
+    const char *id;           /* a job or batch id, or NULL */
+    const char *output_file;  /* --output-file */
+    const char *error_file;   /* --error-file */
+    const char *input;        /* --input */
+    cli_results_opts ro;
+} results_args;
 
+/* The results of files on disk (--output-file/--error-file). */
+static int results_of_files(cli_ctx *ctx, const results_args *ra)
+{
+    const cli_results_opts *ro = &ra->ro;
     cli_rows rows;
     memset(&rows, 0, sizeof rows);
+    oab_results_options o = OAB_RESULTS_OPTIONS_INIT;
+    o.input_path = ra->input;
+    files_ctx fc = { &rows, ro->raw, 0 };
+    oab_summary sum;
+    oab_error err = { 0, 0, "" };
+    cli_sink k;
     int rc;
-    if (!id) {
-        oab_results_options o = OAB_RESULTS_OPTIONS_INIT;
-        o.input_path = input;
-        files_ctx fc = { &rows, ro.raw, 0 };
-        oab_summary sum;
-        oab_error err = { 0, 0, "" };
-        cli_sink k;
-        if (!ro.input_order) {
-            /* nothing to sort: write as the lines come */
-            if ((rc = cli_sink_open(ctx, &k, &ro)) != CLI_EXIT_OK)
-                return rc;
-            rows.stream = &k;
-        }
-        oab_status st = oab_results_stream_files(ofile, efile, &o, files_one,
-                                                 &fc, &sum, &err);
-        if (st != OAB_OK || fc.failed) {
-            cli_error(ctx, "%s", err.message[0] ? err.message
-                                                : oab_strerror(st));
-            if (rows.stream)
-                cli_sink_abort(&k);
-            cli_rows_free(&rows);
-            return st == OAB_EIO ? CLI_EXIT_LOCAL : cli_exit_for(st);
-        }
-        rc = rows.stream ? cli_sink_close(ctx, &k, 0)
-                         : cli_results_write(ctx, &rows, &ro);
-    } else {
-        cli_target t;
-        rc = cli_target_resolve(ctx, id, &t);
-        if (rc == CLI_EXIT_OK) {
-            if (ro.input_order && !t.job && !input) {
-                cli_target_free(&t);
-                return cli_usage_error("results", "--in-input-order needs "
-                                       "--input for a batch not in the journal");
-            }
-            if (!ro.input_order && !cli_target_has_retries(&t)) {
-                /* nothing to merge or sort: write as the lines come */
-                cli_sink k;
-                rc = cli_sink_open(ctx, &k, &ro);
-                if (rc == CLI_EXIT_OK) {
-                    rows.stream = &k;
-                    rc = cli_target_collect(ctx, &t, input, ro.raw, &rows);
-                    if (rc == CLI_EXIT_OK)
-                        rc = cli_sink_close(ctx, &k, rows.incomplete);
-                    else
-                        cli_sink_abort(&k);
-                }
-            } else {
-                rc = cli_target_collect(ctx, &t, input, ro.raw, &rows);
-                if (rc == CLI_EXIT_OK)
-                    rc = cli_results_write(ctx, &rows, &ro);
-            }
-        }
-        cli_target_free(&t);
+    if (!ro->input_order) {
+        /* nothing to sort: write as the lines come */
+        if ((rc = cli_sink_open(ctx, &k, ro)) != CLI_EXIT_OK)
+            return rc;
+        rows.stream = &k;
     }
+    oab_status st = oab_results_stream_files(ra->output_file, ra->error_file,
+                                             &o, files_one, &fc, &sum, &err);
+    if (rows.stream && cli_sink_stopped(rows.stream)) {
+        rc = cli_sink_stop_code(ctx, rows.stream);
+        cli_sink_abort(&k);
+        return rc;
+    }
+    if (st != OAB_OK || fc.failed) {
+        cli_error(ctx, "%s", err.message[0] ? err.message : oab_strerror(st));
+        if (rows.stream)
+            cli_sink_abort(&k);
+        cli_rows_free(&rows);
+        return st == OAB_EIO ? CLI_EXIT_LOCAL : cli_exit_for(st);
+    }
+    rc = rows.stream ? cli_sink_close(ctx, &k, 0)
+                     : cli_results_write(ctx, &rows, ro);
     cli_rows_free(&rows);
     return rc;
+}
+
+/* The results of a job or a batch. */
+static int results_of_id(cli_ctx *ctx, const results_args *ra)
+{
+    cli_target t;
+    int rc = cli_target_resolve(ctx, ra->id, &t);
+    if (rc == CLI_EXIT_OK) {
+        if (ra->ro.input_order && !t.job && !ra->input)
+            rc = cli_usage_error("results", "--in-input-order needs --input "
+                                 "for a batch not in the journal");
+        else
+            rc = cli_target_write_results(ctx, &t, ra->input, &ra->ro);
+    }
+    cli_target_free(&t);
+    return rc;
+}
+
+enum { O_OFILE = 1, O_EFILE, O_INPUT };
+
+static int results_opt(const char *cmd, int id, const char *arg, void *st)
+{
+    results_args *ra = st;
+    switch (id) {
+    case O_OFILE: ra->output_file = arg; return 1;
+    case O_EFILE: ra->error_file = arg; return 1;
+    case O_INPUT: ra->input = arg; return 1;
+    default: return cli_results_opt(cmd, id, arg, &ra->ro);
+    }
+}
+
+const cli_opt cli_opts_results[] = {
+    CLI_RESULTS_OPTIONS,
+    { "output-file", 0, 1, O_OFILE },
+    { "error-file", 0, 1, O_EFILE },
+    { "input", 0, 1, O_INPUT },
+    { NULL, 0, 0, 0 }
+};
+
+static int parse_results(cli_ctx *ctx, int argc, char **argv,
+                         results_args *ra)
+{
+    static const cli_parse_spec spec = {
+        "results", cli_opts_results, results_opt,
+        "ID", 1
+    };
+    cli_results_opts ro0 = CLI_RESULTS_OPTS_INIT;
+    memset(ra, 0, sizeof *ra);
+    ra->ro = ro0;
+    int rc = cli_parse_args(ctx, &spec, argc, argv, ra, &ra->id);
+    if (rc >= 0)
+        return rc;
+    if (ctx->json)
+        ra->ro.format = "jsonl";
+    if (ra->id && (ra->output_file || ra->error_file))
+        return cli_usage_error("results", "give an ID or --output-file, not both");
+    if (!ra->id && !ra->output_file && !ra->error_file)
+        return cli_usage_error("results", "missing ID (or --output-file)");
+    if (ra->ro.input_order && !ra->id && !ra->input)
+        return cli_usage_error("results", "--in-input-order needs --input");
+    return -1;
+}
+
+int cmd_results(cli_ctx *ctx, int argc, char **argv)
+{
+    results_args ra;
+    int rc = parse_results(ctx, argc, argv, &ra);
+    if (rc >= 0)
+        return rc;
+    return ra.id ? results_of_id(ctx, &ra) : results_of_files(ctx, &ra);
 }

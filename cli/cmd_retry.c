@@ -4,8 +4,11 @@
 #include <cjson/cJSON.h>
 #include "util/json.h"
 #include "util/str.h"
-#include "jobcore.h"
-#include "output.h"
+#include "collect.h"
+#include "commands.h"
+#include "part.h"
+#include "view.h"
+#include "wait.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,189 +81,274 @@ static int copy_line(const char *line, size_t len, long lineno, void *ud)
     return 0;
 }
 
-int cmd_retry(cli_ctx *ctx, int argc, char **argv)
+typedef struct retry_args {
+    const char *id;
+    unsigned mask;      /* result statuses to retry */
+    int no_wait;
+    cli_wait_opts wait;
+} retry_args;
+
+enum { O_FAILED = 1, O_EXPIRED, O_CANCELLED, O_NOWAIT };
+
+static int retry_opt(const char *cmd, int id, const char *arg, void *st)
 {
-    enum { O_FAILED = 1, O_EXPIRED, O_CANCELLED, O_NOWAIT };
-    static const cli_opt opts[] = {
-        { "failed", 0, 0, O_FAILED },
-        { "expired", 0, 0, O_EXPIRED },
-        { "cancelled", 0, 0, O_CANCELLED },
-        { "no-wait", 0, 0, O_NOWAIT },
-        CLI_WAIT_OPTIONS,
-        { NULL, 0, 0, 0 }
-    };
-    cli_wait_opts w = CLI_WAIT_OPTS_INIT;
-    unsigned mask = 0;
-    int no_wait = 0, opt;
-    const char *id = NULL, *arg;
-    cli_args a = { argc, argv, 1, 0, "retry" };
-    while ((opt = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
-        if (opt == CLI_PARSE_ERROR)
-            return CLI_EXIT_USAGE;
-        if (opt == CLI_PARSE_POSITIONAL) {
-            if (id)
-                return cli_usage_error("retry", "one ID only");
-            id = arg;
-            continue;
-        }
-        int r = cli_wait_opt("retry", opt, arg, &w);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        switch (opt) {
-        case O_FAILED:
-            mask |= 1u << OAB_RESULT_HTTP_ERROR | 1u << OAB_RESULT_ERROR |
+    retry_args *ra = st;
+    switch (id) {
+    case O_FAILED:
+        ra->mask |= 1u << OAB_RESULT_HTTP_ERROR | 1u << OAB_RESULT_ERROR |
                     1u << OAB_RESULT_INVALID_OUTPUT |
                     1u << OAB_RESULT_MALFORMED | 1u << OAB_RESULT_MISSING;
-            break;
-        case O_EXPIRED: mask |= 1u << OAB_RESULT_EXPIRED; break;
-        case O_CANCELLED: mask |= 1u << OAB_RESULT_CANCELLED; break;
-        case O_NOWAIT: no_wait = 1; break;
-        default:
-            r = cli_common_opt(ctx, "retry", opt, arg);
-            if (r >= 0)
-                return r;
+        return 1;
+    case O_EXPIRED: ra->mask |= 1u << OAB_RESULT_EXPIRED; return 1;
+    case O_CANCELLED: ra->mask |= 1u << OAB_RESULT_CANCELLED; return 1;
+    case O_NOWAIT: ra->no_wait = 1; return 1;
+    default: return cli_wait_opt(cmd, id, arg, &ra->wait);
+    }
+}
+
+const cli_opt cli_opts_retry[] = {
+    { "failed", 0, 0, O_FAILED },
+    { "expired", 0, 0, O_EXPIRED },
+    { "cancelled", 0, 0, O_CANCELLED },
+    { "no-wait", 0, 0, O_NOWAIT },
+    CLI_WAIT_OPTIONS,
+    { NULL, 0, 0, 0 }
+};
+
+static int parse_retry(cli_ctx *ctx, int argc, char **argv, retry_args *ra)
+{
+    static const cli_parse_spec spec = {
+        "retry", cli_opts_retry, retry_opt,
+        "ID", 0
+    };
+    cli_wait_opts w = CLI_WAIT_OPTS_INIT;
+    memset(ra, 0, sizeof *ra);
+    ra->wait = w;
+    int rc = cli_parse_args(ctx, &spec, argc, argv, ra, &ra->id);
+    if (rc >= 0)
+        return rc;
+    if (!ra->mask)
+        ra->mask = ~(1u << OAB_RESULT_SUCCEEDED) &
+                   ((1u << OAB_RESULT_STATUS_COUNT) - 1);
+    return -1;
+}
+
+/* The custom_ids of the rows whose status is in `mask`, sorted (the
+ * strings stay the rows'). Exit code. */
+static int pick_lines(const cli_rows *rows, unsigned mask, pick *p)
+{
+    p->ids = calloc(rows->n ? rows->n : 1, sizeof *p->ids);
+    if (!p->ids)
+        return CLI_EXIT_LOCAL;
+    for (size_t i = 0; i < rows->n; i++)
+        if ((mask & (1u << rows->v[i].status)) && rows->v[i].custom_id[0])
+            p->ids[p->n++] = rows->v[i].custom_id;
+    if (p->n == 0)
+        return CLI_EXIT_OK;
+    qsort(p->ids, p->n, sizeof *p->ids, cmp_str);
+    p->written = calloc(p->n, 1);
+    return p->written ? CLI_EXIT_OK : CLI_EXIT_LOCAL;
+}
+
+/* Copies the picked lines of every part of the job into `path`; their
+ * input lines land in cc->lines. Exit code. */
+static int write_retry_file(cli_ctx *ctx, const journal_job *job,
+                            const char *path, copy_ctx *cc)
+{
+    cc->out = fopen(path, "w");
+    if (!cc->out) {
+        cli_error(ctx, "cannot write %s", path);
+        return CLI_EXIT_LOCAL;
+    }
+    for (size_t i = 0; i < job->n_parts && !cc->failed; i++) {
+        const journal_part *part = &job->parts[i];
+        size_t n_map = 0;
+        long *map = journal_ranges_decode(part->input_lines, &n_map);
+        cc->map = map;
+        cc->n_map = n_map;
+        cc->k = 0;
+        oab_error err = { 0, 0, "" };
+        oab_status st = oab_jsonl_read_path(part->path, copy_line, cc, &err);
+        free(map);
+        if (st != OAB_OK && !cc->failed) {
+            cli_error(ctx, "cannot read part %d (%s): %s", part->idx,
+                      part->path, err.message[0] ? err.message
+                                                 : oab_strerror(st));
+            cc->failed = 1;
         }
     }
-    if (!id)
-        return cli_usage_error("retry", "missing ID");
-    if (!mask)
-        mask = ~(1u << OAB_RESULT_SUCCEEDED) &
-               ((1u << OAB_RESULT_STATUS_COUNT) - 1);
+    int bad = cc->failed | (fclose(cc->out) != 0);
+    cc->out = NULL;
+    if (bad)
+        return CLI_EXIT_LOCAL;
+    if (cc->n_lines < cc->p->n)
+        cli_warn(ctx, "%zu of the %zu lines to retry were not found in the "
+                 "job's part files", cc->p->n - cc->n_lines, cc->p->n);
+    if (cc->n_lines == 0) {
+        cli_error(ctx, "no line to retry was found");
+        return CLI_EXIT_LOCAL;
+    }
+    return CLI_EXIT_OK;
+}
 
-    cli_target t;
+/* The part with index idx of the target's job, NULL if none. */
+static journal_part *part_at(const cli_target *t, int idx)
+{
+    for (size_t i = 0; i < t->job->n_parts; i++)
+        if (t->job->parts[i].idx == idx)
+            return &t->job->parts[i];
+    return NULL;
+}
+
+/* Journals the retry file as a new part of the job and starts it. */
+static int start_retry_part(cli_ctx *ctx, cli_target *t, char *path,
+                            const copy_ctx *cc, int *idx)
+{
+    journal_part np;
+    memset(&np, 0, sizeof np);
+    np.kind = (char *)"retry";
+    np.path = path;
+    np.n_lines = (long)cc->n_lines;
+    np.input_lines = journal_ranges_encode(cc->lines, cc->n_lines);
+    journal *jr = cli_journal(ctx);
+    int ok = np.input_lines && journal_part_add(jr, t->job->id, &np) == 0;
+    free(np.input_lines);
+    if (!ok) {
+        cli_error(ctx, "journal: %s", journal_errmsg(jr));
+        return CLI_EXIT_LOCAL;
+    }
+    cli_info(ctx, "retrying %zu line%s of job %s as part %d", cc->n_lines,
+             cc->n_lines == 1 ? "" : "s", t->job->id, np.idx);
+    *idx = np.idx;
+    int rc = cli_target_reload(ctx, t);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    journal_part *added = part_at(t, np.idx);
+    if (!added)
+        return CLI_EXIT_LOCAL;
+    rc = cli_part_start(ctx, t->job, added, NULL);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    return cli_target_reload(ctx, t);
+}
+
+/* Loads the job of ra->id with every line's latest result. */
+static int load_job(cli_ctx *ctx, cli_target *t, cli_rows *rows)
+{
+    int rc = cli_target_collect(ctx, t, NULL, 0, rows);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    if (rows->incomplete) {
+        cli_error(ctx, "job %s has unfinished batches; wait for them first "
+                  "(oaibatch wait %s)", t->job->id, t->job->id);
+        return CLI_EXIT_FAILED;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* A retry part of the job whose batch is still running, NULL if none. */
+static const cli_unit *running_retry(const cli_target *t)
+{
+    for (size_t i = 0; i < t->n_units; i++) {
+        const cli_unit *u = &t->units[i];
+        if (u->part && u->part->kind && !strcmp(u->part->kind, "retry") &&
+            u->batch_id && !cli_unit_terminal(u))
+            return u;
+    }
+    return NULL;
+}
+
+/* Makes the retry part of the picked lines and starts it; *started is
+ * its batch id (borrowed from t). With nothing to retry, *started stays
+ * NULL. */
+static int make_retry(cli_ctx *ctx, const retry_args *ra, cli_target *t,
+                      const char **started)
+{
     cli_rows rows;
     memset(&rows, 0, sizeof rows);
     pick p = { NULL, NULL, 0 };
     copy_ctx cc;
     memset(&cc, 0, sizeof cc);
+    cc.p = &p;
     char *retry_path = NULL;
-    int rc = cli_target_resolve(ctx, id, &t);
+    int rc = load_job(ctx, t, &rows);
+    const cli_unit *running = rc == CLI_EXIT_OK ? running_retry(t) : NULL;
+    if (running) {
+        /* its lines are in flight: follow it rather than pay twice */
+        cli_info(ctx, "a retry of job %s is running (part %d, batch %s); "
+                 "following it instead of sending its lines again",
+                 t->job->id, running->part->idx, running->batch_id);
+        *started = running->batch_id;
+        goto done;
+    }
+    if (rc == CLI_EXIT_OK)
+        rc = pick_lines(&rows, ra->mask, &p);
     if (rc != CLI_EXIT_OK)
         goto done;
-    if (!t.job) {
-        cli_error(ctx, "%s is not in the journal; retry works on jobs that "
-                  "oaibatch submitted", id);
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-    if (t.batch_id && (rc = cli_target_reload(ctx, &t)) != CLI_EXIT_OK)
-        goto done;
-    rc = cli_target_collect(ctx, &t, NULL, 0, &rows);
-    if (rc != CLI_EXIT_OK)
-        goto done;
-    if (rows.incomplete) {
-        cli_error(ctx, "job %s has unfinished batches; wait for them first "
-                  "(oaibatch wait %s)", t.job->id, t.job->id);
-        rc = CLI_EXIT_FAILED;
-        goto done;
-    }
-    /* which lines */
-    p.ids = calloc(rows.n ? rows.n : 1, sizeof *p.ids);
-    if (!p.ids) {
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-    for (size_t i = 0; i < rows.n; i++)
-        if ((mask & (1u << rows.v[i].status)) && rows.v[i].custom_id[0])
-            p.ids[p.n++] = rows.v[i].custom_id;
     if (p.n == 0) {
-        cli_info(ctx, "nothing to retry in job %s", t.job->id);
-        rc = CLI_EXIT_OK;
+        cli_info(ctx, "nothing to retry in job %s", t->job->id);
         goto done;
     }
-    qsort(p.ids, p.n, sizeof *p.ids, cmp_str);
-    p.written = calloc(p.n, 1);
-    if (!p.written) {
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-
     /* the retry file, next to the job's parts */
-    const char *first = t.job->n_parts ? t.job->parts[0].path : NULL;
+    const char *first = t->job->n_parts ? t->job->parts[0].path : NULL;
     const char *slash = first ? strrchr(first, '/') : NULL;
     retry_path = oab__sprintf("%.*s/retry%03zu.jsonl",
                               slash ? (int)(slash - first) : 1,
-                              slash ? first : ".", t.job->n_parts + 1);
-    cc.p = &p;
-    cc.out = retry_path ? fopen(retry_path, "w") : NULL;
-    if (!cc.out) {
-        cli_error(ctx, "cannot write %s", retry_path ? retry_path : "a file");
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-    for (size_t i = 0; i < t.job->n_parts && !cc.failed; i++) {
-        jr_part *part = &t.job->parts[i];
-        size_t n_map = 0;
-        long *map = jr_ranges_decode(part->input_lines, &n_map);
-        cc.map = map;
-        cc.n_map = n_map;
-        cc.k = 0;
-        oab_error err = { 0, 0, "" };
-        oab_status st = oab_jsonl_read_path(part->path, copy_line, &cc, &err);
-        free(map);
-        if (st != OAB_OK && !cc.failed) {
-            cli_error(ctx, "cannot read part %d (%s): %s", part->idx,
-                      part->path, err.message[0] ? err.message
-                                                 : oab_strerror(st));
-            cc.failed = 1;
-        }
-    }
-    int bad = cc.failed | (fclose(cc.out) != 0);
-    cc.out = NULL;
-    if (bad) {
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-    if (cc.n_lines < p.n)
-        cli_warn(ctx, "%zu of the %zu lines to retry were not found in the "
-                 "job's part files", p.n - cc.n_lines, p.n);
-    if (cc.n_lines == 0) {
-        cli_error(ctx, "no line to retry was found");
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-    jr_part np;
-    memset(&np, 0, sizeof np);
-    np.kind = (char *)"retry";
-    np.path = retry_path;
-    np.n_lines = (long)cc.n_lines;
-    np.input_lines = jr_ranges_encode(cc.lines, cc.n_lines);
-    journal *jr = cli_journal(ctx);
-    int ok = np.input_lines && journal_part_add(jr, t.job->id, &np) == 0;
-    free(np.input_lines);
-    if (!ok) {
-        cli_error(ctx, "journal: %s", journal_errmsg(jr));
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-    cli_info(ctx, "retrying %zu line%s of job %s as part %d", cc.n_lines,
-             cc.n_lines == 1 ? "" : "s", t.job->id, np.idx);
-    if ((rc = cli_target_reload(ctx, &t)) != CLI_EXIT_OK)
-        goto done;
-    jr_part *added = NULL;
-    for (size_t i = 0; i < t.job->n_parts; i++)
-        if (t.job->parts[i].idx == np.idx)
-            added = &t.job->parts[i];
-    if (!added) {
-        rc = CLI_EXIT_LOCAL;
-        goto done;
-    }
-    rc = cli_part_start(ctx, t.job, added, NULL);
+                              slash ? first : ".", t->job->n_parts + 1);
+    rc = retry_path ? write_retry_file(ctx, t->job, retry_path, &cc)
+                    : CLI_EXIT_LOCAL;
+    int idx = 0;
+    if (rc == CLI_EXIT_OK)
+        rc = start_retry_part(ctx, t, retry_path, &cc, &idx);
+    const journal_part *added = rc == CLI_EXIT_OK ? part_at(t, idx) : NULL;
+    if (added)
+        *started = added->batch_id ? added->batch_id : "-";
+done:
+    free(cc.lines);
+    free(p.ids);
+    free(p.written);
+    free(retry_path);
+    cli_rows_free(&rows);
+    return rc;
+}
+
+/* Resolves the job of ra->id. */
+static int find_job(cli_ctx *ctx, const retry_args *ra, cli_target *t)
+{
+    int rc = cli_target_resolve(ctx, ra->id, t);
     if (rc != CLI_EXIT_OK)
-        goto done;
-    if ((rc = cli_target_reload(ctx, &t)) != CLI_EXIT_OK)
-        goto done;
-    if (!ctx->json) {
-        const char *bid = "-";
-        for (size_t i = 0; i < t.job->n_parts; i++)
-            if (t.job->parts[i].idx == np.idx && t.job->parts[i].batch_id)
-                bid = t.job->parts[i].batch_id;
-        printf("%s\n  %s\n", t.job->id, bid);
+        return rc;
+    if (!t->job) {
+        cli_error(ctx, "%s is not in the journal; retry works on jobs that "
+                  "oaibatch submitted", ra->id);
+        return CLI_EXIT_LOCAL;
     }
-    if (!no_wait) {
-        rc = cli_target_wait(ctx, &t, &w);
+    return t->batch_id ? cli_target_reload(ctx, t) : CLI_EXIT_OK;
+}
+
+/* The job's lock is held from reading its results until the retry's
+ * batch exists, so two retries at once make one retry part: the second
+ * finds it running and follows it. */
+static int retry(cli_ctx *ctx, const retry_args *ra)
+{
+    cli_target t;
+    const char *started = NULL;
+    char lock[96] = "";
+    int rc = find_job(ctx, ra, &t);
+    if (rc == CLI_EXIT_OK) {
+        snprintf(lock, sizeof lock, "job:%s", t.job->id);
+        rc = cli_lock(ctx, lock, "retrying the same job");
+    }
+    if (rc == CLI_EXIT_OK && (rc = cli_target_reload(ctx, &t)) == CLI_EXIT_OK)
+        rc = make_retry(ctx, ra, &t, &started);
+    if (lock[0])
+        cli_unlock(ctx, lock);
+    if (rc != CLI_EXIT_OK || !started)
+        goto done;
+    if (!ctx->json)
+        printf("%s\n  %s\n", t.job->id, started);
+    if (!ra->no_wait) {
+        rc = cli_target_wait(ctx, &t, &ra->wait);
         if (rc == CLI_EXIT_OK && !cli_target_done(&t))
             rc = CLI_EXIT_FAILED;
     } else {
@@ -271,13 +359,13 @@ int cmd_retry(cli_ctx *ctx, int argc, char **argv)
     if (rc == CLI_EXIT_OK)
         cli_info(ctx, "merged results: oaibatch results %s", t.job->id);
 done:
-    if (cc.out)
-        fclose(cc.out);
-    free(cc.lines);
-    free(p.ids);
-    free(p.written);
-    free(retry_path);
-    cli_rows_free(&rows);
     cli_target_free(&t);
     return rc;
+}
+
+int cmd_retry(cli_ctx *ctx, int argc, char **argv)
+{
+    retry_args ra;
+    int rc = parse_retry(ctx, argc, argv, &ra);
+    return rc >= 0 ? rc : retry(ctx, &ra);
 }

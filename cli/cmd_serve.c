@@ -1,12 +1,15 @@
 /* cmd_serve.c - `oaibatch serve`: hands over to the local server. */
 #include "oaibatch.h"
-#include "cli.h"
+#include "commands.h"
 
 #include <string.h>
 
 #ifdef OAB_HAVE_SERVER
 #include "serve.h"
 #endif
+
+/* serve has its own options (server/): none to complete here */
+const cli_opt cli_opts_serve[] = { { NULL, 0, 0, 0 } };
 
 int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {

@@ -1,3 +1,7 @@
+/* realpath */
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700
+#endif
 /* cmd_submit.c - `oaibatch submit FILE` and `oaibatch run FILE`:
  * validate, split, journal, upload, create (each step recorded before the
  * next network call), then wait; run also writes the results. */
@@ -5,40 +9,52 @@
 #include <cjson/cJSON.h>
 #include "util/clock.h"
 #include "util/str.h"
-#include "jobcore.h"
+#include "collect.h"
+#include "commands.h"
 #include "output.h"
+#include "part.h"
+#include "view.h"
+#include "wait.h"
 #include "sha256.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 typedef struct submit_opts {
-    const char *path;
+    const char *path;        /* the file read (standard input's copy) */
+    const char *name;        /* FILE as given, for messages ("-") */
+    char *stdin_copy;        /* the copy of standard input, removed after */
     const char *endpoint;
-    const char *completion_window;
+    cli_part_opts part;      /* --completion-window, --output-expires-after */
+    int delete_inputs;       /* --delete-inputs-after */
     const char *md_keys[16];
     const char *md_vals[16];
     size_t n_md;
     int force;
     int no_wait;
+    int dry_run;
     long max_lines;
     long max_bytes;
     int limits_given;
     cli_wait_opts wait;
+    cli_results_opts *results; /* run: where the results go */
 } submit_opts;
 
 enum {
     S_NOWAIT = 1, S_METADATA, S_ENDPOINT, S_WINDOW, S_FORCE, S_MAXLINES,
-    S_MAXBYTES, S_OUT, S_FORMAT, S_ONLY, S_ORDER, S_RAW
+    S_MAXBYTES, S_DRYRUN, S_EXPIRES, S_DELETE_INPUTS
 };
 
 /* returns 1 consumed, 0 not one, -1 bad */
-static int submit_opt(const char *cmd, int id, const char *arg,
-                      submit_opts *o)
+static int submit_opt(const char *cmd, int id, const char *arg, void *st)
 {
+    submit_opts *o = st;
     int r = cli_wait_opt(cmd, id, arg, &o->wait);
+    if (!r && o->results)
+        r = cli_results_opt(cmd, id, arg, o->results);
     if (r)
         return r;
     switch (id) {
@@ -56,6 +72,11 @@ static int submit_opt(const char *cmd, int id, const char *arg,
                             "less the two oaibatch adds)");
             return -1;
         }
+        if (strncmp(arg, "oaibatch_", 9) == 0) {
+            cli_usage_error(cmd, "--metadata keys starting with oaibatch_ "
+                            "are oaibatch's own");
+            return -1;
+        }
         if ((size_t)(eq - arg) > 64 || strlen(eq + 1) > 512) {
             cli_usage_error(cmd, "metadata keys hold at most 64 characters, "
                             "values 512");
@@ -70,10 +91,28 @@ static int submit_opt(const char *cmd, int id, const char *arg,
         o->endpoint = arg;
         return 1;
     case S_WINDOW:
-        o->completion_window = arg;
+        o->part.completion_window = arg;
+        return 1;
+    case S_EXPIRES: {
+        long v;
+        if (cli_parse_long(cmd, "output-expires-after", arg, &v) != 0)
+            return -1;
+        if (v < 3600 || v > 2592000) {
+            cli_usage_error(cmd, "--output-expires-after takes 3600 to "
+                            "2592000 seconds (1 hour to 30 days)");
+            return -1;
+        }
+        o->part.output_expires_after = v;
+        return 1;
+    }
+    case S_DELETE_INPUTS:
+        o->delete_inputs = 1;
         return 1;
     case S_FORCE:
         o->force = 1;
+        return 1;
+    case S_DRYRUN:
+        o->dry_run = 1;
         return 1;
     case S_MAXLINES:
         if (cli_parse_long(cmd, "max-lines", arg, &o->max_lines) != 0)
@@ -91,6 +130,11 @@ static int submit_opt(const char *cmd, int id, const char *arg,
             cli_usage_error(cmd, "--max-bytes takes at least 1024");
             return -1;
         }
+        if (o->max_bytes > CLI_MAX_PART_BYTES)
+            fprintf(stderr, "oaibatch: warning: --max-bytes %ld is over "
+                    "%ld, the smaller reading of the API's 200 MB per file; "
+                    "the provider may refuse such parts\n", o->max_bytes,
+                    (long)CLI_MAX_PART_BYTES);
         o->limits_given = 1;
         return 1;
     default:
@@ -102,6 +146,9 @@ static void submit_opts_free(submit_opts *o)
 {
     for (size_t i = 0; i < o->n_md; i++)
         free((char *)o->md_keys[i]);
+    if (o->stdin_copy)
+        remove(o->stdin_copy);
+    free(o->stdin_copy);
 }
 
 static char *metadata_json(const submit_opts *o)
@@ -128,11 +175,16 @@ static int fingerprint(const submit_opts *o, const char *base_url,
     cli_sha256 s;
     cli_sha256_init(&s);
     char head[256];
+    /* the default limit is written as it was before it became
+     * CLI_MAX_PART_BYTES, so that jobs journaled then still re-attach */
     snprintf(head, sizeof head, "oaibatch-job-v1\n%ld\n%ld\n",
-             o->max_lines, o->max_bytes);
+             o->max_lines, o->limits_given ? o->max_bytes
+                                           : (long)OAB_MAX_FILE_BYTES);
     cli_sha256_update(&s, head, strlen(head));
     const char *parts[3] = { base_url, o->endpoint ? o->endpoint : "",
-                             o->completion_window ? o->completion_window : "" };
+                             o->part.completion_window
+                                 ? o->part.completion_window
+                                 : "" };
     for (int i = 0; i < 3; i++) {
         cli_sha256_update(&s, parts[i], strlen(parts[i]));
         cli_sha256_update(&s, "\n", 1);
@@ -193,27 +245,125 @@ static void print_problems(cli_ctx *ctx, const char *path,
               v->n_problems_total == 1 ? "" : "s", path);
 }
 
-/* Makes the job in the journal (validated and split) or finds the one
- * this file was submitted as. *job_out is the job, with its parts. */
-static int prepare_job(cli_ctx *ctx, const submit_opts *o, jr_job **job_out,
-                       int *reattached)
+/* Validates the input; checks --endpoint against the lines' url. */
+static int validate_input(cli_ctx *ctx, const submit_opts *o,
+                          oab_validation **out)
 {
-    *job_out = NULL;
-    *reattached = 0;
-    oab_client *c = cli_client(ctx);
-    if (!c)
-        return CLI_EXIT_API;
-    journal *jr = cli_journal(ctx);
-    if (!jr)
-        return CLI_EXIT_LOCAL;
-    const char *base_url = oab_client_base_url(c);
-    char fp[65];
-    if (fingerprint(o, base_url ? base_url : "", fp) != 0) {
-        cli_error(ctx, "cannot read %s", o->path);
+    oab_validate_options vo;
+    cli_validate_options(&vo, 20);
+    oab_validation *v = NULL;
+    oab_status st = oab_validate_path(&v, o->path, &vo);
+    int rc = CLI_EXIT_OK;
+    if (st == OAB_EVALIDATION && v) {
+        print_problems(ctx, o->name, v);
+        rc = CLI_EXIT_INVALID;
+    } else if (st != OAB_OK) {
+        cli_error(ctx, "cannot read %s: %s", o->name, oab_strerror(st));
+        rc = CLI_EXIT_LOCAL;
+    } else if (v->n_lines == 0) {
+        cli_error(ctx, "%s holds no requests", o->name);
+        rc = CLI_EXIT_INVALID;
+    } else if (o->endpoint && v->url && strcmp(o->endpoint, v->url) != 0) {
+        cli_error(ctx, "--endpoint %s does not match the url of the lines "
+                  "of %s (%s); nothing was sent", o->endpoint, o->name,
+                  v->url);
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc != CLI_EXIT_OK) {
+        oab_validation_free(v);
+        v = NULL;
+    }
+    *out = v;
+    return rc;
+}
+
+/* Splits the input into parts in `dir`. */
+static int split_input(cli_ctx *ctx, const submit_opts *o, const char *dir,
+                       oab_split **out)
+{
+    oab_split_options so = OAB_SPLIT_OPTIONS_INIT;
+    so.max_lines = (size_t)o->max_lines;
+    so.max_bytes = (unsigned long long)o->max_bytes;
+    if (o->limits_given)
+        so.margin = 0; /* the user's numbers are meant exactly */
+    oab_error err = { 0, 0, "" };
+    oab_status st = oab_split_path(out, o->path, dir, &so, &err);
+    if (st != OAB_OK) {
+        cli_error(ctx, "cannot split %s: %s", o->name,
+                  err.message[0] ? err.message : oab_strerror(st));
         return CLI_EXIT_LOCAL;
     }
+    return CLI_EXIT_OK;
+}
+
+/* --dry-run: validates and splits into a temporary folder, shows the
+ * parts, removes them; sends nothing and writes no journal. */
+static int dry_run(cli_ctx *ctx, const submit_opts *o)
+{
+    int rc = cli_check_input(ctx, o->path);
+    oab_validation *v = NULL;
+    if (rc == CLI_EXIT_OK)
+        rc = validate_input(ctx, o, &v);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    const char *base = getenv("TMPDIR");
+    char *dir = oab__sprintf("%s/oaibatch_dry_XXXXXX",
+                             base && *base ? base : "/tmp");
+    if (!dir || !mkdtemp(dir)) {
+        cli_error(ctx, "cannot create a temporary folder: %s",
+                  strerror(errno));
+        free(dir);
+        oab_validation_free(v);
+        return CLI_EXIT_LOCAL;
+    }
+    oab_split *sp = NULL;
+    rc = split_input(ctx, o, dir, &sp);
+    static const char *const hdr[] = { "PART", "LINES", "BYTES", "FIRST LINE",
+                                       "LAST LINE" };
+    out_table *tb = out_table_new(5, hdr);
+    for (size_t i = 0; sp && i < sp->n_parts; i++) {
+        const oab_split_part *p = &sp->parts[i];
+        char c[5][32];
+        snprintf(c[0], sizeof c[0], "%zu", i + 1);
+        snprintf(c[1], sizeof c[1], "%zu", p->n_lines);
+        snprintf(c[2], sizeof c[2], "%llu", p->n_bytes);
+        snprintf(c[3], sizeof c[3], "%ld", p->first_line);
+        snprintf(c[4], sizeof c[4], "%ld",
+                 p->n_lines ? p->input_lines[p->n_lines - 1] : 0);
+        const char *row[5] = { c[0], c[1], c[2], c[3], c[4] };
+        out_table_add(tb, row);
+        remove(p->path);
+    }
+    if (rc == CLI_EXIT_OK) {
+        printf("%s: %zu request%s, %s, model %s, %zu part%s\n", o->name,
+               v->n_lines, v->n_lines == 1 ? "" : "s",
+               o->endpoint ? o->endpoint : v->url,
+               v->model ? v->model : "-", sp->n_parts,
+               sp->n_parts == 1 ? "" : "s");
+        out_table_print(tb, stdout, ctx->color, 0);
+        cli_info(ctx, "dry run: nothing was sent");
+    }
+    out_table_free(tb);
+    oab_split_free(sp);
+    rmdir(dir);
+    free(dir);
+    oab_validation_free(v);
+    return rc;
+}
+
+/* Makes the job in the journal (validated and split) or finds the one
+ * this file was submitted as. *job_out is the job, with its parts. */
+static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
+                       journal_job **job_out)
+{
+    *job_out = NULL;
+    oab_client *c = cli_client(ctx);
+    journal *jr = cli_journal(ctx);
+    if (!c || !jr)
+        return !c ? CLI_EXIT_API : CLI_EXIT_LOCAL;
+    const char *base_url = oab_client_base_url(c);
     if (!o->force) {
-        jr_job *old = NULL;
+        journal_job *old = NULL;
         int r = journal_job_by_fingerprint(jr, fp, &old);
         if (r < 0) {
             cli_error(ctx, "journal: %s", journal_errmsg(jr));
@@ -223,44 +373,27 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, jr_job **job_out,
             char when[32];
             out_time(when, sizeof when, old->created_at);
             cli_info(ctx, "%s was submitted before as %s (%s UTC); "
-                     "re-attaching (--force for a new job)", o->path,
+                     "re-attaching (--force for a new job)", o->name,
                      old->id, when);
             *job_out = old;
-            *reattached = 1;
             return CLI_EXIT_OK;
         }
     }
 
-    oab_validate_options vo;
-    cli_validate_options(&vo, 20);
     oab_validation *v = NULL;
-    oab_status st = oab_validate_path(&v, o->path, &vo);
-    if (st != OAB_OK) {
-        int rc;
-        if (st == OAB_EVALIDATION && v) {
-            print_problems(ctx, o->path, v);
-            rc = CLI_EXIT_INVALID;
-        } else {
-            cli_error(ctx, "cannot read %s: %s", o->path, oab_strerror(st));
-            rc = CLI_EXIT_LOCAL;
-        }
-        oab_validation_free(v);
+    int rc = validate_input(ctx, o, &v);
+    if (rc != CLI_EXIT_OK)
         return rc;
-    }
-    if (v->n_lines == 0) {
-        oab_validation_free(v);
-        cli_error(ctx, "%s holds no requests", o->path);
-        return CLI_EXIT_INVALID;
-    }
-
-    jr_job *job = calloc(1, sizeof *job);
+    journal_job *job = calloc(1, sizeof *job);
     if (!job) {
         oab_validation_free(v);
         return CLI_EXIT_LOCAL;
     }
     job->id = new_job_id();
     job->created_at = oab__unix_now();
-    job->input_path = oab__strdup(o->path);
+    job->input_path = strcmp(o->name, "-") ? realpath(o->name, NULL) : NULL;
+    if (!job->input_path)
+        job->input_path = oab__strdup(o->name);
     job->fingerprint = oab__strdup(fp);
     job->base_url = oab__strdup(base_url);
     job->endpoint = oab__strdup(o->endpoint ? o->endpoint : v->url);
@@ -279,72 +412,92 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, jr_job **job_out,
     if (!parts_dir || cli_mkdirs(parts_dir) != 0) {
         cli_error(ctx, "cannot create %s", parts_dir ? parts_dir : "a folder");
         free(parts_dir);
-        jr_job_free(job);
+        journal_job_free(job);
         return CLI_EXIT_LOCAL;
     }
-    oab_split_options so = OAB_SPLIT_OPTIONS_INIT;
-    so.max_lines = (size_t)o->max_lines;
-    so.max_bytes = (unsigned long long)o->max_bytes;
-    if (o->limits_given)
-        so.margin = 0; /* the user's numbers are meant exactly */
     oab_split *sp = NULL;
-    oab_error err = { 0, 0, "" };
-    st = oab_split_path(&sp, o->path, parts_dir, &so, &err);
+    rc = split_input(ctx, o, parts_dir, &sp);
     free(parts_dir);
-    if (st != OAB_OK) {
-        cli_error(ctx, "cannot split %s: %s", o->path,
-                  err.message[0] ? err.message : oab_strerror(st));
-        jr_job_free(job);
-        return CLI_EXIT_LOCAL;
+    if (rc != CLI_EXIT_OK) {
+        journal_job_free(job);
+        return rc;
     }
     job->parts = calloc(sp->n_parts ? sp->n_parts : 1, sizeof *job->parts);
     if (!job->parts) {
         oab_split_free(sp);
-        jr_job_free(job);
+        journal_job_free(job);
         return CLI_EXIT_LOCAL;
     }
     for (size_t i = 0; i < sp->n_parts; i++) {
-        jr_part *p = &job->parts[job->n_parts++];
+        journal_part *p = &job->parts[job->n_parts++];
         p->idx = (int)i + 1;
         p->kind = oab__strdup("part");
         p->path = oab__strdup(sp->parts[i].path);
         p->n_lines = (long)sp->parts[i].n_lines;
-        p->input_lines = jr_ranges_encode(sp->parts[i].input_lines,
+        p->input_lines = journal_ranges_encode(sp->parts[i].input_lines,
                                           sp->parts[i].n_lines);
     }
     oab_split_free(sp);
     if (journal_job_insert(jr, job) != 0) {
         cli_error(ctx, "journal: %s", journal_errmsg(jr));
-        jr_job_free(job);
+        journal_job_free(job);
         return CLI_EXIT_LOCAL;
     }
     if (job->n_parts > 1)
-        cli_info(ctx, "%s: %ld lines, split into %zu parts", o->path,
+        cli_info(ctx, "%s: %ld lines, split into %zu parts", o->name,
                  job->n_lines, job->n_parts);
     *job_out = job;
     return CLI_EXIT_OK;
 }
 
-/* Submits (or re-attaches); fills t with the job's target. */
-static int submit_file(cli_ctx *ctx, const submit_opts *o, cli_target *t)
+/* Makes or finds the job and starts every part that has no batch. */
+static int start_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
+                     char **job_id)
 {
-    jr_job *job = NULL;
-    int reattached = 0;
-    memset(t, 0, sizeof *t);
-    int rc = prepare_job(ctx, o, &job, &reattached);
+    journal_job *job = NULL;
+    int rc = prepare_job(ctx, o, fp, &job);
     if (rc != CLI_EXIT_OK)
         return rc;
     for (size_t i = 0; i < job->n_parts && rc == CLI_EXIT_OK; i++)
-        rc = cli_part_start(ctx, job, &job->parts[i], o->completion_window);
-    if (rc != CLI_EXIT_OK) {
+        rc = cli_part_start(ctx, job, &job->parts[i], &o->part);
+    if (rc != CLI_EXIT_OK)
         cli_info(ctx, "the job is in the journal; run the same command again "
                  "to carry on: job %s", job->id);
-        jr_job_free(job);
+    else
+        *job_id = oab__strdup(job->id);
+    journal_job_free(job);
+    return rc;
+}
+
+/* Submits (or re-attaches); fills t with the job's target. The input's
+ * lock is held from the journal look-up until every part has its batch,
+ * so that processes submitting the same input at once end in one job:
+ * the first makes it, the others wait and re-attach. */
+static int submit_file(cli_ctx *ctx, const submit_opts *o, cli_target *t)
+{
+    memset(t, 0, sizeof *t);
+    int rc = cli_check_input(ctx, o->path);
+    if (rc != CLI_EXIT_OK)
         return rc;
+    oab_client *c = cli_client(ctx);
+    if (!c)
+        return CLI_EXIT_API;
+    const char *base_url = oab_client_base_url(c);
+    char fp[65];
+    if (fingerprint(o, base_url ? base_url : "", fp) != 0) {
+        cli_error(ctx, "cannot read %s: %s", o->name, strerror(errno));
+        return CLI_EXIT_LOCAL;
     }
-    char *id = oab__strdup(job->id);
-    jr_job_free(job);
-    rc = cli_target_resolve(ctx, id, t);
+    char lock[80];
+    snprintf(lock, sizeof lock, "input:%s", fp);
+    rc = cli_lock(ctx, lock, "submitting the same input");
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    char *id = NULL;
+    rc = start_job(ctx, o, fp, &id);
+    cli_unlock(ctx, lock);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_target_resolve(ctx, id, t);
     free(id);
     return rc;
 }
@@ -358,104 +511,93 @@ static void print_submitted(cli_ctx *ctx, cli_target *t)
         printf("  %s\n", t->units[i].batch_id ? t->units[i].batch_id : "-");
 }
 
-static const cli_opt submit_table[] = {
+/* the options submit and run share */
+#define SUBMIT_OPTIONS                                         \
+    { "metadata", 0, 1, S_METADATA },                          \
+    { "endpoint", 0, 1, S_ENDPOINT },                          \
+    { "force", 0, 0, S_FORCE },                                \
+    { "max-lines", 0, 1, S_MAXLINES },                         \
+    { "max-bytes", 0, 1, S_MAXBYTES },                         \
+    { "dry-run", 0, 0, S_DRYRUN },                             \
+    { "output-expires-after", 0, 1, S_EXPIRES },               \
+    { "delete-inputs-after", 0, 0, S_DELETE_INPUTS },          \
+    CLI_WAIT_OPTIONS
+
+const cli_opt cli_opts_submit[] = {
+    SUBMIT_OPTIONS,
     { "no-wait", 0, 0, S_NOWAIT },
-    { "metadata", 0, 1, S_METADATA },
-    { "endpoint", 0, 1, S_ENDPOINT },
     { "completion-window", 0, 1, S_WINDOW },
-    { "force", 0, 0, S_FORCE },
-    { "max-lines", 0, 1, S_MAXLINES },
-    { "max-bytes", 0, 1, S_MAXBYTES },
-    CLI_WAIT_OPTIONS,
     { NULL, 0, 0, 0 }
 };
 
-static const cli_opt run_table[] = {
-    { "metadata", 0, 1, S_METADATA },
-    { "endpoint", 0, 1, S_ENDPOINT },
-    { "force", 0, 0, S_FORCE },
-    { "max-lines", 0, 1, S_MAXLINES },
-    { "max-bytes", 0, 1, S_MAXBYTES },
-    { "output", 'o', 1, S_OUT },
-    { "format", 0, 1, S_FORMAT },
-    { "only", 0, 1, S_ONLY },
-    { "in-input-order", 0, 0, S_ORDER },
-    { "raw", 0, 0, S_RAW },
-    CLI_WAIT_OPTIONS,
+const cli_opt cli_opts_run[] = {
+    SUBMIT_OPTIONS,
+    CLI_RESULTS_OPTIONS,
     { NULL, 0, 0, 0 }
 };
 
+/* ro: NULL for submit, the result options for run */
 static int parse_submit(cli_ctx *ctx, const char *cmd, int argc, char **argv,
                         submit_opts *o, cli_results_opts *ro)
 {
-    memset(o, 0, sizeof *o);
+    cli_parse_spec spec = {
+        cmd, ro ? cli_opts_run : cli_opts_submit, submit_opt,
+        "FILE", 0
+    };
     cli_wait_opts w = CLI_WAIT_OPTS_INIT;
+    memset(o, 0, sizeof *o);
     o->wait = w;
     o->max_lines = OAB_MAX_LINES;
-    o->max_bytes = (long)OAB_MAX_FILE_BYTES;
-    cli_args a = { argc, argv, 1, 0, cmd };
-    const char *arg;
-    int id;
-    while ((id = cli_next(&a, ro ? run_table : submit_table, &arg)) !=
-           CLI_PARSE_END) {
-        if (id == CLI_PARSE_ERROR)
-            return CLI_EXIT_USAGE;
-        if (id == CLI_PARSE_POSITIONAL) {
-            if (o->path)
-                return cli_usage_error(cmd, "one FILE only");
-            o->path = arg;
-            continue;
-        }
-        int r = submit_opt(cmd, id, arg, o);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (ro) {
-            r = 1;
-            switch (id) {
-            case S_OUT: ro->out_path = arg; break;
-            case S_FORMAT:
-                if (cli_format_check(cmd, arg) != 0)
-                    return CLI_EXIT_USAGE;
-                ro->format = arg;
-                break;
-            case S_ONLY:
-                if (cli_only_parse(cmd, arg, &ro->only_mask) != 0)
-                    return CLI_EXIT_USAGE;
-                break;
-            case S_ORDER: ro->input_order = 1; break;
-            case S_RAW: ro->raw = 1; break;
-            default: r = 0;
-            }
-            if (r)
-                continue;
-        }
-        r = cli_common_opt(ctx, cmd, id, arg);
-        if (r >= 0)
-            return r;
-    }
-    if (!o->path)
-        return cli_usage_error(cmd, "missing FILE");
-    return -1;
+    o->max_bytes = CLI_MAX_PART_BYTES;
+    o->results = ro;
+    int rc = cli_parse_args(ctx, &spec, argc, argv, o, &o->path);
+    o->name = o->path;
+    if (rc < 0 && strcmp(o->path, "-") == 0)
+        rc = cli_spool_stdin(ctx, &o->stdin_copy, &o->path);
+    return rc;
 }
 
-int cmd_submit(cli_ctx *ctx, int argc, char **argv)
+/* --delete-inputs-after: once the job completed, deletes the input
+ * files it uploaded (the journal keeps their ids). */
+static void delete_inputs(cli_ctx *ctx, const submit_opts *o,
+                          const cli_target *t)
 {
-    submit_opts o;
-    int rc = parse_submit(ctx, "submit", argc, argv, &o, NULL);
-    if (rc >= 0) {
-        submit_opts_free(&o);
-        return rc;
+    if (!o->delete_inputs || !cli_target_all_completed(t))
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_units; i++) {
+        const journal_part *p = t->units[i].part;
+        if (!p || !p->file_id)
+            continue;
+        oab_status st = oab_file_delete(ctx->client, p->file_id);
+        if (st == OAB_OK || st == OAB_ENOTFOUND)
+            n++;
+        else
+            cli_api_errorf(ctx, st, "cannot delete the input file %s",
+                           p->file_id);
     }
+    cli_info(ctx, "deleted %zu uploaded input file%s", n, n == 1 ? "" : "s");
+}
+
+/* Waits for a started job; exit code as `oaibatch wait`. */
+static int wait_job(cli_ctx *ctx, const submit_opts *o, cli_target *t)
+{
+    int rc = cli_target_wait(ctx, t, &o->wait);
+    if (rc == CLI_EXIT_OK && !cli_target_all_completed(t))
+        rc = CLI_EXIT_FAILED;
+    if (rc == CLI_EXIT_OK)
+        delete_inputs(ctx, o, t);
+    return rc;
+}
+
+static int submit(cli_ctx *ctx, const submit_opts *o)
+{
     cli_target t;
-    rc = submit_file(ctx, &o, &t);
+    int rc = submit_file(ctx, o, &t);
     if (rc == CLI_EXIT_OK) {
         print_submitted(ctx, &t);
-        if (!o.no_wait) {
-            rc = cli_target_wait(ctx, &t, &o.wait);
-            if (rc == CLI_EXIT_OK && !cli_target_all_completed(&t))
-                rc = CLI_EXIT_FAILED;
+        if (!o->no_wait) {
+            rc = wait_job(ctx, o, &t);
             if (!ctx->quiet && !ctx->json && rc != CLI_EXIT_INTERRUPTED &&
                 cli_target_done(&t))
                 cli_info(ctx, "done: oaibatch results %s", t.job->id);
@@ -468,6 +610,34 @@ int cmd_submit(cli_ctx *ctx, int argc, char **argv)
             cli_target_show(ctx, &t);
     }
     cli_target_free(&t);
+    return rc;
+}
+
+static int run(cli_ctx *ctx, const submit_opts *o, const cli_results_opts *ro)
+{
+    cli_target t;
+    int rc = submit_file(ctx, o, &t);
+    if (rc == CLI_EXIT_OK) {
+        cli_info(ctx, "job %s", t.job->id);
+        rc = cli_target_wait(ctx, &t, &o->wait);
+        if (rc == CLI_EXIT_OK)
+            delete_inputs(ctx, o, &t);
+        if (rc == CLI_EXIT_INTERRUPTED)
+            cli_info(ctx, "results later with: oaibatch results %s",
+                     t.job->id);
+    }
+    if (rc == CLI_EXIT_OK)
+        rc = cli_target_write_results(ctx, &t, NULL, ro);
+    cli_target_free(&t);
+    return rc;
+}
+
+int cmd_submit(cli_ctx *ctx, int argc, char **argv)
+{
+    submit_opts o;
+    int rc = parse_submit(ctx, "submit", argc, argv, &o, NULL);
+    if (rc < 0)
+        rc = o.dry_run ? dry_run(ctx, &o) : submit(ctx, &o);
     submit_opts_free(&o);
     return rc;
 }
@@ -475,30 +645,10 @@ int cmd_submit(cli_ctx *ctx, int argc, char **argv)
 int cmd_run(cli_ctx *ctx, int argc, char **argv)
 {
     submit_opts o;
-    cli_results_opts ro = { NULL, "jsonl", 0, 0, 0 };
+    cli_results_opts ro = CLI_RESULTS_OPTS_INIT;
     int rc = parse_submit(ctx, "run", argc, argv, &o, &ro);
-    if (rc >= 0) {
-        submit_opts_free(&o);
-        return rc;
-    }
-    cli_target t;
-    rc = submit_file(ctx, &o, &t);
-    if (rc == CLI_EXIT_OK) {
-        cli_info(ctx, "job %s", t.job->id);
-        rc = cli_target_wait(ctx, &t, &o.wait);
-        if (rc == CLI_EXIT_INTERRUPTED)
-            cli_info(ctx, "results later with: oaibatch results %s",
-                     t.job->id);
-    }
-    if (rc == CLI_EXIT_OK) {
-        cli_rows rows;
-        memset(&rows, 0, sizeof rows);
-        rc = cli_target_collect(ctx, &t, NULL, ro.raw, &rows);
-        if (rc == CLI_EXIT_OK)
-            rc = cli_results_write(ctx, &rows, &ro);
-        cli_rows_free(&rows);
-    }
-    cli_target_free(&t);
+    if (rc < 0)
+        rc = o.dry_run ? dry_run(ctx, &o) : run(ctx, &o, &ro);
     submit_opts_free(&o);
     return rc;
 }

@@ -1,23 +1,12 @@
 /* cmd_validate.c - `oaibatch validate FILE`. */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
-#include "cli.h"
+#include "commands.h"
 #include "output.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-void cli_validate_options(oab_validate_options *o, size_t max_problems)
-{
-    oab_validate_options d = OAB_VALIDATE_OPTIONS_INIT;
-    *o = d;
-    o->max_lines = SIZE_MAX;
-    o->max_bytes = ULLONG_MAX;
-    o->max_embedding_inputs = SIZE_MAX;
-    o->min_requests = -1;
-    o->max_problems = max_problems;
-}
 
 static cJSON *validation_json(const char *path, const oab_validation *v)
 {
@@ -26,14 +15,8 @@ static cJSON *validation_json(const char *path, const oab_validation *v)
     cJSON_AddBoolToObject(o, "valid", v->n_problems_total == 0);
     cJSON_AddNumberToObject(o, "lines", (double)v->n_lines);
     cJSON_AddNumberToObject(o, "bytes", (double)v->n_bytes);
-    if (v->url)
-        cJSON_AddStringToObject(o, "url", v->url);
-    else
-        cJSON_AddNullToObject(o, "url");
-    if (v->model)
-        cJSON_AddStringToObject(o, "model", v->model);
-    else
-        cJSON_AddNullToObject(o, "model");
+    out_json_add_str(o, "url", v->url);
+    out_json_add_str(o, "model", v->model);
     cJSON_AddBoolToObject(o, "over_batch_limits",
                           v->n_lines > OAB_MAX_LINES ||
                               v->n_bytes > OAB_MAX_FILE_BYTES);
@@ -44,97 +27,115 @@ static cJSON *validation_json(const char *path, const oab_validation *v)
         cJSON_AddNumberToObject(po, "line", (double)p->line);
         cJSON_AddStringToObject(po, "code", p->code ? p->code : "");
         cJSON_AddStringToObject(po, "message", p->message ? p->message : "");
-        if (p->param)
-            cJSON_AddStringToObject(po, "param", p->param);
-        else
-            cJSON_AddNullToObject(po, "param");
+        out_json_add_str(po, "param", p->param);
         cJSON_AddItemToArray(ps, po);
     }
     cJSON_AddNumberToObject(o, "problems_total", (double)v->n_problems_total);
     return o;
 }
 
-int cmd_validate(cli_ctx *ctx, int argc, char **argv)
-{
-    enum { O_MAX = 1 };
-    static const cli_opt opts[] = { { "max-problems", 0, 1, O_MAX },
-                                    { NULL, 0, 0, 0 } };
-    cli_args a = { argc, argv, 1, 0, "validate" };
-    const char *arg, *path = NULL;
-    long max_problems = 10000;
-    int id;
-    while ((id = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
-        if (id == CLI_PARSE_ERROR)
-            return CLI_EXIT_USAGE;
-        if (id == CLI_PARSE_POSITIONAL) {
-            if (path)
-                return cli_usage_error("validate", "one FILE only");
-            path = arg;
-        } else if (id == O_MAX) {
-            if (cli_parse_long("validate", "max-problems", arg,
-                               &max_problems) != 0)
-                return CLI_EXIT_USAGE;
-            if (max_problems < 1)
-                return cli_usage_error("validate",
-                                       "--max-problems must be at least 1");
-        } else {
-            int r = cli_common_opt(ctx, "validate", id, arg);
-            if (r >= 0)
-                return r;
-        }
-    }
-    if (!path)
-        return cli_usage_error("validate", "missing FILE");
+enum { O_MAX = 1 };
 
+static int validate_opt(const char *cmd, int id, const char *arg, void *st)
+{
+    long *max_problems = st;
+    if (id != O_MAX)
+        return 0;
+    if (cli_parse_long(cmd, "max-problems", arg, max_problems) != 0)
+        return -1;
+    if (*max_problems < 1) {
+        cli_usage_error(cmd, "--max-problems must be at least 1");
+        return -1;
+    }
+    return 1;
+}
+
+static void print_validation(cli_ctx *ctx, const char *path,
+                             const oab_validation *v)
+{
+    int c = ctx->color;
+    int bad = v->n_problems_total > 0;
+    for (size_t i = 0; i < v->n_problems; i++) {
+        const oab_problem *p = &v->problems[i];
+        printf("%s:%ld: %s%s%s: %s", path, p->line, out_c(c, OUT_RED),
+               p->code ? p->code : "problem", out_c(c, OUT_RESET),
+               p->message ? p->message : "");
+        if (p->param)
+            printf(" [%s]", p->param);
+        putchar('\n');
+    }
+    if (bad) {
+        printf("%s: %s%zu problem%s%s in %zu line%s", path,
+               out_c(c, OUT_RED), v->n_problems_total,
+               v->n_problems_total == 1 ? "" : "s", out_c(c, OUT_RESET),
+               v->n_lines, v->n_lines == 1 ? "" : "s");
+        if (v->n_problems < v->n_problems_total)
+            printf(" (%zu not shown)", v->n_problems_total - v->n_problems);
+        putchar('\n');
+    } else {
+        printf("%s: %svalid%s: %zu request%s, %s, model %s, %llu bytes\n",
+               path, out_c(c, OUT_GREEN), out_c(c, OUT_RESET), v->n_lines,
+               v->n_lines == 1 ? "" : "s", v->url ? v->url : "(no url)",
+               v->model ? v->model : "(none)", v->n_bytes);
+    }
+    if (v->n_lines > OAB_MAX_LINES || v->n_bytes > OAB_MAX_FILE_BYTES)
+        printf("%s: note: over one batch's limits (%d lines, 200 MB); "
+               "submit splits it into parts\n",
+               path, OAB_MAX_LINES);
+}
+
+static int validate(cli_ctx *ctx, const char *path, const char *name,
+                    long max_problems)
+{
+    int rc = cli_check_input(ctx, path);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     oab_validate_options vo;
     cli_validate_options(&vo, (size_t)max_problems);
     oab_validation *v = NULL;
     oab_status st = oab_validate_path(&v, path, &vo);
     if (st != OAB_OK && st != OAB_EVALIDATION) {
-        cli_error(ctx, "cannot read %s: %s", path, oab_strerror(st));
+        cli_error(ctx, "cannot read %s: %s", name, oab_strerror(st));
         oab_validation_free(v);
         return cli_exit_for(st) == CLI_EXIT_API ? CLI_EXIT_LOCAL
                                                 : cli_exit_for(st);
     }
     if (!v) {
-        cli_error(ctx, "%s: no validation report", path);
+        cli_error(ctx, "%s: no validation report", name);
         return CLI_EXIT_LOCAL;
     }
     int bad = v->n_problems_total > 0;
     if (ctx->json) {
-        cJSON *o = validation_json(path, v);
+        cJSON *o = validation_json(name, v);
         out_json(stdout, o, 1);
         cJSON_Delete(o);
     } else {
-        int c = ctx->color;
-        for (size_t i = 0; i < v->n_problems; i++) {
-            const oab_problem *p = &v->problems[i];
-            printf("%s:%ld: %s%s%s: %s", path, p->line, out_c(c, OUT_RED),
-                   p->code ? p->code : "problem", out_c(c, OUT_RESET),
-                   p->message ? p->message : "");
-            if (p->param)
-                printf(" [%s]", p->param);
-            putchar('\n');
-        }
-        if (bad) {
-            printf("%s: %s%zu problem%s%s in %zu line%s", path,
-                   out_c(c, OUT_RED), v->n_problems_total,
-                   v->n_problems_total == 1 ? "" : "s", out_c(c, OUT_RESET),
-                   v->n_lines, v->n_lines == 1 ? "" : "s");
-            if (v->n_problems < v->n_problems_total)
-                printf(" (%zu not shown)", v->n_problems_total - v->n_problems);
-            putchar('\n');
-        } else {
-            printf("%s: %svalid%s: %zu request%s, %s, model %s, %llu bytes\n",
-                   path, out_c(c, OUT_GREEN), out_c(c, OUT_RESET), v->n_lines,
-                   v->n_lines == 1 ? "" : "s", v->url ? v->url : "(no url)",
-                   v->model ? v->model : "(none)", v->n_bytes);
-        }
-        if (v->n_lines > OAB_MAX_LINES || v->n_bytes > OAB_MAX_FILE_BYTES)
-            printf("%s: note: over one batch's limits (%d lines, 200 MB); "
-                   "submit splits it into parts\n",
-                   path, OAB_MAX_LINES);
+        print_validation(ctx, name, v);
     }
     oab_validation_free(v);
     return bad ? CLI_EXIT_INVALID : CLI_EXIT_OK;
+}
+
+const cli_opt cli_opts_validate[] = { { "max-problems", 0, 1, O_MAX },
+                                { NULL, 0, 0, 0 } };
+
+int cmd_validate(cli_ctx *ctx, int argc, char **argv)
+{
+    static const cli_parse_spec spec = {
+        "validate", cli_opts_validate, validate_opt,
+        "FILE", 0
+    };
+    long max_problems = 10000;
+    const char *path = NULL;
+    char *copy = NULL;
+    int rc = cli_parse_args(ctx, &spec, argc, argv, &max_problems, &path);
+    const char *name = path;
+    if (rc < 0 && strcmp(path, "-") == 0)
+        rc = cli_spool_stdin(ctx, &copy, &path);
+    if (rc < 0)
+        rc = validate(ctx, path, name, max_problems);
+    if (copy)
+        remove(copy);
+    free(copy);
+    return rc;
 }

@@ -9,6 +9,9 @@
 #include "output.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -32,22 +35,24 @@ static void vdiag(cli_ctx *ctx, const char *tag, const char *color,
     fputc('\n', stderr);
 }
 
+/* the body of cli_error and cli_warn: a tagged line after any progress */
+#define DIAG(ctx, tag, color, fmt)                 \
+    do {                                           \
+        va_list ap;                                \
+        va_start(ap, fmt);                         \
+        out_progress_done(stderr);                 \
+        vdiag(ctx, tag, color, fmt, ap);           \
+        va_end(ap);                                \
+    } while (0)
+
 void cli_error(cli_ctx *ctx, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    out_progress_done(stderr);
-    vdiag(ctx, "error: ", OUT_RED, fmt, ap);
-    va_end(ap);
+    DIAG(ctx, "error: ", OUT_RED, fmt);
 }
 
 void cli_warn(cli_ctx *ctx, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    out_progress_done(stderr);
-    vdiag(ctx, "warning: ", OUT_YELLOW, fmt, ap);
-    va_end(ap);
+    DIAG(ctx, "warning: ", OUT_YELLOW, fmt);
 }
 
 void cli_info(cli_ctx *ctx, const char *fmt, ...)
@@ -91,6 +96,25 @@ oab_client *cli_client(cli_ctx *ctx)
         return NULL;
     }
     return ctx->client;
+}
+
+void cli_use_base_url(cli_ctx *ctx, const char *url)
+{
+    if (!url || !*url)
+        return;
+    oab_client *c = cli_client(ctx);
+    const char *now = c ? oab_client_base_url(c) : NULL;
+    if (!now || strcmp(now, url) == 0)
+        return;
+    cli_warn(ctx, "the job was submitted to %s; using it, not %s", url, now);
+    char *keep = oab__strdup(url);
+    if (!keep)
+        return;
+    oab_client_free(ctx->client);
+    ctx->client = NULL;
+    free(ctx->job_base_url);
+    ctx->job_base_url = keep;
+    ctx->base_url = keep;
 }
 
 journal *cli_journal(cli_ctx *ctx)
@@ -142,6 +166,16 @@ int cli_api_error(cli_ctx *ctx, oab_status st, const char *what)
     return cli_exit_for(st);
 }
 
+int cli_api_errorf(cli_ctx *ctx, oab_status st, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return cli_api_error(ctx, st, what);
+}
+
 void cli_crash_point(const char *point)
 {
     const char *c = getenv("OAB_CLI_CRASH_AFTER");
@@ -165,6 +199,7 @@ void cli_install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 }
 
 void cli_sleep(double seconds)
@@ -177,6 +212,17 @@ void cli_sleep(double seconds)
         nanosleep(&ts, NULL);
         seconds -= step;
     }
+}
+
+void cli_validate_options(oab_validate_options *o, size_t max_problems)
+{
+    oab_validate_options d = OAB_VALIDATE_OPTIONS_INIT;
+    *o = d;
+    o->max_lines = SIZE_MAX;
+    o->max_bytes = ULLONG_MAX;
+    o->max_embedding_inputs = SIZE_MAX;
+    o->min_requests = -1;
+    o->max_problems = max_problems;
 }
 
 int cli_mkdirs(const char *path)
@@ -209,4 +255,118 @@ int cli_common_opt(cli_ctx *ctx, const char *cmd, int id, const char *arg)
     if (g < 0)
         return cli_usage_error(cmd, "--color takes auto, always or never");
     return cli_usage_error(cmd, "unexpected option");
+}
+
+int cli_lock(cli_ctx *ctx, const char *name, const char *what)
+{
+    journal *jr = cli_journal(ctx);
+    if (!jr)
+        return CLI_EXIT_LOCAL;
+    int told = 0;
+    for (;;) {
+        long holder = 0;
+        int r = journal_lock_try(jr, name, &holder);
+        if (r == 0)
+            return CLI_EXIT_OK;
+        if (r < 0) {
+            cli_error(ctx, "journal: %s", journal_errmsg(jr));
+            return CLI_EXIT_LOCAL;
+        }
+        if (!told++)
+            cli_info(ctx, "waiting for another oaibatch (pid %ld) that is "
+                     "%s", holder, what);
+        cli_install_signals();
+        cli_sleep(0.1);
+        if (cli_interrupted)
+            return CLI_EXIT_INTERRUPTED;
+    }
+}
+
+void cli_unlock(cli_ctx *ctx, const char *name)
+{
+    if (ctx->jr)
+        journal_lock_release(ctx->jr, name);
+}
+
+int cli_check_input(cli_ctx *ctx, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        cli_error(ctx, "cannot read %s: %s", path, strerror(e));
+        return CLI_EXIT_LOCAL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        cli_error(ctx, "cannot read %s: %s", path, strerror(EISDIR));
+        return CLI_EXIT_LOCAL;
+    }
+    unsigned char head[3];
+    ssize_t n = read(fd, head, sizeof head);
+    close(fd);
+    if (n == 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF) {
+        cli_error(ctx, "%s:1: the file starts with a UTF-8 byte order mark "
+                  "(BOM), which the Batch API refuses; save it as UTF-8 "
+                  "without a BOM", path);
+        return CLI_EXIT_INVALID;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_spool_stdin(cli_ctx *ctx, char **copy, const char **path)
+{
+    const char *base = getenv("TMPDIR");
+    char *p = oab__sprintf("%s/oaibatch_stdin_XXXXXX",
+                           base && *base ? base : "/tmp");
+    int fd = p ? mkstemp(p) : -1;
+    if (fd < 0) {
+        cli_error(ctx, "cannot copy standard input: %s", strerror(errno));
+        free(p);
+        return CLI_EXIT_LOCAL;
+    }
+    char buf[65536];
+    ssize_t n;
+    int bad = 0;
+    while (!bad && (n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
+        if (n < 0) {
+            bad = errno != EINTR;
+            continue;
+        }
+        for (ssize_t off = 0; off < n && !bad;) {
+            ssize_t w = write(fd, buf + off, (size_t)(n - off));
+            if (w < 0 && errno != EINTR)
+                bad = 1;
+            else if (w > 0)
+                off += w;
+        }
+    }
+    if (close(fd) != 0)
+        bad = 1;
+    if (bad) {
+        cli_error(ctx, "cannot copy standard input to %s: %s", p,
+                  strerror(errno));
+        remove(p);
+        free(p);
+        return CLI_EXIT_LOCAL;
+    }
+    *copy = p;
+    *path = p;
+    return -1;
+}
+
+int cli_jobs_list(cli_ctx *ctx, int limit, journal_job ***jobs, size_t *n)
+{
+    *jobs = NULL;
+    *n = 0;
+    journal *jr = cli_journal(ctx);
+    if (!jr)
+        return CLI_EXIT_LOCAL;
+    if (journal_jobs_list(jr, limit, jobs, n) != 0) {
+        cli_error(ctx, "journal: %s", journal_errmsg(jr));
+        return CLI_EXIT_LOCAL;
+    }
+    return CLI_EXIT_OK;
 }

@@ -11,7 +11,7 @@ import sys
 CLI = sys.argv[1]
 DOCS = sys.argv[2]
 COMMANDS = ["validate", "build", "submit", "status", "wait", "cancel",
-            "results", "retry", "list", "jobs", "run"]
+            "results", "retry", "list", "jobs", "run", "files", "completion", "watch"]
 def h(*a):
     return subprocess.run([CLI, *a, "--help"], capture_output=True, text=True).stdout
 def block(*a):
@@ -57,6 +57,15 @@ created only if there is none. Each batch carries the metadata
 
 The fingerprint is the SHA-256 of the file's bytes, the base URL, the
 endpoint, the completion window, the metadata and the split limits.
+
+Several processes may share the journal. Submitting (or `run`ning) the
+same input from several at once ends in one job: the first takes the
+input's lock (a row keyed by the fingerprint, written before any
+upload) and makes the job; the others wait for it, re-attach, print the
+same job id and exit as it does. A lock whose process has died is taken
+over. `retry` holds the job's lock until its batch exists: a second
+retry at the same time finds that retry running and follows it instead
+of sending its lines again.
 
 Prints the job id, then one batch id per line (with `--json`, the
 status document of `oaibatch status --json`).

@@ -1,11 +1,34 @@
-/* help.c - the help text of every subcommand. docs/cli.md quotes these
- * texts verbatim (tests/test_cli.py compares them). */
-#include "oaibatch.h"
-#include "cli.h"
+/* help.c - the help text of every subcommand (the command table in
+ * commands.c points at them). docs/cli.md quotes these texts verbatim
+ * (tests/test_cli.py compares them). */
+#include "commands.h"
 
-#include <string.h>
+/* The option lines of the options that several commands share. */
+#define HELP_SUBMIT_OPTIONS                                                   \
+    "  --metadata KEY=VALUE   batch metadata (repeatable, at most 14; keys\n" \
+    "                         up to 64 characters, not oaibatch_...)\n" \
+    "  --endpoint PATH        the batch's endpoint (default: the lines' url;\n" \
+    "                         checked against it before anything is sent)\n" \
+    "  --force                a new job even if this file was submitted\n" \
+    "  --max-lines N          at most N lines per part (default 50000)\n" \
+    "  --max-bytes N          at most N bytes per part (default\n" \
+    "                         200000000; above it warns)\n" \
+    "  --dry-run              show the parts (lines, bytes, first and last\n" \
+    "                         input line); send nothing\n" \
+    "  --output-expires-after SECONDS\n"                                      \
+    "                         the output files expire after SECONDS (3600\n" \
+    "                         to 2592000)\n"                                  \
+    "  --delete-inputs-after  once the job completed, delete the input\n"    \
+    "                         files it uploaded\n"
 
-static const char help_main[] =
+#define HELP_WAIT_OPTIONS                                                     \
+    "  --interval SECONDS     first poll interval (default 5)\n"              \
+    "  --max-interval SECONDS longest poll interval (default 60)\n"           \
+    "  --cancel-on-interrupt  on Ctrl-C, cancel the unfinished batches\n"     \
+    "  --timeout SECONDS      stop waiting after SECONDS (exit 3)\n"          \
+    "  --cancel-on-timeout    then cancel the unfinished batches\n"
+
+const char cli_help_main[] =
     "Usage: oaibatch [GLOBAL OPTIONS] COMMAND [ARGS]\n"
     "\n"
     "Run OpenAI Batch API jobs from the shell, with a local journal so that\n"
@@ -21,9 +44,9 @@ static const char help_main[] =
     "  results ID      write the merged results of a job or a batch\n"
     "  retry ID        resubmit a job's failed, expired or cancelled lines\n"
     "  list            list the batches on the server\n"
-    "  jobs            list the jobs in the local journal\n"
+    "  jobs            list the jobs in the local journal (rm, prune)\n"
     "  run FILE        submit, wait and write the results in one go\n"
-    "  serve           run the local Batch API server\n"
+    "  serve           run the local Batch API server\n"    "  files ACTION ID get, download or delete a file on the server\n"    "  completion SHELL print a completion script (bash, zsh, fish)\n"    "  watch           a live table of the unfinished jobs\n"
     "\n"
     "ID is a job id (job_...) from the journal or a batch id (batch_...).\n"
     "\n"
@@ -53,7 +76,7 @@ static const char help_main[] =
     "  5    local error (file, journal, unknown id)\n"
     "  130  interrupted (the batches keep running: 'oaibatch wait ID')\n";
 
-static const char help_validate[] =
+const char cli_help_validate[] =
     "Usage: oaibatch validate [OPTIONS] FILE\n"
     "\n"
     "Check a batch input file (JSONL) the way the Batch API will: JSON on\n"
@@ -62,17 +85,19 @@ static const char help_validate[] =
     "with its line number. A file over one batch's limits (50,000 lines,\n"
     "200 MB) is noted, not refused: submit splits it.\n"
     "Exits 0 when the file is valid, 4 when it is not.\n"
+    "FILE '-' reads standard input.\n"
     "\n"
     "Options:\n"
     "  --max-problems N  report at most N problems (default 10000)\n"
     "  --json            print the report as JSON\n";
 
-static const char help_build[] =
+const char cli_help_build[] =
     "Usage: oaibatch build [OPTIONS] INPUT\n"
     "\n"
     "Make a batch input file (JSONL) from prompts: a text file with one\n"
     "prompt per line (blank lines skipped), or a column of a CSV file (with\n"
     "a header row) or of a JSONL file.\n"
+    "INPUT '-' reads standard input.\n"
     "\n"
     "Options:\n"
     "  -o, --output FILE    write here (default: standard output)\n"
@@ -94,7 +119,7 @@ static const char help_build[] =
     "  --id-prefix TEXT     generated custom_ids are TEXT1, TEXT2, ...\n"
     "                       (default request-)\n";
 
-static const char help_submit[] =
+const char cli_help_submit[] =
     "Usage: oaibatch submit [OPTIONS] FILE\n"
     "\n"
     "Validate FILE, split it when it is over one batch's limits, upload the\n"
@@ -104,21 +129,16 @@ static const char help_submit[] =
     "or Ctrl-C carries on where it stopped. Submitting the same file with\n"
     "the same options again re-attaches to its job instead of paying twice,\n"
     "unless --force. Then waits like 'oaibatch wait', unless --no-wait.\n"
+    "FILE '-' reads standard input.\n"
     "\n"
     "Options:\n"
     "  --no-wait              return once the batches are created\n"
-    "  --metadata KEY=VALUE   batch metadata (repeatable, at most 14)\n"
-    "  --endpoint PATH        the batch's endpoint (default: the lines' url)\n"
     "  --completion-window W  the completion window (default 24h)\n"
-    "  --force                a new job even if this file was submitted\n"
-    "  --max-lines N          at most N lines per part (default 50000)\n"
-    "  --max-bytes N          at most N bytes per part (default 200 MB)\n"
-    "  --interval SECONDS     first poll interval when waiting (default 5)\n"
-    "  --max-interval SECONDS longest poll interval (default 60)\n"
-    "  --cancel-on-interrupt  on Ctrl-C while waiting, cancel the batches\n"
+    HELP_SUBMIT_OPTIONS
+    HELP_WAIT_OPTIONS
     "  --json                 print the job as JSON\n";
 
-static const char help_status[] =
+const char cli_help_status[] =
     "Usage: oaibatch status [OPTIONS] ID\n"
     "\n"
     "Show a job (each of its batches) or one batch as the server has it now.\n"
@@ -126,23 +146,27 @@ static const char help_status[] =
     "Options:\n"
     "  --json  print as JSON\n";
 
-static const char help_wait[] =
+const char cli_help_wait[] =
     "Usage: oaibatch wait [OPTIONS] ID\n"
     "\n"
     "Wait until every batch of the job, or the batch, has finished. On a\n"
     "terminal a progress bar shows the counts, the rate and the time so\n"
     "far; a batch that is validating or finalizing is named as such. Ctrl-C\n"
     "stops waiting and leaves the batches running (resume with 'oaibatch\n"
-    "wait ID'), unless --cancel-on-interrupt. Exits 0 when every batch\n"
-    "completed, 1 when one failed, expired or was cancelled.\n"
+    "wait ID'), unless --cancel-on-interrupt. A poll that fails for a\n"
+    "passing reason (no connection, a timeout, HTTP 429 or 5xx) is tried\n"
+    "again with the same backoff until the batches end or --timeout runs\n"
+    "out, saying once that the server cannot be reached and again when it\n"
+    "is back; authentication and other HTTP 4xx errors stop at once.\n"
+    "Exits 0 when the job completed (every batch completed, or retries\n"
+    "answered every line the first batches did not), 1 when a batch\n"
+    "failed, expired or was cancelled, 3 when --timeout ran out.\n"
     "\n"
     "Options:\n"
-    "  --interval SECONDS     first poll interval (default 5)\n"
-    "  --max-interval SECONDS longest poll interval (default 60)\n"
-    "  --cancel-on-interrupt  on Ctrl-C, cancel the unfinished batches\n"
+    HELP_WAIT_OPTIONS
     "  --json                 print the final state as JSON\n";
 
-static const char help_cancel[] =
+const char cli_help_cancel[] =
     "Usage: oaibatch cancel [OPTIONS] ID\n"
     "\n"
     "Cancel every unfinished batch of the job, or the batch. Lines already\n"
@@ -151,7 +175,7 @@ static const char help_cancel[] =
     "Options:\n"
     "  --json  print the state after cancelling as JSON\n";
 
-static const char help_results[] =
+const char cli_help_results[] =
     "Usage: oaibatch results [OPTIONS] ID\n"
     "       oaibatch results [OPTIONS] --output-file FILE [--error-file FILE]\n"
     "                        [--input FILE]\n"
@@ -161,7 +185,10 @@ static const char help_results[] =
     "both, the partial results of expired and cancelled batches included,\n"
     "structured output checked against the schema the input lines carry.\n"
     "With --output-file it reads files already on disk; no server needed.\n"
-    "A summary goes to stderr. Exits 1 when a line did not succeed.\n"
+    "-o replaces a regular file atomically (a symlink's target likewise,\n"
+    "beside the target); a FIFO, a device or /dev/stdout is written\n"
+    "through. A summary goes to stderr. Exits 1 when a line did not\n"
+    "succeed.\n"
     "\n"
     "Options:\n"
     "  -o, --output FILE       write here (default: standard output)\n"
@@ -175,7 +202,7 @@ static const char help_results[] =
     "  --error-file FILE       an error file on disk\n"
     "  --input FILE            the input file those results belong to\n";
 
-static const char help_retry[] =
+const char cli_help_retry[] =
     "Usage: oaibatch retry [OPTIONS] ID\n"
     "\n"
     "Resubmit the lines of a job that did not succeed as a new batch, linked\n"
@@ -189,38 +216,62 @@ static const char help_retry[] =
     "  --expired              lines an expired batch did not run\n"
     "  --cancelled            lines a cancelled batch did not run\n"
     "  --no-wait              return once the batch is created\n"
-    "  --interval SECONDS     first poll interval when waiting (default 5)\n"
-    "  --max-interval SECONDS longest poll interval (default 60)\n"
-    "  --cancel-on-interrupt  on Ctrl-C while waiting, cancel the batch\n"
+    HELP_WAIT_OPTIONS
     "  --json                 print the job as JSON\n";
 
-static const char help_list[] =
+const char cli_help_list[] =
     "Usage: oaibatch list [OPTIONS]\n"
     "\n"
     "List the batches on the server, newest first.\n"
     "\n"
     "Options:\n"
-    "  --limit N  how many (default 20, at most 100 per page)\n"
-    "  --all      every batch, page after page\n"
-    "  --json     print as JSON\n";
+    "  --limit N    how many (default 20, at most 100 per page)\n"
+    "  --all        every batch, page after page\n"
+    "  --status S   only the batches in status S\n"
+    "  --after ID   the page after batch ID\n"
+    "  --json       print as JSON\n";
 
-static const char help_jobs[] =
+const char cli_help_jobs[] =
     "Usage: oaibatch jobs [OPTIONS]\n"
+    "       oaibatch jobs rm [--cancel] JOB\n"
+    "       oaibatch jobs prune --older-than DURATION\n"
     "\n"
     "List the jobs in the local journal, newest first, with the status last\n"
     "seen for each batch ('oaibatch status ID' asks the server).\n"
+    "'jobs rm JOB' removes a job and its part files from the journal; it\n"
+    "refuses while the job's batches are running, unless --cancel (which\n"
+    "cancels them first). 'jobs prune' removes every finished job created\n"
+    "longer ago than DURATION (30d, 12h, 15m, 45s).\n"
     "\n"
     "Options:\n"
-    "  --limit N  how many (default 20, 0 for all)\n"
-    "  --json     print as JSON\n";
+    "  --limit N              how many (default 20, 0 for all)\n"    "  --refresh              ask the server about unfinished jobs first\n"
+    "  --cancel               rm: cancel the running batches first\n"
+    "  --older-than DURATION  prune: the age of the jobs to remove\n"
+    "  --json                 print as JSON\n";
 
-static const char help_run[] =
+const char cli_help_files[] =
+    "Usage: oaibatch files get ID\n"
+    "       oaibatch files download ID [--error] [-o FILE]\n"
+    "       oaibatch files delete ID\n"
+    "\n"
+    "The files behind batches on the server. ID is a file id (file-...) or,\n"
+    "for download, a batch id: its raw output file, or with --error its\n"
+    "error file, as the provider wrote it. 'get' shows a file's name,\n"
+    "purpose and size (--json: the File object).\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE  download: write here (default: standard output)\n"
+    "  --error            download: the batch's error file\n"
+    "  --json             get: print the File object\n";
+
+const char cli_help_run[] =
     "Usage: oaibatch run [OPTIONS] FILE\n"
     "\n"
     "Submit FILE, wait for it and write its results: submit, wait and\n"
     "results in one go. Ctrl-C leaves the job running; 'oaibatch results\n"
     "ID' gets the results later. Exits 0 when every line succeeded, 1 when\n"
     "a line did not.\n"
+    "FILE '-' reads standard input.\n"
     "\n"
     "Options:\n"
     "  -o, --output FILE      write the results here (default: standard\n"
@@ -229,46 +280,34 @@ static const char help_run[] =
     "  --only STATUS[,...]    keep only these results (as in results)\n"
     "  --in-input-order       order the results by input line\n"
     "  --raw                  add each response body (jsonl)\n"
-    "  --metadata KEY=VALUE   batch metadata (repeatable, at most 14)\n"
-    "  --endpoint PATH        the batch's endpoint (default: the lines' url)\n"
-    "  --force                a new job even if this file was submitted\n"
-    "  --max-lines N          at most N lines per part (default 50000)\n"
-    "  --max-bytes N          at most N bytes per part (default 200 MB)\n"
-    "  --interval SECONDS     first poll interval (default 5)\n"
-    "  --max-interval SECONDS longest poll interval (default 60)\n"
-    "  --cancel-on-interrupt  on Ctrl-C, cancel the batches\n";
+    HELP_SUBMIT_OPTIONS
+    HELP_WAIT_OPTIONS;
 
-static const char help_serve[] =
+const char cli_help_serve[] =
     "Usage: oaibatch serve [OPTIONS]\n"
     "\n"
     "Run the local Batch API server (Files and Batches over HTTP, lines run\n"
     "against an upstream model server). Its options: 'oaibatch serve\n"
     "--help'.\n";
 
-static const struct {
-    const char *name;
-    const char *text;
-} helps[] = {
-    { "", help_main },           { "validate", help_validate },
-    { "build", help_build },     { "submit", help_submit },
-    { "status", help_status },   { "wait", help_wait },
-    { "cancel", help_cancel },   { "results", help_results },
-    { "retry", help_retry },     { "list", help_list },
-    { "jobs", help_jobs },       { "run", help_run },
-    { "serve", help_serve },
-};
+const char cli_help_completion[] =
+    "Usage: oaibatch completion bash|zsh|fish\n"
+    "\n"
+    "Print a shell completion script for oaibatch, made from the same\n"
+    "command and option tables as --help. Load it with\n"
+    "'source <(oaibatch completion bash)' (or zsh), or\n"
+    "'oaibatch completion fish | source'.\n";
 
-const char *cli_help_text(const char *cmd)
-{
-    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
-        if (strcmp(helps[i].name, cmd ? cmd : "") == 0)
-            return helps[i].text;
-    return NULL;
-}
-
-int cli_print_help(const char *cmd)
-{
-    const char *t = cli_help_text(cmd);
-    fputs(t ? t : help_main, stdout);
-    return CLI_EXIT_OK;
-}
+const char cli_help_watch[] =
+    "Usage: oaibatch watch [OPTIONS]\n"
+    "\n"
+    "A live table of the journal's unfinished jobs and their batches:\n"
+    "status, done/total, failed, rate and ETA, refreshed every few seconds\n"
+    "(the statuses are written to the journal as they are seen). On a\n"
+    "terminal the table is redrawn in place; q leaves. Off a terminal the\n"
+    "table is printed at each refresh, and the command ends once every job\n"
+    "has finished.\n"
+    "\n"
+    "Options:\n"
+    "  --interval SECONDS  time between refreshes (default 5)\n"
+    "  --once              show the table once and leave\n";

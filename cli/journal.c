@@ -6,9 +6,14 @@
 #include "journal.h"
 #include "cli.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 struct journal {
     sqlite3 *db;
@@ -44,7 +49,14 @@ static const char *schema_sql =
     " count_failed INTEGER DEFAULT 0,"
     " updated_at INTEGER,"
     " PRIMARY KEY(job_id, idx));"
-    "CREATE INDEX IF NOT EXISTS parts_batch ON parts(batch_id);";
+    "CREATE INDEX IF NOT EXISTS parts_batch ON parts(batch_id);"
+    "CREATE TABLE IF NOT EXISTS locks("
+    " name TEXT PRIMARY KEY,"
+    " pid INTEGER NOT NULL,"
+    " taken_at INTEGER NOT NULL);";
+
+/* How long a connection waits for another process's write. */
+#define JOURNAL_BUSY_MS 30000
 
 char *journal_default_path(void)
 {
@@ -84,11 +96,26 @@ int journal_open(journal **out, const char *path, char *errbuf, size_t n)
         sqlite3_close(db);
         return -1;
     }
-    sqlite3_busy_timeout(db, 10000);
+    sqlite3_busy_timeout(db, JOURNAL_BUSY_MS);
     char *msg = NULL;
-    if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+    /* Switching a new file to WAL, or a WAL recovery by another process,
+     * can answer SQLITE_BUSY without calling the busy handler: wait and
+     * try again, as long as the busy timeout. */
+    double waited = 0;
+    for (;;) {
+        rc = sqlite3_exec(db, schema_sql, NULL, NULL, &msg);
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            break;
+        if (waited * 1000 >= JOURNAL_BUSY_MS)
+            break;
+        sqlite3_free(msg);
+        msg = NULL;
+        sqlite3_sleep(20);
+        waited += 0.02;
+    }
+    if (rc != SQLITE_OK) {
         snprintf(errbuf, n, "cannot set up the journal %s: %s", path,
-                 msg ? msg : "?");
+                 msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
         sqlite3_close(db);
         return -1;
@@ -124,7 +151,7 @@ const char *journal_path(journal *j)
     return j->path;
 }
 
-static void part_clear(jr_part *p)
+static void part_clear(journal_part *p)
 {
     free(p->kind);
     free(p->path);
@@ -134,7 +161,7 @@ static void part_clear(jr_part *p)
     free(p->status);
 }
 
-void jr_job_free(jr_job *job)
+void journal_job_free(journal_job *job)
 {
     if (!job)
         return;
@@ -151,10 +178,10 @@ void jr_job_free(jr_job *job)
     free(job);
 }
 
-void jr_job_list_free(jr_job **jobs, size_t n)
+void journal_job_list_free(journal_job **jobs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        jr_job_free(jobs[i]);
+        journal_job_free(jobs[i]);
     free(jobs);
 }
 
@@ -172,54 +199,36 @@ static char *col_text(sqlite3_stmt *s, int i)
     return t ? oab__strdup((const char *)t) : NULL;
 }
 
-static int insert_part(journal *j, const char *job_id, const jr_part *p)
+/* Runs one statement that returns no rows. `types` has a letter per
+ * parameter: 't' text (NULL binds NULL), 'i' int, 'I' long long. */
+static int run_stmt(journal *j, const char *sql, const char *types, ...)
 {
     sqlite3_stmt *s = NULL;
-    const char *sql =
-        "INSERT INTO parts(job_id, idx, kind, path, n_lines, input_lines,"
-        " file_id, batch_id, status, updated_at)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?)";
     if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
         return -1;
-    bind_text(s, 1, job_id);
-    sqlite3_bind_int(s, 2, p->idx);
-    bind_text(s, 3, p->kind ? p->kind : "part");
-    bind_text(s, 4, p->path);
-    sqlite3_bind_int64(s, 5, p->n_lines);
-    bind_text(s, 6, p->input_lines);
-    bind_text(s, 7, p->file_id);
-    bind_text(s, 8, p->batch_id);
-    bind_text(s, 9, p->status);
-    sqlite3_bind_int64(s, 10, oab__unix_now());
+    if (sqlite3_bind_parameter_count(s) != (int)strlen(types)) {
+        sqlite3_finalize(s); /* a programming error: caught by the tests */
+        return -1;
+    }
+    va_list ap;
+    va_start(ap, types);
+    for (int i = 0; types[i]; i++) {
+        if (types[i] == 't')
+            bind_text(s, i + 1, va_arg(ap, const char *));
+        else if (types[i] == 'i')
+            sqlite3_bind_int(s, i + 1, va_arg(ap, int));
+        else
+            sqlite3_bind_int64(s, i + 1, va_arg(ap, long long));
+    }
+    va_end(ap);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int journal_job_insert(journal *j, const jr_job *job)
+/* Ends a write transaction: COMMIT when ok, else ROLLBACK. 0 or -1. */
+static int end_txn(journal *j, int ok)
 {
-    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_stmt *s = NULL;
-    const char *sql =
-        "INSERT INTO jobs(id, created_at, input_path, fingerprint, base_url,"
-        " endpoint, model, n_lines, metadata_json) VALUES(?,?,?,?,?,?,?,?,?)";
-    int ok = sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) == SQLITE_OK;
-    if (ok) {
-        bind_text(s, 1, job->id);
-        sqlite3_bind_int64(s, 2, job->created_at);
-        bind_text(s, 3, job->input_path);
-        bind_text(s, 4, job->fingerprint);
-        bind_text(s, 5, job->base_url);
-        bind_text(s, 6, job->endpoint);
-        bind_text(s, 7, job->model);
-        sqlite3_bind_int64(s, 8, job->n_lines);
-        bind_text(s, 9, job->metadata_json);
-        ok = sqlite3_step(s) == SQLITE_DONE;
-    }
-    sqlite3_finalize(s);
-    for (size_t i = 0; ok && i < job->n_parts; i++)
-        ok = insert_part(j, job->id, &job->parts[i]) == 0;
     if (!ok) {
         sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
@@ -228,7 +237,36 @@ int journal_job_insert(journal *j, const jr_job *job)
                                                                         : -1;
 }
 
-static int load_parts(journal *j, jr_job *job)
+static int insert_part(journal *j, const char *job_id, const journal_part *p)
+{
+    return run_stmt(j,
+                    "INSERT INTO parts(job_id, idx, kind, path, n_lines,"
+                    " input_lines, file_id, batch_id, status, updated_at)"
+                    " VALUES(?,?,?,?,?,?,?,?,?,?)",
+                    "tittIttttI", job_id, p->idx, p->kind ? p->kind : "part",
+                    p->path, (long long)p->n_lines, p->input_lines,
+                    p->file_id, p->batch_id, p->status,
+                    (long long)oab__unix_now());
+}
+
+int journal_job_insert(journal *j, const journal_job *job)
+{
+    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    int ok = run_stmt(j,
+                      "INSERT INTO jobs(id, created_at, input_path,"
+                      " fingerprint, base_url, endpoint, model, n_lines,"
+                      " metadata_json) VALUES(?,?,?,?,?,?,?,?,?)",
+                      "tItttttIt", job->id, job->created_at, job->input_path,
+                      job->fingerprint, job->base_url, job->endpoint,
+                      job->model, (long long)job->n_lines,
+                      job->metadata_json) == 0;
+    for (size_t i = 0; ok && i < job->n_parts; i++)
+        ok = insert_part(j, job->id, &job->parts[i]) == 0;
+    return end_txn(j, ok);
+}
+
+static int load_parts(journal *j, journal_job *job)
 {
     sqlite3_stmt *s = NULL;
     const char *sql =
@@ -243,7 +281,7 @@ static int load_parts(journal *j, jr_job *job)
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (job->n_parts == cap) {
             size_t nc = cap ? cap * 2 : 4;
-            jr_part *np = realloc(job->parts, nc * sizeof *np);
+            journal_part *np = realloc(job->parts, nc * sizeof *np);
             if (!np) {
                 sqlite3_finalize(s);
                 return -1;
@@ -251,7 +289,7 @@ static int load_parts(journal *j, jr_job *job)
             job->parts = np;
             cap = nc;
         }
-        jr_part *p = &job->parts[job->n_parts++];
+        journal_part *p = &job->parts[job->n_parts++];
         memset(p, 0, sizeof *p);
         p->idx = sqlite3_column_int(s, 0);
         p->kind = col_text(s, 1);
@@ -274,9 +312,9 @@ static int load_parts(journal *j, jr_job *job)
     "id, created_at, input_path, fingerprint, base_url, endpoint, model," \
     " n_lines, metadata_json"
 
-static jr_job *job_from_row(sqlite3_stmt *s)
+static journal_job *job_from_row(sqlite3_stmt *s)
 {
-    jr_job *job = calloc(1, sizeof *job);
+    journal_job *job = calloc(1, sizeof *job);
     if (!job)
         return NULL;
     job->id = col_text(s, 0);
@@ -292,7 +330,7 @@ static jr_job *job_from_row(sqlite3_stmt *s)
 }
 
 static int get_one(journal *j, const char *sql, const char *arg,
-                   jr_job **out)
+                   journal_job **out)
 {
     *out = NULL;
     sqlite3_stmt *s = NULL;
@@ -308,23 +346,23 @@ static int get_one(journal *j, const char *sql, const char *arg,
         sqlite3_finalize(s);
         return -1;
     }
-    jr_job *job = job_from_row(s);
+    journal_job *job = job_from_row(s);
     sqlite3_finalize(s);
     if (!job || load_parts(j, job) != 0) {
-        jr_job_free(job);
+        journal_job_free(job);
         return -1;
     }
     *out = job;
     return 0;
 }
 
-int journal_job_get(journal *j, const char *id, jr_job **out)
+int journal_job_get(journal *j, const char *id, journal_job **out)
 {
     return get_one(j, "SELECT " JOB_COLS " FROM jobs WHERE id = ?", id, out);
 }
 
 int journal_job_by_fingerprint(journal *j, const char *fingerprint,
-                               jr_job **out)
+                               journal_job **out)
 {
     return get_one(j,
                    "SELECT " JOB_COLS " FROM jobs WHERE fingerprint = ?"
@@ -354,7 +392,7 @@ int journal_find_batch(journal *j, const char *batch_id, char **job_id_out,
     return ret;
 }
 
-int journal_jobs_list(journal *j, int limit, jr_job ***out, size_t *n_out)
+int journal_jobs_list(journal *j, int limit, journal_job ***out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;
@@ -365,31 +403,31 @@ int journal_jobs_list(journal *j, int limit, jr_job ***out, size_t *n_out)
                            -1, &s, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
-    jr_job **jobs = NULL;
+    journal_job **jobs = NULL;
     size_t n = 0, cap = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 16;
-            jr_job **nj = realloc(jobs, nc * sizeof *nj);
+            journal_job **nj = realloc(jobs, nc * sizeof *nj);
             if (!nj)
                 break;
             jobs = nj;
             cap = nc;
         }
-        jr_job *job = job_from_row(s);
+        journal_job *job = job_from_row(s);
         if (!job)
             break;
         jobs[n++] = job;
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE) {
-        jr_job_list_free(jobs, n);
+        journal_job_list_free(jobs, n);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         if (load_parts(j, jobs[i]) != 0) {
-            jr_job_list_free(jobs, n);
+            journal_job_list_free(jobs, n);
             return -1;
         }
     }
@@ -398,63 +436,42 @@ int journal_jobs_list(journal *j, int limit, jr_job ***out, size_t *n_out)
     return 0;
 }
 
-static int part_update(journal *j, const char *sql, const char *job_id,
-                       int idx, const char *value)
+#define PART_SET(column)                                       \
+    "UPDATE parts SET " column " = ?, updated_at = ?"          \
+    " WHERE job_id = ? AND idx = ?"
+
+static int part_set(journal *j, const char *sql, const char *job_id, int idx,
+                    const char *value)
 {
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return -1;
-    bind_text(s, 1, value);
-    sqlite3_bind_int64(s, 2, oab__unix_now());
-    bind_text(s, 3, job_id);
-    sqlite3_bind_int(s, 4, idx);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return run_stmt(j, sql, "tIti", value, (long long)oab__unix_now(),
+                    job_id, idx);
 }
 
 int journal_part_set_file(journal *j, const char *job_id, int idx,
                           const char *file_id)
 {
-    return part_update(j,
-                       "UPDATE parts SET file_id = ?, updated_at = ?"
-                       " WHERE job_id = ? AND idx = ?",
-                       job_id, idx, file_id);
+    return part_set(j, PART_SET("file_id"), job_id, idx, file_id);
 }
 
 int journal_part_set_batch(journal *j, const char *job_id, int idx,
                            const char *batch_id)
 {
-    return part_update(j,
-                       "UPDATE parts SET batch_id = ?, updated_at = ?"
-                       " WHERE job_id = ? AND idx = ?",
-                       job_id, idx, batch_id);
+    return part_set(j, PART_SET("batch_id"), job_id, idx, batch_id);
 }
 
 int journal_part_set_status(journal *j, const char *job_id, int idx,
                             const char *status, long long total,
                             long long completed, long long failed)
 {
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(j->db,
-                           "UPDATE parts SET status = ?, count_total = ?,"
-                           " count_completed = ?, count_failed = ?,"
-                           " updated_at = ? WHERE job_id = ? AND idx = ?",
-                           -1, &s, NULL) != SQLITE_OK)
-        return -1;
-    bind_text(s, 1, status);
-    sqlite3_bind_int64(s, 2, total);
-    sqlite3_bind_int64(s, 3, completed);
-    sqlite3_bind_int64(s, 4, failed);
-    sqlite3_bind_int64(s, 5, oab__unix_now());
-    bind_text(s, 6, job_id);
-    sqlite3_bind_int(s, 7, idx);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return run_stmt(j,
+                    "UPDATE parts SET status = ?, count_total = ?,"
+                    " count_completed = ?, count_failed = ?,"
+                    " updated_at = ? WHERE job_id = ? AND idx = ?",
+                    "tIIIIti", status, total, completed, failed,
+                    (long long)oab__unix_now(), job_id, idx);
 }
 
-int journal_part_add(journal *j, const char *job_id, jr_part *part)
+int journal_part_add(journal *j, const char *job_id, journal_part *part)
 {
     if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return -1;
@@ -472,17 +489,12 @@ int journal_part_add(journal *j, const char *job_id, jr_part *part)
     sqlite3_finalize(s);
     if (ok)
         ok = insert_part(j, job_id, part) == 0;
-    if (!ok) {
-        sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
-        return -1;
-    }
-    return sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0
-                                                                        : -1;
+    return end_txn(j, ok);
 }
 
 /* ---- line ranges ---- */
 
-char *jr_ranges_encode(const long *lines, size_t n)
+char *journal_ranges_encode(const long *lines, size_t n)
 {
     oab__buf b = OAB__BUF_INIT;
     size_t i = 0;
@@ -501,7 +513,7 @@ char *jr_ranges_encode(const long *lines, size_t n)
     return oab__buf_take(&b, NULL);
 }
 
-long *jr_ranges_decode(const char *text, size_t *n)
+long *journal_ranges_decode(const char *text, size_t *n)
 {
     *n = 0;
     size_t cap = 16, len = 0;
@@ -542,4 +554,93 @@ long *jr_ranges_decode(const char *text, size_t *n)
 bad:
     free(v);
     return NULL;
+}
+
+int journal_job_delete(journal *j, const char *id)
+{
+    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    int ok = run_stmt(j, "DELETE FROM parts WHERE job_id = ?", "t", id) == 0 &&
+             run_stmt(j, "DELETE FROM jobs WHERE id = ?", "t", id) == 0;
+    return end_txn(j, ok);
+}
+
+/* ---- status from what was last seen ---- */
+
+const char *journal_job_status(const journal_job *j)
+{
+    /* from the statuses last seen: unfinished first, then completed */
+    static const char *const order[] = { "not_uploaded", "not_created",
+                                         "validating", "in_progress",
+                                         "finalizing", "cancelling" };
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+        for (size_t i = 0; i < j->n_parts; i++) {
+            const journal_part *p = &j->parts[i];
+            const char *s = !p->file_id    ? "not_uploaded"
+                            : !p->batch_id ? "not_created"
+                            : p->status    ? p->status
+                                           : "validating";
+            if (!strcmp(s, order[k]))
+                return order[k];
+        }
+    for (size_t i = 0; i < j->n_parts; i++)
+        if (j->parts[i].status && strcmp(j->parts[i].status, "completed"))
+            return j->parts[i].status;
+    return "completed";
+}
+
+int journal_job_finished(const journal_job *j)
+{
+    static const char *const ended[] = { "completed", "failed", "expired",
+                                         "cancelled" };
+    const char *s = journal_job_status(j);
+    for (size_t k = 0; k < sizeof ended / sizeof ended[0]; k++)
+        if (!strcmp(s, ended[k]))
+            return 1;
+    return 0;
+}
+
+/* ---- locks between processes ---- */
+
+static int pid_alive(long pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+int journal_lock_try(journal *j, const char *name, long *holder)
+{
+    *holder = 0;
+    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_stmt *s = NULL;
+    int ok = sqlite3_prepare_v2(j->db, "SELECT pid FROM locks WHERE name = ?",
+                                -1, &s, NULL) == SQLITE_OK;
+    long pid = 0;
+    if (ok) {
+        bind_text(s, 1, name);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+            pid = (long)sqlite3_column_int64(s, 0);
+        ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    }
+    sqlite3_finalize(s);
+    long me = (long)getpid();
+    if (ok && pid && pid != me && pid_alive(pid)) {
+        *holder = pid;
+        return end_txn(j, 1) == 0 ? 1 : -1;
+    }
+    /* free, ours already, or its holder is gone: take it */
+    if (ok)
+        ok = run_stmt(j,
+                      "INSERT OR REPLACE INTO locks(name, pid, taken_at)"
+                      " VALUES(?,?,?)",
+                      "tII", name, (long long)me,
+                      (long long)oab__unix_now()) == 0;
+    return end_txn(j, ok);
+}
+
+int journal_lock_release(journal *j, const char *name)
+{
+    return run_stmt(j, "DELETE FROM locks WHERE name = ? AND pid = ?", "tI",
+                    name, (long long)getpid());
 }

@@ -10,7 +10,7 @@
 typedef struct journal journal;
 
 /* One batch of a job: a part of the split input, or a retry. */
-typedef struct jr_part {
+typedef struct journal_part {
     int idx;                 /* 1-based, in order of creation */
     char *kind;              /* "part" or "retry" */
     char *path;              /* the part's JSONL file (kept locally) */
@@ -22,9 +22,9 @@ typedef struct jr_part {
     char *status;            /* last status seen, NULL if none */
     long long count_total, count_completed, count_failed;
     long long updated_at;
-} jr_part;
+} journal_part;
 
-typedef struct jr_job {
+typedef struct journal_job {
     char *id;                /* "job_" + 16 hex digits */
     long long created_at;
     char *input_path;        /* as given */
@@ -34,9 +34,9 @@ typedef struct jr_job {
     char *model;             /* may be NULL */
     long n_lines;
     char *metadata_json;     /* the user's --metadata as a JSON object */
-    jr_part *parts;
+    journal_part *parts;
     size_t n_parts;
-} jr_job;
+} journal_job;
 
 /* Opens (creating the file, its folder and the tables when needed).
  * Returns 0, or -1 with a message in errbuf. */
@@ -47,21 +47,29 @@ const char *journal_errmsg(journal *j);
 /* The file the journal lives in. */
 const char *journal_path(journal *j);
 
-void jr_job_free(jr_job *job);
+void journal_job_free(journal_job *job);
 
 /* Inserts a job and its parts in one transaction. 0 or -1. */
-int journal_job_insert(journal *j, const jr_job *job);
+int journal_job_insert(journal *j, const journal_job *job);
 /* 0 found (*out set), 1 not found, -1 error. */
-int journal_job_get(journal *j, const char *id, jr_job **out);
+int journal_job_get(journal *j, const char *id, journal_job **out);
 /* The newest job with this fingerprint. 0, 1 (none) or -1. */
 int journal_job_by_fingerprint(journal *j, const char *fingerprint,
-                               jr_job **out);
+                               journal_job **out);
 /* The job that holds a batch. 0 (job_id_out: malloc'd; idx_out), 1, -1. */
 int journal_find_batch(journal *j, const char *batch_id, char **job_id_out,
                        int *idx_out);
+/* The job's status from the statuses last seen for its parts (no
+ * network): the least advanced unfinished one, else the first that is
+ * not completed, else "completed". Static text. */
+const char *journal_job_status(const journal_job *j);
+/* 1 when every part was last seen in a terminal status. */
+int journal_job_finished(const journal_job *j);
+/* Deletes a job and its parts from the journal (not their files). */
+int journal_job_delete(journal *j, const char *id);
 /* Newest first; limit <= 0 means all. */
-int journal_jobs_list(journal *j, int limit, jr_job ***out, size_t *n_out);
-void jr_job_list_free(jr_job **jobs, size_t n);
+int journal_jobs_list(journal *j, int limit, journal_job ***out, size_t *n_out);
+void journal_job_list_free(journal_job **jobs, size_t n);
 
 int journal_part_set_file(journal *j, const char *job_id, int idx,
                           const char *file_id);
@@ -72,12 +80,21 @@ int journal_part_set_status(journal *j, const char *job_id, int idx,
                             long long completed, long long failed);
 /* Appends a part; its idx becomes one more than the largest (set in
  * part->idx). 0 or -1. */
-int journal_part_add(journal *j, const char *job_id, jr_part *part);
+int journal_part_add(journal *j, const char *job_id, journal_part *part);
+
+/* Named locks between processes sharing the journal (an input being
+ * submitted, a job being retried). journal_lock_try takes `name` for
+ * this process: 0 taken (or already ours), 1 held by another process
+ * that is still alive (*holder = its pid), -1 error. A lock whose holder
+ * has ended (a crash) is taken over. journal_lock_release drops it if
+ * this process holds it. */
+int journal_lock_try(journal *j, const char *name, long *holder);
+int journal_lock_release(journal *j, const char *name);
 
 /* Line-range text: "1-3,7" <-> array. encode returns malloc'd text;
  * decode returns a malloc'd array of *n numbers (NULL on bad text). */
-char *jr_ranges_encode(const long *lines, size_t n);
-long *jr_ranges_decode(const char *text, size_t *n);
+char *journal_ranges_encode(const long *lines, size_t n);
+long *journal_ranges_decode(const char *text, size_t *n);
 
 /* The default journal path: $XDG_STATE_HOME/oaibatch/journal.db or
  * ~/.local/state/oaibatch/journal.db. malloc'd. */

@@ -1,26 +1,14 @@
 /* main.c - `oaibatch`: global options, dispatch to the subcommands, exit
  * codes. `oaibatch --version` answers before anything is set up. */
 #include "oaibatch.h"
-#include "cli.h"
+#include "commands.h"
 #include "journal.h"
 #include "output.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef int (*cmd_fn)(cli_ctx *ctx, int argc, char **argv);
-
-static const struct {
-    const char *name;
-    cmd_fn fn;
-} commands[] = {
-    { "validate", cmd_validate }, { "build", cmd_build },
-    { "submit", cmd_submit },     { "status", cmd_status },
-    { "wait", cmd_wait },         { "cancel", cmd_cancel },
-    { "results", cmd_results },   { "retry", cmd_retry },
-    { "list", cmd_list },         { "jobs", cmd_jobs },
-    { "run", cmd_run },           { "serve", cmd_serve },
-};
 
 static int print_version(void)
 {
@@ -34,11 +22,15 @@ int main(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "--version") == 0)
         return print_version();
 
+    /* a reader that goes away makes writes fail (EPIPE), so that the
+     * command stops and cleans up instead of dying half-way */
+    signal(SIGPIPE, SIG_IGN);
     cli_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.color = out_want_color(stdout);
     ctx.color_err = out_want_color(stderr);
-    ctx.tty_err = out_isatty(stderr);
+    /* a progress bar redraws with escape sequences: not on TERM=dumb */
+    ctx.tty_err = out_isatty(stderr) && !out_term_dumb();
 
     /* global options before the command */
     static const cli_opt main_opts[] = {
@@ -74,18 +66,17 @@ int main(int argc, char **argv)
             return cli_usage_error("", "no such command '%s'", topic);
         return cli_print_help(topic);
     }
-    cmd_fn fn = NULL;
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(commands[i].name, cmd) == 0)
-            fn = commands[i].fn;
-    if (!fn)
+    const cli_command *c = cli_command_find(cmd);
+    if (!c)
         return cli_usage_error("", "no such command '%s'", cmd);
 
     /* the subcommand sees argv from its own name on */
-    int rc = fn(&ctx, argc - cmd_index, argv + cmd_index);
+    int rc = c->fn(&ctx, argc - cmd_index, argv + cmd_index);
     fflush(stdout);
     if (ferror(stdout) && rc == CLI_EXIT_OK) {
-        fprintf(stderr, "oaibatch: error: cannot write the output\n");
+        if (errno != EPIPE)
+            fprintf(stderr, "oaibatch: error: cannot write the output: %s\n",
+                    strerror(errno));
         rc = CLI_EXIT_LOCAL;
     }
     out_progress_done(stderr);
@@ -94,5 +85,6 @@ int main(int argc, char **argv)
         oab_global_cleanup();
     }
     journal_close(ctx.jr);
+    free(ctx.job_base_url);
     return rc;
 }

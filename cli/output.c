@@ -36,15 +36,18 @@ int out_isatty(FILE *f)
     return isatty(fileno(f));
 }
 
+int out_term_dumb(void)
+{
+    const char *term = getenv("TERM");
+    return term && strcmp(term, "dumb") == 0;
+}
+
 int out_want_color(FILE *f)
 {
     const char *nc = getenv("NO_COLOR");
     if (nc && *nc)
         return 0;
-    const char *term = getenv("TERM");
-    if (term && strcmp(term, "dumb") == 0)
-        return 0;
-    return out_isatty(f);
+    return !out_term_dumb() && out_isatty(f);
 }
 
 int out_term_width(void)
@@ -288,4 +291,12 @@ void out_bar(char *buf, size_t n, double frac, int width)
         buf[k++] = i < fill ? '#' : '.';
     buf[k++] = ']';
     buf[k] = '\0';
+}
+
+void out_json_add_str(cJSON *o, const char *k, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
 }

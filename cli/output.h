@@ -22,6 +22,8 @@ const char *out_status_color(const char *status);
 /* Whether colour should be used on a stream: a terminal, $NO_COLOR unset
  * or empty, $TERM not "dumb". */
 int out_want_color(FILE *f);
+/* $TERM is "dumb": a terminal that takes no escape sequences. */
+int out_term_dumb(void);
 int out_isatty(FILE *f);
 /* Terminal width of stderr (or $COLUMNS), 80 when unknown. */
 int out_term_width(void);
@@ -38,6 +40,9 @@ void out_table_free(out_table *t);
 
 /* One CSV field (RFC 4180: quoted when it holds , " CR or LF). */
 void out_csv_field(FILE *f, const char *s);
+
+/* Adds "k": v to o, or "k": null when v is NULL. */
+void out_json_add_str(cJSON *o, const char *k, const char *v);
 
 /* Prints JSON (pretty when asked) and a newline. */
 void out_json(FILE *f, const cJSON *v, int pretty);

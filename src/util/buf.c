@@ -74,28 +74,40 @@ oab_status oab__buf_json_string(oab__buf *b, const char *s, size_t len)
     static const char hex[] = "0123456789abcdef";
     if (oab__buf_reserve(b, len + 2) != OAB_OK)
         return OAB_ENOMEM;
-    oab__buf_putc(b, '"');
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        oab_status st = OAB_OK;
+    b->data[b->len++] = '"';
+    size_t i = 0;
+    while (i < len) {
+        /* a run of bytes that need no escape, copied at once */
+        size_t run = i;
+        while (run < len && (unsigned char)s[run] >= 0x20 && s[run] != '"' &&
+               s[run] != '\\')
+            run++;
+        if (run > i && oab__buf_append(b, s + i, run - i) != OAB_OK)
+            return OAB_ENOMEM;
+        if (run == len)
+            break;
+        unsigned char c = (unsigned char)s[run];
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t n = 2;
         switch (c) {
-        case '"': st = oab__buf_append(b, "\\\"", 2); break;
-        case '\\': st = oab__buf_append(b, "\\\\", 2); break;
-        case '\n': st = oab__buf_append(b, "\\n", 2); break;
-        case '\r': st = oab__buf_append(b, "\\r", 2); break;
-        case '\t': st = oab__buf_append(b, "\\t", 2); break;
-        case '\b': st = oab__buf_append(b, "\\b", 2); break;
-        case '\f': st = oab__buf_append(b, "\\f", 2); break;
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
         default:
-            if (c < 0x20) {
-                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                st = oab__buf_append(b, u, 6);
-            } else {
-                st = oab__buf_putc(b, (char)c);
-            }
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
         }
-        if (st != OAB_OK)
-            return st;
+        if (oab__buf_append(b, esc, n) != OAB_OK)
+            return OAB_ENOMEM;
+        i = run + 1;
     }
     return oab__buf_putc(b, '"');
 }

@@ -48,23 +48,23 @@ static void test_sha256(void)
 static void test_ranges(void)
 {
     long lines[] = { 1, 2, 3, 7, 9, 10 };
-    char *t = jr_ranges_encode(lines, 6);
+    char *t = journal_ranges_encode(lines, 6);
     CHECK_STR(t, "1-3,7,9-10");
     size_t n = 0;
-    long *back = jr_ranges_decode(t, &n);
+    long *back = journal_ranges_decode(t, &n);
     CHECK_EQ_INT(n, 6);
     CHECK(back && memcmp(back, lines, sizeof lines) == 0);
     free(back);
     free(t);
-    t = jr_ranges_encode(NULL, 0);
+    t = journal_ranges_encode(NULL, 0);
     CHECK_STR(t, "");
-    back = jr_ranges_decode(t, &n);
+    back = journal_ranges_decode(t, &n);
     CHECK(back != NULL);
     CHECK_EQ_INT(n, 0);
     free(back);
     free(t);
-    CHECK(jr_ranges_decode("3-1", &n) == NULL);
-    CHECK(jr_ranges_decode("1,x", &n) == NULL);
+    CHECK(journal_ranges_decode("3-1", &n) == NULL);
+    CHECK(journal_ranges_decode("1,x", &n) == NULL);
 }
 
 static void test_journal(void)
@@ -75,7 +75,7 @@ static void test_journal(void)
     journal *j = NULL;
     char msg[256];
     CHECK_EQ_INT(journal_open(&j, path, msg, sizeof msg), 0);
-    jr_part parts[2];
+    journal_part parts[2];
     memset(parts, 0, sizeof parts);
     parts[0].idx = 1;
     parts[0].kind = (char *)"part";
@@ -87,7 +87,7 @@ static void test_journal(void)
     parts[1].path = (char *)"/x/p2.jsonl";
     parts[1].n_lines = 2;
     parts[1].input_lines = (char *)"4-5";
-    jr_job job;
+    journal_job job;
     memset(&job, 0, sizeof job);
     job.id = (char *)"job_0123456789abcdef";
     job.created_at = 1000;
@@ -105,7 +105,7 @@ static void test_journal(void)
     CHECK_EQ_INT(journal_part_set_batch(j, job.id, 1, "batch_1"), 0);
     CHECK_EQ_INT(journal_part_set_status(j, job.id, 1, "in_progress", 3, 1, 0), 0);
 
-    jr_job *got = NULL;
+    journal_job *got = NULL;
     CHECK_EQ_INT(journal_job_by_fingerprint(j, "fp1", &got), 0);
     CHECK(got && got->n_parts == 2);
     if (got && got->n_parts == 2) {
@@ -118,7 +118,7 @@ static void test_journal(void)
         CHECK_STR(got->parts[1].input_lines, "4-5");
         CHECK_STR(got->metadata_json, "{\"a\":\"b\"}");
     }
-    jr_job_free(got);
+    journal_job_free(got);
     got = NULL;
     CHECK_EQ_INT(journal_job_by_fingerprint(j, "nope", &got), 1);
     CHECK_EQ_INT(journal_job_get(j, "job_missing", &got), 1);
@@ -131,7 +131,7 @@ static void test_journal(void)
     free(jid);
     CHECK_EQ_INT(journal_find_batch(j, "batch_zz", &jid, &idx), 1);
 
-    jr_part retry;
+    journal_part retry;
     memset(&retry, 0, sizeof retry);
     retry.kind = (char *)"retry";
     retry.path = (char *)"/x/retry.jsonl";
@@ -140,7 +140,7 @@ static void test_journal(void)
     CHECK_EQ_INT(journal_part_add(j, job.id, &retry), 0);
     CHECK_EQ_INT(retry.idx, 3);
 
-    jr_job **list = NULL;
+    journal_job **list = NULL;
     size_t n = 0;
     CHECK_EQ_INT(journal_jobs_list(j, 0, &list, &n), 0);
     CHECK_EQ_INT(n, 1);
@@ -148,14 +148,14 @@ static void test_journal(void)
         CHECK_EQ_INT(list[0]->n_parts, 3);
         CHECK_STR(list[0]->parts[2].kind, "retry");
     }
-    jr_job_list_free(list, n);
+    journal_job_list_free(list, n);
     journal_close(j);
 
     /* reopening keeps everything */
     CHECK_EQ_INT(journal_open(&j, path, msg, sizeof msg), 0);
     CHECK_EQ_INT(journal_job_get(j, job.id, &got), 0);
     CHECK(got && got->n_parts == 3);
-    jr_job_free(got);
+    journal_job_free(got);
     journal_close(j);
     char *cmd = oab__sprintf("rm -rf '%s'", dir);
     CHECK_EQ_INT(system(cmd), 0);

@@ -1,0 +1,446 @@
+/* collect.c - the results of a target as rows: decoded from each
+ * finished batch, merged across parts and retries, sorted, written. */
+#include "oaibatch.h"
+#include <cjson/cJSON.h>
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/str.h"
+#include "collect.h"
+#include "output.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- results ---- */
+
+void cli_rows_free(cli_rows *rows)
+{
+    oab__buf_free(&rows->scratch);
+    for (size_t i = 0; i < rows->n; i++) {
+        free(rows->v[i].text);
+        free(rows->v[i].custom_id);
+    }
+    free(rows->v);
+    memset(rows, 0, sizeof *rows);
+}
+
+/* ---- a row as JSONL text, written straight (no cJSON tree) ---- */
+
+/* The row being written; `bad` once an append ran out of memory. */
+typedef struct rowbuf {
+    oab__buf *b;
+    int bad;
+} rowbuf;
+
+#define PUT(w, call)                   \
+    do {                               \
+        if ((call) != OAB_OK)          \
+            (w)->bad = 1;              \
+    } while (0)
+
+/* "key": after a comma unless the object was just opened. */
+static void put_key(rowbuf *w, const char *key)
+{
+    oab__buf *b = w->b;
+    if (b->len && b->data[b->len - 1] != '{')
+        PUT(w, oab__buf_putc(b, ','));
+    PUT(w, oab__buf_json_string(b, key, strlen(key)));
+    PUT(w, oab__buf_putc(b, ':'));
+}
+
+static void put_raw(rowbuf *w, const char *s)
+{
+    PUT(w, oab__buf_puts(w->b, s));
+}
+
+static void put_str(rowbuf *w, const char *key, const char *v)
+{
+    put_key(w, key);
+    if (v)
+        PUT(w, oab__buf_json_string(w->b, v, strlen(v)));
+    else
+        put_raw(w, "null");
+}
+
+/* JSON text as its value (compact), else as a string; NULL: null. */
+static void put_json(rowbuf *w, const char *key, const char *text)
+{
+    put_key(w, key);
+    if (!text)
+        put_raw(w, "null");
+    else if (oab__json_append_compact(w->b, text, strlen(text), NULL) !=
+             OAB_OK)
+        PUT(w, oab__buf_json_string(w->b, text, strlen(text)));
+}
+
+static void put_int(rowbuf *w, const char *key, long long v, int null0)
+{
+    put_key(w, key);
+    if (null0 && !v)
+        put_raw(w, "null");
+    else
+        PUT(w, oab__buf_printf(w->b, "%lld", v));
+}
+
+/* A number as cJSON prints it: 15 digits when they round-trip, else
+ * 17; null for NaN and infinities. */
+static void put_double(rowbuf *w, double d)
+{
+    if (isnan(d) || isinf(d)) {
+        put_raw(w, "null");
+        return;
+    }
+    char num[32];
+    snprintf(num, sizeof num, "%1.15g", d);
+    if (strtod(num, NULL) != d)
+        snprintf(num, sizeof num, "%1.17g", d);
+    put_raw(w, num);
+}
+
+static void put_vector(rowbuf *w, const double *v, size_t n)
+{
+    put_raw(w, "[");
+    for (size_t d = 0; d < n; d++) {
+        if (d)
+            put_raw(w, ",");
+        put_double(w, v[d]);
+    }
+    put_raw(w, "]");
+}
+
+static void put_tool_calls(rowbuf *w, const oab_result *r)
+{
+    put_key(w, "tool_calls");
+    put_raw(w, "[");
+    for (size_t i = 0; i < r->n_tool_calls; i++) {
+        const oab_tool_call *tc = &r->tool_calls[i];
+        put_raw(w, i ? ",{" : "{");
+        put_str(w, "id", tc->id);
+        put_str(w, "name", tc->name);
+        if (tc->arguments_valid)
+            put_json(w, "arguments", tc->arguments);
+        else
+            put_str(w, "arguments", tc->arguments ? tc->arguments : "");
+        put_raw(w, "}");
+    }
+    put_raw(w, "]");
+}
+
+static void put_embeddings(rowbuf *w, const oab_result *r)
+{
+    if (r->n_embeddings == 1) {
+        put_key(w, "embedding");
+        put_vector(w, r->embeddings, r->dimensions);
+        return;
+    }
+    put_key(w, "embeddings");
+    put_raw(w, "[");
+    for (size_t e = 0; e < r->n_embeddings; e++) {
+        if (e)
+            put_raw(w, ",");
+        put_vector(w, r->embeddings + e * r->dimensions, r->dimensions);
+    }
+    put_raw(w, "]");
+}
+
+/* The row of a result: the fields of docs/cli.md, in their order. */
+static int row_text(oab__buf *b, const oab_result *r, long input_line,
+                    const char *batch_id, int raw)
+{
+    oab__buf_clear(b);
+    rowbuf rw = { b, 0 }, *w = &rw;
+    put_raw(w, "{");
+    put_str(w, "custom_id", r->custom_id);
+    put_str(w, "status", oab_result_status_str(r->status));
+    put_int(w, "input_line", input_line > 0 ? input_line : 0, 1);
+    put_int(w, "status_code", r->status_code, 1);
+    put_str(w, "output", r->output);
+    if (r->output_mode != OAB_OUTPUT_NONE) {
+        put_json(w, "parsed", r->parsed_json);
+        put_str(w, "invalid_reason", r->invalid_reason);
+    }
+    if (r->refusal)
+        put_str(w, "refusal", r->refusal);
+    put_str(w, "finish_reason", r->finish_reason);
+    if (r->n_tool_calls)
+        put_tool_calls(w, r);
+    if (r->error_code || r->error_message) {
+        put_key(w, "error");
+        put_raw(w, "{");
+        put_str(w, "code", r->error_code);
+        put_str(w, "message", r->error_message);
+        put_raw(w, "}");
+    } else {
+        put_json(w, "error", NULL);
+    }
+    if (r->has_usage) {
+        put_key(w, "usage");
+        put_raw(w, "{");
+        put_int(w, "prompt_tokens", r->usage.prompt_tokens, 0);
+        put_int(w, "completion_tokens", r->usage.completion_tokens, 0);
+        put_int(w, "total_tokens", r->usage.total_tokens, 0);
+        put_raw(w, "}");
+    } else {
+        put_json(w, "usage", NULL);
+    }
+    if (r->n_embeddings)
+        put_embeddings(w, r);
+    if (r->duplicate) {
+        put_key(w, "duplicate");
+        put_raw(w, "true");
+    }
+    put_str(w, "batch_id", batch_id);
+    put_str(w, "request_id", r->request_id);
+    if (raw)
+        put_json(w, "body", r->body_json);
+    put_raw(w, "}");
+    return w->bad ? -1 : 0;
+}
+
+
+
+int cli_rows_add(cli_rows *rows, const oab_result *r, long input_line,
+                 const char *batch_id, int raw)
+{
+    if (!rows->stream && rows->n == rows->cap) {
+        size_t nc = rows->cap ? rows->cap * 2 : 64;
+        cli_row *nv = realloc(rows->v, nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        rows->v = nv;
+        rows->cap = nc;
+    }
+    oab__buf *b = &rows->scratch;
+    if (row_text(b, r, input_line, batch_id, raw) != 0)
+        return -1;
+    if (rows->stream) {
+        cli_sink_text(rows->stream, b->data, r->status, 0);
+        return cli_sink_stopped(rows->stream) ? -1 : 0;
+    }
+    char *text = oab__strndup(b->data, b->len);
+    if (!text)
+        return -1;
+    cli_row *row = &rows->v[rows->n++];
+    row->text = text;
+    row->line_patched = 0;
+    row->custom_id = oab__strdup(r->custom_id ? r->custom_id : "");
+    row->input_line = input_line;
+    row->seq = rows->seq++;
+    row->status = r->status;
+    return 0;
+}
+
+static int cmp_cid_seq(const void *a, const void *b)
+{
+    const cli_row *x = a, *y = b;
+    int c = strcmp(x->custom_id, y->custom_id);
+    if (c)
+        return c;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void cli_rows_merge(cli_rows *rows)
+{
+    if (rows->n < 2)
+        return;
+    qsort(rows->v, rows->n, sizeof *rows->v, cmp_cid_seq);
+    size_t k = 0;
+    for (size_t i = 0; i < rows->n; i++) {
+        int last = i + 1 == rows->n ||
+                   strcmp(rows->v[i].custom_id, rows->v[i + 1].custom_id) != 0;
+        /* a custom_id of "" (malformed lines) is never merged */
+        if (!last && rows->v[i].custom_id[0]) {
+            /* a retried line keeps its place in the input */
+            if (rows->v[i + 1].input_line == 0 && rows->v[i].input_line) {
+                rows->v[i + 1].input_line = rows->v[i].input_line;
+                rows->v[i + 1].line_patched = 1;
+            }
+            free(rows->v[i].text);
+            free(rows->v[i].custom_id);
+            continue;
+        }
+        rows->v[k++] = rows->v[i];
+    }
+    rows->n = k;
+}
+
+static int cmp_input(const void *a, const void *b)
+{
+    const cli_row *x = a, *y = b;
+    long lx = x->input_line > 0 ? x->input_line : 0x7fffffffL;
+    long ly = y->input_line > 0 ? y->input_line : 0x7fffffffL;
+    if (lx != ly)
+        return lx < ly ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+    const cli_row *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void cli_rows_sort(cli_rows *rows, int input_order)
+{
+    if (rows->n > 1)
+        qsort(rows->v, rows->n, sizeof *rows->v,
+              input_order ? cmp_input : cmp_seq);
+}
+
+typedef struct collect_ctx {
+    cli_rows *rows;
+    const long *map;   /* part line -> input line */
+    size_t n_map;
+    const char *batch_id;
+    int raw;
+    int failed;
+} collect_ctx;
+
+static int collect_one(const oab_result *r, void *ud)
+{
+    collect_ctx *cc = ud;
+    long line = r->input_line;
+    if (cc->map) {
+        line = line > 0 && (size_t)line <= cc->n_map ? cc->map[line - 1] : 0;
+    }
+    if (cli_rows_add(cc->rows, r, line, cc->batch_id, cc->raw) != 0) {
+        cc->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int file_exists(const char *p)
+{
+    struct stat st;
+    return p && stat(p, &st) == 0;
+}
+
+int cli_target_collect(cli_ctx *ctx, cli_target *t, const char *extra_input,
+                       int raw, cli_rows *rows)
+{
+    int rc = cli_target_fetch(ctx, t, 0);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    oab_client *c = cli_client(ctx);
+    for (size_t i = 0; i < t->n_units; i++) {
+        cli_unit *u = &t->units[i];
+        if (!u->batch) {
+            rows->incomplete = 1;
+            cli_warn(ctx, "part %d has no batch yet; its lines are not in "
+                     "the results", u->part ? u->part->idx : 0);
+            continue;
+        }
+        if (!oab_batch_status_is_terminal(u->batch->status)) {
+            int is_retry = u->part && u->part->kind &&
+                           !strcmp(u->part->kind, "retry");
+            if (!is_retry)
+                rows->incomplete = 1;
+            cli_warn(ctx, "batch %s is %s; its lines are not in the results "
+                     "yet (oaibatch wait %s)", u->batch_id,
+                     cli_unit_status(u), cli_target_label(t));
+            continue;
+        }
+        oab_results_options ro = OAB_RESULTS_OPTIONS_INIT;
+        size_t n_map = 0;
+        long *map = NULL;
+        if (u->part && file_exists(u->part->path)) {
+            ro.input_path = u->part->path;
+            map = journal_ranges_decode(u->part->input_lines, &n_map);
+        } else if (!u->part && extra_input) {
+            ro.input_path = extra_input;
+        }
+        collect_ctx cc = { rows, map, n_map, u->batch_id, raw, 0 };
+        oab_summary sum;
+        oab_status st = oab_batch_results_stream(c, u->batch, &ro, collect_one,
+                                                 &cc, &sum);
+        free(map);
+        if (rows->stream && cli_sink_stopped(rows->stream))
+            return cli_sink_stop_code(ctx, rows->stream);
+        if (cc.failed) {
+            cli_error(ctx, "out of memory");
+            return CLI_EXIT_LOCAL;
+        }
+        if (st != OAB_OK)
+            return cli_api_errorf(ctx, st, "cannot read the results of %s",
+                                  u->batch_id);
+    }
+    cli_rows_merge(rows);
+    return CLI_EXIT_OK;
+}
+
+int cli_results_write(cli_ctx *ctx, cli_rows *rows, const cli_results_opts *o)
+{
+    cli_rows_sort(rows, o->input_order);
+    cli_sink k;
+    int rc = cli_sink_open(ctx, &k, o);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    for (size_t i = 0; i < rows->n; i++)
+        cli_sink_text(&k, rows->v[i].text, rows->v[i].status,
+                      rows->v[i].line_patched ? rows->v[i].input_line : 0);
+    return cli_sink_close(ctx, &k, rows->incomplete);
+}
+
+
+int cli_target_write_results(cli_ctx *ctx, cli_target *t,
+                             const char *extra_input,
+                             const cli_results_opts *o)
+{
+    cli_rows rows;
+    memset(&rows, 0, sizeof rows);
+    int rc;
+    if (!o->input_order && !cli_target_has_retries(t)) {
+        /* nothing to merge or sort: write as the lines come */
+        cli_sink k;
+        rc = cli_sink_open(ctx, &k, o);
+        if (rc == CLI_EXIT_OK) {
+            rows.stream = &k;
+            rc = cli_target_collect(ctx, t, extra_input, o->raw, &rows);
+            if (rc == CLI_EXIT_OK)
+                rc = cli_sink_close(ctx, &k, rows.incomplete);
+            else
+                cli_sink_abort(&k);
+        }
+    } else {
+        rc = cli_target_collect(ctx, t, extra_input, o->raw, &rows);
+        if (rc == CLI_EXIT_OK)
+            rc = cli_results_write(ctx, &rows, o);
+    }
+    cli_rows_free(&rows);
+    return rc;
+}
+
+int cli_target_settle(cli_ctx *ctx, cli_target *t)
+{
+    t->settled = 0;
+    if (!t->job || !cli_target_done(t) || cli_target_all_completed(t) ||
+        !cli_target_has_retries(t))
+        return CLI_EXIT_OK;
+    cli_rows rows;
+    memset(&rows, 0, sizeof rows);
+    int rc = cli_target_collect(ctx, t, NULL, 0, &rows);
+    if (rc == CLI_EXIT_OK && !rows.incomplete &&
+        rows.n >= (size_t)t->job->n_lines) {
+        t->settled = 1;
+        for (size_t i = 0; i < rows.n; i++) {
+            oab_result_status s = rows.v[i].status;
+            if (s == OAB_RESULT_EXPIRED || s == OAB_RESULT_CANCELLED ||
+                s == OAB_RESULT_MISSING)
+                t->settled = 0;
+        }
+    }
+    cli_rows_free(&rows);
+    return rc;
+}
+
+int cli_target_load(cli_ctx *ctx, const char *id, cli_target *t)
+{
+    int rc = cli_target_resolve(ctx, id, t);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_target_fetch(ctx, t, 0);
+    return rc == CLI_EXIT_OK ? cli_target_settle(ctx, t) : rc;
+}

@@ -1,0 +1,678 @@
+#!/usr/bin/env python3
+"""Tests of what the `oaibatch` command promises beyond one command at a
+time (issue 11): concurrent submits, runs and retries of one input end in
+one job; waits ride out a server that goes away; -o never replaces what
+is not a regular file; a job's state comes from its lines.
+
+Uses the servers and helpers of tests/test_cli.py (the local server with
+the built-in test model, and tests/cli_fake_server.py).
+Environment: as tests/test_cli.py.
+"""
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_cli  # noqa: E402
+from test_cli import CLI, PROCS, Base, chat_line, start, stop_all  # noqa: E402
+
+
+class Promises(Base):
+    def cli_args(self, args, server):
+        port = self.local_port if server == "local" else self.fake_port
+        return [CLI] + list(args) + [
+            "--journal", self.journal, "--base-url",
+            "http://127.0.0.1:%d/v1" % port, "--interval", "0.05",
+            "--max-interval", "0.2"]
+
+    def run_many(self, commands, env=None):
+        """Starts every command at once; returns [(rc, stdout, stderr)]."""
+        procs = []
+        for args in commands:
+            p = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True,
+                                 env=self.env(env))
+            PROCS.append(p)
+            procs.append(p)
+        out = []
+        for p in procs:
+            o, e = p.communicate(timeout=120)
+            self.assertNotIn("Sanitizer", e)
+            self.assertNotIn("runtime error:", e)
+            out.append((p.returncode, o, e))
+        return out
+
+    def server_batches(self, port):
+        p = self.run_cli(["list", "--all", "--json", "--base-url",
+                          "http://127.0.0.1:%d/v1" % port], server=None,
+                         rc=0, journal=False)
+        return len(json.loads(p.stdout))
+
+    def job_doc(self, job, server):
+        p = self.run_cli(["status", job, "--json"], server=server, rc=0)
+        return json.loads(p.stdout)
+
+
+class TestConcurrency(Promises):
+    def test_eight_submits_of_one_file_make_one_job(self):
+        src = self.write("in.jsonl", [chat_line("c%d" % i, "p%d" % i)
+                                      for i in range(5)])
+        before = self.server_batches(self.local_port)
+        res = self.run_many([self.cli_args(["submit", src], "local")] * 8)
+        self.assertEqual([r[0] for r in res], [0] * 8, res)
+        ids = {r[1].split()[0] for r in res}
+        self.assertEqual(len(ids), 1, res)
+        self.assertEqual(len(self.jobs()), 1)
+        self.assertEqual(self.server_batches(self.local_port) - before, 1)
+        self.assertEqual(len(self.results(ids.pop(), "local")), 5)
+
+    def test_eight_runs_of_one_file_make_one_job(self):
+        src = self.write("in.jsonl", [chat_line("r%d" % i, "p%d" % i)
+                                      for i in range(4)])
+        before = self.server_batches(self.local_port)
+        outs = [self.path("out%d.jsonl" % i) for i in range(8)]
+        res = self.run_many([self.cli_args(["run", src, "-o", o], "local")
+                             for o in outs])
+        self.assertEqual([r[0] for r in res], [0] * 8, res)
+        self.assertEqual(len(self.jobs()), 1)
+        self.assertEqual(self.server_batches(self.local_port) - before, 1)
+        for o in outs:
+            rows = [json.loads(x) for x in test_cli.read_lines(o)]
+            self.assertEqual(sorted(r["custom_id"] for r in rows),
+                             ["r0", "r1", "r2", "r3"])
+
+    def test_two_different_inputs_at_once_both_run(self):
+        a = self.write("a.jsonl", [chat_line("a1", "x")])
+        b = self.write("b.jsonl", [chat_line("b1", "y")])
+        res = self.run_many([self.cli_args(["submit", a], "local"),
+                             self.cli_args(["submit", b], "local")])
+        self.assertEqual([r[0] for r in res], [0, 0], res)
+        self.assertNotEqual(res[0][1].split()[0], res[1][1].split()[0])
+        self.assertEqual(len(self.jobs()), 2)
+
+    def test_two_retries_at_once_make_one_retry_part(self):
+        src = self.write("in.jsonl", [chat_line("ok-1", "a"),
+                                      chat_line("flaky-2", "b"),
+                                      chat_line("flaky-3", "c")])
+        p = self.run_cli(["submit", src], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        before = self.fake_stats()["creates"]
+        res = self.run_many(
+            [self.cli_args(["retry", job, "--failed"], "fake")] * 2)
+        self.assertEqual([r[0] for r in res], [0, 0], res)
+        self.assertEqual(self.fake_stats()["creates"] - before, 1)
+        kinds = [b["kind"] for b in self.jobs()[0]["batches"]]
+        self.assertEqual(kinds.count("retry"), 1)
+        rows = self.results(job, "fake", rc=0)
+        self.assertTrue(all(r["status"] == "succeeded" for r in rows))
+
+
+class TestOutages(Promises):
+    def test_wait_rides_out_a_server_restart(self):
+        data = os.path.join(self.dir, "serve-data")
+        pf = os.path.join(self.dir, "port")
+        server, port = start(
+            [CLI, "serve", "--port", "0", "--port-file", pf, "--data", data,
+             "--upstream", "builtin:test", "--quiet"], pf)
+        url = "http://127.0.0.1:%d/v1" % port
+        src = self.write("in.jsonl", [chat_line("o%d" % i, "p%d" % i)
+                                      for i in range(3)])
+        p = self.run_cli(["submit", src, "--no-wait", "--base-url", url],
+                         server=None, rc=0)
+        job = p.stdout.split()[0]
+        server.terminate()
+        server.wait(10)
+        w = subprocess.Popen(
+            [CLI, "wait", job, "--journal", self.journal, "--base-url", url,
+             "--interval", "0.2", "--max-interval", "1"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=self.env())
+        PROCS.append(w)
+        time.sleep(20)
+        self.assertIsNone(w.poll())  # still waiting, not given up
+        os.remove(pf)
+        start([CLI, "serve", "--port", str(port), "--port-file", pf,
+               "--data", data, "--upstream", "builtin:test", "--quiet"], pf)
+        out, err = w.communicate(timeout=120)
+        self.assertEqual(w.returncode, 0, err)
+        self.assertEqual(err.count("cannot be reached"), 1, err)
+        self.assertEqual(err.count("the server is back"), 1, err)
+        p = self.run_cli(["results", job, "--base-url", url], server=None,
+                         rc=0)
+        rows = [json.loads(x) for x in p.stdout.splitlines()]
+        self.assertEqual(sorted(r["custom_id"] for r in rows),
+                         ["o0", "o1", "o2"])
+
+    def test_timeout_and_cancel_on_timeout(self):
+        src = self.write("in.jsonl", [chat_line("s1", "p")])
+        p = self.run_cli(["submit", src, "--metadata", "fake_outcome=slow",
+                          "--no-wait"], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        p = self.run_cli(["wait", job, "--timeout", "0.5"], server="fake",
+                         rc=3)
+        self.assertIn("timed out", p.stderr)
+        self.assertIn("oaibatch wait %s" % job, p.stderr)
+        self.assertEqual(self.job_doc(job, "fake")["status"], "in_progress")
+        before = self.fake_stats()["cancels"]
+        p = self.run_cli(["wait", job, "--timeout", "0.5",
+                          "--cancel-on-timeout"], server="fake", rc=3)
+        self.assertEqual(self.fake_stats()["cancels"], before + 1)
+        self.assertIn(self.job_doc(job, "fake")["status"],
+                      ("cancelling", "cancelled"))
+
+    def test_not_found_stops_at_once(self):
+        # an unknown batch id: the table's code for an unknown id
+        p = self.run_cli(["wait", "batch_doesnotexist"], server="local",
+                         rc=5)
+        self.assertIn("no batch batch_doesnotexist on the server", p.stderr)
+        self.assertNotIn("cannot be reached", p.stderr)
+
+
+class TestOutputPaths(Promises):
+    N = 3
+
+    def result_files(self):
+        body = {"choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant",
+                                         "content": "hello"}}]}
+        return self.write("out.jsonl", [json.dumps({
+            "id": "r%d" % i, "custom_id": "c%d" % i, "response": {
+                "status_code": 200, "request_id": "q", "body": body},
+            "error": None}) for i in range(self.N)])
+
+    def results_to(self, target, rc=0):
+        return self.run_cli(["results", "--output-file", self.result_files(),
+                             "-o", target], server=None, journal=False, rc=rc)
+
+    def leftovers(self, folder):
+        return [n for n in os.listdir(folder) if n.startswith(".")
+                or n.endswith(".tmp")]
+
+    def test_symlink_target_is_written(self):
+        target = self.write("target.jsonl", ["old"])
+        link = self.path("link.jsonl")
+        os.symlink(target, link)
+        self.results_to(link)
+        self.assertTrue(os.path.islink(link))
+        self.assertEqual(len(test_cli.read_lines(target)), self.N)
+        self.assertEqual(self.leftovers(self.dir), [])
+
+    def test_fifo_with_a_reader(self):
+        fifo = self.path("fifo")
+        os.mkfifo(fifo)
+        got = []
+        t = threading.Thread(target=lambda: got.append(open(fifo).read()))
+        t.start()
+        self.results_to(fifo)
+        t.join(30)
+        self.assertEqual(len(got[0].splitlines()), self.N)
+        self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
+
+    def test_character_device_stays_a_device(self):
+        dev = self.path("null")  # made here, in the test's own folder
+        os.mknod(dev, 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+        self.results_to(dev)
+        self.assertTrue(stat.S_ISCHR(os.lstat(dev).st_mode))
+        self.assertEqual(self.leftovers(self.dir), [])
+
+    def test_regular_file_replaced_with_its_mode(self):
+        f = self.write("res.jsonl", ["old"])
+        os.chmod(f, 0o640)
+        self.results_to(f)
+        self.assertEqual(stat.S_IMODE(os.stat(f).st_mode), 0o640)
+        self.assertEqual(len(test_cli.read_lines(f)), self.N)
+
+    def test_missing_folder(self):
+        target = self.path("nowhere/res.jsonl")
+        p = self.results_to(target, rc=5)
+        self.assertIn(target, p.stderr)
+        self.assertIn("No such file or directory", p.stderr)
+        self.assertFalse(os.path.exists(self.path("nowhere")))
+
+    def test_read_only_folder(self):
+        ro = self.path("ro")
+        os.mkdir(ro)
+        os.chmod(ro, 0o555)
+        try:
+            target = os.path.join(ro, "res.jsonl")
+            if os.geteuid() == 0:  # root writes anyway: all or nothing
+                self.results_to(target)
+                self.assertEqual(len(test_cli.read_lines(target)), self.N)
+            else:
+                p = self.results_to(target, rc=5)
+                self.assertIn("Permission denied", p.stderr)
+            self.assertEqual(self.leftovers(ro), [])
+        finally:
+            os.chmod(ro, 0o755)
+
+    def test_folder_is_refused(self):
+        p = self.results_to(self.dir, rc=5)
+        self.assertIn("Is a directory", p.stderr)
+
+    def test_build_writes_a_symlink_target(self):
+        prompts = self.write("prompts.txt", ["one", "two"])
+        target = self.write("built.jsonl", ["old"])
+        link = self.path("built-link.jsonl")
+        os.symlink(target, link)
+        self.run_cli(["build", prompts, "--model", "m", "-o", link],
+                     server=None, journal=False, rc=0)
+        self.assertTrue(os.path.islink(link))
+        self.assertEqual(len(test_cli.read_lines(target)), 2)
+
+    def test_closed_pipe_leaves_no_temporary_download(self):
+        src = self.write("in.jsonl", [chat_line("p%d" % i, "x" * 200)
+                                      for i in range(2000)])
+        p = self.run_cli(["submit", src], server="local", rc=0)
+        job = p.stdout.split()[0]
+        tmp = self.path("tmp")
+        os.mkdir(tmp)
+        args = [CLI, "results", job, "--raw", "--journal", self.journal,
+                "--base-url", "http://127.0.0.1:%d/v1" % self.local_port]
+        r = subprocess.Popen(args, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE,
+                             env=self.env({"TMPDIR": tmp}))
+        PROCS.append(r)
+        self.assertTrue(r.stdout.readline())
+        r.stdout.close()  # the reader goes away, like `| head -1`
+        err = r.stderr.read().decode()
+        r.wait(60)
+        self.assertEqual(r.returncode, 5, err)
+        self.assertNotIn("error", err)  # a closed pipe is not an error
+        self.assertEqual(os.listdir(tmp), [])
+
+
+class TestJobState(Promises):
+    def test_cancel_then_retry_is_completed(self):
+        src = self.write("in.jsonl", [chat_line("k%d" % i, "p%d" % i)
+                                      for i in range(4)])
+        p = self.run_cli(["submit", src, "--no-wait", "--metadata",
+                          "fake_validate_polls=3"], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        self.run_cli(["cancel", job], server="fake", rc=0)
+        self.run_cli(["wait", job], server="fake", rc=1)
+        self.assertEqual(self.job_doc(job, "fake")["status"], "cancelled")
+        self.run_cli(["retry", job, "--cancelled"], server="fake", rc=0)
+        doc = self.job_doc(job, "fake")
+        self.assertEqual(doc["status"], "completed")
+        self.assertEqual(doc["job"]["retries"], 1)
+        self.run_cli(["wait", job], server="fake", rc=0)
+        p = self.run_cli(["status", job], server="fake", rc=0)
+        self.assertIn("completed (after 1 retry)", p.stdout)
+        rows = self.results(job, "fake", rc=0)
+        self.assertEqual(len(rows), 4)
+
+    def test_expiry_then_retry_is_completed(self):
+        src = self.write("in.jsonl", [chat_line("x%d" % i, "p%d" % i)
+                                      for i in range(4)])
+        p = self.run_cli(["submit", src, "--metadata",
+                          "fake_outcome=expired"], server="fake", rc=1)
+        job = p.stdout.split()[0]
+        self.assertEqual(self.job_doc(job, "fake")["status"], "expired")
+        # the retry's own batch expires too, but answers both its lines
+        self.run_cli(["retry", job, "--expired"], server="fake", rc=0)
+        self.assertEqual(self.job_doc(job, "fake")["status"], "completed")
+        self.run_cli(["wait", job], server="fake", rc=0)
+
+    def test_progress_counts_each_line_once(self):
+        src = self.write("in.jsonl", [chat_line("g%d" % i, "p%d" % i)
+                                      for i in range(4)])
+        p = self.run_cli(["submit", src, "--metadata",
+                          "fake_outcome=expired"], server="fake", rc=1)
+        job = p.stdout.split()[0]
+        code, text = self.run_in_pty(
+            ["retry", job, "--expired", "--journal", self.journal,
+             "--base-url", "http://127.0.0.1:%d/v1" % self.fake_port,
+             "--interval", "0.05", "--max-interval", "0.05"],
+            {"TERM": "xterm"})
+        self.assertEqual(code, 0, text)
+        self.assertIn("4/4", text)
+        self.assertNotIn("/6", text)
+
+    run_in_pty = test_cli.TestFakeServer.run_in_pty
+
+
+class TestBeforeSending(Promises):
+    def lines(self, n):
+        return self.write("in.jsonl", [chat_line("b%d" % i, "p%d" % i)
+                                       for i in range(n)])
+
+    def test_dry_run_shows_the_parts_and_sends_nothing(self):
+        src = self.lines(7)
+        before = self.fake_stats()
+        p = self.run_cli(["submit", src, "--dry-run", "--max-lines", "3"],
+                         server="fake", rc=0)
+        self.assertIn("7 requests", p.stdout)
+        rows = [r.split() for r in p.stdout.splitlines()[2:]]
+        self.assertEqual(rows, [["1", "3", rows[0][2], "1", "3"],
+                                ["2", "3", rows[1][2], "4", "6"],
+                                ["3", "1", rows[2][2], "7", "7"]])
+        self.assertIn("nothing was sent", p.stderr)
+        after = self.fake_stats()
+        self.assertEqual(after["uploads"], before["uploads"])
+        self.assertEqual(after["creates"], before["creates"])
+        self.assertEqual(self.jobs(), [])
+
+    def test_endpoint_is_checked_before_upload(self):
+        src = self.lines(2)
+        before = self.fake_stats()["uploads"]
+        p = self.run_cli(["submit", src, "--endpoint", "/v1/embeddings"],
+                         server="fake", rc=2)
+        self.assertIn("does not match", p.stderr)
+        self.assertEqual(self.fake_stats()["uploads"], before)
+        self.assertEqual(self.jobs(), [])
+
+    def test_metadata_problems_are_found_before_upload(self):
+        src = self.lines(1)
+        before = self.fake_stats()["uploads"]
+        for md in ("oaibatch_job=x", "k" * 65 + "=v", "novalue"):
+            self.run_cli(["submit", src, "--metadata", md], server="fake",
+                         rc=2)
+        self.assertEqual(self.fake_stats()["uploads"], before)
+
+    def test_max_bytes_over_the_api_limit_warns(self):
+        src = self.lines(1)
+        p = self.run_cli(["submit", src, "--dry-run", "--max-bytes",
+                          "300000000"], server="fake", rc=0)
+        self.assertIn("warning: --max-bytes 300000000 is over 200000000",
+                      p.stderr)
+
+
+class TestStandardInput(Promises):
+    def feed(self, args, text, server, rc):
+        full = self.cli_args(args, server) if server else [CLI] + args
+        p = subprocess.run(full, input=text, capture_output=True, text=True,
+                           env=self.env({"TMPDIR": self.dir}), timeout=120)
+        self.assertEqual(p.returncode, rc, p.stderr)
+        return p
+
+    def test_dash_reads_standard_input(self):
+        text = "".join(chat_line("s%d" % i, "p") + "\n" for i in range(3))
+        p = self.feed(["validate", "-"], text, None, 0)
+        self.assertIn("-: valid: 3 requests", p.stdout)
+        p = self.feed(["build", "-", "--model", "m"], "one\ntwo\n", None, 0)
+        self.assertEqual(len(p.stdout.splitlines()), 2)
+        first = self.feed(["submit", "-"], text, "local", 0)
+        again = self.feed(["submit", "-"], text, "local", 0)
+        self.assertEqual(first.stdout.split()[0], again.stdout.split()[0])
+        self.assertIn("re-attaching", again.stderr)
+        out = self.path("res.jsonl")
+        self.feed(["run", "-", "-o", out], text, "local", 0)
+        self.assertEqual(len(test_cli.read_lines(out)), 3)
+        # the copies of standard input are gone
+        self.assertEqual([n for n in os.listdir(self.dir)
+                          if n.startswith("oaibatch_stdin")], [])
+
+
+class TestCleanUp(Promises):
+    def test_files_get_download_delete(self):
+        src = self.write("in.jsonl", [chat_line("f%d" % i, "p%d" % i)
+                                      for i in range(3)])
+        p = self.run_cli(["submit", src], server="local", rc=0)
+        job, batch = p.stdout.split()[:2]
+        p = self.run_cli(["files", "download", batch], server="local", rc=0)
+        raw = [json.loads(x) for x in p.stdout.splitlines()]
+        self.assertEqual(sorted(r["custom_id"] for r in raw),
+                         ["f0", "f1", "f2"])
+        out = self.path("raw.jsonl")
+        self.run_cli(["files", "download", batch, "-o", out],
+                     server="local", rc=0)
+        self.assertEqual(len(test_cli.read_lines(out)), 3)
+        p = self.run_cli(["files", "download", batch, "--error"],
+                         server="local", rc=1)
+        self.assertIn("has no error file", p.stderr)
+        fid = self.job_doc(job, "local")["batches"][0]["file_id"]
+        p = self.run_cli(["files", "get", fid, "--json"], server="local",
+                         rc=0)
+        self.assertEqual(json.loads(p.stdout)["id"], fid)
+        self.run_cli(["files", "delete", fid], server="local", rc=0)
+        self.run_cli(["files", "get", fid], server="local", rc=3)
+
+    def test_jobs_rm_refuses_running_jobs_unless_cancel(self):
+        src = self.write("in.jsonl", [chat_line("r1", "p")])
+        p = self.run_cli(["submit", src, "--metadata", "fake_outcome=slow",
+                          "--no-wait"], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        parts = os.path.join(self.dir, "state", "parts", job)
+        self.assertTrue(os.path.isdir(parts))
+        p = self.run_cli(["jobs", "rm", job], server="fake", rc=1)
+        self.assertIn("still running", p.stderr)
+        self.assertEqual(len(self.jobs()), 1)
+        before = self.fake_stats()["cancels"]
+        self.run_cli(["jobs", "rm", job, "--cancel"], server="fake", rc=0)
+        self.assertEqual(self.fake_stats()["cancels"], before + 1)
+        self.assertEqual(self.jobs(), [])
+        self.assertFalse(os.path.exists(parts))
+
+    def test_jobs_prune_removes_old_finished_jobs(self):
+        done = self.write("done.jsonl", [chat_line("d1", "p")])
+        slow = self.write("slow.jsonl", [chat_line("s1", "p")])
+        self.run_cli(["submit", done], server="fake", rc=0)
+        p = self.run_cli(["submit", slow, "--metadata", "fake_outcome=slow",
+                          "--no-wait"], server="fake", rc=0)
+        running = p.stdout.split()[0]
+        time.sleep(2.1)  # both are now over a whole second old
+        p = self.run_cli(["jobs", "prune", "--older-than", "1s"],
+                         server=None, rc=0)
+        self.assertIn("removed 1 finished job", p.stderr)
+        self.assertEqual([j["id"] for j in self.jobs()], [running])
+        self.run_cli(["jobs", "prune", "--older-than", "soon"], server=None,
+                     rc=2)
+
+
+class TestJournalAndServer(Promises):
+    def test_a_job_uses_the_base_url_it_was_submitted_to(self):
+        src = self.write("in.jsonl", [chat_line("u1", "p")])
+        p = self.run_cli(["submit", src], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        # the environment now points at the other server
+        p = self.run_cli(["status", job, "--json"], server="local", rc=0)
+        self.assertIn("the job was submitted to http://127.0.0.1:%d/v1"
+                      % self.fake_port, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["status"], "completed")
+        self.assertEqual(len(self.results(job, "local")), 1)
+
+    def test_list_status_after_and_jobs_refresh(self):
+        a = self.write("a.jsonl", [chat_line("l1", "p")])
+        b = self.write("b.jsonl", [chat_line("l2", "p")])
+        self.run_cli(["submit", a], server="fake", rc=0)
+        p = self.run_cli(["submit", b, "--metadata", "fake_outcome=slow",
+                          "--no-wait"], server="fake", rc=0)
+        slow_job, slow_batch = p.stdout.split()[:2]
+        p = self.run_cli(["list", "--json", "--status", "in_progress",
+                          "--limit", "100"], server="fake", rc=0)
+        ids = [x["id"] for x in json.loads(p.stdout)]
+        self.assertIn(slow_batch, ids)
+        p = self.run_cli(["list", "--json", "--limit", "100"], server="fake",
+                         rc=0)
+        every = [x["id"] for x in json.loads(p.stdout)]
+        self.assertTrue(all(x["status"] == "in_progress" for x in
+                            json.loads(self.run_cli(
+                                ["list", "--json", "--status", "in_progress",
+                                 "--limit", "100"], server="fake",
+                                rc=0).stdout)))
+        after = json.loads(self.run_cli(
+            ["list", "--json", "--after", every[0], "--limit", "100"],
+            server="fake", rc=0).stdout)
+        self.assertEqual([x["id"] for x in after], every[1:])
+        self.run_cli(["list", "--status", "sleeping"], server="fake", rc=2)
+        # the journal saw the slow batch in_progress; cancel it behind
+        # the journal's back, then refresh
+        self.run_cli(["cancel", slow_batch, "--journal",
+                      self.path("other.db")], server="fake", journal=False,
+                     rc=0)
+        stale = {j["id"]: j["status"] for j in self.jobs()}
+        self.assertEqual(stale[slow_job], "in_progress")
+        p = self.run_cli(["jobs", "--refresh", "--json"], server="fake",
+                         rc=0)
+        fresh = {j["id"]: j["status"] for j in json.loads(p.stdout)}
+        self.assertIn(fresh[slow_job], ("cancelling", "cancelled"))
+
+    def test_delete_inputs_after_and_output_expiry(self):
+        src = self.write("in.jsonl", [chat_line("e1", "p")])
+        self.run_cli(["submit", src, "--output-expires-after", "60"],
+                     server="local", rc=2)
+        p = self.run_cli(["submit", src, "--delete-inputs-after",
+                          "--output-expires-after", "3600"], server="local",
+                         rc=0)
+        self.assertIn("deleted 1 uploaded input file", p.stderr)
+        job = p.stdout.split()[0]
+        fid = self.job_doc(job, "local")["batches"][0]["file_id"]
+        self.run_cli(["files", "get", fid], server="local", rc=3)
+        self.assertEqual(len(self.results(job, "local")), 1)
+
+
+class TestWatch(Promises):
+    def test_watch_once_and_until_done(self):
+        slow = self.write("slow.jsonl", [chat_line("w1", "p")])
+        quick = self.write("quick.jsonl", [chat_line("w2", "p")])
+        p = self.run_cli(["submit", slow, "--metadata", "fake_outcome=slow",
+                          "--no-wait"], server="fake", rc=0)
+        slow_job, slow_batch = p.stdout.split()[:2]
+        p = self.run_cli(["submit", quick, "--no-wait", "--metadata",
+                          "fake_validate_polls=5"], server="fake", rc=0)
+        quick_job = p.stdout.split()[0]
+        p = self.run_cli(["watch", "--once"], server="fake", rc=0)
+        self.assertIn("unfinished job", p.stdout)
+        row = [r for r in p.stdout.splitlines() if slow_batch in r]
+        self.assertEqual(len(row), 1, p.stdout)
+        self.assertIn("in_progress", row[0])
+        self.assertIn(slow_job, row[0])
+        self.run_cli(["cancel", slow_job], server="fake", rc=0)
+        # off a terminal it ends once every job has finished
+        p = self.run_cli(["watch", "--interval", "0.05"], server="fake",
+                         rc=0)
+        self.assertIn("every job has finished", p.stderr)
+        self.assertIn(quick_job, p.stdout)  # seen while it ran
+        self.assertNotIn("\033", p.stdout)
+        p = self.run_cli(["watch", "--once"], server="fake", rc=0)
+        self.assertIn("0 unfinished jobs", p.stdout)
+
+
+class TestCompletion(Promises):
+    def complete(self, script, words):
+        prog = ("source %s\nCOMP_WORDS=(%s)\nCOMP_CWORD=%d\n_oaibatch\n"
+                "printf '%%s\\n' \"${COMPREPLY[@]}\"\n" % (
+                    script, " ".join(words), len(words) - 1))
+        p = subprocess.run(["bash", "-c", prog], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout.split()
+
+    def test_bash_script_loads_and_completes(self):
+        p = self.run_cli(["completion", "bash"], server=None, journal=False,
+                         rc=0)
+        script = self.write("oaibatch.bash", [p.stdout])
+        self.assertEqual(self.complete(script, ["oaibatch", "sub"]),
+                         ["submit"])
+        # options come from the same tables as the parser
+        self.assertEqual(self.complete(script, ["oaibatch", "wait",
+                                                "--cancel-on-t"]),
+                         ["--cancel-on-timeout"])
+        self.assertIn("--dry-run", self.complete(script, ["oaibatch", "run",
+                                                          "--d"]))
+        self.assertEqual(self.complete(script, ["oaibatch", "completion",
+                                                "f"]), ["fish"])
+
+    def test_zsh_and_fish_scripts(self):
+        p = self.run_cli(["completion", "zsh"], server=None, journal=False,
+                         rc=0)
+        self.assertIn("bashcompinit", p.stdout)
+        p = self.run_cli(["completion", "fish"], server=None, journal=False,
+                         rc=0)
+        self.assertIn("__fish_seen_subcommand_from wait' -l timeout -r",
+                      p.stdout)
+        self.run_cli(["completion", "tcsh"], server=None, journal=False,
+                     rc=2)
+
+
+class TestMessages(Promises):
+    def test_file_errors_name_the_path_and_the_reason(self):
+        missing = self.path("missing.jsonl")
+        for cmd in (["validate", missing], ["submit", missing],
+                    ["run", missing], ["build", missing, "--model", "m"]):
+            p = self.run_cli(cmd, server="local", rc=5)
+            self.assertIn("%s: No such file or directory" % missing, p.stderr)
+        p = self.run_cli(["validate", self.dir], server=None, rc=5)
+        self.assertIn("%s: Is a directory" % self.dir, p.stderr)
+
+    def test_utf8_bom_has_its_own_message(self):
+        p = self.path("bom.jsonl")
+        with open(p, "w", encoding="utf-8-sig") as f:
+            f.write(chat_line("a", "x") + "\n")
+        for cmd in (["validate", p], ["submit", p]):
+            r = self.run_cli(cmd, server="local", rc=4)
+            self.assertIn("byte order mark", r.stderr)
+        self.assertEqual(self.jobs(), [])
+
+    def test_no_escape_sequences_on_a_dumb_terminal(self):
+        src = self.write("in.jsonl", [chat_line("d1", "p")])
+        code, text = self.run_in_pty(
+            ["submit", src, "--journal", self.journal, "--base-url",
+             "http://127.0.0.1:%d/v1" % self.fake_port, "--interval", "0.05",
+             "--max-interval", "0.05"], {"TERM": "dumb"})
+        self.assertEqual(code, 0, text)
+        self.assertNotIn("\033", text)
+        self.assertNotIn("\r[", text)
+        self.assertIn("completed", text)
+
+    def test_duplicate_custom_ids_are_flagged_and_counted(self):
+        inp = self.write("in.jsonl", [chat_line("a", "x"),
+                                      chat_line("b", "y")])
+        body = {"choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant",
+                                         "content": "hi"}}]}
+        line = lambda i, cid: json.dumps({
+            "id": "r%d" % i, "custom_id": cid, "response": {
+                "status_code": 200, "request_id": "q", "body": body},
+            "error": None})
+        out = self.write("out.jsonl", [line(1, "a"), line(2, "b"),
+                                       line(3, "a")])
+        p = self.run_cli(["results", "--output-file", out, "--input", inp],
+                         server=None, journal=False, rc=0)
+        rows = [json.loads(x) for x in p.stdout.splitlines()]
+        self.assertEqual([r.get("duplicate", False) for r in rows],
+                         [False, False, True])
+        self.assertIn("1 duplicate custom_id", p.stderr)
+
+    def test_quiet_silences_every_command(self):
+        src = self.write("in.jsonl", [chat_line("q%d" % i, "p")
+                                      for i in range(2)])
+        out = self.path("res.jsonl")
+        p = self.run_cli(["submit", src, "-q", "--no-wait"], server="fake",
+                         rc=0)
+        job = p.stdout.split()[0]
+        for args, rc in ((["wait", job, "-q"], 0),
+                         (["status", job, "-q"], 0),
+                         (["results", job, "-q", "-o", out], 0),
+                         (["retry", job, "-q"], 0),
+                         (["cancel", job, "-q"], 0),
+                         (["jobs", "-q"], 0),
+                         (["submit", src, "-q", "--dry-run"], 0),
+                         (["run", src, "-q", "-o", out], 0)):
+            p = self.run_cli(args, server="fake", rc=rc)
+            self.assertEqual(p.stderr, "", args)
+        p = self.run_cli(["cancel", job, "-q"], server="fake", rc=0)
+        self.assertEqual(p.stdout, "")
+
+    def test_cancel_of_a_finished_job_says_so(self):
+        src = self.write("in.jsonl", [chat_line("f1", "p")])
+        p = self.run_cli(["submit", src], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        before = self.fake_stats()["cancels"]
+        p = self.run_cli(["cancel", job], server="fake", rc=0)
+        self.assertIn("has finished (completed); nothing to cancel", p.stderr)
+        self.assertEqual(self.fake_stats()["cancels"], before)
+
+    run_in_pty = test_cli.TestFakeServer.run_in_pty
+
+
+if __name__ == "__main__":
+    try:
+        unittest.main(verbosity=2)
+    finally:
+        stop_all()
