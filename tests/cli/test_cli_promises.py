@@ -5,7 +5,7 @@ one job; waits ride out a server that goes away; -o never replaces what
 is not a regular file; a job's state comes from its lines.
 
 Uses the servers and helpers of tests/test_cli.py (the local server with
-the built-in test model, and tests/cli_fake_server.py).
+the built-in test model, and tests/harness/cli_fake_server.py).
 Environment: as tests/test_cli.py.
 """
 import json
