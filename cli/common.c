@@ -85,14 +85,17 @@ oab_client *cli_client(cli_ctx *ctx)
     const char *retries = getenv("OAB_CLI_MAX_RETRIES");
     if (retries && *retries)
         o.max_retries = atoi(retries);
-    oab_status st = oab_client_new(&ctx->client, &o);
+    oab_error err;
+    oab_status st = oab_client_new_v2(&ctx->client, &o, &err);
     if (st != OAB_OK) {
         if (st == OAB_ENOKEY)
             cli_error(ctx, "no API key: set OPENAI_API_KEY (or name another "
                       "variable with --api-key-env), or use --base-url for "
                       "a local server");
         else
-            cli_error(ctx, "cannot make the client: %s", oab_strerror(st));
+            cli_error(ctx, "cannot make the client: %s", err.message[0]
+                                                             ? err.message
+                                                             : oab_strerror(st));
         return NULL;
     }
     return ctx->client;
