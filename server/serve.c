@@ -3,8 +3,11 @@
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/str.h"
+#include "db.h"
+#include "engine.h"
+#include "http.h"
 #include "serve.h"
-#include "server.h"
+#include "srv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,6 +100,23 @@ void srv_owner_tag(const char *key, char *out)
     snprintf(out, 17, "%08llx%08llx", h1 & 0xffffffffULL, h2 >> 32);
 }
 
+int srv_fail_knob(srv *s)
+{
+    if (s->cfg.fail_429 <= 0 && s->cfg.fail_500 <= 0)
+        return 0;
+    unsigned long long n = atomic_fetch_add(&s->counter, 1);
+    unsigned long long h = (n + 1) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 31;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 29;
+    double u = (double)(h >> 11) / 9007199254740992.0;
+    if (u < s->cfg.fail_429)
+        return 429;
+    if (u < s->cfg.fail_429 + s->cfg.fail_500)
+        return 500;
+    return 0;
+}
+
 static void usage(FILE *f)
 {
     fputs(
@@ -116,6 +136,13 @@ static void usage(FILE *f)
         "  --rpm N              upstream requests per minute (0 = no limit)\n"
         "  --tpm N              upstream tokens per minute (0 = no limit)\n"
         "  --port-file PATH     write the bound port there once listening\n"
+        "  --conn-timeout S     close a connection idle (or slow to send its\n"
+        "                       header) for S seconds (default 15)\n"
+        "  --max-conns-per-ip N open connections per client address\n"
+        "                       (default 128; 0 = no limit)\n"
+        "  --body-budget BYTES  JSON request bodies held at once, all\n"
+        "                       connections together (default 256 MiB;\n"
+        "                       past it: 503)\n"
         "test knobs:\n"
         "  --window-seconds N   completion window length (default 24h)\n"
         "  --latency-ms N       added latency of the built-in model\n"
@@ -185,8 +212,11 @@ int oab_serve_main(int argc, char **argv)
     c->data_dir = "./oaibatch-data";
     c->concurrency = 64;
     c->max_file_bytes = OAB_MAX_FILE_BYTES;
-    c->max_json_bytes = 64u * 1024 * 1024;
-    c->max_json_depth = 64;
+    c->max_json_bytes = SRV_MAX_JSON_BYTES;
+    c->max_json_depth = SRV_MAX_JSON_DEPTH;
+    c->conn_timeout_s = SRV_CONN_TIMEOUT_S;
+    c->conns_per_ip = SRV_CONN_PER_IP;
+    c->body_budget = SRV_BODY_BUDGET;
     c->upstream_timeout_ms = 600000;
     c->max_retries = 5;
     c->retry_base_ms = 500;
@@ -258,7 +288,8 @@ int oab_serve_main(int argc, char **argv)
             c->api_keys[c->n_api_keys++] = v;
         } else if (!strcmp(a, "--concurrency")) {
             NEED_NUM(1);
-            c->concurrency = (int)(n > 4096 ? 4096 : n);
+            c->concurrency =
+                (int)(n > SRV_MAX_CONCURRENCY ? SRV_MAX_CONCURRENCY : n);
         } else if (!strcmp(a, "--rpm")) {
             NEED_NUM(0);
             c->rpm = n;
@@ -293,6 +324,15 @@ int oab_serve_main(int argc, char **argv)
         } else if (!strcmp(a, "--max-file-bytes")) {
             NEED_NUM(1);
             c->max_file_bytes = (unsigned long long)n;
+        } else if (!strcmp(a, "--conn-timeout")) {
+            NEED_NUM(1);
+            c->conn_timeout_s = (unsigned)(n > 86400 ? 86400 : n);
+        } else if (!strcmp(a, "--max-conns-per-ip")) {
+            NEED_NUM(0);
+            c->conns_per_ip = (unsigned)(n > 100000 ? 100000 : n);
+        } else if (!strcmp(a, "--body-budget")) {
+            NEED_NUM(1);
+            c->body_budget = (unsigned long long)n;
         } else if (!strcmp(a, "--quiet")) {
             c->quiet = 1;
         } else {

@@ -379,37 +379,44 @@ static oab_status decode_embeddings(oab__rdec *d, oab_result *r,
     return OAB_OK;
 }
 
-static void decode_usage(const oab__jdoc *doc, oab_result *r,
-                         const oab__jv *u)
+int oab__usage_decode(const oab__jdoc *doc, const oab__jv *u, oab_usage *out)
 {
+    memset(out, 0, sizeof *out);
     if (!oab__jis(u, OAB__J_OBJECT))
-        return;
-    r->has_usage = 1;
+        return 0;
     if (oab__jget(doc, u, "input_tokens") ||
         oab__jget(doc, u, "output_tokens")) { /* responses */
-        r->usage.prompt_tokens = oab__jll(doc, oab__jget(doc, u, "input_tokens"), 0);
-        r->usage.completion_tokens =
+        out->prompt_tokens = oab__jll(doc, oab__jget(doc, u, "input_tokens"), 0);
+        out->completion_tokens =
             oab__jll(doc, oab__jget(doc, u, "output_tokens"), 0);
-        r->usage.cached_tokens = oab__jll(
+        out->cached_tokens = oab__jll(
             doc, oab__jpath(doc, u, "input_tokens_details.cached_tokens"), 0);
-        r->usage.reasoning_tokens = oab__jll(
+        out->reasoning_tokens = oab__jll(
             doc, oab__jpath(doc, u, "output_tokens_details.reasoning_tokens"),
             0);
     } else {
-        r->usage.prompt_tokens =
+        out->prompt_tokens =
             oab__jll(doc, oab__jget(doc, u, "prompt_tokens"), 0);
-        r->usage.completion_tokens =
+        out->completion_tokens =
             oab__jll(doc, oab__jget(doc, u, "completion_tokens"), 0);
-        r->usage.cached_tokens = oab__jll(
+        out->cached_tokens = oab__jll(
             doc, oab__jpath(doc, u, "prompt_tokens_details.cached_tokens"), 0);
-        r->usage.reasoning_tokens = oab__jll(
+        out->reasoning_tokens = oab__jll(
             doc,
             oab__jpath(doc, u, "completion_tokens_details.reasoning_tokens"),
             0);
     }
-    r->usage.total_tokens = oab__jll(
+    out->total_tokens = oab__jll(
         doc, oab__jget(doc, u, "total_tokens"),
-        r->usage.prompt_tokens + r->usage.completion_tokens);
+        out->prompt_tokens + out->completion_tokens);
+    return 1;
+}
+
+static void decode_usage(const oab__jdoc *doc, oab_result *r,
+                         const oab__jv *u)
+{
+    if (oab__usage_decode(doc, u, &r->usage))
+        r->has_usage = 1;
 }
 
 static oab_status decode_body(oab__rdec *d, oab_result *r,
