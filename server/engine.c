@@ -332,8 +332,8 @@ static int unfin_line(const char *cid, void *ud)
     static const char *const msgs[] = {
         "The input line could not be read (input file removed?).",
         "This request was not executed because the batch was cancelled.",
-        "This request could not be executed before the completion window"
-        " expired."};
+        ("This request could not be executed before the completion window"
+         " expired.")};
     unfin *u = ud;
     char rid[48];
     srv_random_id(rid, sizeof rid, "batch_req_", 24);
