@@ -267,7 +267,7 @@ static void validate_batch(engine *e, long long seq, const char *id,
     if (rc == -2) {
         /* the state could not be written: stays validating, tried again */
         srv_db_rollback(e->db);
-        srv_log("batch %s: cannot record its lines; will retry", id);
+        SRV_LOG_EVERY(10, "batch %s: cannot record its lines; will retry", id);
     } else if (cJSON_GetArraySize(data) > 0) {
         srv_db_rollback(e->db);
         char *t = cJSON_PrintUnformatted(errs);
@@ -393,7 +393,8 @@ static void finalize_batch(engine *e, long long seq, const char *id,
         }
     }
     if (bad) {
-        srv_log("batch %s: cannot write its result files; will retry", id);
+        SRV_LOG_EVERY(10, "batch %s: cannot write its result files; will retry",
+                      id);
         free(path[0]);
         free(path[1]);
         return;
@@ -471,7 +472,8 @@ static void commit_done(engine *e)
         return;
     for (bctx *b = e->active; b; b = b->next)
         if (flush_pend(b) != 0) {
-            srv_log("batch %s: cannot write its spool; will retry", b->id);
+            SRV_LOG_EVERY(10, "batch %s: cannot write its spool; will retry",
+                          b->id);
             return;
         }
     if (srv_db_begin(e->db) != SQLITE_OK)

@@ -957,8 +957,7 @@ struct MHD_Daemon *srv_http_start(srv *s, int *port_out)
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)SRV_CONN_LIMIT,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.conns_per_ip,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-        MHD_OPTION_END);
+        MHD_OPTION_END); /* no SO_REUSEPORT: a port in use is refused */
     if (!d)
         return NULL;
     const union MHD_DaemonInfo *info =

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -154,6 +155,64 @@ static void usage(FILE *f)
         "  --quiet              no per-request log lines\n"
         "  --help               this text\n",
         f);
+}
+
+/* The data folder and its files readable by this user only: folders
+ * 0700, state files 0600 (an existing folder is tightened). -1 with a
+ * log line when that is not possible. */
+static int tighten(const char *data_dir, const char *files_dir,
+                   const char *dbpath)
+{
+    const char *dirs[2] = {data_dir, files_dir};
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        if (stat(dirs[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
+            srv_log("--data: %s is not a folder that can be made", dirs[i]);
+            return -1;
+        }
+        if ((st.st_mode & 077) && chmod(dirs[i], 0700) != 0) {
+            srv_log("--data: cannot make %s private (chmod 0700): %s",
+                    dirs[i], strerror(errno));
+            return -1;
+        }
+    }
+    static const char *const sfx[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char *p = oab__sprintf("%s%s", dbpath, sfx[i]);
+        struct stat st;
+        if (p && stat(p, &st) == 0 && (st.st_mode & 077) &&
+            chmod(p, 0600) != 0) {
+            srv_log("--data: cannot make %s private (chmod 0600): %s", p,
+                    strerror(errno));
+            free(p);
+            return -1;
+        }
+        free(p);
+    }
+    return 0;
+}
+
+/* One server per data folder: an exclusive lock on DATA/serve.lock, held
+ * until exit. The fd, or -1 (logged) when another server holds it. */
+static int lock_data(const char *data_dir)
+{
+    char *p = oab__sprintf("%s/serve.lock", data_dir);
+    int fd = p ? open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+    if (fd < 0) {
+        srv_log("--data: cannot create %s", p ? p : data_dir);
+        free(p);
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        srv_log("--data %s is in use by another oaibatch serve (%s is"
+                " locked); stop it or use another folder",
+                data_dir, p);
+        close(fd);
+        free(p);
+        return -1;
+    }
+    free(p);
+    return fd;
 }
 
 static volatile sig_atomic_t got_signal;
@@ -348,6 +407,9 @@ int oab_serve_main(int argc, char **argv)
     struct MHD_Daemon *d = NULL;
     int engine_started = 0;
     char *dbpath = NULL;
+    int lock_fd = -1;
+    /* the state is the keys' files: only this user may read it */
+    umask(077);
     mkdir(c->data_dir, 0700);
     s->files_dir = oab__sprintf("%s/files", c->data_dir);
     dbpath = oab__sprintf("%s/state.sqlite", c->data_dir);
@@ -356,6 +418,9 @@ int oab_serve_main(int argc, char **argv)
     pthread_mutex_init(&s->wake_lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     if (oab_global_init() != OAB_OK)
+        goto out;
+    if (tighten(c->data_dir, s->files_dir, dbpath) != 0 ||
+        (lock_fd = lock_data(c->data_dir)) < 0)
         goto out;
     if (srv_db_open(dbpath, &s->db) != SQLITE_OK)
         goto out;
@@ -407,6 +472,8 @@ restore:
 out:
     if (s->db)
         sqlite3_close(s->db);
+    if (lock_fd >= 0)
+        close(lock_fd);
     free(dbpath);
     free(s->files_dir);
     pthread_mutex_destroy(&s->db_lock);

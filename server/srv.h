@@ -3,6 +3,7 @@
 #ifndef OAB_SERVER_SRV_H
 #define OAB_SERVER_SRV_H
 
+#include "util/clock.h"
 #include "util/compat.h"
 #include "srv_limits.h"
 #include <pthread.h>
@@ -56,6 +57,26 @@ typedef struct srv {
 
 /* A log line on stderr (never a key). */
 void srv_log(const char *fmt, ...) OAB__PRINTF(1, 2);
+/* srv_log at most once per `secs` seconds from one call site, so a
+ * failure retried many times a second (a full disk) does not flood the
+ * log; the lines left out are counted in the next one. One thread per
+ * call site (the engine's). */
+#define SRV_LOG_EVERY(secs, ...)                                          \
+    do {                                                                  \
+        static double last_;                                              \
+        static unsigned long skipped_;                                    \
+        double now_ = oab__now();                                         \
+        if (last_ == 0 || now_ - last_ >= (secs)) {                       \
+            if (skipped_)                                                 \
+                srv_log("(the next line repeated %lu times)", skipped_); \
+            skipped_ = 0;                                                 \
+            last_ = now_;                                                 \
+            srv_log(__VA_ARGS__);                                         \
+        } else {                                                          \
+            skipped_++;                                                   \
+        }                                                                 \
+    } while (0)
+
 /* prefix + nrand random characters of [A-Za-z0-9] into out (n bytes). */
 void srv_random_id(char *out, size_t n, const char *prefix, size_t nrand);
 /* A non-reversible tag of an API key ("" for none). out >= 17 bytes. */
