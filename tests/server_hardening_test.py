@@ -392,6 +392,37 @@ def case_many_batches(binary, tmp):
               "batch %s served: %s" % (bid, b["status"]))
 
 
+def case_data_folder(binary, tmp):
+    """--data is private and locked; a port in use is refused."""
+    import stat as st_
+    import subprocess
+    data = os.path.join(tmp, "data")
+    os.makedirs(os.path.join(data, "files"))
+    os.chmod(data, 0o755)
+    os.chmod(os.path.join(data, "files"), 0o755)
+    s = start_server(binary, tmp, data)
+    c = Client(s.port)
+    st, f = c.upload(b"abc", purpose="user_data")
+    check(st == 200, "upload")
+    for p, mode in ((data, 0o700), (os.path.join(data, "files"), 0o700),
+                    (os.path.join(data, "state.sqlite"), 0o600),
+                    (os.path.join(data, "files", f["id"]), 0o600)):
+        m = st_.S_IMODE(os.stat(p).st_mode)
+        check(m == mode, "%s is %o, want %o" % (os.path.basename(p), m, mode))
+    r = subprocess.run([binary, "--port", "0", "--data", data],
+                       capture_output=True, timeout=60)
+    check(r.returncode != 0 and b"in use by another" in r.stderr,
+          "second server on the same --data refused: %s %r" %
+          (r.returncode, r.stderr[-300:]))
+    r = subprocess.run([binary, "--port", str(s.port), "--data",
+                        os.path.join(tmp, "other")],
+                       capture_output=True, timeout=60)
+    check(r.returncode != 0 and b"cannot listen" in r.stderr,
+          "second server on the same port refused: %s" % r.returncode)
+    st, g = c.req("GET", "/v1/files/" + f["id"])
+    check(st == 200, "the first server still answers")
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 
