@@ -29,7 +29,8 @@ static const char *SCHEMA =
     " input_tokens INTEGER DEFAULT 0, cached_tokens INTEGER DEFAULT 0,"
     " output_tokens INTEGER DEFAULT 0, reasoning_tokens INTEGER DEFAULT 0,"
     " metadata TEXT, errors TEXT, input_path TEXT,"
-    " out_bytes INTEGER DEFAULT 0, err_bytes INTEGER DEFAULT 0);"
+    " out_bytes INTEGER DEFAULT 0, err_bytes INTEGER DEFAULT 0,"
+    " out_expires INTEGER DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS lines("
     " batch_seq INTEGER NOT NULL, idx INTEGER NOT NULL, custom_id TEXT,"
     " off INTEGER, len INTEGER, state INTEGER DEFAULT 0,"
@@ -71,9 +72,17 @@ int srv_db_open(const char *path, sqlite3 **out)
                      " DEFAULT 0", NULL, NULL, NULL);
     sqlite3_exec(db, "ALTER TABLE batches ADD COLUMN err_bytes INTEGER"
                      " DEFAULT 0", NULL, NULL, NULL);
+    /* output_expires_after[seconds] of a batch (0: none) */
+    sqlite3_exec(db, "ALTER TABLE batches ADD COLUMN out_expires INTEGER"
+                     " DEFAULT 0", NULL, NULL, NULL);
     *out = db;
     return SQLITE_OK;
 }
+
+/* A file past its expires_at is gone for the API at once (the engine's
+ * sweeper removes its body and row soon after). */
+#define NOT_EXPIRED \
+    " AND (expires_at IS NULL OR expires_at > CAST(strftime('%s','now') AS INTEGER))"
 
 static void add_ts(cJSON *o, const char *key, sqlite3_stmt *st, int col)
 {
@@ -166,7 +175,8 @@ cJSON *srv_file_json(sqlite3 *db, const char *id, const char *owner)
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
             "SELECT id, bytes, created_at, expires_at, filename, purpose,"
-            " owner FROM files WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+            " owner FROM files WHERE id = ?" NOT_EXPIRED, -1, &st, NULL) !=
+        SQLITE_OK)
         return NULL;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     cJSON *o = NULL;
@@ -194,7 +204,7 @@ char *srv_file_path(sqlite3 *db, const char *files_dir, const char *id,
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
             "SELECT path FROM files WHERE id = ? AND (?2 IS NULL OR"
-            " owner = ?2)", -1, &st, NULL) != SQLITE_OK)
+            " owner = ?2)" NOT_EXPIRED, -1, &st, NULL) != SQLITE_OK)
         return NULL;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     if (owner)
@@ -309,13 +319,14 @@ int srv_db_file_delete(sqlite3 *db, const char *id, const char *owner,
 int srv_db_batch_insert(sqlite3 *db, const char *id, const char *owner,
                         const char *endpoint, const char *input_file_id,
                         const char *window, long long created_at,
-                        long long expires_at, const char *metadata)
+                        long long expires_at, const char *metadata,
+                        long long out_expires)
 {
     sqlite3_stmt *st = NULL;
     int rc = prep(db,
         "INSERT INTO batches(id, owner, endpoint, input_file_id,"
-        " completion_window, status, created_at, expires_at, metadata)"
-        " VALUES(?,?,?,?,?,'validating',?,?,?)", &st);
+        " completion_window, status, created_at, expires_at, metadata,"
+        " out_expires) VALUES(?,?,?,?,?,'validating',?,?,?,?)", &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
@@ -326,6 +337,7 @@ int srv_db_batch_insert(sqlite3 *db, const char *id, const char *owner,
     sqlite3_bind_int64(st, 6, created_at);
     sqlite3_bind_int64(st, 7, expires_at);
     bind_text_or_null(st, 8, metadata);
+    sqlite3_bind_int64(st, 9, out_expires);
     return run(db, st, "batch insert");
 }
 
@@ -421,12 +433,12 @@ int srv_db_batch_ended(sqlite3 *db, long long seq, int kind, long long now,
 }
 
 int srv_db_batch_spools(sqlite3 *db, long long seq, long long *out_bytes,
-                        long long *err_bytes)
+                        long long *err_bytes, long long *out_expires)
 {
-    *out_bytes = *err_bytes = 0;
+    *out_bytes = *err_bytes = *out_expires = 0;
     sqlite3_stmt *st = NULL;
-    int rc = prep(db, "SELECT out_bytes, err_bytes FROM batches WHERE seq=?",
-                  &st);
+    int rc = prep(db, "SELECT out_bytes, err_bytes, out_expires FROM batches"
+                      " WHERE seq=?", &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_int64(st, 1, seq);
@@ -434,6 +446,7 @@ int srv_db_batch_spools(sqlite3 *db, long long seq, long long *out_bytes,
     if (rc == SQLITE_ROW) {
         *out_bytes = sqlite3_column_int64(st, 0);
         *err_bytes = sqlite3_column_int64(st, 1);
+        *out_expires = sqlite3_column_int64(st, 2);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -655,4 +668,37 @@ int srv_db_list(sqlite3 *db, int batches, const char *owner,
     if (rc != SQLITE_DONE)
         return db_fail(db, rc, "list");
     return SQLITE_OK;
+}
+
+int srv_db_files_expired(sqlite3 *db, long long now, int max,
+                         int (*fn)(const char *id, const char *path,
+                                   void *ud),
+                         void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT id, path FROM files WHERE expires_at IS NOT"
+                      " NULL AND expires_at <= ? LIMIT ?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int(st, 2, max);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (fn(col_text(st, 0), col_text(st, 1), ud)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, rc, "expired files");
+    return SQLITE_OK;
+}
+
+int srv_db_file_remove(sqlite3 *db, const char *id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "DELETE FROM files WHERE id = ?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    return run(db, st, "file remove");
 }

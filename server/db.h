@@ -40,11 +40,21 @@ int srv_db_file_insert(sqlite3 *db, const char *id, const char *owner,
 int srv_db_file_delete(sqlite3 *db, const char *id, const char *owner,
                        int *deleted);
 
+/* Up to max files whose expires_at has passed, to fn (id, stored name);
+ * fn non-zero stops. */
+int srv_db_files_expired(sqlite3 *db, long long now, int max,
+                         int (*fn)(const char *id, const char *path,
+                                   void *ud),
+                         void *ud);
+/* Removes a file row whatever its owner (the sweeper). */
+int srv_db_file_remove(sqlite3 *db, const char *id);
+
 /* ---- batches ---- */
 int srv_db_batch_insert(sqlite3 *db, const char *id, const char *owner,
                         const char *endpoint, const char *input_file_id,
                         const char *window, long long created_at,
-                        long long expires_at, const char *metadata);
+                        long long expires_at, const char *metadata,
+                        long long out_expires /* seconds, 0: none */);
 /* validating / in_progress -> cancelling; *changed 1 when it did. */
 int srv_db_batch_cancel(sqlite3 *db, const char *id, long long now,
                         int *changed);
@@ -57,8 +67,9 @@ int srv_db_batch_finalizing(sqlite3 *db, long long seq, long long now);
 int srv_db_batch_ended(sqlite3 *db, long long seq, int kind, long long now,
                        const char *out_id, const char *err_id,
                        long long out_bytes, long long err_bytes);
+/* The committed spool lengths and output_expires_after seconds. */
 int srv_db_batch_spools(sqlite3 *db, long long seq, long long *out_bytes,
-                        long long *err_bytes);
+                        long long *err_bytes, long long *out_expires);
 int srv_db_batch_set_spools(sqlite3 *db, long long seq, long long out_bytes,
                             long long err_bytes);
 int srv_db_batch_add(sqlite3 *db, long long seq, int ok, int failed,

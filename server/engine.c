@@ -92,7 +92,7 @@ typedef struct engine {
     int nslots;
     done_rec *done;
     size_t ndone, capdone;
-    double last_commit, last_scan;
+    double last_commit, last_scan, last_sweep;
     double rpm_tokens, tpm_tokens, last_refill;
     bctx *rr;               /* round-robin position */
     oab__jdoc doc;          /* answers parsed here (reused) */
@@ -356,8 +356,9 @@ static void finalize_batch(engine *e, long long seq, const char *id,
 {
     srv *s = e->s;
     long long now = oab__unix_now();
-    long long len[2] = {0, 0};
-    if (srv_db_batch_spools(e->db, seq, &len[0], &len[1]) != SQLITE_OK)
+    long long len[2] = {0, 0}, out_expires = 0;
+    if (srv_db_batch_spools(e->db, seq, &len[0], &len[1], &out_expires) !=
+        SQLITE_OK)
         return;
     if (kind == 0) {
         if (srv_db_batch_finalizing(e->db, seq, now) != SQLITE_OK)
@@ -407,7 +408,9 @@ static void finalize_batch(engine *e, long long seq, const char *id,
         srv_random_id(fid[k], sizeof fid[k], "file-", 22);
         const char *name = strrchr(path[k], '/') + 1;
         ok = srv_db_file_insert(e->db, fid[k], owner, "batch_output", name,
-                                len[k], now, name, 0) == SQLITE_OK;
+                                len[k], now, name,
+                                out_expires ? now + out_expires : 0) ==
+             SQLITE_OK;
     }
     ok = ok && srv_db_batch_ended(e->db, seq, kind, now,
                                   len[0] ? fid[0] : NULL,
@@ -1007,6 +1010,49 @@ static bctx *open_batch(engine *e, const row *r)
     return b;
 }
 
+/* ---- the sweeper: files past their expires_at ---- */
+
+typedef struct expired {
+    char id[64], path[96];
+} expired;
+
+typedef struct expired_list {
+    expired v[100];
+    int n;
+} expired_list;
+
+static int take_expired(const char *id, const char *path, void *ud)
+{
+    expired_list *l = ud;
+    if (l->n == (int)(sizeof l->v / sizeof l->v[0]))
+        return 1;
+    snprintf(l->v[l->n].id, sizeof l->v[l->n].id, "%s", id);
+    snprintf(l->v[l->n].path, sizeof l->v[l->n].path, "%s", path);
+    l->n++;
+    return 0;
+}
+
+/* Deletes expired files (row and body); the API answers 404 for them
+ * from the moment they expire (db.c's views). */
+static void sweep(engine *e)
+{
+    expired_list l;
+    l.n = 0;
+    if (srv_db_files_expired(e->db, oab__unix_now(), 100, take_expired,
+                             &l) != SQLITE_OK)
+        return;
+    for (int i = 0; i < l.n; i++) {
+        if (srv_db_file_remove(e->db, l.v[i].id) != SQLITE_OK)
+            continue;
+        char *p = oab__sprintf("%s/%s", e->s->files_dir, l.v[i].path);
+        if (p && strchr(l.v[i].path, '/') == NULL)
+            unlink(p);
+        free(p);
+    }
+    if (l.n)
+        srv_log("removed %d expired file%s", l.n, l.n == 1 ? "" : "s");
+}
+
 /* Every active batch, every scan (no window): cancels and expiries take
  * effect for all of them at once; validation, which reads whole files,
  * gets a time budget per scan, so the others are not held up. */
@@ -1096,6 +1142,10 @@ static void *engine_main(void *arg)
         pthread_mutex_unlock(&s->wake_lock);
         if (woke || now - e->last_scan > SRV_SCAN_SECONDS)
             scan(e);
+        if (now - e->last_sweep > SRV_SWEEP_SECONDS) {
+            e->last_sweep = now;
+            sweep(e);
+        }
         int started = dispatch(e, SRV_DISPATCH_BUDGET);
         if (s->cfg.upstream) {
             int running = 0;

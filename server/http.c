@@ -62,6 +62,7 @@ struct req {
     char *filename;
     oab__buf purpose;
     oab__buf exp;               /* expires_after[seconds] */
+    oab__buf anchor;            /* expires_after[anchor] */
     int bad_field;              /* a field too long to be valid */
     unsigned long long bytes, max_bytes;
     int got_file;
@@ -88,6 +89,7 @@ static void req_free(req *r)
     oab__buf_free(&r->body);
     oab__buf_free(&r->purpose);
     oab__buf_free(&r->exp);
+    oab__buf_free(&r->anchor);
     free(r);
 }
 
@@ -179,8 +181,11 @@ static enum MHD_Result upload_iter(void *cls, enum MHD_ValueKind kind,
             done += (size_t)w;
         }
     } else if (!strcmp(key, "expires_after[seconds]") ||
+               !strcmp(key, "expires_after[anchor]") ||
                !strcmp(key, "purpose")) {
-        oab__buf *b = key[0] == 'p' ? &r->purpose : &r->exp;
+        oab__buf *b = key[0] == 'p'               ? &r->purpose
+                      : !strcmp(key + 14, "anchor]") ? &r->anchor
+                                                     : &r->exp;
         if (b->len + size > SRV_FIELD_MAX)
             r->bad_field = 1;
         else
@@ -225,15 +230,19 @@ static enum MHD_Result files_upload(struct MHD_Connection *conn, srv *s,
                           "Invalid value for 'purpose'.", "purpose",
                           "invalid_value");
     long long exp_s = 0;
-    if (r->exp.len || r->bad_field) {
+    if (r->exp.len || r->anchor.len || r->bad_field) {
         char *end = NULL;
         exp_s = r->exp.data ? strtoll(r->exp.data, &end, 10) : 0;
         if (r->bad_field || !r->exp.data || end != r->exp.data + r->exp.len ||
-            exp_s < 3600 || exp_s > 2592000)
+            exp_s < SRV_EXPIRES_MIN || exp_s > SRV_EXPIRES_MAX ||
+            (r->anchor.len &&
+             !srv_field_is(r->anchor.data, r->anchor.len, "created_at")))
             return send_error(conn, r, 400,
-                              "Invalid value for 'expires_after[seconds]':"
-                              " 3600 to 2592000.",
+                              "Invalid value for 'expires_after': anchor"
+                              " 'created_at', seconds 3600 to 2592000.",
                               "expires_after", "invalid_value");
+    } else if (srv_field_is(r->purpose.data, r->purpose.len, "batch")) {
+        exp_s = SRV_BATCH_FILE_TTL; /* batch input files: 30 days */
     }
     if (fsync(r->fd) != 0) {
         return send_error(conn, r, 500, "Could not store the file.", NULL,
@@ -494,6 +503,23 @@ static enum MHD_Result batch_create(struct MHD_Connection *conn, srv *s,
                           "Invalid value for 'completion_window': only '24h'"
                           " is supported.",
                           "completion_window", "invalid_value");
+    long long out_expires = 0;
+    const cJSON *oe = cJSON_GetObjectItemCaseSensitive(body,
+                                                       "output_expires_after");
+    if (oe && !cJSON_IsNull(oe)) {
+        const char *anchor = oab__json_str(oe, "anchor");
+        const cJSON *sec = cJSON_GetObjectItemCaseSensitive(oe, "seconds");
+        if (!cJSON_IsObject(oe) || !anchor || strcmp(anchor, "created_at") ||
+            !cJSON_IsNumber(sec) || sec->valuedouble != (double)(long long)
+                                                         sec->valuedouble ||
+            sec->valuedouble < SRV_EXPIRES_MIN ||
+            sec->valuedouble > SRV_EXPIRES_MAX)
+            return send_error(conn, r, 400,
+                              "Invalid 'output_expires_after': anchor"
+                              " 'created_at' and seconds 3600 to 2592000.",
+                              "output_expires_after", "invalid_value");
+        out_expires = (long long)sec->valuedouble;
+    }
     char *meta_text = NULL;
     if (meta && !cJSON_IsNull(meta)) {
         if (!cJSON_IsObject(meta) || cJSON_GetArraySize(meta) > 16)
@@ -533,7 +559,7 @@ static enum MHD_Result batch_create(struct MHD_Connection *conn, srv *s,
     long long window = s->cfg.window_seconds ? s->cfg.window_seconds : 86400;
     int rc = srv_db_batch_insert(s->db, id, r->owner, ep->valuestring,
                                  fid->valuestring, win->valuestring, now,
-                                 now + window, meta_text);
+                                 now + window, meta_text, out_expires);
     cJSON *o = rc == SQLITE_OK ? srv_batch_json(s->db, id, NULL) : NULL;
     pthread_mutex_unlock(&s->db_lock);
     free(meta_text);
@@ -847,9 +873,7 @@ static enum MHD_Result request_begin(struct MHD_Connection *conn, srv *s,
     if (clen > s->cfg.max_json_bytes)
         r->too_big = 1;
     else if (clen && atomic_load(&s->body_bytes) + clen > s->cfg.body_budget)
-        return send_error(conn, r, 503,
-                          "The server is holding too many request bodies;"
-                          " try again shortly.", NULL, "server_busy");
+        r->busy = 1; /* read and dropped, then 503 */
     return MHD_YES;
 }
 

@@ -25,6 +25,10 @@
 #define SRV_READ_CHUNK (256 * 1024)      /* input file read size */
 #define SRV_MAX_RESP_BYTES (64u * 1024 * 1024) /* an upstream answer */
 #define SRV_SCAN_SECONDS 0.2             /* batches table rescanned */
+#define SRV_SWEEP_SECONDS 5.0            /* expired files looked for */
+#define SRV_BATCH_FILE_TTL (30 * 86400)  /* default expiry of purpose=batch */
+#define SRV_EXPIRES_MIN 3600             /* expires_after[seconds] range */
+#define SRV_EXPIRES_MAX 2592000
 #define SRV_DISPATCH_BUDGET 256          /* lines started per loop turn */
 
 /* ---- the built-in test model (one answer) ---- */

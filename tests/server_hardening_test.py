@@ -363,7 +363,8 @@ def case_many_batches(binary, tmp):
     """With 70 active batches (more than the old 64-batch window), every
     one is served and a cancel of the newest takes effect."""
     s = start_server(binary, tmp, os.path.join(tmp, "data"),
-                     ["--latency-ms", "400", "--concurrency", "4", "--quiet"])
+                     ["--latency-ms", "3000", "--concurrency", "64",
+                      "--quiet"])
     c = Client(s.port)
     st, f = c.upload(chat_lines(3))
     ids = []
@@ -375,9 +376,11 @@ def case_many_batches(binary, tmp):
     last = c.wait(ids[-1], timeout=120, until=("cancelled", "completed"))
     check(last["status"] == "cancelled", "the 70th cancelled: %s" %
           last["status"])
-    # order, not time: the cancel of the 70th did not wait for earlier
-    # batches to finish (with 4 lines in flight over 70 batches, none can
-    # have completed yet), and none of them is left validating
+    # order: the cancel of the 70th did not wait for earlier batches to
+    # finish (each line takes 3 s and the lines go round robin over the
+    # batches, so a batch needs three rounds; the old 64-batch window let
+    # the 70th in only after six had completed), and none is left
+    # validating
     st, lst = c.req("GET", "/v1/batches?limit=100")
     statuses = [x["status"] for x in lst["data"]]
     check(statuses.count("completed") == 0,
@@ -421,6 +424,59 @@ def case_data_folder(binary, tmp):
           "second server on the same port refused: %s" % r.returncode)
     st, g = c.req("GET", "/v1/files/" + f["id"])
     check(st == 200, "the first server still answers")
+
+
+def case_expiry(binary, tmp):
+    """expires_after / output_expires_after validated and applied; batch
+    input files expire after 30 days; expired files are removed."""
+    import sqlite3
+    data = os.path.join(tmp, "data")
+    s = start_server(binary, tmp, data)
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(2))
+    check(st == 200 and f["expires_at"] == f["created_at"] + 2592000,
+          "batch file: 30 days by default: %s" % f)
+    st, e = c.upload(b"x", purpose="user_data",
+                     fields={"expires_after[anchor]": "bogus",
+                             "expires_after[seconds]": "7200"})
+    check(st == 400 and e["error"]["param"] == "expires_after",
+          "anchor bogus refused: %s" % st)
+    st, u = c.upload(b"x", purpose="user_data")
+    check(st == 200 and u["expires_at"] is None, "user_data: no default")
+    for bad in ({"anchor": "created_at", "seconds": 60},
+                {"anchor": "created_at", "seconds": 9999999},
+                {"anchor": "bogus", "seconds": 7200},
+                {"seconds": 7200}, {"anchor": "created_at"}, "7200"):
+        st, e = c.create(f["id"], output_expires_after=bad)
+        check(st == 400 and e["error"]["param"] == "output_expires_after",
+              "output_expires_after %s refused: %s" % (bad, st))
+    st, b = c.create(f["id"], output_expires_after={"anchor": "created_at",
+                                                    "seconds": 7200})
+    check(st == 200, "good output_expires_after")
+    b = c.wait(b["id"])
+    st, of = c.req("GET", "/v1/files/" + b["output_file_id"])
+    check(of["expires_at"] == of["created_at"] + 7200,
+          "output file expires_at set: %s" % of)
+    # time travel: the user_data file expired an hour ago
+    s.kill()
+    db = sqlite3.connect(os.path.join(data, "state.sqlite"))
+    db.execute("UPDATE files SET expires_at=? WHERE id=?",
+               (int(time.time()) - 3600, u["id"]))
+    db.commit()
+    db.close()
+    s = start_server(binary, tmp, data, name="server2")
+    c = Client(s.port)
+    st, e = c.req("GET", "/v1/files/" + u["id"])
+    check(st == 404, "an expired file is 404: %s" % st)
+    st, h, d = c.req("GET", "/v1/files/%s/content" % u["id"], raw=True)
+    check(st == 404, "and its content")
+    body = os.path.join(data, "files", u["id"])
+    t0 = time.time()
+    while os.path.exists(body) and time.time() - t0 < 60:
+        time.sleep(0.1)
+    check(not os.path.exists(body), "the sweeper removed its body")
+    st, g = c.req("GET", "/v1/files/" + f["id"])
+    check(st == 200, "the other files stay")
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
