@@ -151,14 +151,19 @@ typedef struct lstore {
     sqlite3_stmt *ins;
     long long seq, idx;
     int db_error;
+    long stream_line[8];    /* lines asking for stream: true (first 8) */
+    int n_stream;
 } lstore;
 
 static int store_line(const char *line, size_t len, long lineno, void *ud)
 {
     lstore *ls = ud;
-    (void)lineno;
     cJSON *j = oab__json_parse(line, len);
     const char *cid = oab__json_str(j, "custom_id");
+    /* a batch answers whole bodies: a line that asks to stream is refused
+     * (as OpenAI does) */
+    if (cJSON_IsTrue(oab__json_path(j, "body.stream")) && ls->n_stream < 8)
+        ls->stream_line[ls->n_stream++] = lineno;
     if (srv_db_line_insert(ls->ins, ls->seq, ls->idx, cid,
                            (long long)oab_jsonl_reader_line_offset(ls->rd),
                            (long long)len) != SQLITE_OK)
@@ -249,6 +254,11 @@ static void validate_batch(engine *e, long long seq, const char *id,
     if (rc == -1)
         add_problem(data, "file_unreadable",
                     "The input file could not be read.", "input_file_id", 0);
+    for (int i = 0; i < ls.n_stream; i++)
+        add_problem(data, "invalid_value",
+                    "stream: true is not supported in a batch (each line"
+                    " gets one whole answer).", "body.stream",
+                    ls.stream_line[i]);
     if (vs == OAB_EVALIDATION && rep) {
         for (size_t i = 0; i < rep->n_problems; i++)
             add_problem(data, rep->problems[i].code ? rep->problems[i].code

@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "http.h"
 #include "range.h"
+#include "sse.h"
 #include "testmodel.h"
 #include "upload.h"
 #include "upstream.h"
@@ -117,6 +118,26 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, req *r,
     char rid[40];
     srv_random_id(rid, sizeof rid, "req_", 24);
     MHD_add_response_header(resp, "x-request-id", rid);
+    r->status = status;
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    r->done = 1;
+    return ret;
+}
+
+/* Sends text with a Content-Type (taken: text is freed). */
+static enum MHD_Result send_typed(struct MHD_Connection *conn, req *r,
+                                  unsigned status, const char *type,
+                                  char *text, size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", type);
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
     r->status = status;
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
@@ -466,7 +487,8 @@ static enum MHD_Result file_delete(struct MHD_Connection *conn, srv *s,
 /* ---- batches ---- */
 
 static const char *ENDPOINTS[] = {"/v1/chat/completions", "/v1/responses",
-                                  "/v1/embeddings", "/v1/completions", NULL};
+                                  "/v1/embeddings", "/v1/completions",
+                                  "/v1/moderations", NULL};
 
 static enum MHD_Result batch_create(struct MHD_Connection *conn, srv *s,
                                     req *r, const cJSON *body)
@@ -492,7 +514,8 @@ static enum MHD_Result batch_create(struct MHD_Connection *conn, srv *s,
         return send_error(conn, r, 400,
                           "Invalid value for 'endpoint': this server supports"
                           " /v1/chat/completions, /v1/responses,"
-                          " /v1/embeddings and /v1/completions.",
+                          " /v1/embeddings, /v1/completions and"
+                          " /v1/moderations.",
                           "endpoint", "invalid_value");
     if (!cJSON_IsString(win))
         return send_error(conn, r, 400,
@@ -627,6 +650,8 @@ static enum MHD_Result model_call(struct MHD_Connection *conn, srv *s,
                                   req *r, const cJSON *body)
 {
     const char *url = r->url;
+    int stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body,
+                                                               "stream"));
     if (s->cfg.upstream) {
         long status = 0;
         oab__buf out = OAB__BUF_INIT;
@@ -642,6 +667,8 @@ static enum MHD_Result model_call(struct MHD_Connection *conn, srv *s,
         }
         size_t len = 0;
         char *text = oab__buf_take(&out, &len);
+        if (stream && status == 200) /* the upstream's event stream */
+            return send_typed(conn, r, 200, "text/event-stream", text, len);
         return send_text(conn, r, (unsigned)status, text, len);
     }
     if (s->cfg.latency_ms)
@@ -655,6 +682,19 @@ static enum MHD_Result model_call(struct MHD_Connection *conn, srv *s,
                           NULL);
     int status = 200;
     cJSON *o = srv_tm_answer(url, body, &status);
+    int chat = !strcmp(url, "/v1/chat/completions");
+    if (o && status == 200 && stream &&
+        (chat || !strcmp(url, "/v1/responses"))) {
+        size_t len = 0;
+        int usage = cJSON_IsTrue(oab__json_path(body,
+                                                "stream_options.include_usage"));
+        char *text = chat ? srv_sse_chat(o, usage, &len)
+                          : srv_sse_responses(o, &len);
+        cJSON_Delete(o);
+        if (!text)
+            return MHD_NO;
+        return send_typed(conn, r, 200, "text/event-stream", text, len);
+    }
     return send_json(conn, r, (unsigned)status, o);
 }
 
@@ -690,6 +730,8 @@ static const route ROUTES[] = {
     {"POST", "/v1/chat/completions", model_call, B_JSON},
     {"POST", "/v1/responses", model_call, B_JSON},
     {"POST", "/v1/embeddings", model_call, B_JSON},
+    {"POST", "/v1/completions", model_call, B_JSON},
+    {"POST", "/v1/moderations", model_call, B_JSON},
     {"GET", "/v1/models", models_list, B_NONE},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])

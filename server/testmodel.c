@@ -1,5 +1,6 @@
 /* testmodel.c - the built-in deterministic test model (`builtin:test`):
- * chat completions, responses and embeddings answered without a model.
+ * chat completions, responses, embeddings, completions and moderations
+ * answered without a model.
  * Text answers derive from the prompt; structured outputs (native
  * json_schema, tool parameters, the prompted-mode schema in a system
  * message) get an instance generated to be valid for the schema;
@@ -1049,6 +1050,53 @@ static cJSON *embeddings(const cJSON *body, int *status)
     return o;
 }
 
+/* ---------------------------------------------------------------- */
+/* moderations                                                        */
+/* ---------------------------------------------------------------- */
+
+/* Nothing is flagged; the scores are small and derive from the text. */
+static cJSON *moderations(const cJSON *body, int *status)
+{
+    static const char *const cats[] = {
+        "harassment", "harassment/threatening", "hate", "hate/threatening",
+        "illicit", "illicit/violent", "self-harm", "self-harm/intent",
+        "self-harm/instructions", "sexual", "sexual/minors", "violence",
+        "violence/graphic"};
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(body, "input");
+    if (!cJSON_IsString(input) && !cJSON_IsArray(input)) {
+        *status = 400;
+        return srv_error_body("Missing required parameter: 'input'.",
+                              "invalid_request_error", "input",
+                              "missing_required_parameter");
+    }
+    const char *model = oab__json_str(body, "model");
+    cJSON *o = cJSON_CreateObject();
+    char *text = cJSON_PrintUnformatted(input);
+    unsigned long long h = fnv(text ? text : "", text ? strlen(text) : 0);
+    free(text);
+    char id[48];
+    snprintf(id, sizeof id, "modr-%016llx", h);
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "model", model ? model
+                                              : "omni-moderation-latest");
+    cJSON *results = cJSON_AddArrayToObject(o, "results");
+    int n = cJSON_IsString(input) ? 1 : cJSON_GetArraySize(input);
+    for (int i = 0; i < n; i++) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddItemToArray(results, r);
+        cJSON_AddFalseToObject(r, "flagged");
+        cJSON *c = cJSON_AddObjectToObject(r, "categories");
+        cJSON *sc = cJSON_AddObjectToObject(r, "category_scores");
+        for (size_t k = 0; k < sizeof cats / sizeof cats[0]; k++) {
+            cJSON_AddFalseToObject(c, cats[k]);
+            cJSON_AddNumberToObject(sc, cats[k],
+                                    (double)((h >> (k * 3)) % 97 + 1) / 1e6);
+        }
+    }
+    *status = 200;
+    return o;
+}
+
 cJSON *srv_tm_answer(const char *url, const cJSON *body, int *status)
 {
     if (!cJSON_IsObject(body)) {
@@ -1062,6 +1110,8 @@ cJSON *srv_tm_answer(const char *url, const cJSON *body, int *status)
         return responses(body, status);
     if (!strcmp(url, "/v1/embeddings"))
         return embeddings(body, status);
+    if (!strcmp(url, "/v1/moderations"))
+        return moderations(body, status);
     if (!strcmp(url, "/v1/completions")) {
         /* legacy completions: one text choice */
         const char *prompt = oab__json_str(body, "prompt");

@@ -479,6 +479,72 @@ def case_expiry(binary, tmp):
     check(st == 200, "the other files stay")
 
 
+def sse_events(raw):
+    out = []
+    for block in raw.decode().split("\n\n"):
+        for ln in block.splitlines():
+            if ln.startswith("data: "):
+                out.append(ln[6:])
+    return out
+
+
+def case_stream_endpoints(binary, tmp):
+    """stream: true gets Server-Sent Events; /v1/completions and
+    /v1/moderations are served; a batch line with stream: true is refused
+    at validation; a /v1/moderations batch runs."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"))
+    c = Client(s.port)
+    body = {"model": "gpt-4o-mini", "messages": [
+        {"role": "user", "content": "one two three four"}]}
+    st, whole = c.req("POST", "/v1/chat/completions", body)
+    st, h, raw = c.req("POST", "/v1/chat/completions",
+                       dict(body, stream=True), raw=True)
+    check(st == 200 and h.get("Content-Type", "").startswith(
+        "text/event-stream"), "chat stream: %s %s" % (st, h))
+    ev = sse_events(raw)
+    check(len(ev) > 3 and ev[-1] == "[DONE]", "events end with [DONE]")
+    chunks = [json.loads(x) for x in ev[:-1]]
+    check(all(x["object"] == "chat.completion.chunk" for x in chunks),
+          "chunks")
+    text = "".join(x["choices"][0]["delta"].get("content") or ""
+                   for x in chunks if x["choices"])
+    check(text == whole["choices"][0]["message"]["content"],
+          "streamed text is the answer: %r" % text)
+    check(chunks[-1]["choices"][0]["finish_reason"] == "stop", "finish")
+    st, h, raw = c.req("POST", "/v1/responses", {
+        "model": "gpt-4o-mini", "input": "a b c", "stream": True}, raw=True)
+    names = [ln[7:] for ln in raw.decode().splitlines()
+             if ln.startswith("event: ")]
+    check(names[0] == "response.created" and
+          names[-1] == "response.completed" and
+          "response.output_text.delta" in names, "responses events %s" % names)
+    st, cm = c.req("POST", "/v1/completions", {"model": "m", "prompt": "hi"})
+    check(st == 200 and cm["object"] == "text_completion", "completions")
+    st, md = c.req("POST", "/v1/moderations", {"input": ["a", "b"]})
+    check(st == 200 and len(md["results"]) == 2 and
+          md["results"][0]["flagged"] is False, "moderations %s" % st)
+    bad = json.dumps({"custom_id": "s", "method": "POST",
+                      "url": "/v1/chat/completions",
+                      "body": dict(body, stream=True)})
+    st, f = c.upload((line("ok") + "\n" + bad + "\n").encode())
+    st, b = c.create(f["id"])
+    b = c.wait(b["id"])
+    errs = (b.get("errors") or {}).get("data") or []
+    check(b["status"] == "failed" and any(
+        e["param"] == "body.stream" and e["line"] == 2 for e in errs),
+        "stream: true line refused: %s %s" % (b["status"], errs))
+    mod = "\n".join(json.dumps({"custom_id": "m%d" % i, "method": "POST",
+                                "url": "/v1/moderations",
+                                "body": {"model": "omni-moderation-latest",
+                                         "input": "text %d" % i}})
+                    for i in range(3)) + "\n"
+    st, f = c.upload(mod.encode())
+    st, b = c.create(f["id"], endpoint="/v1/moderations")
+    check(st == 200, "moderations batch accepted: %s %s" % (st, b))
+    b = c.wait(b["id"])
+    check(b["request_counts"]["completed"] == 3, "moderations batch ran")
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 
