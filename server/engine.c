@@ -95,6 +95,8 @@ typedef struct engine {
     double last_commit, last_scan, last_sweep;
     double rpm_tokens, tpm_tokens, last_refill;
     bctx *rr;               /* round-robin position */
+    char last_owner[17];    /* owner of the last line started */
+    int owners;             /* 1: all running batches have one owner */
     oab__jdoc doc;          /* answers parsed here (reused) */
 } engine;
 
@@ -789,22 +791,31 @@ static void refill(engine *e)
     }
 }
 
-/* The next batch in round robin with a line to start; NULL when none. */
+/* The next batch in round robin with a line to start; NULL when none.
+ * Fair between keys too: while batches of several owners are running, a
+ * batch of another owner than the last line's goes first, so a key with
+ * many batches does not crowd out a key with one. */
 static bctx *next_batch(engine *e, long long *idx, long long *off,
                         long long *len)
 {
-    bctx *start = e->rr ? e->rr : e->active;
-    bctx *c = start;
-    for (int loops = 0; c && loops < 2;) {
-        if (!c->stopping && !c->exhausted && next_line(e, c, idx, off, len))
-            return c;
-        c = c->next;
-        if (!c) {
-            c = e->active;
-            loops++;
+    for (int pass = e->owners > 1 ? 0 : 1; pass < 2; pass++) {
+        bctx *start = e->rr ? e->rr : e->active;
+        bctx *c = start;
+        for (int loops = 0; c && loops < 2;) {
+            if (!c->stopping && !c->exhausted &&
+                (pass || strcmp(c->owner, e->last_owner) != 0) &&
+                next_line(e, c, idx, off, len)) {
+                memcpy(e->last_owner, c->owner, sizeof e->last_owner);
+                return c;
+            }
+            c = c->next;
+            if (!c) {
+                c = e->active;
+                loops++;
+            }
+            if (c == start)
+                break;
         }
-        if (c == start)
-            break;
     }
     return NULL;
 }
@@ -1113,6 +1124,10 @@ static void scan(engine *e)
         }
     }
     free(rs.v);
+    e->owners = 1;
+    for (bctx *b = e->active; b && e->owners == 1; b = b->next)
+        if (strcmp(b->owner, e->active->owner) != 0)
+            e->owners = 2;
 }
 
 /* Batches whose lines are all done (or that stop) get finalized. */
