@@ -370,15 +370,26 @@ static enum MHD_Result batches_list(struct MHD_Connection *conn, srv *s,
 
 /* ---- files ---- */
 
+/* GET of one object by id (of the caller's key): 200 or 404. */
+static enum MHD_Result object_get(struct MHD_Connection *conn, srv *s,
+                                  req *r, int batch)
+{
+    pthread_mutex_lock(&s->db_lock);
+    cJSON *o = batch ? srv_batch_json(s->db, r->id, r->owner)
+                     : srv_file_json(s->db, r->id, r->owner);
+    pthread_mutex_unlock(&s->db_lock);
+    if (o)
+        return send_json(conn, r, 200, o);
+    return send_error(conn, r, 404,
+                      batch ? "No such Batch object." : "No such File object.",
+                      batch ? "batch_id" : "id", NULL);
+}
+
 static enum MHD_Result file_get(struct MHD_Connection *conn, srv *s, req *r,
                                 const cJSON *body)
 {
     (void)body;
-    pthread_mutex_lock(&s->db_lock);
-    cJSON *f = srv_file_json(s->db, r->id, r->owner);
-    pthread_mutex_unlock(&s->db_lock);
-    return f ? send_json(conn, r, 200, f)
-             : send_error(conn, r, 404, "No such File object.", "id", NULL);
+    return object_get(conn, s, r, 0);
 }
 
 static enum MHD_Result file_content(struct MHD_Connection *conn, srv *s,
@@ -599,12 +610,7 @@ static enum MHD_Result batch_get(struct MHD_Connection *conn, srv *s, req *r,
                                  const cJSON *body)
 {
     (void)body;
-    pthread_mutex_lock(&s->db_lock);
-    cJSON *b = srv_batch_json(s->db, r->id, r->owner);
-    pthread_mutex_unlock(&s->db_lock);
-    return b ? send_json(conn, r, 200, b)
-             : send_error(conn, r, 404, "No such Batch object.", "batch_id",
-                          NULL);
+    return object_get(conn, s, r, 1);
 }
 
 static enum MHD_Result batch_cancel(struct MHD_Connection *conn, srv *s,

@@ -10,11 +10,8 @@ Every process and socket opened here is closed at the end, even on failure.
 import http.client
 import json
 import os
-import shutil
-import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -576,32 +573,5 @@ def case_fair_keys(binary, tmp):
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 
-def main():
-    binary, case = sys.argv[1], sys.argv[2]
-    tmp = tempfile.mkdtemp(prefix="oab-srvh-%s-" % case)
-    ok = False
-    try:
-        CASES[case](binary, tmp)
-        ok = True
-    except Exception:  # noqa
-        import traceback
-        traceback.print_exc()
-    finally:
-        for p in T.PROCS:
-            try:
-                p.kill(signal.SIGTERM)
-            except Exception:
-                pass
-        if T.FAILS or not ok:
-            for fn in sorted(os.listdir(tmp)):
-                if fn.endswith(".log"):
-                    with open(os.path.join(tmp, fn), errors="replace") as fh:
-                        print("---- %s (tail)\n%s" % (fn, fh.read()[-3000:]),
-                              file=sys.stderr)
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("server_h_%s: %d passed, %d failed" % (case, T.PASSES, T.FAILS))
-    return 0 if ok and T.FAILS == 0 else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(T.main(CASES, "server_h"))
