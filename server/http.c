@@ -543,11 +543,11 @@ static enum MHD_Result batch_create(struct MHD_Connection *conn, srv *s,
     if (oe && !cJSON_IsNull(oe)) {
         const char *anchor = oab__json_str(oe, "anchor");
         const cJSON *sec = cJSON_GetObjectItemCaseSensitive(oe, "seconds");
+        /* range first: only then is the cast to an integer defined */
         if (!cJSON_IsObject(oe) || !anchor || strcmp(anchor, "created_at") ||
-            !cJSON_IsNumber(sec) || sec->valuedouble != (double)(long long)
-                                                         sec->valuedouble ||
-            sec->valuedouble < SRV_EXPIRES_MIN ||
-            sec->valuedouble > SRV_EXPIRES_MAX)
+            !cJSON_IsNumber(sec) || !(sec->valuedouble >= SRV_EXPIRES_MIN) ||
+            !(sec->valuedouble <= SRV_EXPIRES_MAX) ||
+            sec->valuedouble != (double)(long long)sec->valuedouble)
             return send_error(conn, r, 400,
                               "Invalid 'output_expires_after': anchor"
                               " 'created_at' and seconds 3600 to 2592000.",

@@ -245,6 +245,12 @@ static cJSON *gen_object(const cJSON *schema, const cJSON *root, int depth,
     cJSON *o = cJSON_CreateObject();
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(schema, "required");
+    /* members of anything else than an object have no names (found by
+     * fuzz/fuzz_testmodel.c: "properties": ["a"]) */
+    if (!cJSON_IsObject(props))
+        props = NULL;
+    if (!cJSON_IsArray(req))
+        req = NULL;
     const cJSON *p;
     cJSON_ArrayForEach(p, props) {
         if (depth >= MINIMAL_DEPTH) {

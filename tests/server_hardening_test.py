@@ -443,6 +443,8 @@ def case_expiry(binary, tmp):
     for bad in ({"anchor": "created_at", "seconds": 60},
                 {"anchor": "created_at", "seconds": 9999999},
                 {"anchor": "bogus", "seconds": 7200},
+                {"anchor": "created_at", "seconds": 1e300},
+                {"anchor": "created_at", "seconds": 7200.5},
                 {"seconds": 7200}, {"anchor": "created_at"}, "7200"):
         st, e = c.create(f["id"], output_expires_after=bad)
         check(st == 400 and e["error"]["param"] == "output_expires_after",

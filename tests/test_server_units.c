@@ -177,6 +177,7 @@ static void test_testmodel_caps(void)
     CHECK_STR(err_code(a), "answer_too_large");
     cJSON_Delete(a);
     /* a const repeated past the byte cap */
+    cJSON *inst;
     cJSON *schema = cJSON_Parse(
         "{\"type\":\"array\",\"minItems\":1000,\"items\":{\"const\":\"\"}}");
     char *big = malloc(20001);
@@ -187,10 +188,32 @@ static void test_testmodel_caps(void)
     free(big);
     CHECK(srv_tm_instance(schema, NULL) == NULL);
     cJSON_Delete(schema);
+    /* properties / required of the wrong type (a fuzzer finding: the
+     * generated values leaked, and deep down a NULL name was compared) */
+    schema = cJSON_Parse("{\"type\":\"object\",\"properties\":[\"a\"],"
+                         "\"required\":{\"a\":1}}");
+    inst = srv_tm_instance(schema, NULL);
+    CHECK(cJSON_IsObject(inst) && cJSON_GetArraySize(inst) == 0);
+    cJSON_Delete(inst);
+    cJSON_Delete(schema);
+    /* the same 12 levels down, where only required members are made */
+    schema = cJSON_Parse("{\"properties\":[1,2],\"required\":[\"z\"]}");
+    for (int i = 0; i < 12; i++) {
+        cJSON *outer = cJSON_CreateObject();
+        cJSON *pr = cJSON_AddObjectToObject(outer, "properties");
+        cJSON_AddItemToObject(pr, "k", schema);
+        cJSON *rq = cJSON_AddArrayToObject(outer, "required");
+        cJSON_AddItemToArray(rq, cJSON_CreateString("k"));
+        schema = outer;
+    }
+    inst = srv_tm_instance(schema, NULL);
+    CHECK(cJSON_IsObject(inst));
+    cJSON_Delete(inst);
+    cJSON_Delete(schema);
     /* a normal one is still made */
     schema = cJSON_Parse("{\"type\":\"array\",\"minItems\":3,\"items\":"
                          "{\"type\":\"string\",\"minLength\":10}}");
-    cJSON *inst = srv_tm_instance(schema, NULL);
+    inst = srv_tm_instance(schema, NULL);
     CHECK(cJSON_GetArraySize(inst) == 3);
     cJSON_Delete(inst);
     cJSON_Delete(schema);
