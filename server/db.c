@@ -468,28 +468,6 @@ int srv_db_batch_set_spools(sqlite3 *db, long long seq, long long out_bytes,
     return run(db, st, "batch spools");
 }
 
-int srv_db_batch_add(sqlite3 *db, long long seq, int ok, int failed,
-                     long long in, long long cached, long long out,
-                     long long reasoning)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = prep(db,
-        "UPDATE batches SET n_completed=n_completed+?, n_failed=n_failed+?,"
-        " input_tokens=input_tokens+?, cached_tokens=cached_tokens+?,"
-        " output_tokens=output_tokens+?,"
-        " reasoning_tokens=reasoning_tokens+? WHERE seq=?", &st);
-    if (rc != SQLITE_OK)
-        return rc;
-    sqlite3_bind_int(st, 1, ok);
-    sqlite3_bind_int(st, 2, failed);
-    sqlite3_bind_int64(st, 3, in);
-    sqlite3_bind_int64(st, 4, cached);
-    sqlite3_bind_int64(st, 5, out);
-    sqlite3_bind_int64(st, 6, reasoning);
-    sqlite3_bind_int64(st, 7, seq);
-    return run(db, st, "batch counts");
-}
-
 static const char *col_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
@@ -585,21 +563,40 @@ int srv_db_lines_pending(sqlite3 *db, long long seq, long long from, int max,
     return SQLITE_OK;
 }
 
-int srv_db_line_done(sqlite3 *db, long long seq, long long idx, int state,
-                     int *changed)
+int srv_db_lines_done(sqlite3 *db, const srv_line_done *d, size_t n)
 {
-    *changed = 0;
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *ul = NULL, *ub = NULL;
     int rc = prep(db, "UPDATE lines SET state=? WHERE batch_seq=?"
-                      " AND idx=? AND state=0", &st);
-    if (rc != SQLITE_OK)
-        return rc;
-    sqlite3_bind_int(st, 1, state);
-    sqlite3_bind_int64(st, 2, seq);
-    sqlite3_bind_int64(st, 3, idx);
-    rc = run(db, st, "line done");
+                      " AND idx=? AND state=0", &ul);
     if (rc == SQLITE_OK)
-        *changed = sqlite3_changes(db) == 1;
+        rc = prep(db,
+            "UPDATE batches SET n_completed=n_completed+?,"
+            " n_failed=n_failed+?, input_tokens=input_tokens+?,"
+            " cached_tokens=cached_tokens+?, output_tokens=output_tokens+?,"
+            " reasoning_tokens=reasoning_tokens+? WHERE seq=?", &ub);
+    for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+        sqlite3_reset(ul);
+        sqlite3_bind_int(ul, 1, d[i].state);
+        sqlite3_bind_int64(ul, 2, d[i].seq);
+        sqlite3_bind_int64(ul, 3, d[i].idx);
+        rc = sqlite3_step(ul) == SQLITE_DONE ? SQLITE_OK
+                                             : db_fail(db, SQLITE_ERROR,
+                                                       "line done");
+        if (rc != SQLITE_OK || sqlite3_changes(db) != 1)
+            continue;
+        sqlite3_reset(ub);
+        sqlite3_bind_int(ub, 1, d[i].state == 1);
+        sqlite3_bind_int(ub, 2, d[i].state == 2);
+        sqlite3_bind_int64(ub, 3, d[i].in);
+        sqlite3_bind_int64(ub, 4, d[i].cached);
+        sqlite3_bind_int64(ub, 5, d[i].out);
+        sqlite3_bind_int64(ub, 6, d[i].reasoning);
+        sqlite3_bind_int64(ub, 7, d[i].seq);
+        if (sqlite3_step(ub) != SQLITE_DONE)
+            rc = db_fail(db, SQLITE_ERROR, "batch counts");
+    }
+    sqlite3_finalize(ul);
+    sqlite3_finalize(ub);
     return rc;
 }
 

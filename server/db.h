@@ -72,9 +72,6 @@ int srv_db_batch_spools(sqlite3 *db, long long seq, long long *out_bytes,
                         long long *err_bytes, long long *out_expires);
 int srv_db_batch_set_spools(sqlite3 *db, long long seq, long long out_bytes,
                             long long err_bytes);
-int srv_db_batch_add(sqlite3 *db, long long seq, int ok, int failed,
-                     long long in, long long cached, long long out,
-                     long long reasoning);
 
 /* The active batches (validating, in_progress, finalizing, cancelling),
  * all of them, in seq order, to fn; fn returning non-zero stops. */
@@ -95,9 +92,17 @@ int srv_db_line_insert(sqlite3_stmt *ins, long long seq, long long idx,
 int srv_db_lines_pending(sqlite3 *db, long long seq, long long from, int max,
                          long long *idx, long long *off, long long *len,
                          int *n);
-/* state 0 -> state; *changed 1 when the row was pending. */
-int srv_db_line_done(sqlite3 *db, long long seq, long long idx, int state,
-                     int *changed);
+/* A finished line to record. */
+typedef struct srv_line_done {
+    long long seq, idx;
+    int state;              /* 1 ok, 2 error */
+    long long in, cached, out, reasoning; /* its usage */
+} srv_line_done;
+/* Records n finished lines (inside the caller's transaction): each row
+ * still pending goes 0 -> state, and its batch's counts and usage grow;
+ * rows already done are left alone (exactly once). Two statements,
+ * prepared once for all n. */
+int srv_db_lines_done(sqlite3 *db, const srv_line_done *d, size_t n);
 /* The custom_ids of unfinished lines, in order, to fn. */
 int srv_db_lines_unfinished(sqlite3 *db, long long seq,
                             int (*fn)(const char *custom_id, void *ud),

@@ -71,11 +71,7 @@ typedef struct slot {
     srv_xfer x;             /* the answer of the current attempt */
 } slot;
 
-typedef struct done_rec {
-    long long seq, idx;
-    int state;              /* 1 ok, 2 error */
-    oab_usage u;
-} done_rec;
+typedef srv_line_done done_rec;
 
 static char *spool_path(srv *s, const char *batch_id, int k)
 {
@@ -493,18 +489,7 @@ static void commit_done(engine *e)
         }
     if (srv_db_begin(e->db) != SQLITE_OK)
         return;
-    int ok = 1;
-    for (size_t i = 0; ok && i < e->ndone; i++) {
-        done_rec *d = &e->done[i];
-        int changed = 0;
-        ok = srv_db_line_done(e->db, d->seq, d->idx, d->state, &changed) ==
-             SQLITE_OK;
-        if (ok && changed)
-            ok = srv_db_batch_add(e->db, d->seq, d->state == 1,
-                                  d->state == 2, d->u.prompt_tokens,
-                                  d->u.cached_tokens, d->u.completion_tokens,
-                                  d->u.reasoning_tokens) == SQLITE_OK;
-    }
+    int ok = srv_db_lines_done(e->db, e->done, e->ndone) == SQLITE_OK;
     for (bctx *b = e->active; ok && b; b = b->next) {
         if (b->written[0] == b->committed[0] &&
             b->written[1] == b->committed[1])
@@ -552,8 +537,12 @@ static void record(engine *e, slot *sl, int state, char *line,
     d->seq = b->seq;
     d->idx = sl->idx;
     d->state = state;
-    if (u)
-        d->u = *u;
+    if (u) {
+        d->in = u->prompt_tokens;
+        d->cached = u->cached_tokens;
+        d->out = u->completion_tokens;
+        d->reasoning = u->reasoning_tokens;
+    }
 }
 
 /* Makes the output/error line for an HTTP answer whose body is exactly
