@@ -7,7 +7,7 @@
 #include "util/str.h"
 #include "jobcore.h"
 #include "output.h"
-#include "sha256.h"
+#include "util/sha256.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -125,17 +125,17 @@ static int cmp_str(const void *a, const void *b)
 static int fingerprint(const submit_opts *o, const char *base_url,
                        char hex[65])
 {
-    cli_sha256 s;
-    cli_sha256_init(&s);
+    oab__sha256 s;
+    oab__sha256_init(&s);
     char head[256];
     snprintf(head, sizeof head, "oaibatch-job-v1\n%ld\n%ld\n",
              o->max_lines, o->max_bytes);
-    cli_sha256_update(&s, head, strlen(head));
+    oab__sha256_update(&s, head, strlen(head));
     const char *parts[3] = { base_url, o->endpoint ? o->endpoint : "",
                              o->completion_window ? o->completion_window : "" };
     for (int i = 0; i < 3; i++) {
-        cli_sha256_update(&s, parts[i], strlen(parts[i]));
-        cli_sha256_update(&s, "\n", 1);
+        oab__sha256_update(&s, parts[i], strlen(parts[i]));
+        oab__sha256_update(&s, "\n", 1);
     }
     char *md[14];
     size_t n = 0;
@@ -144,7 +144,7 @@ static int fingerprint(const submit_opts *o, const char *base_url,
     qsort(md, n, sizeof md[0], cmp_str);
     for (size_t i = 0; i < n; i++) {
         if (md[i]) {
-            cli_sha256_update(&s, md[i], strlen(md[i]) + 1);
+            oab__sha256_update(&s, md[i], strlen(md[i]) + 1);
             free(md[i]);
         }
     }
@@ -154,12 +154,12 @@ static int fingerprint(const submit_opts *o, const char *base_url,
     char buf[65536];
     size_t k;
     while ((k = fread(buf, 1, sizeof buf, f)) > 0)
-        cli_sha256_update(&s, buf, k);
+        oab__sha256_update(&s, buf, k);
     int bad = ferror(f);
     fclose(f);
     if (bad)
         return -1;
-    cli_sha256_final_hex(&s, hex);
+    oab__sha256_final_hex(&s, hex);
     return 0;
 }
 

@@ -699,3 +699,138 @@ int srv_db_file_remove(sqlite3 *db, const char *id)
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     return run(db, st, "file remove");
 }
+
+/* ---- metrics and webhooks ---- */
+
+int srv_db_batch_stats(sqlite3 *db,
+                       int (*fn)(const srv_batch_stat *, void *), void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT endpoint, status, count(*), sum(total),"
+                      " sum(n_completed), sum(n_failed), sum(input_tokens),"
+                      " sum(output_tokens) FROM batches"
+                      " GROUP BY endpoint, status", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        srv_batch_stat b = {col_text(st, 0), col_text(st, 1),
+                            sqlite3_column_int64(st, 2),
+                            sqlite3_column_int64(st, 3),
+                            sqlite3_column_int64(st, 4),
+                            sqlite3_column_int64(st, 5),
+                            sqlite3_column_int64(st, 6),
+                            sqlite3_column_int64(st, 7)};
+        if (fn(&b, ud)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, rc, "batch stats");
+    return SQLITE_OK;
+}
+
+int srv_db_deliveries_init(sqlite3 *db)
+{
+    return srv_db_exec(
+        db, "CREATE TABLE IF NOT EXISTS deliveries("
+            " seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL,"
+            " msg_id TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL,"
+            " created_at INTEGER NOT NULL, next_at REAL NOT NULL,"
+            " attempts INTEGER DEFAULT 0, state INTEGER DEFAULT 0,"
+            " last_status INTEGER DEFAULT 0);"
+            "CREATE INDEX IF NOT EXISTS deliveries_due"
+            " ON deliveries(state, next_at);");
+}
+
+int srv_db_delivery_insert(sqlite3 *db, const char *event_id,
+                           const char *msg_id, const char *url,
+                           const char *body, long long created_at)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "INSERT INTO deliveries(event_id, msg_id, url, body,"
+                      " created_at, next_at) VALUES(?,?,?,?,?,?)", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, event_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, msg_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, url, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, body, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 5, created_at);
+    sqlite3_bind_double(st, 6, (double)created_at);
+    return run(db, st, "delivery insert");
+}
+
+void srv_db_delivery_clear(srv_delivery *d)
+{
+    free(d->event_id);
+    free(d->msg_id);
+    free(d->url);
+    free(d->body);
+    memset(d, 0, sizeof *d);
+}
+
+int srv_db_delivery_next(sqlite3 *db, srv_delivery *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT seq, created_at, attempts, last_status,"
+                      " next_at, event_id, msg_id, url, body FROM deliveries"
+                      " WHERE state = 0 ORDER BY next_at, seq LIMIT 1", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->seq = sqlite3_column_int64(st, 0);
+        out->created_at = sqlite3_column_int64(st, 1);
+        out->attempts = sqlite3_column_int64(st, 2);
+        out->last_status = sqlite3_column_int64(st, 3);
+        out->next_at = sqlite3_column_double(st, 4);
+        out->event_id = oab__strdup(col_text(st, 5));
+        out->msg_id = oab__strdup(col_text(st, 6));
+        out->url = oab__strdup(col_text(st, 7));
+        out->body = oab__strdup(col_text(st, 8));
+        if (!out->event_id || !out->msg_id || !out->url || !out->body) {
+            srv_db_delivery_clear(out);
+            rc = SQLITE_NOMEM;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(db, rc, "delivery next");
+    return rc;
+}
+
+int srv_db_delivery_update(sqlite3 *db, long long seq, int state,
+                           long long attempts, double next_at,
+                           long long last_status)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "UPDATE deliveries SET state = ?, attempts = ?,"
+                      " next_at = ?, last_status = ? WHERE seq = ?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int(st, 1, state);
+    sqlite3_bind_int64(st, 2, attempts);
+    sqlite3_bind_double(st, 3, next_at);
+    sqlite3_bind_int64(st, 4, last_status);
+    sqlite3_bind_int64(st, 5, seq);
+    return run(db, st, "delivery update");
+}
+
+int srv_db_deliveries_pending(sqlite3 *db, long long *n)
+{
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT count(*) FROM deliveries WHERE state = 0", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return db_fail(db, rc, "deliveries pending");
+    return SQLITE_OK;
+}

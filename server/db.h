@@ -108,4 +108,35 @@ int srv_db_lines_unfinished(sqlite3 *db, long long seq,
                             int (*fn)(const char *custom_id, void *ud),
                             void *ud);
 
+/* ---- metrics and webhooks (metrics.c, webhook.c) ---- */
+/* Batches grouped by endpoint and status, to fn (fn non-zero stops). */
+typedef struct srv_batch_stat {
+    const char *endpoint, *status;
+    long long batches, total, completed, failed;
+    long long input_tokens, output_tokens;
+} srv_batch_stat;
+int srv_db_batch_stats(sqlite3 *db,
+                       int (*fn)(const srv_batch_stat *, void *), void *ud);
+/* Creates the webhook deliveries table when missing. */
+int srv_db_deliveries_init(sqlite3 *db);
+/* One event to deliver to url (inside the caller's transaction). */
+int srv_db_delivery_insert(sqlite3 *db, const char *event_id,
+                           const char *msg_id, const char *url,
+                           const char *body, long long created_at);
+/* The undelivered event due first; SQLITE_ROW with *out filled (its
+ * strings new: free with srv_db_delivery_clear), SQLITE_DONE when none. */
+typedef struct srv_delivery {
+    long long seq, created_at, attempts, last_status;
+    double next_at;
+    char *event_id, *msg_id, *url, *body;
+} srv_delivery;
+int srv_db_delivery_next(sqlite3 *db, srv_delivery *out);
+void srv_db_delivery_clear(srv_delivery *d);
+/* state: 0 pending (tried again at next_at), 1 delivered, 2 given up. */
+int srv_db_delivery_update(sqlite3 *db, long long seq, int state,
+                           long long attempts, double next_at,
+                           long long last_status);
+/* How many events are pending. */
+int srv_db_deliveries_pending(sqlite3 *db, long long *n);
+
 #endif

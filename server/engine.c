@@ -22,8 +22,10 @@
 #include "apierr.h"
 #include "db.h"
 #include "engine.h"
+#include "metrics.h"
 #include "testmodel.h"
 #include "upstream.h"
+#include "webhook.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -69,6 +71,7 @@ typedef struct slot {
     CURL *easy;
     struct curl_slist *hdrs;
     srv_xfer x;             /* the answer of the current attempt */
+    int mtag;               /* metrics.h tag of a transfer in flight */
 } slot;
 
 typedef srv_line_done done_rec;
@@ -119,9 +122,16 @@ void srv_engine_wake(srv *s)
 static void set_failed(engine *e, long long seq, const char *id,
                        const char *errors_json)
 {
+    /* the batch's end and its webhook events commit together */
+    if (srv_db_begin(e->db) != SQLITE_OK)
+        return;
     if (srv_db_batch_failed(e->db, seq, oab__unix_now(), errors_json) ==
-        SQLITE_OK)
+            SQLITE_OK &&
+        srv_webhook_enqueue(e->s, e->db, id, "batch.failed") == SQLITE_OK &&
+        srv_db_commit(e->db) == SQLITE_OK)
         srv_log("batch %s: failed", id);
+    else
+        srv_db_rollback(e->db);
 }
 
 static void add_problem(cJSON *data, const char *code, const char *message,
@@ -426,6 +436,10 @@ static void finalize_batch(engine *e, long long seq, const char *id,
                                   len[1]) == SQLITE_OK;
     /* the line rows are no longer needed once the files exist */
     ok = ok && srv_db_lines_delete(e->db, seq) == SQLITE_OK;
+    ok = ok && srv_webhook_enqueue(s, e->db, id,
+                                   kind == 0   ? "batch.completed"
+                                   : kind == 1 ? "batch.cancelled"
+                                               : "batch.expired") == SQLITE_OK;
     if (ok && srv_db_commit(e->db) == SQLITE_OK) {
         for (int k = 0; k < 2; k++)
             if (!len[k])
@@ -599,6 +613,7 @@ static void slot_free(engine *e, slot *sl)
         curl_multi_remove_handle(e->multi, sl->easy);
         curl_easy_cleanup(sl->easy);
     }
+    srv_metrics_abandoned(&sl->mtag);
     curl_slist_free_all(sl->hdrs);
     oab__buf_free(&sl->x.resp);
     free(sl->custom_id);
@@ -651,6 +666,7 @@ static void attempt_done(engine *e, slot *sl, long status, const char *body,
                          size_t len, const char *msg)
 {
     srv *s = e->s;
+    srv_metrics_attempt(&sl->mtag, sl->easy, status);
     int retryable = status == 0 || status == 429 || status >= 500;
     if (retryable && sl->attempt < s->cfg.max_retries && !sl->b->stopping) {
         double delay = srv_upstream_backoff(s, &sl->x, sl->attempt);
@@ -725,6 +741,8 @@ static void start_attempt(engine *e, slot *sl)
     sl->easy = url ? srv_upstream_easy(s, url, sl->body, sl->body_len,
                                        &sl->hdrs, &sl->x)
                    : NULL;
+    if (sl->easy)
+        sl->mtag = srv_metrics_started(s, url);
     free(url);
     if (!sl->easy) {
         attempt_done(e, sl, 0, NULL, 0, "cannot start a transfer");

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "engine.h"
 #include "http.h"
+#include "metrics.h"
 #include "range.h"
 #include "sse.h"
 #include "testmodel.h"
@@ -721,6 +722,19 @@ static enum MHD_Result models_list(struct MHD_Connection *conn, srv *s,
     return send_json(conn, r, 200, o);
 }
 
+/* GET /metrics: the Prometheus text exposition (metrics.c). */
+static enum MHD_Result metrics_get(struct MHD_Connection *conn, srv *s,
+                                   req *r, const cJSON *body)
+{
+    (void)body;
+    char *t = srv_metrics_render(s);
+    if (!t)
+        return send_error(conn, r, 500, "The metrics could not be read.",
+                          NULL, "server_error");
+    return send_typed(conn, r, 200, "text/plain; version=0.0.4; charset=utf-8",
+                      t, strlen(t));
+}
+
 /* ---- the route table ---- */
 
 static const route ROUTES[] = {
@@ -739,6 +753,7 @@ static const route ROUTES[] = {
     {"POST", "/v1/completions", model_call, B_JSON},
     {"POST", "/v1/moderations", model_call, B_JSON},
     {"GET", "/v1/models", models_list, B_NONE},
+    {"GET", "/metrics", metrics_get, B_NONE},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
@@ -796,7 +811,8 @@ static const route *route_find(const char *method, const char *url,
 
 static int authorize(srv *s, struct MHD_Connection *conn, req *r)
 {
-    if (s->cfg.n_api_keys == 0) {
+    if (s->cfg.n_api_keys == 0 ||
+        (s->cfg.metrics_public && r->rt && r->rt->fn == metrics_get)) {
         r->owner[0] = '\0';
         return 1;
     }

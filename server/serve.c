@@ -8,6 +8,7 @@
 #include "http.h"
 #include "serve.h"
 #include "srv.h"
+#include "webhook.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -153,7 +154,14 @@ static void usage(FILE *f)
         "  --retry-base-ms N    first backoff delay (default 500)\n"
         "  --max-file-bytes N   upload cap (default 200 MB)\n"
         "  --quiet              no per-request log lines\n"
-        "  --help               this text\n",
+        "  --help               this text\n"
+        "webhooks and metrics:\n"
+        "  --webhook-url URL    POST signed batch.* events there at each\n"
+        "                       batch's end (repeatable, up to 8)\n"
+        "  --webhook-secret S   whsec_... signing secret (or $OAB_WEBHOOK_SECRET)\n"
+        "  --webhook-give-up S  stop retrying an event after S seconds\n"
+        "                       (default 86400)\n"
+        "  --metrics-public     GET /metrics without an API key\n",
         f);
 }
 
@@ -394,6 +402,24 @@ int oab_serve_main(int argc, char **argv)
             c->body_budget = (unsigned long long)n;
         } else if (!strcmp(a, "--quiet")) {
             c->quiet = 1;
+        } else if (!strcmp(a, "--webhook-url")) {
+            NEED_VALUE;
+            if (c->n_webhook_urls == SRV_MAX_WEBHOOKS ||
+                (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))) {
+                fprintf(stderr, "serve: --webhook-url takes an http(s) URL"
+                                " (at most %d)\n", SRV_MAX_WEBHOOKS);
+                free(s);
+                return 2;
+            }
+            c->webhook_urls[c->n_webhook_urls++] = v;
+        } else if (!strcmp(a, "--webhook-secret")) {
+            NEED_VALUE;
+            c->webhook_secret = v;
+        } else if (!strcmp(a, "--webhook-give-up")) {
+            NEED_NUM(1);
+            c->webhook_give_up_s = n;
+        } else if (!strcmp(a, "--metrics-public")) {
+            c->metrics_public = 1;
         } else {
             fprintf(stderr, "serve: unknown option %s (see --help)\n", a);
             free(s);
@@ -436,6 +462,8 @@ int oab_serve_main(int argc, char **argv)
     sigaction(SIGTERM, &sa, &old_term);
     got_signal = 0;
 
+    if (srv_webhook_start(s) != 0)
+        goto restore;
     if (srv_engine_start(s) != 0)
         goto restore;
     engine_started = 1;
@@ -467,6 +495,7 @@ restore:
         MHD_stop_daemon(d);
     if (engine_started)
         srv_engine_join(s);
+    srv_webhook_join(s);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 out:

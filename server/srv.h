@@ -37,6 +37,13 @@ typedef struct srv_config {
     unsigned conns_per_ip;       /* open connections per client address */
     unsigned long long body_budget; /* JSON bodies buffered at once */
     int quiet;                   /* no per-request log lines */
+    /* webhooks (webhook.c) and metrics (metrics.c) */
+#define SRV_MAX_WEBHOOKS 8
+    const char *webhook_urls[SRV_MAX_WEBHOOKS];
+    int n_webhook_urls;
+    const char *webhook_secret;  /* NULL: $OAB_WEBHOOK_SECRET */
+    long webhook_give_up_s;      /* 0: SRV_WEBHOOK_GIVE_UP_S */
+    int metrics_public;          /* GET /metrics without a key */
 } srv_config;
 
 typedef struct srv {
@@ -53,6 +60,7 @@ typedef struct srv {
     atomic_ullong body_bytes;    /* JSON body bytes buffered now */
     void *engine;                /* engine.c's state */
     pthread_t engine_thread;
+    void *webhook;               /* webhook.c's state */
 } srv;
 
 /* A log line on stderr (never a key). */

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include "core/expect.h"
 #include "core/schema.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -918,23 +919,6 @@ static cJSON *responses(const cJSON *body, int *status)
 /* embeddings                                                         */
 /* ---------------------------------------------------------------- */
 
-static void b64(const unsigned char *p, size_t n, oab__buf *out)
-{
-    static const char al[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        char q[4] = {al[(v >> 18) & 63], al[(v >> 12) & 63],
-                     i + 1 < n ? al[(v >> 6) & 63] : '=',
-                     i + 2 < n ? al[v & 63] : '='};
-        oab__buf_append(out, q, 4);
-    }
-}
-
 static cJSON *embedding_of(const char *text, size_t len, long dims,
                            int base64)
 {
@@ -958,7 +942,7 @@ static cJSON *embedding_of(const char *text, size_t len, long dims,
     cJSON *out;
     if (base64) {
         oab__buf b = OAB__BUF_INIT;
-        b64((const unsigned char *)v, (size_t)dims * sizeof *v, &b);
+        oab__base64_encode(v, (size_t)dims * sizeof *v, &b);
         out = cJSON_CreateString(b.data ? b.data : "");
         oab__buf_free(&b);
     } else {

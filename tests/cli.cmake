@@ -12,7 +12,7 @@ endif()
 # Unit tests of the command's own pieces (journal, SHA-256, ranges, parser).
 if(TARGET oaibatch_cli)
   oab_add_unit_test(test_cli_units test_cli_units.c
-    ${PROJECT_SOURCE_DIR}/cli/journal.c ${PROJECT_SOURCE_DIR}/cli/sha256.c
+    ${PROJECT_SOURCE_DIR}/cli/journal.c
     ${PROJECT_SOURCE_DIR}/cli/common.c ${PROJECT_SOURCE_DIR}/cli/args.c
     ${PROJECT_SOURCE_DIR}/cli/help.c ${PROJECT_SOURCE_DIR}/cli/output.c)
   target_include_directories(test_cli_units PRIVATE ${PROJECT_SOURCE_DIR}/cli)

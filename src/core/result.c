@@ -6,6 +6,7 @@
 #include "core/extract_json.h"
 #include "core/result.h"
 #include "core/schema.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/jdoc.h"
@@ -279,40 +280,12 @@ static oab_status decode_responses(oab__rdec *d, oab_result *r,
     return OAB_OK;
 }
 
-static int b64val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
 /* base64 of little-endian float32 values (encoding_format "base64"). */
 static oab_status b64_floats(const char *s, size_t len, oab__buf *out)
 {
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '=')
-            break;
-        int v = b64val(s[i]);
-        if (v < 0)
-            return OAB_EJSON;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (oab__buf_putc(out, (char)((acc >> bits) & 0xFF)) != OAB_OK)
-                return OAB_ENOMEM;
-        }
-    }
+    oab_status st = oab__base64_decode(s, len, out);
+    if (st != OAB_OK)
+        return st;
     return out->len % 4 ? OAB_EJSON : OAB_OK;
 }
 
