@@ -194,10 +194,11 @@ static double step(wh *w)
                                    d.last_status) == SQLITE_OK) {
             srv_metrics_webhook(SRV_WH_GIVEN_UP);
             srv_log("webhook %s (%s) to %s: given up after %lld attempt%s"
-                    " in %ld s (last: %s %lld)",
+                    " in %ld s (last: %s%lld)",
                     d.event_id, type, url, d.attempts,
                     d.attempts == 1 ? "" : "s", w->give_up,
-                    d.last_status ? "HTTP" : "no answer", d.last_status);
+                    d.last_status ? "HTTP " : "no answer, status ",
+                    d.last_status);
         }
         srv_db_delivery_clear(&d);
         return 0;
@@ -223,9 +224,13 @@ static double step(wh *w)
         if (srv_db_delivery_update(w->db, d.seq, 0, attempts, next,
                                    status) == SQLITE_OK) {
             srv_metrics_webhook(SRV_WH_FAILED_ATTEMPT);
-            srv_log("webhook %s (%s) to %s: %s %ld on attempt %lld; next"
-                    " in %.0f s", d.event_id, type, url,
-                    status ? "HTTP" : "no answer", status, attempts,
+            char what[32];
+            if (status)
+                snprintf(what, sizeof what, "HTTP %ld", status);
+            else
+                snprintf(what, sizeof what, "no answer");
+            srv_log("webhook %s (%s) to %s: %s on attempt %lld; next in"
+                    " %.0f s", d.event_id, type, url, what, attempts,
                     next - now);
         }
     }
