@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "http.h"
 #include "metrics.h"
+#include "ui.h"
 #include "range.h"
 #include "sse.h"
 #include "testmodel.h"
@@ -735,6 +736,33 @@ static enum MHD_Result metrics_get(struct MHD_Connection *conn, srv *s,
                       t, strlen(t));
 }
 
+/* GET /ui/...: the web view's embedded files (ui.c); no key needed, the
+ * page asks for one and sends it with its API calls. */
+static enum MHD_Result ui_get(struct MHD_Connection *conn, srv *s, req *r,
+                              const cJSON *body)
+{
+    (void)s;
+    (void)body;
+    const srv_ui_asset *a = srv_ui_find(r->url);
+    if (!a)
+        return send_error(conn, r, 404, "No such page.", NULL, "not_found");
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", a->type);
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'self'; frame-ancestors 'none'");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    r->status = 200;
+    enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
+    MHD_destroy_response(resp);
+    r->done = 1;
+    return ret;
+}
+
 /* ---- the route table ---- */
 
 static const route ROUTES[] = {
@@ -754,6 +782,10 @@ static const route ROUTES[] = {
     {"POST", "/v1/moderations", model_call, B_JSON},
     {"GET", "/v1/models", models_list, B_NONE},
     {"GET", "/metrics", metrics_get, B_NONE},
+    {"GET", "/ui", ui_get, B_NONE},
+    {"GET", "/ui/", ui_get, B_NONE},
+    {"GET", "/ui/app.js", ui_get, B_NONE},
+    {"GET", "/ui/style.css", ui_get, B_NONE},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
@@ -812,6 +844,7 @@ static const route *route_find(const char *method, const char *url,
 static int authorize(srv *s, struct MHD_Connection *conn, req *r)
 {
     if (s->cfg.n_api_keys == 0 ||
+        (r->rt && r->rt->fn == ui_get) ||
         (s->cfg.metrics_public && r->rt && r->rt->fn == metrics_get)) {
         r->owner[0] = '\0';
         return 1;
