@@ -25,3 +25,12 @@ if(TARGET oaibatch_server)
   oab_add_unit_test(test_server_hooks_units test_server_hooks_units.c)
   target_link_libraries(test_server_hooks_units PRIVATE oaibatch_server)
 endif()
+# The web view in headless Chromium (Debian's chromium + chromium-driver).
+find_program(OAB_CHROMEDRIVER chromedriver)
+find_program(OAB_CHROMIUM chromium)
+if(TARGET oaibatch-server AND OAB_CHROMEDRIVER AND OAB_CHROMIUM)
+  add_test(NAME server_ui
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/server_ui_test.py
+            $<TARGET_FILE:oaibatch-server> ${OAB_CHROMEDRIVER} ${OAB_CHROMIUM})
+  set_tests_properties(server_ui PROPERTIES TIMEOUT 300)
+endif()
