@@ -7,8 +7,8 @@ if(TARGET oaibatch-server)
   find_program(OAB_PROMTOOL promtool)
   set(hooks_cases metrics_auth webhook_config)
   if(OAB_NODE)
-    list(APPEND hooks_cases webhook_events webhook_retry webhook_restart
-         webhook_give_up)
+    list(APPEND hooks_cases webhook_events webhook_expired webhook_retry
+         webhook_restart webhook_give_up)
   endif()
   if(OAB_PROMTOOL)
     list(APPEND hooks_cases metrics)

@@ -215,6 +215,25 @@ def case_webhook_events(binary, tmp):
     rcv.stop()
 
 
+def case_webhook_expired(binary, tmp):
+    """A batch whose window closes with lines unrun sends batch.expired."""
+    rcv = Receiver()
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--webhook-url", rcv.url(), "--webhook-secret", SECRET,
+                      "--window-seconds", "2", "--latency-ms", "400",
+                      "--concurrency", "1"])
+    c = Client(s.port)
+    b = run_batch(c, chat_lines(40))
+    check(c.wait(b["id"], timeout=60)["status"] == "expired", "expired")
+    got = rcv.wait(1)
+    check(len(got) == 1, "one event: %d" % len(got))
+    evs = verify_all(tmp, got)
+    check(evs and evs[0]["type"] == "batch.expired" and
+          evs[0]["data"]["id"] == b["id"], "batch.expired: %s" % evs)
+    s.kill()
+    rcv.stop()
+
+
 def case_webhook_retry(binary, tmp):
     """A receiver that answers 500 twice, then 200: the same message
     (webhook-id) is sent three times, acknowledged once; the metrics
