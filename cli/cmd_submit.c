@@ -15,7 +15,7 @@
 #include "part.h"
 #include "view.h"
 #include "wait.h"
-#include "sha256.h"
+#include "util/sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,22 +172,22 @@ static int cmp_str(const void *a, const void *b)
 static int fingerprint(const submit_opts *o, const char *base_url,
                        char hex[65])
 {
-    cli_sha256 s;
-    cli_sha256_init(&s);
+    oab__sha256 s;
+    oab__sha256_init(&s);
     char head[256];
     /* the default limit is written as it was before it became
      * CLI_MAX_PART_BYTES, so that jobs journaled then still re-attach */
     snprintf(head, sizeof head, "oaibatch-job-v1\n%ld\n%ld\n",
              o->max_lines, o->limits_given ? o->max_bytes
                                            : (long)OAB_MAX_FILE_BYTES);
-    cli_sha256_update(&s, head, strlen(head));
+    oab__sha256_update(&s, head, strlen(head));
     const char *parts[3] = { base_url, o->endpoint ? o->endpoint : "",
                              o->part.completion_window
                                  ? o->part.completion_window
                                  : "" };
     for (int i = 0; i < 3; i++) {
-        cli_sha256_update(&s, parts[i], strlen(parts[i]));
-        cli_sha256_update(&s, "\n", 1);
+        oab__sha256_update(&s, parts[i], strlen(parts[i]));
+        oab__sha256_update(&s, "\n", 1);
     }
     char *md[14];
     size_t n = 0;
@@ -196,7 +196,7 @@ static int fingerprint(const submit_opts *o, const char *base_url,
     qsort(md, n, sizeof md[0], cmp_str);
     for (size_t i = 0; i < n; i++) {
         if (md[i]) {
-            cli_sha256_update(&s, md[i], strlen(md[i]) + 1);
+            oab__sha256_update(&s, md[i], strlen(md[i]) + 1);
             free(md[i]);
         }
     }
@@ -206,12 +206,12 @@ static int fingerprint(const submit_opts *o, const char *base_url,
     char buf[65536];
     size_t k;
     while ((k = fread(buf, 1, sizeof buf, f)) > 0)
-        cli_sha256_update(&s, buf, k);
+        oab__sha256_update(&s, buf, k);
     int bad = ferror(f);
     fclose(f);
     if (bad)
         return -1;
-    cli_sha256_final_hex(&s, hex);
+    oab__sha256_final_hex(&s, hex);
     return 0;
 }
 

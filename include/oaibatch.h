@@ -937,6 +937,12 @@ OAB_EXTERN oab_status oab_jsonl_reader_finish(oab_jsonl_reader *r,
                                               int *truncated);
 /** Frees a reader (and a line it still holds). NULL ok. */
 OAB_EXTERN void oab_jsonl_reader_free(oab_jsonl_reader *r);
+/** While fn runs (from oab_jsonl_reader_feed or _finish): the byte offset
+ *  of the delivered line's first byte from the start of all bytes fed,
+ *  so that line[0..len) is that many bytes into the input (a stripped
+ *  "\r" follows it). 0 for r NULL or before the first line. */
+OAB_EXTERN unsigned long long oab_jsonl_reader_line_offset(
+    const oab_jsonl_reader *r);
 
 /** Reads a file line by line through a reader (streamed; lines as for
  *  oab_jsonl_reader_feed, a last line without newline delivered too).

@@ -18,3 +18,9 @@ if [ "${1:-}" != "--no-sanitize" ]; then
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j"$JOBS")
 fi
+
+# libFuzzer targets, a bounded run each, when clang is there
+# (scripts/install-deps.sh installs clang-14)
+if command -v clang-14 >/dev/null || command -v clang >/dev/null; then
+  bash fuzz/run.sh
+fi

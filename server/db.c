@@ -1,8 +1,11 @@
-/* db.c - the server's SQLite state: schema and JSON views of rows. */
+/* db.c - the server's SQLite state: the schema, JSON views of rows, and
+ * every statement the front end and the engine run, each checked: an
+ * error is logged and returned. */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
 #include "util/str.h"
-#include "server.h"
+#include "db.h"
+#include "srv.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +29,8 @@ static const char *SCHEMA =
     " input_tokens INTEGER DEFAULT 0, cached_tokens INTEGER DEFAULT 0,"
     " output_tokens INTEGER DEFAULT 0, reasoning_tokens INTEGER DEFAULT 0,"
     " metadata TEXT, errors TEXT, input_path TEXT,"
-    " out_bytes INTEGER DEFAULT 0, err_bytes INTEGER DEFAULT 0);"
+    " out_bytes INTEGER DEFAULT 0, err_bytes INTEGER DEFAULT 0,"
+    " out_expires INTEGER DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS lines("
     " batch_seq INTEGER NOT NULL, idx INTEGER NOT NULL, custom_id TEXT,"
     " off INTEGER, len INTEGER, state INTEGER DEFAULT 0,"
@@ -68,9 +72,17 @@ int srv_db_open(const char *path, sqlite3 **out)
                      " DEFAULT 0", NULL, NULL, NULL);
     sqlite3_exec(db, "ALTER TABLE batches ADD COLUMN err_bytes INTEGER"
                      " DEFAULT 0", NULL, NULL, NULL);
+    /* output_expires_after[seconds] of a batch (0: none) */
+    sqlite3_exec(db, "ALTER TABLE batches ADD COLUMN out_expires INTEGER"
+                     " DEFAULT 0", NULL, NULL, NULL);
     *out = db;
     return SQLITE_OK;
 }
+
+/* A file past its expires_at is gone for the API at once (the engine's
+ * sweeper removes its body and row soon after). */
+#define NOT_EXPIRED \
+    " AND (expires_at IS NULL OR expires_at > CAST(strftime('%s','now') AS INTEGER))"
 
 static void add_ts(cJSON *o, const char *key, sqlite3_stmt *st, int col)
 {
@@ -163,7 +175,8 @@ cJSON *srv_file_json(sqlite3 *db, const char *id, const char *owner)
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
             "SELECT id, bytes, created_at, expires_at, filename, purpose,"
-            " owner FROM files WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+            " owner FROM files WHERE id = ?" NOT_EXPIRED, -1, &st, NULL) !=
+        SQLITE_OK)
         return NULL;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     cJSON *o = NULL;
@@ -191,7 +204,7 @@ char *srv_file_path(sqlite3 *db, const char *files_dir, const char *id,
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
             "SELECT path FROM files WHERE id = ? AND (?2 IS NULL OR"
-            " owner = ?2)", -1, &st, NULL) != SQLITE_OK)
+            " owner = ?2)" NOT_EXPIRED, -1, &st, NULL) != SQLITE_OK)
         return NULL;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     if (owner)
@@ -202,4 +215,622 @@ char *srv_file_path(sqlite3 *db, const char *files_dir, const char *id,
                             (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     return path;
+}
+
+/* ---------------------------------------------------------------- */
+/* checked statements                                                 */
+/* ---------------------------------------------------------------- */
+
+static int db_fail(sqlite3 *db, int rc, const char *what)
+{
+    srv_log("sqlite (%s): %s", what, sqlite3_errmsg(db));
+    return rc;
+}
+
+static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(*st);
+        *st = NULL;
+        return db_fail(db, rc, "prepare");
+    }
+    return SQLITE_OK;
+}
+
+/* Steps a statement without result rows and finalizes it. */
+static int run(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, rc, what);
+    return SQLITE_OK;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *t)
+{
+    if (t)
+        sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int srv_db_begin(sqlite3 *db)
+{
+    return srv_db_exec(db, "BEGIN IMMEDIATE");
+}
+
+int srv_db_commit(sqlite3 *db)
+{
+    int rc = srv_db_exec(db, "COMMIT");
+    if (rc != SQLITE_OK)
+        srv_db_rollback(db);
+    return rc;
+}
+
+void srv_db_rollback(sqlite3 *db)
+{
+    if (!sqlite3_get_autocommit(db))
+        srv_db_exec(db, "ROLLBACK");
+}
+
+int srv_db_file_insert(sqlite3 *db, const char *id, const char *owner,
+                       const char *purpose, const char *filename,
+                       long long bytes, long long created_at,
+                       const char *path, long long expires_at)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db,
+        "INSERT INTO files(id, owner, purpose, filename, bytes, created_at,"
+        " path, expires_at) VALUES(?,?,?,?,?,?,?,?)", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, owner, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, purpose, -1, SQLITE_TRANSIENT);
+    bind_text_or_null(st, 4, filename);
+    sqlite3_bind_int64(st, 5, bytes);
+    sqlite3_bind_int64(st, 6, created_at);
+    sqlite3_bind_text(st, 7, path, -1, SQLITE_TRANSIENT);
+    if (expires_at)
+        sqlite3_bind_int64(st, 8, expires_at);
+    else
+        sqlite3_bind_null(st, 8);
+    return run(db, st, "file insert");
+}
+
+int srv_db_file_delete(sqlite3 *db, const char *id, const char *owner,
+                       int *deleted)
+{
+    *deleted = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "DELETE FROM files WHERE id = ? AND owner = ?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, owner, -1, SQLITE_TRANSIENT);
+    rc = run(db, st, "file delete");
+    if (rc == SQLITE_OK)
+        *deleted = sqlite3_changes(db) > 0;
+    return rc;
+}
+
+int srv_db_batch_insert(sqlite3 *db, const char *id, const char *owner,
+                        const char *endpoint, const char *input_file_id,
+                        const char *window, long long created_at,
+                        long long expires_at, const char *metadata,
+                        long long out_expires)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db,
+        "INSERT INTO batches(id, owner, endpoint, input_file_id,"
+        " completion_window, status, created_at, expires_at, metadata,"
+        " out_expires) VALUES(?,?,?,?,?,'validating',?,?,?,?)", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, owner, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, endpoint, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, input_file_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, window, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, created_at);
+    sqlite3_bind_int64(st, 7, expires_at);
+    bind_text_or_null(st, 8, metadata);
+    sqlite3_bind_int64(st, 9, out_expires);
+    return run(db, st, "batch insert");
+}
+
+int srv_db_batch_cancel(sqlite3 *db, const char *id, long long now,
+                        int *changed)
+{
+    *changed = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db,
+        "UPDATE batches SET status='cancelling', cancelling_at=?"
+        " WHERE id=? AND status IN ('validating','in_progress')", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+    rc = run(db, st, "batch cancel");
+    if (rc == SQLITE_OK)
+        *changed = sqlite3_changes(db) > 0;
+    return rc;
+}
+
+int srv_db_batch_failed(sqlite3 *db, long long seq, long long now,
+                        const char *errors_json)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db,
+        "UPDATE batches SET status='failed', failed_at=?, errors=?"
+        " WHERE seq=?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, now);
+    bind_text_or_null(st, 2, errors_json);
+    sqlite3_bind_int64(st, 3, seq);
+    return run(db, st, "batch failed");
+}
+
+int srv_db_batch_started(sqlite3 *db, long long seq, long long total,
+                         const char *model, long long now)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db,
+        "UPDATE batches SET total=?, model=?, in_progress_at=?,"
+        " out_bytes=0, err_bytes=0,"
+        " status=CASE status WHEN 'validating' THEN 'in_progress'"
+        " ELSE status END WHERE seq=?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, total);
+    bind_text_or_null(st, 2, model);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, seq);
+    return run(db, st, "batch started");
+}
+
+int srv_db_batch_finalizing(sqlite3 *db, long long seq, long long now)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db,
+        "UPDATE batches SET status='finalizing',"
+        " finalizing_at=COALESCE(finalizing_at, ?) WHERE seq=?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, seq);
+    return run(db, st, "batch finalizing");
+}
+
+int srv_db_batch_ended(sqlite3 *db, long long seq, int kind, long long now,
+                       const char *out_id, const char *err_id,
+                       long long out_bytes, long long err_bytes)
+{
+    static const char *const sql[] = {
+        "UPDATE batches SET status='completed', completed_at=?,"
+        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?"
+        " WHERE seq=?",
+        "UPDATE batches SET status='cancelled', cancelled_at=?,"
+        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?"
+        " WHERE seq=?",
+        "UPDATE batches SET status='expired', expired_at=?,"
+        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?"
+        " WHERE seq=?"};
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, sql[kind < 0 || kind > 2 ? 0 : kind], &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, now);
+    bind_text_or_null(st, 2, out_id);
+    bind_text_or_null(st, 3, err_id);
+    sqlite3_bind_int64(st, 4, out_bytes);
+    sqlite3_bind_int64(st, 5, err_bytes);
+    sqlite3_bind_int64(st, 6, seq);
+    return run(db, st, "batch ended");
+}
+
+int srv_db_batch_spools(sqlite3 *db, long long seq, long long *out_bytes,
+                        long long *err_bytes, long long *out_expires)
+{
+    *out_bytes = *err_bytes = *out_expires = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT out_bytes, err_bytes, out_expires FROM batches"
+                      " WHERE seq=?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, seq);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out_bytes = sqlite3_column_int64(st, 0);
+        *err_bytes = sqlite3_column_int64(st, 1);
+        *out_expires = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(db, rc, "batch spools");
+    return SQLITE_OK;
+}
+
+int srv_db_batch_set_spools(sqlite3 *db, long long seq, long long out_bytes,
+                            long long err_bytes)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "UPDATE batches SET out_bytes=?, err_bytes=?"
+                      " WHERE seq=?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, out_bytes);
+    sqlite3_bind_int64(st, 2, err_bytes);
+    sqlite3_bind_int64(st, 3, seq);
+    return run(db, st, "batch spools");
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+int srv_db_active(sqlite3 *db, int (*fn)(const srv_active_row *, void *),
+                  void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db,
+        "SELECT seq, id, status, endpoint, input_file_id, expires_at, owner,"
+        " out_bytes, err_bytes"
+        " FROM batches WHERE status IN ('validating','in_progress',"
+        "'finalizing','cancelling') ORDER BY seq", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        srv_active_row r;
+        r.seq = sqlite3_column_int64(st, 0);
+        r.id = col_text(st, 1);
+        r.status = col_text(st, 2);
+        r.endpoint = col_text(st, 3);
+        r.input_file_id = col_text(st, 4);
+        r.expires_at = sqlite3_column_int64(st, 5);
+        r.owner = col_text(st, 6);
+        r.out_bytes = sqlite3_column_int64(st, 7);
+        r.err_bytes = sqlite3_column_int64(st, 8);
+        if (fn(&r, ud)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, rc, "active batches");
+    return SQLITE_OK;
+}
+
+int srv_db_lines_delete(sqlite3 *db, long long seq)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "DELETE FROM lines WHERE batch_seq=?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, seq);
+    return run(db, st, "lines delete");
+}
+
+int srv_db_line_stmt(sqlite3 *db, sqlite3_stmt **out)
+{
+    return prep(db, "INSERT INTO lines(batch_seq, idx, custom_id, off, len)"
+                    " VALUES(?,?,?,?,?)", out);
+}
+
+int srv_db_line_insert(sqlite3_stmt *ins, long long seq, long long idx,
+                       const char *custom_id, long long off, long long len)
+{
+    sqlite3_reset(ins);
+    sqlite3_bind_int64(ins, 1, seq);
+    sqlite3_bind_int64(ins, 2, idx);
+    bind_text_or_null(ins, 3, custom_id);
+    sqlite3_bind_int64(ins, 4, off);
+    sqlite3_bind_int64(ins, 5, len);
+    int rc = sqlite3_step(ins);
+    if (rc != SQLITE_DONE)
+        return db_fail(sqlite3_db_handle(ins), rc, "line insert");
+    return SQLITE_OK;
+}
+
+int srv_db_lines_pending(sqlite3 *db, long long seq, long long from, int max,
+                         long long *idx, long long *off, long long *len,
+                         int *n)
+{
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT idx, off, len FROM lines WHERE batch_seq=?"
+                      " AND idx>=? AND state=0 ORDER BY idx LIMIT ?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int(st, 3, max);
+    while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        idx[*n] = sqlite3_column_int64(st, 0);
+        off[*n] = sqlite3_column_int64(st, 1);
+        len[*n] = sqlite3_column_int64(st, 2);
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(db, rc, "pending lines");
+    return SQLITE_OK;
+}
+
+int srv_db_lines_done(sqlite3 *db, const srv_line_done *d, size_t n)
+{
+    sqlite3_stmt *ul = NULL, *ub = NULL;
+    int rc = prep(db, "UPDATE lines SET state=? WHERE batch_seq=?"
+                      " AND idx=? AND state=0", &ul);
+    if (rc == SQLITE_OK)
+        rc = prep(db,
+            "UPDATE batches SET n_completed=n_completed+?,"
+            " n_failed=n_failed+?, input_tokens=input_tokens+?,"
+            " cached_tokens=cached_tokens+?, output_tokens=output_tokens+?,"
+            " reasoning_tokens=reasoning_tokens+? WHERE seq=?", &ub);
+    for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+        sqlite3_reset(ul);
+        sqlite3_bind_int(ul, 1, d[i].state);
+        sqlite3_bind_int64(ul, 2, d[i].seq);
+        sqlite3_bind_int64(ul, 3, d[i].idx);
+        rc = sqlite3_step(ul) == SQLITE_DONE ? SQLITE_OK
+                                             : db_fail(db, SQLITE_ERROR,
+                                                       "line done");
+        if (rc != SQLITE_OK || sqlite3_changes(db) != 1)
+            continue;
+        sqlite3_reset(ub);
+        sqlite3_bind_int(ub, 1, d[i].state == 1);
+        sqlite3_bind_int(ub, 2, d[i].state == 2);
+        sqlite3_bind_int64(ub, 3, d[i].in);
+        sqlite3_bind_int64(ub, 4, d[i].cached);
+        sqlite3_bind_int64(ub, 5, d[i].out);
+        sqlite3_bind_int64(ub, 6, d[i].reasoning);
+        sqlite3_bind_int64(ub, 7, d[i].seq);
+        if (sqlite3_step(ub) != SQLITE_DONE)
+            rc = db_fail(db, SQLITE_ERROR, "batch counts");
+    }
+    sqlite3_finalize(ul);
+    sqlite3_finalize(ub);
+    return rc;
+}
+
+int srv_db_lines_unfinished(sqlite3 *db, long long seq,
+                            int (*fn)(const char *custom_id, void *ud),
+                            void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT custom_id FROM lines WHERE batch_seq=?"
+                      " AND state=0 ORDER BY idx", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, seq);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (fn((const char *)sqlite3_column_text(st, 0), ud)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, rc, "unfinished lines");
+    return SQLITE_OK;
+}
+
+int srv_db_list(sqlite3 *db, int batches, const char *owner,
+                const char *purpose, const char *after, int asc, long limit,
+                cJSON *data, int *has_more)
+{
+    *has_more = 0;
+    const char *table = batches ? "batches" : "files";
+    char sql[512];
+    /* after= names an object of this owner, or nothing is listed (an id
+     * of another key must not tell whether it exists) */
+    snprintf(sql, sizeof sql,
+             "SELECT id FROM %s WHERE owner = ?1"
+             " AND (?2 IS NULL OR %s = ?2)"
+             " AND (?3 IS NULL OR seq %s (SELECT seq FROM %s WHERE id = ?3"
+             " AND owner = ?1))"
+             " ORDER BY seq %s LIMIT ?4",
+             table, batches ? "id" : "purpose", asc ? ">" : "<", table,
+             asc ? "ASC" : "DESC");
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, sql, &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, owner, -1, SQLITE_TRANSIENT);
+    bind_text_or_null(st, 2, batches ? NULL : purpose);
+    bind_text_or_null(st, 3, after);
+    sqlite3_bind_int64(st, 4, limit + 1);
+    long n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == limit) {
+            *has_more = 1;
+            rc = SQLITE_DONE;
+            break;
+        }
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        cJSON *item = batches ? srv_batch_json(db, id, NULL)
+                              : srv_file_json(db, id, NULL);
+        if (item)
+            cJSON_AddItemToArray(data, item);
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, rc, "list");
+    return SQLITE_OK;
+}
+
+int srv_db_files_expired(sqlite3 *db, long long now, int max,
+                         int (*fn)(const char *id, const char *path,
+                                   void *ud),
+                         void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT id, path FROM files WHERE expires_at IS NOT"
+                      " NULL AND expires_at <= ? LIMIT ?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int(st, 2, max);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (fn(col_text(st, 0), col_text(st, 1), ud)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, rc, "expired files");
+    return SQLITE_OK;
+}
+
+int srv_db_file_remove(sqlite3 *db, const char *id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "DELETE FROM files WHERE id = ?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    return run(db, st, "file remove");
+}
+
+/* ---- metrics and webhooks ---- */
+
+int srv_db_batch_stats(sqlite3 *db,
+                       int (*fn)(const srv_batch_stat *, void *), void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT endpoint, status, count(*), sum(total),"
+                      " sum(n_completed), sum(n_failed), sum(input_tokens),"
+                      " sum(output_tokens) FROM batches"
+                      " GROUP BY endpoint, status", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        srv_batch_stat b = {col_text(st, 0), col_text(st, 1),
+                            sqlite3_column_int64(st, 2),
+                            sqlite3_column_int64(st, 3),
+                            sqlite3_column_int64(st, 4),
+                            sqlite3_column_int64(st, 5),
+                            sqlite3_column_int64(st, 6),
+                            sqlite3_column_int64(st, 7)};
+        if (fn(&b, ud)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, rc, "batch stats");
+    return SQLITE_OK;
+}
+
+int srv_db_deliveries_init(sqlite3 *db)
+{
+    return srv_db_exec(
+        db, "CREATE TABLE IF NOT EXISTS deliveries("
+            " seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL,"
+            " msg_id TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL,"
+            " created_at INTEGER NOT NULL, next_at REAL NOT NULL,"
+            " attempts INTEGER DEFAULT 0, state INTEGER DEFAULT 0,"
+            " last_status INTEGER DEFAULT 0);"
+            "CREATE INDEX IF NOT EXISTS deliveries_due"
+            " ON deliveries(state, next_at);");
+}
+
+int srv_db_delivery_insert(sqlite3 *db, const char *event_id,
+                           const char *msg_id, const char *url,
+                           const char *body, long long created_at)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "INSERT INTO deliveries(event_id, msg_id, url, body,"
+                      " created_at, next_at) VALUES(?,?,?,?,?,?)", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, event_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, msg_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, url, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, body, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 5, created_at);
+    sqlite3_bind_double(st, 6, (double)created_at);
+    return run(db, st, "delivery insert");
+}
+
+void srv_db_delivery_clear(srv_delivery *d)
+{
+    free(d->event_id);
+    free(d->msg_id);
+    free(d->url);
+    free(d->body);
+    memset(d, 0, sizeof *d);
+}
+
+int srv_db_delivery_next(sqlite3 *db, srv_delivery *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT seq, created_at, attempts, last_status,"
+                      " next_at, event_id, msg_id, url, body FROM deliveries"
+                      " WHERE state = 0 ORDER BY next_at, seq LIMIT 1", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->seq = sqlite3_column_int64(st, 0);
+        out->created_at = sqlite3_column_int64(st, 1);
+        out->attempts = sqlite3_column_int64(st, 2);
+        out->last_status = sqlite3_column_int64(st, 3);
+        out->next_at = sqlite3_column_double(st, 4);
+        out->event_id = oab__strdup(col_text(st, 5));
+        out->msg_id = oab__strdup(col_text(st, 6));
+        out->url = oab__strdup(col_text(st, 7));
+        out->body = oab__strdup(col_text(st, 8));
+        if (!out->event_id || !out->msg_id || !out->url || !out->body) {
+            srv_db_delivery_clear(out);
+            rc = SQLITE_NOMEM;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(db, rc, "delivery next");
+    return rc;
+}
+
+int srv_db_delivery_update(sqlite3 *db, long long seq, int state,
+                           long long attempts, double next_at,
+                           long long last_status)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "UPDATE deliveries SET state = ?, attempts = ?,"
+                      " next_at = ?, last_status = ? WHERE seq = ?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int(st, 1, state);
+    sqlite3_bind_int64(st, 2, attempts);
+    sqlite3_bind_double(st, 3, next_at);
+    sqlite3_bind_int64(st, 4, last_status);
+    sqlite3_bind_int64(st, 5, seq);
+    return run(db, st, "delivery update");
+}
+
+int srv_db_deliveries_pending(sqlite3 *db, long long *n)
+{
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT count(*) FROM deliveries WHERE state = 0", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return db_fail(db, rc, "deliveries pending");
+    return SQLITE_OK;
 }

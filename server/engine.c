@@ -13,22 +13,26 @@
  * and error files (unfinished lines added to the error file). */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
+#include "core/result.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/jdoc.h"
 #include "util/json.h"
 #include "util/str.h"
-#include "server.h"
+#include "apierr.h"
+#include "db.h"
+#include "engine.h"
+#include "metrics.h"
+#include "testmodel.h"
+#include "upstream.h"
+#include "webhook.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
-
-#define PAGE 512
-#define MAX_RESP_BYTES (64u * 1024 * 1024)
 
 typedef struct bctx {
     struct bctx *next;
@@ -39,11 +43,12 @@ typedef struct bctx {
     int fd;
     long long cursor;       /* next idx to look at */
     int exhausted;          /* no pending line at or after cursor */
-    long long pidx[PAGE], poff[PAGE], plen[PAGE];
+    long long pidx[SRV_PAGE], poff[SRV_PAGE], plen[SRV_PAGE];
     int pn, ppos;
     int inflight;           /* slots of this batch */
     int stopping;           /* 0 running, 1 cancelling, 2 expired */
     long long expires_at;
+    int seen;               /* found by the last scan */
     /* spools: [0] output, [1] error */
     int sfd[2];
     long long committed[2]; /* lengths recorded in the batches row */
@@ -65,19 +70,11 @@ typedef struct slot {
     double due;
     CURL *easy;
     struct curl_slist *hdrs;
-    oab__buf resp;
-    double retry_after;     /* seconds; -1 none */
-    char request_id[80];
-    int trusted;            /* the answer is the builtin's compact JSON */
-    srv_usage known;        /* and its usage */
+    srv_xfer x;             /* the answer of the current attempt */
+    int mtag;               /* metrics.h tag of a transfer in flight */
 } slot;
 
-typedef struct done_rec {
-    long long seq, idx;
-    int state;              /* 1 ok, 2 error */
-    srv_usage u;
-    bctx *b;
-} done_rec;
+typedef srv_line_done done_rec;
 
 static char *spool_path(srv *s, const char *batch_id, int k)
 {
@@ -94,9 +91,12 @@ typedef struct engine {
     int nslots;
     done_rec *done;
     size_t ndone, capdone;
-    double last_commit, last_scan;
+    double last_commit, last_scan, last_sweep;
     double rpm_tokens, tpm_tokens, last_refill;
     bctx *rr;               /* round-robin position */
+    char last_owner[17];    /* owner of the last line started */
+    int owners;             /* 1: all running batches have one owner */
+    oab__jdoc doc;          /* answers parsed here (reused) */
 } engine;
 
 /* The body path of a file id (the files row's path), new or NULL. */
@@ -122,17 +122,16 @@ void srv_engine_wake(srv *s)
 static void set_failed(engine *e, long long seq, const char *id,
                        const char *errors_json)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(e->db,
-            "UPDATE batches SET status='failed', failed_at=?, errors=?"
-            " WHERE seq=?", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, oab__unix_now());
-        sqlite3_bind_text(st, 2, errors_json, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, seq);
-        sqlite3_step(st);
-    }
-    sqlite3_finalize(st);
-    srv_log("batch %s: failed", id);
+    /* the batch's end and its webhook events commit together */
+    if (srv_db_begin(e->db) != SQLITE_OK)
+        return;
+    if (srv_db_batch_failed(e->db, seq, oab__unix_now(), errors_json) ==
+            SQLITE_OK &&
+        srv_webhook_enqueue(e->s, e->db, id, "batch.failed") == SQLITE_OK &&
+        srv_db_commit(e->db) == SQLITE_OK)
+        srv_log("batch %s: failed", id);
+    else
+        srv_db_rollback(e->db);
 }
 
 static void add_problem(cJSON *data, const char *code, const char *message,
@@ -152,39 +151,68 @@ static void add_problem(cJSON *data, const char *code, const char *message,
     cJSON_AddItemToArray(data, p);
 }
 
-typedef struct vstate {
-    engine *e;
+/* Line storage: the library's JSONL reader delivers each request line
+ * (blank ones, spaces and tabs only, are not requests: the validator
+ * skips the same lines), with its byte offset in the file. */
+typedef struct lstore {
+    oab_jsonl_reader *rd;
     sqlite3_stmt *ins;
-    long long idx;
-    int dup;
-    long dup_line;
-} vstate;
+    long long seq, idx;
+    int db_error;
+    long stream_line[8];    /* lines asking for stream: true (first 8) */
+    int n_stream;
+} lstore;
 
-/* Records one input line (the bytes in `line`, at `off`, `size` long) of
- * batch `seq` as line number `idx`; blank lines are not recorded.
- * Returns 1 when a line was recorded. */
-static int insert_line(sqlite3_stmt *ins, long long seq, long long idx,
-                       const oab__buf *line, long long off, long long size)
+static int store_line(const char *line, size_t len, long lineno, void *ud)
 {
-    size_t len = line->len;
-    while (len && (line->data[len - 1] == '\r' || line->data[len - 1] == ' '))
-        len--;
-    if (!len)
-        return 0;
-    cJSON *j = cJSON_ParseWithLength(line->data, len);
+    lstore *ls = ud;
+    cJSON *j = oab__json_parse(line, len);
     const char *cid = oab__json_str(j, "custom_id");
-    sqlite3_reset(ins);
-    sqlite3_bind_int64(ins, 1, seq);
-    sqlite3_bind_int64(ins, 2, idx);
-    if (cid)
-        sqlite3_bind_text(ins, 3, cid, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(ins, 3);
-    sqlite3_bind_int64(ins, 4, off);
-    sqlite3_bind_int64(ins, 5, size);
-    sqlite3_step(ins);
+    /* a batch answers whole bodies: a line that asks to stream is refused
+     * (as OpenAI does) */
+    if (cJSON_IsTrue(oab__json_path(j, "body.stream")) && ls->n_stream < 8)
+        ls->stream_line[ls->n_stream++] = lineno;
+    if (srv_db_line_insert(ls->ins, ls->seq, ls->idx, cid,
+                           (long long)oab_jsonl_reader_line_offset(ls->rd),
+                           (long long)len) != SQLITE_OK)
+        ls->db_error = 1;
     cJSON_Delete(j);
-    return 1;
+    ls->idx++;
+    return ls->db_error;
+}
+
+/* Reads the input file once: the validator and the line store get the
+ * same bytes. Returns 0, or -1 for a read error (file), -2 for a
+ * database error. */
+static int read_input(int fd, oab_validator *v, lstore *ls)
+{
+    char *chunk = malloc(SRV_READ_CHUNK);
+    if (!chunk)
+        return -1;
+    int rc = 0;
+    oab_status st = OAB_OK;
+    for (;;) {
+        ssize_t n = read(fd, chunk, SRV_READ_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            rc = -1;
+        if (n <= 0)
+            break;
+        if (v)
+            oab_validator_feed(v, chunk, (size_t)n);
+        /* a line over the cap is the validator's problem to report; the
+         * store stops keeping lines then */
+        if (st == OAB_OK)
+            st = oab_jsonl_reader_feed(ls->rd, chunk, (size_t)n, store_line,
+                                       ls);
+    }
+    if (st == OAB_OK)
+        st = oab_jsonl_reader_finish(ls->rd, store_line, ls, NULL);
+    free(chunk);
+    if (ls->db_error)
+        return -2;
+    return rc;
 }
 
 static void validate_batch(engine *e, long long seq, const char *id,
@@ -215,68 +243,30 @@ static void validate_batch(engine *e, long long seq, const char *id,
                        : OAB_MAX_FILE_BYTES;
     oab_validator *v = NULL;
     oab_validator_new(&v, &vo);
-    srv_db_exec(e->db, "BEGIN IMMEDIATE");
-    sqlite3_stmt *del = NULL;
-    sqlite3_prepare_v2(e->db, "DELETE FROM lines WHERE batch_seq=?", -1, &del,
-                       NULL);
-    sqlite3_bind_int64(del, 1, seq);
-    sqlite3_step(del);
-    sqlite3_finalize(del);
-    sqlite3_stmt *ins = NULL;
-    sqlite3_prepare_v2(e->db,
-                       "INSERT INTO lines(batch_seq, idx, custom_id, off, len)"
-                       " VALUES(?,?,?,?,?)", -1, &ins, NULL);
-    char *chunk = malloc(256 * 1024);
-    oab__buf line = OAB__BUF_INIT;
-    long long line_off = 0, pos = 0, idx = 0;
-    long lineno = 0;
-    int io_error = 0;
-    for (;;) {
-        ssize_t n = read(fd, chunk, 256 * 1024);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            io_error = 1;
-        if (n <= 0)
-            break;
-        if (v)
-            oab_validator_feed(v, chunk, (size_t)n);
-        size_t start = 0;
-        for (size_t i = 0; i <= (size_t)n; i++) {
-            int eol = i < (size_t)n && chunk[i] == '\n';
-            if (i == (size_t)n) {
-                if (start < (size_t)n && line.len < 64u * 1024 * 1024)
-                    oab__buf_append(&line, chunk + start, (size_t)n - start);
-                break;
-            }
-            if (!eol)
-                continue;
-            if (line.len < 64u * 1024 * 1024)
-                oab__buf_append(&line, chunk + start, i - start);
-            start = i + 1;
-            /* one line: [line_off, pos + i) */
-            lineno++;
-            long long end = pos + (long long)i;
-            if (insert_line(ins, seq, idx, &line, line_off, end - line_off))
-                idx++;
-            line_off = end + 1;
-            oab__buf_clear(&line);
-        }
-        pos += n;
+    lstore ls;
+    memset(&ls, 0, sizeof ls);
+    ls.seq = seq;
+    int rc = -2;
+    if (srv_db_begin(e->db) == SQLITE_OK) {
+        if (srv_db_lines_delete(e->db, seq) == SQLITE_OK &&
+            srv_db_line_stmt(e->db, &ls.ins) == SQLITE_OK &&
+            oab_jsonl_reader_new(&ls.rd, (size_t)vo.max_bytes) == OAB_OK)
+            rc = read_input(fd, v, &ls);
+        sqlite3_finalize(ls.ins);
+        oab_jsonl_reader_free(ls.rd);
     }
-    /* a last line without a newline */
-    if (line.len && insert_line(ins, seq, idx, &line, line_off, pos - line_off))
-        idx++;
-    sqlite3_finalize(ins);
-    oab__buf_free(&line);
-    free(chunk);
     close(fd);
     oab_validation *rep = NULL;
     oab_status vs = v ? oab_validator_finish(v, &rep) : OAB_ENOMEM;
     oab_validator_free(v);
-    if (io_error)
+    if (rc == -1)
         add_problem(data, "file_unreadable",
                     "The input file could not be read.", "input_file_id", 0);
+    for (int i = 0; i < ls.n_stream; i++)
+        add_problem(data, "invalid_value",
+                    "stream: true is not supported in a batch (each line"
+                    " gets one whole answer).", "body.stream",
+                    ls.stream_line[i]);
     if (vs == OAB_EVALIDATION && rep) {
         for (size_t i = 0; i < rep->n_problems; i++)
             add_problem(data, rep->problems[i].code ? rep->problems[i].code
@@ -292,35 +282,27 @@ static void validate_batch(engine *e, long long seq, const char *id,
                     "The input file could not be validated.", NULL, 0);
     }
     const char *model = rep ? rep->model : NULL;
-    if (cJSON_GetArraySize(data) > 0) {
-        srv_db_exec(e->db, "ROLLBACK");
+    if (rc == -2) {
+        /* the state could not be written: stays validating, tried again */
+        srv_db_rollback(e->db);
+        SRV_LOG_EVERY(10, "batch %s: cannot record its lines; will retry", id);
+    } else if (cJSON_GetArraySize(data) > 0) {
+        srv_db_rollback(e->db);
         char *t = cJSON_PrintUnformatted(errs);
         set_failed(e, seq, id, t);
         free(t);
     } else {
-        sqlite3_stmt *st = NULL;
-        long long now = oab__unix_now();
         for (int k = 0; k < 2; k++) {
             char *sp = spool_path(s, id, k);
             unlink(sp);
             free(sp);
         }
-        sqlite3_prepare_v2(e->db,
-            "UPDATE batches SET total=?, model=?, in_progress_at=?,"
-            " out_bytes=0, err_bytes=0,"
-            " status=CASE status WHEN 'validating' THEN 'in_progress'"
-            " ELSE status END WHERE seq=?", -1, &st, NULL);
-        sqlite3_bind_int64(st, 1, idx);
-        if (model)
-            sqlite3_bind_text(st, 2, model, -1, SQLITE_TRANSIENT);
+        if (srv_db_batch_started(e->db, seq, ls.idx, model,
+                                 oab__unix_now()) == SQLITE_OK &&
+            srv_db_commit(e->db) == SQLITE_OK)
+            srv_log("batch %s: in_progress (%lld lines)", id, ls.idx);
         else
-            sqlite3_bind_null(st, 2);
-        sqlite3_bind_int64(st, 3, now);
-        sqlite3_bind_int64(st, 4, seq);
-        sqlite3_step(st);
-        sqlite3_finalize(st);
-        srv_db_exec(e->db, "COMMIT");
-        srv_log("batch %s: in_progress (%lld lines)", id, idx);
+            srv_db_rollback(e->db);
     }
     oab_validation_free(rep);
     cJSON_Delete(errs);
@@ -342,6 +324,49 @@ static void free_bctx(bctx *b)
     free(b);
 }
 
+/* The error lines of the lines that never finished. */
+typedef struct unfin {
+    int fd, kind, bad;
+    long long len, n;
+    oab__buf eb;
+} unfin;
+
+static int unfin_flush(unfin *u)
+{
+    if (u->eb.len) {
+        if (pwrite(u->fd, u->eb.data, u->eb.len, (off_t)u->len) !=
+            (ssize_t)u->eb.len)
+            u->bad = 1;
+        u->len += (long long)u->eb.len;
+        oab__buf_clear(&u->eb);
+    }
+    return u->bad;
+}
+
+static int unfin_line(const char *cid, void *ud)
+{
+    static const char *const codes[] = {"line_unavailable", "batch_cancelled",
+                                        "batch_expired"};
+    static const char *const msgs[] = {
+        "The input line could not be read (input file removed?).",
+        "This request was not executed because the batch was cancelled.",
+        ("This request could not be executed before the completion window"
+         " expired.")};
+    unfin *u = ud;
+    char rid[48];
+    srv_random_id(rid, sizeof rid, "batch_req_", 24);
+    oab__buf_printf(&u->eb, "{\"id\":\"%s\",\"custom_id\":", rid);
+    oab__buf_json_string(&u->eb, cid ? cid : "", cid ? strlen(cid) : 0);
+    oab__buf_printf(&u->eb,
+                    ",\"response\":null,\"error\":{\"code\":\"%s\","
+                    "\"message\":\"%s\"}}\n",
+                    codes[u->kind], msgs[u->kind]);
+    u->n++;
+    if (u->eb.len > 1 << 20)
+        return unfin_flush(u);
+    return 0;
+}
+
 /* kind: 0 completed, 1 cancelled, 2 expired. The batch is not active
  * (its spools are closed) and all its finished lines are committed. */
 static void finalize_batch(engine *e, long long seq, const char *id,
@@ -349,25 +374,13 @@ static void finalize_batch(engine *e, long long seq, const char *id,
 {
     srv *s = e->s;
     long long now = oab__unix_now();
-    long long len[2] = {0, 0};
-    sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(e->db, "SELECT out_bytes, err_bytes FROM batches"
-                              " WHERE seq=?", -1, &st, NULL);
-    sqlite3_bind_int64(st, 1, seq);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        len[0] = sqlite3_column_int64(st, 0);
-        len[1] = sqlite3_column_int64(st, 1);
-    }
-    sqlite3_finalize(st);
+    long long len[2] = {0, 0}, out_expires = 0;
+    if (srv_db_batch_spools(e->db, seq, &len[0], &len[1], &out_expires) !=
+        SQLITE_OK)
+        return;
     if (kind == 0) {
-        sqlite3_prepare_v2(e->db,
-            "UPDATE batches SET status='finalizing',"
-            " finalizing_at=COALESCE(finalizing_at, ?) WHERE seq=?", -1, &st,
-            NULL);
-        sqlite3_bind_int64(st, 1, now);
-        sqlite3_bind_int64(st, 2, seq);
-        sqlite3_step(st);
-        sqlite3_finalize(st);
+        if (srv_db_batch_finalizing(e->db, seq, now) != SQLITE_OK)
+            return;
         srv_log("batch %s: finalizing", id);
     }
     char *path[2] = {spool_path(s, id, 0), spool_path(s, id, 1)};
@@ -380,45 +393,17 @@ static void finalize_batch(engine *e, long long seq, const char *id,
             bad = 1;
     }
     /* the lines that never finished go to the error file */
-    static const char *const codes[] = {"line_unavailable", "batch_cancelled",
-                                        "batch_expired"};
-    static const char *const msgs[] = {
-        "The input line could not be read (input file removed?).",
-        "This request was not executed because the batch was cancelled.",
-        "This request could not be executed before the completion window"
-        " expired."};
-    long long unfinished = 0;
-    oab__buf eb = OAB__BUF_INIT;
-    sqlite3_prepare_v2(e->db,
-                       "SELECT custom_id FROM lines WHERE batch_seq=?"
-                       " AND state=0 ORDER BY idx", -1, &st, NULL);
-    sqlite3_bind_int64(st, 1, seq);
-    while (!bad && sqlite3_step(st) == SQLITE_ROW) {
-        const char *cid = (const char *)sqlite3_column_text(st, 0);
-        char rid[48];
-        srv_random_id(rid, sizeof rid, "batch_req_", 24);
-        oab__buf_printf(&eb, "{\"id\":\"%s\",\"custom_id\":", rid);
-        oab__buf_json_string(&eb, cid ? cid : "", cid ? strlen(cid) : 0);
-        oab__buf_printf(&eb,
-                        ",\"response\":null,\"error\":{\"code\":\"%s\","
-                        "\"message\":\"%s\"}}\n",
-                        codes[kind], msgs[kind]);
-        unfinished++;
-        if (eb.len > 1 << 20) {
-            if (pwrite(fd[1], eb.data, eb.len, (off_t)len[1]) !=
-                (ssize_t)eb.len)
-                bad = 1;
-            len[1] += (long long)eb.len;
-            oab__buf_clear(&eb);
-        }
-    }
-    sqlite3_finalize(st);
-    if (!bad && eb.len) {
-        if (pwrite(fd[1], eb.data, eb.len, (off_t)len[1]) != (ssize_t)eb.len)
-            bad = 1;
-        len[1] += (long long)eb.len;
-    }
-    oab__buf_free(&eb);
+    unfin u;
+    memset(&u, 0, sizeof u);
+    u.fd = fd[1];
+    u.kind = kind;
+    u.len = len[1];
+    if (!bad && (srv_db_lines_unfinished(e->db, seq, unfin_line, &u) !=
+                     SQLITE_OK ||
+                 unfin_flush(&u)))
+        bad = 1;
+    oab__buf_free(&u.eb);
+    len[1] = u.len;
     for (int k = 0; k < 2; k++) {
         if (fd[k] >= 0) {
             if (!bad && fsync(fd[k]) != 0)
@@ -427,69 +412,44 @@ static void finalize_batch(engine *e, long long seq, const char *id,
         }
     }
     if (bad) {
-        srv_log("batch %s: cannot write its result files; will retry", id);
+        SRV_LOG_EVERY(10, "batch %s: cannot write its result files; will retry",
+                      id);
         free(path[0]);
         free(path[1]);
         return;
     }
     char fid[2][40];
-    srv_db_exec(e->db, "BEGIN IMMEDIATE");
-    for (int k = 0; k < 2; k++) {
+    int ok = srv_db_begin(e->db) == SQLITE_OK;
+    for (int k = 0; ok && k < 2; k++) {
         if (!len[k])
             continue;
         srv_random_id(fid[k], sizeof fid[k], "file-", 22);
         const char *name = strrchr(path[k], '/') + 1;
-        sqlite3_prepare_v2(e->db,
-            "INSERT INTO files(id, owner, purpose, filename, bytes,"
-            " created_at, path) VALUES(?,?,'batch_output',?,?,?,?)", -1, &st,
-            NULL);
-        sqlite3_bind_text(st, 1, fid[k], -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, len[k]);
-        sqlite3_bind_int64(st, 5, now);
-        sqlite3_bind_text(st, 6, name, -1, SQLITE_STATIC);
-        sqlite3_step(st);
-        sqlite3_finalize(st);
+        ok = srv_db_file_insert(e->db, fid[k], owner, "batch_output", name,
+                                len[k], now, name,
+                                out_expires ? now + out_expires : 0) ==
+             SQLITE_OK;
     }
-    static const char *const sql[] = {
-        "UPDATE batches SET status='completed', completed_at=?,"
-        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?"
-        " WHERE seq=?",
-        "UPDATE batches SET status='cancelled', cancelled_at=?,"
-        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?"
-        " WHERE seq=?",
-        "UPDATE batches SET status='expired', expired_at=?,"
-        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?"
-        " WHERE seq=?"};
-    sqlite3_prepare_v2(e->db, sql[kind], -1, &st, NULL);
-    sqlite3_bind_int64(st, 1, now);
-    for (int k = 0; k < 2; k++) {
-        if (len[k])
-            sqlite3_bind_text(st, 2 + k, fid[k], -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 2 + k);
-        sqlite3_bind_int64(st, 4 + k, len[k]);
-    }
-    sqlite3_bind_int64(st, 6, seq);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
+    ok = ok && srv_db_batch_ended(e->db, seq, kind, now,
+                                  len[0] ? fid[0] : NULL,
+                                  len[1] ? fid[1] : NULL, len[0],
+                                  len[1]) == SQLITE_OK;
     /* the line rows are no longer needed once the files exist */
-    sqlite3_prepare_v2(e->db, "DELETE FROM lines WHERE batch_seq=?", -1, &st,
-                       NULL);
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (srv_db_exec(e->db, "COMMIT") != SQLITE_OK) {
-        srv_db_exec(e->db, "ROLLBACK");
-    } else {
+    ok = ok && srv_db_lines_delete(e->db, seq) == SQLITE_OK;
+    ok = ok && srv_webhook_enqueue(s, e->db, id,
+                                   kind == 0   ? "batch.completed"
+                                   : kind == 1 ? "batch.cancelled"
+                                               : "batch.expired") == SQLITE_OK;
+    if (ok && srv_db_commit(e->db) == SQLITE_OK) {
         for (int k = 0; k < 2; k++)
             if (!len[k])
                 unlink(path[k]);
         srv_log("batch %s: %s (%lld unfinished line%s in the error file)",
                 id,
                 kind == 0 ? "completed" : kind == 1 ? "cancelled" : "expired",
-                unfinished, unfinished == 1 ? "" : "s");
+                u.n, u.n == 1 ? "" : "s");
+    } else {
+        srv_db_rollback(e->db);
     }
     free(path[0]);
     free(path[1]);
@@ -537,57 +497,22 @@ static void commit_done(engine *e)
         return;
     for (bctx *b = e->active; b; b = b->next)
         if (flush_pend(b) != 0) {
-            srv_log("batch %s: cannot write its spool; will retry", b->id);
+            SRV_LOG_EVERY(10, "batch %s: cannot write its spool; will retry",
+                          b->id);
             return;
         }
-    if (srv_db_exec(e->db, "BEGIN IMMEDIATE") != SQLITE_OK)
+    if (srv_db_begin(e->db) != SQLITE_OK)
         return;
-    sqlite3_stmt *ul = NULL, *ub = NULL, *uo = NULL;
-    sqlite3_prepare_v2(e->db,
-                       "UPDATE lines SET state=? WHERE batch_seq=?"
-                       " AND idx=? AND state=0", -1, &ul, NULL);
-    sqlite3_prepare_v2(e->db,
-        "UPDATE batches SET n_completed=n_completed+?, n_failed=n_failed+?,"
-        " input_tokens=input_tokens+?, cached_tokens=cached_tokens+?,"
-        " output_tokens=output_tokens+?,"
-        " reasoning_tokens=reasoning_tokens+? WHERE seq=?", -1, &ub, NULL);
-    sqlite3_prepare_v2(e->db,
-                       "UPDATE batches SET out_bytes=?, err_bytes=?"
-                       " WHERE seq=?", -1, &uo, NULL);
-    for (size_t i = 0; i < e->ndone; i++) {
-        done_rec *d = &e->done[i];
-        sqlite3_reset(ul);
-        sqlite3_bind_int(ul, 1, d->state);
-        sqlite3_bind_int64(ul, 2, d->seq);
-        sqlite3_bind_int64(ul, 3, d->idx);
-        sqlite3_step(ul);
-        if (sqlite3_changes(e->db) != 1)
-            continue;
-        sqlite3_reset(ub);
-        sqlite3_bind_int(ub, 1, d->state == 1);
-        sqlite3_bind_int(ub, 2, d->state == 2);
-        sqlite3_bind_int64(ub, 3, d->u.input_tokens);
-        sqlite3_bind_int64(ub, 4, d->u.cached_tokens);
-        sqlite3_bind_int64(ub, 5, d->u.output_tokens);
-        sqlite3_bind_int64(ub, 6, d->u.reasoning_tokens);
-        sqlite3_bind_int64(ub, 7, d->seq);
-        sqlite3_step(ub);
-    }
-    for (bctx *b = e->active; b; b = b->next) {
+    int ok = srv_db_lines_done(e->db, e->done, e->ndone) == SQLITE_OK;
+    for (bctx *b = e->active; ok && b; b = b->next) {
         if (b->written[0] == b->committed[0] &&
             b->written[1] == b->committed[1])
             continue;
-        sqlite3_reset(uo);
-        sqlite3_bind_int64(uo, 1, b->written[0]);
-        sqlite3_bind_int64(uo, 2, b->written[1]);
-        sqlite3_bind_int64(uo, 3, b->seq);
-        sqlite3_step(uo);
+        ok = srv_db_batch_set_spools(e->db, b->seq, b->written[0],
+                                     b->written[1]) == SQLITE_OK;
     }
-    sqlite3_finalize(ul);
-    sqlite3_finalize(ub);
-    sqlite3_finalize(uo);
-    if (srv_db_exec(e->db, "COMMIT") != SQLITE_OK) {
-        srv_db_exec(e->db, "ROLLBACK");
+    if (!ok || srv_db_commit(e->db) != SQLITE_OK) {
+        srv_db_rollback(e->db);
         return;
     }
     for (bctx *b = e->active; b; b = b->next) {
@@ -600,7 +525,7 @@ static void commit_done(engine *e)
 
 /* Takes a finished line (output when state 1, error file when 2). */
 static void record(engine *e, slot *sl, int state, char *line,
-                   const srv_usage *u)
+                   const oab_usage *u)
 {
     if (!line)
         return;
@@ -626,39 +551,36 @@ static void record(engine *e, slot *sl, int state, char *line,
     d->seq = b->seq;
     d->idx = sl->idx;
     d->state = state;
-    d->b = b;
-    if (u)
-        d->u = *u;
+    if (u) {
+        d->in = u->prompt_tokens;
+        d->cached = u->cached_tokens;
+        d->out = u->completion_tokens;
+        d->reasoning = u->reasoning_tokens;
+    }
 }
 
-/* Makes the output/error line for an HTTP answer. */
-/* trusted: body is compact JSON made here (no parse needed). */
+/* Makes the output/error line for an HTTP answer whose body is exactly
+ * one JSON value (parsed in e->doc), or, when it is not (json 0), the
+ * body as a JSON string. */
 static char *result_line(slot *sl, long status, const char *body,
-                         size_t len, srv_usage *u, int trusted)
+                         size_t len, int json)
 {
     oab__buf o = OAB__BUF_INIT;
     char rid[48], reqid[80];
     srv_random_id(rid, sizeof rid, "batch_req_", 24);
-    if (!sl->request_id[0]) {
+    if (!sl->x.request_id[0])
         srv_random_id(reqid, sizeof reqid, "req_", 24);
-    } else {
-        snprintf(reqid, sizeof reqid, "%s", sl->request_id);
-    }
+    else
+        snprintf(reqid, sizeof reqid, "%s", sl->x.request_id);
     oab__buf_printf(&o, "{\"id\":\"%s\",\"custom_id\":", rid);
     oab__buf_json_string(&o, sl->custom_id, strlen(sl->custom_id));
     oab__buf_printf(&o, ",\"response\":{\"status_code\":%ld,\"request_id\":",
                     status);
     oab__buf_json_string(&o, reqid, strlen(reqid));
     oab__buf_puts(&o, ",\"body\":");
-    cJSON *j = trusted || !len ? NULL : cJSON_ParseWithLength(body, len);
-    if (trusted) {
-        oab__buf_append(&o, body, len);
-    } else if (j) {
-        if (u)
-            srv_usage_from_body(j, u);
-        cJSON_Delete(j);
-        /* valid JSON: newlines can only be whitespace, so dropping them
-         * makes it one line without touching the values */
+    if (json) {
+        /* one JSON value: newlines can only be whitespace, so dropping
+         * them makes it one line without touching the values */
         oab__buf_reserve(&o, len);
         for (size_t i = 0; i < len; i++)
             if (body[i] != '\n' && body[i] != '\r')
@@ -691,8 +613,9 @@ static void slot_free(engine *e, slot *sl)
         curl_multi_remove_handle(e->multi, sl->easy);
         curl_easy_cleanup(sl->easy);
     }
+    srv_metrics_abandoned(&sl->mtag);
     curl_slist_free_all(sl->hdrs);
-    oab__buf_free(&sl->resp);
+    oab__buf_free(&sl->x.resp);
     free(sl->custom_id);
     free(sl->body);
     sl->b->inflight--;
@@ -709,20 +632,44 @@ static void slot_unlink(engine *e, slot *sl)
         }
 }
 
+/* The final result of a line with an HTTP answer. A 2xx body must be
+ * exactly one JSON value (an upstream that sends bytes after it, or two
+ * values, gets the line an error, never a broken output line); its usage
+ * is summed. */
+static void http_result(engine *e, slot *sl, long status, const char *body,
+                        size_t len)
+{
+    int json = len && oab__jdoc_parse(&e->doc, body, len) == OAB_OK;
+    if (status >= 200 && status < 300) {
+        if (!json) {
+            record(e, sl, 2,
+                   error_line(sl, "invalid_upstream_response",
+                              "The upstream answered with a body that is not"
+                              " exactly one JSON value (empty, cut off, or"
+                              " with bytes after the JSON); it was not"
+                              " copied."),
+                   NULL);
+            return;
+        }
+        oab_usage u;
+        const oab__jv *root = oab__jroot(&e->doc);
+        oab__usage_decode(&e->doc, oab__jget(&e->doc, root, "usage"), &u);
+        record(e, sl, 1, result_line(sl, status, body, len, 1), &u);
+        return;
+    }
+    record(e, sl, 2, result_line(sl, status, body, len, json), NULL);
+}
+
 /* Decides between retry and final result for one attempt's outcome.
  * status 0 = transport failure (msg says what). */
 static void attempt_done(engine *e, slot *sl, long status, const char *body,
                          size_t len, const char *msg)
 {
     srv *s = e->s;
+    srv_metrics_attempt(&sl->mtag, sl->easy, status);
     int retryable = status == 0 || status == 429 || status >= 500;
     if (retryable && sl->attempt < s->cfg.max_retries && !sl->b->stopping) {
-        double delay = (double)s->cfg.retry_base_ms / 1000.0 *
-                       (double)(1u << (sl->attempt > 10 ? 10 : sl->attempt));
-        if (sl->retry_after >= 0)
-            delay = sl->retry_after;
-        if (delay > 60)
-            delay = 60;
+        double delay = srv_upstream_backoff(s, &sl->x, sl->attempt);
         sl->attempt++;
         sl->state = S_DUE;
         sl->due = oab__now() + delay;
@@ -739,19 +686,10 @@ static void attempt_done(engine *e, slot *sl, long status, const char *body,
         slot_free(e, sl);
         return;
     }
-    srv_usage u;
-    memset(&u, 0, sizeof u);
-    if (sl->trusted)
-        u = sl->known;
-    if (status >= 200 && status < 300) {
-        record(e, sl, 1, result_line(sl, status, body, len, &u, sl->trusted),
-               &u);
-    } else if (status > 0) {
-        record(e, sl, 2, result_line(sl, status, body, len, NULL, sl->trusted),
-               NULL);
-    } else {
+    if (status > 0)
+        http_result(e, sl, status, body, len);
+    else
         record(e, sl, 2, error_line(sl, "upstream_error", msg), NULL);
-    }
     slot_unlink(e, sl);
     slot_free(e, sl);
 }
@@ -760,82 +698,31 @@ static void attempt_done(engine *e, slot *sl, long status, const char *body,
 /* running lines                                                      */
 /* ---------------------------------------------------------------- */
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+/* The built-in model's answer to a slot, at once. */
+static void builtin_attempt(engine *e, slot *sl)
 {
-    slot *sl = ud;
-    size_t len = sz * n;
-    if (sl->resp.len + len > MAX_RESP_BYTES)
-        return 0;
-    if (oab__buf_append(&sl->resp, p, len) != OAB_OK)
-        return 0;
-    return len;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *ud)
-{
-    slot *sl = ud;
-    size_t len = sz * n;
-    if (len > 12 && !strncasecmp(p, "retry-after:", 12)) {
-        double v = strtod(p + 12, NULL);
-        if (v >= 0)
-            sl->retry_after = v;
-    } else if (len > 15 && !strncasecmp(p, "retry-after-ms:", 15)) {
-        double v = strtod(p + 15, NULL);
-        if (v >= 0)
-            sl->retry_after = v / 1000.0;
-    } else if (len > 13 && !strncasecmp(p, "x-request-id:", 13)) {
-        const char *v = p + 13;
-        while (*v == ' ')
-            v++;
-        size_t k = 0;
-        while (k + 1 < sizeof sl->request_id && v + k < p + len &&
-               v[k] != '\r' && v[k] != '\n')
-            k++;
-        memcpy(sl->request_id, v, k);
-        sl->request_id[k] = '\0';
+    srv *s = e->s;
+    int fail = srv_fail_knob(s);
+    cJSON *ans;
+    int status = 200;
+    if (fail) {
+        ans = srv_error_body(fail == 429 ? "Rate limit reached (test knob)."
+                                         : "Internal error (test knob).",
+                             fail == 429 ? "requests" : "server_error", NULL,
+                             fail == 429 ? "rate_limit_exceeded" : NULL);
+        status = fail;
+    } else {
+        cJSON *body = oab__json_parse(sl->body, sl->body_len);
+        ans = srv_tm_answer(sl->b->endpoint, body, &status);
+        cJSON_Delete(body);
     }
-    return len;
-}
-
-static char *upstream_url(srv *s, const char *path)
-{
-    unsigned long long k = atomic_fetch_add(&s->rr_upstream, 1);
-    const char *base = s->cfg.upstreams[k % (unsigned)s->cfg.n_upstreams];
-    size_t bl = strlen(base);
-    while (bl && base[bl - 1] == '/')
-        bl--;
-    if (!strncmp(path, "/v1/", 4))
-        path += 3;
-    return oab__sprintf("%.*s%s", (int)bl, base, path);
-}
-
-static CURL *make_easy(srv *s, const char *url, const char *body,
-                       size_t len, struct curl_slist **hdrs, void *ud)
-{
-    CURL *h = curl_easy_init();
-    if (!h)
-        return NULL;
-    *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-    *hdrs = curl_slist_append(*hdrs, "Expect:");
-    if (s->cfg.upstream_key) {
-        char *a = oab__sprintf("Authorization: Bearer %s", s->cfg.upstream_key);
-        *hdrs = curl_slist_append(*hdrs, a);
-        free(a);
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, s->cfg.upstream_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, ud);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, ud);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "oaibatch-serve/" OAB_VERSION_STRING);
-    return h;
+    char *t = ans ? cJSON_PrintUnformatted(ans) : NULL;
+    cJSON_Delete(ans);
+    if (t)
+        attempt_done(e, sl, status, t, strlen(t), NULL);
+    else
+        attempt_done(e, sl, 0, NULL, 0, "out of memory");
+    free(t);
 }
 
 /* Runs one attempt of a slot: builtin answers at once (or becomes due
@@ -843,44 +730,19 @@ static CURL *make_easy(srv *s, const char *url, const char *body,
 static void start_attempt(engine *e, slot *sl)
 {
     srv *s = e->s;
-    sl->retry_after = -1;
-    sl->request_id[0] = '\0';
-    oab__buf_clear(&sl->resp);
-    sl->trusted = 0;
+    srv_xfer_reset(&sl->x);
     if (!s->cfg.upstream) {
-        sl->trusted = 1;
-        memset(&sl->known, 0, sizeof sl->known);
-        int fail = srv_fail_knob(s);
-        if (fail) {
-            cJSON *eb = srv_error_body(fail == 429
-                                           ? "Rate limit reached (test knob)."
-                                           : "Internal error (test knob).",
-                                       fail == 429 ? "requests"
-                                                   : "server_error",
-                                       NULL,
-                                       fail == 429 ? "rate_limit_exceeded"
-                                                   : NULL);
-            char *t = cJSON_PrintUnformatted(eb);
-            cJSON_Delete(eb);
-            attempt_done(e, sl, fail, t, strlen(t), NULL);
-            free(t);
-            return;
-        }
-        cJSON *body = cJSON_ParseWithLength(sl->body, sl->body_len);
-        int status = 200;
-        cJSON *ans = srv_tm_answer(sl->b->endpoint, body, &status);
-        cJSON_Delete(body);
-        srv_usage_from_body(ans, &sl->known);
-        char *t = cJSON_PrintUnformatted(ans);
-        cJSON_Delete(ans);
-        attempt_done(e, sl, status, t, strlen(t), NULL);
-        free(t);
+        builtin_attempt(e, sl);
         return;
     }
-    char *url = upstream_url(s, sl->b->endpoint);
+    char *url = srv_upstream_url(s, sl->b->endpoint);
     curl_slist_free_all(sl->hdrs);
     sl->hdrs = NULL;
-    sl->easy = make_easy(s, url, sl->body, sl->body_len, &sl->hdrs, sl);
+    sl->easy = url ? srv_upstream_easy(s, url, sl->body, sl->body_len,
+                                       &sl->hdrs, &sl->x)
+                   : NULL;
+    if (sl->easy)
+        sl->mtag = srv_metrics_started(s, url);
     free(url);
     if (!sl->easy) {
         attempt_done(e, sl, 0, NULL, 0, "cannot start a transfer");
@@ -898,21 +760,9 @@ static int next_line(engine *e, bctx *b, long long *idx, long long *off,
         if (b->exhausted)
             return 0;
         b->pn = b->ppos = 0;
-        sqlite3_stmt *st = NULL;
-        sqlite3_prepare_v2(e->db,
-                           "SELECT idx, off, len FROM lines WHERE batch_seq=?"
-                           " AND idx>=? AND state=0 ORDER BY idx LIMIT ?",
-                           -1, &st, NULL);
-        sqlite3_bind_int64(st, 1, b->seq);
-        sqlite3_bind_int64(st, 2, b->cursor);
-        sqlite3_bind_int(st, 3, PAGE);
-        while (sqlite3_step(st) == SQLITE_ROW && b->pn < PAGE) {
-            b->pidx[b->pn] = sqlite3_column_int64(st, 0);
-            b->poff[b->pn] = sqlite3_column_int64(st, 1);
-            b->plen[b->pn] = sqlite3_column_int64(st, 2);
-            b->pn++;
-        }
-        sqlite3_finalize(st);
+        if (srv_db_lines_pending(e->db, b->seq, b->cursor, SRV_PAGE, b->pidx,
+                                 b->poff, b->plen, &b->pn) != SQLITE_OK)
+            return 0; /* tried again on the next turn */
         if (b->pn == 0) {
             b->exhausted = 1;
             return 0;
@@ -948,25 +798,22 @@ static void refill(engine *e)
     }
 }
 
-/* Starts new lines; returns how many. */
-static int dispatch(engine *e, int budget)
+/* The next batch in round robin with a line to start; NULL when none.
+ * Fair between keys too: while batches of several owners are running, a
+ * batch of another owner than the last line's goes first, so a key with
+ * many batches does not crowd out a key with one. */
+static bctx *next_batch(engine *e, long long *idx, long long *off,
+                        long long *len)
 {
-    srv *s = e->s;
-    int started = 0;
-    refill(e);
-    while (started < budget && e->nslots < s->cfg.concurrency) {
-        if (s->cfg.rpm > 0 && e->rpm_tokens < 1)
-            break;
-        /* round robin over running batches */
-        bctx *b = NULL;
+    for (int pass = e->owners > 1 ? 0 : 1; pass < 2; pass++) {
         bctx *start = e->rr ? e->rr : e->active;
         bctx *c = start;
-        long long idx = 0, off = 0, len = 0;
         for (int loops = 0; c && loops < 2;) {
             if (!c->stopping && !c->exhausted &&
-                next_line(e, c, &idx, &off, &len)) {
-                b = c;
-                break;
+                (pass || strcmp(c->owner, e->last_owner) != 0) &&
+                next_line(e, c, idx, off, len)) {
+                memcpy(e->last_owner, c->owner, sizeof e->last_owner);
+                return c;
             }
             c = c->next;
             if (!c) {
@@ -976,6 +823,21 @@ static int dispatch(engine *e, int budget)
             if (c == start)
                 break;
         }
+    }
+    return NULL;
+}
+
+/* Starts new lines; returns how many. */
+static int dispatch(engine *e, int budget)
+{
+    srv *s = e->s;
+    int started = 0;
+    refill(e);
+    while (started < budget && e->nslots < s->cfg.concurrency) {
+        if (s->cfg.rpm > 0 && e->rpm_tokens < 1)
+            break;
+        long long idx = 0, off = 0, len = 0;
+        bctx *b = next_batch(e, &idx, &off, &len);
         if (!b)
             break;
         e->rr = b->next;
@@ -987,12 +849,11 @@ static int dispatch(engine *e, int budget)
             break;
         }
         ssize_t got = pread(b->fd, line, (size_t)len, (off_t)off);
-        line[got > 0 ? got : 0] = '\0';
-        cJSON *j = got > 0 ? cJSON_ParseWithLength(line, (size_t)got) : NULL;
+        cJSON *j = got > 0 ? oab__json_parse(line, (size_t)got) : NULL;
         free(line);
         sl->b = b;
         sl->idx = idx;
-        sl->retry_after = -1;
+        sl->x.retry_after = -1;
         b->inflight++;
         e->nslots++;
         sl->next = e->slots;
@@ -1003,8 +864,16 @@ static int dispatch(engine *e, int budget)
         sl->body = body ? cJSON_PrintUnformatted(body) : NULL;
         cJSON_Delete(j);
         started++;
-        if (!sl->body) {
-            attempt_done(e, sl, 0, NULL, 0, "the input line could not be read");
+        if (!sl->custom_id || !sl->body) {
+            if (!sl->custom_id)
+                sl->custom_id = oab__strdup("");
+            if (sl->custom_id)
+                attempt_done(e, sl, 0, NULL, 0,
+                             "the input line could not be read");
+            else {
+                slot_unlink(e, sl);
+                slot_free(e, sl);
+            }
             continue;
         }
         sl->body_len = strlen(sl->body);
@@ -1054,7 +923,8 @@ static void reap(engine *e)
         if (res == CURLE_OK)
             curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
         if (res == CURLE_OK)
-            attempt_done(e, sl, status, sl->resp.data, sl->resp.len, NULL);
+            attempt_done(e, sl, status, sl->x.resp.data, sl->x.resp.len,
+                         NULL);
         else
             attempt_done(e, sl, 0, NULL, 0, curl_easy_strerror(res));
     }
@@ -1098,42 +968,140 @@ static void remove_active(engine *e, bctx *b)
     free_bctx(b);
 }
 
+/* A copy of the active rows (the scan writes while it goes). */
+typedef struct row {
+    long long seq, expires_at, out_bytes, err_bytes;
+    char id[64], status[16], endpoint[64], input[64], owner[17];
+} row;
+
+typedef struct rows {
+    row *v;
+    size_t n, cap;
+    int oom;
+} rows;
+
+static int take_row(const srv_active_row *a, void *ud)
+{
+    rows *rs = ud;
+    if (rs->n == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 64;
+        row *p = realloc(rs->v, cap * sizeof *p);
+        if (!p) {
+            rs->oom = 1;
+            return 1;
+        }
+        rs->v = p;
+        rs->cap = cap;
+    }
+    row *r = &rs->v[rs->n++];
+    r->seq = a->seq;
+    r->expires_at = a->expires_at;
+    r->out_bytes = a->out_bytes;
+    r->err_bytes = a->err_bytes;
+    snprintf(r->id, sizeof r->id, "%s", a->id);
+    snprintf(r->status, sizeof r->status, "%s", a->status);
+    snprintf(r->endpoint, sizeof r->endpoint, "%s", a->endpoint);
+    snprintf(r->input, sizeof r->input, "%s", a->input_file_id);
+    snprintf(r->owner, sizeof r->owner, "%s", a->owner);
+    return 0;
+}
+
+/* Makes the engine's state of a running batch (input open, spools cut
+ * back to what was committed). NULL when out of memory. */
+static bctx *open_batch(engine *e, const row *r)
+{
+    bctx *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->seq = r->seq;
+    snprintf(b->id, sizeof b->id, "%s", r->id);
+    snprintf(b->endpoint, sizeof b->endpoint, "%s", r->endpoint);
+    snprintf(b->owner, sizeof b->owner, "%s", r->owner);
+    b->expires_at = r->expires_at;
+    char *path = input_path(e, r->input);
+    b->fd = path ? open(path, O_RDONLY) : -1;
+    free(path);
+    b->committed[0] = b->written[0] = r->out_bytes;
+    b->committed[1] = b->written[1] = r->err_bytes;
+    for (int k = 0; k < 2; k++) {
+        char *sp = spool_path(e->s, r->id, k);
+        b->sfd[k] = sp ? open(sp, O_RDWR | O_CREAT, 0600) : -1;
+        free(sp);
+        if (b->sfd[k] >= 0 &&
+            ftruncate(b->sfd[k], (off_t)b->written[k]) != 0) {
+            close(b->sfd[k]);
+            b->sfd[k] = -1;
+        }
+    }
+    if (b->fd < 0)
+        b->exhausted = 1; /* lines end as errors when it finishes */
+    return b;
+}
+
+/* ---- the sweeper: files past their expires_at ---- */
+
+typedef struct expired {
+    char id[64], path[96];
+} expired;
+
+typedef struct expired_list {
+    expired v[100];
+    int n;
+} expired_list;
+
+static int take_expired(const char *id, const char *path, void *ud)
+{
+    expired_list *l = ud;
+    if (l->n == (int)(sizeof l->v / sizeof l->v[0]))
+        return 1;
+    snprintf(l->v[l->n].id, sizeof l->v[l->n].id, "%s", id);
+    snprintf(l->v[l->n].path, sizeof l->v[l->n].path, "%s", path);
+    l->n++;
+    return 0;
+}
+
+/* Deletes expired files (row and body); the API answers 404 for them
+ * from the moment they expire (db.c's views). */
+static void sweep(engine *e)
+{
+    expired_list l;
+    l.n = 0;
+    if (srv_db_files_expired(e->db, oab__unix_now(), 100, take_expired,
+                             &l) != SQLITE_OK)
+        return;
+    for (int i = 0; i < l.n; i++) {
+        if (srv_db_file_remove(e->db, l.v[i].id) != SQLITE_OK)
+            continue;
+        char *p = oab__sprintf("%s/%s", e->s->files_dir, l.v[i].path);
+        if (p && strchr(l.v[i].path, '/') == NULL)
+            unlink(p);
+        free(p);
+    }
+    if (l.n)
+        srv_log("removed %d expired file%s", l.n, l.n == 1 ? "" : "s");
+}
+
+/* Every active batch, every scan (no window): cancels and expiries take
+ * effect for all of them at once; validation, which reads whole files,
+ * gets a time budget per scan, so the others are not held up. */
 static void scan(engine *e)
 {
-    srv *s = e->s;
     e->last_scan = oab__now();
-    typedef struct row {
-        long long seq, expires_at, out_bytes, err_bytes;
-        char id[64], status[16], endpoint[64], input[64], owner[17];
-    } row;
-    row rows[64];
-    int n = 0;
-    sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(e->db,
-        "SELECT seq, id, status, endpoint, input_file_id, expires_at, owner,"
-        " out_bytes, err_bytes"
-        " FROM batches WHERE status IN ('validating','in_progress',"
-        "'finalizing','cancelling') ORDER BY seq LIMIT 64", -1, &st, NULL);
-    while (sqlite3_step(st) == SQLITE_ROW && n < 64) {
-        row *r = &rows[n++];
-        r->seq = sqlite3_column_int64(st, 0);
-        snprintf(r->id, sizeof r->id, "%s", sqlite3_column_text(st, 1));
-        snprintf(r->status, sizeof r->status, "%s", sqlite3_column_text(st, 2));
-        snprintf(r->endpoint, sizeof r->endpoint, "%s",
-                 sqlite3_column_text(st, 3));
-        snprintf(r->input, sizeof r->input, "%s", sqlite3_column_text(st, 4));
-        r->expires_at = sqlite3_column_int64(st, 5);
-        snprintf(r->owner, sizeof r->owner, "%s", sqlite3_column_text(st, 6));
-        r->out_bytes = sqlite3_column_int64(st, 7);
-        r->err_bytes = sqlite3_column_int64(st, 8);
+    rows rs;
+    memset(&rs, 0, sizeof rs);
+    if (srv_db_active(e->db, take_row, &rs) != SQLITE_OK || rs.oom) {
+        free(rs.v);
+        return;
     }
-    sqlite3_finalize(st);
     long long now = oab__unix_now();
-    for (int i = 0; i < n; i++) {
-        row *r = &rows[i];
+    double validate_until = oab__now() + SRV_SCAN_SECONDS;
+    int validated = 0;
+    for (size_t i = 0; i < rs.n; i++) {
+        row *r = &rs.v[i];
         bctx *b = find_active(e, r->seq);
         if (!strcmp(r->status, "validating")) {
-            validate_batch(e, r->seq, r->id, r->endpoint, r->input);
+            if (!validated++ || oab__now() < validate_until)
+                validate_batch(e, r->seq, r->id, r->endpoint, r->input);
             continue; /* picked up as in_progress next scan */
         }
         if (!strcmp(r->status, "finalizing")) {
@@ -1149,34 +1117,10 @@ static void scan(engine *e)
             continue;
         }
         if (!b) {
-            b = calloc(1, sizeof *b);
-            if (!b)
+            if (!(b = open_batch(e, r)))
                 continue;
-            b->seq = r->seq;
-            snprintf(b->id, sizeof b->id, "%s", r->id);
-            snprintf(b->endpoint, sizeof b->endpoint, "%s", r->endpoint);
-            snprintf(b->owner, sizeof b->owner, "%s", r->owner);
-            b->expires_at = r->expires_at;
-            char *path = input_path(e, r->input);
-            b->fd = path ? open(path, O_RDONLY) : -1;
-            free(path);
-            /* the spools, cut back to what was committed */
-            b->committed[0] = b->written[0] = r->out_bytes;
-            b->committed[1] = b->written[1] = r->err_bytes;
-            for (int k = 0; k < 2; k++) {
-                char *sp = spool_path(s, r->id, k);
-                b->sfd[k] = open(sp, O_RDWR | O_CREAT, 0600);
-                free(sp);
-                if (b->sfd[k] >= 0 &&
-                    ftruncate(b->sfd[k], (off_t)b->written[k]) != 0) {
-                    close(b->sfd[k]);
-                    b->sfd[k] = -1;
-                }
-            }
             b->next = e->active;
             e->active = b;
-            if (b->fd < 0)
-                b->exhausted = 1; /* lines end as errors below */
         }
         if (!strcmp(r->status, "cancelling") && b->stopping != 1) {
             b->stopping = 1;
@@ -1186,6 +1130,11 @@ static void scan(engine *e)
             drop_slots(e, b);
         }
     }
+    free(rs.v);
+    e->owners = 1;
+    for (bctx *b = e->active; b && e->owners == 1; b = b->next)
+        if (strcmp(b->owner, e->active->owner) != 0)
+            e->owners = 2;
 }
 
 /* Batches whose lines are all done (or that stop) get finalized. */
@@ -1223,9 +1172,13 @@ static void *engine_main(void *arg)
         int woke = s->wake_flag;
         s->wake_flag = 0;
         pthread_mutex_unlock(&s->wake_lock);
-        if (woke || now - e->last_scan > 0.2)
+        if (woke || now - e->last_scan > SRV_SCAN_SECONDS)
             scan(e);
-        int started = dispatch(e, 256);
+        if (now - e->last_sweep > SRV_SWEEP_SECONDS) {
+            e->last_sweep = now;
+            sweep(e);
+        }
+        int started = dispatch(e, SRV_DISPATCH_BUDGET);
         if (s->cfg.upstream) {
             int running = 0;
             curl_multi_perform(e->multi, &running);
@@ -1271,13 +1224,18 @@ int srv_engine_start(srv *s)
         return -1;
     e->s = s;
     char *dbpath = oab__sprintf("%s/state.sqlite", s->cfg.data_dir);
-    int rc = srv_db_open(dbpath, &e->db);
+    int rc = dbpath ? srv_db_open(dbpath, &e->db) : SQLITE_NOMEM;
     free(dbpath);
     if (rc != SQLITE_OK) {
         free(e);
         return -1;
     }
     e->multi = curl_multi_init();
+    if (!e->multi) {
+        sqlite3_close(e->db);
+        free(e);
+        return -1;
+    }
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS,
                       (long)s->cfg.concurrency);
     s->engine = e;
@@ -1301,69 +1259,8 @@ void srv_engine_join(srv *s)
     pthread_join(s->engine_thread, NULL);
     curl_multi_cleanup(e->multi);
     sqlite3_close(e->db);
+    oab__jdoc_free(&e->doc);
     free(e->done);
     free(e);
     s->engine = NULL;
-}
-
-/* ---------------------------------------------------------------- */
-/* synchronous forwarding                                             */
-/* ---------------------------------------------------------------- */
-
-static int sync_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c,
-                         curl_off_t d)
-{
-    srv *s = ud;
-    (void)a;
-    (void)b;
-    (void)c;
-    (void)d;
-    return atomic_load(&s->stop) ? 1 : 0;
-}
-
-void srv_upstream_call(srv *s, const char *path, const char *body,
-                       size_t len, long *status, oab__buf *resp)
-{
-    char *url = NULL;
-    slot sl;
-    memset(&sl, 0, sizeof sl);
-    *status = 0;
-    for (int attempt = 0;; attempt++) {
-        oab__buf_clear(&sl.resp);
-        sl.retry_after = -1;
-        free(url);
-        url = upstream_url(s, path); /* the next one of the pool */
-        struct curl_slist *hdrs = NULL;
-        CURL *h = make_easy(s, url, body ? body : "", len, &hdrs, &sl);
-        if (h) {
-            curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-            curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, sync_progress);
-            curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
-        }
-        CURLcode res = h ? curl_easy_perform(h) : CURLE_FAILED_INIT;
-        long st = 0;
-        if (res == CURLE_OK)
-            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
-        curl_easy_cleanup(h);
-        curl_slist_free_all(hdrs);
-        int retry = (res != CURLE_OK || st == 429 || st >= 500) &&
-                    attempt < s->cfg.max_retries && !atomic_load(&s->stop);
-        if (!retry) {
-            *status = st;
-            oab__buf_clear(resp);
-            if (res != CURLE_OK)
-                oab__buf_puts(resp, curl_easy_strerror(res));
-            else
-                oab__buf_append(resp, sl.resp.data ? sl.resp.data : "",
-                                sl.resp.len);
-            break;
-        }
-        double delay = (double)s->cfg.retry_base_ms / 1000.0 *
-                       (double)(1u << (attempt > 10 ? 10 : attempt));
-        if (sl.retry_after >= 0)
-            delay = sl.retry_after;
-        oab__sleep(delay > 60 ? 60 : delay);
-    }
-    oab__buf_free(&sl.resp);
-    free(url);
 }

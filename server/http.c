@@ -1,12 +1,23 @@
-/* http.c - the HTTP front end (libmicrohttpd): routing, auth, Files and
- * Batches endpoints, synchronous model endpoints. */
+/* http.c - the HTTP front end (libmicrohttpd): one route table, auth,
+ * the Files and Batches endpoints, the synchronous model endpoints, and
+ * the connection and body caps (srv_limits.h). */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/str.h"
-#include "server.h"
+#include "apierr.h"
+#include "db.h"
+#include "engine.h"
+#include "http.h"
+#include "metrics.h"
+#include "ui.h"
+#include "range.h"
+#include "sse.h"
+#include "testmodel.h"
+#include "upload.h"
+#include "upstream.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,13 +31,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum route {
-    R_NONE = 0, R_FILES, R_FILE, R_FILE_CONTENT, R_BATCHES, R_BATCH,
-    R_BATCH_CANCEL, R_CHAT, R_RESPONSES, R_EMBEDDINGS, R_MODELS
-};
+/* What a route reads of the request body. */
+enum body_kind { B_NONE, B_JSON, B_UPLOAD };
 
-typedef struct req {
-    enum route route;
+typedef struct req req;
+typedef enum MHD_Result (*handler_fn)(struct MHD_Connection *conn, srv *s,
+                                      req *r, const cJSON *body);
+
+typedef struct route {
+    const char *method;
+    const char *pattern;        /* "{id}" matches one id segment */
+    handler_fn fn;
+    enum body_kind body;
+} route;
+
+struct req {
+    const route *rt;
     char id[128];
     char method[16];
     char *url;
@@ -35,21 +55,23 @@ typedef struct req {
     int done;                   /* a response was queued early */
     char owner[17];
     oab__buf body;
-    int too_big;
+    unsigned long long counted; /* body bytes in s->body_bytes */
+    int too_big, busy;
     /* multipart upload */
     struct MHD_PostProcessor *pp;
+    srv_mp_tail tail;
     int fd;
     char *tmp_path;
     char *filename;
     oab__buf purpose;
     oab__buf exp;               /* expires_after[seconds] */
+    oab__buf anchor;            /* expires_after[anchor] */
+    int bad_field;              /* a field too long to be valid */
     unsigned long long bytes, max_bytes;
     int got_file;
     int io_error;
-    char close_delim[80];       /* "\r\n--BOUNDARY--" */
-    size_t close_len, close_matched;
-    int body_closed;            /* the closing boundary was passed on */
-} req;
+    srv *s;
+};
 
 static void req_free(req *r)
 {
@@ -63,37 +85,22 @@ static void req_free(req *r)
         unlink(r->tmp_path);
         free(r->tmp_path);
     }
+    if (r->counted)
+        atomic_fetch_sub(&r->s->body_bytes, r->counted);
     free(r->filename);
     free(r->url);
     oab__buf_free(&r->body);
     oab__buf_free(&r->purpose);
     oab__buf_free(&r->exp);
+    oab__buf_free(&r->anchor);
     free(r);
 }
 
-cJSON *srv_error_body(const char *message, const char *type,
-                      const char *param, const char *code)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON *e = cJSON_AddObjectToObject(o, "error");
-    cJSON_AddStringToObject(e, "message", message);
-    cJSON_AddStringToObject(e, "type", type ? type : "invalid_request_error");
-    if (param)
-        cJSON_AddStringToObject(e, "param", param);
-    else
-        cJSON_AddNullToObject(e, "param");
-    if (code)
-        cJSON_AddStringToObject(e, "code", code);
-    else
-        cJSON_AddNullToObject(e, "code");
-    return o;
-}
-
-int srv_json_depth(const cJSON *v)
+static int json_depth(const cJSON *v)
 {
     int max = 0;
     for (const cJSON *c = v ? v->child : NULL; c; c = c->next) {
-        int d = srv_json_depth(c);
+        int d = json_depth(c);
         if (d > max)
             max = d;
     }
@@ -120,10 +127,30 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, req *r,
     return ret;
 }
 
+/* Sends text with a Content-Type (taken: text is freed). */
+static enum MHD_Result send_typed(struct MHD_Connection *conn, req *r,
+                                  unsigned status, const char *type,
+                                  char *text, size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", type);
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    r->status = status;
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    r->done = 1;
+    return ret;
+}
+
 static enum MHD_Result send_json(struct MHD_Connection *conn, req *r,
                                  unsigned status, cJSON *o)
 {
-    char *text = cJSON_PrintUnformatted(o);
+    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     if (!text)
         return MHD_NO;
@@ -134,88 +161,10 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, req *r,
                                   unsigned status, const char *message,
                                   const char *param, const char *code)
 {
-    const char *type = status == 401   ? "invalid_request_error"
-                       : status >= 500 ? "server_error"
-                                       : "invalid_request_error";
+    const char *type = status >= 500 ? "server_error"
+                                     : "invalid_request_error";
     return send_json(conn, r, status,
                      srv_error_body(message, type, param, code));
-}
-
-/* ---- routing ---- */
-
-static int id_ok(const char *p, size_t n)
-{
-    if (n == 0 || n >= 128)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-static enum route route_of(const char *url, char *id)
-{
-    id[0] = '\0';
-    if (strncmp(url, "/v1/", 4) != 0)
-        return R_NONE;
-    const char *p = url + 4;
-    if (!strcmp(p, "files"))
-        return R_FILES;
-    if (!strcmp(p, "batches"))
-        return R_BATCHES;
-    if (!strcmp(p, "chat/completions"))
-        return R_CHAT;
-    if (!strcmp(p, "responses"))
-        return R_RESPONSES;
-    if (!strcmp(p, "embeddings"))
-        return R_EMBEDDINGS;
-    if (!strcmp(p, "models"))
-        return R_MODELS;
-    int files = !strncmp(p, "files/", 6);
-    int batches = !strncmp(p, "batches/", 8);
-    if (!files && !batches)
-        return R_NONE;
-    const char *q = p + (files ? 6 : 8);
-    const char *slash = strchr(q, '/');
-    size_t n = slash ? (size_t)(slash - q) : strlen(q);
-    if (!id_ok(q, n))
-        return R_NONE;
-    memcpy(id, q, n);
-    id[n] = '\0';
-    if (!slash)
-        return files ? R_FILE : R_BATCH;
-    if (files && !strcmp(slash, "/content"))
-        return R_FILE_CONTENT;
-    if (batches && !strcmp(slash, "/cancel"))
-        return R_BATCH_CANCEL;
-    return R_NONE;
-}
-
-static int method_allowed(enum route rt, const char *m)
-{
-    int get = !strcmp(m, "GET"), post = !strcmp(m, "POST"),
-        del = !strcmp(m, "DELETE");
-    switch (rt) {
-    case R_FILES:
-    case R_BATCHES:
-        return get || post;
-    case R_FILE:
-        return get || del;
-    case R_FILE_CONTENT:
-    case R_MODELS:
-    case R_BATCH:
-        return get;
-    case R_BATCH_CANCEL:
-    case R_CHAT:
-    case R_RESPONSES:
-    case R_EMBEDDINGS:
-        return post;
-    default:
-        return 0;
-    }
 }
 
 /* ---- uploads ---- */
@@ -228,11 +177,10 @@ static enum MHD_Result upload_iter(void *cls, enum MHD_ValueKind kind,
                                    size_t size)
 {
     req *r = cls;
-    srv *s = NULL;
     (void)kind;
     (void)content_type;
     (void)transfer_encoding;
-    (void)s;
+    (void)off;
     if (!strcmp(key, "file")) {
         if (!r->got_file) {
             r->got_file = 1;
@@ -255,85 +203,38 @@ static enum MHD_Result upload_iter(void *cls, enum MHD_ValueKind kind,
             }
             done += (size_t)w;
         }
-        (void)off;
-    } else if (!strcmp(key, "expires_after[seconds]")) {
-        if (r->exp.len + size < 32)
-            oab__buf_append(&r->exp, data, size);
-    } else if (!strcmp(key, "purpose")) {
-        if (r->purpose.len + size < 64)
-            oab__buf_append(&r->purpose, data, size);
+    } else if (!strcmp(key, "expires_after[seconds]") ||
+               !strcmp(key, "expires_after[anchor]") ||
+               !strcmp(key, "purpose")) {
+        oab__buf *b = key[0] == 'p'               ? &r->purpose
+                      : !strcmp(key + 14, "anchor]") ? &r->anchor
+                                                     : &r->exp;
+        if (b->len + size > SRV_FIELD_MAX)
+            r->bad_field = 1;
+        else
+            oab__buf_append(b, data, size);
     }
     return MHD_YES;
-}
-
-/* RFC 2046 allows an epilogue after the closing boundary (the OpenAI Node
- * SDK v4 sends "\r\n" there), but libmicrohttpd's post processor fails on
- * any byte after it; so the body is cut after the closing boundary. */
-static void multipart_set_boundary(req *r, const char *ctype)
-{
-    const char *b = NULL;
-    for (const char *p = ctype; p && *p; p++)
-        if (!strncasecmp(p, "boundary=", 9)) {
-            b = p + 9;
-            break;
-        }
-    if (!b)
-        return;
-    size_t n;
-    if (*b == '"') {
-        b++;
-        n = strcspn(b, "\"");
-    } else {
-        n = strcspn(b, "; \t");
-    }
-    if (n == 0 || n > 70)
-        return;
-    r->close_len = (size_t)snprintf(r->close_delim, sizeof r->close_delim,
-                                    "\r\n--%.*s--", (int)n, b);
-}
-
-/* How many of the next size bytes go to the post processor: all of them
- * until the closing boundary, none after it. The boundary has no CR, so
- * on a mismatch the match restarts at a CR or at nothing. */
-static size_t multipart_cut(req *r, const char *data, size_t size)
-{
-    if (r->body_closed)
-        return 0;
-    if (!r->close_len)
-        return size;
-    size_t i = 0;
-    while (i < size) {
-        if (r->close_matched == 0) {
-            const char *cr = memchr(data + i, '\r', size - i);
-            if (!cr)
-                return size;
-            i = (size_t)(cr - data);
-        }
-        char c = data[i++];
-        if (c == r->close_delim[r->close_matched]) {
-            if (++r->close_matched == r->close_len) {
-                r->body_closed = 1;
-                return i;
-            }
-        } else {
-            r->close_matched = c == '\r';
-        }
-    }
-    return size;
 }
 
 static const char *PURPOSES[] = {"batch", "assistants", "fine-tune",
                                  "vision", "user_data", "evals", NULL};
 
-static enum MHD_Result files_upload_done(struct MHD_Connection *conn,
-                                         srv *s, req *r)
+static enum MHD_Result files_upload(struct MHD_Connection *conn, srv *s,
+                                    req *r, const cJSON *body)
 {
+    (void)body;
     if (r->too_big)
         return send_error(conn, r, 413, "File is too large.", "file",
                           "file_too_large");
     if (r->io_error)
         return send_error(conn, r, 500, "Could not store the file.", NULL,
                           NULL);
+    if (!srv_mp_complete(&r->tail))
+        return send_error(conn, r, 400,
+                          "The multipart body does not end with its closing"
+                          " boundary (cut off?); nothing was stored.", NULL,
+                          "invalid_multipart");
     if (!r->got_file)
         return send_error(conn, r, 400,
                           "Missing required parameter: 'file'.", "file",
@@ -341,9 +242,9 @@ static enum MHD_Result files_upload_done(struct MHD_Connection *conn,
     const char *purpose = r->purpose.data ? r->purpose.data : "";
     int ok = 0;
     for (int i = 0; PURPOSES[i]; i++)
-        if (!strcmp(purpose, PURPOSES[i]))
+        if (srv_field_is(r->purpose.data, r->purpose.len, PURPOSES[i]))
             ok = 1;
-    if (!*purpose)
+    if (!r->purpose.len && !r->bad_field)
         return send_error(conn, r, 400,
                           "Missing required parameter: 'purpose'.", "purpose",
                           "missing_required_parameter");
@@ -352,14 +253,19 @@ static enum MHD_Result files_upload_done(struct MHD_Connection *conn,
                           "Invalid value for 'purpose'.", "purpose",
                           "invalid_value");
     long long exp_s = 0;
-    if (r->exp.len) {
-        char *end;
-        exp_s = strtoll(r->exp.data, &end, 10);
-        if (*end || exp_s < 3600 || exp_s > 2592000)
+    if (r->exp.len || r->anchor.len || r->bad_field) {
+        char *end = NULL;
+        exp_s = r->exp.data ? strtoll(r->exp.data, &end, 10) : 0;
+        if (r->bad_field || !r->exp.data || end != r->exp.data + r->exp.len ||
+            exp_s < SRV_EXPIRES_MIN || exp_s > SRV_EXPIRES_MAX ||
+            (r->anchor.len &&
+             !srv_field_is(r->anchor.data, r->anchor.len, "created_at")))
             return send_error(conn, r, 400,
-                              "Invalid value for 'expires_after[seconds]':"
-                              " 3600 to 2592000.",
+                              "Invalid value for 'expires_after': anchor"
+                              " 'created_at', seconds 3600 to 2592000.",
                               "expires_after", "invalid_value");
+    } else if (srv_field_is(r->purpose.data, r->purpose.len, "batch")) {
+        exp_s = SRV_BATCH_FILE_TTL; /* batch input files: 30 days */
     }
     if (fsync(r->fd) != 0) {
         return send_error(conn, r, 500, "Could not store the file.", NULL,
@@ -370,7 +276,7 @@ static enum MHD_Result files_upload_done(struct MHD_Connection *conn,
     char id[40];
     srv_random_id(id, sizeof id, "file-", 22);
     char *path = oab__sprintf("%s/%s", s->files_dir, id);
-    if (rename(r->tmp_path, path) != 0) {
+    if (!path || rename(r->tmp_path, path) != 0) {
         free(path);
         return send_error(conn, r, 500, "Could not store the file.", NULL,
                           NULL);
@@ -378,26 +284,10 @@ static enum MHD_Result files_upload_done(struct MHD_Connection *conn,
     free(r->tmp_path);
     r->tmp_path = NULL;
     pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
-        "INSERT INTO files(id, owner, purpose, filename, bytes, created_at,"
-        " path, expires_at) VALUES(?,?,?,?,?,?,?,?)", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, r->owner, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, purpose, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, r->filename, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)r->bytes);
-        long long now = oab__unix_now();
-        sqlite3_bind_int64(st, 6, now);
-        sqlite3_bind_text(st, 7, id, -1, SQLITE_STATIC);
-        if (exp_s)
-            sqlite3_bind_int64(st, 8, now + exp_s);
-        else
-            sqlite3_bind_null(st, 8);
-        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-    }
-    sqlite3_finalize(st);
+    long long now = oab__unix_now();
+    int rc = srv_db_file_insert(s->db, id, r->owner, purpose, r->filename,
+                                (long long)r->bytes, now, id,
+                                exp_s ? now + exp_s : 0);
     cJSON *o = rc == SQLITE_OK ? srv_file_json(s->db, id, NULL) : NULL;
     pthread_mutex_unlock(&s->db_lock);
     if (!o) {
@@ -439,48 +329,19 @@ static enum MHD_Result list_objects(struct MHD_Connection *conn, srv *s,
                           "order", "invalid_value");
     if (batches)
         asc = 0;
-    const char *table = batches ? "batches" : "files";
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "SELECT id FROM %s WHERE owner = ?1"
-             " AND (?2 IS NULL OR purpose = ?2)"
-             " AND (?3 IS NULL OR seq %s (SELECT seq FROM %s WHERE id = ?3))"
-             " ORDER BY seq %s LIMIT ?4",
-             table, asc ? ">" : "<", table, asc ? "ASC" : "DESC");
-    if (batches)
-        snprintf(sql, sizeof sql,
-                 "SELECT id FROM batches WHERE owner = ?1 AND ?2 IS NULL"
-                 " AND (?3 IS NULL OR seq < (SELECT seq FROM batches"
-                 " WHERE id = ?3)) ORDER BY seq DESC LIMIT ?4");
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "object", "list");
     cJSON *data = cJSON_AddArrayToObject(o, "data");
     int has_more = 0;
     pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
-        if (purpose && !batches)
-            sqlite3_bind_text(st, 2, purpose, -1, SQLITE_STATIC);
-        if (after)
-            sqlite3_bind_text(st, 3, after, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, limit + 1);
-        long n = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            if (n == limit) {
-                has_more = 1;
-                break;
-            }
-            const char *id = (const char *)sqlite3_column_text(st, 0);
-            cJSON *item = batches ? srv_batch_json(s->db, id, NULL)
-                                  : srv_file_json(s->db, id, NULL);
-            if (item)
-                cJSON_AddItemToArray(data, item);
-            n++;
-        }
-    }
-    sqlite3_finalize(st);
+    int rc = srv_db_list(s->db, batches, r->owner, purpose, after, asc, limit,
+                         data, &has_more);
     pthread_mutex_unlock(&s->db_lock);
+    if (rc != SQLITE_OK) {
+        cJSON_Delete(o);
+        return send_error(conn, r, 500, "Could not read the list.", NULL,
+                          NULL);
+    }
     int n = cJSON_GetArraySize(data);
     if (n) {
         cJSON_AddStringToObject(o, "first_id",
@@ -495,11 +356,48 @@ static enum MHD_Result list_objects(struct MHD_Connection *conn, srv *s,
     return send_json(conn, r, 200, o);
 }
 
+static enum MHD_Result files_list(struct MHD_Connection *conn, srv *s,
+                                  req *r, const cJSON *body)
+{
+    (void)body;
+    return list_objects(conn, s, r, 0);
+}
+
+static enum MHD_Result batches_list(struct MHD_Connection *conn, srv *s,
+                                    req *r, const cJSON *body)
+{
+    (void)body;
+    return list_objects(conn, s, r, 1);
+}
+
 /* ---- files ---- */
 
-static enum MHD_Result file_content(struct MHD_Connection *conn, srv *s,
-                                    req *r)
+/* GET of one object by id (of the caller's key): 200 or 404. */
+static enum MHD_Result object_get(struct MHD_Connection *conn, srv *s,
+                                  req *r, int batch)
 {
+    pthread_mutex_lock(&s->db_lock);
+    cJSON *o = batch ? srv_batch_json(s->db, r->id, r->owner)
+                     : srv_file_json(s->db, r->id, r->owner);
+    pthread_mutex_unlock(&s->db_lock);
+    if (o)
+        return send_json(conn, r, 200, o);
+    return send_error(conn, r, 404,
+                      batch ? "No such Batch object." : "No such File object.",
+                      batch ? "batch_id" : "id", NULL);
+}
+
+static enum MHD_Result file_get(struct MHD_Connection *conn, srv *s, req *r,
+                                const cJSON *body)
+{
+    (void)body;
+    return object_get(conn, s, r, 0);
+}
+
+static enum MHD_Result file_content(struct MHD_Connection *conn, srv *s,
+                                    req *r, const cJSON *body)
+{
+    (void)body;
     pthread_mutex_lock(&s->db_lock);
     char *path = srv_file_path(s->db, s->files_dir, r->id, r->owner);
     pthread_mutex_unlock(&s->db_lock);
@@ -513,25 +411,44 @@ static enum MHD_Result file_content(struct MHD_Connection *conn, srv *s,
             close(fd);
         return send_error(conn, r, 404, "No such File object.", "id", NULL);
     }
-    uint64_t size = (uint64_t)sb.st_size, start = 0;
-    unsigned status = 200;
-    const char *range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                    "Range");
-    if (range && !strncmp(range, "bytes=", 6)) {
-        char *end;
-        unsigned long long a = strtoull(range + 6, &end, 10);
-        if (end != range + 6 && *end == '-') {
-            if (a >= size && size > 0) {
-                close(fd);
-                return send_error(conn, r, 416, "Range not satisfiable.",
-                                  NULL, NULL);
-            }
-            start = a;
-            status = 206;
+    uint64_t size = (uint64_t)sb.st_size, start = 0, len = size;
+    int kind = srv_range_parse(MHD_lookup_connection_value(conn,
+                                                           MHD_HEADER_KIND,
+                                                           "Range"),
+                               size, &start, &len);
+    char cr[96];
+    if (kind == SRV_RANGE_UNSAT) {
+        close(fd);
+        char *text = NULL;
+        cJSON *e = srv_error_body("Range not satisfiable.",
+                                  "invalid_request_error", "Range",
+                                  "range_not_satisfiable");
+        text = e ? cJSON_PrintUnformatted(e) : NULL;
+        cJSON_Delete(e);
+        struct MHD_Response *resp =
+            text ? MHD_create_response_from_buffer(strlen(text), text,
+                                                   MHD_RESPMEM_MUST_FREE)
+                 : NULL;
+        if (!resp) {
+            free(text);
+            return MHD_NO;
         }
+        snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long)size);
+        MHD_add_response_header(resp, "Content-Type", "application/json");
+        MHD_add_response_header(resp, "Content-Range", cr);
+        r->status = 416;
+        enum MHD_Result ret = MHD_queue_response(conn, 416, resp);
+        MHD_destroy_response(resp);
+        r->done = 1;
+        return ret;
+    }
+    unsigned status = kind == SRV_RANGE_ONE ? 206 : 200;
+    if (status == 200) {
+        start = 0;
+        len = size;
     }
     struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(
-        size - start, fd, start);
+        len, fd, start);
     if (!resp) {
         close(fd);
         return MHD_NO;
@@ -539,10 +456,9 @@ static enum MHD_Result file_content(struct MHD_Connection *conn, srv *s,
     MHD_add_response_header(resp, "Content-Type", "application/octet-stream");
     MHD_add_response_header(resp, "Accept-Ranges", "bytes");
     if (status == 206) {
-        char cr[96];
         snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu",
                  (unsigned long long)start,
-                 (unsigned long long)(size ? size - 1 : 0),
+                 (unsigned long long)(start + len - 1),
                  (unsigned long long)size);
         MHD_add_response_header(resp, "Content-Range", cr);
     }
@@ -554,23 +470,20 @@ static enum MHD_Result file_content(struct MHD_Connection *conn, srv *s,
 }
 
 static enum MHD_Result file_delete(struct MHD_Connection *conn, srv *s,
-                                   req *r)
+                                   req *r, const cJSON *body)
 {
+    (void)body;
     pthread_mutex_lock(&s->db_lock);
-    sqlite3_stmt *st = NULL;
-    int changed = 0;
+    int deleted = 0;
     char *path = srv_file_path(s->db, s->files_dir, r->id, r->owner);
-    if (sqlite3_prepare_v2(s->db,
-                           "DELETE FROM files WHERE id = ? AND owner = ?", -1,
-                           &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, r->owner, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_DONE)
-            changed = sqlite3_changes(s->db);
-    }
-    sqlite3_finalize(st);
+    int rc = srv_db_file_delete(s->db, r->id, r->owner, &deleted);
     pthread_mutex_unlock(&s->db_lock);
-    if (!changed) {
+    if (rc != SQLITE_OK) {
+        free(path);
+        return send_error(conn, r, 500, "Could not delete the file.", NULL,
+                          NULL);
+    }
+    if (!deleted) {
         free(path);
         return send_error(conn, r, 404, "No such File object.", "id", NULL);
     }
@@ -587,10 +500,11 @@ static enum MHD_Result file_delete(struct MHD_Connection *conn, srv *s,
 /* ---- batches ---- */
 
 static const char *ENDPOINTS[] = {"/v1/chat/completions", "/v1/responses",
-                                  "/v1/embeddings", "/v1/completions", NULL};
+                                  "/v1/embeddings", "/v1/completions",
+                                  "/v1/moderations", NULL};
 
 static enum MHD_Result batch_create(struct MHD_Connection *conn, srv *s,
-                                    req *r, cJSON *body)
+                                    req *r, const cJSON *body)
 {
     const cJSON *fid = cJSON_GetObjectItemCaseSensitive(body, "input_file_id");
     const cJSON *ep = cJSON_GetObjectItemCaseSensitive(body, "endpoint");
@@ -613,7 +527,8 @@ static enum MHD_Result batch_create(struct MHD_Connection *conn, srv *s,
         return send_error(conn, r, 400,
                           "Invalid value for 'endpoint': this server supports"
                           " /v1/chat/completions, /v1/responses,"
-                          " /v1/embeddings and /v1/completions.",
+                          " /v1/embeddings, /v1/completions and"
+                          " /v1/moderations.",
                           "endpoint", "invalid_value");
     if (!cJSON_IsString(win))
         return send_error(conn, r, 400,
@@ -624,6 +539,23 @@ static enum MHD_Result batch_create(struct MHD_Connection *conn, srv *s,
                           "Invalid value for 'completion_window': only '24h'"
                           " is supported.",
                           "completion_window", "invalid_value");
+    long long out_expires = 0;
+    const cJSON *oe = cJSON_GetObjectItemCaseSensitive(body,
+                                                       "output_expires_after");
+    if (oe && !cJSON_IsNull(oe)) {
+        const char *anchor = oab__json_str(oe, "anchor");
+        const cJSON *sec = cJSON_GetObjectItemCaseSensitive(oe, "seconds");
+        /* range first: only then is the cast to an integer defined */
+        if (!cJSON_IsObject(oe) || !anchor || strcmp(anchor, "created_at") ||
+            !cJSON_IsNumber(sec) || !(sec->valuedouble >= SRV_EXPIRES_MIN) ||
+            !(sec->valuedouble <= SRV_EXPIRES_MAX) ||
+            sec->valuedouble != (double)(long long)sec->valuedouble)
+            return send_error(conn, r, 400,
+                              "Invalid 'output_expires_after': anchor"
+                              " 'created_at' and seconds 3600 to 2592000.",
+                              "output_expires_after", "invalid_value");
+        out_expires = (long long)sec->valuedouble;
+    }
     char *meta_text = NULL;
     if (meta && !cJSON_IsNull(meta)) {
         if (!cJSON_IsObject(meta) || cJSON_GetArraySize(meta) > 16)
@@ -661,24 +593,9 @@ static enum MHD_Result batch_create(struct MHD_Connection *conn, srv *s,
     srv_random_id(id, sizeof id, "batch_", 24);
     long long now = oab__unix_now();
     long long window = s->cfg.window_seconds ? s->cfg.window_seconds : 86400;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
-        "INSERT INTO batches(id, owner, endpoint, input_file_id,"
-        " completion_window, status, created_at, expires_at, metadata)"
-        " VALUES(?,?,?,?,?,'validating',?,?,?)", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, r->owner, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, ep->valuestring, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, fid->valuestring, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, win->valuestring, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, now);
-        sqlite3_bind_int64(st, 7, now + window);
-        if (meta_text)
-            sqlite3_bind_text(st, 8, meta_text, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-    }
-    sqlite3_finalize(st);
+    int rc = srv_db_batch_insert(s->db, id, r->owner, ep->valuestring,
+                                 fid->valuestring, win->valuestring, now,
+                                 now + window, meta_text, out_expires);
     cJSON *o = rc == SQLITE_OK ? srv_batch_json(s->db, id, NULL) : NULL;
     pthread_mutex_unlock(&s->db_lock);
     free(meta_text);
@@ -691,9 +608,17 @@ static enum MHD_Result batch_create(struct MHD_Connection *conn, srv *s,
     return send_json(conn, r, 200, o);
 }
 
-static enum MHD_Result batch_cancel(struct MHD_Connection *conn, srv *s,
-                                    req *r)
+static enum MHD_Result batch_get(struct MHD_Connection *conn, srv *s, req *r,
+                                 const cJSON *body)
 {
+    (void)body;
+    return object_get(conn, s, r, 1);
+}
+
+static enum MHD_Result batch_cancel(struct MHD_Connection *conn, srv *s,
+                                    req *r, const cJSON *body)
+{
+    (void)body;
     pthread_mutex_lock(&s->db_lock);
     cJSON *b = srv_batch_json(s->db, r->id, r->owner);
     if (!b) {
@@ -707,16 +632,8 @@ static enum MHD_Result batch_cancel(struct MHD_Connection *conn, srv *s,
     int already = status && (!strcmp(status, "cancelling") ||
                              !strcmp(status, "cancelled"));
     if (can) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(s->db,
-                "UPDATE batches SET status='cancelling', cancelling_at=?"
-                " WHERE id=? AND status IN ('validating','in_progress')",
-                -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_int64(st, 1, oab__unix_now());
-            sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
-            sqlite3_step(st);
-        }
-        sqlite3_finalize(st);
+        int changed = 0;
+        srv_db_batch_cancel(s->db, r->id, oab__unix_now(), &changed);
         cJSON_Delete(b);
         b = srv_batch_json(s->db, r->id, NULL);
     }
@@ -737,27 +654,12 @@ static enum MHD_Result batch_cancel(struct MHD_Connection *conn, srv *s,
 
 /* ---- synchronous model endpoints ---- */
 
-int srv_fail_knob(srv *s)
-{
-    if (s->cfg.fail_429 <= 0 && s->cfg.fail_500 <= 0)
-        return 0;
-    unsigned long long n = atomic_fetch_add(&s->counter, 1);
-    unsigned long long h = (n + 1) * 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 31;
-    h *= 0xBF58476D1CE4E5B9ULL;
-    h ^= h >> 29;
-    double u = (double)(h >> 11) / 9007199254740992.0;
-    if (u < s->cfg.fail_429)
-        return 429;
-    if (u < s->cfg.fail_429 + s->cfg.fail_500)
-        return 500;
-    return 0;
-}
-
 static enum MHD_Result model_call(struct MHD_Connection *conn, srv *s,
-                                  req *r, cJSON *body)
+                                  req *r, const cJSON *body)
 {
     const char *url = r->url;
+    int stream = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body,
+                                                               "stream"));
     if (s->cfg.upstream) {
         long status = 0;
         oab__buf out = OAB__BUF_INIT;
@@ -773,6 +675,8 @@ static enum MHD_Result model_call(struct MHD_Connection *conn, srv *s,
         }
         size_t len = 0;
         char *text = oab__buf_take(&out, &len);
+        if (stream && status == 200) /* the upstream's event stream */
+            return send_typed(conn, r, 200, "text/event-stream", text, len);
         return send_text(conn, r, (unsigned)status, text, len);
     }
     if (s->cfg.latency_ms)
@@ -786,14 +690,162 @@ static enum MHD_Result model_call(struct MHD_Connection *conn, srv *s,
                           NULL);
     int status = 200;
     cJSON *o = srv_tm_answer(url, body, &status);
+    int chat = !strcmp(url, "/v1/chat/completions");
+    if (o && status == 200 && stream &&
+        (chat || !strcmp(url, "/v1/responses"))) {
+        size_t len = 0;
+        int usage = cJSON_IsTrue(oab__json_path(body,
+                                                "stream_options.include_usage"));
+        char *text = chat ? srv_sse_chat(o, usage, &len)
+                          : srv_sse_responses(o, &len);
+        cJSON_Delete(o);
+        if (!text)
+            return MHD_NO;
+        return send_typed(conn, r, 200, "text/event-stream", text, len);
+    }
     return send_json(conn, r, (unsigned)status, o);
+}
+
+static enum MHD_Result models_list(struct MHD_Connection *conn, srv *s,
+                                   req *r, const cJSON *body)
+{
+    (void)s;
+    (void)body;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "object", "list");
+    cJSON *data = cJSON_AddArrayToObject(o, "data");
+    cJSON *mm = cJSON_CreateObject();
+    cJSON_AddStringToObject(mm, "id", "test");
+    cJSON_AddStringToObject(mm, "object", "model");
+    cJSON_AddNumberToObject(mm, "created", 0);
+    cJSON_AddStringToObject(mm, "owned_by", "oaibatch");
+    cJSON_AddItemToArray(data, mm);
+    return send_json(conn, r, 200, o);
+}
+
+/* GET /metrics: the Prometheus text exposition (metrics.c). */
+static enum MHD_Result metrics_get(struct MHD_Connection *conn, srv *s,
+                                   req *r, const cJSON *body)
+{
+    (void)body;
+    char *t = srv_metrics_render(s);
+    if (!t)
+        return send_error(conn, r, 500, "The metrics could not be read.",
+                          NULL, "server_error");
+    return send_typed(conn, r, 200, "text/plain; version=0.0.4; charset=utf-8",
+                      t, strlen(t));
+}
+
+/* GET /ui/...: the web view's embedded files (ui.c); no key needed, the
+ * page asks for one and sends it with its API calls. */
+static enum MHD_Result ui_get(struct MHD_Connection *conn, srv *s, req *r,
+                              const cJSON *body)
+{
+    (void)s;
+    (void)body;
+    const srv_ui_asset *a = srv_ui_find(r->url);
+    if (!a)
+        return send_error(conn, r, 404, "No such page.", NULL, "not_found");
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", a->type);
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'self'; frame-ancestors 'none'");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    r->status = 200;
+    enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
+    MHD_destroy_response(resp);
+    r->done = 1;
+    return ret;
+}
+
+/* ---- the route table ---- */
+
+static const route ROUTES[] = {
+    {"GET", "/v1/files", files_list, B_NONE},
+    {"POST", "/v1/files", files_upload, B_UPLOAD},
+    {"GET", "/v1/files/{id}", file_get, B_NONE},
+    {"DELETE", "/v1/files/{id}", file_delete, B_NONE},
+    {"GET", "/v1/files/{id}/content", file_content, B_NONE},
+    {"GET", "/v1/batches", batches_list, B_NONE},
+    {"POST", "/v1/batches", batch_create, B_JSON},
+    {"GET", "/v1/batches/{id}", batch_get, B_NONE},
+    {"POST", "/v1/batches/{id}/cancel", batch_cancel, B_NONE},
+    {"POST", "/v1/chat/completions", model_call, B_JSON},
+    {"POST", "/v1/responses", model_call, B_JSON},
+    {"POST", "/v1/embeddings", model_call, B_JSON},
+    {"POST", "/v1/completions", model_call, B_JSON},
+    {"POST", "/v1/moderations", model_call, B_JSON},
+    {"GET", "/v1/models", models_list, B_NONE},
+    {"GET", "/metrics", metrics_get, B_NONE},
+    {"GET", "/ui", ui_get, B_NONE},
+    {"GET", "/ui/", ui_get, B_NONE},
+    {"GET", "/ui/app.js", ui_get, B_NONE},
+    {"GET", "/ui/style.css", ui_get, B_NONE},
+};
+#define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
+
+static int id_ok(const char *p, size_t n)
+{
+    if (n == 0 || n >= 128)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* 1 when url fits pattern; the {id} segment is copied into id. */
+static int path_match(const char *pattern, const char *url, char *id)
+{
+    const char *p = pattern, *u = url;
+    while (*p) {
+        if (!strncmp(p, "{id}", 4)) {
+            size_t n = strcspn(u, "/");
+            if (!id_ok(u, n))
+                return 0;
+            memcpy(id, u, n);
+            id[n] = '\0';
+            u += n;
+            p += 4;
+            continue;
+        }
+        if (*p++ != *u++)
+            return 0;
+    }
+    return *u == '\0';
+}
+
+/* The route for method + url: *known says whether any route has this
+ * path (405 rather than 404 when no method fits). */
+static const route *route_find(const char *method, const char *url,
+                               char *id, int *known)
+{
+    *known = 0;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (!path_match(ROUTES[i].pattern, url, id))
+            continue;
+        *known = 1;
+        if (!strcmp(ROUTES[i].method, method))
+            return &ROUTES[i];
+    }
+    return NULL;
 }
 
 /* ---- the access handler ---- */
 
 static int authorize(srv *s, struct MHD_Connection *conn, req *r)
 {
-    if (s->cfg.n_api_keys == 0) {
+    if (s->cfg.n_api_keys == 0 ||
+        (r->rt && r->rt->fn == ui_get) ||
+        (s->cfg.metrics_public && r->rt && r->rt->fn == metrics_get)) {
         r->owner[0] = '\0';
         return 1;
     }
@@ -816,23 +868,24 @@ static int authorize(srv *s, struct MHD_Connection *conn, req *r)
 static enum MHD_Result handle_final(struct MHD_Connection *conn, srv *s,
                                     req *r)
 {
-    const char *m = r->method;
-    if (r->route == R_FILES && !strcmp(m, "POST"))
-        return files_upload_done(conn, s, r);
+    if (r->rt->body == B_UPLOAD)
+        return r->rt->fn(conn, s, r, NULL);
+    if (r->busy)
+        return send_error(conn, r, 503,
+                          "The server is holding too many request bodies;"
+                          " try again shortly.", NULL, "server_busy");
     if (r->too_big)
         return send_error(conn, r, 413, "Request body is too large.", NULL,
                           "request_too_large");
     cJSON *body = NULL;
-    if (!strcmp(m, "POST") && (r->route == R_BATCHES || r->route == R_CHAT ||
-                               r->route == R_RESPONSES ||
-                               r->route == R_EMBEDDINGS)) {
+    if (r->rt->body == B_JSON) {
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      "Content-Type");
         if (ct && !strstr(ct, "json"))
             return send_error(conn, r, 415,
                               "Content-Type must be application/json.", NULL,
                               "unsupported_media_type");
-        body = r->body.len ? cJSON_ParseWithLength(r->body.data, r->body.len)
+        body = r->body.len ? oab__json_parse(r->body.data, r->body.len)
                            : NULL;
         if (!body || !cJSON_IsObject(body)) {
             cJSON_Delete(body);
@@ -840,69 +893,101 @@ static enum MHD_Result handle_final(struct MHD_Connection *conn, srv *s,
                               "We could not parse the JSON body of your"
                               " request.", NULL, "invalid_json");
         }
-        if (srv_json_depth(body) > s->cfg.max_json_depth) {
+        if (json_depth(body) > s->cfg.max_json_depth) {
             cJSON_Delete(body);
             return send_error(conn, r, 400, "JSON nesting is too deep.",
                               NULL, "json_too_deep");
         }
     }
-    enum MHD_Result ret;
-    switch (r->route) {
-    case R_FILES:
-        ret = list_objects(conn, s, r, 0);
-        break;
-    case R_BATCHES:
-        if (!strcmp(m, "POST"))
-            ret = batch_create(conn, s, r, body);
-        else
-            ret = list_objects(conn, s, r, 1);
-        break;
-    case R_FILE:
-        if (!strcmp(m, "DELETE")) {
-            ret = file_delete(conn, s, r);
-        } else {
-            pthread_mutex_lock(&s->db_lock);
-            cJSON *f = srv_file_json(s->db, r->id, r->owner);
-            pthread_mutex_unlock(&s->db_lock);
-            ret = f ? send_json(conn, r, 200, f)
-                    : send_error(conn, r, 404, "No such File object.", "id",
-                                 NULL);
-        }
-        break;
-    case R_FILE_CONTENT:
-        ret = file_content(conn, s, r);
-        break;
-    case R_BATCH: {
-        pthread_mutex_lock(&s->db_lock);
-        cJSON *b = srv_batch_json(s->db, r->id, r->owner);
-        pthread_mutex_unlock(&s->db_lock);
-        ret = b ? send_json(conn, r, 200, b)
-                : send_error(conn, r, 404, "No such Batch object.",
-                             "batch_id", NULL);
-        break;
-    }
-    case R_BATCH_CANCEL:
-        ret = batch_cancel(conn, s, r);
-        break;
-    case R_MODELS: {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "object", "list");
-        cJSON *data = cJSON_AddArrayToObject(o, "data");
-        cJSON *mm = cJSON_CreateObject();
-        cJSON_AddStringToObject(mm, "id", "test");
-        cJSON_AddStringToObject(mm, "object", "model");
-        cJSON_AddNumberToObject(mm, "created", 0);
-        cJSON_AddStringToObject(mm, "owned_by", "oaibatch");
-        cJSON_AddItemToArray(data, mm);
-        ret = send_json(conn, r, 200, o);
-        break;
-    }
-    default:
-        ret = model_call(conn, s, r, body);
-        break;
-    }
+    enum MHD_Result ret = r->rt->fn(conn, s, r, body);
     cJSON_Delete(body);
     return ret;
+}
+
+/* Bodies somewhat over a cap are read and dropped, then answered with
+ * 413 (most clients do not read an answer sent before their body is
+ * out); past this much more, the 413 goes at once and the connection is
+ * closed, so a huge declared length costs nothing. */
+#define DRAIN_BYTES (64ull * 1024 * 1024)
+
+/* The first call of a request: route, auth, caps. */
+static enum MHD_Result request_begin(struct MHD_Connection *conn, srv *s,
+                                     req *r, const char *url,
+                                     const char *method)
+{
+    int known = 0;
+    r->rt = route_find(method, url, r->id, &known);
+    if (!known) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "Unknown request URL: %.8s %.200s.",
+                 method, url);
+        return send_error(conn, r, 404, msg, NULL, "unknown_url");
+    }
+    if (!authorize(s, conn, r))
+        return send_error(conn, r, 401,
+                          "Incorrect or missing API key. Send"
+                          " 'Authorization: Bearer <key>'.",
+                          NULL, "invalid_api_key");
+    if (!r->rt) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "Method %.8s is not allowed on %.200s.",
+                 method, url);
+        return send_error(conn, r, 405, msg, NULL, "method_not_allowed");
+    }
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 "Content-Length");
+    unsigned long long clen = cl ? strtoull(cl, NULL, 10) : 0;
+    if (r->rt->body == B_UPLOAD) {
+        if (clen > s->cfg.max_file_bytes + DRAIN_BYTES)
+            return send_error(conn, r, 413, "File is too large.", "file",
+                              "file_too_large");
+        if (clen > s->cfg.max_file_bytes + 1024 * 1024) {
+            r->too_big = 1;
+            return MHD_YES;
+        }
+        r->max_bytes = s->cfg.max_file_bytes;
+        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     "Content-Type");
+        if (!srv_mp_begin(&r->tail, ct) ||
+            !(r->pp = MHD_create_post_processor(conn, SRV_UPLOAD_CHUNK,
+                                                upload_iter, r)))
+            return send_error(conn, r, 415,
+                              "Uploads must be multipart/form-data.",
+                              NULL, "unsupported_media_type");
+        char rnd[32];
+        srv_random_id(rnd, sizeof rnd, "", 16);
+        r->tmp_path = oab__sprintf("%s/upload-%s.tmp", s->files_dir, rnd);
+        r->fd = r->tmp_path ? open(r->tmp_path, O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600)
+                            : -1;
+        if (r->fd < 0)
+            r->io_error = 1;
+        return MHD_YES;
+    }
+    if (clen > s->cfg.max_json_bytes + DRAIN_BYTES)
+        return send_error(conn, r, 413, "Request body is too large.", NULL,
+                          "request_too_large");
+    if (clen > s->cfg.max_json_bytes)
+        r->too_big = 1;
+    else if (clen && atomic_load(&s->body_bytes) + clen > s->cfg.body_budget)
+        r->busy = 1; /* read and dropped, then 503 */
+    return MHD_YES;
+}
+
+/* Keeps n more body bytes within the caps; 0 when they do not fit. */
+static int body_keep(srv *s, req *r, const char *data, size_t n)
+{
+    if (r->body.len + n > s->cfg.max_json_bytes) {
+        r->too_big = 1;
+        return 0;
+    }
+    unsigned long long now = atomic_fetch_add(&s->body_bytes, n) + n;
+    r->counted += n;
+    if (now > s->cfg.body_budget) {
+        r->busy = 1;
+        return 0;
+    }
+    return oab__buf_append(&r->body, data, n) == OAB_OK;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -919,69 +1004,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         if (!r)
             return MHD_NO;
         *con_cls = r;
+        r->s = s;
         r->t0 = oab__now();
         r->fd = -1;
         snprintf(r->method, sizeof r->method, "%s", method);
         r->url = oab__strdup(url);
-        r->route = route_of(url, r->id);
-        if (r->route == R_NONE) {
-            char msg[300];
-            snprintf(msg, sizeof msg, "Unknown request URL: %.8s %.200s.",
-                     method, url);
-            return send_error(conn, r, 404, msg, NULL, "unknown_url");
-        }
-        if (!authorize(s, conn, r))
-            return send_error(conn, r, 401,
-                              "Incorrect or missing API key. Send"
-                              " 'Authorization: Bearer <key>'.",
-                              NULL, "invalid_api_key");
-        if (!method_allowed(r->route, method)) {
-            char msg[300];
-            snprintf(msg, sizeof msg, "Method %.8s is not allowed on %.200s.",
-                     method, url);
-            return send_error(conn, r, 405, msg, NULL, "method_not_allowed");
-        }
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     "Content-Length");
-        unsigned long long clen = cl ? strtoull(cl, NULL, 10) : 0;
-        /* Bodies over the caps are read and dropped, then answered
-         * with 413: most clients do not read an answer sent early. */
-        if (r->route == R_FILES && !strcmp(method, "POST")) {
-            if (clen > s->cfg.max_file_bytes + 1024 * 1024) {
-                r->too_big = 1;
-                return MHD_YES;
-            }
-            r->max_bytes = s->cfg.max_file_bytes;
-            r->pp = MHD_create_post_processor(conn, 64 * 1024, upload_iter,
-                                              r);
-            if (!r->pp)
-                return send_error(conn, r, 415,
-                                  "Uploads must be multipart/form-data.",
-                                  NULL, "unsupported_media_type");
-            multipart_set_boundary(r, MHD_lookup_connection_value(
-                                          conn, MHD_HEADER_KIND,
-                                          "Content-Type"));
-            char rnd[32];
-            srv_random_id(rnd, sizeof rnd, "", 16);
-            r->tmp_path = oab__sprintf("%s/upload-%s.tmp", s->files_dir, rnd);
-            r->fd = open(r->tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            if (r->fd < 0)
-                r->io_error = 1;
-        } else if (clen > s->cfg.max_json_bytes) {
-            r->too_big = 1;
-        }
-        return MHD_YES;
+        return request_begin(conn, s, r, url, method);
     }
     if (r->done) {
         *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (r->too_big && !r->pp) {
-            /* dropped */
-        } else if (r->pp) {
-            size_t n = multipart_cut(r, upload_data, *upload_data_size);
-            if (n && MHD_post_process(r->pp, upload_data, n) != MHD_YES)
+        if (r->pp) {
+            srv_mp_feed(&r->tail, upload_data, *upload_data_size);
+            if (MHD_post_process(r->pp, upload_data, *upload_data_size) !=
+                MHD_YES)
                 r->io_error = 1;
             if (r->bytes > s->cfg.max_file_bytes && !r->too_big) {
                 /* keep reading (and dropping) the body, answer 413 at the
@@ -990,13 +1028,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                 if (r->fd >= 0 && ftruncate(r->fd, 0) != 0)
                     r->io_error = 1;
             }
-        } else if (!r->too_big) {
-            if (r->body.len + *upload_data_size > s->cfg.max_json_bytes) {
-                r->too_big = 1;
-                oab__buf_free(&r->body);
-            } else {
-                oab__buf_append(&r->body, upload_data, *upload_data_size);
-            }
+        } else if (!r->too_big && !r->busy &&
+                   !body_keep(s, r, upload_data, *upload_data_size)) {
+            oab__buf_free(&r->body);
         }
         *upload_data_size = 0;
         return MHD_YES;
@@ -1039,12 +1073,12 @@ struct MHD_Daemon *srv_http_start(srv *s, int *port_out)
             MHD_USE_POLL,
         (uint16_t)s->cfg.port, NULL, NULL, on_request, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_CONN_MEMORY,
+        MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.conn_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)SRV_CONN_LIMIT,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.conns_per_ip,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-        MHD_OPTION_END);
+        MHD_OPTION_END); /* no SO_REUSEPORT: a port in use is refused */
     if (!d)
         return NULL;
     const union MHD_DaemonInfo *info =

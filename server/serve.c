@@ -3,8 +3,12 @@
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/str.h"
+#include "db.h"
+#include "engine.h"
+#include "http.h"
 #include "serve.h"
-#include "server.h"
+#include "srv.h"
+#include "webhook.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,6 +102,23 @@ void srv_owner_tag(const char *key, char *out)
     snprintf(out, 17, "%08llx%08llx", h1 & 0xffffffffULL, h2 >> 32);
 }
 
+int srv_fail_knob(srv *s)
+{
+    if (s->cfg.fail_429 <= 0 && s->cfg.fail_500 <= 0)
+        return 0;
+    unsigned long long n = atomic_fetch_add(&s->counter, 1);
+    unsigned long long h = (n + 1) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 31;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 29;
+    double u = (double)(h >> 11) / 9007199254740992.0;
+    if (u < s->cfg.fail_429)
+        return 429;
+    if (u < s->cfg.fail_429 + s->cfg.fail_500)
+        return 500;
+    return 0;
+}
+
 static void usage(FILE *f)
 {
     fputs(
@@ -116,6 +138,13 @@ static void usage(FILE *f)
         "  --rpm N              upstream requests per minute (0 = no limit)\n"
         "  --tpm N              upstream tokens per minute (0 = no limit)\n"
         "  --port-file PATH     write the bound port there once listening\n"
+        "  --conn-timeout S     close a connection idle (or slow to send its\n"
+        "                       header) for S seconds (default 15)\n"
+        "  --max-conns-per-ip N open connections per client address\n"
+        "                       (default 128; 0 = no limit)\n"
+        "  --body-budget BYTES  JSON request bodies held at once, all\n"
+        "                       connections together (default 256 MiB;\n"
+        "                       past it: 503)\n"
         "test knobs:\n"
         "  --window-seconds N   completion window length (default 24h)\n"
         "  --latency-ms N       added latency of the built-in model\n"
@@ -125,8 +154,73 @@ static void usage(FILE *f)
         "  --retry-base-ms N    first backoff delay (default 500)\n"
         "  --max-file-bytes N   upload cap (default 200 MB)\n"
         "  --quiet              no per-request log lines\n"
-        "  --help               this text\n",
+        "  --help               this text\n"
+        "webhooks and metrics:\n"
+        "  --webhook-url URL    POST signed batch.* events there at each\n"
+        "                       batch's end (repeatable, up to 8)\n"
+        "  --webhook-secret S   whsec_... signing secret (or $OAB_WEBHOOK_SECRET)\n"
+        "  --webhook-give-up S  stop retrying an event after S seconds\n"
+        "                       (default 86400)\n"
+        "  --metrics-public     GET /metrics without an API key\n",
         f);
+}
+
+/* The data folder and its files readable by this user only: folders
+ * 0700, state files 0600 (an existing folder is tightened). -1 with a
+ * log line when that is not possible. */
+static int tighten(const char *data_dir, const char *files_dir,
+                   const char *dbpath)
+{
+    const char *dirs[2] = {data_dir, files_dir};
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        if (stat(dirs[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
+            srv_log("--data: %s is not a folder that can be made", dirs[i]);
+            return -1;
+        }
+        if ((st.st_mode & 077) && chmod(dirs[i], 0700) != 0) {
+            srv_log("--data: cannot make %s private (chmod 0700): %s",
+                    dirs[i], strerror(errno));
+            return -1;
+        }
+    }
+    static const char *const sfx[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char *p = oab__sprintf("%s%s", dbpath, sfx[i]);
+        struct stat st;
+        if (p && stat(p, &st) == 0 && (st.st_mode & 077) &&
+            chmod(p, 0600) != 0) {
+            srv_log("--data: cannot make %s private (chmod 0600): %s", p,
+                    strerror(errno));
+            free(p);
+            return -1;
+        }
+        free(p);
+    }
+    return 0;
+}
+
+/* One server per data folder: an exclusive lock on DATA/serve.lock, held
+ * until exit. The fd, or -1 (logged) when another server holds it. */
+static int lock_data(const char *data_dir)
+{
+    char *p = oab__sprintf("%s/serve.lock", data_dir);
+    int fd = p ? open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+    if (fd < 0) {
+        srv_log("--data: cannot create %s", p ? p : data_dir);
+        free(p);
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        srv_log("--data %s is in use by another oaibatch serve (%s is"
+                " locked); stop it or use another folder",
+                data_dir, p);
+        close(fd);
+        free(p);
+        return -1;
+    }
+    free(p);
+    return fd;
 }
 
 static volatile sig_atomic_t got_signal;
@@ -185,8 +279,11 @@ int srv_main(int argc, char **argv)
     c->data_dir = "./oaibatch-data";
     c->concurrency = 64;
     c->max_file_bytes = OAB_MAX_FILE_BYTES;
-    c->max_json_bytes = 64u * 1024 * 1024;
-    c->max_json_depth = 64;
+    c->max_json_bytes = SRV_MAX_JSON_BYTES;
+    c->max_json_depth = SRV_MAX_JSON_DEPTH;
+    c->conn_timeout_s = SRV_CONN_TIMEOUT_S;
+    c->conns_per_ip = SRV_CONN_PER_IP;
+    c->body_budget = SRV_BODY_BUDGET;
     c->upstream_timeout_ms = 600000;
     c->max_retries = 5;
     c->retry_base_ms = 500;
@@ -258,7 +355,8 @@ int srv_main(int argc, char **argv)
             c->api_keys[c->n_api_keys++] = v;
         } else if (!strcmp(a, "--concurrency")) {
             NEED_NUM(1);
-            c->concurrency = (int)(n > 4096 ? 4096 : n);
+            c->concurrency =
+                (int)(n > SRV_MAX_CONCURRENCY ? SRV_MAX_CONCURRENCY : n);
         } else if (!strcmp(a, "--rpm")) {
             NEED_NUM(0);
             c->rpm = n;
@@ -293,8 +391,35 @@ int srv_main(int argc, char **argv)
         } else if (!strcmp(a, "--max-file-bytes")) {
             NEED_NUM(1);
             c->max_file_bytes = (unsigned long long)n;
+        } else if (!strcmp(a, "--conn-timeout")) {
+            NEED_NUM(1);
+            c->conn_timeout_s = (unsigned)(n > 86400 ? 86400 : n);
+        } else if (!strcmp(a, "--max-conns-per-ip")) {
+            NEED_NUM(0);
+            c->conns_per_ip = (unsigned)(n > 100000 ? 100000 : n);
+        } else if (!strcmp(a, "--body-budget")) {
+            NEED_NUM(1);
+            c->body_budget = (unsigned long long)n;
         } else if (!strcmp(a, "--quiet")) {
             c->quiet = 1;
+        } else if (!strcmp(a, "--webhook-url")) {
+            NEED_VALUE;
+            if (c->n_webhook_urls == SRV_MAX_WEBHOOKS ||
+                (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))) {
+                fprintf(stderr, "serve: --webhook-url takes an http(s) URL"
+                                " (at most %d)\n", SRV_MAX_WEBHOOKS);
+                free(s);
+                return 2;
+            }
+            c->webhook_urls[c->n_webhook_urls++] = v;
+        } else if (!strcmp(a, "--webhook-secret")) {
+            NEED_VALUE;
+            c->webhook_secret = v;
+        } else if (!strcmp(a, "--webhook-give-up")) {
+            NEED_NUM(1);
+            c->webhook_give_up_s = n;
+        } else if (!strcmp(a, "--metrics-public")) {
+            c->metrics_public = 1;
         } else {
             fprintf(stderr, "serve: unknown option %s (see --help)\n", a);
             free(s);
@@ -308,6 +433,9 @@ int srv_main(int argc, char **argv)
     struct MHD_Daemon *d = NULL;
     int engine_started = 0;
     char *dbpath = NULL;
+    int lock_fd = -1;
+    /* the state is the keys' files: only this user may read it */
+    umask(077);
     mkdir(c->data_dir, 0700);
     s->files_dir = oab__sprintf("%s/files", c->data_dir);
     dbpath = oab__sprintf("%s/state.sqlite", c->data_dir);
@@ -316,6 +444,9 @@ int srv_main(int argc, char **argv)
     pthread_mutex_init(&s->wake_lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     if (oab_global_init() != OAB_OK)
+        goto out;
+    if (tighten(c->data_dir, s->files_dir, dbpath) != 0 ||
+        (lock_fd = lock_data(c->data_dir)) < 0)
         goto out;
     if (srv_db_open(dbpath, &s->db) != SQLITE_OK)
         goto out;
@@ -331,6 +462,8 @@ int srv_main(int argc, char **argv)
     sigaction(SIGTERM, &sa, &old_term);
     got_signal = 0;
 
+    if (srv_webhook_start(s) != 0)
+        goto restore;
     if (srv_engine_start(s) != 0)
         goto restore;
     engine_started = 1;
@@ -362,11 +495,14 @@ restore:
         MHD_stop_daemon(d);
     if (engine_started)
         srv_engine_join(s);
+    srv_webhook_join(s);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 out:
     if (s->db)
         sqlite3_close(s->db);
+    if (lock_fd >= 0)
+        close(lock_fd);
     free(dbpath);
     free(s->files_dir);
     pthread_mutex_destroy(&s->db_lock);

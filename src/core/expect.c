@@ -131,9 +131,15 @@ static cJSON *expect_from_body(const cJSON *body, oab_output_mode *mode,
             }
         }
     }
-    /* prompted */
+    /* prompted: a system or developer message of a chat body, or of a
+     * responses body's input list */
     const cJSON *msg;
-    cJSON_ArrayForEach(msg, cJSON_GetObjectItemCaseSensitive(body, "messages"))
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(body, "messages");
+    if (!cJSON_IsArray(list))
+        list = cJSON_GetObjectItemCaseSensitive(body, "input");
+    if (!cJSON_IsArray(list))
+        list = NULL;
+    cJSON_ArrayForEach(msg, list)
     {
         const char *role = oab__json_str(msg, "role");
         if (!role || (strcmp(role, "system") != 0 &&

@@ -11,6 +11,8 @@ struct oab_jsonl_reader {
     oab__buf partial;   /* bytes of a line not yet ended */
     size_t max_line;
     long lineno;        /* lines completed so far */
+    unsigned long long line_off; /* first byte of the line delivered */
+    unsigned long long next_off; /* first byte of the next line */
 };
 
 oab_status oab_jsonl_reader_new(oab_jsonl_reader **out, size_t max_line)
@@ -35,9 +37,11 @@ void oab_jsonl_reader_free(oab_jsonl_reader *r)
 /* Delivers one complete line (strips a trailing '\r'). line must have
  * line[len] readable; we pass a NUL-terminated copy when needed. */
 static int deliver(oab_jsonl_reader *r, char *line, size_t len,
-                   oab_line_fn fn, void *ud)
+                   size_t newline, oab_line_fn fn, void *ud)
 {
     r->lineno++;
+    r->line_off = r->next_off;
+    r->next_off += len + newline;
     if (len && line[len - 1] == '\r')
         len--;
     /* blank lines are counted, not delivered */
@@ -74,7 +78,7 @@ oab_status oab_jsonl_reader_feed(oab_jsonl_reader *r, const void *data,
          * this chunk: the caller's bytes are const and the line gets a NUL) */
         if (oab__buf_append(&r->partial, p, n) != OAB_OK)
             return OAB_ENOMEM;
-        int rc = deliver(r, r->partial.data, r->partial.len, fn, ud);
+        int rc = deliver(r, r->partial.data, r->partial.len, 1, fn, ud);
         oab__buf_clear(&r->partial);
         if (rc)
             return OAB_ESTOPPED;
@@ -92,9 +96,14 @@ oab_status oab_jsonl_reader_finish(oab_jsonl_reader *r, oab_line_fn fn,
         *truncated = r->partial.len > 0;
     if (!r->partial.len)
         return OAB_OK;
-    int rc = deliver(r, r->partial.data, r->partial.len, fn, ud);
+    int rc = deliver(r, r->partial.data, r->partial.len, 0, fn, ud);
     oab__buf_clear(&r->partial);
     return rc ? OAB_ESTOPPED : OAB_OK;
+}
+
+unsigned long long oab_jsonl_reader_line_offset(const oab_jsonl_reader *r)
+{
+    return r ? r->line_off : 0;
 }
 
 oab_status oab_jsonl_read_path(const char *path, oab_line_fn fn, void *ud,

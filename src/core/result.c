@@ -6,6 +6,7 @@
 #include "core/extract_json.h"
 #include "core/result.h"
 #include "core/schema.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/jdoc.h"
@@ -279,40 +280,12 @@ static oab_status decode_responses(oab__rdec *d, oab_result *r,
     return OAB_OK;
 }
 
-static int b64val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
 /* base64 of little-endian float32 values (encoding_format "base64"). */
 static oab_status b64_floats(const char *s, size_t len, oab__buf *out)
 {
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '=')
-            break;
-        int v = b64val(s[i]);
-        if (v < 0)
-            return OAB_EJSON;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (oab__buf_putc(out, (char)((acc >> bits) & 0xFF)) != OAB_OK)
-                return OAB_ENOMEM;
-        }
-    }
+    oab_status st = oab__base64_decode(s, len, out);
+    if (st != OAB_OK)
+        return st;
     return out->len % 4 ? OAB_EJSON : OAB_OK;
 }
 
@@ -379,37 +352,44 @@ static oab_status decode_embeddings(oab__rdec *d, oab_result *r,
     return OAB_OK;
 }
 
-static void decode_usage(const oab__jdoc *doc, oab_result *r,
-                         const oab__jv *u)
+int oab__usage_decode(const oab__jdoc *doc, const oab__jv *u, oab_usage *out)
 {
+    memset(out, 0, sizeof *out);
     if (!oab__jis(u, OAB__J_OBJECT))
-        return;
-    r->has_usage = 1;
+        return 0;
     if (oab__jget(doc, u, "input_tokens") ||
         oab__jget(doc, u, "output_tokens")) { /* responses */
-        r->usage.prompt_tokens = oab__jll(doc, oab__jget(doc, u, "input_tokens"), 0);
-        r->usage.completion_tokens =
+        out->prompt_tokens = oab__jll(doc, oab__jget(doc, u, "input_tokens"), 0);
+        out->completion_tokens =
             oab__jll(doc, oab__jget(doc, u, "output_tokens"), 0);
-        r->usage.cached_tokens = oab__jll(
+        out->cached_tokens = oab__jll(
             doc, oab__jpath(doc, u, "input_tokens_details.cached_tokens"), 0);
-        r->usage.reasoning_tokens = oab__jll(
+        out->reasoning_tokens = oab__jll(
             doc, oab__jpath(doc, u, "output_tokens_details.reasoning_tokens"),
             0);
     } else {
-        r->usage.prompt_tokens =
+        out->prompt_tokens =
             oab__jll(doc, oab__jget(doc, u, "prompt_tokens"), 0);
-        r->usage.completion_tokens =
+        out->completion_tokens =
             oab__jll(doc, oab__jget(doc, u, "completion_tokens"), 0);
-        r->usage.cached_tokens = oab__jll(
+        out->cached_tokens = oab__jll(
             doc, oab__jpath(doc, u, "prompt_tokens_details.cached_tokens"), 0);
-        r->usage.reasoning_tokens = oab__jll(
+        out->reasoning_tokens = oab__jll(
             doc,
             oab__jpath(doc, u, "completion_tokens_details.reasoning_tokens"),
             0);
     }
-    r->usage.total_tokens = oab__jll(
+    out->total_tokens = oab__jll(
         doc, oab__jget(doc, u, "total_tokens"),
-        r->usage.prompt_tokens + r->usage.completion_tokens);
+        out->prompt_tokens + out->completion_tokens);
+    return 1;
+}
+
+static void decode_usage(const oab__jdoc *doc, oab_result *r,
+                         const oab__jv *u)
+{
+    if (oab__usage_decode(doc, u, &r->usage))
+        r->has_usage = 1;
 }
 
 static oab_status decode_body(oab__rdec *d, oab_result *r,

@@ -28,6 +28,12 @@ oab_status oab__result_decode(oab__rdec *d, oab_result **out,
  * NULL or without schema does nothing. OAB_OK or OAB_ENOMEM. */
 oab_status oab__result_apply_expect(oab_result *r, const oab_expect *expect);
 
+/* Reads a response body's usage object u (chat / embeddings names, or
+ * the responses API's input_tokens / output_tokens) into *out (zeroed
+ * first). Returns 1 when u is an object, 0 otherwise. Shared with the
+ * local server, which sums usage per batch. */
+int oab__usage_decode(const oab__jdoc *doc, const oab__jv *u, oab_usage *out);
+
 /* Best-effort custom_id of a line that is not valid JSON; NULL if none. */
 char *oab__scan_custom_id(const char *line, size_t len);
 

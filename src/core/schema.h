@@ -16,4 +16,9 @@ oab_status oab__schema_wrap(oab_schema **out, const char *name,
 oab_status oab__schema_validate_json(const oab_schema *s,
                                      const cJSON *instance, oab_error *err);
 
+/* Evaluates a JSON pointer (RFC 6901, already %-decoded: "" the node
+ * itself, "/a/0/b~1c") from node; the target (borrowed) or NULL. Used
+ * for "$ref": "#/..." by the validator and the built-in test model. */
+const cJSON *oab__json_pointer(const cJSON *node, const char *ptr);
+
 #endif

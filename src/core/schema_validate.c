@@ -569,8 +569,8 @@ static oab_status walk(prep *p, const cJSON *node, const char *base,
     return st;
 }
 
-/* Evaluates a JSON pointer (already %-decoded) from node. */
-static const cJSON *json_pointer(const cJSON *node, const char *ptr)
+/* Evaluates a JSON pointer (already %-decoded) from node (core/schema.h). */
+const cJSON *oab__json_pointer(const cJSON *node, const char *ptr)
 {
     if (!*ptr)
         return node;
@@ -646,7 +646,7 @@ static const cJSON *resolve_uri(const prep *p, const char *uri, int *oom)
             }
         }
         dec[n] = '\0';
-        const cJSON *t = json_pointer(resource, dec);
+        const cJSON *t = oab__json_pointer(resource, dec);
         free(dec);
         return t;
     }

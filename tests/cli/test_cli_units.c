@@ -5,7 +5,7 @@
 #include "util/str.h"
 #include "cli.h"
 #include "journal.h"
-#include "sha256.h"
+#include "util/sha256.h"
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -14,10 +14,10 @@
 
 static void hash_hex(const char *s, size_t len, char hex[65])
 {
-    cli_sha256 h;
-    cli_sha256_init(&h);
-    cli_sha256_update(&h, s, len);
-    cli_sha256_final_hex(&h, hex);
+    oab__sha256 h;
+    oab__sha256_init(&h);
+    oab__sha256_update(&h, s, len);
+    oab__sha256_final_hex(&h, hex);
 }
 
 static void test_sha256(void)
@@ -31,17 +31,17 @@ static void test_sha256(void)
     hash_hex(two, strlen(two), hex);
     CHECK_STR(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
     /* a million 'a' fed in odd pieces */
-    cli_sha256 h;
-    cli_sha256_init(&h);
+    oab__sha256 h;
+    oab__sha256_init(&h);
     char chunk[997];
     memset(chunk, 'a', sizeof chunk);
     size_t left = 1000000;
     while (left) {
         size_t k = left < sizeof chunk ? left : sizeof chunk;
-        cli_sha256_update(&h, chunk, k);
+        oab__sha256_update(&h, chunk, k);
         left -= k;
     }
-    cli_sha256_final_hex(&h, hex);
+    oab__sha256_final_hex(&h, hex);
     CHECK_STR(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 

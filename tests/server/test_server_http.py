@@ -766,12 +766,15 @@ def case_limits(binary, tmp):
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 
-def main():
+def main(cases=None, name="server"):
+    """Runs one case (argv: BINARY CASE) in a temporary folder; every
+    process started is stopped. Also used by server_hardening_test.py."""
+    cases = cases or CASES
     binary, case = sys.argv[1], sys.argv[2]
-    tmp = tempfile.mkdtemp(prefix="oab-srv-%s-" % case)
+    tmp = tempfile.mkdtemp(prefix="oab-%s-%s-" % (name, case))
     ok = False
     try:
-        CASES[case](binary, tmp)
+        cases[case](binary, tmp)
         ok = True
     except Exception as ex:  # noqa
         import traceback
@@ -789,7 +792,7 @@ def main():
                         tail = fh.read()[-3000:]
                     print("---- %s (tail)\n%s" % (fn, tail), file=sys.stderr)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("server_%s: %d passed, %d failed" % (case, PASSES, FAILS))
+    print("%s_%s: %d passed, %d failed" % (name, case, PASSES, FAILS))
     return 0 if ok and FAILS == 0 else 1
 
 

@@ -8,7 +8,7 @@
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/str.h"
-#include "server.h"
+#include "testmodel.h"
 #include "testutil.h"
 
 #include <stdlib.h>

@@ -151,6 +151,29 @@ async function main() {
   check(emb.data[0].embedding.length === 16, 'sync embeddings (base64 decoded)');
   const del = await client.files.del(f3.id);
   check(del.deleted === true, 'files.delete');
+
+  // stream: true from the built-in model, as the SDK reads it
+  const stream = await client.chat.completions.create({ model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'stream these words please' }],
+    stream: true, stream_options: { include_usage: true } });
+  let chunks = 0, streamed = '', usage = null;
+  for await (const ch of stream) {
+    chunks++;
+    if (ch.choices[0]?.delta?.content) streamed += ch.choices[0].delta.content;
+    if (ch.usage) usage = ch.usage;
+  }
+  check(chunks > 1, `streamed chat in ${chunks} chunks`);
+  check(streamed.includes('stream these words please'), 'streamed text: ' + streamed);
+  check(usage && usage.total_tokens > 0, 'usage chunk');
+  const rs = await client.responses.create({ model: 'gpt-4o-mini',
+    input: 'stream a response', stream: true });
+  let deltas = 0, completed = null;
+  for await (const ev of rs) {
+    if (ev.type === 'response.output_text.delta') deltas++;
+    if (ev.type === 'response.completed') completed = ev.response;
+  }
+  check(deltas > 1 && completed && completed.status === 'completed',
+    `streamed response: ${deltas} deltas`);
 }
 
 let code = 0;

@@ -1,6 +1,6 @@
-/* sha256.c - a small SHA-256 (FIPS 180-4), used for fingerprints. */
-#include "oaibatch.h"
-#include "sha256.h"
+/* util/sha256.c - a small SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104):
+ * the command's file fingerprints and the server's webhook signatures. */
+#include "util/sha256.h"
 
 #include <string.h>
 
@@ -20,7 +20,7 @@ static const uint32_t K[64] = {
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
-static void block(cli_sha256 *s, const unsigned char *p)
+static void block(oab__sha256 *s, const unsigned char *p)
 {
     uint32_t w[64];
     for (int i = 0; i < 16; i++)
@@ -59,7 +59,7 @@ static void block(cli_sha256 *s, const unsigned char *p)
     s->h[7] += h;
 }
 
-void cli_sha256_init(cli_sha256 *s)
+void oab__sha256_init(oab__sha256 *s)
 {
     static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372,
                                     0xa54ff53a, 0x510e527f, 0x9b05688c,
@@ -69,7 +69,7 @@ void cli_sha256_init(cli_sha256 *s)
     s->n = 0;
 }
 
-void cli_sha256_update(cli_sha256 *s, const void *data, size_t len)
+void oab__sha256_update(oab__sha256 *s, const void *data, size_t len)
 {
     const unsigned char *p = data;
     s->len += len;
@@ -88,24 +88,58 @@ void cli_sha256_update(cli_sha256 *s, const void *data, size_t len)
     }
 }
 
-void cli_sha256_final_hex(cli_sha256 *s, char hex[65])
+void oab__sha256_final(oab__sha256 *s, unsigned char out[32])
 {
     uint64_t bits = s->len * 8;
     unsigned char pad = 0x80;
-    cli_sha256_update(s, &pad, 1);
+    oab__sha256_update(s, &pad, 1);
     unsigned char zero = 0;
     while (s->n != 56)
-        cli_sha256_update(s, &zero, 1);
+        oab__sha256_update(s, &zero, 1);
     unsigned char lenb[8];
     for (int i = 0; i < 8; i++)
         lenb[i] = (unsigned char)(bits >> (56 - 8 * i));
-    cli_sha256_update(s, lenb, 8);
-    static const char digits[] = "0123456789abcdef";
+    oab__sha256_update(s, lenb, 8);
     for (int i = 0; i < 8; i++)
-        for (int k = 0; k < 4; k++) {
-            unsigned char byte = (unsigned char)(s->h[i] >> (24 - 8 * k));
-            hex[8 * i + 2 * k] = digits[byte >> 4];
-            hex[8 * i + 2 * k + 1] = digits[byte & 15];
-        }
+        for (int k = 0; k < 4; k++)
+            out[4 * i + k] = (unsigned char)(s->h[i] >> (24 - 8 * k));
+}
+
+void oab__sha256_final_hex(oab__sha256 *s, char hex[65])
+{
+    unsigned char d[32];
+    oab__sha256_final(s, d);
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = digits[d[i] >> 4];
+        hex[2 * i + 1] = digits[d[i] & 15];
+    }
     hex[64] = '\0';
+}
+
+void oab__hmac_sha256(const void *key, size_t klen, const void *msg,
+                      size_t mlen, unsigned char out[32])
+{
+    unsigned char k[64], pad[64], inner[32];
+    memset(k, 0, sizeof k);
+    oab__sha256 s;
+    if (klen > 64) {
+        oab__sha256_init(&s);
+        oab__sha256_update(&s, key, klen);
+        oab__sha256_final(&s, k);
+    } else if (klen) {
+        memcpy(k, key, klen);
+    }
+    for (int i = 0; i < 64; i++)
+        pad[i] = (unsigned char)(k[i] ^ 0x36);
+    oab__sha256_init(&s);
+    oab__sha256_update(&s, pad, 64);
+    oab__sha256_update(&s, msg, mlen);
+    oab__sha256_final(&s, inner);
+    for (int i = 0; i < 64; i++)
+        pad[i] = (unsigned char)(k[i] ^ 0x5c);
+    oab__sha256_init(&s);
+    oab__sha256_update(&s, pad, 64);
+    oab__sha256_update(&s, inner, 32);
+    oab__sha256_final(&s, out);
 }

@@ -1,0 +1,14 @@
+/* apierr.h - OpenAI-shaped error bodies ({"error":{message,type,param,
+ * code}}), used by the HTTP front end and the built-in test model. A
+ * leaf: cJSON only. */
+#ifndef OAB_SERVER_APIERR_H
+#define OAB_SERVER_APIERR_H
+
+#include <cjson/cJSON.h>
+
+/* A new error body; type NULL means "invalid_request_error", param and
+ * code NULL become JSON null. NULL when out of memory. */
+cJSON *srv_error_body(const char *message, const char *type,
+                      const char *param, const char *code);
+
+#endif

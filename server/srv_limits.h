@@ -1,0 +1,44 @@
+/* srv_limits.h - every cap of the local server in one place (the library's
+ * own caps live in include/oaibatch.h). Each is a default; some can be
+ * changed by a flag of `oaibatch serve` (named beside it). */
+#ifndef OAB_SERVER_SRV_LIMITS_H
+#define OAB_SERVER_SRV_LIMITS_H
+
+/* ---- configuration ---- */
+#define SRV_MAX_KEYS 16                  /* --api-key and --upstream entries */
+#define SRV_MAX_CONCURRENCY 4096         /* --concurrency is clamped to this */
+
+/* ---- HTTP front end ---- */
+#define SRV_MAX_JSON_BYTES (64u * 1024 * 1024) /* a JSON request body */
+#define SRV_MAX_JSON_DEPTH 64            /* nesting of a JSON request body */
+#define SRV_CONN_MEMORY (64 * 1024)      /* libmicrohttpd buffer per connection */
+#define SRV_CONN_LIMIT 1000              /* open connections in all */
+#define SRV_CONN_PER_IP 64               /* --max-conns-per-ip */
+#define SRV_CONN_TIMEOUT_S 15            /* --conn-timeout: idle or slow header */
+#define SRV_BODY_BUDGET (256ull * 1024 * 1024) /* --body-budget: JSON bodies
+                                                  buffered at once */
+#define SRV_UPLOAD_CHUNK (64 * 1024)     /* multipart parser buffer */
+#define SRV_FIELD_MAX 64                 /* a multipart text field (purpose) */
+
+/* ---- the engine ---- */
+#define SRV_PAGE 512                     /* pending lines fetched at once */
+#define SRV_READ_CHUNK (256 * 1024)      /* input file read size */
+#define SRV_MAX_RESP_BYTES (64u * 1024 * 1024) /* an upstream answer */
+#define SRV_SCAN_SECONDS 0.2             /* batches table rescanned */
+#define SRV_SWEEP_SECONDS 5.0            /* expired files looked for */
+#define SRV_BATCH_FILE_TTL (30 * 86400)  /* default expiry of purpose=batch */
+#define SRV_EXPIRES_MIN 3600             /* expires_after[seconds] range */
+#define SRV_EXPIRES_MAX 2592000
+#define SRV_DISPATCH_BUDGET 256          /* lines started per loop turn */
+
+/* ---- the built-in test model (one answer) ---- */
+#define SRV_TM_MAX_ANSWER_BYTES (4u * 1024 * 1024) /* generated output */
+#define SRV_TM_MAX_STEPS 20000           /* schema nodes generated */
+#define SRV_TM_MAX_STRING 100000         /* one generated string */
+#define SRV_TM_MAX_ITEMS 1000            /* one generated array */
+#define SRV_TM_MAX_DEPTH 32              /* schema nesting followed */
+#define SRV_TM_MINIMAL_DEPTH 8           /* past it: smallest valid values */
+#define SRV_TM_MAX_EMBED_DIMS 8192       /* embeddings `dimensions` */
+#define SRV_TM_MAX_EMBED_VALUES (1024 * 1024) /* dimensions x inputs */
+
+#endif

@@ -1,0 +1,160 @@
+/* upstream.c - the client of the upstream model servers (libcurl): the
+ * pool's round robin, a transfer's setup (headers, timeouts, the bounded
+ * body and the Retry-After / x-request-id headers it collects), the
+ * retry delay, and the synchronous forwarding of the front end. */
+#include "oaibatch.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/str.h"
+#include "upstream.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void srv_xfer_reset(srv_xfer *x)
+{
+    oab__buf_clear(&x->resp);
+    x->retry_after = -1;
+    x->request_id[0] = '\0';
+}
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+    srv_xfer *x = ud;
+    size_t len = sz * n;
+    if (x->resp.len + len > SRV_MAX_RESP_BYTES)
+        return 0;
+    if (oab__buf_append(&x->resp, p, len) != OAB_OK)
+        return 0;
+    return len;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+    srv_xfer *x = ud;
+    size_t len = sz * n;
+    if (len > 12 && !strncasecmp(p, "retry-after:", 12)) {
+        double v = strtod(p + 12, NULL);
+        if (v >= 0)
+            x->retry_after = v;
+    } else if (len > 15 && !strncasecmp(p, "retry-after-ms:", 15)) {
+        double v = strtod(p + 15, NULL);
+        if (v >= 0)
+            x->retry_after = v / 1000.0;
+    } else if (len > 13 && !strncasecmp(p, "x-request-id:", 13)) {
+        const char *v = p + 13;
+        while (*v == ' ')
+            v++;
+        size_t k = 0;
+        while (k + 1 < sizeof x->request_id && v + k < p + len &&
+               v[k] != '\r' && v[k] != '\n')
+            k++;
+        memcpy(x->request_id, v, k);
+        x->request_id[k] = '\0';
+    }
+    return len;
+}
+
+char *srv_upstream_url(srv *s, const char *path)
+{
+    unsigned long long k = atomic_fetch_add(&s->rr_upstream, 1);
+    const char *base = s->cfg.upstreams[k % (unsigned)s->cfg.n_upstreams];
+    size_t bl = strlen(base);
+    while (bl && base[bl - 1] == '/')
+        bl--;
+    if (!strncmp(path, "/v1/", 4))
+        path += 3;
+    return oab__sprintf("%.*s%s", (int)bl, base, path);
+}
+
+CURL *srv_upstream_easy(srv *s, const char *url, const char *body,
+                        size_t len, struct curl_slist **hdrs, srv_xfer *x)
+{
+    CURL *h = curl_easy_init();
+    if (!h)
+        return NULL;
+    *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    *hdrs = curl_slist_append(*hdrs, "Expect:");
+    if (s->cfg.upstream_key) {
+        char *a = oab__sprintf("Authorization: Bearer %s", s->cfg.upstream_key);
+        *hdrs = curl_slist_append(*hdrs, a);
+        free(a);
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, s->cfg.upstream_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "oaibatch-serve/" OAB_VERSION_STRING);
+    return h;
+}
+
+double srv_upstream_backoff(const srv *s, const srv_xfer *x, int attempt)
+{
+    double delay = (double)s->cfg.retry_base_ms / 1000.0 *
+                   (double)(1u << (attempt > 10 ? 10 : attempt));
+    if (x->retry_after >= 0)
+        delay = x->retry_after;
+    return delay > 60 ? 60 : delay;
+}
+
+static int sync_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c,
+                         curl_off_t d)
+{
+    srv *s = ud;
+    (void)a;
+    (void)b;
+    (void)c;
+    (void)d;
+    return atomic_load(&s->stop) ? 1 : 0;
+}
+
+void srv_upstream_call(srv *s, const char *path, const char *body,
+                       size_t len, long *status, oab__buf *resp)
+{
+    char *url = NULL;
+    srv_xfer x;
+    memset(&x, 0, sizeof x);
+    *status = 0;
+    for (int attempt = 0;; attempt++) {
+        srv_xfer_reset(&x);
+        free(url);
+        url = srv_upstream_url(s, path); /* the next one of the pool */
+        struct curl_slist *hdrs = NULL;
+        CURL *h = srv_upstream_easy(s, url, body ? body : "", len, &hdrs, &x);
+        if (h) {
+            curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+            curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, sync_progress);
+            curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
+        }
+        CURLcode res = h ? curl_easy_perform(h) : CURLE_FAILED_INIT;
+        long st = 0;
+        if (res == CURLE_OK)
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
+        curl_easy_cleanup(h);
+        curl_slist_free_all(hdrs);
+        int retry = (res != CURLE_OK || st == 429 || st >= 500) &&
+                    attempt < s->cfg.max_retries && !atomic_load(&s->stop);
+        if (!retry) {
+            *status = st;
+            oab__buf_clear(resp);
+            if (res != CURLE_OK)
+                oab__buf_puts(resp, curl_easy_strerror(res));
+            else
+                oab__buf_append(resp, x.resp.data ? x.resp.data : "",
+                                x.resp.len);
+            break;
+        }
+        oab__sleep(srv_upstream_backoff(s, &x, attempt));
+    }
+    oab__buf_free(&x.resp);
+    free(url);
+}

@@ -1,0 +1,579 @@
+#!/usr/bin/env python3
+"""Regression tests of `oaibatch serve` against hostile clients and a
+misbehaving upstream (issue 12), run against the server on 127.0.0.1.
+
+usage: server_hardening_test.py SERVER_BINARY CASE
+CASE: blank_lines, caps, upstream_trailing, range, uploads, body_caps,
+      owner_after, slow_clients, many_batches.
+Every process and socket opened here is closed at the end, even on failure.
+"""
+import http.client
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_server_http as T  # noqa: E402  (start_server, Client, check, ...)
+from test_server_http import check, chat_lines, start_server, Client  # noqa
+
+
+def line(cid, content="hi"):
+    return json.dumps({"custom_id": cid, "method": "POST",
+                       "url": "/v1/chat/completions",
+                       "body": {"model": "gpt-4o-mini", "messages": [
+                           {"role": "user", "content": content}]}})
+
+
+def case_blank_lines(binary, tmp):
+    """A line holding only a tab (or spaces and a tab) is blank, as the
+    library's validator says: no phantom request."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"))
+    c = Client(s.port)
+    data = (line("a") + "\n\t\n" + line("b") + "\n  \t \n \t\r\n" +
+            line("c") + "\n\t").encode()
+    st, f = c.upload(data)
+    check(st == 200, "upload %s" % st)
+    st, b = c.create(f["id"])
+    b = c.wait(b["id"])
+    check(b["status"] == "completed", "completed: %s" % b["status"])
+    check(b["request_counts"]["total"] == 3,
+          "total 3, not more: %s" % b["request_counts"])
+    check(b["request_counts"]["failed"] == 0, "no failed line")
+    out = c.lines(b["output_file_id"])
+    errs = c.lines(b["error_file_id"])
+    check(sorted(x["custom_id"] for x in out) == ["a", "b", "c"],
+          "the three requests: %s" % [x["custom_id"] for x in out])
+    check(not any(x["custom_id"] == "" for x in out + errs),
+          "no line with custom_id \"\"")
+
+
+def big_schema():
+    return {"type": "array", "minItems": 1000, "maxItems": 1000,
+            "items": {"type": "array", "minItems": 1000, "maxItems": 1000,
+                      "items": {"type": "string", "minLength": 100000}}}
+
+
+def case_caps(binary, tmp):
+    """The built-in model refuses answers over its caps with a 400 that
+    names them, synchronously and as a batch line."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"))
+    c = Client(s.port)
+    body = {"model": "m", "messages": [{"role": "user", "content": "x"}],
+            "response_format": {"type": "json_schema", "json_schema": {
+                "name": "x", "schema": big_schema()}}}
+    st, e = c.req("POST", "/v1/chat/completions", body)
+    check(st == 400 and e["error"]["code"] == "answer_too_large",
+          "huge schema 400: %s %s" % (st, str(e)[:200]))
+    body["response_format"]["json_schema"]["schema"] = {
+        "type": "string", "minLength": 200000}
+    st, e = c.req("POST", "/v1/chat/completions", body)
+    check(st == 400 and e["error"]["code"] == "answer_too_large",
+          "long string 400: %s" % st)
+    body["response_format"]["json_schema"]["schema"] = {
+        "type": "object", "properties": {"a": {"type": "string",
+                                               "minLength": 5}},
+        "required": ["a"]}
+    st, ok = c.req("POST", "/v1/chat/completions", body)
+    check(st == 200 and json.loads(
+        ok["choices"][0]["message"]["content"])["a"] == "testt",
+        "a normal schema still answered")
+    st, e = c.req("POST", "/v1/embeddings", {
+        "model": "text-embedding-3-small", "input": "a", "dimensions": 65536})
+    check(st == 400 and e["error"]["param"] == "dimensions",
+          "dimensions cap: %s %s" % (st, e))
+    st, e = c.req("POST", "/v1/embeddings", {
+        "model": "text-embedding-3-small", "input": ["x"] * 200,
+        "dimensions": 8192})
+    check(st == 400 and e["error"]["code"] == "too_many_values",
+          "inputs x dimensions cap: %s" % st)
+    # as batch lines: the big ones fail, the small one completes
+    rows = [json.dumps({"custom_id": "big%d" % i, "method": "POST",
+                        "url": "/v1/chat/completions", "body": {
+                            "model": "gpt-4o-mini", "messages": [
+                                {"role": "user", "content": "x"}],
+                            "response_format": {"type": "json_schema",
+                                                "json_schema": {
+                                                    "name": "x",
+                                                    "schema": big_schema()}}}})
+            for i in range(5)] + [line("small")]
+    st, f = c.upload(("\n".join(rows) + "\n").encode())
+    st, b = c.create(f["id"])
+    b = c.wait(b["id"])
+    check(b["request_counts"] == {"total": 6, "completed": 1, "failed": 5},
+          "5 refused, 1 answered: %s" % b["request_counts"])
+    errs = c.lines(b["error_file_id"])
+    check(all(x["response"]["status_code"] == 400 and
+              x["response"]["body"]["error"]["code"] == "answer_too_large"
+              for x in errs), "error lines say why")
+    st, h, raw = c.req("GET", "/v1/files/%s/content" % b["error_file_id"],
+                       raw=True)
+    check(len(raw) < 10000, "error file small: %d bytes" % len(raw))
+
+
+class Trailing(BaseHTTPRequestHandler):
+    """Answers 200 with bytes after the JSON, by prompt."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        req = json.loads(self.rfile.read(n))
+        prompt = req["messages"][-1]["content"]
+        good = {"id": "c", "object": "chat.completion", "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "ok"},
+             "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 2, "completion_tokens": 1,
+                      "total_tokens": 3}}
+        text = json.dumps(good)
+        if prompt == "trailing":
+            text += "trailing"
+        elif prompt == "two":
+            text = '{"a":1}\n{"b":2}'
+        elif prompt == "empty":
+            text = ""
+        data = text.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def case_upstream_trailing(binary, tmp):
+    """An upstream 200 body that is not exactly one JSON value becomes an
+    error line; every output and error line is JSON."""
+    up = ThreadingHTTPServer(("127.0.0.1", 0), Trailing)
+    th = threading.Thread(target=up.serve_forever, daemon=True)
+    th.start()
+    try:
+        s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                         ["--upstream", "http://127.0.0.1:%d/v1" %
+                          up.server_address[1], "--max-retries", "0"])
+        c = Client(s.port)
+        data = "\n".join([line("t", "trailing"), line("two", "two"),
+                          line("e", "empty"), line("ok", "fine")]) + "\n"
+        st, f = c.upload(data.encode())
+        st, b = c.create(f["id"])
+        b = c.wait(b["id"])
+        check(b["request_counts"] == {"total": 4, "completed": 1,
+                                      "failed": 3},
+              "one completed, three refused: %s" % b["request_counts"])
+        for fid in (b["output_file_id"], b["error_file_id"]):
+            st, h, raw = c.req("GET", "/v1/files/%s/content" % fid, raw=True)
+            for ln in raw.decode().splitlines():
+                try:
+                    json.loads(ln)
+                    check(True, "")
+                except ValueError:
+                    check(False, "line is not JSON: %r" % ln[:200])
+        errs = {x["custom_id"]: x for x in c.lines(b["error_file_id"])}
+        check(sorted(errs) == ["e", "t", "two"], "error lines %s" % list(errs))
+        check(all(x["error"]["code"] == "invalid_upstream_response"
+                  for x in errs.values()), "with a clear code")
+        check(b["usage"]["input_tokens"] == 2, "usage of the good line only")
+    finally:
+        up.shutdown()
+        up.server_close()
+
+
+def case_range(binary, tmp):
+    s = start_server(binary, tmp, os.path.join(tmp, "data"))
+    c = Client(s.port)
+    st, f = c.upload(b"0123456789", purpose="user_data")
+    path = "/v1/files/%s/content" % f["id"]
+
+    def get(rng):
+        return c.req("GET", path, headers={"Range": rng}, raw=True)
+    st, h, d = get("bytes=3-4")
+    check(st == 206 and d == b"34" and h.get("Content-Range") ==
+          "bytes 3-4/10", "bytes=3-4: %s %r %s" % (st, d, h))
+    st, h, d = get("bytes=7-")
+    check(st == 206 and d == b"789", "open range")
+    st, h, d = get("bytes=-3")
+    check(st == 206 and d == b"789" and h["Content-Range"] == "bytes 7-9/10",
+          "suffix range %r" % d)
+    st, h, d = get("bytes=8-100")
+    check(st == 206 and d == b"89", "end cut to the file")
+    st, h, d = get("bytes=0-1,4-5")
+    check(st == 200 and d == b"0123456789", "two ranges: whole file, 200")
+    st, h, d = get("bytes=10-")
+    check(st == 416 and h.get("Content-Range") == "bytes */10",
+          "past the end 416: %s %s" % (st, h))
+    st, h, d = get("bytes=5-3")
+    check(st == 200 and d == b"0123456789", "invalid range ignored")
+    st, e = c.upload(b"", purpose="user_data")
+    st, h, d = c.req("GET", "/v1/files/%s/content" % e["id"],
+                     headers={"Range": "bytes=5-"}, raw=True)
+    check(st == 416 and h.get("Content-Range") == "bytes */0",
+          "bytes=5- on an empty file: %s" % st)
+
+
+def raw_post(port, headers, body, read=True):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    c.putrequest("POST", "/v1/files")
+    for k, v in headers.items():
+        c.putheader(k, v)
+    c.endheaders()
+    if body:
+        c.send(body)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, json.loads(data) if data.startswith(b"{") else data
+
+
+def case_uploads(binary, tmp):
+    s = start_server(binary, tmp, os.path.join(tmp, "data"))
+    c = Client(s.port)
+    b = "XyZbound"
+    head = ("--%s\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n"
+            "batch\r\n--%s\r\nContent-Disposition: form-data; name=\"file\";"
+            " filename=\"a.jsonl\"\r\n\r\n" % (b, b)).encode()
+    content = chat_lines(4)
+    ct = {"Content-Type": "multipart/form-data; boundary=" + b}
+    for name, body in (("no closing boundary", head + content),
+                       ("cut in half", (head + content)[:len(head) + 40]),
+                       ("closing delimiter cut", head + content +
+                        ("\r\n--%s-" % b).encode())):
+        h = dict(ct, **{"Content-Length": str(len(body))})
+        st, e = raw_post(s.port, h, body)
+        check(st == 400 and e["error"]["code"] == "invalid_multipart",
+              "%s: %s %s" % (name, st, e))
+    whole = head + content + ("\r\n--%s--\r\n" % b).encode()
+    st, f = raw_post(s.port, dict(ct, **{"Content-Length": str(len(whole))}),
+                     whole)
+    check(st == 200 and f["bytes"] == len(content), "a whole body is fine")
+    st, lst = c.req("GET", "/v1/files")
+    check(len(lst["data"]) == 1, "nothing stored from the bad ones")
+    form = b"purpose=batch&file=abc"
+    st, e = raw_post(s.port, {"Content-Type":
+                              "application/x-www-form-urlencoded",
+                              "Content-Length": str(len(form))}, form)
+    check(st == 415, "form-urlencoded refused: %s" % st)
+    st, e = c.upload(b"abc", purpose="batch\0evil")
+    check(st == 400 and e["error"]["param"] == "purpose",
+          "purpose with a NUL: %s %s" % (st, e))
+    st, e = c.upload(b"abc", purpose="batchx")
+    check(st == 400, "purpose with bytes after it")
+    st, e = c.upload(b"abc", purpose="user_data",
+                     fields={"expires_after[seconds]": "7200\0"})
+    check(st == 400 and e["error"]["param"] == "expires_after",
+          "expires_after with a NUL")
+
+
+def case_body_caps(binary, tmp):
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--body-budget", "1000000"])
+    c = Client(s.port)
+    for path in ("/v1/chat/completions", "/v1/files"):
+        sk = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+        try:
+            sk.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                        "application/json\r\nContent-Length: 999999999999"
+                        "\r\n\r\n{" % path).encode())
+            data = b""
+            while b"\r\n\r\n" not in data:
+                got = sk.recv(65536)
+                if not got:
+                    break
+                data += got
+            check(data.startswith(b"HTTP/1.1 413"),
+                  "413 at once for %s: %r" % (path, data[:40]))
+        finally:
+            sk.close()
+    # over the global budget (1 MB): 503, the server stays up
+    st, e = c.req("POST", "/v1/chat/completions",
+                  b"{" + b" " * 1500000 + b"}",
+                  {"Content-Type": "application/json"})
+    check(st == 503 and e["error"]["code"] == "server_busy",
+          "budget 503: %s" % st)
+    st, ok = c.req("POST", "/v1/chat/completions", {
+        "model": "m", "messages": [{"role": "user", "content": "x"}]})
+    check(st == 200, "a small body still fine")
+
+
+def case_owner_after(binary, tmp):
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--api-key", "ka", "--api-key", "kb"])
+    a, b = Client(s.port, "ka"), Client(s.port, "kb")
+    st, fb = b.upload(chat_lines(2))
+    st, bb = b.create(fb["id"])
+    st, bb2 = b.create(fb["id"])
+    st, fa = a.upload(chat_lines(2))
+    st, ba = a.create(fa["id"])
+    st, lst = b.req("GET", "/v1/batches?after=" + ba["id"])
+    check(st == 200 and lst["data"] == [],
+          "after= another key's id lists nothing: %s" % lst)
+    st, lst = b.req("GET", "/v1/batches?after=" + bb2["id"])
+    check([x["id"] for x in lst["data"]] == [bb["id"]], "own after= works")
+
+
+def case_slow_clients(binary, tmp):
+    """1,100 connections that each send half a header (from 127.0.0.1) do
+    not lock out a normal client (from 127.0.0.2): the per-address limit
+    refuses the excess, the global limit is never reached."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--conn-timeout", "120", "--quiet"])
+    socks = []
+    try:
+        for _ in range(1100):
+            try:
+                sk = socket.socket()
+                sk.settimeout(5)
+                sk.bind(("127.0.0.1", 0))
+                sk.connect(("127.0.0.1", s.port))
+                sk.sendall(b"GET /v1/files HTTP/1.1\r\nHost: x\r\nX-A: ")
+                socks.append(sk)
+            except OSError:
+                sk.close()
+        check(len(socks) > 1000, "half-open connections made: %d" % len(socks))
+
+        class From2(http.client.HTTPConnection):
+            def connect(self):
+                self.sock = socket.create_connection(
+                    (self.host, self.port), self.timeout,
+                    source_address=("127.0.0.2", 0))
+        real = http.client.HTTPConnection
+        http.client.HTTPConnection = From2
+        try:
+            c = Client(s.port)
+            st, f = c.upload(chat_lines(3))
+            check(st == 200, "upload while held: %s" % st)
+            st, b = c.create(f["id"])
+            b = c.wait(b["id"])
+            check(b["status"] == "completed", "batch runs while held")
+            check(len(c.lines(b["output_file_id"])) == 3, "and is read")
+        finally:
+            http.client.HTTPConnection = real
+    finally:
+        for sk in socks:
+            sk.close()
+
+
+def case_many_batches(binary, tmp):
+    """With 70 active batches (more than the old 64-batch window), every
+    one is served and a cancel of the newest takes effect."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--latency-ms", "3000", "--concurrency", "64",
+                      "--quiet"])
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(3))
+    ids = []
+    for _ in range(70):
+        st, b = c.create(f["id"])
+        ids.append(b["id"])
+    st, x = c.req("POST", "/v1/batches/%s/cancel" % ids[-1])
+    check(st == 200, "cancel accepted")
+    last = c.wait(ids[-1], timeout=120, until=("cancelled", "completed"))
+    check(last["status"] == "cancelled", "the 70th cancelled: %s" %
+          last["status"])
+    # order: the cancel of the 70th did not wait for earlier batches to
+    # finish (each line takes 3 s and the lines go round robin over the
+    # batches, so a batch needs three rounds; the old 64-batch window let
+    # the 70th in only after six had completed), and none is left
+    # validating
+    st, lst = c.req("GET", "/v1/batches?limit=100")
+    statuses = [x["status"] for x in lst["data"]]
+    check(statuses.count("completed") == 0,
+          "no batch completed before the cancel took effect: %d" %
+          statuses.count("completed"))
+    check(statuses.count("validating") == 0,
+          "no batch left validating: %d" % statuses.count("validating"))
+    for bid in ids[:-1]:
+        b = c.wait(bid, timeout=300)
+        check(b["status"] == "completed" and
+              b["request_counts"]["completed"] == 3,
+              "batch %s served: %s" % (bid, b["status"]))
+
+
+def case_data_folder(binary, tmp):
+    """--data is private and locked; a port in use is refused."""
+    import stat as st_
+    import subprocess
+    data = os.path.join(tmp, "data")
+    os.makedirs(os.path.join(data, "files"))
+    os.chmod(data, 0o755)
+    os.chmod(os.path.join(data, "files"), 0o755)
+    s = start_server(binary, tmp, data)
+    c = Client(s.port)
+    st, f = c.upload(b"abc", purpose="user_data")
+    check(st == 200, "upload")
+    for p, mode in ((data, 0o700), (os.path.join(data, "files"), 0o700),
+                    (os.path.join(data, "state.sqlite"), 0o600),
+                    (os.path.join(data, "files", f["id"]), 0o600)):
+        m = st_.S_IMODE(os.stat(p).st_mode)
+        check(m == mode, "%s is %o, want %o" % (os.path.basename(p), m, mode))
+    r = subprocess.run([binary, "--port", "0", "--data", data],
+                       capture_output=True, timeout=60)
+    check(r.returncode != 0 and b"in use by another" in r.stderr,
+          "second server on the same --data refused: %s %r" %
+          (r.returncode, r.stderr[-300:]))
+    r = subprocess.run([binary, "--port", str(s.port), "--data",
+                        os.path.join(tmp, "other")],
+                       capture_output=True, timeout=60)
+    check(r.returncode != 0 and b"cannot listen" in r.stderr,
+          "second server on the same port refused: %s" % r.returncode)
+    st, g = c.req("GET", "/v1/files/" + f["id"])
+    check(st == 200, "the first server still answers")
+
+
+def case_expiry(binary, tmp):
+    """expires_after / output_expires_after validated and applied; batch
+    input files expire after 30 days; expired files are removed."""
+    import sqlite3
+    data = os.path.join(tmp, "data")
+    s = start_server(binary, tmp, data)
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(2))
+    check(st == 200 and f["expires_at"] == f["created_at"] + 2592000,
+          "batch file: 30 days by default: %s" % f)
+    st, e = c.upload(b"x", purpose="user_data",
+                     fields={"expires_after[anchor]": "bogus",
+                             "expires_after[seconds]": "7200"})
+    check(st == 400 and e["error"]["param"] == "expires_after",
+          "anchor bogus refused: %s" % st)
+    st, u = c.upload(b"x", purpose="user_data")
+    check(st == 200 and u["expires_at"] is None, "user_data: no default")
+    for bad in ({"anchor": "created_at", "seconds": 60},
+                {"anchor": "created_at", "seconds": 9999999},
+                {"anchor": "bogus", "seconds": 7200},
+                {"anchor": "created_at", "seconds": 1e300},
+                {"anchor": "created_at", "seconds": 7200.5},
+                {"seconds": 7200}, {"anchor": "created_at"}, "7200"):
+        st, e = c.create(f["id"], output_expires_after=bad)
+        check(st == 400 and e["error"]["param"] == "output_expires_after",
+              "output_expires_after %s refused: %s" % (bad, st))
+    st, b = c.create(f["id"], output_expires_after={"anchor": "created_at",
+                                                    "seconds": 7200})
+    check(st == 200, "good output_expires_after")
+    b = c.wait(b["id"])
+    st, of = c.req("GET", "/v1/files/" + b["output_file_id"])
+    check(of["expires_at"] == of["created_at"] + 7200,
+          "output file expires_at set: %s" % of)
+    # time travel: the user_data file expired an hour ago
+    s.kill()
+    db = sqlite3.connect(os.path.join(data, "state.sqlite"))
+    db.execute("UPDATE files SET expires_at=? WHERE id=?",
+               (int(time.time()) - 3600, u["id"]))
+    db.commit()
+    db.close()
+    s = start_server(binary, tmp, data, name="server2")
+    c = Client(s.port)
+    st, e = c.req("GET", "/v1/files/" + u["id"])
+    check(st == 404, "an expired file is 404: %s" % st)
+    st, h, d = c.req("GET", "/v1/files/%s/content" % u["id"], raw=True)
+    check(st == 404, "and its content")
+    body = os.path.join(data, "files", u["id"])
+    t0 = time.time()
+    while os.path.exists(body) and time.time() - t0 < 60:
+        time.sleep(0.1)
+    check(not os.path.exists(body), "the sweeper removed its body")
+    st, g = c.req("GET", "/v1/files/" + f["id"])
+    check(st == 200, "the other files stay")
+
+
+def sse_events(raw):
+    out = []
+    for block in raw.decode().split("\n\n"):
+        for ln in block.splitlines():
+            if ln.startswith("data: "):
+                out.append(ln[6:])
+    return out
+
+
+def case_stream_endpoints(binary, tmp):
+    """stream: true gets Server-Sent Events; /v1/completions and
+    /v1/moderations are served; a batch line with stream: true is refused
+    at validation; a /v1/moderations batch runs."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"))
+    c = Client(s.port)
+    body = {"model": "gpt-4o-mini", "messages": [
+        {"role": "user", "content": "one two three four"}]}
+    st, whole = c.req("POST", "/v1/chat/completions", body)
+    st, h, raw = c.req("POST", "/v1/chat/completions",
+                       dict(body, stream=True), raw=True)
+    check(st == 200 and h.get("Content-Type", "").startswith(
+        "text/event-stream"), "chat stream: %s %s" % (st, h))
+    ev = sse_events(raw)
+    check(len(ev) > 3 and ev[-1] == "[DONE]", "events end with [DONE]")
+    chunks = [json.loads(x) for x in ev[:-1]]
+    check(all(x["object"] == "chat.completion.chunk" for x in chunks),
+          "chunks")
+    text = "".join(x["choices"][0]["delta"].get("content") or ""
+                   for x in chunks if x["choices"])
+    check(text == whole["choices"][0]["message"]["content"],
+          "streamed text is the answer: %r" % text)
+    check(chunks[-1]["choices"][0]["finish_reason"] == "stop", "finish")
+    st, h, raw = c.req("POST", "/v1/responses", {
+        "model": "gpt-4o-mini", "input": "a b c", "stream": True}, raw=True)
+    names = [ln[7:] for ln in raw.decode().splitlines()
+             if ln.startswith("event: ")]
+    check(names[0] == "response.created" and
+          names[-1] == "response.completed" and
+          "response.output_text.delta" in names, "responses events %s" % names)
+    st, cm = c.req("POST", "/v1/completions", {"model": "m", "prompt": "hi"})
+    check(st == 200 and cm["object"] == "text_completion", "completions")
+    st, md = c.req("POST", "/v1/moderations", {"input": ["a", "b"]})
+    check(st == 200 and len(md["results"]) == 2 and
+          md["results"][0]["flagged"] is False, "moderations %s" % st)
+    bad = json.dumps({"custom_id": "s", "method": "POST",
+                      "url": "/v1/chat/completions",
+                      "body": dict(body, stream=True)})
+    st, f = c.upload((line("ok") + "\n" + bad + "\n").encode())
+    st, b = c.create(f["id"])
+    b = c.wait(b["id"])
+    errs = (b.get("errors") or {}).get("data") or []
+    check(b["status"] == "failed" and any(
+        e["param"] == "body.stream" and e["line"] == 2 for e in errs),
+        "stream: true line refused: %s %s" % (b["status"], errs))
+    mod = "\n".join(json.dumps({"custom_id": "m%d" % i, "method": "POST",
+                                "url": "/v1/moderations",
+                                "body": {"model": "omni-moderation-latest",
+                                         "input": "text %d" % i}})
+                    for i in range(3)) + "\n"
+    st, f = c.upload(mod.encode())
+    st, b = c.create(f["id"], endpoint="/v1/moderations")
+    check(st == 200, "moderations batch accepted: %s %s" % (st, b))
+    b = c.wait(b["id"])
+    check(b["request_counts"]["completed"] == 3, "moderations batch ran")
+
+
+def case_fair_keys(binary, tmp):
+    """A key with 30 batches (3 lines each) does not crowd out a key with
+    one of 9 lines: lines go round robin between keys first (one line in flight, so
+    the order is the engine's alone)."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--api-key", "ka", "--api-key", "kb", "--latency-ms",
+                      "150", "--concurrency", "1", "--quiet"])
+    a, b = Client(s.port, "ka"), Client(s.port, "kb")
+    st, fa = a.upload(chat_lines(3, "a"))
+    ids = [a.create(fa["id"])[1]["id"] for _ in range(30)]
+    st, fb = b.upload(chat_lines(9, "b"))
+    st, bb = b.create(fb["id"])
+    done = b.wait(bb["id"], timeout=300)
+    check(done["status"] == "completed", "key b's batch completed")
+    st, lst = a.req("GET", "/v1/batches?limit=100")
+    n = sum(1 for x in lst["data"] if x["status"] == "completed")
+    # a's first batches may finish while the others are being created;
+    # after that the keys alternate, so b's nine lines are done after
+    # nine more of a's, spread over 30 batches of 3 (none completes on
+    # those); per-batch round robin gave b one line in 31, so all of a's
+    # batches were done first
+    print("a's batches completed before b's: %d" % n)
+    check(n <= 10, "key a's batches completed before key b's one: %d" % n)
+    for bid in ids:
+        check(a.wait(bid, timeout=300)["status"] == "completed",
+              "a's batch %s completed" % bid)
+
+
+CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
+
+
+if __name__ == "__main__":
+    sys.exit(T.main(CASES, "server_h"))
