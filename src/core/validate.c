@@ -1,9 +1,9 @@
 /* validate.c - streaming check of a batch input file (JSONL) before upload.
  *
- * Each line is checked by a small non-allocating JSON scanner that checks
- * the syntax (RFC 8259, nesting up to 1000 like cJSON), checks that the
- * strings are valid UTF-8, and picks out the few members the Batch API
- * cares about: custom_id, method, url, body, body.model, body.input.
+ * Each line is checked by the util JSON lexer (util/json_scan.h: syntax
+ * as RFC 8259, nesting up to OAB__JSON_MAX_DEPTH like cJSON, strings
+ * valid UTF-8), walked here only where the Batch API cares about members:
+ * custom_id, method, url, body, body.model, body.input.
  * Lines are read in place from the caller's bytes; only a line cut by a
  * chunk boundary is copied. Memory grows only with the custom_id set. */
 
@@ -12,6 +12,8 @@
 #include "util/compat.h"
 #include "util/jdoc.h"
 #include "util/json.h"
+#include "util/json_scan.h"
+#include "util/limits.h"
 #include "util/str.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define NEST_LIMIT 1000
 
 /* ------------------------------------------------------------------ */
 /* The endpoints a batch line may name                                  */
@@ -73,188 +73,13 @@ typedef struct line_info {
     int input_first;     /* type of its first element */
 } line_info;
 
-typedef struct scanner {
-    const unsigned char *p, *end;
-    int bad_utf8;
-    int too_deep;
-    line_info *info;
-} scanner;
-
 enum role { R_NONE, R_TOP, R_BODY, R_INPUT };
 
-/* 0: plain ASCII inside a string; 1: '"'; 2: '\\'; 3: control; 4: >= 0x80 */
-static const unsigned char str_class[256] = {
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-};
-
-static inline void skip_ws(scanner *s)
-{
-    while (s->p < s->end &&
-           (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-        s->p++;
-}
-
-static int read_hex4(const unsigned char *p, const unsigned char *end,
-                     unsigned *out)
-{
-    if (end - p < 4)
-        return -1;
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = oab__hexval(p[i]);
-        if (h < 0)
-            return -1;
-        v = (v << 4) | (unsigned)h;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Length of a valid UTF-8 sequence at p (lead byte >= 0x80), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t avail = (size_t)(end - p);
-    if (c >= 0xC2 && c <= 0xDF) {
-        if (avail >= 2 && (p[1] & 0xC0) == 0x80)
-            return 2;
-        return 0;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && p[1] < 0xA0)
-            return 0; /* overlong */
-        if (c == 0xED && p[1] >= 0xA0)
-            return 0; /* surrogate */
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-            (p[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && p[1] < 0x90)
-            return 0;
-        if (c == 0xF4 && p[1] >= 0x90)
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
-/* At '"'. Fills out (may be NULL). */
-static int scan_string(scanner *s, span *out)
-{
-    const unsigned char *p = s->p + 1, *end = s->end;
-    const unsigned char *start = p;
-    int esc = 0;
-    for (;;) {
-        while (p < end && !str_class[*p])
-            p++;
-        if (p >= end)
-            return -1;
-        switch (str_class[*p]) {
-        case 1:
-            if (out) {
-                out->type = J_STRING;
-                out->p = (const char *)start;
-                out->len = (size_t)(p - start);
-                out->esc = esc;
-            }
-            s->p = p + 1;
-            return 0;
-        case 2: {
-            esc = 1;
-            if (p + 1 >= end)
-                return -1;
-            unsigned char e = p[1];
-            if (e == 'u') {
-                unsigned u;
-                if (read_hex4(p + 2, end, &u) != 0)
-                    return -1;
-                p += 6;
-                if (u >= 0xD800 && u <= 0xDBFF) {
-                    unsigned lo;
-                    if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
-                        read_hex4(p + 2, end, &lo) == 0 && lo >= 0xDC00 &&
-                        lo <= 0xDFFF)
-                        p += 6;
-                    else
-                        s->bad_utf8 = 1; /* lone high surrogate */
-                } else if (u >= 0xDC00 && u <= 0xDFFF) {
-                    s->bad_utf8 = 1;     /* lone low surrogate */
-                }
-                break;
-            }
-            if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' &&
-                e != 'n' && e != 'r' && e != 't')
-                return -1;
-            p += 2;
-            break;
-        }
-        case 3:
-            return -1; /* raw control character */
-        default: {
-            size_t n = utf8_seq(p, end);
-            if (!n) {
-                s->bad_utf8 = 1;
-                n = 1;
-            }
-            p += n;
-        }
-        }
-    }
-}
-
-static int scan_number(scanner *s)
-{
-    const unsigned char *p = s->p, *end = s->end;
-    if (p < end && *p == '-')
-        p++;
-    if (p >= end)
-        return -1;
-    if (*p == '0') {
-        p++;
-    } else if (*p >= '1' && *p <= '9') {
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    } else {
-        return -1;
-    }
-    if (p < end && *p == '.') {
-        p++;
-        if (p >= end || *p < '0' || *p > '9')
-            return -1;
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < end && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= end || *p < '0' || *p > '9')
-            return -1;
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    s->p = p;
-    return 0;
-}
-
-static int scan_literal(scanner *s, const char *lit, size_t n)
-{
-    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
-        return -1;
-    s->p += n;
-    return 0;
-}
+/* The util lexer, and the line's members found so far. */
+typedef struct scanner {
+    oab__jscan js;
+    line_info *info;
+} scanner;
 
 /* Which member a key names, for the roles that pick members out. */
 enum key { K_OTHER, K_CUSTOM_ID, K_METHOD, K_URL, K_BODY, K_MODEL, K_INPUT };
@@ -274,8 +99,7 @@ static int key_is(const span *k, const char *name)
         if (*p == '\\') {
             if (p[1] == 'u') {
                 unsigned u;
-                if (read_hex4((const unsigned char *)p + 2,
-                              (const unsigned char *)end, &u) != 0 ||
+                if (oab__jscan_hex4(p + 2, end, &u) != 0 ||
                     u >= 0x80)
                     return 0;
                 buf[o++] = (char)u;
@@ -316,18 +140,18 @@ static int scan_value(scanner *s, enum role role, int depth, span *cap);
 
 /* After a member or an element: 1 at a ',' (skipped, with the space after
  * it), 0 at the container's `close` (skipped), -1 for anything else. */
-static inline int after_item(scanner *s, char close)
+static inline int after_item(oab__jscan *js, char close)
 {
-    skip_ws(s);
-    if (s->p >= s->end)
+    oab__jscan_ws(js);
+    if (js->p >= js->end)
         return -1;
-    if (*s->p == ',') {
-        s->p++;
-        skip_ws(s);
+    if (*js->p == ',') {
+        js->p++;
+        oab__jscan_ws(js);
         return 1;
     }
-    if (*s->p == close) {
-        s->p++;
+    if (*js->p == close) {
+        js->p++;
         return 0;
     }
     return -1;
@@ -335,26 +159,26 @@ static inline int after_item(scanner *s, char close)
 
 static int scan_object(scanner *s, enum role role, int depth)
 {
-    s->p++; /* '{' */
-    skip_ws(s);
-    if (s->p < s->end && *s->p == '}') {
-        s->p++;
+    oab__jscan *js = &s->js;
+    js->p++; /* '{' */
+    oab__jscan_ws(js);
+    if (js->p < js->end && *js->p == '}') {
+        js->p++;
         return 0;
     }
     line_info *li = s->info;
     for (;;) {
-        if (s->p >= s->end || *s->p != '"')
+        if (js->p >= js->end || *js->p != '"')
             return -1;
         span key = {0};
-        if (scan_string(s, &key) != 0)
+        if (oab__jscan_string(js, &key.p, &key.len, &key.esc) != 0)
             return -1;
-        skip_ws(s);
-        if (s->p >= s->end || *s->p != ':')
+        oab__jscan_ws(js);
+        if (js->p >= js->end || *js->p != ':')
             return -1;
-        s->p++;
-        skip_ws(s);
-        enum key k = role == R_TOP || role == R_BODY ? classify_key(&key, role)
-                                                     : K_OTHER;
+        js->p++;
+        oab__jscan_ws(js);
+        enum key k = classify_key(&key, role);
         span *cap = NULL;
         enum role child = R_NONE;
         span tmp;
@@ -393,73 +217,73 @@ static int scan_object(scanner *s, enum role role, int depth)
             li->body_type = tmp.type;
         else if (k == K_INPUT && cap)
             li->input_type = tmp.type;
-        int more = after_item(s, '}');
+        int more = after_item(js, '}');
         if (more <= 0)
             return more;
     }
 }
 
-static int scan_array(scanner *s, enum role role, int depth)
+/* body.input's elements: counted, the first one's type kept. */
+static int scan_input_array(scanner *s, int depth)
 {
-    s->p++; /* '[' */
-    skip_ws(s);
-    if (s->p < s->end && *s->p == ']') {
-        s->p++;
+    oab__jscan *js = &s->js;
+    js->p++; /* '[' */
+    oab__jscan_ws(js);
+    if (js->p < js->end && *js->p == ']') {
+        js->p++;
         return 0;
     }
     size_t count = 0;
     for (;;) {
         span el = {0};
-        if (scan_value(s, R_NONE, depth + 1, role == R_INPUT ? &el : NULL) != 0)
+        if (scan_value(s, R_NONE, depth + 1, &el) != 0)
             return -1;
-        if (role == R_INPUT) {
-            if (count == 0)
-                s->info->input_first = el.type;
-            s->info->input_count = ++count;
-        }
-        int more = after_item(s, ']');
+        if (count == 0)
+            s->info->input_first = el.type;
+        s->info->input_count = ++count;
+        int more = after_item(js, ']');
         if (more <= 0)
             return more;
     }
 }
 
+/* The type a value has from its first byte. */
+static int type_of(char c)
+{
+    switch (c) {
+    case '"': return J_STRING;
+    case '{': return J_OBJECT;
+    case '[': return J_ARRAY;
+    case 't': case 'f': return J_BOOL;
+    case 'n': return J_NULL;
+    default: return J_NUMBER;
+    }
+}
+
+/* One value. Objects of the top and body roles and the array of the
+ * input role are walked here, to pick their members out; every other
+ * value is checked and skipped by the util lexer. cap (may be NULL) gets
+ * the value's type, and a string's contents. */
 static int scan_value(scanner *s, enum role role, int depth, span *cap)
 {
-    if (s->p >= s->end)
+    oab__jscan *js = &s->js;
+    if (js->p >= js->end)
         return -1;
-    if ((*s->p == '{' || *s->p == '[') && depth >= NEST_LIMIT) {
-        s->too_deep = 1; /* as cJSON: at most 1000 nested containers */
-        return -1;
-    }
-    int type;
+    char c = *js->p;
+    int type = type_of(c);
     int rc;
-    switch (*s->p) {
-    case '"':
-        return scan_string(s, cap);
-    case '{':
-        type = J_OBJECT;
-        rc = scan_object(s, role, depth);
-        break;
-    case '[':
-        type = J_ARRAY;
-        rc = scan_array(s, role, depth);
-        break;
-    case 't':
-        type = J_BOOL;
-        rc = scan_literal(s, "true", 4);
-        break;
-    case 'f':
-        type = J_BOOL;
-        rc = scan_literal(s, "false", 5);
-        break;
-    case 'n':
-        type = J_NULL;
-        rc = scan_literal(s, "null", 4);
-        break;
-    default:
-        type = J_NUMBER;
-        rc = scan_number(s);
+    if ((c == '{' || c == '[') && depth >= OAB__JSON_MAX_DEPTH) {
+        js->too_deep = 1;
+        return -1;
     }
+    if (type == J_STRING && cap)
+        rc = oab__jscan_string(js, &cap->p, &cap->len, &cap->esc);
+    else if (type == J_OBJECT && (role == R_TOP || role == R_BODY))
+        rc = scan_object(s, role, depth);
+    else if (type == J_ARRAY && role == R_INPUT)
+        rc = scan_input_array(s, depth);
+    else
+        rc = oab__jscan_value(js, depth);
     if (rc == 0 && cap)
         cap->type = type;
     return rc;
@@ -469,22 +293,19 @@ static int scan_value(scanner *s, enum role role, int depth, span *cap)
 static int scan_line(scanner *s, const char *line, size_t len, line_info *li)
 {
     memset(li, 0, sizeof *li);
-    s->p = (const unsigned char *)line;
-    s->end = s->p + len;
-    s->bad_utf8 = 0;
-    s->too_deep = 0;
+    oab__jscan_init(&s->js, line, len, 1);
     s->info = li;
-    skip_ws(s);
+    oab__jscan_ws(&s->js);
     span top = {0};
     if (scan_value(s, R_TOP, 0, &top) != 0)
         return -1;
     li->top_type = top.type;
-    skip_ws(s);
-    return s->p == s->end ? 0 : -1;
+    oab__jscan_ws(&s->js);
+    return s->js.p == s->js.end ? 0 : -1;
 }
 
 /* The string's value: the raw bytes when it has no escapes, else decoded
- * into scratch (already checked by scan_string). */
+ * into scratch (already checked by the lexer). */
 static oab_status span_value(const span *sp, oab__buf *scratch,
                              const char **out, size_t *len)
 {
@@ -800,10 +621,10 @@ static void check_line(oab_validator *v, const char *line, size_t len,
     }
     line_info li;
     if (scan_line(&v->sc, line, len, &li) != 0) {
-        if (v->sc.too_deep)
+        if (v->sc.js.too_deep)
             add_problem(v, lineno, "invalid_json_line", NULL,
                         "the line is nested more than %d levels deep",
-                        NEST_LIMIT);
+                        OAB__JSON_MAX_DEPTH);
         else
             add_problem(v, lineno, "invalid_json_line", NULL,
                         cut_off ? "the line is not valid JSON (cut off: the "
@@ -816,7 +637,7 @@ static void check_line(oab_validator *v, const char *line, size_t len,
                     "the line is not a JSON object");
         return;
     }
-    if (v->sc.bad_utf8)
+    if (v->sc.js.bad_utf8)
         add_problem(v, lineno, "invalid_utf8", NULL,
                     "the line is not valid UTF-8");
 
@@ -1097,98 +918,4 @@ oab_status oab_validate_path(oab_validation **out, const char *path,
         st = oab_validator_finish(v, out);
     oab_validator_free(v);
     return st;
-}
-
-/* ------------------------------------------------------------------ */
-/* The JSON checker of util/json.h (to move into src/util)             */
-/* ------------------------------------------------------------------ */
-
-static char jt_char(int type)
-{
-    switch (type) {
-    case J_OBJECT: return OAB__JT_OBJECT;
-    case J_ARRAY: return OAB__JT_ARRAY;
-    case J_STRING: return OAB__JT_STRING;
-    case J_NUMBER: return OAB__JT_NUMBER;
-    case J_BOOL: return OAB__JT_BOOL;
-    default: return OAB__JT_NULL;
-    }
-}
-
-oab_status oab__json_check(const char *text, size_t len, char *type)
-{
-    if (!text)
-        return OAB_EJSON;
-    line_info li;
-    memset(&li, 0, sizeof li);
-    scanner s;
-    s.p = (const unsigned char *)text;
-    s.end = s.p + len;
-    s.bad_utf8 = 0;
-    s.too_deep = 0;
-    s.info = &li;
-    skip_ws(&s);
-    span top = {0};
-    if (scan_value(&s, R_NONE, 0, &top) != 0)
-        return OAB_EJSON;
-    skip_ws(&s);
-    if (s.p != s.end || s.bad_utf8)
-        return OAB_EJSON;
-    if (type)
-        *type = jt_char(top.type);
-    return OAB_OK;
-}
-
-oab_status oab__json_append_compact(oab__buf *out, const char *text,
-                                    size_t len, char *type)
-{
-    oab_status st = oab__json_check(text, len, type);
-    if (st != OAB_OK)
-        return st;
-    if (oab__buf_reserve(out, len) != OAB_OK)
-        return OAB_ENOMEM;
-    char *o = out->data + out->len;
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        char c = *p;
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-            p++;
-            continue;
-        }
-        if (c != '"') {
-            *o++ = c;
-            p++;
-            continue;
-        }
-        /* a string, copied as it is */
-        *o++ = *p++;
-        while (p < end) {
-            c = *p++;
-            *o++ = c;
-            if (c == '\\') {
-                *o++ = *p++;
-            } else if (c == '"') {
-                break;
-            }
-        }
-    }
-    out->len = (size_t)(o - out->data);
-    out->data[out->len] = '\0';
-    return OAB_OK;
-}
-
-int oab__utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    while (p < end) {
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-        size_t k = utf8_seq(p, end);
-        if (!k)
-            return 0;
-        p += k;
-    }
-    return 1;
 }
