@@ -10,14 +10,13 @@
 #include "oaibatch.h"
 #include "util/buf.h"
 #include "util/compat.h"
-#include "util/jdoc.h"
+#include "util/idset.h"
 #include "util/json.h"
 #include "util/json_scan.h"
 #include "util/limits.h"
 #include "util/str.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -324,125 +323,6 @@ static oab_status span_value(const span *sp, oab__buf *scratch,
 }
 
 /* ------------------------------------------------------------------ */
-/* custom_id set: open addressing over an arena of the ids             */
-/* ------------------------------------------------------------------ */
-
-typedef struct id_entry {
-    uint64_t hash;
-    const char *s;       /* in the arena; NULL = empty slot */
-    size_t len;
-    long line;
-} id_entry;
-
-typedef struct arena_chunk {
-    struct arena_chunk *next;
-    size_t used, cap;
-    char data[];
-} arena_chunk;
-
-typedef struct id_set {
-    id_entry *slots;
-    size_t cap, n;
-    arena_chunk *chunks;
-} id_set;
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    h ^= h >> 29; /* spread the bits the mask keeps */
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 32;
-    return h;
-}
-
-static void id_set_free(id_set *set)
-{
-    free(set->slots);
-    arena_chunk *c = set->chunks;
-    while (c) {
-        arena_chunk *next = c->next;
-        free(c);
-        c = next;
-    }
-    memset(set, 0, sizeof *set);
-}
-
-static const char *arena_copy(id_set *set, const char *s, size_t n)
-{
-    arena_chunk *c = set->chunks;
-    if (!c || c->cap - c->used < n) {
-        size_t cap = n > 65536 ? n : 65536;
-        arena_chunk *nc = malloc(sizeof *nc + cap);
-        if (!nc)
-            return NULL;
-        nc->used = 0;
-        nc->cap = cap;
-        nc->next = set->chunks;
-        set->chunks = nc;
-        c = nc;
-    }
-    char *p = c->data + c->used;
-    memcpy(p, s, n);
-    c->used += n;
-    return p;
-}
-
-static oab_status id_set_grow(id_set *set)
-{
-    size_t cap = set->cap ? set->cap * 2 : 1024;
-    id_entry *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return OAB_ENOMEM;
-    for (size_t i = 0; i < set->cap; i++) {
-        id_entry *e = &set->slots[i];
-        if (!e->s)
-            continue;
-        size_t j = (size_t)e->hash & (cap - 1);
-        while (slots[j].s)
-            j = (j + 1) & (cap - 1);
-        slots[j] = *e;
-    }
-    free(set->slots);
-    set->slots = slots;
-    set->cap = cap;
-    return OAB_OK;
-}
-
-/* Adds the id. *first_line is 0 when new, else the line it was seen on. */
-static oab_status id_set_add(id_set *set, const char *s, size_t n, long line,
-                             long *first_line)
-{
-    *first_line = 0;
-    if ((set->n + 1) * 10 > set->cap * 7 && id_set_grow(set) != OAB_OK)
-        return OAB_ENOMEM;
-    uint64_t h = hash_bytes(s, n);
-    size_t j = (size_t)h & (set->cap - 1);
-    while (set->slots[j].s) {
-        id_entry *e = &set->slots[j];
-        if (e->hash == h && e->len == n && memcmp(e->s, s, n) == 0) {
-            *first_line = e->line;
-            return OAB_OK;
-        }
-        j = (j + 1) & (set->cap - 1);
-    }
-    /* the empty slot test needs a non-NULL pointer for empty ids too */
-    const char *copy = arena_copy(set, s, n);
-    if (!copy)
-        return OAB_ENOMEM;
-    id_entry *e = &set->slots[j];
-    e->hash = h;
-    e->s = copy;
-    e->len = n;
-    e->line = line;
-    set->n++;
-    return OAB_OK;
-}
-
-/* ------------------------------------------------------------------ */
 /* The validator                                                        */
 /* ------------------------------------------------------------------ */
 
@@ -461,7 +341,7 @@ struct oab_validator {
     char *url;                 /* the common url (reference) */
     int url_given;             /* url came from the options */
     char *model;
-    id_set ids;
+    oab__idset ids;            /* custom_id -> its first line */
     oab__buf scratch;
 
     int over_lines, over_bytes, over_inputs;
@@ -526,7 +406,7 @@ void oab_validator_free(oab_validator *v)
         return;
     oab__buf_free(&v->partial);
     oab__buf_free(&v->scratch);
-    id_set_free(&v->ids);
+    oab__idset_free(&v->ids);
     free(v->url);
     free(v->model);
     oab_validation_free(v->report);
@@ -658,10 +538,12 @@ static void check_line(oab_validator *v, const char *line, size_t len,
     } else if (span_value(&li.custom_id, &v->scratch, &s, &n) != OAB_OK) {
         v->sticky = OAB_ENOMEM;
     } else {
-        long first = 0;
-        if (id_set_add(&v->ids, s, n, lineno, &first) != OAB_OK) {
+        size_t at;
+        int added;
+        if (oab__idset_add(&v->ids, s, n, lineno, &at, &added) != OAB_OK) {
             v->sticky = OAB_ENOMEM;
-        } else if (first) {
+        } else if (!added) {
+            long first = oab__idset_at(&v->ids, at)->value;
             quote_for_message(q, sizeof q, s, n);
             add_problem(v, lineno, "duplicate_custom_id", "custom_id",
                         "custom_id \"%s\" was already used on line %ld", q,
