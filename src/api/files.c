@@ -6,6 +6,7 @@
 #include "api/http.h"
 #include "util/buf.h"
 #include "util/str.h"
+#include "util/limits.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -13,8 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_BUFFER_DOWNLOAD (512ull * 1024 * 1024) /* the API's file limit */
-#define MAX_RESUMES 50
 
 /* "/files/<escaped id><suffix>" into b. */
 static oab_status file_path(oab__buf *b, const char *id, const char *suffix)
@@ -279,7 +278,7 @@ oab_status oab_file_download(oab_client *c, const char *file_id, long long offse
             fruitless++;
         }
         if (c->max_retries == 0 || fruitless > c->max_retries ||
-            resumes > MAX_RESUMES + c->max_retries) {
+            resumes > OAB__MAX_DOWNLOAD_RESUMES + c->max_retries) {
             if (d.pos > offset || (d.total >= 0 && d.pos < d.total)) {
                 char *tr = oab__strdup(c->d_transport);
                 if (d.total >= 0)
@@ -373,7 +372,7 @@ typedef struct mem_sink {
 static int write_buf(const void *data, size_t len, void *ud)
 {
     mem_sink *m = ud;
-    if (m->b.len + len > MAX_BUFFER_DOWNLOAD) {
+    if (m->b.len + len > OAB__MAX_BUFFER_DOWNLOAD) {
         m->too_big = 1;
         return 1;
     }
@@ -395,7 +394,7 @@ oab_status oab_file_download_buffer(oab_client *c, const char *file_id, char **o
         st = oab__client_fail(c, m.too_big ? OAB_ELIMIT : OAB_ENOMEM,
                               "download of %s does not fit in memory "
                               "(limit %llu bytes); use oab_file_download_path",
-                              file_id, MAX_BUFFER_DOWNLOAD);
+                              file_id, OAB__MAX_BUFFER_DOWNLOAD);
     if (st != OAB_OK) {
         oab__buf_free(&m.b);
         return st;

@@ -3,6 +3,7 @@
 #include "oaibatch.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/limits.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ oab_status oab_jsonl_reader_new(oab_jsonl_reader **out, size_t max_line)
     *out = calloc(1, sizeof **out);
     if (!*out)
         return OAB_ENOMEM;
-    (*out)->max_line = max_line ? max_line : (size_t)256 * 1024 * 1024;
+    (*out)->max_line = max_line ? max_line : OAB__MAX_LINE_BYTES;
     return OAB_OK;
 }
 

@@ -382,7 +382,8 @@ oab_status oab_validator_new(oab_validator **out,
                                   ? opts->max_embedding_inputs
                                   : OAB_MAX_EMBEDDING_INPUTS;
     v->min_requests = opts && opts->min_requests ? opts->min_requests : 2;
-    v->max_problems = opts && opts->max_problems ? opts->max_problems : 100;
+    v->max_problems = opts && opts->max_problems ? opts->max_problems
+                                                 : OAB__DEFAULT_MAX_PROBLEMS;
     v->report = calloc(1, sizeof *v->report);
     if (!v->report) {
         free(v);

@@ -7,6 +7,7 @@
 #include "util/json.h"
 #include "util/json_scan.h"
 #include "util/str.h"
+#include "util/limits.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,7 +185,7 @@ oab_status oab__jdoc_parse(oab__jdoc *d, const char *text, size_t len)
     d->n = 0;
     d->err_pos = 0;
     d->err_eof = 0;
-    if (len >= UINT32_MAX)
+    if (len > OAB__JDOC_MAX_BYTES)
         return OAB_ELIMIT;
     pctx p;
     p.d = d;
