@@ -4,10 +4,13 @@
  * as RFC 8259, nesting up to OAB__JSON_MAX_DEPTH like cJSON, strings
  * valid UTF-8), walked here only where the Batch API cares about members:
  * custom_id, method, url, body, body.model, body.input.
- * Lines are read in place from the caller's bytes; only a line cut by a
- * chunk boundary is copied. Memory grows only with the custom_id set. */
+ * Lines come from the library's JSONL reader in raw mode (in place from
+ * the caller's bytes; only a line cut by a chunk boundary is copied), so
+ * the validator, the splitter and the result reader agree on what a line
+ * and a blank line are. Memory grows only with the custom_id set. */
 
 #include "oaibatch.h"
+#include "core/jsonl_reader.h"
 #include "util/buf.h"
 #include "util/compat.h"
 #include "util/idset.h"
@@ -17,6 +20,7 @@
 #include "util/str.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -333,9 +337,7 @@ struct oab_validator {
     int min_requests;
     size_t max_problems;
 
-    oab__buf partial;          /* a line cut by a chunk boundary */
-    int partial_skipped;       /* that line was too long to keep */
-    long lineno;               /* lines completed */
+    oab_jsonl_reader *reader;  /* raw mode: every line, in place */
     unsigned long long bytes_done; /* bytes of completed lines */
 
     char *url;                 /* the common url (reference) */
@@ -385,8 +387,14 @@ oab_status oab_validator_new(oab_validator **out,
     v->max_problems = opts && opts->max_problems ? opts->max_problems
                                                  : OAB__DEFAULT_MAX_PROBLEMS;
     v->report = calloc(1, sizeof *v->report);
-    if (!v->report) {
-        free(v);
+    /* a line is kept up to the file limit: a longer one cannot be part of
+       a valid file (it is counted, file_too_large says why) */
+    size_t keep = v->max_bytes < (unsigned long long)SIZE_MAX
+                      ? (size_t)v->max_bytes
+                      : SIZE_MAX;
+    if (!v->report ||
+        oab__jsonl_reader_new_raw(&v->reader, keep) != OAB_OK) {
+        oab_validator_free(v);
         return OAB_ENOMEM;
     }
     if (opts && opts->expected_url) {
@@ -405,7 +413,7 @@ void oab_validator_free(oab_validator *v)
 {
     if (!v)
         return;
-    oab__buf_free(&v->partial);
+    oab_jsonl_reader_free(v->reader);
     oab__buf_free(&v->scratch);
     oab__idset_free(&v->ids);
     free(v->url);
@@ -648,30 +656,23 @@ static void check_line(oab_validator *v, const char *line, size_t len,
     }
 }
 
-/* One line, `consumed` bytes of the file including its newline. */
-static void take_line(oab_validator *v, const char *line, size_t len,
-                      size_t consumed, int cut_off, int skipped)
+/* One line of the file (blank ones too, to count their bytes). */
+static int take_line(const oab__line *ln, void *ud)
 {
-    long lineno = ++v->lineno;
-    v->bytes_done += consumed;
+    oab_validator *v = ud;
+    v->bytes_done += ln->bytes;
     if (v->bytes_done > v->max_bytes && !v->over_bytes) {
         v->over_bytes = 1;
-        add_problem(v, lineno, "file_too_large", NULL,
+        add_problem(v, ln->lineno, "file_too_large", NULL,
                     "the file is larger than %llu bytes", v->max_bytes);
     }
-    if (len && line[len - 1] == '\r')
-        len--;
-    size_t i = 0;
-    while (i < len && (line[i] == ' ' || line[i] == '\t'))
-        i++;
-    if (i == len && !skipped)
-        return; /* blank lines are allowed and are not requests */
-    if (skipped) {
+    if (!ln->text) {
         /* too long to keep (already over the byte limit): count it only */
         v->report->n_lines++;
-        return;
+    } else if (!ln->blank) { /* blank lines are allowed, not requests */
+        check_line(v, ln->text, ln->len, ln->lineno, ln->cut_off);
     }
-    check_line(v, line, len, lineno, cut_off);
+    return v->sticky != OAB_OK;
 }
 
 oab_status oab_validator_feed(oab_validator *v, const void *data, size_t len)
@@ -680,45 +681,12 @@ oab_status oab_validator_feed(oab_validator *v, const void *data, size_t len)
         return OAB_EINVAL;
     if (v->finished)
         return OAB_ESTATE;
-    const char *p = data;
-    const char *end = p + len;
     v->report->n_bytes += len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) {
-            size_t n = (size_t)(end - p);
-            if (!v->partial_skipped &&
-                (unsigned long long)(v->partial.len + n) > v->max_bytes) {
-                v->partial_skipped = 1; /* over the limit: stop keeping */
-                v->bytes_done += v->partial.len;
-                oab__buf_free(&v->partial);
-            }
-            if (v->partial_skipped) {
-                v->bytes_done += n;
-            } else if (oab__buf_append(&v->partial, p, n) != OAB_OK) {
-                return v->sticky = OAB_ENOMEM;
-            }
-            break;
-        }
-        size_t n = (size_t)(nl - p);
-        if (v->partial_skipped) {
-            v->bytes_done += n;
-            take_line(v, "", 0, 1, 0, 1);
-            v->partial_skipped = 0;
-        } else if (v->partial.len) {
-            if (oab__buf_append(&v->partial, p, n) != OAB_OK)
-                return v->sticky = OAB_ENOMEM;
-            take_line(v, v->partial.data, v->partial.len, v->partial.len + 1,
-                      0, 0);
-            oab__buf_clear(&v->partial);
-        } else {
-            take_line(v, p, n, n + 1, 0, 0);
-        }
-        if (v->sticky)
-            return v->sticky;
-        p = nl + 1;
-    }
-    return v->sticky;
+    oab_status st = oab__jsonl_reader_feed_raw(v->reader, data, len,
+                                               take_line, v);
+    if (st == OAB_ENOMEM)
+        v->sticky = OAB_ENOMEM;
+    return v->sticky ? v->sticky : st;
 }
 
 oab_status oab_validator_finish(oab_validator *v, oab_validation **out)
@@ -729,11 +697,9 @@ oab_status oab_validator_finish(oab_validator *v, oab_validation **out)
     if (v->finished)
         return OAB_ESTATE;
     v->finished = 1;
-    if (v->partial_skipped)
-        take_line(v, "", 0, 0, 1, 1);
-    else if (v->partial.len)
-        take_line(v, v->partial.data, v->partial.len, v->partial.len, 1, 0);
-    oab__buf_free(&v->partial);
+    oab_status st = oab__jsonl_reader_finish_raw(v->reader, take_line, v);
+    if (st == OAB_ENOMEM)
+        v->sticky = OAB_ENOMEM;
     oab_validation *r = v->report;
     if (r->n_lines == 0)
         add_problem(v, 0, "empty_file", NULL,
