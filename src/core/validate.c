@@ -481,6 +481,20 @@ static void add_problem(oab_validator *v, long line, const char *code,
     r->n_problems++;
 }
 
+/* A value every line must share (url, body.model): the first one seen is
+ * kept in *first. 1 when s[0..n) differs from it. */
+static int differs_from_first(oab_validator *v, char **first, const char *s,
+                              size_t n)
+{
+    if (!*first) {
+        *first = oab__strndup(s, n);
+        if (!*first)
+            v->sticky = OAB_ENOMEM;
+        return 0;
+    }
+    return strlen(*first) != n || memcmp(*first, s, n) != 0;
+}
+
 /* Embedding inputs a body.input holds. */
 static size_t embedding_inputs(const line_info *li)
 {
@@ -586,11 +600,7 @@ static void check_line(oab_validator *v, const char *line, size_t len,
     } else {
         url = s; /* points at a static-compatible string: copy below */
         url_len = n;
-        if (!v->url) {
-            v->url = oab__strndup(s, n);
-            if (!v->url)
-                v->sticky = OAB_ENOMEM;
-        } else if (strlen(v->url) != n || memcmp(v->url, s, n) != 0) {
+        if (differs_from_first(v, &v->url, s, n)) {
             quote_for_message(q, sizeof q, s, n);
             add_problem(v, lineno, "url_mismatch", "url",
                         "url \"%s\" differs from \"%s\"%s; a batch has one "
@@ -620,11 +630,7 @@ static void check_line(oab_validator *v, const char *line, size_t len,
     if (li.model.type == J_STRING && li.model.len > 0) {
         if (span_value(&li.model, &v->scratch, &s, &n) != OAB_OK) {
             v->sticky = OAB_ENOMEM;
-        } else if (!v->model) {
-            v->model = oab__strndup(s, n);
-            if (!v->model)
-                v->sticky = OAB_ENOMEM;
-        } else if (strlen(v->model) != n || memcmp(v->model, s, n) != 0) {
+        } else if (differs_from_first(v, &v->model, s, n)) {
             quote_for_message(q, sizeof q, s, n);
             add_problem(v, lineno, "model_mismatch", "body.model",
                         "body.model \"%s\" differs from \"%s\" (the first "
