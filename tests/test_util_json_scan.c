@@ -237,6 +237,44 @@ static void test_check_compact_unescape(void)
     CHECK(!oab__utf8_valid("\xe0\x80\x80", 3));
 }
 
+/* Random mutations of a JSON text: the checker and the document reader
+ * (two walkers over the one lexer) accept and refuse the same texts. */
+static void test_walkers_agree(void)
+{
+    static const char seed[] =
+        "{\"a\": [1, -2.5e3, true, false, null, \"x\\ny\\u00e9\"],"
+        " \"b\": {\"c\": {}, \"d\": []}, \"e\": \"\"}";
+    static const char alphabet[] = "{}[]\":,\\ 0123456789.eE+-truefalsn\t\n";
+    char buf[sizeof seed + 8];
+    unsigned long x = 12345;
+    oab__jdoc d = OAB__JDOC_INIT;
+    size_t disagree = 0, accepted = 0;
+    for (int round = 0; round < 20000; round++) {
+        memcpy(buf, seed, sizeof seed);
+        size_t len = sizeof seed - 1;
+        int edits = 1 + (int)(round % 3);
+        for (int e = 0; e < edits; e++) {
+            x = x * 6364136223846793005UL + 1442695040888963407UL;
+            size_t at = (size_t)(x >> 33) % len;
+            char c = alphabet[(x >> 13) % (sizeof alphabet - 1)];
+            if ((x >> 7) % 4 == 0 && len > 1) { /* delete */
+                memmove(buf + at, buf + at + 1, len - at - 1);
+                len--;
+            } else {
+                buf[at] = c; /* replace */
+            }
+        }
+        int ok1 = oab__json_check(buf, len, NULL) == OAB_OK;
+        int ok2 = oab__jdoc_parse(&d, buf, len) == OAB_OK;
+        accepted += ok1;
+        if (ok1 != ok2)
+            disagree++;
+    }
+    CHECK_EQ_INT(disagree, 0);
+    CHECK(accepted > 100); /* the mutations do not all break the text */
+    oab__jdoc_free(&d);
+}
+
 int main(void)
 {
     test_strings();
@@ -244,5 +282,6 @@ int main(void)
     test_values();
     test_depth();
     test_check_compact_unescape();
+    test_walkers_agree();
     return t_summary("test_util_json_scan");
 }
