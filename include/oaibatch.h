@@ -917,7 +917,8 @@ typedef struct oab_jsonl_reader oab_jsonl_reader;
 
 /** An I/O-free line splitter: feed bytes in any chunking, get lines with
  *  their 1-based numbers. A line longer than `max_line` (0 = 256 MiB)
- *  gives OAB_ELIMIT. Empty lines are counted but not delivered. *out
+ *  gives OAB_ELIMIT. Blank lines (empty, or only spaces, tabs and CRs)
+ *  are counted but not delivered. *out
  *  belongs to the caller (free with oab_jsonl_reader_free). Errors:
  *  OAB_EINVAL (out NULL), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_jsonl_reader_new(oab_jsonl_reader **out,
@@ -990,7 +991,8 @@ typedef struct oab_validate_options {
  *  - on the line where a limit is first passed, once: too_many_tasks,
  *    file_too_large, too_many_embedding_inputs ("body.input");
  *  - whole file (line 0): empty_file, too_few_requests.
- *  Blank lines are allowed and counted in line numbers. */
+ *  Blank lines (empty, or only spaces, tabs and CRs, as for the JSONL
+ *  reader) are allowed and counted in line numbers. */
 typedef struct oab_problem {
     long line;          /* 1-based; 0 for the whole file */
     char *code;         /* invalid_json_line, duplicate_custom_id, ... */

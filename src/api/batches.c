@@ -8,12 +8,10 @@
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/str.h"
+#include "util/limits.h"
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_METADATA 16
-#define MAX_METADATA_KEY 64
-#define MAX_METADATA_VALUE 512
 
 /* Characters, not bytes: count UTF-8 lead bytes. */
 static size_t utf8_len(const char *s)
@@ -70,10 +68,10 @@ static oab_status batch_path(oab__buf *b, const char *id, const char *suffix)
 static oab_status create_body(oab_client *c, oab__buf *b, const char *input_file_id,
                               const oab_batch_options *o)
 {
-    if (o->n_metadata > MAX_METADATA)
+    if (o->n_metadata > OAB__MAX_METADATA)
         return oab__client_fail(c, OAB_EINVAL,
                                 "metadata: %zu pairs, at most %d allowed",
-                                o->n_metadata, MAX_METADATA);
+                                o->n_metadata, OAB__MAX_METADATA);
     if (o->n_metadata && (!o->metadata_keys || !o->metadata_values))
         return oab__client_fail(c, OAB_EINVAL, "metadata: keys or values are NULL");
     for (size_t i = 0; i < o->n_metadata; i++) {
@@ -81,14 +79,14 @@ static oab_status create_body(oab_client *c, oab__buf *b, const char *input_file
         if (!k || !*k || !v)
             return oab__client_fail(c, OAB_EINVAL,
                                     "metadata pair %zu: empty key or NULL value", i);
-        if (utf8_len(k) > MAX_METADATA_KEY)
+        if (utf8_len(k) > OAB__MAX_METADATA_KEY)
             return oab__client_fail(c, OAB_EINVAL,
                                     "metadata key \"%.20s...\": longer than %d "
-                                    "characters", k, MAX_METADATA_KEY);
-        if (utf8_len(v) > MAX_METADATA_VALUE)
+                                    "characters", k, OAB__MAX_METADATA_KEY);
+        if (utf8_len(v) > OAB__MAX_METADATA_VALUE)
             return oab__client_fail(c, OAB_EINVAL,
                                     "metadata value of \"%s\": longer than %d "
-                                    "characters", k, MAX_METADATA_VALUE);
+                                    "characters", k, OAB__MAX_METADATA_VALUE);
         for (size_t j = 0; j < i; j++)
             if (strcmp(o->metadata_keys[j], k) == 0)
                 return oab__client_fail(c, OAB_EINVAL,

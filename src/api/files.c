@@ -7,6 +7,7 @@
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/str.h"
+#include "util/limits.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -14,8 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_BUFFER_DOWNLOAD (512ull * 1024 * 1024) /* the API's file limit */
-#define MAX_RESUMES 50
 
 /* "/files/<escaped id><suffix>" into b. */
 static oab_status file_path(oab__buf *b, const char *id, const char *suffix)
@@ -280,7 +279,7 @@ oab_status oab_file_download(oab_client *c, const char *file_id, long long offse
             fruitless++;
         }
         if (c->max_retries == 0 || fruitless > c->max_retries ||
-            resumes > MAX_RESUMES + c->max_retries) {
+            resumes > OAB__MAX_DOWNLOAD_RESUMES + c->max_retries) {
             if (d.pos > offset || (d.total >= 0 && d.pos < d.total)) {
                 char *tr = oab__strdup(c->d_transport);
                 if (d.total >= 0)
@@ -363,7 +362,7 @@ typedef struct mem_sink {
 static int write_buf(const void *data, size_t len, void *ud)
 {
     mem_sink *m = ud;
-    if (m->b.len + len > MAX_BUFFER_DOWNLOAD) {
+    if (m->b.len + len > OAB__MAX_BUFFER_DOWNLOAD) {
         m->too_big = 1;
         return 1;
     }
@@ -385,7 +384,7 @@ oab_status oab_file_download_buffer(oab_client *c, const char *file_id, char **o
         st = oab__client_fail(c, m.too_big ? OAB_ELIMIT : OAB_ENOMEM,
                               "download of %s does not fit in memory "
                               "(limit %llu bytes); use oab_file_download_path",
-                              file_id, MAX_BUFFER_DOWNLOAD);
+                              file_id, OAB__MAX_BUFFER_DOWNLOAD);
     if (st != OAB_OK) {
         oab__buf_free(&m.b);
         return st;

@@ -8,6 +8,7 @@
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/str.h"
+#include "util/limits.h"
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,7 +379,9 @@ static oab_status set_failure(oab_client *c, oab_status st,
             c->d_message = oab__strdup(e->valuestring);
         } else if (resp->body.len) {
             /* not the API's shape: keep the start of the text */
-            size_t n = resp->body.len > 200 ? 200 : resp->body.len;
+            size_t n = resp->body.len > OAB__MAX_ERROR_EXCERPT
+                           ? OAB__MAX_ERROR_EXCERPT
+                           : resp->body.len;
             c->d_message = oab__strndup(resp->body.data, n);
         }
         cJSON_Delete(root);

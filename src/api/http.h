@@ -12,13 +12,12 @@
 #include <cjson/cJSON.h>
 #include "util/buf.h"
 #include "util/compat.h"
+#include "util/limits.h"
 #include "oaibatch.h"
 
 #include <curl/curl.h>
 
 /* Caps on what a response may hold in memory. */
-#define OAB__MAX_JSON_BODY (64u * 1024 * 1024) /* a JSON answer */
-#define OAB__MAX_ERROR_BODY (64u * 1024)       /* kept of an error answer */
 
 struct oab_client {
     CURL *curl;

@@ -4,9 +4,9 @@
 #include "api/http.h"
 #include "util/clock.h"
 #include "util/str.h"
+#include "util/limits.h"
 #include <stdlib.h>
 
-#define MAX_POLL_FAILURES 3
 
 oab_status oab_batch_wait(oab_client *c, oab_job **out, const char *batch_id,
                           const oab_wait_options *opts)
@@ -41,12 +41,12 @@ oab_status oab_batch_wait(oab_client *c, oab_job **out, const char *batch_id,
         st = oab_batch_retrieve(c, &next, batch_id);
         if (st != OAB_OK) {
             /* a passing outage (the transport already retried) does not end
-             * a wait of hours: poll again later, up to MAX_POLL_FAILURES in
+             * a wait of hours: poll again later, up to OAB__MAX_POLL_FAILURES in
              * a row */
             int passing = st == OAB_ECONNECT || st == OAB_ETIMEOUT ||
                           st == OAB_ETRANSPORT || st == OAB_ESERVER ||
                           st == OAB_ERATELIMIT;
-            if (!passing || ++failures > MAX_POLL_FAILURES ||
+            if (!passing || ++failures > OAB__MAX_POLL_FAILURES ||
                 (opts->timeout_s > 0 && oab__now() - start >= opts->timeout_s))
                 break;
             goto sleep;

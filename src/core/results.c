@@ -9,6 +9,7 @@
 #include "core/schema.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/idset.h"
 #include "util/jdoc.h"
 #include "util/json.h"
 #include "util/opts.h"
@@ -22,12 +23,12 @@ typedef struct expect_slot {
     oab_schema *schema;
     oab_output_mode mode;
     char *key;          /* mode, tool name and compact schema */
-    uint32_t hash;
+    uint64_t hash;
 } expect_slot;
 
-/* What the input says about one custom_id. */
+/* What the input says about one custom_id (the entry of the same index
+ * in the set of the input's custom_ids). */
 typedef struct in_entry {
-    char *custom_id;
     long line;
     int expect;         /* index into expects, -1 = none */
     int seen;
@@ -41,10 +42,9 @@ struct oab__results {
     oab__rdec dec;
     oab__jdoc in_doc;
     /* the input map */
-    in_entry *in;
-    size_t n_in, cap_in;
-    uint32_t *tab;      /* open addressing: index + 1 into in, 0 = empty */
-    size_t tab_cap;
+    oab__idset ids;     /* the input's custom_ids; first one wins */
+    in_entry *in;       /* in[i] for ids entry i */
+    size_t cap_in;
     expect_slot *expects;
     size_t n_expects;
     int have_input;
@@ -55,77 +55,33 @@ struct oab__results {
     oab_summary sum;
 };
 
-static uint32_t hash_str(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
-}
-
 static in_entry *map_find(const oab__results *R, const char *cid)
 {
-    if (!R->tab_cap || !cid)
+    if (!cid)
         return NULL;
-    size_t mask = R->tab_cap - 1;
-    size_t i = hash_str(cid, strlen(cid)) & mask;
-    while (R->tab[i]) {
-        in_entry *e = &R->in[R->tab[i] - 1];
-        if (strcmp(e->custom_id, cid) == 0)
-            return e;
-        i = (i + 1) & mask;
-    }
-    return NULL;
+    size_t i = oab__idset_find(&R->ids, cid, strlen(cid));
+    return i == OAB__IDSET_NONE ? NULL : &R->in[i];
 }
 
-static oab_status map_grow(oab__results *R)
+/* Adds cid unless present; first one wins. */
+static oab_status map_add(oab__results *R, const char *cid, long line,
+                          int expect)
 {
-    size_t cap = R->tab_cap ? R->tab_cap * 2 : 1024;
-    uint32_t *tab = calloc(cap, sizeof *tab);
-    if (!tab)
+    in_entry *v = oab__grow(R->in, &R->cap_in, R->ids.n, sizeof *v, 256);
+    if (!v)
         return OAB_ENOMEM;
-    for (size_t k = 0; k < R->n_in; k++) {
-        const char *cid = R->in[k].custom_id;
-        size_t i = hash_str(cid, strlen(cid)) & (cap - 1);
-        while (tab[i])
-            i = (i + 1) & (cap - 1);
-        tab[i] = (uint32_t)k + 1;
-    }
-    free(R->tab);
-    R->tab = tab;
-    R->tab_cap = cap;
-    return OAB_OK;
-}
-
-/* Adds cid (taking ownership) unless present; first one wins. */
-static oab_status map_add(oab__results *R, char *cid, long line, int expect)
-{
-    if (map_find(R, cid)) {
-        free(cid);
-        return OAB_OK;
-    }
-    if ((R->n_in + 1) * 2 > R->tab_cap && map_grow(R) != OAB_OK) {
-        free(cid);
-        return OAB_ENOMEM;
-    }
-    in_entry *v = oab__grow(R->in, &R->cap_in, R->n_in, sizeof *v, 256);
-    if (!v) {
-        free(cid);
-        return OAB_ENOMEM;
-    }
     R->in = v;
-    in_entry *e = &R->in[R->n_in];
-    e->custom_id = cid;
-    e->line = line;
-    e->expect = expect;
-    e->seen = 0;
-    size_t i = hash_str(cid, strlen(cid)) & (R->tab_cap - 1);
-    while (R->tab[i])
-        i = (i + 1) & (R->tab_cap - 1);
-    R->tab[i] = (uint32_t)R->n_in + 1;
-    R->n_in++;
+    size_t i;
+    int added;
+    oab_status st = oab__idset_add(&R->ids, cid, strlen(cid), line, &i,
+                                   &added);
+    if (st != OAB_OK)
+        return st;
+    if (added) {
+        R->in[i].line = line;
+        R->in[i].expect = expect;
+        R->in[i].seen = 0;
+    }
     return OAB_OK;
 }
 
@@ -148,7 +104,7 @@ static int expect_index(oab__results *R, const cJSON *body)
         cJSON_Delete(schema);
         return -2;
     }
-    uint32_t h = hash_str(key, strlen(key));
+    uint64_t h = oab__fnv1a64(key, strlen(key));
     for (size_t i = 0; i < R->n_expects; i++)
         if (R->expects[i].hash == h && strcmp(R->expects[i].key, key) == 0) {
             free(key);
@@ -229,7 +185,9 @@ oab_status oab__results_add_input(oab__results *R, const char *line,
             return OAB_ENOMEM;
         }
     }
-    return map_add(R, cid, lineno, ex);
+    st = map_add(R, cid, lineno, ex);
+    free(cid);
+    return st;
 }
 
 static int input_line_cb(const char *line, size_t len, long lineno, void *ud)
@@ -395,7 +353,7 @@ static const oab_batch_error *job_error(const oab_job *job, long line)
 
 oab_status oab__results_finish(oab__results *R, const oab_job *job)
 {
-    for (size_t k = 0; k < R->n_in; k++) {
+    for (size_t k = 0; k < R->ids.n; k++) {
         in_entry *e = &R->in[k];
         if (e->seen)
             continue;
@@ -410,7 +368,7 @@ oab_status oab__results_finish(oab__results *R, const oab_job *job)
         else if (e->expect >= 0 && R->expects[e->expect].schema)
             r->output_mode = R->expects[e->expect].mode;
         const oab_batch_error *be = job_error(job, e->line);
-        r->custom_id = oab__strdup(e->custom_id);
+        r->custom_id = oab__strdup(oab__idset_at(&R->ids, k)->key);
         if (be) {
             r->error_code = oab__strdup(be->code ? be->code : "batch_failed");
             r->error_message = oab__strdup(be->message ? be->message
@@ -446,10 +404,8 @@ void oab__results_free(oab__results *R)
 {
     if (!R)
         return;
-    for (size_t i = 0; i < R->n_in; i++)
-        free(R->in[i].custom_id);
+    oab__idset_free(&R->ids);
     free(R->in);
-    free(R->tab);
     for (size_t i = 0; i < R->n_expects; i++) {
         oab_schema_free(R->expects[i].schema);
         free(R->expects[i].key);

@@ -228,45 +228,24 @@ static oab_status strictify_member(cJSON *node, const char *key,
     return st;
 }
 
-/* key -> array of schemas */
-static oab_status strictify_list(cJSON *node, const char *key, oab__buf *path,
-                                 oab_error *err)
+/* key -> array of schemas (is_map 0), or object of named schemas
+ * ($defs, definitions: is_map 1); each member made strict in turn. */
+static oab_status strictify_each(cJSON *node, const char *key, int is_map,
+                                 oab__buf *path, oab_error *err)
 {
-    cJSON *arr = cJSON_GetObjectItemCaseSensitive(node, key);
-    if (!cJSON_IsArray(arr))
+    cJSON *coll = cJSON_GetObjectItemCaseSensitive(node, key);
+    if (is_map ? !cJSON_IsObject(coll) : !cJSON_IsArray(coll))
         return OAB_OK;
     size_t mark = path->len;
     oab_status st = oab__jptr_push(path, key);
     size_t mark2 = path->len;
     int i = 0;
     cJSON *it;
-    cJSON_ArrayForEach(it, arr) {
+    cJSON_ArrayForEach(it, coll) {
         if (st != OAB_OK)
             break;
-        st = ptr_push_index(path, i++);
-        if (st == OAB_OK)
-            st = strictify(it, path, err);
-        oab__jptr_pop(path, mark2);
-    }
-    oab__jptr_pop(path, mark);
-    return st;
-}
-
-/* key -> object of named schemas ($defs, definitions) */
-static oab_status strictify_map(cJSON *node, const char *key, oab__buf *path,
-                                oab_error *err)
-{
-    cJSON *map = cJSON_GetObjectItemCaseSensitive(node, key);
-    if (!cJSON_IsObject(map))
-        return OAB_OK;
-    size_t mark = path->len;
-    oab_status st = oab__jptr_push(path, key);
-    size_t mark2 = path->len;
-    cJSON *it;
-    cJSON_ArrayForEach(it, map) {
-        if (st != OAB_OK)
-            break;
-        st = oab__jptr_push(path, it->string ? it->string : "");
+        st = is_map ? oab__jptr_push(path, it->string ? it->string : "")
+                    : ptr_push_index(path, i++);
         if (st == OAB_OK)
             st = strictify(it, path, err);
         oab__jptr_pop(path, mark2);
@@ -346,24 +325,24 @@ static oab_status strictify(cJSON *node, oab__buf *path, oab_error *err)
     if (st == OAB_OK) {
         cJSON *items = cJSON_GetObjectItemCaseSensitive(node, "items");
         if (cJSON_IsArray(items))
-            st = strictify_list(node, "items", path, err);
+            st = strictify_each(node, "items", 0, path, err);
         else
             st = strictify_member(node, "items", path, err);
     }
     if (st == OAB_OK)
-        st = strictify_list(node, "prefixItems", path, err);
+        st = strictify_each(node, "prefixItems", 0, path, err);
     if (st == OAB_OK)
-        st = strictify_list(node, "anyOf", path, err);
+        st = strictify_each(node, "anyOf", 0, path, err);
     if (st == OAB_OK)
-        st = strictify_list(node, "allOf", path, err);
+        st = strictify_each(node, "allOf", 0, path, err);
     if (st == OAB_OK)
-        st = strictify_list(node, "oneOf", path, err);
+        st = strictify_each(node, "oneOf", 0, path, err);
     if (st == OAB_OK)
         st = strictify_member(node, "not", path, err);
     if (st == OAB_OK)
-        st = strictify_map(node, "$defs", path, err);
+        st = strictify_each(node, "$defs", 1, path, err);
     if (st == OAB_OK)
-        st = strictify_map(node, "definitions", path, err);
+        st = strictify_each(node, "definitions", 1, path, err);
     return st;
 }
 

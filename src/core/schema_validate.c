@@ -14,14 +14,12 @@
 #include "util/err.h"
 #include "util/json.h"
 #include "util/str.h"
+#include "util/limits.h"
 #include <math.h>
 #include <pcre2.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* How deep schema evaluation may nest ($ref cycles stop here). */
-#define OAB__SCHEMA_MAX_DEPTH 1000
 
 /* ------------------------------------------------------------------ */
 /* Node tables (sorted by node address)                                 */

@@ -1,17 +1,22 @@
 /* validate.c - streaming check of a batch input file (JSONL) before upload.
  *
- * Each line is checked by a small non-allocating JSON scanner that checks
- * the syntax (RFC 8259, nesting up to 1000 like cJSON), checks that the
- * strings are valid UTF-8, and picks out the few members the Batch API
- * cares about: custom_id, method, url, body, body.model, body.input.
- * Lines are read in place from the caller's bytes; only a line cut by a
- * chunk boundary is copied. Memory grows only with the custom_id set. */
+ * Each line is checked by the util JSON lexer (util/json_scan.h: syntax
+ * as RFC 8259, nesting up to OAB__JSON_MAX_DEPTH like cJSON, strings
+ * valid UTF-8), walked here only where the Batch API cares about members:
+ * custom_id, method, url, body, body.model, body.input.
+ * Lines come from the library's JSONL reader in raw mode (in place from
+ * the caller's bytes; only a line cut by a chunk boundary is copied), so
+ * the validator, the splitter and the result reader agree on what a line
+ * and a blank line are. Memory grows only with the custom_id set. */
 
 #include "oaibatch.h"
+#include "core/jsonl_reader.h"
 #include "util/buf.h"
 #include "util/compat.h"
-#include "util/jdoc.h"
+#include "util/idset.h"
 #include "util/json.h"
+#include "util/json_scan.h"
+#include "util/limits.h"
 #include "util/opts.h"
 #include "util/str.h"
 #include <errno.h>
@@ -20,8 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define NEST_LIMIT 1000
 
 /* ------------------------------------------------------------------ */
 /* The endpoints a batch line may name                                  */
@@ -74,188 +77,13 @@ typedef struct line_info {
     int input_first;     /* type of its first element */
 } line_info;
 
-typedef struct scanner {
-    const unsigned char *p, *end;
-    int bad_utf8;
-    int too_deep;
-    line_info *info;
-} scanner;
-
 enum role { R_NONE, R_TOP, R_BODY, R_INPUT };
 
-/* 0: plain ASCII inside a string; 1: '"'; 2: '\\'; 3: control; 4: >= 0x80 */
-static const unsigned char str_class[256] = {
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-};
-
-static inline void skip_ws(scanner *s)
-{
-    while (s->p < s->end &&
-           (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-        s->p++;
-}
-
-static int read_hex4(const unsigned char *p, const unsigned char *end,
-                     unsigned *out)
-{
-    if (end - p < 4)
-        return -1;
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = oab__hexval(p[i]);
-        if (h < 0)
-            return -1;
-        v = (v << 4) | (unsigned)h;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Length of a valid UTF-8 sequence at p (lead byte >= 0x80), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t avail = (size_t)(end - p);
-    if (c >= 0xC2 && c <= 0xDF) {
-        if (avail >= 2 && (p[1] & 0xC0) == 0x80)
-            return 2;
-        return 0;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && p[1] < 0xA0)
-            return 0; /* overlong */
-        if (c == 0xED && p[1] >= 0xA0)
-            return 0; /* surrogate */
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-            (p[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && p[1] < 0x90)
-            return 0;
-        if (c == 0xF4 && p[1] >= 0x90)
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
-/* At '"'. Fills out (may be NULL). */
-static int scan_string(scanner *s, span *out)
-{
-    const unsigned char *p = s->p + 1, *end = s->end;
-    const unsigned char *start = p;
-    int esc = 0;
-    for (;;) {
-        while (p < end && !str_class[*p])
-            p++;
-        if (p >= end)
-            return -1;
-        switch (str_class[*p]) {
-        case 1:
-            if (out) {
-                out->type = J_STRING;
-                out->p = (const char *)start;
-                out->len = (size_t)(p - start);
-                out->esc = esc;
-            }
-            s->p = p + 1;
-            return 0;
-        case 2: {
-            esc = 1;
-            if (p + 1 >= end)
-                return -1;
-            unsigned char e = p[1];
-            if (e == 'u') {
-                unsigned u;
-                if (read_hex4(p + 2, end, &u) != 0)
-                    return -1;
-                p += 6;
-                if (u >= 0xD800 && u <= 0xDBFF) {
-                    unsigned lo;
-                    if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
-                        read_hex4(p + 2, end, &lo) == 0 && lo >= 0xDC00 &&
-                        lo <= 0xDFFF)
-                        p += 6;
-                    else
-                        s->bad_utf8 = 1; /* lone high surrogate */
-                } else if (u >= 0xDC00 && u <= 0xDFFF) {
-                    s->bad_utf8 = 1;     /* lone low surrogate */
-                }
-                break;
-            }
-            if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' &&
-                e != 'n' && e != 'r' && e != 't')
-                return -1;
-            p += 2;
-            break;
-        }
-        case 3:
-            return -1; /* raw control character */
-        default: {
-            size_t n = utf8_seq(p, end);
-            if (!n) {
-                s->bad_utf8 = 1;
-                n = 1;
-            }
-            p += n;
-        }
-        }
-    }
-}
-
-static int scan_number(scanner *s)
-{
-    const unsigned char *p = s->p, *end = s->end;
-    if (p < end && *p == '-')
-        p++;
-    if (p >= end)
-        return -1;
-    if (*p == '0') {
-        p++;
-    } else if (*p >= '1' && *p <= '9') {
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    } else {
-        return -1;
-    }
-    if (p < end && *p == '.') {
-        p++;
-        if (p >= end || *p < '0' || *p > '9')
-            return -1;
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < end && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= end || *p < '0' || *p > '9')
-            return -1;
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    s->p = p;
-    return 0;
-}
-
-static int scan_literal(scanner *s, const char *lit, size_t n)
-{
-    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
-        return -1;
-    s->p += n;
-    return 0;
-}
+/* The util lexer, and the line's members found so far. */
+typedef struct scanner {
+    oab__jscan js;
+    line_info *info;
+} scanner;
 
 /* Which member a key names, for the roles that pick members out. */
 enum key { K_OTHER, K_CUSTOM_ID, K_METHOD, K_URL, K_BODY, K_MODEL, K_INPUT };
@@ -275,8 +103,7 @@ static int key_is(const span *k, const char *name)
         if (*p == '\\') {
             if (p[1] == 'u') {
                 unsigned u;
-                if (read_hex4((const unsigned char *)p + 2,
-                              (const unsigned char *)end, &u) != 0 ||
+                if (oab__jscan_hex4(p + 2, end, &u) != 0 ||
                     u >= 0x80)
                     return 0;
                 buf[o++] = (char)u;
@@ -317,18 +144,18 @@ static int scan_value(scanner *s, enum role role, int depth, span *cap);
 
 /* After a member or an element: 1 at a ',' (skipped, with the space after
  * it), 0 at the container's `close` (skipped), -1 for anything else. */
-static inline int after_item(scanner *s, char close)
+static inline int after_item(oab__jscan *js, char close)
 {
-    skip_ws(s);
-    if (s->p >= s->end)
+    oab__jscan_ws(js);
+    if (js->p >= js->end)
         return -1;
-    if (*s->p == ',') {
-        s->p++;
-        skip_ws(s);
+    if (*js->p == ',') {
+        js->p++;
+        oab__jscan_ws(js);
         return 1;
     }
-    if (*s->p == close) {
-        s->p++;
+    if (*js->p == close) {
+        js->p++;
         return 0;
     }
     return -1;
@@ -336,26 +163,26 @@ static inline int after_item(scanner *s, char close)
 
 static int scan_object(scanner *s, enum role role, int depth)
 {
-    s->p++; /* '{' */
-    skip_ws(s);
-    if (s->p < s->end && *s->p == '}') {
-        s->p++;
+    oab__jscan *js = &s->js;
+    js->p++; /* '{' */
+    oab__jscan_ws(js);
+    if (js->p < js->end && *js->p == '}') {
+        js->p++;
         return 0;
     }
     line_info *li = s->info;
     for (;;) {
-        if (s->p >= s->end || *s->p != '"')
+        if (js->p >= js->end || *js->p != '"')
             return -1;
         span key = {0};
-        if (scan_string(s, &key) != 0)
+        if (oab__jscan_string(js, &key.p, &key.len, &key.esc) != 0)
             return -1;
-        skip_ws(s);
-        if (s->p >= s->end || *s->p != ':')
+        oab__jscan_ws(js);
+        if (js->p >= js->end || *js->p != ':')
             return -1;
-        s->p++;
-        skip_ws(s);
-        enum key k = role == R_TOP || role == R_BODY ? classify_key(&key, role)
-                                                     : K_OTHER;
+        js->p++;
+        oab__jscan_ws(js);
+        enum key k = classify_key(&key, role);
         span *cap = NULL;
         enum role child = R_NONE;
         span tmp;
@@ -394,73 +221,73 @@ static int scan_object(scanner *s, enum role role, int depth)
             li->body_type = tmp.type;
         else if (k == K_INPUT && cap)
             li->input_type = tmp.type;
-        int more = after_item(s, '}');
+        int more = after_item(js, '}');
         if (more <= 0)
             return more;
     }
 }
 
-static int scan_array(scanner *s, enum role role, int depth)
+/* body.input's elements: counted, the first one's type kept. */
+static int scan_input_array(scanner *s, int depth)
 {
-    s->p++; /* '[' */
-    skip_ws(s);
-    if (s->p < s->end && *s->p == ']') {
-        s->p++;
+    oab__jscan *js = &s->js;
+    js->p++; /* '[' */
+    oab__jscan_ws(js);
+    if (js->p < js->end && *js->p == ']') {
+        js->p++;
         return 0;
     }
     size_t count = 0;
     for (;;) {
         span el = {0};
-        if (scan_value(s, R_NONE, depth + 1, role == R_INPUT ? &el : NULL) != 0)
+        if (scan_value(s, R_NONE, depth + 1, &el) != 0)
             return -1;
-        if (role == R_INPUT) {
-            if (count == 0)
-                s->info->input_first = el.type;
-            s->info->input_count = ++count;
-        }
-        int more = after_item(s, ']');
+        if (count == 0)
+            s->info->input_first = el.type;
+        s->info->input_count = ++count;
+        int more = after_item(js, ']');
         if (more <= 0)
             return more;
     }
 }
 
+/* The type a value has from its first byte. */
+static int type_of(char c)
+{
+    switch (c) {
+    case '"': return J_STRING;
+    case '{': return J_OBJECT;
+    case '[': return J_ARRAY;
+    case 't': case 'f': return J_BOOL;
+    case 'n': return J_NULL;
+    default: return J_NUMBER;
+    }
+}
+
+/* One value. Objects of the top and body roles and the array of the
+ * input role are walked here, to pick their members out; every other
+ * value is checked and skipped by the util lexer. cap (may be NULL) gets
+ * the value's type, and a string's contents. */
 static int scan_value(scanner *s, enum role role, int depth, span *cap)
 {
-    if (s->p >= s->end)
+    oab__jscan *js = &s->js;
+    if (js->p >= js->end)
         return -1;
-    if ((*s->p == '{' || *s->p == '[') && depth >= NEST_LIMIT) {
-        s->too_deep = 1; /* as cJSON: at most 1000 nested containers */
-        return -1;
-    }
-    int type;
+    char c = *js->p;
+    int type = type_of(c);
     int rc;
-    switch (*s->p) {
-    case '"':
-        return scan_string(s, cap);
-    case '{':
-        type = J_OBJECT;
-        rc = scan_object(s, role, depth);
-        break;
-    case '[':
-        type = J_ARRAY;
-        rc = scan_array(s, role, depth);
-        break;
-    case 't':
-        type = J_BOOL;
-        rc = scan_literal(s, "true", 4);
-        break;
-    case 'f':
-        type = J_BOOL;
-        rc = scan_literal(s, "false", 5);
-        break;
-    case 'n':
-        type = J_NULL;
-        rc = scan_literal(s, "null", 4);
-        break;
-    default:
-        type = J_NUMBER;
-        rc = scan_number(s);
+    if ((c == '{' || c == '[') && depth >= OAB__JSON_MAX_DEPTH) {
+        js->too_deep = 1;
+        return -1;
     }
+    if (type == J_STRING && cap)
+        rc = oab__jscan_string(js, &cap->p, &cap->len, &cap->esc);
+    else if (type == J_OBJECT && (role == R_TOP || role == R_BODY))
+        rc = scan_object(s, role, depth);
+    else if (type == J_ARRAY && role == R_INPUT)
+        rc = scan_input_array(s, depth);
+    else
+        rc = oab__jscan_value(js, depth);
     if (rc == 0 && cap)
         cap->type = type;
     return rc;
@@ -470,22 +297,19 @@ static int scan_value(scanner *s, enum role role, int depth, span *cap)
 static int scan_line(scanner *s, const char *line, size_t len, line_info *li)
 {
     memset(li, 0, sizeof *li);
-    s->p = (const unsigned char *)line;
-    s->end = s->p + len;
-    s->bad_utf8 = 0;
-    s->too_deep = 0;
+    oab__jscan_init(&s->js, line, len, 1);
     s->info = li;
-    skip_ws(s);
+    oab__jscan_ws(&s->js);
     span top = {0};
     if (scan_value(s, R_TOP, 0, &top) != 0)
         return -1;
     li->top_type = top.type;
-    skip_ws(s);
-    return s->p == s->end ? 0 : -1;
+    oab__jscan_ws(&s->js);
+    return s->js.p == s->js.end ? 0 : -1;
 }
 
 /* The string's value: the raw bytes when it has no escapes, else decoded
- * into scratch (already checked by scan_string). */
+ * into scratch (already checked by the lexer). */
 static oab_status span_value(const span *sp, oab__buf *scratch,
                              const char **out, size_t *len)
 {
@@ -504,125 +328,6 @@ static oab_status span_value(const span *sp, oab__buf *scratch,
 }
 
 /* ------------------------------------------------------------------ */
-/* custom_id set: open addressing over an arena of the ids             */
-/* ------------------------------------------------------------------ */
-
-typedef struct id_entry {
-    uint64_t hash;
-    const char *s;       /* in the arena; NULL = empty slot */
-    size_t len;
-    long line;
-} id_entry;
-
-typedef struct arena_chunk {
-    struct arena_chunk *next;
-    size_t used, cap;
-    char data[];
-} arena_chunk;
-
-typedef struct id_set {
-    id_entry *slots;
-    size_t cap, n;
-    arena_chunk *chunks;
-} id_set;
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    h ^= h >> 29; /* spread the bits the mask keeps */
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 32;
-    return h;
-}
-
-static void id_set_free(id_set *set)
-{
-    free(set->slots);
-    arena_chunk *c = set->chunks;
-    while (c) {
-        arena_chunk *next = c->next;
-        free(c);
-        c = next;
-    }
-    memset(set, 0, sizeof *set);
-}
-
-static const char *arena_copy(id_set *set, const char *s, size_t n)
-{
-    arena_chunk *c = set->chunks;
-    if (!c || c->cap - c->used < n) {
-        size_t cap = n > 65536 ? n : 65536;
-        arena_chunk *nc = malloc(sizeof *nc + cap);
-        if (!nc)
-            return NULL;
-        nc->used = 0;
-        nc->cap = cap;
-        nc->next = set->chunks;
-        set->chunks = nc;
-        c = nc;
-    }
-    char *p = c->data + c->used;
-    memcpy(p, s, n);
-    c->used += n;
-    return p;
-}
-
-static oab_status id_set_grow(id_set *set)
-{
-    size_t cap = set->cap ? set->cap * 2 : 1024;
-    id_entry *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return OAB_ENOMEM;
-    for (size_t i = 0; i < set->cap; i++) {
-        id_entry *e = &set->slots[i];
-        if (!e->s)
-            continue;
-        size_t j = (size_t)e->hash & (cap - 1);
-        while (slots[j].s)
-            j = (j + 1) & (cap - 1);
-        slots[j] = *e;
-    }
-    free(set->slots);
-    set->slots = slots;
-    set->cap = cap;
-    return OAB_OK;
-}
-
-/* Adds the id. *first_line is 0 when new, else the line it was seen on. */
-static oab_status id_set_add(id_set *set, const char *s, size_t n, long line,
-                             long *first_line)
-{
-    *first_line = 0;
-    if ((set->n + 1) * 10 > set->cap * 7 && id_set_grow(set) != OAB_OK)
-        return OAB_ENOMEM;
-    uint64_t h = hash_bytes(s, n);
-    size_t j = (size_t)h & (set->cap - 1);
-    while (set->slots[j].s) {
-        id_entry *e = &set->slots[j];
-        if (e->hash == h && e->len == n && memcmp(e->s, s, n) == 0) {
-            *first_line = e->line;
-            return OAB_OK;
-        }
-        j = (j + 1) & (set->cap - 1);
-    }
-    /* the empty slot test needs a non-NULL pointer for empty ids too */
-    const char *copy = arena_copy(set, s, n);
-    if (!copy)
-        return OAB_ENOMEM;
-    id_entry *e = &set->slots[j];
-    e->hash = h;
-    e->s = copy;
-    e->len = n;
-    e->line = line;
-    set->n++;
-    return OAB_OK;
-}
-
-/* ------------------------------------------------------------------ */
 /* The validator                                                        */
 /* ------------------------------------------------------------------ */
 
@@ -633,15 +338,13 @@ struct oab_validator {
     int min_requests;
     size_t max_problems;
 
-    oab__buf partial;          /* a line cut by a chunk boundary */
-    int partial_skipped;       /* that line was too long to keep */
-    long lineno;               /* lines completed */
+    oab_jsonl_reader *reader;  /* raw mode: every line, in place */
     unsigned long long bytes_done; /* bytes of completed lines */
 
     char *url;                 /* the common url (reference) */
     int url_given;             /* url came from the options */
     char *model;
-    id_set ids;
+    oab__idset ids;            /* custom_id -> its first line */
     oab__buf scratch;
 
     int over_lines, over_bytes, over_inputs;
@@ -685,10 +388,17 @@ oab_status oab_validator_new(oab_validator **out,
                                   ? opts->max_embedding_inputs
                                   : OAB_MAX_EMBEDDING_INPUTS;
     v->min_requests = opts && opts->min_requests ? opts->min_requests : 2;
-    v->max_problems = opts && opts->max_problems ? opts->max_problems : 100;
+    v->max_problems = opts && opts->max_problems ? opts->max_problems
+                                                 : OAB__DEFAULT_MAX_PROBLEMS;
     v->report = calloc(1, sizeof *v->report);
-    if (!v->report) {
-        free(v);
+    /* a line is kept up to the file limit: a longer one cannot be part of
+       a valid file (it is counted, file_too_large says why) */
+    size_t keep = v->max_bytes < (unsigned long long)SIZE_MAX
+                      ? (size_t)v->max_bytes
+                      : SIZE_MAX;
+    if (!v->report ||
+        oab__jsonl_reader_new_raw(&v->reader, keep) != OAB_OK) {
+        oab_validator_free(v);
         return OAB_ENOMEM;
     }
     if (opts && opts->expected_url) {
@@ -707,9 +417,9 @@ void oab_validator_free(oab_validator *v)
 {
     if (!v)
         return;
-    oab__buf_free(&v->partial);
+    oab_jsonl_reader_free(v->reader);
     oab__buf_free(&v->scratch);
-    id_set_free(&v->ids);
+    oab__idset_free(&v->ids);
     free(v->url);
     free(v->model);
     oab_validation_free(v->report);
@@ -775,6 +485,20 @@ static void add_problem(oab_validator *v, long line, const char *code,
     r->n_problems++;
 }
 
+/* A value every line must share (url, body.model): the first one seen is
+ * kept in *first. 1 when s[0..n) differs from it. */
+static int differs_from_first(oab_validator *v, char **first, const char *s,
+                              size_t n)
+{
+    if (!*first) {
+        *first = oab__strndup(s, n);
+        if (!*first)
+            v->sticky = OAB_ENOMEM;
+        return 0;
+    }
+    return strlen(*first) != n || memcmp(*first, s, n) != 0;
+}
+
 /* Embedding inputs a body.input holds. */
 static size_t embedding_inputs(const line_info *li)
 {
@@ -804,10 +528,10 @@ static void check_line(oab_validator *v, const char *line, size_t len,
     }
     line_info li;
     if (scan_line(&v->sc, line, len, &li) != 0) {
-        if (v->sc.too_deep)
+        if (v->sc.js.too_deep)
             add_problem(v, lineno, "invalid_json_line", NULL,
                         "the line is nested more than %d levels deep",
-                        NEST_LIMIT);
+                        OAB__JSON_MAX_DEPTH);
         else
             add_problem(v, lineno, "invalid_json_line", NULL,
                         cut_off ? "the line is not valid JSON (cut off: the "
@@ -820,7 +544,7 @@ static void check_line(oab_validator *v, const char *line, size_t len,
                     "the line is not a JSON object");
         return;
     }
-    if (v->sc.bad_utf8)
+    if (v->sc.js.bad_utf8)
         add_problem(v, lineno, "invalid_utf8", NULL,
                     "the line is not valid UTF-8");
 
@@ -841,10 +565,12 @@ static void check_line(oab_validator *v, const char *line, size_t len,
     } else if (span_value(&li.custom_id, &v->scratch, &s, &n) != OAB_OK) {
         v->sticky = OAB_ENOMEM;
     } else {
-        long first = 0;
-        if (id_set_add(&v->ids, s, n, lineno, &first) != OAB_OK) {
+        size_t at;
+        int added;
+        if (oab__idset_add(&v->ids, s, n, lineno, &at, &added) != OAB_OK) {
             v->sticky = OAB_ENOMEM;
-        } else if (first) {
+        } else if (!added) {
+            long first = oab__idset_at(&v->ids, at)->value;
             quote_for_message(q, sizeof q, s, n);
             add_problem(v, lineno, "duplicate_custom_id", "custom_id",
                         "custom_id \"%s\" was already used on line %ld", q,
@@ -878,11 +604,7 @@ static void check_line(oab_validator *v, const char *line, size_t len,
     } else {
         url = s; /* points at a static-compatible string: copy below */
         url_len = n;
-        if (!v->url) {
-            v->url = oab__strndup(s, n);
-            if (!v->url)
-                v->sticky = OAB_ENOMEM;
-        } else if (strlen(v->url) != n || memcmp(v->url, s, n) != 0) {
+        if (differs_from_first(v, &v->url, s, n)) {
             quote_for_message(q, sizeof q, s, n);
             add_problem(v, lineno, "url_mismatch", "url",
                         "url \"%s\" differs from \"%s\"%s; a batch has one "
@@ -912,11 +634,7 @@ static void check_line(oab_validator *v, const char *line, size_t len,
     if (li.model.type == J_STRING && li.model.len > 0) {
         if (span_value(&li.model, &v->scratch, &s, &n) != OAB_OK) {
             v->sticky = OAB_ENOMEM;
-        } else if (!v->model) {
-            v->model = oab__strndup(s, n);
-            if (!v->model)
-                v->sticky = OAB_ENOMEM;
-        } else if (strlen(v->model) != n || memcmp(v->model, s, n) != 0) {
+        } else if (differs_from_first(v, &v->model, s, n)) {
             quote_for_message(q, sizeof q, s, n);
             add_problem(v, lineno, "model_mismatch", "body.model",
                         "body.model \"%s\" differs from \"%s\" (the first "
@@ -948,30 +666,23 @@ static void check_line(oab_validator *v, const char *line, size_t len,
     }
 }
 
-/* One line, `consumed` bytes of the file including its newline. */
-static void take_line(oab_validator *v, const char *line, size_t len,
-                      size_t consumed, int cut_off, int skipped)
+/* One line of the file (blank ones too, to count their bytes). */
+static int take_line(const oab__line *ln, void *ud)
 {
-    long lineno = ++v->lineno;
-    v->bytes_done += consumed;
+    oab_validator *v = ud;
+    v->bytes_done += ln->bytes;
     if (v->bytes_done > v->max_bytes && !v->over_bytes) {
         v->over_bytes = 1;
-        add_problem(v, lineno, "file_too_large", NULL,
+        add_problem(v, ln->lineno, "file_too_large", NULL,
                     "the file is larger than %llu bytes", v->max_bytes);
     }
-    if (len && line[len - 1] == '\r')
-        len--;
-    size_t i = 0;
-    while (i < len && (line[i] == ' ' || line[i] == '\t'))
-        i++;
-    if (i == len && !skipped)
-        return; /* blank lines are allowed and are not requests */
-    if (skipped) {
+    if (!ln->text) {
         /* too long to keep (already over the byte limit): count it only */
         v->report->n_lines++;
-        return;
+    } else if (!ln->blank) { /* blank lines are allowed, not requests */
+        check_line(v, ln->text, ln->len, ln->lineno, ln->cut_off);
     }
-    check_line(v, line, len, lineno, cut_off);
+    return v->sticky != OAB_OK;
 }
 
 oab_status oab_validator_feed(oab_validator *v, const void *data, size_t len)
@@ -980,45 +691,12 @@ oab_status oab_validator_feed(oab_validator *v, const void *data, size_t len)
         return OAB_EINVAL;
     if (v->finished)
         return OAB_ESTATE;
-    const char *p = data;
-    const char *end = p + len;
     v->report->n_bytes += len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) {
-            size_t n = (size_t)(end - p);
-            if (!v->partial_skipped &&
-                (unsigned long long)(v->partial.len + n) > v->max_bytes) {
-                v->partial_skipped = 1; /* over the limit: stop keeping */
-                v->bytes_done += v->partial.len;
-                oab__buf_free(&v->partial);
-            }
-            if (v->partial_skipped) {
-                v->bytes_done += n;
-            } else if (oab__buf_append(&v->partial, p, n) != OAB_OK) {
-                return v->sticky = OAB_ENOMEM;
-            }
-            break;
-        }
-        size_t n = (size_t)(nl - p);
-        if (v->partial_skipped) {
-            v->bytes_done += n;
-            take_line(v, "", 0, 1, 0, 1);
-            v->partial_skipped = 0;
-        } else if (v->partial.len) {
-            if (oab__buf_append(&v->partial, p, n) != OAB_OK)
-                return v->sticky = OAB_ENOMEM;
-            take_line(v, v->partial.data, v->partial.len, v->partial.len + 1,
-                      0, 0);
-            oab__buf_clear(&v->partial);
-        } else {
-            take_line(v, p, n, n + 1, 0, 0);
-        }
-        if (v->sticky)
-            return v->sticky;
-        p = nl + 1;
-    }
-    return v->sticky;
+    oab_status st = oab__jsonl_reader_feed_raw(v->reader, data, len,
+                                               take_line, v);
+    if (st == OAB_ENOMEM)
+        v->sticky = OAB_ENOMEM;
+    return v->sticky ? v->sticky : st;
 }
 
 oab_status oab_validator_finish(oab_validator *v, oab_validation **out)
@@ -1029,11 +707,9 @@ oab_status oab_validator_finish(oab_validator *v, oab_validation **out)
     if (v->finished)
         return OAB_ESTATE;
     v->finished = 1;
-    if (v->partial_skipped)
-        take_line(v, "", 0, 0, 1, 1);
-    else if (v->partial.len)
-        take_line(v, v->partial.data, v->partial.len, v->partial.len, 1, 0);
-    oab__buf_free(&v->partial);
+    oab_status st = oab__jsonl_reader_finish_raw(v->reader, take_line, v);
+    if (st == OAB_ENOMEM)
+        v->sticky = OAB_ENOMEM;
     oab_validation *r = v->report;
     if (r->n_lines == 0)
         add_problem(v, 0, "empty_file", NULL,
@@ -1101,98 +777,4 @@ oab_status oab_validate_path(oab_validation **out, const char *path,
         st = oab_validator_finish(v, out);
     oab_validator_free(v);
     return st;
-}
-
-/* ------------------------------------------------------------------ */
-/* The JSON checker of util/json.h (to move into src/util)             */
-/* ------------------------------------------------------------------ */
-
-static char jt_char(int type)
-{
-    switch (type) {
-    case J_OBJECT: return OAB__JT_OBJECT;
-    case J_ARRAY: return OAB__JT_ARRAY;
-    case J_STRING: return OAB__JT_STRING;
-    case J_NUMBER: return OAB__JT_NUMBER;
-    case J_BOOL: return OAB__JT_BOOL;
-    default: return OAB__JT_NULL;
-    }
-}
-
-oab_status oab__json_check(const char *text, size_t len, char *type)
-{
-    if (!text)
-        return OAB_EJSON;
-    line_info li;
-    memset(&li, 0, sizeof li);
-    scanner s;
-    s.p = (const unsigned char *)text;
-    s.end = s.p + len;
-    s.bad_utf8 = 0;
-    s.too_deep = 0;
-    s.info = &li;
-    skip_ws(&s);
-    span top = {0};
-    if (scan_value(&s, R_NONE, 0, &top) != 0)
-        return OAB_EJSON;
-    skip_ws(&s);
-    if (s.p != s.end || s.bad_utf8)
-        return OAB_EJSON;
-    if (type)
-        *type = jt_char(top.type);
-    return OAB_OK;
-}
-
-oab_status oab__json_append_compact(oab__buf *out, const char *text,
-                                    size_t len, char *type)
-{
-    oab_status st = oab__json_check(text, len, type);
-    if (st != OAB_OK)
-        return st;
-    if (oab__buf_reserve(out, len) != OAB_OK)
-        return OAB_ENOMEM;
-    char *o = out->data + out->len;
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        char c = *p;
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-            p++;
-            continue;
-        }
-        if (c != '"') {
-            *o++ = c;
-            p++;
-            continue;
-        }
-        /* a string, copied as it is */
-        *o++ = *p++;
-        while (p < end) {
-            c = *p++;
-            *o++ = c;
-            if (c == '\\') {
-                *o++ = *p++;
-            } else if (c == '"') {
-                break;
-            }
-        }
-    }
-    out->len = (size_t)(o - out->data);
-    out->data[out->len] = '\0';
-    return OAB_OK;
-}
-
-int oab__utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    while (p < end) {
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-        size_t k = utf8_seq(p, end);
-        if (!k)
-            return 0;
-        p += k;
-    }
-    return 1;
 }

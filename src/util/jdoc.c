@@ -5,39 +5,24 @@
 #include "util/buf.h"
 #include "util/jdoc.h"
 #include "util/json.h"
+#include "util/json_scan.h"
 #include "util/str.h"
+#include "util/limits.h"
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SSE2__) && defined(__GNUC__)
-#include <emmintrin.h>
-#define OAB__HAVE_SSE2 1
-#endif
-
-#define MAX_DEPTH 512
-
 typedef struct pctx {
     oab__jdoc *d;
-    const char *s;
-    size_t pos, len;
+    oab__jscan s;
     int oom;
 } pctx;
 
-static int fail(pctx *p, size_t at)
+/* Records where the scan failed. */
+static int fail(pctx *p)
 {
-    p->d->err_pos = at;
-    p->d->err_eof = at >= p->len;
+    p->d->err_pos = (size_t)(p->s.err - p->d->text);
+    p->d->err_eof = p->s.err >= p->s.end;
     return -1;
-}
-
-static void skip_ws(pctx *p)
-{
-    while (p->pos < p->len) {
-        char c = p->s[p->pos];
-        if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
-            break;
-        p->pos++;
-    }
 }
 
 static long new_node(pctx *p)
@@ -53,198 +38,54 @@ static long new_node(pctx *p)
     return (long)d->n++;
 }
 
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-/* Scans a string body starting after the opening quote. On success pos is
- * after the closing quote; *esc says whether escapes were seen. */
-static int scan_string(pctx *p, int *esc)
+static uint32_t off_of(const pctx *p, const char *at)
 {
-    const unsigned char *s = (const unsigned char *)p->s;
-    size_t i = p->pos, n = p->len;
-    *esc = 0;
-    for (;;) {
-#ifdef OAB__HAVE_SSE2
-        /* 16 bytes at a time: jump to the first '"', '\\' or control byte */
-        {
-            const __m128i dq = _mm_set1_epi8('"');
-            const __m128i bs = _mm_set1_epi8('\\');
-            const __m128i ctl = _mm_set1_epi8(0x1f);
-            while (i + 16 <= n) {
-                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-                __m128i hit = _mm_or_si128(
-                    _mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, bs)),
-                    _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
-                unsigned m = (unsigned)_mm_movemask_epi8(hit);
-                if (m) {
-                    i += (size_t)__builtin_ctz(m);
-                    break;
-                }
-                i += 16;
-            }
-        }
-#endif
-        /* 8 bytes at a time: stop at '"', '\\' or a control byte */
-        while (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            uint64_t q = w ^ (ONES * '"');
-            uint64_t b = w ^ (ONES * '\\');
-            uint64_t t = ((q - ONES) & ~q) | ((b - ONES) & ~b) |
-                         (w - ONES * 0x20);
-            if ((t & ~w & HIGHS) != 0)
-                break;
-            i += 8;
-        }
-        if (i >= n)
-            return fail(p, n);
-        unsigned char c = s[i];
-        if (c == '"') {
-            p->pos = i + 1;
-            return 0;
-        }
-        if (c < 0x20)
-            return fail(p, i);
-        if (c == '\\') {
-            *esc = 1;
-            if (i + 1 >= n)
-                return fail(p, n);
-            unsigned char e = s[i + 1];
-            switch (e) {
-            case '"': case '\\': case '/': case 'b': case 'f': case 'n':
-            case 'r': case 't':
-                i += 2;
-                break;
-            case 'u':
-                for (int k = 0; k < 4; k++) {
-                    if (i + 2 + (size_t)k >= n)
-                        return fail(p, n);
-                    unsigned char h = s[i + 2 + k];
-                    if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') ||
-                          (h >= 'A' && h <= 'F')))
-                        return fail(p, i + 2 + (size_t)k);
-                }
-                i += 6;
-                break;
-            default:
-                return fail(p, i + 1);
-            }
-            continue;
-        }
-        i++;
-    }
-}
-
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* One or more digits from *i on (*i moved past them), else -1. */
-static int scan_digits(pctx *p, size_t *i)
-{
-    size_t k = *i, n = p->len;
-    if (k >= n)
-        return fail(p, n);
-    if (!is_digit(p->s[k]))
-        return fail(p, k);
-    while (k < n && is_digit(p->s[k]))
-        k++;
-    *i = k;
-    return 0;
-}
-
-static int scan_number(pctx *p)
-{
-    size_t i = p->pos, n = p->len;
-    const char *s = p->s;
-    if (i < n && s[i] == '-')
-        i++;
-    if (i >= n)
-        return fail(p, n);
-    if (s[i] == '0') {
-        i++;
-    } else if (is_digit(s[i])) {
-        while (i < n && is_digit(s[i]))
-            i++;
-    } else {
-        return fail(p, i);
-    }
-    if (i < n && s[i] == '.') {
-        i++;
-        if (scan_digits(p, &i) != 0)
-            return -1;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (scan_digits(p, &i) != 0)
-            return -1;
-    }
-    p->pos = i;
-    return 0;
-}
-
-static int literal(pctx *p, const char *word, size_t wl)
-{
-    size_t avail = p->len - p->pos;
-    size_t k = avail < wl ? avail : wl;
-    if (memcmp(p->s + p->pos, word, k) != 0) {
-        size_t j = 0;
-        while (j < k && p->s[p->pos + j] == word[j])
-            j++;
-        return fail(p, p->pos + j);
-    }
-    if (avail < wl)
-        return fail(p, p->len);
-    p->pos += wl;
-    return 0;
+    return (uint32_t)(at - p->d->text);
 }
 
 static int parse_value(pctx *p, long idx, int depth);
 
 static int parse_container(pctx *p, long idx, int depth, int is_obj)
 {
+    oab__jscan *s = &p->s;
     char close = is_obj ? '}' : ']';
-    p->pos++; /* the opening bracket */
-    skip_ws(p);
-    if (p->pos >= p->len)
-        return fail(p, p->len);
+    s->p++; /* the opening bracket */
+    oab__jscan_ws(s);
+    if (s->p >= s->end) {
+        s->err = s->end;
+        return fail(p);
+    }
     long last = -1;
     uint32_t count = 0;
-    if (p->s[p->pos] == close) {
-        p->pos++;
+    if (*s->p == close) {
+        s->p++;
         return 0;
     }
     for (;;) {
-        skip_ws(p);
-        uint32_t koff = 0, klen = 0;
+        oab__jscan_ws(s);
+        const char *key = NULL;
+        size_t klen = 0;
         int kesc = 0;
         if (is_obj) {
-            if (p->pos >= p->len)
-                return fail(p, p->len);
-            if (p->s[p->pos] != '"')
-                return fail(p, p->pos);
-            p->pos++;
-            koff = (uint32_t)p->pos;
-            if (scan_string(p, &kesc) != 0)
-                return -1;
-            klen = (uint32_t)(p->pos - 1 - koff);
-            skip_ws(p);
-            if (p->pos >= p->len)
-                return fail(p, p->len);
-            if (p->s[p->pos] != ':')
-                return fail(p, p->pos);
-            p->pos++;
-            skip_ws(p);
+            if (s->p >= s->end || *s->p != '"') {
+                s->err = s->p;
+                return fail(p);
+            }
+            if (oab__jscan_string(s, &key, &klen, &kesc) != 0)
+                return fail(p);
+            oab__jscan_ws(s);
+            if (s->p >= s->end || *s->p != ':') {
+                s->err = s->p;
+                return fail(p);
+            }
+            s->p++;
         }
         long child = new_node(p);
         if (child < 0)
             return -1;
         oab__jv *cv = &p->d->nodes[child];
-        cv->key_off = koff;
-        cv->key_len = klen;
+        cv->key_off = key ? off_of(p, key) : 0;
+        cv->key_len = (uint32_t)klen;
         cv->key_esc = (uint8_t)kesc;
         if (last < 0)
             p->d->nodes[idx].child = (uint32_t)child + 1;
@@ -254,75 +95,86 @@ static int parse_container(pctx *p, long idx, int depth, int is_obj)
         count++;
         if (parse_value(p, child, depth + 1) != 0)
             return -1;
-        skip_ws(p);
-        if (p->pos >= p->len)
-            return fail(p, p->len);
-        char c = p->s[p->pos];
+        oab__jscan_ws(s);
+        if (s->p >= s->end) {
+            s->err = s->end;
+            return fail(p);
+        }
+        char c = *s->p;
         if (c == ',') {
-            p->pos++;
+            s->p++;
             continue;
         }
         if (c == close) {
-            p->pos++;
+            s->p++;
             p->d->nodes[idx].count = count;
             return 0;
         }
-        return fail(p, p->pos);
+        s->err = s->p;
+        return fail(p);
     }
 }
 
 static int parse_value(pctx *p, long idx, int depth)
 {
-    if (depth > MAX_DEPTH)
-        return fail(p, p->pos);
-    skip_ws(p);
-    if (p->pos >= p->len)
-        return fail(p, p->len);
-    size_t start = p->pos;
-    char c = p->s[start];
-    int type, rc, esc = 0;
+    oab__jscan *s = &p->s;
+    oab__jscan_ws(s);
+    if (s->p >= s->end) {
+        s->err = s->end;
+        return fail(p);
+    }
+    const char *start = s->p;
+    char c = *start;
+    int type, rc;
     switch (c) {
     case '{':
     case '[':
+        if (depth >= OAB__JSON_MAX_DEPTH) {
+            s->err = start;
+            return fail(p);
+        }
         type = c == '{' ? OAB__J_OBJECT : OAB__J_ARRAY;
         p->d->nodes[idx].type = (uint8_t)type;
         rc = parse_container(p, idx, depth, c == '{');
+        if (rc != 0)
+            return rc;
         break;
-    case '"':
-        type = OAB__J_STRING;
-        p->pos++;
-        rc = scan_string(p, &esc);
-        if (rc == 0) {
-            oab__jv *v = &p->d->nodes[idx];
-            v->type = (uint8_t)type;
-            v->esc = (uint8_t)esc;
-            v->off = (uint32_t)(start + 1);
-            v->len = (uint32_t)(p->pos - start - 2);
-        }
-        return rc;
+    case '"': {
+        const char *body;
+        size_t len;
+        int esc;
+        if (oab__jscan_string(s, &body, &len, &esc) != 0)
+            return fail(p);
+        oab__jv *v = &p->d->nodes[idx];
+        v->type = OAB__J_STRING;
+        v->esc = (uint8_t)esc;
+        v->off = off_of(p, body);
+        v->len = (uint32_t)len;
+        return 0;
+    }
     case 't':
         type = OAB__J_TRUE;
-        rc = literal(p, "true", 4);
+        rc = oab__jscan_literal(s, "true", 4);
         break;
     case 'f':
         type = OAB__J_FALSE;
-        rc = literal(p, "false", 5);
+        rc = oab__jscan_literal(s, "false", 5);
         break;
     case 'n':
         type = OAB__J_NULL;
-        rc = literal(p, "null", 4);
+        rc = oab__jscan_literal(s, "null", 4);
         break;
     default:
         type = OAB__J_NUMBER;
-        rc = scan_number(p);
+        rc = oab__jscan_number(s);
         break;
     }
     if (rc != 0)
-        return rc;
+        return fail(p);
     oab__jv *v = &p->d->nodes[idx];
     v->type = (uint8_t)type;
-    v->off = (uint32_t)start;
-    v->len = (uint32_t)(p->pos - start);
+    v->off = off_of(p, start);
+    v->len = (uint32_t)(s->p - start);
     return 0;
 }
 
@@ -333,9 +185,12 @@ oab_status oab__jdoc_parse(oab__jdoc *d, const char *text, size_t len)
     d->n = 0;
     d->err_pos = 0;
     d->err_eof = 0;
-    if (len >= UINT32_MAX)
+    if (len > OAB__JDOC_MAX_BYTES)
         return OAB_ELIMIT;
-    pctx p = {d, text, 0, len, 0};
+    pctx p;
+    p.d = d;
+    p.oom = 0;
+    oab__jscan_init(&p.s, text, len, 0);
     long root = new_node(&p);
     if (root < 0)
         return OAB_ENOMEM;
@@ -343,10 +198,11 @@ oab_status oab__jdoc_parse(oab__jdoc *d, const char *text, size_t len)
         d->n = 0;
         return p.oom ? OAB_ENOMEM : OAB_EJSON;
     }
-    skip_ws(&p);
-    if (p.pos < len) {
+    oab__jscan_ws(&p.s);
+    if (p.s.p < p.s.end) {
         d->n = 0;
-        fail(&p, p.pos);
+        p.s.err = p.s.p;
+        fail(&p);
         return OAB_EJSON;
     }
     return OAB_OK;
@@ -433,84 +289,6 @@ const oab__jv *oab__jpath(const oab__jdoc *d, const oab__jv *v,
     return v;
 }
 
-/* The value of four hex digits, or -1 when one is not a hex digit
- * (possible in text not checked by scan_string, e.g. a malformed line). */
-static long read_hex4(const char *s)
-{
-    long v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = oab__hexval((unsigned char)s[i]);
-        if (h < 0)
-            return -1;
-        v = v << 4 | h;
-    }
-    return v;
-}
-
-static oab_status put_utf8(oab__buf *b, unsigned cp)
-{
-    char u[4];
-    return oab__buf_append(b, u, oab__utf8_encode(cp, u));
-}
-
-/* s is a string body already checked by scan_string. */
-oab_status oab__json_unescape(const char *s, size_t len, oab__buf *b)
-{
-    if (oab__buf_reserve(b, len) != OAB_OK)
-        return OAB_ENOMEM;
-    size_t i = 0;
-    while (i < len) {
-        const char *bs = memchr(s + i, '\\', len - i);
-        size_t run = bs ? (size_t)(bs - (s + i)) : len - i;
-        if (run && oab__buf_append(b, s + i, run) != OAB_OK)
-            return OAB_ENOMEM;
-        i += run;
-        if (i >= len)
-            break;
-        if (i + 1 >= len)
-            return OAB_EJSON;
-        char e = s[i + 1];
-        char c;
-        oab_status st;
-        switch (e) {
-        case 'b': c = '\b'; break;
-        case 'f': c = '\f'; break;
-        case 'n': c = '\n'; break;
-        case 'r': c = '\r'; break;
-        case 't': c = '\t'; break;
-        case 'u': {
-            if (i + 6 > len)
-                return OAB_EJSON;
-            long hex = read_hex4(s + i + 2);
-            if (hex < 0)
-                return OAB_EJSON;
-            unsigned cp = (unsigned)hex;
-            i += 6;
-            if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= len &&
-                s[i] == '\\' && s[i + 1] == 'u') {
-                long lo = read_hex4(s + i + 2);
-                if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) +
-                         (unsigned)(lo - 0xDC00);
-                    i += 6;
-                }
-            }
-            if (cp >= 0xD800 && cp <= 0xDFFF)
-                cp = 0xFFFD; /* a lone surrogate */
-            st = put_utf8(b, cp);
-            if (st != OAB_OK)
-                return st;
-            continue;
-        }
-        default: c = e; break; /* '"', '\\', '/' */
-        }
-        if (oab__buf_putc(b, c) != OAB_OK)
-            return OAB_ENOMEM;
-        i += 2;
-    }
-    return OAB_OK;
-}
-
 oab_status oab__jstr_append(const oab__jdoc *d, const oab__jv *v,
                             oab__buf *b)
 {
@@ -580,7 +358,7 @@ double oab__jnum(const oab__jdoc *d, const oab__jv *v, double dflt)
             i = 1;
         }
         long long x = 0;
-        while (i < v->len && is_digit(s[i]))
+        while (i < v->len && s[i] >= '0' && s[i] <= '9')
             x = x * 10 + (s[i++] - '0');
         if (i == v->len)
             return neg ? -(double)x : (double)x;

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 #include "util/buf.h"
+#include "util/json_scan.h"
 #include "oaibatch.h"
 
 #include <stdint.h>
@@ -78,8 +79,5 @@ char *oab__jraw_dup(const oab__jdoc *d, const oab__jv *v);
 /* Numbers: the value, or dflt when v is not a number. */
 double oab__jnum(const oab__jdoc *d, const oab__jv *v, double dflt);
 long long oab__jll(const oab__jdoc *d, const oab__jv *v, long long dflt);
-
-/* Unescapes the JSON string body s[0..len) (no quotes) into b. */
-oab_status oab__json_unescape(const char *s, size_t len, oab__buf *b);
 
 #endif

@@ -29,7 +29,7 @@ const cJSON *oab__json_path(const cJSON *obj, const char *dotted);
  * -1 when the key does not fit. */
 int oab__path_next(const char **p, char *key, size_t keysz);
 
-/* ---- the JSON checker ---- */
+/* ---- the JSON checker (util/json_scan.c, on the one JSON lexer) ---- */
 /* Top-level types reported by oab__json_check. */
 #define OAB__JT_OBJECT 'o'
 #define OAB__JT_ARRAY 'a'
@@ -39,7 +39,8 @@ int oab__path_next(const char **p, char *key, size_t keysz);
 #define OAB__JT_NULL 'z'
 
 /* Checks that text is exactly one JSON value (RFC 8259, strings valid
- * UTF-8, at most 1000 nested containers like cJSON), with no allocation.
+ * UTF-8, at most OAB__JSON_MAX_DEPTH nested containers like cJSON), with
+ * no allocation.
  * *type (may be NULL) gets one of OAB__JT_*. OAB_OK or OAB_EJSON. */
 oab_status oab__json_check(const char *text, size_t len, char *type);
 

@@ -1,0 +1,486 @@
+/* json_scan.c - the JSON lexer (see util/json_scan.h): strings with their
+ * escapes and, when asked, their UTF-8 checked; numbers; literals; whole
+ * values skipped with a nesting limit; and the unescaping of a string.
+ *
+ * Strings are most of the bytes of a batch file, so their scan jumps over
+ * plain bytes 16 at a time (SSE2) or 8 at a time (SWAR) to the next byte
+ * that needs a look: '"', '\\', a control byte, and (UTF-8 checked) a byte
+ * >= 0x80. */
+
+#include "util/json_scan.h"
+#include "util/json.h"
+#include "util/str.h"
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define OAB__HAVE_SSE2 1
+#endif
+
+void oab__jscan_init(oab__jscan *s, const char *text, size_t len,
+                     int check_utf8)
+{
+    s->p = text;
+    s->end = text + len;
+    s->err = NULL;
+    s->utf8 = check_utf8 != 0;
+    s->bad_utf8 = 0;
+    s->too_deep = 0;
+}
+
+static int fail(oab__jscan *s, const char *at)
+{
+    s->err = at;
+    return -1;
+}
+
+/* Length of the valid UTF-8 sequence at p (p[0] >= 0x80), 0 if none. */
+static inline size_t utf8_seq(const unsigned char *p,
+                              const unsigned char *end)
+{
+    unsigned char c = p[0];
+    size_t avail = (size_t)(end - p);
+    if (c >= 0xC2 && c <= 0xDF) {
+        if (avail >= 2 && (p[1] & 0xC0) == 0x80)
+            return 2;
+        return 0;
+    }
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (avail < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && p[1] < 0xA0)
+            return 0; /* overlong */
+        if (c == 0xED && p[1] >= 0xA0)
+            return 0; /* surrogate */
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (avail < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+            (p[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && p[1] < 0x90)
+            return 0; /* overlong */
+        if (c == 0xF4 && p[1] >= 0x90)
+            return 0; /* past U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+size_t oab__utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    return utf8_seq(p, end);
+}
+
+int oab__utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t k = utf8_seq(p, end);
+        if (!k)
+            return 0;
+        p += k;
+    }
+    return 1;
+}
+
+int oab__jscan_hex4(const char *p, const char *end, unsigned *out)
+{
+    if (end - p < 4)
+        return -1;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = oab__hexval((unsigned char)p[i]);
+        if (h < 0)
+            return -1;
+        v = (v << 4) | (unsigned)h;
+    }
+    *out = v;
+    return 0;
+}
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* The first byte at or after p that ends a run of plain string bytes:
+ * '"', '\\', a control byte, or (high != 0) a byte >= 0x80; end if none. */
+static inline const unsigned char *skip_plain(const unsigned char *p,
+                                              const unsigned char *end,
+                                              int high)
+{
+#ifdef OAB__HAVE_SSE2
+    const __m128i dq = _mm_set1_epi8('"');
+    const __m128i bs = _mm_set1_epi8('\\');
+    const __m128i ctl = _mm_set1_epi8(0x1f);
+    const unsigned hmask = high ? 0xFFFFu : 0u;
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i hit = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, bs)),
+            _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit) |
+                     ((unsigned)_mm_movemask_epi8(v) & hmask);
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    const uint64_t hw = high ? HIGHS : 0;
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t q = w ^ (ONES * '"');
+        uint64_t b = w ^ (ONES * '\\');
+        uint64_t t = ((q - ONES) & ~q) | ((b - ONES) & ~b) |
+                     (w - ONES * 0x20);
+        if (((t & ~w) | (w & hw)) & HIGHS)
+            break;
+        p += 8;
+    }
+    while (p < end) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\' || c < 0x20 || (high && c >= 0x80))
+            return p;
+        p++;
+    }
+    return end;
+}
+
+int oab__jscan_string(oab__jscan *s, const char **body, size_t *len,
+                      int *esc)
+{
+    const unsigned char *p = (const unsigned char *)s->p + 1;
+    const unsigned char *end = (const unsigned char *)s->end;
+    const unsigned char *start = p;
+    const int utf8 = s->utf8;
+    int escaped = 0;
+    for (;;) {
+        p = skip_plain(p, end, utf8);
+        if (p >= end)
+            return fail(s, s->end);
+        unsigned char c = *p;
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return fail(s, (const char *)p); /* a raw control byte */
+        if (c >= 0x80) { /* only when utf8: this and the next sequences */
+            do {
+                size_t n = utf8_seq(p, end);
+                if (!n) {
+                    s->bad_utf8 = 1;
+                    n = 1;
+                }
+                p += n;
+            } while (p < end && *p >= 0x80);
+            continue;
+        }
+        /* a backslash */
+        escaped = 1;
+        if (end - p < 2)
+            return fail(s, s->end);
+        switch (p[1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+        case 'r': case 't':
+            p += 2;
+            continue;
+        case 'u':
+            break;
+        default:
+            return fail(s, (const char *)p + 1);
+        }
+        for (int k = 2; k < 6; k++) {
+            if (p + k >= end)
+                return fail(s, s->end);
+            if (oab__hexval(p[k]) < 0)
+                return fail(s, (const char *)p + k);
+        }
+        if (utf8) {
+            unsigned u = 0, lo;
+            oab__jscan_hex4((const char *)p + 2, (const char *)end, &u);
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                if (end - p >= 12 && p[6] == '\\' && p[7] == 'u' &&
+                    oab__jscan_hex4((const char *)p + 8, (const char *)end,
+                                    &lo) == 0 &&
+                    lo >= 0xDC00 && lo <= 0xDFFF)
+                    p += 6;          /* the pair's low half */
+                else
+                    s->bad_utf8 = 1; /* a lone high surrogate */
+            } else if (u >= 0xDC00 && u <= 0xDFFF) {
+                s->bad_utf8 = 1;     /* a lone low surrogate */
+            }
+        }
+        p += 6;
+    }
+    if (body)
+        *body = (const char *)start;
+    if (len)
+        *len = (size_t)(p - start);
+    if (esc)
+        *esc = escaped;
+    s->p = (const char *)p + 1;
+    return 0;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* One or more digits from *p on (*p moved past them). */
+static int scan_digits(oab__jscan *s, const char **pp)
+{
+    const char *p = *pp, *end = s->end;
+    if (p >= end)
+        return fail(s, end);
+    if (!is_digit(*p))
+        return fail(s, p);
+    while (p < end && is_digit(*p))
+        p++;
+    *pp = p;
+    return 0;
+}
+
+int oab__jscan_number(oab__jscan *s)
+{
+    const char *p = s->p, *end = s->end;
+    if (p < end && *p == '-')
+        p++;
+    if (p >= end)
+        return fail(s, end);
+    if (*p == '0') {
+        p++;
+    } else if (is_digit(*p)) {
+        while (p < end && is_digit(*p))
+            p++;
+    } else {
+        return fail(s, p);
+    }
+    if (p < end && *p == '.') {
+        p++;
+        if (scan_digits(s, &p) != 0)
+            return -1;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (scan_digits(s, &p) != 0)
+            return -1;
+    }
+    s->p = p;
+    return 0;
+}
+
+int oab__jscan_literal(oab__jscan *s, const char *word, size_t n)
+{
+    size_t avail = (size_t)(s->end - s->p);
+    size_t k = avail < n ? avail : n;
+    for (size_t j = 0; j < k; j++)
+        if (s->p[j] != word[j])
+            return fail(s, s->p + j);
+    if (avail < n)
+        return fail(s, s->end);
+    s->p += n;
+    return 0;
+}
+
+/* A container, s->p at its bracket. */
+static int scan_container(oab__jscan *s, int depth)
+{
+    const char close = *s->p == '{' ? '}' : ']';
+    s->p++;
+    oab__jscan_ws(s);
+    if (s->p < s->end && *s->p == close) {
+        s->p++;
+        return 0;
+    }
+    for (;;) {
+        if (close == '}') {
+            if (s->p >= s->end || *s->p != '"')
+                return fail(s, s->p);
+            if (oab__jscan_string(s, NULL, NULL, NULL) != 0)
+                return -1;
+            oab__jscan_ws(s);
+            if (s->p >= s->end || *s->p != ':')
+                return fail(s, s->p);
+            s->p++;
+            oab__jscan_ws(s);
+        }
+        if (oab__jscan_value(s, depth + 1) != 0)
+            return -1;
+        oab__jscan_ws(s);
+        if (s->p >= s->end)
+            return fail(s, s->end);
+        if (*s->p == ',') {
+            s->p++;
+            oab__jscan_ws(s);
+            continue;
+        }
+        if (*s->p == close) {
+            s->p++;
+            return 0;
+        }
+        return fail(s, s->p);
+    }
+}
+
+int oab__jscan_value(oab__jscan *s, int depth)
+{
+    if (s->p >= s->end)
+        return fail(s, s->end);
+    switch (*s->p) {
+    case '"':
+        return oab__jscan_string(s, NULL, NULL, NULL);
+    case '{':
+    case '[':
+        if (depth >= OAB__JSON_MAX_DEPTH) {
+            s->too_deep = 1;
+            return fail(s, s->p);
+        }
+        return scan_container(s, depth);
+    case 't':
+        return oab__jscan_literal(s, "true", 4);
+    case 'f':
+        return oab__jscan_literal(s, "false", 5);
+    case 'n':
+        return oab__jscan_literal(s, "null", 4);
+    default:
+        return oab__jscan_number(s);
+    }
+}
+
+static oab_status put_utf8(oab__buf *b, unsigned cp)
+{
+    char u[4];
+    return oab__buf_append(b, u, oab__utf8_encode(cp, u));
+}
+
+/* s is a string body checked by oab__jscan_string; a malformed escape
+ * still gives OAB_EJSON rather than a read past the end. */
+oab_status oab__json_unescape(const char *s, size_t len, oab__buf *b)
+{
+    if (oab__buf_reserve(b, len) != OAB_OK)
+        return OAB_ENOMEM;
+    const char *end = s + len;
+    size_t i = 0;
+    while (i < len) {
+        const char *bs = memchr(s + i, '\\', len - i);
+        size_t run = bs ? (size_t)(bs - (s + i)) : len - i;
+        if (run && oab__buf_append(b, s + i, run) != OAB_OK)
+            return OAB_ENOMEM;
+        i += run;
+        if (i >= len)
+            break;
+        if (i + 1 >= len)
+            return OAB_EJSON;
+        char e = s[i + 1];
+        char c;
+        switch (e) {
+        case 'b': c = '\b'; break;
+        case 'f': c = '\f'; break;
+        case 'n': c = '\n'; break;
+        case 'r': c = '\r'; break;
+        case 't': c = '\t'; break;
+        case 'u': {
+            unsigned cp, lo;
+            if (oab__jscan_hex4(s + i + 2, end, &cp) != 0)
+                return OAB_EJSON;
+            i += 6;
+            if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= len &&
+                s[i] == '\\' && s[i + 1] == 'u' &&
+                oab__jscan_hex4(s + i + 2, end, &lo) == 0 && lo >= 0xDC00 &&
+                lo <= 0xDFFF) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                i += 6;
+            }
+            if (cp >= 0xD800 && cp <= 0xDFFF)
+                cp = 0xFFFD; /* a lone surrogate */
+            oab_status st = put_utf8(b, cp);
+            if (st != OAB_OK)
+                return st;
+            continue;
+        }
+        default: c = e; break; /* '"', '\\', '/' */
+        }
+        if (oab__buf_putc(b, c) != OAB_OK)
+            return OAB_ENOMEM;
+        i += 2;
+    }
+    return OAB_OK;
+}
+
+/* ---- the checker and the compactor of util/json.h ---- */
+
+/* The top-level type of a value that scanned, from its first byte. */
+static char jt_of(char c)
+{
+    switch (c) {
+    case '{': return OAB__JT_OBJECT;
+    case '[': return OAB__JT_ARRAY;
+    case '"': return OAB__JT_STRING;
+    case 't': case 'f': return OAB__JT_BOOL;
+    case 'n': return OAB__JT_NULL;
+    default: return OAB__JT_NUMBER;
+    }
+}
+
+oab_status oab__json_check(const char *text, size_t len, char *type)
+{
+    if (!text)
+        return OAB_EJSON;
+    oab__jscan s;
+    oab__jscan_init(&s, text, len, 1);
+    oab__jscan_ws(&s);
+    const char *first = s.p;
+    if (oab__jscan_value(&s, 0) != 0)
+        return OAB_EJSON;
+    oab__jscan_ws(&s);
+    if (s.p != s.end || s.bad_utf8)
+        return OAB_EJSON;
+    if (type)
+        *type = jt_of(*first);
+    return OAB_OK;
+}
+
+oab_status oab__json_append_compact(oab__buf *out, const char *text,
+                                    size_t len, char *type)
+{
+    oab_status st = oab__json_check(text, len, type);
+    if (st != OAB_OK)
+        return st;
+    if (oab__buf_reserve(out, len) != OAB_OK)
+        return OAB_ENOMEM;
+    char *o = out->data + out->len;
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        char c = *p;
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            p++;
+            continue;
+        }
+        if (c != '"') {
+            *o++ = c;
+            p++;
+            continue;
+        }
+        /* a string (checked above), copied as it is */
+        *o++ = *p++;
+        while (p < end) {
+            c = *p++;
+            *o++ = c;
+            if (c == '\\') {
+                *o++ = *p++;
+            } else if (c == '"') {
+                break;
+            }
+        }
+    }
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = '\0';
+    return OAB_OK;
+}
