@@ -5,7 +5,8 @@
 if(TARGET oaibatch-server)
   foreach(case blank_lines caps upstream_trailing range uploads body_caps
           owner_after slow_clients many_batches data_folder
-          expiry stream_endpoints fair_keys)
+          expiry stream_endpoints fair_keys
+          thousand_batches)
     add_test(NAME server_h_${case}
       COMMAND ${Python3_EXECUTABLE}
               ${CMAKE_CURRENT_SOURCE_DIR}/server_hardening_test.py

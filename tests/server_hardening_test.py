@@ -572,6 +572,29 @@ def case_fair_keys(binary, tmp):
               "a's batch %s completed" % bid)
 
 
+def case_thousand_batches(binary, tmp):
+    """1,000 active batches whose lines take 10 minutes: the cancel of the
+    newest takes effect (the old 64-batch window never reached it)."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--latency-ms", "600000", "--concurrency", "8",
+                      "--quiet"])
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(1))
+    ids = []
+    for _ in range(1000):
+        st, b = c.create(f["id"])
+        if st == 200:
+            ids.append(b["id"])
+    check(len(ids) == 1000, "1000 batches created: %d" % len(ids))
+    st, x = c.req("POST", "/v1/batches/%s/cancel" % ids[-1])
+    check(st == 200, "cancel accepted")
+    last = c.wait(ids[-1], timeout=180, until=("cancelled",))
+    check(last["status"] == "cancelled", "the 1000th cancelled")
+    st, first = c.req("GET", "/v1/batches/" + ids[0])
+    check(first["status"] == "in_progress",
+          "while the first is still running: %s" % first["status"])
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 
