@@ -2,6 +2,8 @@
  * schema, a NUL byte, then an instance checked against it. */
 #include "oaibatch.h"
 
+#include "fuzz_util.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const uint8_t *nul = memchr(data, 0, size);
     size_t slen = nul ? (size_t)(nul - data) : size;
-    char *text = malloc(slen + 1);
+    char *text = fuzz_cstr(data, slen);
     if (!text)
         return 0;
-    memcpy(text, data, slen);
-    text[slen] = '\0';
     for (int strict = 0; strict < 2; strict++) {
         oab_schema *s = NULL;
         if (oab_schema_new(&s, "f", NULL, text, strict, NULL) == OAB_OK &&
