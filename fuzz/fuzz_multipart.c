@@ -2,6 +2,8 @@
  * Content-Type, the rest the body, fed in two chunkings that must agree. */
 #include "upload.h"
 
+#include "fuzz_util.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const uint8_t *nl = memchr(data, '\n', size);
     size_t clen = nl ? (size_t)(nl - data) : size;
-    char *ct = malloc(clen + 1);
+    char *ct = fuzz_cstr(data, clen);
     if (!ct)
         return 0;
-    memcpy(ct, data, clen);
-    ct[clen] = '\0';
     srv_mp_tail a, b;
     if (srv_mp_begin(&a, ct)) {
         b = a;

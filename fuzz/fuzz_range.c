@@ -2,6 +2,8 @@
  * range it serves lies inside the file. */
 #include "range.h"
 
+#include "fuzz_util.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         data += 2;
         size -= 2;
     }
-    char *h = malloc(size + 1);
+    char *h = fuzz_cstr(data, size);
     if (!h)
         return 0;
-    memcpy(h, data, size);
-    h[size] = '\0';
     uint64_t start = 0, len = 0;
     int k = srv_range_parse(h, fsize, &start, &len);
     if (k == SRV_RANGE_ONE && (len == 0 || start + len > fsize))

@@ -356,6 +356,17 @@ def case_slow_clients(binary, tmp):
             sk.close()
 
 
+def create_batches(c, n, lines_each):
+    """n batches of one uploaded file of lines_each lines; their ids."""
+    st, f = c.upload(chat_lines(lines_each))
+    ids = []
+    for _ in range(n):
+        st, b = c.create(f["id"])
+        if st == 200:
+            ids.append(b["id"])
+    return ids
+
+
 def case_many_batches(binary, tmp):
     """With 70 active batches (more than the old 64-batch window), every
     one is served and a cancel of the newest takes effect."""
@@ -363,11 +374,7 @@ def case_many_batches(binary, tmp):
                      ["--latency-ms", "3000", "--concurrency", "64",
                       "--quiet"])
     c = Client(s.port)
-    st, f = c.upload(chat_lines(3))
-    ids = []
-    for _ in range(70):
-        st, b = c.create(f["id"])
-        ids.append(b["id"])
+    ids = create_batches(c, 70, 3)
     st, x = c.req("POST", "/v1/batches/%s/cancel" % ids[-1])
     check(st == 200, "cancel accepted")
     last = c.wait(ids[-1], timeout=120, until=("cancelled", "completed"))
@@ -570,6 +577,24 @@ def case_fair_keys(binary, tmp):
     for bid in ids:
         check(a.wait(bid, timeout=300)["status"] == "completed",
               "a's batch %s completed" % bid)
+
+
+def case_thousand_batches(binary, tmp):
+    """1,000 active batches whose lines take 10 minutes: the cancel of the
+    newest takes effect (the old 64-batch window never reached it)."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--latency-ms", "600000", "--concurrency", "8",
+                      "--quiet"])
+    c = Client(s.port)
+    ids = create_batches(c, 1000, 1)
+    check(len(ids) == 1000, "1000 batches created: %d" % len(ids))
+    st, x = c.req("POST", "/v1/batches/%s/cancel" % ids[-1])
+    check(st == 200, "cancel accepted")
+    last = c.wait(ids[-1], timeout=180, until=("cancelled",))
+    check(last["status"] == "cancelled", "the 1000th cancelled")
+    st, first = c.req("GET", "/v1/batches/" + ids[0])
+    check(first["status"] == "in_progress",
+          "while the first is still running: %s" % first["status"])
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
