@@ -1017,9 +1017,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     }
     if (*upload_data_size) {
         if (r->pp) {
-            srv_mp_feed(&r->tail, upload_data, *upload_data_size);
-            if (MHD_post_process(r->pp, upload_data, *upload_data_size) !=
-                MHD_YES)
+            /* the epilogue after the closing delimiter is not passed on */
+            size_t n = srv_mp_feed(&r->tail, upload_data, *upload_data_size);
+            if (n && MHD_post_process(r->pp, upload_data, n) != MHD_YES)
                 r->io_error = 1;
             if (r->bytes > s->cfg.max_file_bytes && !r->too_big) {
                 /* keep reading (and dropping) the body, answer 413 at the

@@ -47,43 +47,41 @@ int srv_mp_begin(srv_mp_tail *t, const char *ct)
     if (n == 0 || n > SRV_BOUNDARY_MAX)
         return 0;
     memcpy(buf, b, n);
-    t->delim[0] = t->delim[1] = '-';
-    memcpy(t->delim + 2, buf, n);
-    t->delim[n + 2] = t->delim[n + 3] = '-';
-    t->dlen = n + 4;
+    t->delim[0] = '\r';
+    t->delim[1] = '\n';
+    t->delim[2] = t->delim[3] = '-';
+    memcpy(t->delim + 4, buf, n);
+    t->delim[n + 4] = t->delim[n + 5] = '-';
+    t->dlen = n + 6;
+    /* at the start of the body a delimiter needs no CRLF before it */
+    t->matched = 2;
     return 1;
 }
 
-void srv_mp_feed(srv_mp_tail *t, const char *data, size_t len)
+size_t srv_mp_feed(srv_mp_tail *t, const char *data, size_t len)
 {
-    const size_t cap = sizeof t->tail;
-    if (len >= cap) {
-        memcpy(t->tail, data + len - cap, cap);
-        t->tlen = cap;
-        return;
+    if (t->closed || !t->dlen)
+        return t->closed ? 0 : len;
+    /* the delimiter holds no CR after its first byte (a boundary is
+     * 1-70 characters of RFC 2046's bchars), so a mismatch restarts the
+     * match at a CR or at nothing */
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i];
+        if (c == t->delim[t->matched]) {
+            if (++t->matched == t->dlen) {
+                t->closed = 1;
+                return i + 1;
+            }
+        } else {
+            t->matched = c == '\r';
+        }
     }
-    if (t->tlen + len > cap) {
-        size_t drop = t->tlen + len - cap;
-        memmove(t->tail, t->tail + drop, t->tlen - drop);
-        t->tlen -= drop;
-    }
-    memcpy(t->tail + t->tlen, data, len);
-    t->tlen += len;
+    return len;
 }
 
 int srv_mp_complete(const srv_mp_tail *t)
 {
-    size_t n = t->tlen;
-    while (n && (t->tail[n - 1] == '\r' || t->tail[n - 1] == '\n' ||
-                 t->tail[n - 1] == ' ' || t->tail[n - 1] == '\t'))
-        n--;
-    if (!t->dlen || n < t->dlen)
-        return 0;
-    if (memcmp(t->tail + n - t->dlen, t->delim, t->dlen) != 0)
-        return 0;
-    /* the delimiter starts a line (or the body) */
-    size_t at = n - t->dlen;
-    return at == 0 || t->tail[at - 1] == '\n';
+    return t->closed;
 }
 
 int srv_field_is(const char *data, size_t len, const char *s)

@@ -62,11 +62,18 @@ static int mp(const char *ct, const char *body)
         return -1;
     /* fed one byte at a time and whole: the same answer */
     srv_mp_tail t2 = t;
+    size_t passed1 = 0;
     for (const char *p = body; *p; p++)
-        srv_mp_feed(&t2, p, 1);
-    srv_mp_feed(&t, body, strlen(body));
+        passed1 += srv_mp_feed(&t2, p, 1);
+    size_t passed = srv_mp_feed(&t, body, strlen(body));
     int a = srv_mp_complete(&t), b = srv_mp_complete(&t2);
     CHECK_EQ_INT(a, b);
+    CHECK_EQ_INT((long)passed, (long)passed1);
+    /* what is passed on ends with the closing delimiter, nothing after */
+    if (a)
+        CHECK(passed >= 5 && memcmp(body + passed - 2, "--", 2) == 0);
+    else
+        CHECK_EQ_INT((long)passed, (long)strlen(body));
     return a;
 }
 
@@ -79,6 +86,11 @@ static void test_multipart(void)
     CHECK_EQ_INT(mp(ct, "--abc\r\nX\r\n\r\ndata\r\n--abc-"), 0);
     CHECK_EQ_INT(mp(ct, "--abc\r\nX\r\n\r\ndata"), 0);
     CHECK_EQ_INT(mp(ct, "--abc\r\nX\r\n\r\ndata x--abc--"), 0);
+    /* an epilogue (RFC 2046) after the closing delimiter */
+    CHECK_EQ_INT(mp(ct, "--abc\r\nX\r\n\r\ndata\r\n--abc--\r\n\r\n"), 1);
+    CHECK_EQ_INT(mp(ct, "--abc\r\nX\r\n\r\ndata\r\n--abc--\r\nsome text"), 1);
+    CHECK_EQ_INT(mp(ct, "--abc\r\nX\r\n\r\nda\r\r\n--abc--"), 1);
+    CHECK_EQ_INT(mp(ct, "--abc--"), 1);
     CHECK_EQ_INT(mp(ct, ""), 0);
     CHECK_EQ_INT(mp("Multipart/Form-Data; BOUNDARY=\"q r\"",
                     "--q r\r\n\r\n\r\n--q r--\r\n"), 1);
