@@ -23,6 +23,8 @@ static const char help_main[] =
     "  jobs            list the jobs in the local journal\n"
     "  run FILE        submit, wait and write the results in one go\n"
     "  serve           run the local Batch API server\n"
+    "  tokens [FILE]   count the tokens of JSON strings, one per line\n"
+    "  estimate FILE   tokens and cost of a batch input file, before sending\n"
     "\n"
     "ID is a job id (job_...) from the journal or a batch id (batch_...).\n"
     "\n"
@@ -255,6 +257,7 @@ static const struct {
     { "retry", help_retry },     { "list", help_list },
     { "jobs", help_jobs },       { "run", help_run },
     { "serve", help_serve },
+    { "tokens", cli_help_tokens }, { "estimate", cli_help_estimate },
 };
 
 const char *cli_help_text(const char *cmd)

@@ -19,6 +19,7 @@ static const struct {
     { "results", cmd_results },   { "retry", cmd_retry },
     { "list", cmd_list },         { "jobs", cmd_jobs },
     { "run", cmd_run },           { "serve", cmd_serve },
+    { "tokens", cmd_tokens },     { "estimate", cmd_estimate },
 };
 
 static int print_version(void)

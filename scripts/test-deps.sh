@@ -3,6 +3,11 @@
 # the interoperability tests), installed into tests/node/node_modules.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -f tests/node/package.json ] && [ ! -d tests/node/node_modules/openai ]; then
+if [ -f tests/node/package.json ] && { [ ! -d tests/node/node_modules/openai ] ||
+   [ ! -d tests/node/node_modules/js-tiktoken ]; }; then
   (cd tests/node && npm install --no-audit --no-fund --silent)
+fi
+# The tokenizer's rank files, converted from the installed js-tiktoken.
+if [ -d tests/node/node_modules/js-tiktoken ] && [ ! -f tests/node/encodings/cl100k_base.tiktoken ]; then
+  OAB_JS_TIKTOKEN=tests/node/node_modules/js-tiktoken bash scripts/get-encodings.sh tests/node/encodings >/dev/null
 fi
