@@ -148,6 +148,5 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv);
 /* tokens, estimate (cli/cmd_tokens.c, cli/cmd_estimate.c) */
 int cmd_tokens(cli_ctx *ctx, int argc, char **argv);
 int cmd_estimate(cli_ctx *ctx, int argc, char **argv);
-extern const char cli_help_tokens[], cli_help_estimate[];
 
 #endif

@@ -9,27 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char cli_help_estimate[] =
-    "Usage: oaibatch estimate [OPTIONS] FILE\n"
-    "\n"
-    "Estimate what a batch input file (JSONL) will use and cost, before it\n"
-    "is sent: per model and in total, the lines, the input tokens (counted\n"
-    "as OpenAI's tiktoken does, with the documented per-message rules), an\n"
-    "upper bound of the output tokens (max_completion_tokens, max_tokens or\n"
-    "max_output_tokens of each line, else the model's own limit), and the\n"
-    "cost at batch prices: from input only to input plus the output bound.\n"
-    "A line that cannot be read stops the estimate with FILE:LINE.\n"
-    "\n"
-    "Options:\n"
-    "  --prices FILE               the price table (default: the built-in\n"
-    "                              one, data/prices.tsv; see docs/tokens.md)\n"
-    "  --expect-output-tokens N    also an expected cost, at N output\n"
-    "                              tokens a line (at most its bound)\n"
-    "  --encoding NAME             the encoding of models not known to the\n"
-    "                              tokenizer (default: such a line is an\n"
-    "                              error)\n"
-    "  --encodings DIR             where the rank files are (see 'tokens')\n"
-    "  --json                      machine-readable output\n";
 
 typedef struct model_sum {
     char *model;
@@ -187,6 +166,10 @@ static void report(cli_ctx *ctx, const estimate_run *e, const char *prices)
         tc.expected += c.expected;
         tc.priced &= c.priced;
     }
+    for (size_t i = 0; i < e->n; i++)
+        if (!e->m[i].price)
+            cli_warn(ctx, "%s: no price for this model in %s", e->m[i].model,
+                     prices);
     if (ctx->json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "file", e->path);
@@ -211,10 +194,6 @@ static void report(cli_ctx *ctx, const estimate_run *e, const char *prices)
     }
     if (e->n > 1)
         print_row(&total, &tc, e->expect);
-    for (size_t i = 0; i < e->n; i++)
-        if (!e->m[i].price)
-            cli_warn(ctx, "%s: no price for this model in %s", e->m[i].model,
-                     prices);
 }
 
 static int load_prices(cli_ctx *ctx, cli_prices *p, const char *path)

@@ -8,23 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char cli_help_tokens[] =
-    "Usage: oaibatch tokens [OPTIONS] [FILE|-]\n"
-    "\n"
-    "Count tokens the way OpenAI's tiktoken does. Every line of FILE (or of\n"
-    "standard input) is a JSON string; one count per line is printed, in\n"
-    "order (empty lines are skipped). Special tokens such as <|endoftext|>\n"
-    "count as plain text. A line that is not a JSON string stops the count\n"
-    "with FILE:LINE.\n"
-    "\n"
-    "Options:\n"
-    "  --encoding NAME   o200k_base (default) or cl100k_base\n"
-    "  --model MODEL     the encoding of MODEL (gpt-4o, gpt-4, ...)\n"
-    "  --encodings DIR   where NAME.tiktoken is (default $OAB_ENCODINGS_DIR,\n"
-    "                    else ~/.local/share/oaibatch/encodings, else the\n"
-    "                    installed share/oaibatch/encodings)\n"
-    "  --ids             print each line's token ids as a JSON array\n";
-
 oab_status cli_read_lines(const char *path, oab_line_fn fn, void *userdata,
                           oab_error *err)
 {
@@ -162,8 +145,10 @@ int cmd_tokens(cli_ctx *ctx, int argc, char **argv)
     free(rank_path);
     if (st == OAB_EINVAL)
         return cli_usage_error("tokens", "%s", k.err.message);
-    if (st != OAB_OK)
-        return cli_tokens_exit(ctx, &k.err, st);
+    if (st != OAB_OK) { /* a missing or corrupt rank file: local */
+        cli_error(ctx, "%s", k.err.message);
+        return CLI_EXIT_LOCAL;
+    }
     k.t = t;
     st = cli_read_lines(k.path, on_line, &k, &k.err);
     int rc = CLI_EXIT_OK;

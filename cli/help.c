@@ -246,6 +246,45 @@ static const char help_serve[] =
     "against an upstream model server). Its options: 'oaibatch serve\n"
     "--help'.\n";
 
+static const char help_tokens[] =
+    "Usage: oaibatch tokens [OPTIONS] [FILE|-]\n"
+    "\n"
+    "Count tokens the way OpenAI's tiktoken does. Every line of FILE (or of\n"
+    "standard input) is a JSON string; one count per line is printed, in\n"
+    "order (empty lines are skipped). Special tokens such as <|endoftext|>\n"
+    "count as plain text. A line that is not a JSON string stops the count\n"
+    "with FILE:LINE.\n"
+    "\n"
+    "Options:\n"
+    "  --encoding NAME   o200k_base (default) or cl100k_base\n"
+    "  --model MODEL     the encoding of MODEL (gpt-4o, gpt-4, ...)\n"
+    "  --encodings DIR   where NAME.tiktoken is (default $OAB_ENCODINGS_DIR,\n"
+    "                    else ~/.local/share/oaibatch/encodings, else the\n"
+    "                    installed share/oaibatch/encodings)\n"
+    "  --ids             print each line's token ids as a JSON array\n";
+
+static const char help_estimate[] =
+    "Usage: oaibatch estimate [OPTIONS] FILE\n"
+    "\n"
+    "Estimate what a batch input file (JSONL) will use and cost, before it\n"
+    "is sent: per model and in total, the lines, the input tokens (counted\n"
+    "as OpenAI's tiktoken does, with the documented per-message rules), an\n"
+    "upper bound of the output tokens (max_completion_tokens, max_tokens or\n"
+    "max_output_tokens of each line, else the model's own limit), and the\n"
+    "cost at batch prices: from input only to input plus the output bound.\n"
+    "A line that cannot be read stops the estimate with FILE:LINE.\n"
+    "\n"
+    "Options:\n"
+    "  --prices FILE               the price table (default: the built-in\n"
+    "                              one, data/prices.tsv; see docs/tokens.md)\n"
+    "  --expect-output-tokens N    also an expected cost, at N output\n"
+    "                              tokens a line (at most its bound)\n"
+    "  --encoding NAME             the encoding of models not known to the\n"
+    "                              tokenizer (default: such a line is an\n"
+    "                              error)\n"
+    "  --encodings DIR             where the rank files are (see 'tokens')\n"
+    "  --json                      machine-readable output\n";
+
 static const struct {
     const char *name;
     const char *text;
@@ -257,7 +296,7 @@ static const struct {
     { "retry", help_retry },     { "list", help_list },
     { "jobs", help_jobs },       { "run", help_run },
     { "serve", help_serve },
-    { "tokens", cli_help_tokens }, { "estimate", cli_help_estimate },
+    { "tokens", help_tokens },   { "estimate", help_estimate },
 };
 
 const char *cli_help_text(const char *cmd)
