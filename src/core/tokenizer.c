@@ -65,8 +65,19 @@ struct oab_tokenizer {
     uint32_t n_ranks;       /* highest rank + 1 */
     uint64_t *slots;        /* hash (high 32 bits) | rank + 1; 0 = empty */
     uint64_t mask;
+    uint64_t *bloom;        /* a blocked Bloom filter of the tokens' hashes */
+    uint64_t bloom_mask;    /* words - 1 */
     uint32_t byte_rank[256];
+    uint32_t pair_rank[65536]; /* two-byte tokens, by (b0 << 8) | b1 */
 };
+
+/* The Bloom filter answers most failed lookups (most of a merge's) from
+ * 512 KB instead of a miss in the hash table: two bits in one word. */
+#define BLOOM_WORDS (1u << 16)
+static uint64_t bloom_bits(uint64_t h)
+{
+    return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63));
+}
 
 static uint64_t hash_bytes(const unsigned char *p, size_t n)
 {
@@ -91,7 +102,12 @@ static uint32_t rank_of(const oab_tokenizer *t, const unsigned char *p,
 {
     if (n == 1)
         return t->byte_rank[p[0]];
+    if (n == 2)
+        return t->pair_rank[(p[0] << 8) | p[1]];
     uint64_t h = hash_bytes(p, n);
+    uint64_t bits = bloom_bits(h);
+    if ((t->bloom[(h >> 40) & t->bloom_mask] & bits) != bits)
+        return NO_RANK;
     uint64_t tag = h >> 32;
     for (uint64_t i = h & t->mask;; i = (i + 1) & t->mask) {
         uint64_t s = t->slots[i];
@@ -123,22 +139,19 @@ static int table_insert(oab_tokenizer *t, uint32_t r)
             return 0;
     }
     t->slots[i] = ((h >> 32) << 32) | ((uint64_t)r + 1);
+    t->bloom[(h >> 40) & t->bloom_mask] |= bloom_bits(h);
+    if (n == 2)
+        t->pair_rank[(p[0] << 8) | p[1]] = r;
     return 1;
 }
 
 /* ---- loading a rank file ---- */
 
-static int b64_digit(unsigned char c)
-{
-    static const char set[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const char *q = c ? strchr(set, c) : NULL;
-    return q ? (int)(q - set) : -1;
-}
-
-/* Decodes standard base64 (padded, length a multiple of 4) into out;
- * returns the byte count, or -1. */
-static long b64_decode(const char *s, size_t n, unsigned char *out)
+/* Decodes standard base64 (padded, length a multiple of 4) into out
+ * with `dig` giving each byte's digit value (-1: not a digit); returns
+ * the byte count, or -1. */
+static long b64_decode(const char *s, size_t n, unsigned char *out,
+                       const signed char dig[256])
 {
     if (n == 0 || n % 4)
         return -1;
@@ -147,7 +160,7 @@ static long b64_decode(const char *s, size_t n, unsigned char *out)
     for (size_t i = 0; i < n; i += 4) {
         uint32_t v = 0;
         for (size_t j = 0; j < 4; j++) {
-            int d = (i + j >= n - pad) ? 0 : b64_digit((unsigned char)s[i + j]);
+            int d = (i + j >= n - pad) ? 0 : dig[(unsigned char)s[i + j]];
             if (d < 0)
                 return -1;
             v = (v << 6) | (uint32_t)d;
@@ -174,6 +187,12 @@ static oab_status parse_ranks(oab_tokenizer *t, rank_entry **ents_out,
 {
     rank_entry *ents = NULL;
     size_t n = 0, cap = 0, used = 0;
+    static const char digits[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    signed char dig[256];
+    memset(dig, -1, sizeof dig);
+    for (int i = 0; i < 64; i++)
+        dig[(unsigned char)digits[i]] = (signed char)i;
     /* decoded tokens are shorter than their base64 */
     t->bytes = malloc(len ? len : 1);
     if (!t->bytes)
@@ -213,7 +232,7 @@ static oab_status parse_ranks(oab_tokenizer *t, rank_entry **ents_out,
                             "%s:%ld: the rank is not a number below %u", src,
                             lineno, OAB__RANK_MAX);
         }
-        long k = b64_decode(p, (size_t)(sp - p), t->bytes + used);
+        long k = b64_decode(p, (size_t)(sp - p), t->bytes + used, dig);
         if (k <= 0 || k > UINT16_MAX) {
             free(ents);
             return oab__err(err, OAB_EJSON, lineno,
@@ -258,9 +277,12 @@ static oab_status index_ranks(oab_tokenizer *t, const rank_entry *ents,
     while (cap < 2 * n)
         cap *= 2;
     t->slots = calloc(cap, sizeof *t->slots);
-    if (!t->tok_off || !t->tok_len || !t->slots)
+    t->bloom = calloc(BLOOM_WORDS, sizeof *t->bloom);
+    if (!t->tok_off || !t->tok_len || !t->slots || !t->bloom)
         return OAB_ENOMEM;
     t->mask = cap - 1;
+    t->bloom_mask = BLOOM_WORDS - 1;
+    memset(t->pair_rank, 0xff, sizeof t->pair_rank); /* NO_RANK */
     for (size_t i = 0; i < n; i++) {
         const rank_entry *e = &ents[i];
         if (t->tok_len[e->rank])
@@ -361,6 +383,7 @@ void oab_tokenizer_free(oab_tokenizer *t)
     free(t->tok_off);
     free(t->tok_len);
     free(t->slots);
+    free(t->bloom);
     free(t);
 }
 
