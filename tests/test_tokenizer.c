@@ -7,6 +7,7 @@
  * folder this test makes and removes. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "oaibatch.h"
+#include "core/tokenizer.h" /* oab__tokenizer_set_fast_path */
 #include "testutil.h"
 
 #include <pcre2.h>
@@ -133,6 +134,66 @@ static void test_jit(void)
     CHECK_EQ_INT(oab_tokenizer_uses_jit(cl100k), have ? 1 : 0);
     CHECK_STR(oab_tokenizer_encoding(o200k), "o200k_base");
     CHECK_STR(oab_tokenizer_encoding(cl100k), "cl100k_base");
+}
+
+/* The hand-run ASCII pre-tokenizer against PCRE2 alone, on random
+ * strings of the characters where the regexes are subtle (contractions,
+ * the long s, capitals, digit runs, newlines and slashes, Unicode spaces,
+ * letters and digits next to ASCII). */
+static void test_fast_path(void)
+{
+    static const char *const atoms[] = {
+        "a", "b", "Z", "Q", "s", "S", "t", "re", "VE", "ll", "D", "m", "'",
+        "'", " ", " ", "  ", "\t", "\n", "\r", "\r\n", "\v", "\f", "/",
+        "//", "!", "(", ".", "-", "_", "0", "12", "345", "\x01", "\x7f",
+        "\xc3\xa9",       /* é, a letter */
+        "\xc5\xbf",       /* long s: 's folds to it */
+        "\xc2\xa0",       /* no-break space */
+        "\xd9\xa3",       /* Arabic-Indic three, a digit */
+        "\xe2\x80\xa8",  /* line separator */
+        "\xe2\x82\xac",  /* euro sign, a symbol */
+        "\xcc\x81",       /* combining acute, a mark */
+        "\xf0\x9f\x98\x80", /* an emoji */
+        "\xc7\x85",       /* titlecase letter */
+    };
+    const size_t n_atoms = sizeof atoms / sizeof atoms[0];
+    oab_tokenizer *ts[2] = { o200k, cl100k };
+    unsigned long long x = 88172645463325252ull;
+    int differ = 0;
+    char buf[256];
+    for (int round = 0; round < 20000; round++) {
+        size_t len = 0;
+        int k = 1 + (int)(x % 12);
+        for (int a = 0; a < k; a++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            const char *at = atoms[x % n_atoms];
+            size_t al = strlen(at);
+            memcpy(buf + len, at, al);
+            len += al;
+        }
+        for (int e = 0; e < 2; e++) {
+            uint32_t *fast = NULL, *slow = NULL;
+            size_t nf = 0, ns = 0;
+            oab__tokenizer_set_fast_path(ts[e], 1);
+            oab_status a = oab_tokenizer_encode(&fast, &nf, ts[e], buf, len);
+            oab__tokenizer_set_fast_path(ts[e], 0);
+            oab_status b = oab_tokenizer_encode(&slow, &ns, ts[e], buf, len);
+            oab__tokenizer_set_fast_path(ts[e], 1);
+            if (a != OAB_OK || b != OAB_OK || nf != ns ||
+                (nf && memcmp(fast, slow, nf * sizeof *fast) != 0)) {
+                if (differ++ < 5) {
+                    fprintf(stderr, "fast path differs (%s) on:",
+                            oab_tokenizer_encoding(ts[e]));
+                    for (size_t i = 0; i < len; i++)
+                        fprintf(stderr, " %02x", (unsigned char)buf[i]);
+                    fputc('\n', stderr);
+                }
+            }
+            oab_free(fast);
+            oab_free(slow);
+        }
+    }
+    CHECK_EQ_INT(differ, 0);
 }
 
 /* ---- the model table ---- */
@@ -544,6 +605,7 @@ int main(void)
     test_round_trip();
     test_bad_input();
     test_jit();
+    test_fast_path();
     test_models();
     test_load_errors();
     test_threads();

@@ -34,7 +34,8 @@ static const oab__encoding encodings[] = {
       "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*"
       "|\\s*[\\r\\n]+"
       "|\\s+(?!\\S)"
-      "|\\s+" },
+      "|\\s+",
+      OAB__ASCII_O200K },
     { "cl100k_base",
       "(?i:'s|'t|'re|'ve|'m|'ll|'d)"
       "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
@@ -42,7 +43,8 @@ static const oab__encoding encodings[] = {
       "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
       "|\\s*[\\r\\n]+"
       "|\\s+(?!\\S)"
-      "|\\s+" },
+      "|\\s+",
+      OAB__ASCII_CL100K },
 };
 
 const oab__encoding *oab__encoding_find(const char *name)
@@ -59,6 +61,7 @@ struct oab_tokenizer {
     const oab__encoding *enc;
     pcre2_code *re;
     int jit;
+    int fast_path;          /* the hand-run ASCII pre-tokenizer (default 1) */
     unsigned char *bytes;   /* every token's bytes, one after another */
     uint32_t *tok_off;      /* by rank: offset into bytes */
     uint16_t *tok_len;      /* by rank: length, 0 = no such token */
@@ -356,6 +359,7 @@ oab_status oab_tokenizer_load_buffer(oab_tokenizer **out, const char *encoding,
     if (!t)
         return oab__err(err, OAB_ENOMEM, 0, "out of memory");
     t->enc = enc;
+    t->fast_path = 1;
     rank_entry *ents = NULL;
     size_t n = 0;
     oab_status st = parse_ranks(t, &ents, &n, data, len, src, err);
@@ -390,6 +394,11 @@ void oab_tokenizer_free(oab_tokenizer *t)
 const char *oab_tokenizer_encoding(const oab_tokenizer *t)
 {
     return t ? t->enc->name : NULL;
+}
+
+void oab__tokenizer_set_fast_path(oab_tokenizer *t, int on)
+{
+    t->fast_path = on;
 }
 
 int oab_tokenizer_uses_jit(const oab_tokenizer *t)
@@ -615,6 +624,13 @@ static oab_status run(const oab_tokenizer *t, const char *text, size_t len,
     PCRE2_SIZE off = 0;
     oab_status st = OAB_OK;
     while (off < len && st == OAB_OK) {
+        size_t end;
+        if (u[off] < 0x80 && t->fast_path &&
+            oab__pretok_ascii(t->enc, u, len, off, &end)) {
+            st = encode_piece(t, u + off, end - off, s);
+            off = end;
+            continue;
+        }
         int rc = t->jit ? pcre2_jit_match(t->re, u, len, off, 0, md, NULL)
                         : pcre2_match(t->re, u, len, off, PCRE2_NO_UTF_CHECK,
                                       md, NULL);

@@ -1,0 +1,217 @@
+/* pretokenize_ascii.c - the pre-tokenizer regexes of o200k_base and
+ * cl100k_base, hand-run where only ASCII characters decide the match.
+ *
+ * At every position tiktoken's find_iter tries the alternatives of the
+ * encoding's regex in order, quantifiers greedy, backtracking. Over ASCII
+ * the classes are plain (letters A-Z a-z, digits, \s = space \t \n \v \f
+ * \r, the rest "other"), so the match each alternative makes is worked
+ * out below step by step. Whenever a character that takes part in the
+ * decision is not ASCII (a letter, mark, digit, space or symbol of
+ * Unicode could extend or change the match) the function gives up and
+ * the caller asks PCRE2, which then makes the same match. The oracle
+ * tests (js-tiktoken, tiktoken) and a differential test against PCRE2
+ * alone hold the two to the same result. */
+#include "tokenizer.h"
+
+#include <stdint.h>
+
+enum {
+    C_UP = 1,     /* A-Z */
+    C_LO = 2,     /* a-z */
+    C_DIG = 4,    /* 0-9 */
+    C_WS = 8,     /* \s */
+    C_NL = 16,    /* \r \n (also C_WS) */
+    C_OTH = 32,   /* none of those: [^\s\p{L}\p{N}] */
+    C_NONASCII = 64,
+    C_END = 128
+};
+
+#define NONE SIZE_MAX
+
+static int cls_at(const unsigned char *u, size_t len, size_t i)
+{
+    if (i >= len)
+        return C_END;
+    unsigned char c = u[i];
+    if (c >= 0x80)
+        return C_NONASCII;
+    if (c >= 'A' && c <= 'Z')
+        return C_UP;
+    if (c >= 'a' && c <= 'z')
+        return C_LO;
+    if (c >= '0' && c <= '9')
+        return C_DIG;
+    if (c == '\r' || c == '\n')
+        return C_WS | C_NL;
+    if (c == ' ' || c == '\t' || c == '\v' || c == '\f')
+        return C_WS;
+    return C_OTH;
+}
+
+static int lower_at(const unsigned char *u, size_t len, size_t i)
+{
+    if (i >= len)
+        return -1;
+    unsigned char c = u[i];
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* (?i:'s|'t|'re|'ve|'m|'ll|'d) at k: 1 with *end, 0 no match, -1 when a
+ * non-ASCII character would decide (the long s folds to s). */
+static int contraction(const unsigned char *u, size_t len, size_t k,
+                       size_t *end)
+{
+    if (k >= len || u[k] != '\'')
+        return 0;
+    for (size_t q = k + 1; q < k + 3 && q < len; q++)
+        if (u[q] >= 0x80)
+            return -1;
+    int a = lower_at(u, len, k + 1), b = lower_at(u, len, k + 2);
+    if (a == 's' || a == 't' || a == 'm' || a == 'd') {
+        *end = k + 2;
+        return 1;
+    }
+    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') ||
+        (a == 'l' && b == 'l')) {
+        *end = k + 3;
+        return 1;
+    }
+    return 0;
+}
+
+/* \p{N}{1,3} at i (a digit). */
+static int digits(const unsigned char *u, size_t len, size_t i, size_t *end)
+{
+    size_t k = i;
+    while (k < i + 3 && (cls_at(u, len, k) & C_DIG))
+        k++;
+    if (k < i + 3 && (cls_at(u, len, k) & C_NONASCII))
+        return 0;
+    *end = k;
+    return 1;
+}
+
+/* ` ?[^\s\p{L}\p{N}]+` then [\r\n/]* (o200k, slash 1) or [\r\n]*.
+ * Returns 1 with *end, 0 no match, -1 give up. */
+static int others(const unsigned char *u, size_t len, size_t i, int slash,
+                  size_t *end)
+{
+    size_t p = i;
+    if (u[i] == ' ') {
+        int d = cls_at(u, len, i + 1);
+        if (d & C_NONASCII)
+            return -1;
+        if (!(d & C_OTH))
+            return 0;
+        p = i + 1;
+    } else if (!(cls_at(u, len, i) & C_OTH)) {
+        return 0;
+    }
+    size_t k = p;
+    while (cls_at(u, len, k) & C_OTH)
+        k++;
+    if (cls_at(u, len, k) & C_NONASCII)
+        return -1;
+    while (k < len && (u[k] == '\r' || u[k] == '\n' || (slash && u[k] == '/')))
+        k++;
+    *end = k;
+    return 1;
+}
+
+/* \s*[\r\n]+ | \s+(?!\S) | \s+ at i (whitespace). */
+static int spaces(const unsigned char *u, size_t len, size_t i, size_t *end)
+{
+    size_t w = i, last_nl = NONE;
+    int c;
+    while ((c = cls_at(u, len, w)) & C_WS) {
+        if (c & C_NL)
+            last_nl = w;
+        w++;
+    }
+    if (c & C_NONASCII)
+        return 0;
+    if (last_nl != NONE)
+        *end = last_nl + 1;  /* \s*[\r\n]+ backs off to the last newline */
+    else if (w == len || w - i < 2)
+        *end = w;            /* \s+(?!\S) at the end, or \s+ */
+    else
+        *end = w - 1;        /* \s+(?!\S) leaves one space to the next */
+    return 1;
+}
+
+/* Where the optional [^\r\n\p{L}\p{N}] prefix of the letter alternatives
+ * lets the letters start: i for a letter, i + 1 after a prefix, NONE
+ * when c can be neither. */
+static size_t letters_start(int c, size_t i)
+{
+    if (c & (C_UP | C_LO))
+        return i;
+    if ((c & (C_WS | C_OTH)) && !(c & C_NL))
+        return i + 1;
+    return NONE;
+}
+
+static int o200k(const unsigned char *u, size_t len, size_t i, size_t *end)
+{
+    int c = cls_at(u, len, i);
+    size_t j = letters_start(c, i);
+    if (j != NONE) {
+        int d = cls_at(u, len, j);
+        if (d & C_NONASCII)
+            return 0;
+        if (d & (C_UP | C_LO)) {
+            /* [Lu..]*[Ll..]+ or [Lu..]+[Ll..]*: capitals, then small */
+            size_t k = j;
+            while (cls_at(u, len, k) & C_UP)
+                k++;
+            while (cls_at(u, len, k) & C_LO)
+                k++;
+            if (cls_at(u, len, k) & C_NONASCII)
+                return 0;
+            *end = k;
+            return contraction(u, len, k, end) >= 0;
+        }
+    }
+    if (c & C_DIG)
+        return digits(u, len, i, end);
+    int r = others(u, len, i, 1, end);
+    if (r)
+        return r > 0;
+    return spaces(u, len, i, end);
+}
+
+static int cl100k(const unsigned char *u, size_t len, size_t i, size_t *end)
+{
+    int r = contraction(u, len, i, end);
+    if (r)
+        return r > 0;
+    int c = cls_at(u, len, i);
+    size_t j = letters_start(c, i);
+    if (j != NONE) {
+        int d = cls_at(u, len, j);
+        if (d & C_NONASCII)
+            return 0;
+        if (d & (C_UP | C_LO)) {
+            size_t k = j;
+            while (cls_at(u, len, k) & (C_UP | C_LO))
+                k++;
+            if (cls_at(u, len, k) & C_NONASCII)
+                return 0;
+            *end = k;
+            return 1;
+        }
+    }
+    if (c & C_DIG)
+        return digits(u, len, i, end);
+    r = others(u, len, i, 0, end);
+    if (r)
+        return r > 0;
+    return spaces(u, len, i, end);
+}
+
+int oab__pretok_ascii(const oab__encoding *enc, const unsigned char *u,
+                      size_t len, size_t i, size_t *end)
+{
+    return enc->ascii_kind == OAB__ASCII_O200K ? o200k(u, len, i, end)
+                                               : cl100k(u, len, i, end);
+}
