@@ -66,21 +66,22 @@ struct oab_tokenizer {
     uint32_t *tok_off;      /* by rank: offset into bytes */
     uint16_t *tok_len;      /* by rank: length, 0 = no such token */
     uint32_t n_ranks;       /* highest rank + 1 */
-    uint64_t *slots;        /* hash (high 32 bits) | rank + 1; 0 = empty */
-    uint64_t mask;
-    uint64_t *bloom;        /* a blocked Bloom filter of the tokens' hashes */
-    uint64_t bloom_mask;    /* words - 1 */
+    struct slot *slots;     /* open addressing, linear probing */
+    uint64_t mask;          /* slots - 1 */
     uint32_t byte_rank[256];
     uint32_t pair_rank[65536]; /* two-byte tokens, by (b0 << 8) | b1 */
 };
 
-/* The Bloom filter answers most failed lookups (most of a merge's) from
- * 512 KB instead of a miss in the hash table: two bits in one word. */
-#define BLOOM_WORDS (1u << 16)
-static uint64_t bloom_bits(uint64_t h)
-{
-    return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63));
-}
+/* A slot holds what a lookup compares, so that most lookups touch one
+ * cache line: the token's first 8 bytes (zero-padded), its length and
+ * 16 more bits of its hash; only tokens longer than 8 bytes compare the
+ * rest in t->bytes. */
+typedef struct slot {
+    uint64_t head;
+    uint32_t rank1; /* rank + 1; 0 = empty */
+    uint16_t len;
+    uint16_t tag;
+} slot;
 
 static uint64_t hash_bytes(const unsigned char *p, size_t n)
 {
@@ -99,6 +100,23 @@ static uint64_t hash_bytes(const unsigned char *p, size_t n)
     return h ^ (h >> 29);
 }
 
+/* The slot of p[0..n): the one that holds it, or the empty one where it
+ * would go. */
+static const slot *find_slot(const oab_tokenizer *t, const unsigned char *p,
+                             size_t n)
+{
+    uint64_t h = hash_bytes(p, n), head = 0;
+    memcpy(&head, p, n < 8 ? n : 8);
+    uint16_t tag = (uint16_t)(h >> 48);
+    for (uint64_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        const slot *s = &t->slots[i];
+        if (!s->rank1 || (s->head == head && s->len == n && s->tag == tag &&
+                          (n <= 8 || memcmp(t->bytes + t->tok_off[s->rank1 - 1] + 8,
+                                            p + 8, n - 8) == 0)))
+            return s;
+    }
+}
+
 /* The rank of the token p[0..n), or NO_RANK. */
 static uint32_t rank_of(const oab_tokenizer *t, const unsigned char *p,
                         size_t n)
@@ -107,21 +125,7 @@ static uint32_t rank_of(const oab_tokenizer *t, const unsigned char *p,
         return t->byte_rank[p[0]];
     if (n == 2)
         return t->pair_rank[(p[0] << 8) | p[1]];
-    uint64_t h = hash_bytes(p, n);
-    uint64_t bits = bloom_bits(h);
-    if ((t->bloom[(h >> 40) & t->bloom_mask] & bits) != bits)
-        return NO_RANK;
-    uint64_t tag = h >> 32;
-    for (uint64_t i = h & t->mask;; i = (i + 1) & t->mask) {
-        uint64_t s = t->slots[i];
-        if (!s)
-            return NO_RANK;
-        if ((s >> 32) != tag)
-            continue;
-        uint32_t r = (uint32_t)(s & 0xffffffffu) - 1;
-        if (t->tok_len[r] == n && memcmp(t->bytes + t->tok_off[r], p, n) == 0)
-            return r;
-    }
+    return find_slot(t, p, n)->rank1 - 1; /* empty: 0 - 1 = NO_RANK */
 }
 
 /* Inserts rank r (its bytes already in t->bytes); 0 when the same bytes
@@ -130,19 +134,15 @@ static int table_insert(oab_tokenizer *t, uint32_t r)
 {
     const unsigned char *p = t->bytes + t->tok_off[r];
     size_t n = t->tok_len[r];
-    uint64_t h = hash_bytes(p, n);
-    uint64_t i = h & t->mask;
-    for (;; i = (i + 1) & t->mask) {
-        uint64_t s = t->slots[i];
-        if (!s)
-            break;
-        uint32_t o = (uint32_t)(s & 0xffffffffu) - 1;
-        if ((s >> 32) == (h >> 32) && t->tok_len[o] == n &&
-            memcmp(t->bytes + t->tok_off[o], p, n) == 0)
-            return 0;
-    }
-    t->slots[i] = ((h >> 32) << 32) | ((uint64_t)r + 1);
-    t->bloom[(h >> 40) & t->bloom_mask] |= bloom_bits(h);
+    slot *s = (slot *)find_slot(t, p, n);
+    if (s->rank1)
+        return 0;
+    memcpy(&s->head, p, n < 8 ? n : 8);
+    s->len = (uint16_t)n;
+    s->tag = (uint16_t)(hash_bytes(p, n) >> 48);
+    s->rank1 = r + 1;
+    if (n == 1)
+        t->byte_rank[p[0]] = r;
     if (n == 2)
         t->pair_rank[(p[0] << 8) | p[1]] = r;
     return 1;
@@ -280,12 +280,11 @@ static oab_status index_ranks(oab_tokenizer *t, const rank_entry *ents,
     while (cap < 2 * n)
         cap *= 2;
     t->slots = calloc(cap, sizeof *t->slots);
-    t->bloom = calloc(BLOOM_WORDS, sizeof *t->bloom);
-    if (!t->tok_off || !t->tok_len || !t->slots || !t->bloom)
+    if (!t->tok_off || !t->tok_len || !t->slots)
         return OAB_ENOMEM;
     t->mask = cap - 1;
-    t->bloom_mask = BLOOM_WORDS - 1;
-    memset(t->pair_rank, 0xff, sizeof t->pair_rank); /* NO_RANK */
+    memset(t->byte_rank, 0xff, sizeof t->byte_rank); /* NO_RANK */
+    memset(t->pair_rank, 0xff, sizeof t->pair_rank);
     for (size_t i = 0; i < n; i++) {
         const rank_entry *e = &ents[i];
         if (t->tok_len[e->rank])
@@ -298,23 +297,11 @@ static oab_status index_ranks(oab_tokenizer *t, const rank_entry *ents,
             return oab__err(err, OAB_EJSON, e->line,
                             "%s:%ld: this token is given twice", src, e->line);
     }
-    for (unsigned b = 0; b < 256; b++) {
-        unsigned char c = (unsigned char)b;
-        uint64_t h = hash_bytes(&c, 1);
-        uint32_t r = NO_RANK;
-        for (uint64_t i = h & t->mask; t->slots[i]; i = (i + 1) & t->mask) {
-            uint32_t o = (uint32_t)(t->slots[i] & 0xffffffffu) - 1;
-            if (t->tok_len[o] == 1 && t->bytes[t->tok_off[o]] == c) {
-                r = o;
-                break;
-            }
-        }
-        if (r == NO_RANK)
+    for (unsigned b = 0; b < 256; b++)
+        if (t->byte_rank[b] == NO_RANK)
             return oab__err(err, OAB_EJSON, 0,
                             "%s: no token for the byte 0x%02x (every byte "
                             "must be a token)", src, b);
-        t->byte_rank[b] = r;
-    }
     return OAB_OK;
 }
 
@@ -387,7 +374,6 @@ void oab_tokenizer_free(oab_tokenizer *t)
     free(t->tok_off);
     free(t->tok_len);
     free(t->slots);
-    free(t->bloom);
     free(t);
 }
 
