@@ -151,67 +151,49 @@ static size_t letters_start(int c, size_t i)
     return NONE;
 }
 
-static int o200k(const unsigned char *u, size_t len, size_t i, size_t *end)
+/* The letter alternatives at i: o200k's words (capitals, then small
+ * letters, then a contraction) or cl100k's [^\r\n\p{L}\p{N}]?\p{L}+.
+ * 1 with *end, 0 when they do not match, -1 give up. */
+static int letters(const unsigned char *u, size_t len, size_t i, int o200k,
+                   size_t *end)
 {
-    int c = cls_at(u, len, i);
-    size_t j = letters_start(c, i);
-    if (j != NONE) {
-        int d = cls_at(u, len, j);
-        if (d & C_NONASCII)
-            return 0;
-        if (d & (C_UP | C_LO)) {
-            /* [Lu..]*[Ll..]+ or [Lu..]+[Ll..]*: capitals, then small */
-            size_t k = j;
-            while (cls_at(u, len, k) & C_UP)
-                k++;
-            while (cls_at(u, len, k) & C_LO)
-                k++;
-            if (cls_at(u, len, k) & C_NONASCII)
-                return 0;
-            *end = k;
-            return contraction(u, len, k, end) >= 0;
-        }
+    size_t j = letters_start(cls_at(u, len, i), i);
+    if (j == NONE)
+        return 0;
+    int d = cls_at(u, len, j);
+    if (d & C_NONASCII)
+        return -1;
+    if (!(d & (C_UP | C_LO)))
+        return 0;
+    size_t k = j;
+    if (o200k) {
+        /* [Lu..]*[Ll..]+ or [Lu..]+[Ll..]*: capitals, then small */
+        while (cls_at(u, len, k) & C_UP)
+            k++;
+        while (cls_at(u, len, k) & C_LO)
+            k++;
+    } else {
+        while (cls_at(u, len, k) & (C_UP | C_LO))
+            k++;
     }
-    if (c & C_DIG)
-        return digits(u, len, i, end);
-    int r = others(u, len, i, 1, end);
-    if (r)
-        return r > 0;
-    return spaces(u, len, i, end);
-}
-
-static int cl100k(const unsigned char *u, size_t len, size_t i, size_t *end)
-{
-    int r = contraction(u, len, i, end);
-    if (r)
-        return r > 0;
-    int c = cls_at(u, len, i);
-    size_t j = letters_start(c, i);
-    if (j != NONE) {
-        int d = cls_at(u, len, j);
-        if (d & C_NONASCII)
-            return 0;
-        if (d & (C_UP | C_LO)) {
-            size_t k = j;
-            while (cls_at(u, len, k) & (C_UP | C_LO))
-                k++;
-            if (cls_at(u, len, k) & C_NONASCII)
-                return 0;
-            *end = k;
-            return 1;
-        }
-    }
-    if (c & C_DIG)
-        return digits(u, len, i, end);
-    r = others(u, len, i, 0, end);
-    if (r)
-        return r > 0;
-    return spaces(u, len, i, end);
+    if (cls_at(u, len, k) & C_NONASCII)
+        return -1;
+    *end = k;
+    return o200k && contraction(u, len, k, end) < 0 ? -1 : 1;
 }
 
 int oab__pretok_ascii(const oab__encoding *enc, const unsigned char *u,
                       size_t len, size_t i, size_t *end)
 {
-    return enc->ascii_kind == OAB__ASCII_O200K ? o200k(u, len, i, end)
-                                               : cl100k(u, len, i, end);
+    int o200k = enc->ascii_kind == OAB__ASCII_O200K, r;
+    /* cl100k tries the contractions first, o200k after its words */
+    if (!o200k && (r = contraction(u, len, i, end)) != 0)
+        return r > 0;
+    if ((r = letters(u, len, i, o200k, end)) != 0)
+        return r > 0;
+    if (cls_at(u, len, i) & C_DIG)
+        return digits(u, len, i, end);
+    if ((r = others(u, len, i, o200k, end)) != 0)
+        return r > 0;
+    return spaces(u, len, i, end);
 }

@@ -405,6 +405,17 @@ static oab_status count_body(oab_request_tokens *out, const oab_tokenizer *t,
     return OAB_OK;
 }
 
+/* Parses JSON text; the error names `what`. */
+static oab_status parse(cJSON **out, const char *text, size_t len,
+                        const char *what, oab_error *err)
+{
+    oab_status st = oab__json_parse_st(out, text, len);
+    if (st != OAB_OK)
+        return oab__err(err, st, 0, "%s%s", what,
+                        st == OAB_ENOMEM ? "out of memory" : "not JSON");
+    return OAB_OK;
+}
+
 oab_status oab_request_tokens_body(oab_request_tokens *out,
                                    const oab_tokenizer *t, const char *url,
                                    const char *body, size_t len,
@@ -414,10 +425,9 @@ oab_status oab_request_tokens_body(oab_request_tokens *out,
         return oab__err(err, OAB_EINVAL, 0, "a NULL argument");
     memset(out, 0, sizeof *out);
     cJSON *b = NULL;
-    oab_status st = oab__json_parse_st(&b, body, len);
+    oab_status st = parse(&b, body, len, "body: ", err);
     if (st != OAB_OK)
-        return oab__err(err, st, 0, "body: %s",
-                        st == OAB_ENOMEM ? "out of memory" : "not JSON");
+        return st;
     st = count_body(out, t, url, b, err);
     cJSON_Delete(b);
     return st;
@@ -434,10 +444,9 @@ oab_status oab_request_tokens_line(oab_request_tokens *out, char **model_out,
         return oab__err(err, OAB_EINVAL, 0, "a NULL argument");
     memset(out, 0, sizeof *out);
     cJSON *j = NULL;
-    oab_status st = oab__json_parse_st(&j, line, len);
+    oab_status st = parse(&j, line, len, "", err);
     if (st != OAB_OK)
-        return oab__err(err, st, 0, "%s",
-                        st == OAB_ENOMEM ? "out of memory" : "not JSON");
+        return st;
     const char *url = oab__json_str(j, "url");
     const cJSON *body = cJSON_GetObjectItemCaseSensitive(j, "body");
     const char *model = oab__json_str(body, "model");

@@ -55,6 +55,15 @@ const oab__encoding *oab__encoding_find(const char *name)
     return NULL;
 }
 
+oab_status oab__encoding_check(const char *name, oab_error *err)
+{
+    if (oab__encoding_find(name))
+        return OAB_OK;
+    return oab__err(err, OAB_EINVAL, 0,
+                    "unknown encoding '%s' (known: o200k_base, cl100k_base)",
+                    name ? name : "(null)");
+}
+
 /* ---- the tokenizer ---- */
 
 struct oab_tokenizer {
@@ -332,11 +341,10 @@ oab_status oab_tokenizer_load_buffer(oab_tokenizer **out, const char *encoding,
         return oab__err(err, OAB_EINVAL, 0, "out is NULL");
     *out = NULL;
     const char *src = source ? source : "rank file";
+    oab_status st = oab__encoding_check(encoding, err);
+    if (st != OAB_OK)
+        return st;
     const oab__encoding *enc = oab__encoding_find(encoding);
-    if (!enc)
-        return oab__err(err, OAB_EINVAL, 0,
-                        "unknown encoding '%s' (known: o200k_base, "
-                        "cl100k_base)", encoding ? encoding : "(null)");
     if (!data && len)
         return oab__err(err, OAB_EINVAL, 0, "%s: data is NULL", src);
     if (len > OAB__RANK_FILE_MAX)
@@ -349,7 +357,7 @@ oab_status oab_tokenizer_load_buffer(oab_tokenizer **out, const char *encoding,
     t->fast_path = 1;
     rank_entry *ents = NULL;
     size_t n = 0;
-    oab_status st = parse_ranks(t, &ents, &n, data, len, src, err);
+    st = parse_ranks(t, &ents, &n, data, len, src, err);
     if (st == OAB_OK)
         st = index_ranks(t, ents, n, src, err);
     free(ents);

@@ -27,6 +27,8 @@ void oab__tokenizer_set_fast_path(oab_tokenizer *t, int on);
 
 /* The known encoding called `name`, or NULL. */
 const oab__encoding *oab__encoding_find(const char *name);
+/* OAB_OK for a known encoding, else OAB_EINVAL with err saying so. */
+oab_status oab__encoding_check(const char *name, oab_error *err);
 
 /* Longest accepted rank file (o200k_base.tiktoken is 3.6 MB). */
 #define OAB__RANK_FILE_MAX (64u * 1024 * 1024)

@@ -91,38 +91,30 @@ static oab_status find_rank_file(char **path_out, const char *encoding,
     return st;
 }
 
-static oab_status load_in(oab_tokenizer **out, const char *encoding,
-                          const char *dir, oab_error *err)
+/* Loads from `path`, else from the rank file found in `dir` (NULL: the
+ * default lookup). */
+static oab_status load_from(oab_tokenizer **out, const char *encoding,
+                            const char *path, const char *dir,
+                            oab_error *err)
 {
     if (!out)
         return oab__err(err, OAB_EINVAL, 0, "out is NULL");
     *out = NULL;
-    if (!oab__encoding_find(encoding))
-        return oab__err(err, OAB_EINVAL, 0,
-                        "unknown encoding '%s' (known: o200k_base, "
-                        "cl100k_base)", encoding ? encoding : "(null)");
-    char *path = NULL;
-    oab_status st = find_rank_file(&path, encoding, dir, err);
-    if (st != OAB_OK)
+    oab_status st = oab__encoding_check(encoding, err);
+    if (st != OAB_OK || path)
+        return st != OAB_OK ? st : load_path(out, encoding, path, err);
+    char *found = NULL;
+    if ((st = find_rank_file(&found, encoding, dir, err)) != OAB_OK)
         return st;
-    st = load_path(out, encoding, path, err);
-    free(path);
+    st = load_path(out, encoding, found, err);
+    free(found);
     return st;
 }
 
 oab_status oab_tokenizer_load(oab_tokenizer **out, const char *encoding,
                               const char *path, oab_error *err)
 {
-    if (!path)
-        return load_in(out, encoding, NULL, err);
-    if (!out)
-        return oab__err(err, OAB_EINVAL, 0, "out is NULL");
-    *out = NULL;
-    if (!oab__encoding_find(encoding))
-        return oab__err(err, OAB_EINVAL, 0,
-                        "unknown encoding '%s' (known: o200k_base, "
-                        "cl100k_base)", encoding ? encoding : "(null)");
-    return load_path(out, encoding, path, err);
+    return load_from(out, encoding, path, NULL, err);
 }
 
 /* ---- a set loaded on first use ---- */
@@ -170,7 +162,7 @@ oab_status oab_tokenizers_get(const oab_tokenizer **out, oab_tokenizers *set,
             *out = set->t[i];
     if (!*out) {
         oab_tokenizer *t = NULL;
-        st = load_in(&t, encoding, set->dir, err);
+        st = load_from(&t, encoding, NULL, set->dir, err);
         if (st == OAB_OK && set->n == SET_MAX) {
             oab_tokenizer_free(t);
             st = oab__err(err, OAB_ELIMIT, 0, "more than %d encodings", SET_MAX);
