@@ -105,6 +105,15 @@ static void test_round_trip(void)
     memset(s, 'a', big);
     CHECK_OK(oab_tokenizer_count(&n, o200k, s, big));
     CHECK(n > 0 && n < big);
+    /* the same through PCRE2 (non-ASCII): "é" letters, U+3000 spaces */
+    for (size_t i = 0; i + 1 < big; i += 2)
+        s[i] = '\xc3', s[i + 1] = '\xa9';
+    CHECK_OK(oab_tokenizer_count(&n, o200k, s, big));
+    CHECK(n > 0 && n < big);
+    for (size_t i = 0; i + 2 < big; i += 3)
+        s[i] = '\xe3', s[i + 1] = '\x80', s[i + 2] = '\x80';
+    CHECK_OK(oab_tokenizer_count(&n, cl100k, s, big / 3 * 3));
+    CHECK(n > 0);
     free(s);
 }
 
