@@ -28,24 +28,34 @@ enum {
 
 #define NONE SIZE_MAX
 
+#define U C_UP
+#define L C_LO
+#define D C_DIG
+#define W C_WS
+#define N (C_WS | C_NL)
+#define O C_OTH
+static const unsigned char ascii_cls[128] = {
+    O, O, O, O, O, O, O, O, O, W, N, W, W, N, O, O,
+    O, O, O, O, O, O, O, O, O, O, O, O, O, O, O, O,
+    W, O, O, O, O, O, O, O, O, O, O, O, O, O, O, O,
+    D, D, D, D, D, D, D, D, D, D, O, O, O, O, O, O,
+    O, U, U, U, U, U, U, U, U, U, U, U, U, U, U, U,
+    U, U, U, U, U, U, U, U, U, U, U, O, O, O, O, O,
+    O, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
+    L, L, L, L, L, L, L, L, L, L, L, O, O, O, O, O,
+};
+#undef U
+#undef L
+#undef D
+#undef W
+#undef N
+#undef O
+
 static int cls_at(const unsigned char *u, size_t len, size_t i)
 {
     if (i >= len)
         return C_END;
-    unsigned char c = u[i];
-    if (c >= 0x80)
-        return C_NONASCII;
-    if (c >= 'A' && c <= 'Z')
-        return C_UP;
-    if (c >= 'a' && c <= 'z')
-        return C_LO;
-    if (c >= '0' && c <= '9')
-        return C_DIG;
-    if (c == '\r' || c == '\n')
-        return C_WS | C_NL;
-    if (c == ' ' || c == '\t' || c == '\v' || c == '\f')
-        return C_WS;
-    return C_OTH;
+    return u[i] < 0x80 ? ascii_cls[u[i]] : C_NONASCII;
 }
 
 static int lower_at(const unsigned char *u, size_t len, size_t i)

@@ -92,21 +92,24 @@ typedef struct slot {
     uint16_t tag;
 } slot;
 
-static uint64_t hash_bytes(const unsigned char *p, size_t n)
+/* The hash of a token of n bytes whose first 8 (zero-padded) are head. */
+static uint64_t hash_bytes(uint64_t head, const unsigned char *p, size_t n)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-        p += 8;
-        n -= 8;
+    uint64_t h = (head ^ ((uint64_t)n << 56)) * 0xff51afd7ed558ccdull;
+    for (size_t i = 8; i < n; i += 8) {
+        uint64_t w = 0;
+        memcpy(&w, p + i, n - i < 8 ? n - i : 8);
+        h = (h ^ (h >> 32) ^ w) * 0xc4ceb9fe1a85ec53ull;
     }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h = (h ^ (h >> 32)) * 0x9E3779B97F4A7C15ull; /* every byte in every bit */
     return h ^ (h >> 29);
+}
+
+static uint64_t head_of(const unsigned char *p, size_t n)
+{
+    uint64_t head = 0;
+    memcpy(&head, p, n < 8 ? n : 8);
+    return head;
 }
 
 /* The slot of p[0..n): the one that holds it, or the empty one where it
@@ -114,8 +117,7 @@ static uint64_t hash_bytes(const unsigned char *p, size_t n)
 static const slot *find_slot(const oab_tokenizer *t, const unsigned char *p,
                              size_t n)
 {
-    uint64_t h = hash_bytes(p, n), head = 0;
-    memcpy(&head, p, n < 8 ? n : 8);
+    uint64_t head = head_of(p, n), h = hash_bytes(head, p, n);
     uint16_t tag = (uint16_t)(h >> 48);
     for (uint64_t i = h & t->mask;; i = (i + 1) & t->mask) {
         const slot *s = &t->slots[i];
@@ -146,9 +148,9 @@ static int table_insert(oab_tokenizer *t, uint32_t r)
     slot *s = (slot *)find_slot(t, p, n);
     if (s->rank1)
         return 0;
-    memcpy(&s->head, p, n < 8 ? n : 8);
+    s->head = head_of(p, n);
     s->len = (uint16_t)n;
-    s->tag = (uint16_t)(hash_bytes(p, n) >> 48);
+    s->tag = (uint16_t)(hash_bytes(s->head, p, n) >> 48);
     s->rank1 = r + 1;
     if (n == 1)
         t->byte_rank[p[0]] = r;
