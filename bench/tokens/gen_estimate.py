@@ -4,7 +4,9 @@ requests of about BYTES bytes in all, each a system prompt and a user
 message of mixed content from gen_corpus.py (mostly prose and code, some
 CJK, Arabic, emoji and mixed scripts), with max_tokens on most lines.
 
-Usage: gen_estimate.py LINES BYTES > input.jsonl
+With a third argument "english", only prose and code.
+
+Usage: gen_estimate.py LINES BYTES [english] > input.jsonl
 """
 import json
 import os
@@ -21,12 +23,13 @@ KINDS = [g.prose] * 6 + [lambda r: r.choice(g.CODE)] * 3 + [
 def main():
     lines, total = int(sys.argv[1]), int(sys.argv[2])
     per_line = total // lines
+    kinds = KINDS[:9] if sys.argv[3:] == ["english"] else KINDS
     r = random.Random(11)
     out = sys.stdout
     for i in range(lines):
         parts, size = [], 0
         while size < per_line - 300:
-            s = r.choice(KINDS)(r)
+            s = r.choice(kinds)(r)
             parts.append(s)
             size += len(s.encode()) + 1
         body = {"model": "gpt-4o-mini",

@@ -14,6 +14,7 @@ mkdir -p "$O"
 export OAB_ENCODINGS_DIR="${OAB_ENCODINGS_DIR:-$PWD/tests/node/encodings}"
 [ -f "$O/corpus.jsonl" ] || python3 bench/tokens/gen_corpus.py 100000 7 > "$O/corpus.jsonl"
 [ -f "$O/estimate.jsonl" ] || python3 bench/tokens/gen_estimate.py 50000 200000000 > "$O/estimate.jsonl"
+[ -f "$O/estimate-english.jsonl" ] || python3 bench/tokens/gen_estimate.py 50000 200000000 english > "$O/estimate-english.jsonl"
 R="$O/results.jsonl"
 : > "$R"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -30,4 +31,5 @@ for enc in o200k_base cl100k_base; do
   done
 done
 "$B" estimate "$O/estimate.jsonl" | tee -a "$R"
+"$B" estimate "$O/estimate-english.jsonl" | tee -a "$R"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
