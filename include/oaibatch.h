@@ -1283,7 +1283,8 @@ typedef struct oab_tokenizer oab_tokenizer;
  *  OAB_EINVAL (out or encoding NULL, an unknown encoding name),
  *  OAB_EIO (the file is missing or unreadable: the message lists the
  *  places tried), OAB_EJSON (a corrupt line: bad base64, a missing or
- *  bad rank, a duplicate token; err->line is set), OAB_ENOMEM. */
+ *  bad rank, a duplicate token; err->line is set), OAB_ELIMIT (a file
+ *  over 64 MiB), OAB_ENOMEM. */
 OAB_EXTERN oab_status oab_tokenizer_load(oab_tokenizer **out,
                                          const char *encoding,
                                          const char *path, oab_error *err);
