@@ -11,7 +11,8 @@ import sys
 CLI = sys.argv[1]
 DOCS = sys.argv[2]
 COMMANDS = ["validate", "build", "submit", "status", "wait", "cancel",
-            "results", "retry", "list", "jobs", "run", "files", "completion", "watch"]
+            "results", "retry", "list", "jobs", "run", "files", "completion", "watch",
+            "tokens", "estimate"]
 def h(*a):
     return subprocess.run([CLI, *a, "--help"], capture_output=True, text=True).stdout
 def block(*a):

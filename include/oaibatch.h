@@ -1567,6 +1567,146 @@ OAB_EXTERN oab_status oab_anthropic_set_batch_map(oab_client *c,
                                                   const char *batch_id,
                                                   const char *map_json);
 
+/* ------------------------------------------------------------------ */
+/* Tokens: tokenizer, request tokens (docs/tokens.md)                   */
+/* ------------------------------------------------------------------ */
+
+/** A byte-pair encoding exactly as OpenAI's tiktoken does it
+ *  (o200k_base or cl100k_base): the encoding's pre-tokenizer regex
+ *  (PCRE2, Unicode properties, JIT when available) splits the text, and
+ *  each piece is merged by rank. Special tokens such as <|endoftext|>
+ *  are NOT recognised: they are counted and encoded as plain text, as
+ *  tiktoken's encode_ordinary does. Threads: once loaded, a tokenizer is
+ *  read-only and may be used from any number of threads at once. */
+typedef struct oab_tokenizer oab_tokenizer;
+
+/** The rank file of `encoding` ("o200k_base" or "cl100k_base") when no
+ *  path is given, tried in order: $OAB_ENCODINGS_DIR/<encoding>.tiktoken,
+ *  $XDG_DATA_HOME/oaibatch/encodings/ (else ~/.local/share/...), and the
+ *  installed <datadir>/oaibatch/encodings/. Rank files are tiktoken's own
+ *  format ("<base64 token> <rank>" per line); scripts/get-encodings.sh
+ *  makes them. */
+#define OAB_ENCODINGS_DIR_ENV "OAB_ENCODINGS_DIR"
+
+/** Loads `encoding` from the rank file at `path` (NULL: looked up as
+ *  above). *out belongs to the caller (free with oab_tokenizer_free).
+ *  Errors (err, may be NULL, names the file and the line):
+ *  OAB_EINVAL (out or encoding NULL, an unknown encoding name),
+ *  OAB_EIO (the file is missing or unreadable: the message lists the
+ *  places tried), OAB_EJSON (a corrupt line: bad base64, a missing or
+ *  bad rank, a duplicate token; err->line is set), OAB_ELIMIT (a file
+ *  over 64 MiB), OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_tokenizer_load(oab_tokenizer **out,
+                                         const char *encoding,
+                                         const char *path, oab_error *err);
+/** As oab_tokenizer_load, from rank-file bytes in memory (no I/O);
+ *  `source` names them in messages (NULL: "rank file"). */
+OAB_EXTERN oab_status oab_tokenizer_load_buffer(oab_tokenizer **out,
+                                                const char *encoding,
+                                                const char *data, size_t len,
+                                                const char *source,
+                                                oab_error *err);
+/** Frees a tokenizer. NULL ok. Not while another thread uses it. */
+OAB_EXTERN void oab_tokenizer_free(oab_tokenizer *t);
+/** The encoding's name ("o200k_base"); borrowed from t. */
+OAB_EXTERN const char *oab_tokenizer_encoding(const oab_tokenizer *t);
+/** 1 when the pre-tokenizer regex runs JIT-compiled, 0 when PCRE2 has
+ *  no JIT on this machine and the interpreter is used. */
+OAB_EXTERN int oab_tokenizer_uses_jit(const oab_tokenizer *t);
+
+/** Counts the tokens of `len` bytes of UTF-8 text into *out (special
+ *  tokens as plain text). Errors: OAB_EINVAL (out or t NULL, text NULL
+ *  with len > 0, text not valid UTF-8), OAB_ENOMEM. Thread-safe. */
+OAB_EXTERN oab_status oab_tokenizer_count(size_t *out, const oab_tokenizer *t,
+                                          const char *text, size_t len);
+/** Encodes `len` bytes of UTF-8 text: *out receives a new array of *n
+ *  token ids (free with oab_free; NULL when *n is 0). Errors as for
+ *  oab_tokenizer_count. Thread-safe. */
+OAB_EXTERN oab_status oab_tokenizer_encode(uint32_t **out, size_t *n,
+                                           const oab_tokenizer *t,
+                                           const char *text, size_t len);
+/** Decodes n token ids to bytes: *out receives a new NUL-terminated
+ *  string of *len bytes (free with oab_free). Errors: OAB_EINVAL (an id
+ *  that is not a token of the encoding, NULL arguments), OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_tokenizer_decode(char **out, size_t *len,
+                                           const oab_tokenizer *t,
+                                           const uint32_t *ids, size_t n);
+
+/** The encoding of a model, as tiktoken maps it: gpt-4o, gpt-4.1,
+ *  gpt-4.5, gpt-5, o1, o3, o4-mini (and their dated or suffixed names,
+ *  fine-tunes "ft:gpt-4o...") -> "o200k_base"; gpt-4, gpt-3.5-turbo,
+ *  text-embedding-3-*, text-embedding-ada-002 -> "cl100k_base". A
+ *  provider prefix "openai:" is ignored. *out is static storage. An
+ *  unknown model gives `fallback` when it is not NULL (the caller's
+ *  explicit choice), else OAB_EINVAL with err naming the model. */
+OAB_EXTERN oab_status oab_encoding_for_model(const char **out,
+                                             const char *model,
+                                             const char *fallback,
+                                             oab_error *err);
+
+/** A set of tokenizers loaded on first use, one per encoding, from one
+ *  folder (or the default lookup). Threads: oab_tokenizers_get may be
+ *  called from several threads at once (a mutex guards loading). */
+typedef struct oab_tokenizers oab_tokenizers;
+
+/** A new, empty set; `dir` (copied; NULL: the lookup of
+ *  OAB_ENCODINGS_DIR_ENV) is where "<encoding>.tiktoken" files are read.
+ *  Free with oab_tokenizers_free. Errors: OAB_EINVAL, OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_tokenizers_new(oab_tokenizers **out,
+                                         const char *dir);
+/** The tokenizer of `encoding`, loaded now if it is not yet; *out is
+ *  borrowed from the set. Errors as for oab_tokenizer_load (a failed
+ *  load is tried again on the next call). */
+OAB_EXTERN oab_status oab_tokenizers_get(const oab_tokenizer **out,
+                                         oab_tokenizers *set,
+                                         const char *encoding,
+                                         oab_error *err);
+/** Frees the set and its tokenizers. NULL ok. */
+OAB_EXTERN void oab_tokenizers_free(oab_tokenizers *set);
+
+/** What a request is expected to use. */
+typedef struct oab_request_tokens {
+    /** Input tokens by the counting rules of docs/tokens.md. */
+    unsigned long long input;
+    /** Output tokens at most: max_completion_tokens / max_tokens (chat,
+     *  completions) or max_output_tokens (responses), times n; 0 for
+     *  embeddings. Meaningful when output_bounded is 1. */
+    unsigned long long output_max;
+    /** 1 when the body sets a bound (or needs none: embeddings); 0 when
+     *  it does not, and the model's own limit applies. */
+    int output_bounded;
+    /** 1 when every rule used is exact (plain text of embeddings and
+     *  completions); 0 when an approximate rule was used (chat and
+     *  responses overhead, tools, images, schemas). */
+    int exact;
+} oab_request_tokens;
+
+/** Counts the tokens of one request body (JSON text of `len` bytes) sent
+ *  to `url` ("/v1/chat/completions", "/v1/responses", "/v1/embeddings",
+ *  "/v1/completions") with tokenizer t. Errors (err, may be NULL, says
+ *  which field): OAB_EINVAL (NULL arguments, an unknown url, a body
+ *  whose fields have the wrong types), OAB_EJSON (not JSON),
+ *  OAB_ENOMEM. Thread-safe for different `out`. */
+OAB_EXTERN oab_status oab_request_tokens_body(oab_request_tokens *out,
+                                              const oab_tokenizer *t,
+                                              const char *url,
+                                              const char *body, size_t len,
+                                              oab_error *err);
+
+/** The same for one batch input line ({"custom_id","method","url",
+ *  "body"}): the tokenizer is the one of the body's model, taken from
+ *  `set` (`fallback_encoding` for a model oab_encoding_for_model does
+ *  not know; NULL: an error). *model_out (may be NULL) receives the
+ *  model name, a new string (free with oab_free). Errors as for
+ *  oab_request_tokens_body, OAB_EINVAL for a line without url, body or
+ *  model, and those of oab_tokenizers_get. */
+OAB_EXTERN oab_status oab_request_tokens_line(oab_request_tokens *out,
+                                              char **model_out,
+                                              oab_tokenizers *set,
+                                              const char *line, size_t len,
+                                              const char *fallback_encoding,
+                                              oab_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,7 @@
 # Startup of the command: `oaibatch --version` (target: under 10 ms), and
 # `oaibatch jobs` on an empty journal (opens SQLite, no network), beside the
 # start-up of what a user would run instead: Node loading the official
-# `openai` SDK (tests/server/node/node_modules, if installed), and Python starting.
+# `openai` SDK (tests/harness/node/node_modules, if installed), and Python starting.
 # Writes bench/results/cli.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -55,8 +55,8 @@ row "oaibatch jobs (empty journal)" "$CLI" jobs --journal "$TMP/j.db"
 PY=$(python3 -c 'import sys; print(sys.executable)')
 row "python3 -c pass" "$PY" -c pass
 row "python3 -c 'import json, urllib.request'" "$PY" -c "import json, urllib.request"
-if [ -d "$ROOT/tests/server/node/node_modules/openai" ]; then
-  row "node -e \"require('openai')\"" node -e "require('$ROOT/tests/server/node/node_modules/openai')"
+if [ -d "$ROOT/tests/harness/node/node_modules/openai" ]; then
+  row "node -e \"require('openai')\"" node -e "require('$ROOT/tests/harness/node/node_modules/openai')"
 fi
 row "node -e 0" node -e 0
 if command -v hyperfine >/dev/null; then

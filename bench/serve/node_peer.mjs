@@ -7,9 +7,9 @@ import readline from 'node:readline';
 import { createRequire } from 'node:module';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 
-// the SDK installed for the tests (tests/server/node, by scripts/test-deps.sh)
+// the SDK installed for the tests (tests/harness/node, by scripts/test-deps.sh)
 const here = fileURLToPath(new URL('.', import.meta.url));
-const req = createRequire(here + '../../tests/server/node/package.json');
+const req = createRequire(here + '../../tests/harness/node/package.json');
 const OpenAI = (await import(pathToFileURL(req.resolve('openai')))).default;
 
 const [baseURL, inPath, outPath, conc] = process.argv.slice(2);

@@ -22,7 +22,7 @@ cleanup() {
 trap cleanup EXIT
 
 [ -x "$SERVER" ] || { echo "no $SERVER (build first)" >&2; exit 1; }
-[ -d tests/server/node/node_modules/openai ] || bash scripts/test-deps.sh
+[ -d tests/harness/node/node_modules/openai ] || bash scripts/test-deps.sh
 
 wait_port() {
   for _ in $(seq 1 400); do

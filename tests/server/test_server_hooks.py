@@ -117,7 +117,7 @@ def sdk_verify(tmp, got):
         json.dump([{"headers": g["headers"], "body": g["body"]}
                    for g in got], f)
     env = dict(os.environ, OAB_WEBHOOK_SECRET=SECRET)
-    r = subprocess.run([node, os.path.join(HERE, "node",
+    r = subprocess.run([node, os.path.join(HERE, "..", "harness", "node",
                                            "verify_webhooks.mjs"), path],
                        capture_output=True, text=True, env=env, timeout=120)
     check(r.returncode == 0, "node verifier ran: %s" % r.stderr[-500:])
