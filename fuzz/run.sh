@@ -5,7 +5,11 @@
 # New corpus entries and crash files go to a temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CC=${OAB_FUZZ_CC:-$(command -v clang-14 || command -v clang)}
+CC=${OAB_FUZZ_CC:-$(command -v clang-14 || command -v clang || true)}
+if [ -z "$CC" ]; then
+  echo "fuzz/run.sh: clang not found (scripts/install-deps.sh installs clang-14)" >&2
+  exit 1
+fi
 SECS=${OAB_FUZZ_SECONDS:-30}
 BUILD=${OAB_FUZZ_BUILD:-build-fuzz}
 cmake -S . -B "$BUILD" -DCMAKE_C_COMPILER="$CC" -DCMAKE_BUILD_TYPE=Debug \

@@ -3,7 +3,7 @@
 # js-tiktoken (pure JavaScript) and tiktoken (Rust core in WebAssembly),
 # in the same run. Counts must be equal on every string. Inputs are
 # generated into bench/out/tokens/ (not committed). Figures go to
-# bench/out/tokens/results.jsonl; bench/tokens/RESULTS.md records a run.
+# bench/out/tokens/results.jsonl; bench/RESULTS.md (section Tokens) records a run.
 # Needs tests/harness/node (scripts/test-deps.sh) and a build with bench_tokens
 # ($OAB_BUILD, default build-bench).
 set -euo pipefail
