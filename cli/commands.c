@@ -10,7 +10,7 @@ static const cli_command commands[] = {
     CMD(validate), CMD(build),   CMD(submit), CMD(status),
     CMD(wait),     CMD(cancel),  CMD(results), CMD(retry),
     CMD(list),     CMD(jobs),    CMD(run),    CMD(serve),
-    CMD(files),    CMD(completion), CMD(watch),
+    CMD(files),    CMD(completion), CMD(watch),   CMD(delete),
 };
 
 const cli_command *cli_commands(size_t *n)

@@ -47,13 +47,23 @@ const char cli_help_main[] =
     "  jobs            list the jobs in the local journal (rm, prune)\n"
     "  run FILE        submit, wait and write the results in one go\n"
     "  serve           run the local Batch API server\n"    "  files ACTION ID get, download or delete a file on the server\n"    "  completion SHELL print a completion script (bash, zsh, fish)\n"    "  watch           a live table of the unfinished jobs\n"
+    "  delete BATCH    delete an ended Anthropic batch and its results\n"
     "\n"
-    "ID is a job id (job_...) from the journal or a batch id (batch_...).\n"
+    "ID is a job id (job_...) from the journal or a batch id (batch_...,\n"
+    "msgbatch_... for Anthropic).\n"
     "\n"
     "Global options (before or after the command):\n"
     "  --base-url URL      API base URL (default $OPENAI_BASE_URL, else\n"
     "                      https://api.openai.com/v1)\n"
     "  --api-key-env NAME  read the API key from $NAME, not $OPENAI_API_KEY\n"
+    "  --provider P        openai (default) or anthropic: Anthropic's\n"
+    "                      Message Batches (default $OAB_PROVIDER; a model\n"
+    "                      written anthropic:claude-... in the input chooses\n"
+    "                      it too; a job keeps the provider it was made on)\n"
+    "  --anthropic-max-tokens N\n"
+    "                      Anthropic: max_tokens sent for a line that has no\n"
+    "                      max_tokens or max_completion_tokens (default:\n"
+    "                      such a line is refused before anything is sent)\n"
     "  --journal PATH      the journal (default\n"
     "                      $XDG_STATE_HOME/oaibatch/journal.db, else\n"
     "                      ~/.local/state/oaibatch/journal.db)\n"
@@ -65,7 +75,9 @@ const char cli_help_main[] =
     "  --version           print the version\n"
     "\n"
     "Environment: OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID,\n"
-    "OPENAI_PROJECT_ID, XDG_STATE_HOME, NO_COLOR (no colour when set).\n"
+    "OPENAI_PROJECT_ID, OAB_PROVIDER, ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL\n"
+    "(default https://api.anthropic.com), XDG_STATE_HOME, NO_COLOR (no\n"
+    "colour when set).\n"
     "\n"
     "Exit codes:\n"
     "  0    success\n"
@@ -229,6 +241,7 @@ const char cli_help_list[] =
     "  --all        every batch, page after page\n"
     "  --status S   only the batches in status S\n"
     "  --after ID   the page after batch ID\n"
+    "  --before ID  the page before batch ID (Anthropic's other cursor)\n"
     "  --json       print as JSON\n";
 
 const char cli_help_jobs[] =
@@ -311,3 +324,11 @@ const char cli_help_watch[] =
     "Options:\n"
     "  --interval SECONDS  time between refreshes (default 5)\n"
     "  --once              show the table once and leave\n";
+
+const char cli_help_delete[] =
+    "Usage: oaibatch delete BATCH\n"
+    "\n"
+    "Delete an Anthropic batch that has ended, with its results (Anthropic\n"
+    "only: OpenAI's batches cannot be deleted). A batch of a journal job\n"
+    "goes to the provider and server the job was made on; the job stays in\n"
+    "the journal ('oaibatch jobs rm JOB').\n";
