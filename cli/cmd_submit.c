@@ -42,11 +42,12 @@ typedef struct submit_opts {
     cli_wait_opts wait;
     cli_results_opts *results; /* run: where the results go */
     char *input_model;       /* the first line's body.model (owned) */
+    long reask;              /* run --reask N: re-ask rounds */
 } submit_opts;
 
 enum {
     S_NOWAIT = 1, S_METADATA, S_ENDPOINT, S_WINDOW, S_FORCE, S_MAXLINES,
-    S_MAXBYTES, S_DRYRUN, S_EXPIRES, S_DELETE_INPUTS
+    S_MAXBYTES, S_DRYRUN, S_EXPIRES, S_DELETE_INPUTS, S_REASK
 };
 
 /* returns 1 consumed, 0 not one, -1 bad */
@@ -137,6 +138,14 @@ static int submit_opt(const char *cmd, int id, const char *arg, void *st)
                     "the provider may refuse such parts\n", o->max_bytes,
                     (long)CLI_MAX_PART_BYTES);
         o->limits_given = 1;
+        return 1;
+    case S_REASK:
+        if (cli_parse_long(cmd, "reask", arg, &o->reask) != 0)
+            return -1;
+        if (o->reask < 0 || o->reask > 100) {
+            cli_usage_error(cmd, "--reask takes 0 to 100 rounds");
+            return -1;
+        }
         return 1;
     default:
         return 0;
@@ -640,6 +649,7 @@ const cli_opt cli_opts_submit[] = {
 const cli_opt cli_opts_run[] = {
     SUBMIT_OPTIONS,
     CLI_RESULTS_OPTIONS,
+    { "reask", 0, 1, S_REASK },
     { NULL, 0, 0, 0 }
 };
 
@@ -732,6 +742,8 @@ static int run(cli_ctx *ctx, submit_opts *o, const cli_results_opts *ro)
     if (rc == CLI_EXIT_OK) {
         cli_info(ctx, "job %s", t.job->id);
         rc = cli_target_wait(ctx, &t, &o->wait);
+        if (rc == CLI_EXIT_OK && o->reask)
+            rc = cli_reask(ctx, &t, o->reask, &o->wait);
         if (rc == CLI_EXIT_OK)
             delete_inputs(ctx, o, &t);
         if (rc == CLI_EXIT_INTERRUPTED)
