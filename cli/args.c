@@ -19,6 +19,8 @@ const cli_opt cli_global_opts[] = {
     { "api-key-env", 0, 1, OPT_API_KEY_ENV },
     { "no-color", 0, 0, OPT_NO_COLOR },
     { "color", 0, 1, OPT_COLOR },
+    { "provider", 0, 1, OPT_PROVIDER },
+    { "anthropic-max-tokens", 0, 1, OPT_ANTHROPIC_MAX_TOKENS },
     { NULL, 0, 0, 0 }
 };
 
@@ -135,6 +137,22 @@ int cli_global_opt(cli_ctx *ctx, int id, const char *arg)
     case OPT_API_KEY_ENV:
         ctx->api_key_env = arg;
         return 1;
+    case OPT_PROVIDER: {
+        oab_provider p;
+        if (oab_provider_from_str(&p, arg) != OAB_OK)
+            return -2;
+        ctx->provider = arg;
+        return 1;
+    }
+    case OPT_ANTHROPIC_MAX_TOKENS: {
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(arg, &end, 10);
+        if (errno || end == arg || *end || v < 1)
+            return -3;
+        ctx->anthropic_max_tokens = v;
+        return 1;
+    }
     case OPT_NO_COLOR:
         ctx->color = ctx->color_err = 0;
         return 1;

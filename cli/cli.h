@@ -30,6 +30,12 @@ typedef struct cli_ctx {
     const char *journal_path;  /* --journal, else NULL (default place) */
     const char *base_url;      /* --base-url */
     const char *api_key_env;   /* --api-key-env NAME */
+    const char *provider;      /* --provider, else NULL ($OAB_PROVIDER) */
+    long anthropic_max_tokens; /* --anthropic-max-tokens, 0: none */
+    const char *input_model;   /* the input's model, when the client is made
+                                  for a submit ("anthropic:..." chooses
+                                  Anthropic), else NULL */
+    char *job_provider;        /* a job's provider, taken over (owned) */
     int quiet;                 /* --quiet */
     int json;                  /* --json (read commands) */
     int color;                 /* colour on stdout */
@@ -58,7 +64,9 @@ enum {
     OPT_BASE_URL,
     OPT_API_KEY_ENV,
     OPT_NO_COLOR,
-    OPT_COLOR
+    OPT_COLOR,
+    OPT_PROVIDER,
+    OPT_ANTHROPIC_MAX_TOKENS
 };
 
 typedef struct cli_args {
@@ -134,6 +142,16 @@ void cli_info(cli_ctx *ctx, const char *fmt, ...) OAB__PRINTF(2, 3);
 /* The client, made on first use from the environment and the global
  * options. Prints the problem and returns NULL on failure. */
 oab_client *cli_client(cli_ctx *ctx);
+/* The provider later calls use: the job's (cli_use_provider), else
+ * --provider, else $OAB_PROVIDER, else the input's model prefix
+ * ("anthropic:..."), else "openai". Static or borrowed text. */
+const char *cli_provider_name(const cli_ctx *ctx);
+/* 1 when the client talks (or will talk) to Anthropic. */
+int cli_is_anthropic(const cli_ctx *ctx);
+/* Makes later calls use `provider`, the one a job was submitted to (NULL:
+ * a job journaled before providers, i.e. openai), warning when the
+ * options or the environment say another. */
+void cli_use_provider(cli_ctx *ctx, const char *provider);
 /* Makes later calls go to `url`, the base URL a job was submitted to,
  * warning when the environment or --base-url points elsewhere. */
 void cli_use_base_url(cli_ctx *ctx, const char *url);

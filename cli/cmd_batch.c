@@ -2,6 +2,7 @@
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
 #include "collect.h"
+#include "journal.h"
 #include "commands.h"
 #include "view.h"
 #include "wait.h"
@@ -149,9 +150,10 @@ typedef struct list_args {
     int all;
     const char *status;   /* --status S */
     const char *after;    /* --after ID */
+    const char *before;   /* --before ID (Anthropic) */
 } list_args;
 
-enum { O_LIMIT = 1, O_ALL, O_STATUS, O_AFTER };
+enum { O_LIMIT = 1, O_ALL, O_STATUS, O_AFTER, O_BEFORE };
 
 static int list_opt(const char *cmd, int id, const char *arg, void *st)
 {
@@ -162,6 +164,9 @@ static int list_opt(const char *cmd, int id, const char *arg, void *st)
         return 1;
     case O_AFTER:
         la->after = arg;
+        return 1;
+    case O_BEFORE:
+        la->before = arg;
         return 1;
     case O_STATUS:
         if (oab_batch_status_from_str(arg) == OAB_BATCH_UNKNOWN) {
@@ -188,6 +193,12 @@ static int list_batches(cli_ctx *ctx, const list_args *la)
 {
     long limit = la->limit;
     int all = la->all;
+    if (la->before && !cli_is_anthropic(ctx))
+        return cli_usage_error("list", "--before is Anthropic's cursor: use "
+                               "it with --provider anthropic");
+    if (la->before && (la->after || all))
+        return cli_usage_error("list", "--before goes with neither --after "
+                               "nor --all");
     oab_client *c = cli_client(ctx);
     if (!c)
         return CLI_EXIT_API;
@@ -205,7 +216,11 @@ static int list_batches(cli_ctx *ctx, const list_args *la)
                                 &lc);
     } else {
         oab_job_list *l = NULL;
-        st = oab_batch_list(c, &l, (int)limit, la->after);
+        if (la->before)
+            st = oab_anthropic_batch_list(c, &l, (int)limit, la->before,
+                                          NULL);
+        else
+            st = oab_batch_list(c, &l, (int)limit, la->after);
         for (size_t i = 0; st == OAB_OK && i < l->n; i++)
             list_add(&lc, l->jobs[i]);
         if (l)
@@ -235,6 +250,7 @@ const cli_opt cli_opts_list[] = {
     { "all", 0, 0, O_ALL },
     { "status", 0, 1, O_STATUS },
     { "after", 0, 1, O_AFTER },
+    { "before", 0, 1, O_BEFORE },
     { NULL, 0, 0, 0 }
 };
 
@@ -244,7 +260,50 @@ int cmd_list(cli_ctx *ctx, int argc, char **argv)
         "list", cli_opts_list, list_opt,
         NULL, 0
     };
-    list_args la = { 20, 0, NULL, NULL };
+    list_args la = { 20, 0, NULL, NULL, NULL };
     int rc = cli_parse_args(ctx, &spec, argc, argv, &la, NULL);
     return rc >= 0 ? rc : list_batches(ctx, &la);
+}
+
+/* ---- delete (Anthropic) ---- */
+
+const cli_opt cli_opts_delete[] = {
+    { NULL, 0, 0, 0 }
+};
+
+int cmd_delete(cli_ctx *ctx, int argc, char **argv)
+{
+    static const cli_parse_spec spec = {
+        "delete", cli_opts_delete, NULL, "BATCH", 0
+    };
+    const char *id = NULL;
+    int rc = cli_parse_args(ctx, &spec, argc, argv, NULL, &id);
+    if (rc >= 0)
+        return rc;
+    /* a batch of a journal job goes to the job's provider and server */
+    char *job_id = NULL;
+    int part = 0;
+    journal *jr = cli_journal(ctx);
+    if (jr && journal_find_batch(jr, id, &job_id, &part) == 0) {
+        journal_job *job = NULL;
+        if (journal_job_get(jr, job_id, &job) == 0) {
+            cli_use_provider(ctx, job->provider);
+            cli_use_base_url(ctx, job->base_url);
+        }
+        journal_job_free(job);
+    }
+    free(job_id);
+    if (!cli_is_anthropic(ctx))
+        return cli_usage_error("delete", "only Anthropic's batches can be "
+                               "deleted (--provider anthropic); OpenAI's "
+                               "stay listed, delete their files with "
+                               "'oaibatch files delete ID'");
+    oab_client *c = cli_client(ctx);
+    if (!c)
+        return CLI_EXIT_API;
+    oab_status st = oab_anthropic_batch_delete(c, id);
+    if (st != OAB_OK)
+        return cli_api_errorf(ctx, st, "cannot delete %s", id);
+    cli_info(ctx, "deleted %s", id);
+    return CLI_EXIT_OK;
 }

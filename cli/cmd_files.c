@@ -159,6 +159,12 @@ int cmd_files(cli_ctx *ctx, int argc, char **argv)
     int rc = cli_parse_args(ctx, &sub, argc - 1, argv + 1, &fa, &id);
     if (rc >= 0)
         return rc;
+    if (cli_is_anthropic(ctx)) {
+        cli_error(ctx, "files: Anthropic has no Files API (its batches take "
+                  "their requests inline and give their results as a "
+                  "stream); read them with 'oaibatch results ID'");
+        return CLI_EXIT_USAGE;
+    }
     oab_client *c = cli_client(ctx);
     if (!c)
         return CLI_EXIT_API;

@@ -84,11 +84,13 @@ static int copy_line(const char *line, size_t len, long lineno, void *ud)
 typedef struct retry_args {
     const char *id;
     unsigned mask;      /* result statuses to retry */
+    int truncated;      /* and lines cut by max_tokens (--truncated) */
     int no_wait;
     cli_wait_opts wait;
 } retry_args;
 
-enum { O_FAILED = 1, O_EXPIRED, O_CANCELLED, O_NOWAIT };
+enum { O_FAILED = 1, O_EXPIRED, O_CANCELLED, O_NOWAIT, O_INVALID,
+       O_TRUNCATED };
 
 static int retry_opt(const char *cmd, int id, const char *arg, void *st)
 {
@@ -101,6 +103,8 @@ static int retry_opt(const char *cmd, int id, const char *arg, void *st)
         return 1;
     case O_EXPIRED: ra->mask |= 1u << OAB_RESULT_EXPIRED; return 1;
     case O_CANCELLED: ra->mask |= 1u << OAB_RESULT_CANCELLED; return 1;
+    case O_INVALID: ra->mask |= 1u << OAB_RESULT_INVALID_OUTPUT; return 1;
+    case O_TRUNCATED: ra->truncated = 1; return 1;
     case O_NOWAIT: ra->no_wait = 1; return 1;
     default: return cli_wait_opt(cmd, id, arg, &ra->wait);
     }
@@ -110,6 +114,8 @@ const cli_opt cli_opts_retry[] = {
     { "failed", 0, 0, O_FAILED },
     { "expired", 0, 0, O_EXPIRED },
     { "cancelled", 0, 0, O_CANCELLED },
+    { "invalid", 0, 0, O_INVALID },
+    { "truncated", 0, 0, O_TRUNCATED },
     { "no-wait", 0, 0, O_NOWAIT },
     CLI_WAIT_OPTIONS,
     { NULL, 0, 0, 0 }
@@ -127,21 +133,30 @@ static int parse_retry(cli_ctx *ctx, int argc, char **argv, retry_args *ra)
     int rc = cli_parse_args(ctx, &spec, argc, argv, ra, &ra->id);
     if (rc >= 0)
         return rc;
-    if (!ra->mask)
+    if (!ra->mask && !ra->truncated)
         ra->mask = ~(1u << OAB_RESULT_SUCCEEDED) &
                    ((1u << OAB_RESULT_STATUS_COUNT) - 1);
     return -1;
 }
 
-/* The custom_ids of the rows whose status is in `mask`, sorted (the
+/* 1 when row is one to retry: its status is in `mask`, or truncated
+ * is set and the answer was cut by max_tokens. */
+static int row_picked(const cli_row *row, unsigned mask, int truncated)
+{
+    return row->custom_id[0] && ((mask & (1u << row->status)) ||
+                                 (truncated && row->truncated));
+}
+
+/* The custom_ids of the rows to retry (row_picked), sorted (the
  * strings stay the rows'). Exit code. */
-static int pick_lines(const cli_rows *rows, unsigned mask, pick *p)
+static int pick_lines(const cli_rows *rows, unsigned mask, int truncated,
+                      pick *p)
 {
     p->ids = calloc(rows->n ? rows->n : 1, sizeof *p->ids);
     if (!p->ids)
         return CLI_EXIT_LOCAL;
     for (size_t i = 0; i < rows->n; i++)
-        if ((mask & (1u << rows->v[i].status)) && rows->v[i].custom_id[0])
+        if (row_picked(&rows->v[i], mask, truncated))
             p->ids[p->n++] = rows->v[i].custom_id;
     if (p->n == 0)
         return CLI_EXIT_OK;
@@ -282,7 +297,7 @@ static int make_retry(cli_ctx *ctx, const retry_args *ra, cli_target *t,
         goto done;
     }
     if (rc == CLI_EXIT_OK)
-        rc = pick_lines(&rows, ra->mask, &p);
+        rc = pick_lines(&rows, ra->mask, ra->truncated, &p);
     if (rc != CLI_EXIT_OK)
         goto done;
     if (p.n == 0) {
@@ -360,6 +375,56 @@ static int retry(cli_ctx *ctx, const retry_args *ra)
         cli_info(ctx, "merged results: oaibatch results %s", t.job->id);
 done:
     cli_target_free(&t);
+    return rc;
+}
+
+/* ---- re-asking (run --reask) ---- */
+
+/* How many of the job's lines are invalid or truncated now. Exit code. */
+static int count_reask(cli_ctx *ctx, cli_target *t, size_t *n)
+{
+    cli_rows rows;
+    memset(&rows, 0, sizeof rows);
+    *n = 0;
+    int rc = load_job(ctx, t, &rows);
+    for (size_t i = 0; rc == CLI_EXIT_OK && i < rows.n; i++)
+        *n += (size_t)row_picked(&rows.v[i], 1u << OAB_RESULT_INVALID_OUTPUT,
+                                 1);
+    cli_rows_free(&rows);
+    return rc;
+}
+
+int cli_reask(cli_ctx *ctx, cli_target *t, long rounds,
+              const cli_wait_opts *w)
+{
+    retry_args ra;
+    memset(&ra, 0, sizeof ra);
+    ra.id = t->job->id;
+    ra.mask = 1u << OAB_RESULT_INVALID_OUTPUT;
+    ra.truncated = 1;
+    ra.wait = *w;
+    size_t bad = 0;
+    int rc = count_reask(ctx, t, &bad);
+    for (long round = 1; rc == CLI_EXIT_OK && round <= rounds && bad; round++) {
+        const char *started = NULL;
+        char lock[96];
+        snprintf(lock, sizeof lock, "job:%s", t->job->id);
+        rc = cli_lock(ctx, lock, "retrying the same job");
+        if (rc == CLI_EXIT_OK)
+            rc = make_retry(ctx, &ra, t, &started);
+        cli_unlock(ctx, lock);
+        if (rc == CLI_EXIT_OK && started)
+            rc = cli_target_wait(ctx, t, w);
+        size_t now = bad;
+        if (rc == CLI_EXIT_OK)
+            rc = count_reask(ctx, t, &now);
+        if (rc != CLI_EXIT_OK)
+            break;
+        cli_info(ctx, "re-ask round %ld: %zu line%s sent, %zu fixed, %zu "
+                 "still invalid or truncated", round, bad,
+                 bad == 1 ? "" : "s", bad > now ? bad - now : 0, now);
+        bad = now;
+    }
     return rc;
 }
 

@@ -41,11 +41,13 @@ typedef struct submit_opts {
     int limits_given;
     cli_wait_opts wait;
     cli_results_opts *results; /* run: where the results go */
+    char *input_model;       /* the first line's body.model (owned) */
+    long reask;              /* run --reask N: re-ask rounds */
 } submit_opts;
 
 enum {
     S_NOWAIT = 1, S_METADATA, S_ENDPOINT, S_WINDOW, S_FORCE, S_MAXLINES,
-    S_MAXBYTES, S_DRYRUN, S_EXPIRES, S_DELETE_INPUTS
+    S_MAXBYTES, S_DRYRUN, S_EXPIRES, S_DELETE_INPUTS, S_REASK
 };
 
 /* returns 1 consumed, 0 not one, -1 bad */
@@ -137,6 +139,14 @@ static int submit_opt(const char *cmd, int id, const char *arg, void *st)
                     (long)CLI_MAX_PART_BYTES);
         o->limits_given = 1;
         return 1;
+    case S_REASK:
+        if (cli_parse_long(cmd, "reask", arg, &o->reask) != 0)
+            return -1;
+        if (o->reask < 0 || o->reask > 100) {
+            cli_usage_error(cmd, "--reask takes 0 to 100 rounds");
+            return -1;
+        }
+        return 1;
     default:
         return 0;
     }
@@ -149,6 +159,94 @@ static void submit_opts_free(submit_opts *o)
     if (o->stdin_copy)
         remove(o->stdin_copy);
     free(o->stdin_copy);
+    free(o->input_model);
+}
+
+/* ---- Anthropic ---- */
+
+static int first_model(const char *line, size_t len, long lineno, void *ud)
+{
+    (void)lineno;
+    char **model = ud;
+    cJSON *j = cJSON_ParseWithLength(line, len);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(j, "body"), "model");
+    if (cJSON_IsString(m))
+        *model = oab__strdup(m->valuestring);
+    cJSON_Delete(j);
+    return 1; /* the first line is enough */
+}
+
+/* Reads the first line's model, so that a model written "anthropic:..."
+ * chooses the provider before the client is made (validation checks
+ * later that every line has the same model). */
+static void peek_model(cli_ctx *ctx, submit_opts *o)
+{
+    free(o->input_model);
+    o->input_model = NULL;
+    oab_jsonl_read_path(o->path, first_model, &o->input_model, NULL);
+    ctx->input_model = o->input_model;
+}
+
+typedef struct translate_ctx {
+    const char *name;
+    oab_anthropic_options opts;
+    size_t n_problems;
+    int failed;       /* not a refusal: out of memory */
+} translate_ctx;
+
+static int translate_line(const char *line, size_t len, long lineno, void *ud)
+{
+    translate_ctx *x = ud;
+    char *out = NULL;
+    oab_error err = { 0, 0, "" };
+    oab_status st = oab_anthropic_request_from_openai(&out, line, len, lineno,
+                                                      &x->opts, NULL, &err);
+    oab_free(out);
+    if (st == OAB_EVALIDATION || st == OAB_EJSON) {
+        if (x->n_problems++ < 20)
+            fprintf(stderr, "%s: %s\n", x->name,
+                    err.message[0] ? err.message : oab_strerror(st));
+    } else if (st != OAB_OK) {
+        x->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Anthropic: every line is translated once before anything is journaled
+ * or sent, so that a line Anthropic cannot take is named with its field
+ * (the translation the create does would refuse it part by part). */
+static int check_anthropic(cli_ctx *ctx, const submit_opts *o)
+{
+    if (o->n_md)
+        return cli_usage_error(o->results ? "run" : "submit",
+                               "--metadata: Anthropic's message batches have "
+                               "no metadata");
+    if (o->part.output_expires_after)
+        return cli_usage_error(o->results ? "run" : "submit",
+                               "--output-expires-after: Anthropic keeps "
+                               "results 29 days; it cannot be set");
+    if (o->part.completion_window &&
+        strcmp(o->part.completion_window, "24h") != 0)
+        return cli_usage_error("submit", "--completion-window: Anthropic's "
+                               "batches run within 24h");
+    translate_ctx x = { o->name, OAB_ANTHROPIC_OPTIONS_INIT, 0, 0 };
+    x.opts.default_max_tokens = ctx->anthropic_max_tokens;
+    oab_error err = { 0, 0, "" };
+    oab_status st = oab_jsonl_read_path(o->path, translate_line, &x, &err);
+    if (x.failed || (st != OAB_OK && st != OAB_ESTOPPED)) {
+        cli_error(ctx, "cannot read %s: %s", o->name,
+                  err.message[0] ? err.message : oab_strerror(st));
+        return CLI_EXIT_LOCAL;
+    }
+    if (x.n_problems) {
+        cli_error(ctx, "%s cannot be sent to Anthropic (%zu line%s refused); "
+                  "nothing was sent", o->name, x.n_problems,
+                  x.n_problems == 1 ? "" : "s");
+        return CLI_EXIT_INVALID;
+    }
+    return CLI_EXIT_OK;
 }
 
 static char *metadata_json(const submit_opts *o)
@@ -170,7 +268,7 @@ static int cmp_str(const void *a, const void *b)
 
 /* sha256 over the options that change what is paid for, then the file */
 static int fingerprint(const submit_opts *o, const char *base_url,
-                       char hex[65])
+                       int anthropic, char hex[65])
 {
     oab__sha256 s;
     oab__sha256_init(&s);
@@ -181,6 +279,8 @@ static int fingerprint(const submit_opts *o, const char *base_url,
              o->max_lines, o->limits_given ? o->max_bytes
                                            : (long)OAB_MAX_FILE_BYTES);
     oab__sha256_update(&s, head, strlen(head));
+    if (anthropic) /* openai jobs keep the text they always had */
+        oab__sha256_update(&s, "anthropic\n", 10);
     const char *parts[3] = { base_url, o->endpoint ? o->endpoint : "",
                              o->part.completion_window
                                  ? o->part.completion_window
@@ -268,6 +368,8 @@ static int validate_input(cli_ctx *ctx, const submit_opts *o,
                   "of %s (%s); nothing was sent", o->endpoint, o->name,
                   v->url);
         rc = CLI_EXIT_USAGE;
+    } else if (cli_is_anthropic(ctx)) {
+        rc = check_anthropic(ctx, o);
     }
     if (rc != CLI_EXIT_OK) {
         oab_validation_free(v);
@@ -284,8 +386,16 @@ static int split_input(cli_ctx *ctx, const submit_opts *o, const char *dir,
     oab_split_options so = OAB_SPLIT_OPTIONS_INIT;
     so.max_lines = (size_t)o->max_lines;
     so.max_bytes = (unsigned long long)o->max_bytes;
-    if (o->limits_given)
+    if (o->limits_given) {
         so.margin = 0; /* the user's numbers are meant exactly */
+    } else if (cli_is_anthropic(ctx)) {
+        /* Anthropic's limits; the translated body is not the input's
+         * size (keys renamed, system moved, tools reshaped), so an eighth
+         * of the bytes is kept back on top of the split's margin */
+        so.max_lines = OAB_ANTHROPIC_MAX_REQUESTS;
+        so.max_bytes = OAB_ANTHROPIC_MAX_BATCH_BYTES -
+                       OAB_ANTHROPIC_MAX_BATCH_BYTES / 8;
+    }
     oab_error err = { 0, 0, "" };
     oab_status st = oab_split_path(out, o->path, dir, &so, &err);
     if (st != OAB_OK) {
@@ -298,9 +408,11 @@ static int split_input(cli_ctx *ctx, const submit_opts *o, const char *dir,
 
 /* --dry-run: validates and splits into a temporary folder, shows the
  * parts, removes them; sends nothing and writes no journal. */
-static int dry_run(cli_ctx *ctx, const submit_opts *o)
+static int dry_run(cli_ctx *ctx, submit_opts *o)
 {
     int rc = cli_check_input(ctx, o->path);
+    if (rc == CLI_EXIT_OK)
+        peek_model(ctx, o);
     oab_validation *v = NULL;
     if (rc == CLI_EXIT_OK)
         rc = validate_input(ctx, o, &v);
@@ -400,6 +512,7 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
     job->model = oab__strdup(v->model);
     job->n_lines = (long)v->n_lines;
     job->metadata_json = metadata_json(o);
+    job->provider = oab__strdup(oab_provider_str(oab_client_provider(c)));
     oab_validation_free(v);
 
     /* split into the journal's folder, next to the journal */
@@ -473,18 +586,21 @@ static int start_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
  * lock is held from the journal look-up until every part has its batch,
  * so that processes submitting the same input at once end in one job:
  * the first makes it, the others wait and re-attach. */
-static int submit_file(cli_ctx *ctx, const submit_opts *o, cli_target *t)
+static int submit_file(cli_ctx *ctx, submit_opts *o, cli_target *t)
 {
     memset(t, 0, sizeof *t);
     int rc = cli_check_input(ctx, o->path);
     if (rc != CLI_EXIT_OK)
         return rc;
+    peek_model(ctx, o);
     oab_client *c = cli_client(ctx);
     if (!c)
         return CLI_EXIT_API;
     const char *base_url = oab_client_base_url(c);
     char fp[65];
-    if (fingerprint(o, base_url ? base_url : "", fp) != 0) {
+    if (fingerprint(o, base_url ? base_url : "",
+                    oab_client_provider(c) == OAB_PROVIDER_ANTHROPIC,
+                    fp) != 0) {
         cli_error(ctx, "cannot read %s: %s", o->name, strerror(errno));
         return CLI_EXIT_LOCAL;
     }
@@ -533,6 +649,7 @@ const cli_opt cli_opts_submit[] = {
 const cli_opt cli_opts_run[] = {
     SUBMIT_OPTIONS,
     CLI_RESULTS_OPTIONS,
+    { "reask", 0, 1, S_REASK },
     { NULL, 0, 0, 0 }
 };
 
@@ -564,6 +681,11 @@ static void delete_inputs(cli_ctx *ctx, const submit_opts *o,
 {
     if (!o->delete_inputs || !cli_target_all_completed(t))
         return;
+    if (cli_is_anthropic(ctx)) {
+        cli_info(ctx, "--delete-inputs-after: Anthropic's batches upload no "
+                 "files; nothing to delete");
+        return;
+    }
     size_t n = 0;
     for (size_t i = 0; i < t->n_units; i++) {
         const journal_part *p = t->units[i].part;
@@ -590,7 +712,7 @@ static int wait_job(cli_ctx *ctx, const submit_opts *o, cli_target *t)
     return rc;
 }
 
-static int submit(cli_ctx *ctx, const submit_opts *o)
+static int submit(cli_ctx *ctx, submit_opts *o)
 {
     cli_target t;
     int rc = submit_file(ctx, o, &t);
@@ -613,13 +735,15 @@ static int submit(cli_ctx *ctx, const submit_opts *o)
     return rc;
 }
 
-static int run(cli_ctx *ctx, const submit_opts *o, const cli_results_opts *ro)
+static int run(cli_ctx *ctx, submit_opts *o, const cli_results_opts *ro)
 {
     cli_target t;
     int rc = submit_file(ctx, o, &t);
     if (rc == CLI_EXIT_OK) {
         cli_info(ctx, "job %s", t.job->id);
         rc = cli_target_wait(ctx, &t, &o->wait);
+        if (rc == CLI_EXIT_OK && o->reask)
+            rc = cli_reask(ctx, &t, o->reask, &o->wait);
         if (rc == CLI_EXIT_OK)
             delete_inputs(ctx, o, &t);
         if (rc == CLI_EXIT_INTERRUPTED)

@@ -230,6 +230,7 @@ int cli_rows_add(cli_rows *rows, const oab_result *r, long input_line,
     row->input_line = input_line;
     row->seq = rows->seq++;
     row->status = r->status;
+    row->truncated = r->finish_reason && !strcmp(r->finish_reason, "length");
     return 0;
 }
 

@@ -15,6 +15,7 @@ typedef struct cli_row {
     long input_line;      /* 0 when unknown */
     size_t seq;
     oab_result_status status;
+    int truncated;        /* finish_reason "length": cut by max_tokens */
 } cli_row;
 
 typedef struct cli_rows {

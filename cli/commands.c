@@ -11,7 +11,7 @@ static const cli_command commands[] = {
     CMD(wait),     CMD(cancel),  CMD(results), CMD(retry),
     CMD(list),     CMD(jobs),    CMD(run),    CMD(serve),
     CMD(files),    CMD(completion), CMD(watch), CMD(tokens),
-    CMD(estimate),
+    CMD(estimate), CMD(delete),
 };
 
 const cli_command *cli_commands(size_t *n)

@@ -52,5 +52,6 @@ CLI_DECLARE_COMMAND(completion);
 CLI_DECLARE_COMMAND(watch);
 CLI_DECLARE_COMMAND(tokens);
 CLI_DECLARE_COMMAND(estimate);
+CLI_DECLARE_COMMAND(delete);
 
 #endif

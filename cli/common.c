@@ -67,12 +67,47 @@ void cli_info(cli_ctx *ctx, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The provider the user asked for (--provider, else $OAB_PROVIDER), or
+ * NULL. */
+static const char *asked_provider(const cli_ctx *ctx)
+{
+    if (ctx->provider)
+        return ctx->provider;
+    const char *env = getenv("OAB_PROVIDER");
+    return env && *env ? env : NULL;
+}
+
+const char *cli_provider_name(const cli_ctx *ctx)
+{
+    if (ctx->job_provider)
+        return ctx->job_provider;
+    if (asked_provider(ctx))
+        return asked_provider(ctx);
+    if (ctx->input_model && strncmp(ctx->input_model, "anthropic:", 10) == 0)
+        return "anthropic";
+    return "openai";
+}
+
+int cli_is_anthropic(const cli_ctx *ctx)
+{
+    return strcmp(cli_provider_name(ctx), "anthropic") == 0;
+}
+
 oab_client *cli_client(cli_ctx *ctx)
 {
     if (ctx->client)
         return ctx->client;
     oab_client_options o = OAB_CLIENT_OPTIONS_INIT;
     o.base_url = ctx->base_url;
+    const char *pname = cli_provider_name(ctx);
+    oab_provider prov;
+    if (oab_provider_from_str(&prov, pname) != OAB_OK) {
+        cli_error(ctx, "$OAB_PROVIDER: '%s' is not a provider (openai or "
+                  "anthropic)", pname);
+        return NULL;
+    }
+    o.provider = (int)prov;
+    o.anthropic_max_tokens = ctx->anthropic_max_tokens;
     if (ctx->api_key_env) {
         const char *k = getenv(ctx->api_key_env);
         if (!k || !*k) {
@@ -88,7 +123,11 @@ oab_client *cli_client(cli_ctx *ctx)
     oab_error err;
     oab_status st = oab_client_new_v2(&ctx->client, &o, &err);
     if (st != OAB_OK) {
-        if (st == OAB_ENOKEY)
+        if (st == OAB_ENOKEY && prov == OAB_PROVIDER_ANTHROPIC)
+            cli_error(ctx, "no API key for Anthropic: set ANTHROPIC_API_KEY "
+                      "(or name another variable with --api-key-env), or "
+                      "use --base-url for a local server");
+        else if (st == OAB_ENOKEY)
             cli_error(ctx, "no API key: set OPENAI_API_KEY (or name another "
                       "variable with --api-key-env), or use --base-url for "
                       "a local server");
@@ -99,6 +138,26 @@ oab_client *cli_client(cli_ctx *ctx)
         return NULL;
     }
     return ctx->client;
+}
+
+void cli_use_provider(cli_ctx *ctx, const char *provider)
+{
+    const char *want = provider && *provider ? provider : "openai";
+    const char *now = cli_provider_name(ctx);
+    if (ctx->job_provider && strcmp(ctx->job_provider, want) == 0)
+        return;
+    char *keep = oab__strdup(want);
+    if (!keep)
+        return;
+    if (strcmp(now, want) != 0) {
+        if (asked_provider(ctx) && strcmp(asked_provider(ctx), want) != 0)
+            cli_warn(ctx, "the job was submitted to %s; using it, not %s",
+                     want, asked_provider(ctx));
+        oab_client_free(ctx->client);
+        ctx->client = NULL;
+    }
+    free(ctx->job_provider);
+    ctx->job_provider = keep;
 }
 
 void cli_use_base_url(cli_ctx *ctx, const char *url)
@@ -255,6 +314,12 @@ int cli_common_opt(cli_ctx *ctx, const char *cmd, int id, const char *arg)
     int g = cli_global_opt(ctx, id, arg);
     if (g == 1)
         return -1;
+    if (g == -2)
+        return cli_usage_error(cmd, "--provider takes openai or anthropic, "
+                               "not '%s'", arg);
+    if (g == -3)
+        return cli_usage_error(cmd, "--anthropic-max-tokens needs a whole "
+                               "number of 1 or more, not '%s'", arg);
     if (g < 0)
         return cli_usage_error(cmd, "--color takes auto, always or never");
     return cli_usage_error(cmd, "unexpected option");

@@ -12,7 +12,7 @@ CLI = sys.argv[1]
 DOCS = sys.argv[2]
 COMMANDS = ["validate", "build", "submit", "status", "wait", "cancel",
             "results", "retry", "list", "jobs", "run", "files", "completion", "watch",
-            "tokens", "estimate"]
+            "tokens", "estimate", "delete"]
 def h(*a):
     return subprocess.run([CLI, *a, "--help"], capture_output=True, text=True).stdout
 def block(*a):
@@ -186,10 +186,29 @@ or SIGTERM.
 `$XDG_STATE_HOME/oaibatch/journal.db`, else
 `~/.local/state/oaibatch/journal.db`, or `--journal PATH`. Two tables:
 `jobs` (id, created_at, input_path, fingerprint, base_url, endpoint,
-model, n_lines, metadata_json) and `parts` (job_id, idx, kind, path,
-n_lines, input_lines, file_id, batch_id, status, counts, updated_at).
-Part files live in `parts/JOB/` beside the journal. The journal never
-holds an API key.
+model, n_lines, metadata_json, provider) and `parts` (job_id, idx, kind,
+path, n_lines, input_lines, file_id, batch_id, status, counts,
+updated_at, anthropic_map). Part files live in `parts/JOB/` beside the
+journal. The journal never holds an API key. A journal made by an older
+`oaibatch` gets the newer columns (`provider`, `anthropic_map`) when it is
+first opened; its jobs read as OpenAI's.
+
+## Anthropic
+
+`--provider anthropic` (or `OAB_PROVIDER=anthropic`, or a model written
+`anthropic:claude-...` in the input) sends the same OpenAI chat lines to
+Anthropic's Message Batches (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`):
+`submit`, `run`, `status`, `wait`, `cancel`, `results`, `retry`, `list` and
+`delete` work as for OpenAI; the job remembers its provider, so later
+commands on it need no option. Every line is translated before anything
+is sent (a line Anthropic cannot take is named with its field, exit 4);
+parts are split at 100,000 requests and an eighth under 256 MB; there is
+no upload (a part's lines go inline in the create). custom_ids Anthropic
+refuses are sent as generated ids, and the map is journaled with the
+batch id, so results read back with your ids in any later process.
+Anthropic has no files: `files` exits 2, and `--metadata`,
+`--output-expires-after` and a completion window other than 24h are
+refused (exit 2). See docs/providers.md.
 
 ## Testing knobs
 

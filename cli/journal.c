@@ -55,6 +55,52 @@ static const char *schema_sql =
     " pid INTEGER NOT NULL,"
     " taken_at INTEGER NOT NULL);";
 
+/* Columns added after the first release, each migrated into an older
+ * journal when it is opened (ALTER TABLE ... ADD COLUMN). */
+static const char *const added_columns[][3] = {
+    { "jobs", "provider", "TEXT" },
+    { "parts", "anthropic_map", "TEXT" },
+};
+
+/* 1 when `table` has `column`, 0 when not, -1 on error. */
+static int has_column(sqlite3 *db, const char *table, const char *column)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?)"
+                           " WHERE name = ?", -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Adds the missing columns in one write transaction, so that two
+ * processes opening an old journal at once do not both add them. */
+static int migrate(sqlite3 *db, char **msg)
+{
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, msg);
+    if (rc != SQLITE_OK)
+        return rc;
+    size_t n = sizeof added_columns / sizeof added_columns[0];
+    for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+        int has = has_column(db, added_columns[i][0], added_columns[i][1]);
+        if (has < 0) {
+            rc = SQLITE_ERROR;
+        } else if (!has) {
+            char sql[128];
+            snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s",
+                     added_columns[i][0], added_columns[i][1],
+                     added_columns[i][2]);
+            rc = sqlite3_exec(db, sql, NULL, NULL, msg);
+        }
+    }
+    sqlite3_exec(db, rc == SQLITE_OK ? "COMMIT" : "ROLLBACK", NULL, NULL,
+                 NULL);
+    return rc;
+}
+
 /* How long a connection waits for another process's write. */
 #define JOURNAL_BUSY_MS 30000
 
@@ -104,6 +150,8 @@ int journal_open(journal **out, const char *path, char *errbuf, size_t n)
     double waited = 0;
     for (;;) {
         rc = sqlite3_exec(db, schema_sql, NULL, NULL, &msg);
+        if (rc == SQLITE_OK)
+            rc = migrate(db, &msg);
         if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
             break;
         if (waited * 1000 >= JOURNAL_BUSY_MS)
@@ -159,6 +207,7 @@ static void part_clear(journal_part *p)
     free(p->file_id);
     free(p->batch_id);
     free(p->status);
+    free(p->anthropic_map);
 }
 
 void journal_job_free(journal_job *job)
@@ -172,6 +221,7 @@ void journal_job_free(journal_job *job)
     free(job->endpoint);
     free(job->model);
     free(job->metadata_json);
+    free(job->provider);
     for (size_t i = 0; i < job->n_parts; i++)
         part_clear(&job->parts[i]);
     free(job->parts);
@@ -241,12 +291,12 @@ static int insert_part(journal *j, const char *job_id, const journal_part *p)
 {
     return run_stmt(j,
                     "INSERT INTO parts(job_id, idx, kind, path, n_lines,"
-                    " input_lines, file_id, batch_id, status, updated_at)"
-                    " VALUES(?,?,?,?,?,?,?,?,?,?)",
-                    "tittIttttI", job_id, p->idx, p->kind ? p->kind : "part",
+                    " input_lines, file_id, batch_id, status, updated_at,"
+                    " anthropic_map) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                    "tittIttttIt", job_id, p->idx, p->kind ? p->kind : "part",
                     p->path, (long long)p->n_lines, p->input_lines,
                     p->file_id, p->batch_id, p->status,
-                    (long long)oab__unix_now());
+                    (long long)oab__unix_now(), p->anthropic_map);
 }
 
 int journal_job_insert(journal *j, const journal_job *job)
@@ -256,11 +306,11 @@ int journal_job_insert(journal *j, const journal_job *job)
     int ok = run_stmt(j,
                       "INSERT INTO jobs(id, created_at, input_path,"
                       " fingerprint, base_url, endpoint, model, n_lines,"
-                      " metadata_json) VALUES(?,?,?,?,?,?,?,?,?)",
-                      "tItttttIt", job->id, job->created_at, job->input_path,
+                      " metadata_json, provider) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                      "tItttttItt", job->id, job->created_at, job->input_path,
                       job->fingerprint, job->base_url, job->endpoint,
                       job->model, (long long)job->n_lines,
-                      job->metadata_json) == 0;
+                      job->metadata_json, job->provider) == 0;
     for (size_t i = 0; ok && i < job->n_parts; i++)
         ok = insert_part(j, job->id, &job->parts[i]) == 0;
     return end_txn(j, ok);
@@ -271,8 +321,8 @@ static int load_parts(journal *j, journal_job *job)
     sqlite3_stmt *s = NULL;
     const char *sql =
         "SELECT idx, kind, path, n_lines, input_lines, file_id, batch_id,"
-        " status, count_total, count_completed, count_failed, updated_at"
-        " FROM parts WHERE job_id = ? ORDER BY idx";
+        " status, count_total, count_completed, count_failed, updated_at,"
+        " anthropic_map FROM parts WHERE job_id = ? ORDER BY idx";
     if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
         return -1;
     bind_text(s, 1, job->id);
@@ -303,6 +353,7 @@ static int load_parts(journal *j, journal_job *job)
         p->count_completed = sqlite3_column_int64(s, 9);
         p->count_failed = sqlite3_column_int64(s, 10);
         p->updated_at = sqlite3_column_int64(s, 11);
+        p->anthropic_map = col_text(s, 12);
     }
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : -1;
@@ -310,7 +361,7 @@ static int load_parts(journal *j, journal_job *job)
 
 #define JOB_COLS                                                          \
     "id, created_at, input_path, fingerprint, base_url, endpoint, model," \
-    " n_lines, metadata_json"
+    " n_lines, metadata_json, provider"
 
 static journal_job *job_from_row(sqlite3_stmt *s)
 {
@@ -326,6 +377,7 @@ static journal_job *job_from_row(sqlite3_stmt *s)
     job->model = col_text(s, 6);
     job->n_lines = (long)sqlite3_column_int64(s, 7);
     job->metadata_json = col_text(s, 8);
+    job->provider = col_text(s, 9);
     return job;
 }
 
@@ -459,6 +511,16 @@ int journal_part_set_batch(journal *j, const char *job_id, int idx,
     return part_set(j, PART_SET("batch_id"), job_id, idx, batch_id);
 }
 
+int journal_part_set_batch_map(journal *j, const char *job_id, int idx,
+                               const char *batch_id, const char *map_json)
+{
+    return run_stmt(j,
+                    "UPDATE parts SET batch_id = ?, anthropic_map = ?,"
+                    " updated_at = ? WHERE job_id = ? AND idx = ?",
+                    "ttIti", batch_id, map_json, (long long)oab__unix_now(),
+                    job_id, idx);
+}
+
 int journal_part_set_status(journal *j, const char *job_id, int idx,
                             const char *status, long long total,
                             long long completed, long long failed)
@@ -576,7 +638,8 @@ const char *journal_job_status(const journal_job *j)
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
         for (size_t i = 0; i < j->n_parts; i++) {
             const journal_part *p = &j->parts[i];
-            const char *s = !p->file_id    ? "not_uploaded"
+            /* an Anthropic part has a batch and no file */
+            const char *s = !p->file_id && !p->batch_id ? "not_uploaded"
                             : !p->batch_id ? "not_created"
                             : p->status    ? p->status
                                            : "validating";

@@ -20,6 +20,8 @@ typedef struct journal_part {
     char *file_id;           /* NULL until uploaded */
     char *batch_id;          /* NULL until created */
     char *status;            /* last status seen, NULL if none */
+    char *anthropic_map;     /* Anthropic: the batch's custom_id map (JSON of
+                                oab_anthropic_batch_map), NULL otherwise */
     long long count_total, count_completed, count_failed;
     long long updated_at;
 } journal_part;
@@ -34,6 +36,8 @@ typedef struct journal_job {
     char *model;             /* may be NULL */
     long n_lines;
     char *metadata_json;     /* the user's --metadata as a JSON object */
+    char *provider;          /* "openai" or "anthropic"; NULL (a job
+                                journaled before providers): openai */
     journal_part *parts;
     size_t n_parts;
 } journal_job;
@@ -75,6 +79,10 @@ int journal_part_set_file(journal *j, const char *job_id, int idx,
                           const char *file_id);
 int journal_part_set_batch(journal *j, const char *job_id, int idx,
                            const char *batch_id);
+/* The batch id and, for Anthropic, its custom_id map (may be NULL), in
+ * one write. 0 or -1. */
+int journal_part_set_batch_map(journal *j, const char *job_id, int idx,
+                               const char *batch_id, const char *map_json);
 int journal_part_set_status(journal *j, const char *job_id, int idx,
                             const char *status, long long total,
                             long long completed, long long failed);

@@ -86,5 +86,6 @@ int main(int argc, char **argv)
     }
     journal_close(ctx.jr);
     free(ctx.job_base_url);
+    free(ctx.job_provider);
     return rc;
 }

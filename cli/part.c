@@ -25,6 +25,47 @@ static int find_by_file(const oab_job *job, void *ud)
     return ++f->seen >= 1000;
 }
 
+/* Anthropic: no file; the part's lines are translated and sent inline
+ * in the create, and the batch id and its custom_id map are journaled in
+ * one write as soon as the batch exists. */
+static int start_anthropic(cli_ctx *ctx, oab_client *c, journal *jr,
+                           journal_job *job, journal_part *part,
+                           const cli_part_opts *po)
+{
+    if (part->batch_id)
+        return CLI_EXIT_OK;
+    oab_batch_options bo = OAB_BATCH_OPTIONS_INIT;
+    bo.endpoint = job->endpoint;
+    bo.completion_window = po ? po->completion_window : NULL;
+    bo.output_expires_after_s = po ? po->output_expires_after : 0;
+    oab_job *b = NULL;
+    oab_status st = oab_batch_create_job_path(c, &b, part->path, &bo);
+    if (st != OAB_OK)
+        return cli_api_errorf(ctx, st, "cannot create the batch of part %d",
+                              part->idx);
+    cli_crash_point("create");
+    char *map = NULL;
+    st = oab_anthropic_batch_map(c, b->id, &map);
+    oab__set_str(&part->batch_id, b->id);
+    oab_job_free(b);
+    if (st != OAB_OK) {
+        cli_error(ctx, "out of memory (created batch %s)", part->batch_id);
+        return CLI_EXIT_LOCAL;
+    }
+    int bad = journal_part_set_batch_map(jr, job->id, part->idx,
+                                         part->batch_id, map) != 0;
+    oab__set_str(&part->anthropic_map, map);
+    oab_free(map);
+    if (bad) {
+        cli_error(ctx, "journal: %s (created batch %s)", journal_errmsg(jr),
+                  part->batch_id);
+        return CLI_EXIT_LOCAL;
+    }
+    cli_info(ctx, "created batch %s for part %d (%ld lines)", part->batch_id,
+             part->idx, part->n_lines);
+    return CLI_EXIT_OK;
+}
+
 int cli_part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
                    const cli_part_opts *po)
 {
@@ -32,6 +73,8 @@ int cli_part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
     journal *jr = cli_journal(ctx);
     if (!c || !jr)
         return !c ? CLI_EXIT_API : CLI_EXIT_LOCAL;
+    if (oab_client_provider(c) == OAB_PROVIDER_ANTHROPIC)
+        return start_anthropic(ctx, c, jr, job, part, po);
     if (!part->file_id) {
         oab_file *f = NULL;
         oab_status st = oab_file_upload_path(c, &f, part->path, "batch", 0);

@@ -37,6 +37,30 @@ static int build_units(cli_target *t, int only_idx)
     return 0;
 }
 
+/* An Anthropic job's custom_id maps, given to the client so that the
+ * results of its batches read back with the caller's custom_ids in this
+ * process too. A client that cannot be made is reported by its first
+ * use. */
+static int load_maps(cli_ctx *ctx, const cli_target *t)
+{
+    if (!t->job || !cli_is_anthropic(ctx))
+        return CLI_EXIT_OK;
+    oab_client *c = NULL;
+    for (size_t i = 0; i < t->job->n_parts; i++) {
+        const journal_part *p = &t->job->parts[i];
+        if (!p->batch_id || !p->anthropic_map)
+            continue;
+        if (!c && !(c = cli_client(ctx)))
+            return CLI_EXIT_OK;
+        oab_status st = oab_anthropic_set_batch_map(c, p->batch_id,
+                                                    p->anthropic_map);
+        if (st != OAB_OK)
+            return cli_api_errorf(ctx, st, "journal: the custom_id map of "
+                                  "batch %s", p->batch_id);
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_target_resolve(cli_ctx *ctx, const char *id, cli_target *t)
 {
     memset(t, 0, sizeof *t);
@@ -73,13 +97,15 @@ int cli_target_resolve(cli_ctx *ctx, const char *id, cli_target *t)
         t->batch_id = oab__strdup(id);
     }
     t->label = oab__strdup(id);
-    if (t->job)
+    if (t->job) {
+        cli_use_provider(ctx, t->job->provider);
         cli_use_base_url(ctx, t->job->base_url);
+    }
     if (build_units(t, only_idx) != 0) {
         cli_error(ctx, "out of memory");
         return CLI_EXIT_LOCAL;
     }
-    return CLI_EXIT_OK;
+    return load_maps(ctx, t);
 }
 
 int cli_target_reload(cli_ctx *ctx, cli_target *t)
@@ -244,7 +270,7 @@ const char *cli_unit_status(const cli_unit *u)
                                      : oab_batch_status_str(u->batch->status);
     if (u->part && u->part->batch_id && u->part->status)
         return u->part->status;
-    if (u->part && !u->part->file_id)
+    if (u->part && !u->part->file_id && !u->part->batch_id)
         return "not_uploaded";
     if (u->part && !u->part->batch_id)
         return "not_created";

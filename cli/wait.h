@@ -47,4 +47,13 @@ int cli_transient(oab_status st);
  * code of an error that does not pass (authentication, other 4xx). */
 int cli_target_wait(cli_ctx *ctx, cli_target *t, const cli_wait_opts *w);
 
+/* Re-asking (cmd_retry.c, `run --reask N`): up to `rounds` times, the
+ * job's lines whose structured output failed its schema or whose answer
+ * was cut by max_tokens are sent again as a retry part (as `retry
+ * --invalid --truncated`) and waited for, saying after each round how
+ * many were sent and fixed; stops early once none is left. The job's
+ * batches must have ended. Exit code. */
+int cli_reask(cli_ctx *ctx, cli_target *t, long rounds,
+              const cli_wait_opts *w);
+
 #endif

@@ -21,6 +21,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -687,6 +688,20 @@ static const char *model_of(const cJSON *body)
 /* chat completions                                                   */
 /* ---------------------------------------------------------------- */
 
+/* Test knobs for re-asking (server/README.md): $OAB_TESTMODEL_INVALID_FIRST
+ * = N spoils the process's first N structured chat answers (the JSON cut
+ * in half, so it does not parse); $OAB_TESTMODEL_LENGTH_FIRST = M cuts
+ * its first M plain text answers with finish_reason "length". Later
+ * answers (a retry's) are whole. 1 when this answer is to be spoiled. */
+static int spoil(atomic_long *count, const char *env)
+{
+    const char *v = getenv(env);
+    long n = v && *v ? strtol(v, NULL, 10) : 0;
+    return n > 0 && atomic_fetch_add(count, 1) < n;
+}
+
+static atomic_long spoiled_invalid, spoiled_length;
+
 static cJSON *chat(const cJSON *body, int *status)
 {
     const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(body, "messages");
@@ -757,6 +772,7 @@ static cJSON *chat(const cJSON *body, int *status)
         cJSON_AddStringToObject(ch, "finish_reason", "tool_calls");
     } else {
         content = structured_text(body, &over);
+        int structured = content != NULL;
         if (content || over) {
             /* the schema's instance */
         } else if (rft && !strcmp(rft, "json_object")) {
@@ -769,10 +785,19 @@ static cJSON *chat(const cJSON *body, int *status)
         } else {
             content = text_answer(prompt);
         }
+        const char *finish = "stop";
+        if (content && structured &&
+            spoil(&spoiled_invalid, "OAB_TESTMODEL_INVALID_FIRST")) {
+            content[strlen(content) / 2] = '\0';
+        } else if (content && !structured && !rft &&
+                   spoil(&spoiled_length, "OAB_TESTMODEL_LENGTH_FIRST")) {
+            content[strlen(content) / 2] = '\0';
+            finish = "length";
+        }
         cJSON_AddStringToObject(msg, "content", content ? content : "");
         cJSON_AddNullToObject(msg, "refusal");
         out_words = count_words(content);
-        cJSON_AddStringToObject(ch, "finish_reason", "stop");
+        cJSON_AddStringToObject(ch, "finish_reason", finish);
     }
     cJSON_AddNullToObject(ch, "logprobs");
     long in_words = count_words(all.data);

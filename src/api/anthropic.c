@@ -41,6 +41,7 @@ void oab__anth_validate_limits(const oab_client *c, oab_validate_options *vo)
         return;
     vo->max_lines = OAB_ANTHROPIC_MAX_REQUESTS;
     vo->max_bytes = OAB_ANTHROPIC_MAX_BATCH_BYTES;
+    vo->min_requests = 1; /* Anthropic takes a batch of one request */
 }
 
 /* ---- the maps of the client's batches ---- */
