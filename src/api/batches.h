@@ -1,5 +1,5 @@
-/* api/batches.h - what the Batches calls (api/batches.c) share with the
- * providers (api/anthropic.c). Internal. */
+/* api/batches.h - what the Batches calls (api/batches.c, create_job*.c)
+ * share with each other and the providers (api/anthropic.c). Internal. */
 #ifndef OAB_API_BATCHES_H
 #define OAB_API_BATCHES_H
 
@@ -21,5 +21,11 @@ oab_status oab__job_list_page(oab_client *c, oab_job_list **out, cJSON *root,
 /* Appends "name=<value escaped>" to a query (with '&' after the first);
  * nothing for a NULL or empty value. OAB_OK or OAB_ENOMEM. */
 oab_status oab__query_add(oab__buf *q, const char *name, const char *value);
+
+/* The start of every create-job entry point (api/create_job*.c): *out
+ * NULL, the client there, the batch options set up with their _INIT
+ * macro (the message on the client otherwise). */
+oab_status oab__job_begin(oab_client *c, oab_job **out,
+                          const oab_batch_options *opts);
 
 #endif

@@ -1,31 +1,34 @@
-/* create_job.c - upload + create in one call (the seed's
- * batch_create_job), after validating the input. */
+/* create_job.c - upload + create in one call (batch_create_job), after
+ * validating the input. */
 
 #include "oaibatch.h"
 #include "api/anthropic.h"
+#include "api/batches.h"
 #include "api/http.h"
+#include <stdio.h>
 #include <string.h>
 
-/* Puts the first validation problem into the client's detail. */
-static oab_status refuse(oab_client *c, oab_status st, oab_validation *v,
-                         const char *what)
+/* The validation's answer: OAB_OK, or its first problem put into the
+ * client's detail. Frees v. */
+static oab_status validated(oab_client *c, oab_status st, oab_validation *v,
+                            const char *what)
 {
+    if (st == OAB_OK) {
+        oab_validation_free(v);
+        return OAB_OK;
+    }
     if (st == OAB_EVALIDATION && v && v->n_problems) {
         const oab_problem *p = &v->problems[0];
         size_t more = v->n_problems_total > 1 ? v->n_problems_total - 1 : 0;
+        char where[32] = "";
         if (p->line > 0)
-            st = oab__client_fail(c, OAB_EVALIDATION,
-                                  "%s: line %ld: %s: %s%s%s (%zu more problem%s)",
-                                  what, p->line, p->code ? p->code : "invalid",
-                                  p->message ? p->message : "",
-                                  p->param ? " at " : "", p->param ? p->param : "",
-                                  more, more == 1 ? "" : "s");
-        else
-            st = oab__client_fail(c, OAB_EVALIDATION, "%s: %s: %s%s%s (%zu more "
-                                  "problem%s)", what, p->code ? p->code : "invalid",
-                                  p->message ? p->message : "",
-                                  p->param ? " at " : "", p->param ? p->param : "",
-                                  more, more == 1 ? "" : "s");
+            snprintf(where, sizeof where, "line %ld: ", p->line);
+        st = oab__client_fail(c, OAB_EVALIDATION,
+                              "%s: %s%s: %s%s%s (%zu more problem%s)", what,
+                              where, p->code ? p->code : "invalid",
+                              p->message ? p->message : "",
+                              p->param ? " at " : "", p->param ? p->param : "",
+                              more, more == 1 ? "" : "s");
     } else if (st == OAB_EVALIDATION) {
         st = oab__client_fail(c, st, "%s: input failed validation", what);
     } else {
@@ -33,6 +36,17 @@ static oab_status refuse(oab_client *c, oab_status st, oab_validation *v,
     }
     oab_validation_free(v);
     return st;
+}
+
+oab_status oab__job_begin(oab_client *c, oab_job **out,
+                          const oab_batch_options *opts)
+{
+    if (out)
+        *out = NULL;
+    if (!c)
+        return OAB_EINVAL;
+    return OAB__CLIENT_OPTIONS_CHECK(c, opts, OAB_BATCH_OPTIONS_VERSION,
+                                     "oab_batch_options");
 }
 
 static oab_status create_after_upload(oab_client *c, oab_job **out, oab_file *f,
@@ -48,12 +62,7 @@ oab_status oab_batch_create_job_path(oab_client *c, oab_job **out,
                                      const char *jsonl_path,
                                      const oab_batch_options *opts)
 {
-    if (out)
-        *out = NULL;
-    if (!c)
-        return OAB_EINVAL;
-    oab_status st = OAB__CLIENT_OPTIONS_CHECK(c, opts, OAB_BATCH_OPTIONS_VERSION,
-                                              "oab_batch_options");
+    oab_status st = oab__job_begin(c, out, opts);
     if (st != OAB_OK)
         return st;
     if (!jsonl_path)
@@ -62,9 +71,9 @@ oab_status oab_batch_create_job_path(oab_client *c, oab_job **out,
     oab_validate_options vo = OAB_VALIDATE_OPTIONS_INIT;
     oab__anth_validate_limits(c, &vo);
     st = oab_validate_path(&v, jsonl_path, &vo);
+    st = validated(c, st, v, jsonl_path);
     if (st != OAB_OK)
-        return refuse(c, st, v, jsonl_path);
-    oab_validation_free(v);
+        return st;
     if (oab__anth(c)) /* requests inline, no upload */
         return oab__anth_create_path(c, out, jsonl_path, opts);
     oab_file *f = NULL;
@@ -77,12 +86,7 @@ oab_status oab_batch_create_job_buffer(oab_client *c, oab_job **out,
                                        const char *jsonl, size_t len,
                                        const oab_batch_options *opts)
 {
-    if (out)
-        *out = NULL;
-    if (!c)
-        return OAB_EINVAL;
-    oab_status st = OAB__CLIENT_OPTIONS_CHECK(c, opts, OAB_BATCH_OPTIONS_VERSION,
-                                              "oab_batch_options");
+    oab_status st = oab__job_begin(c, out, opts);
     if (st != OAB_OK)
         return st;
     if (!jsonl && len)
@@ -91,9 +95,9 @@ oab_status oab_batch_create_job_buffer(oab_client *c, oab_job **out,
     oab_validate_options vo = OAB_VALIDATE_OPTIONS_INIT;
     oab__anth_validate_limits(c, &vo);
     st = oab_validate_buffer(&v, jsonl ? jsonl : "", len, &vo);
+    st = validated(c, st, v, "input");
     if (st != OAB_OK)
-        return refuse(c, st, v, "input");
-    oab_validation_free(v);
+        return st;
     if (oab__anth(c)) /* requests inline, no upload */
         return oab__anth_create_buffer(c, out, jsonl ? jsonl : "", len, opts);
     oab_file *f = NULL;

@@ -1,9 +1,10 @@
-/* create_job_requests.c - the seed's batch_create_job with a list of built
+/* create_job_requests.c - batch_create_job with a list of built
  * requests: JSONL in memory, validated before any network call, then
  * uploaded and created through oab_batch_create_job_buffer. */
 
 #include "oaibatch.h"
 #include "api/anthropic.h"
+#include "api/batches.h"
 #include "api/http.h"
 #include "core/request.h"
 #include "util/buf.h"
@@ -41,12 +42,7 @@ oab_status oab_batch_create_job(oab_client *c, oab_job **out,
                                 size_t n_requests,
                                 const oab_batch_options *opts)
 {
-    if (out)
-        *out = NULL;
-    if (!c)
-        return OAB_EINVAL;
-    oab_status st = OAB__CLIENT_OPTIONS_CHECK(c, opts, OAB_BATCH_OPTIONS_VERSION,
-                                              "oab_batch_options");
+    oab_status st = oab__job_begin(c, out, opts);
     if (st != OAB_OK)
         return st;
     if (n_requests && !requests)
