@@ -427,6 +427,57 @@ static int fmt_email(const char *s, size_t len)
     return fmt_hostname_n(d, dl);
 }
 
+/* duration (RFC 3339 Appendix A, ISO 8601): "P" then weeks ("P3W"), or
+ * date units in the order Y M D with none skipped between the first and
+ * the last given, then an optional "T" with H M S the same way; every
+ * unit has at least one digit and "T" at least one unit. */
+static int dur_units(const char *s, size_t len, size_t *i, const char *units)
+{
+    size_t n = strlen(units);
+    size_t next = 0; /* index of the unit that may come next */
+    int seen = 0;
+    while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
+        size_t d = *i;
+        while (*i < len && s[*i] >= '0' && s[*i] <= '9')
+            (*i)++;
+        if (*i >= len || *i == d)
+            return -1;
+        const char *u = memchr(units, s[*i], n);
+        if (!u || (size_t)(u - units) < next)
+            return -1;
+        size_t k = (size_t)(u - units);
+        if (seen && k != next) /* a unit between was left out */
+            return -1;
+        next = k + 1;
+        seen = 1;
+        (*i)++;
+    }
+    return seen;
+}
+
+static int fmt_duration(const char *s, size_t len)
+{
+    if (len < 3 || s[0] != 'P')
+        return 0;
+    size_t i = 1;
+    /* weeks stand alone */
+    size_t w = 1;
+    while (w < len && s[w] >= '0' && s[w] <= '9')
+        w++;
+    if (w > 1 && w + 1 == len && s[w] == 'W')
+        return 1;
+    int date = dur_units(s, len, &i, "YMD");
+    if (date < 0)
+        return 0;
+    if (i == len)
+        return date == 1;
+    if (s[i] != 'T')
+        return 0;
+    i++;
+    int time = dur_units(s, len, &i, "HMS");
+    return time == 1 && i == len;
+}
+
 int oab__schema_check_format(const char *fmt, const char *s, size_t len)
 {
     if (strcmp(fmt, "date-time") == 0)
@@ -439,6 +490,8 @@ int oab__schema_check_format(const char *fmt, const char *s, size_t len)
         return fmt_email(s, len);
     if (strcmp(fmt, "uuid") == 0)
         return fmt_uuid(s, len);
+    if (strcmp(fmt, "duration") == 0)
+        return fmt_duration(s, len);
     if (strcmp(fmt, "ipv4") == 0)
         return fmt_ipv4_n(s, len);
     if (strcmp(fmt, "ipv6") == 0)

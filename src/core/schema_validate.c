@@ -129,19 +129,29 @@ static char *ecma_translate(const char *src)
                 st = put_property(&b, e, name, n);
                 p = name + n;
             } else if (e == 'u' && p[1] == '{') {
-                /* \u{XXXXX} (ECMA 'u' flag form) -> \x{XXXXX} is not
-                 * available under ALT_BSUX; emit the literal code point */
-                char *end = NULL;
-                unsigned long cp = strtoul(p + 2, &end, 16);
-                if (end && *end == '}' && cp <= 0x10FFFF) {
-                    char u[4];
-                    size_t n = oab__utf8_encode(cp, u);
-                    st = oab__buf_puts(&b, "\\Q");
-                    if (st == OAB_OK)
-                        st = oab__buf_append(&b, u, n);
-                    if (st == OAB_OK)
-                        st = oab__buf_puts(&b, "\\E");
-                    p = end;
+                /* \u{XXXXX} (ECMA 'u' flag form): \x{...} is not there
+                 * under ALT_BSUX. A BMP code point becomes \uXXXX (never
+                 * a NUL byte in the pattern text: "\u{0}" used to end the
+                 * compiled regex there); a higher one its UTF-8 bytes,
+                 * which hold no NUL. "\u{}" and over 6 digits stay "\u"
+                 * then text, as without the u flag. */
+                const char *h = p + 2, *q = h;
+                unsigned long cp = 0;
+                while (q - h < 7 && oab__hexval((unsigned char)*q) >= 0)
+                    cp = cp * 16 + (unsigned long)oab__hexval((unsigned char)*q++);
+                if (q > h && q - h <= 6 && *q == '}' && cp <= 0x10FFFF) {
+                    if (cp < 0x10000) {
+                        st = oab__buf_printf(&b, "\\u%04lx", cp);
+                    } else {
+                        char u[4];
+                        size_t n = oab__utf8_encode(cp, u);
+                        st = oab__buf_puts(&b, "\\Q");
+                        if (st == OAB_OK)
+                            st = oab__buf_append(&b, u, n);
+                        if (st == OAB_OK)
+                            st = oab__buf_puts(&b, "\\E");
+                    }
+                    p = q;
                 } else {
                     st = oab__buf_append(&b, "\\u", 2);
                 }

@@ -417,6 +417,41 @@ static void test_validator_messages(void)
     CHECK_STR(msg, "/mail: not a valid email");
     oab_schema_free(s);
 
+    /* format duration (RFC 3339 Appendix A) */
+    s = make("{\"format\":\"duration\"}", 0);
+    {
+        static const char *const good[] = {
+            "\"P4DT12H30M5S\"", "\"P1Y\"", "\"P1Y2M\"", "\"P2M3D\"", "\"P3W\"",
+            "\"PT1H\"", "\"PT1M30S\"", "\"PT36H\"", "\"P1DT2H\"", "\"PT0S\""};
+        static const char *const bad[] = {
+            "\"zzz\"", "\"P\"", "\"PT\"", "\"P1\"", "\"P1Y1D\"", "\"PT1H1S\"",
+            "\"P1D2M\"", "\"P1W2D\"", "\"1D\"", "\"P1DT\"", "\"P-1D\"",
+            "\"PT1.5S\"", "\"P1Y2M3D4W\""};
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+            CHECK_OK(check(s, good[i], msg, sizeof msg));
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            CHECK_EQ_INT(check(s, bad[i], msg, sizeof msg), OAB_EVALIDATION);
+            CHECK_STR(msg, "/: not a valid duration");
+        }
+    }
+    oab_schema_free(s);
+
+    /* \u{...} in a pattern: "\u{0}" is the character U+0000, not the end
+     * of the pattern (it used to make "^\u{0}abc$" match everything) */
+    s = make("{\"pattern\":\"^\\\\u{0}abc$\"}", 0);
+    CHECK_EQ_INT(check(s, "\"zzz\"", msg, sizeof msg), OAB_EVALIDATION);
+    CHECK_EQ_INT(check(s, "\"abc\"", msg, sizeof msg), OAB_EVALIDATION);
+    oab_schema_free(s);
+    s = make("{\"pattern\":\"^\\\\u{41}b[\\\\u{63}-\\\\u{64}]\\\\u{1F600}$\"}", 0);
+    CHECK_OK(check(s, "\"Abc\xf0\x9f\x98\x80\"", msg, sizeof msg));
+    CHECK_OK(check(s, "\"Abd\xf0\x9f\x98\x80\"", msg, sizeof msg));
+    CHECK_EQ_INT(check(s, "\"Abe\xf0\x9f\x98\x80\"", msg, sizeof msg), OAB_EVALIDATION);
+    CHECK_EQ_INT(check(s, "\"abc\xf0\x9f\x98\x80\"", msg, sizeof msg), OAB_EVALIDATION);
+    oab_schema_free(s);
+    s = make("{\"pattern\":\"^\\\\u{}x$\"}", 0);
+    CHECK_EQ_INT(check(s, "\"zzz\"", msg, sizeof msg), OAB_EVALIDATION);
+    oab_schema_free(s);
+
     /* combinators */
     s = make("{\"oneOf\":[{\"type\":\"integer\"},{\"minimum\":2}],"
              "\"not\":{\"const\":7}}",
