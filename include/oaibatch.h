@@ -337,6 +337,31 @@ OAB_EXTERN oab_status oab_file_retrieve(oab_client *c, oab_file **out,
 /** Deletes a file. OAB_ENOTFOUND when it does not exist. */
 OAB_EXTERN oab_status oab_file_delete(oab_client *c, const char *file_id);
 
+/** One page of GET /files (the function that reads it is oab_file_list). */
+typedef struct oab_file_page {
+    oab_file **files;
+    size_t n;
+    char *first_id;
+    char *last_id;
+    int has_more;
+} oab_file_page;
+
+/** Frees a page and its files. NULL ok. */
+OAB_EXTERN void oab_file_page_free(oab_file_page *list);
+
+/** One page of GET /files. `purpose` (NULL: every purpose) keeps only the
+ *  files of that purpose ("batch", "batch_output", ...); `limit` 1..10000
+ *  (0 = the server's default, 10000); `after` NULL for the first page,
+ *  else the last id seen; `order` NULL (the server's default, "desc"),
+ *  "asc" or "desc" by created_at. *out belongs to the caller (free with
+ *  oab_file_page_free); NULL on error. Errors: OAB_EINVAL (no client or
+ *  out, limit out of range, another order), OAB_EPROTO (the answer is
+ *  not a list of File objects), OAB_ENOMEM, and the HTTP and transport
+ *  errors of every call. */
+OAB_EXTERN oab_status oab_file_list(oab_client *c, oab_file_page **out,
+                                    const char *purpose, int limit,
+                                    const char *after, const char *order);
+
 /** Receives downloaded bytes; return 0 to go on, non-zero to stop
  *  (the download then ends with OAB_ESTOPPED). */
 typedef int (*oab_write_fn)(const void *data, size_t len, void *userdata);

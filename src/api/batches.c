@@ -206,6 +206,19 @@ static oab_status openai_item(oab_job **out, const cJSON *item, oab_error *err)
     return oab__job_from_cjson(out, item, NULL, 0, err);
 }
 
+oab_status oab__list_page_cursor(oab_client *c, const cJSON *root,
+                                 const char *last_item_id, char **first_id,
+                                 char **last_id, int *has_more)
+{
+    *has_more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "has_more"));
+    const char *last = oab__json_str(root, "last_id");
+    /* some servers leave last_id out: take the last item's id */
+    if (oab__set_str(first_id, oab__json_str(root, "first_id")) ||
+        oab__set_str(last_id, last ? last : last_item_id))
+        return oab__client_fail(c, OAB_ENOMEM, "out of memory");
+    return OAB_OK;
+}
+
 oab_status oab__job_list_page(oab_client *c, oab_job_list **out, cJSON *root,
                               const char *what, oab__job_item_fn parse)
 {
@@ -235,16 +248,9 @@ oab_status oab__job_list_page(oab_client *c, oab_job_list **out, cJSON *root,
         }
         l->n++;
     }
-    if (st == OAB_OK) {
-        l->has_more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "has_more"));
-        if (oab__set_str(&l->first_id, oab__json_str(root, "first_id")) ||
-            oab__set_str(&l->last_id, oab__json_str(root, "last_id")))
-            st = oab__client_fail(c, OAB_ENOMEM, "out of memory");
-        /* some servers leave last_id out: take the last item's id */
-        if (st == OAB_OK && !l->last_id && l->n &&
-            oab__set_str(&l->last_id, l->jobs[l->n - 1]->id))
-            st = oab__client_fail(c, OAB_ENOMEM, "out of memory");
-    }
+    if (st == OAB_OK)
+        st = oab__list_page_cursor(c, root, l->n ? l->jobs[l->n - 1]->id : NULL,
+                                   &l->first_id, &l->last_id, &l->has_more);
     cJSON_Delete(root);
     if (st != OAB_OK) {
         oab_job_list_free(l);

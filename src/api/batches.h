@@ -18,6 +18,13 @@ typedef oab_status (*oab__job_item_fn)(oab_job **out, const cJSON *item,
 oab_status oab__job_list_page(oab_client *c, oab_job_list **out, cJSON *root,
                               const char *what, oab__job_item_fn parse);
 
+/* The cursor of a list page (root borrowed): has_more, first_id and
+ * last_id into the slots (freed and replaced), a missing last_id being
+ * last_item_id (may be NULL). OAB_OK, or OAB_ENOMEM on the client. */
+oab_status oab__list_page_cursor(oab_client *c, const cJSON *root,
+                                 const char *last_item_id, char **first_id,
+                                 char **last_id, int *has_more);
+
 /* Appends "name=<value escaped>" to a query (with '&' after the first);
  * nothing for a NULL or empty value. OAB_OK or OAB_ENOMEM. */
 oab_status oab__query_add(oab__buf *q, const char *name, const char *value);

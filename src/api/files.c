@@ -1,8 +1,9 @@
 /* files.c - the Files API: upload (streamed from disk or from memory),
- * retrieve, delete, and download (streamed, resumed with Range, checked
+ * list, retrieve, delete, and download (streamed, resumed with Range, checked
  * against the announced length). */
 
 #include "oaibatch.h"
+#include "api/batches.h"
 #include "api/http.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -392,5 +393,94 @@ oab_status oab_file_download_buffer(oab_client *c, const char *file_id, char **o
     *out = oab__buf_take(&m.b, len_out);
     if (!*out)
         return oab__client_fail(c, OAB_ENOMEM, "out of memory");
+    return OAB_OK;
+}
+
+void oab_file_page_free(oab_file_page *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->n; i++)
+        oab_file_free(list->files[i]);
+    free(list->files);
+    free(list->first_id);
+    free(list->last_id);
+    free(list);
+}
+
+/* The page's "data" items read as File objects into l (root borrowed). */
+static oab_status file_list_items(oab_client *c, oab_file_page *l,
+                                  const cJSON *data)
+{
+    size_t n = (size_t)cJSON_GetArraySize(data);
+    if (n && !(l->files = calloc(n, sizeof *l->files)))
+        return oab__client_fail(c, OAB_ENOMEM, "out of memory");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, data)
+    {
+        char *text = cJSON_PrintUnformatted(item);
+        if (!text)
+            return oab__client_fail(c, OAB_ENOMEM, "out of memory");
+        oab_error e;
+        oab_status st = oab_file_parse(&l->files[l->n], text, strlen(text), &e);
+        cJSON_free(text);
+        if (st != OAB_OK)
+            return oab__client_fail(c, st == OAB_ENOMEM ? OAB_ENOMEM : OAB_EPROTO,
+                                    "GET /files: item %zu: %s", l->n, e.message);
+        l->n++;
+    }
+    return OAB_OK;
+}
+
+oab_status oab_file_list(oab_client *c, oab_file_page **out, const char *purpose,
+                         int limit, const char *after, const char *order)
+{
+    if (out)
+        *out = NULL;
+    if (!c || !out)
+        return OAB_EINVAL;
+    if (limit < 0 || limit > 10000)
+        return oab__client_fail(c, OAB_EINVAL, "limit %d: must be 1..10000 (0 = "
+                                "the server's default)", limit);
+    if (order && strcmp(order, "asc") && strcmp(order, "desc"))
+        return oab__client_fail(c, OAB_EINVAL, "order '%s': must be asc or "
+                                "desc", order);
+    oab__buf q = OAB__BUF_INIT;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    oab_status st = oab__query_add(&q, "purpose", purpose);
+    if (!st)
+        st = oab__query_add(&q, "limit", limit > 0 ? lim : NULL);
+    if (!st)
+        st = oab__query_add(&q, "after", after);
+    if (!st)
+        st = oab__query_add(&q, "order", order);
+    if (st) {
+        oab__buf_free(&q);
+        return oab__client_fail(c, OAB_ENOMEM, "out of memory");
+    }
+    cJSON *root = NULL;
+    st = oab__http_json(c, "GET", "/files", q.data, NULL, &root, NULL, NULL);
+    oab__buf_free(&q);
+    if (st != OAB_OK)
+        return st;
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+    oab_file_page *l = NULL;
+    if (!cJSON_IsArray(data))
+        st = oab__client_fail(c, OAB_EPROTO, "GET /files: no \"data\" array "
+                              "in the answer");
+    else if (!(l = calloc(1, sizeof *l)))
+        st = oab__client_fail(c, OAB_ENOMEM, "out of memory");
+    if (st == OAB_OK)
+        st = file_list_items(c, l, data);
+    if (st == OAB_OK)
+        st = oab__list_page_cursor(c, root, l->n ? l->files[l->n - 1]->id : NULL,
+                                   &l->first_id, &l->last_id, &l->has_more);
+    cJSON_Delete(root);
+    if (st != OAB_OK) {
+        oab_file_page_free(l);
+        return st;
+    }
+    *out = l;
     return OAB_OK;
 }

@@ -400,6 +400,50 @@ static void test_list_pages(void)
     CHECK(mock_finish(&m, NULL));
 }
 
+static void test_file_list(void)
+{
+    START(m, "file_list");
+    oab_client *c = client_for(&m, 0);
+    oab_file_page *l = NULL;
+    CHECK_OK(oab_file_list(c, &l, "batch_output", 2, "file-a", "asc"));
+    if (l) {
+        CHECK_EQ_INT(l->n, 2);
+        CHECK_STR(l->first_id, "file-b");
+        CHECK_STR(l->last_id, "file-c");
+        CHECK_EQ_INT(l->has_more, 1);
+        CHECK_STR(l->files[0]->id, "file-b");
+        CHECK_STR(l->files[0]->purpose, "batch_output");
+        CHECK_EQ_INT(l->files[0]->bytes, 120);
+        CHECK_EQ_INT(l->files[1]->expires_at, 1700086403);
+        CHECK_STR(l->files[1]->filename, "out2.jsonl");
+    }
+    oab_file_page_free(l);
+    l = NULL;
+    /* no parameters: none sent; a page without first_id/last_id takes
+     * the last item's id as its cursor */
+    CHECK_OK(oab_file_list(c, &l, NULL, 0, NULL, NULL));
+    if (l) {
+        CHECK_EQ_INT(l->n, 1);
+        CHECK(l->first_id == NULL);
+        CHECK_STR(l->last_id, "file-z");
+        CHECK_EQ_INT(l->has_more, 0);
+    }
+    oab_file_page_free(l);
+    l = (oab_file_page *)1;
+    /* an item that is not a File object */
+    CHECK_EQ_INT(oab_file_list(c, &l, NULL, 0, NULL, NULL), OAB_EPROTO);
+    CHECK(l == NULL);
+    CHECK(strstr(oab_client_last_error(c)->message, "item 0") != NULL);
+    /* refused before anything is sent */
+    CHECK_EQ_INT(oab_file_list(c, &l, NULL, 10001, NULL, NULL), OAB_EINVAL);
+    CHECK_EQ_INT(oab_file_list(c, &l, NULL, -1, NULL, NULL), OAB_EINVAL);
+    CHECK_EQ_INT(oab_file_list(c, &l, NULL, 0, NULL, "up"), OAB_EINVAL);
+    CHECK_EQ_INT(oab_file_list(c, NULL, NULL, 0, NULL, NULL), OAB_EINVAL);
+    oab_file_page_free(NULL);
+    oab_client_free(c);
+    CHECK(mock_finish(&m, NULL));
+}
+
 /* ---- files ---- */
 
 static const char *CONTENT =
@@ -1066,6 +1110,7 @@ int main(void)
     test_metadata_limits();
     test_cancel();
     test_list_pages();
+    test_file_list();
     test_upload_buffer();
     test_upload_path();
     test_file_ops();
