@@ -1,5 +1,5 @@
-/* cmd_files.c - `oaibatch files get|download|delete`: the files behind
- * batches (inputs, outputs, error files) on the server. */
+/* cmd_files.c - `oaibatch files list|get|download|delete`: the files
+ * behind batches (inputs, outputs, error files) on the server. */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
 #include "util/str.h"
@@ -15,9 +15,13 @@
 typedef struct files_args {
     const char *out_path;   /* download -o */
     int error_file;         /* download --error: the batch's error file */
+    const char *purpose;    /* list --purpose */
+    long limit;             /* list --limit (0: the server's default) */
+    const char *after;      /* list --after */
+    const char *list_opt;   /* the first list option given, for messages */
 } files_args;
 
-enum { O_OUT = 1, O_ERROR };
+enum { O_OUT = 1, O_ERROR, O_PURPOSE, O_LIMIT, O_AFTER };
 
 static int files_opt(const char *cmd, int id, const char *arg, void *st)
 {
@@ -26,8 +30,60 @@ static int files_opt(const char *cmd, int id, const char *arg, void *st)
     switch (id) {
     case O_OUT: fa->out_path = arg; return 1;
     case O_ERROR: fa->error_file = 1; return 1;
+    case O_PURPOSE: fa->purpose = arg; fa->list_opt = "--purpose"; return 1;
+    case O_AFTER: fa->after = arg; fa->list_opt = "--after"; return 1;
+    case O_LIMIT:
+        fa->list_opt = "--limit";
+        if (cli_parse_long(cmd, "limit", arg, &fa->limit) != 0)
+            return -1;
+        if (fa->limit < 1 || fa->limit > 10000) {
+            cli_usage_error(cmd, "--limit takes 1 to 10000");
+            return -1;
+        }
+        return 1;
     default: return 0;
     }
+}
+
+static int files_list(cli_ctx *ctx, oab_client *c, const files_args *fa)
+{
+    oab_file_page *l = NULL;
+    oab_status st = oab_file_list(c, &l, fa->purpose, (int)fa->limit,
+                                  fa->after, NULL);
+    if (st != OAB_OK)
+        return cli_api_errorf(ctx, st, "cannot list the files");
+    if (ctx->json) {
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; i < l->n; i++) {
+            cJSON *o = l->files[i]->raw_json ? cJSON_Parse(l->files[i]->raw_json)
+                                             : NULL;
+            if (o)
+                cJSON_AddItemToArray(arr, o);
+        }
+        out_json(stdout, arr, 1);
+        cJSON_Delete(arr);
+    } else if (l->n) {
+        static const char *const hdr[] = { "FILE", "PURPOSE", "BYTES",
+                                           "FILENAME", "CREATED (UTC)" };
+        out_table *tb = out_table_new(5, hdr);
+        for (size_t i = 0; i < l->n; i++) {
+            const oab_file *f = l->files[i];
+            char when[32], bytes[32];
+            out_time(when, sizeof when, f->created_at);
+            snprintf(bytes, sizeof bytes, "%lld", f->bytes);
+            const char *row[5] = { f->id, f->purpose ? f->purpose : "-", bytes,
+                                   f->filename ? f->filename : "-", when };
+            out_table_add(tb, row);
+        }
+        out_table_print(tb, stdout, ctx->color, 0);
+        out_table_free(tb);
+    } else {
+        cli_info(ctx, "no files");
+    }
+    if (!ctx->json && l->has_more && l->last_id)
+        cli_info(ctx, "more files on the server: --after %s", l->last_id);
+    oab_file_page_free(l);
+    return CLI_EXIT_OK;
 }
 
 static int files_get(cli_ctx *ctx, oab_client *c, const char *id)
@@ -134,6 +190,9 @@ static int files_download(cli_ctx *ctx, oab_client *c, const char *id,
 const cli_opt cli_opts_files[] = {
     { "output", 'o', 1, O_OUT },
     { "error", 0, 0, O_ERROR },
+    { "purpose", 0, 1, O_PURPOSE },
+    { "limit", 0, 1, O_LIMIT },
+    { "after", 0, 1, O_AFTER },
     { NULL, 0, 0, 0 }
 };
 
@@ -146,19 +205,24 @@ int cmd_files(cli_ctx *ctx, int argc, char **argv)
     const char *what = argc > 1 ? argv[1] : NULL;
     if (!what || what[0] == '-') {
         int rc = cli_parse_args(ctx, &spec, argc, argv, NULL, NULL);
-        return rc >= 0 ? rc : cli_usage_error("files", "missing get, "
+        return rc >= 0 ? rc : cli_usage_error("files", "missing list, get, "
                                               "download or delete");
     }
-    if (strcmp(what, "get") && strcmp(what, "download") && strcmp(what, "delete"))
-        return cli_usage_error("files", "no such action '%s' (get, download "
-                               "or delete)", what);
-    files_args fa = { NULL, 0 };
+    int list = !strcmp(what, "list");
+    if (!list && strcmp(what, "get") && strcmp(what, "download") &&
+        strcmp(what, "delete"))
+        return cli_usage_error("files", "no such action '%s' (list, get, "
+                               "download or delete)", what);
+    files_args fa = { NULL, 0, NULL, 0, NULL, NULL };
     const char *id = NULL;
     cli_parse_spec sub = spec;
-    sub.pos_name = "ID";
+    sub.pos_name = list ? NULL : "ID";
     int rc = cli_parse_args(ctx, &sub, argc - 1, argv + 1, &fa, &id);
     if (rc >= 0)
         return rc;
+    if (!list && fa.list_opt)
+        return cli_usage_error("files", "%s goes with 'files list'",
+                               fa.list_opt);
     if (cli_is_anthropic(ctx)) {
         cli_error(ctx, "files: Anthropic has no Files API (its batches take "
                   "their requests inline and give their results as a "
@@ -168,6 +232,8 @@ int cmd_files(cli_ctx *ctx, int argc, char **argv)
     oab_client *c = cli_client(ctx);
     if (!c)
         return CLI_EXIT_API;
+    if (list)
+        return files_list(ctx, c, &fa);
     if (!strcmp(what, "get"))
         return files_get(ctx, c, id);
     if (!strcmp(what, "delete"))

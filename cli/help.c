@@ -47,7 +47,7 @@ const char cli_help_main[] =
     "  jobs            list the jobs in the local journal (rm, prune)\n"
     "  run FILE        submit, wait and write the results in one go\n"
     "  serve           run the local Batch API server\n"
-    "  files ACTION ID get, download or delete a file on the server\n"
+    "  files ACTION    list, get, download or delete files on the server\n"
     "  completion SHELL print a completion script (bash, zsh, fish)\n"
     "  watch           a live table of the unfinished jobs\n"
     "  tokens [FILE]   count the tokens of JSON strings, one per line\n"
@@ -273,19 +273,26 @@ const char cli_help_jobs[] =
     "  --json                 print as JSON\n";
 
 const char cli_help_files[] =
-    "Usage: oaibatch files get ID\n"
+    "Usage: oaibatch files list [--purpose P] [--limit N] [--after ID]\n"
+    "       oaibatch files get ID\n"
     "       oaibatch files download ID [--error] [-o FILE]\n"
     "       oaibatch files delete ID\n"
     "\n"
-    "The files behind batches on the server. ID is a file id (file-...) or,\n"
-    "for download, a batch id: its raw output file, or with --error its\n"
+    "The files behind batches on the server. 'list' shows one page of them,\n"
+    "newest first (--json: the File objects). ID is a file id (file-...)\n"
+    "or, for download, a batch id: its raw output file, or with --error its\n"
     "error file, as the provider wrote it. 'get' shows a file's name,\n"
     "purpose and size (--json: the File object).\n"
     "\n"
     "Options:\n"
+    "  --purpose P        list: only files of purpose P (batch,\n"
+    "                     batch_output, ...)\n"
+    "  --limit N          list: at most N files, 1 to 10000 (default: the\n"
+    "                     server's, 10000)\n"
+    "  --after ID         list: the page after file ID\n"
     "  -o, --output FILE  download: write here (default: standard output)\n"
     "  --error            download: the batch's error file\n"
-    "  --json             get: print the File object\n";
+    "  --json             list, get: print the File objects\n";
 
 const char cli_help_run[] =
     "Usage: oaibatch run [OPTIONS] FILE\n"

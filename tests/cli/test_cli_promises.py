@@ -432,6 +432,53 @@ class TestCleanUp(Promises):
         self.run_cli(["files", "delete", fid], server="local", rc=0)
         self.run_cli(["files", "get", fid], server="local", rc=3)
 
+    def test_files_list(self):
+        src = self.write("in.jsonl", [chat_line("l%d" % i, "p%d" % i)
+                                      for i in range(2)])
+        p = self.run_cli(["submit", src], server="local", rc=0)
+        job = p.stdout.split()[0]
+        fid = self.job_doc(job, "local")["batches"][0]["file_id"]
+        p = self.run_cli(["files", "list", "--json"], server="local", rc=0)
+        every = json.loads(p.stdout)
+        ids = [f["id"] for f in every]
+        self.assertIn(fid, ids)
+        self.assertGreaterEqual(len(ids), 2)  # the input and its output
+        # newest first
+        created = [f["created_at"] for f in every]
+        self.assertEqual(created, sorted(created, reverse=True))
+        p = self.run_cli(["files", "list", "--purpose", "batch", "--json"],
+                         server="local", rc=0)
+        inputs = json.loads(p.stdout)
+        self.assertIn(fid, [f["id"] for f in inputs])
+        self.assertEqual({f["purpose"] for f in inputs}, {"batch"})
+        p = self.run_cli(["files", "list", "--purpose", "batch_output",
+                          "--json"], server="local", rc=0)
+        outputs = json.loads(p.stdout)
+        self.assertNotIn(fid, [f["id"] for f in outputs])
+        self.assertEqual({f["purpose"] for f in outputs}, {"batch_output"})
+        # one page of one, then the page after it
+        p = self.run_cli(["files", "list", "--limit", "1"], server="local",
+                         rc=0)
+        rows = p.stdout.splitlines()
+        self.assertEqual(rows[0].split()[:3], ["FILE", "PURPOSE", "BYTES"])
+        self.assertEqual(len(rows), 2)
+        self.assertEqual(rows[1].split()[0], ids[0])
+        self.assertIn("more files on the server: --after %s" % ids[0],
+                      p.stderr)
+        p = self.run_cli(["files", "list", "--limit", "1", "--after", ids[0],
+                          "--json"], server="local", rc=0)
+        self.assertEqual([f["id"] for f in json.loads(p.stdout)], [ids[1]])
+        p = self.run_cli(["files", "list", "--limit", "0"], server="local",
+                         rc=2)
+        self.assertIn("--limit takes 1 to 10000", p.stderr)
+        p = self.run_cli(["files", "get", fid, "--purpose", "batch"],
+                         server="local", rc=2)
+        self.assertIn("--purpose goes with 'files list'", p.stderr)
+        p = self.run_cli(["files", "list", "--purpose", "nothing-has-this"],
+                         server="local", rc=0)
+        self.assertEqual(p.stdout, "")
+        self.assertIn("no files", p.stderr)
+
     def test_jobs_rm_refuses_running_jobs_unless_cancel(self):
         src = self.write("in.jsonl", [chat_line("r1", "p")])
         p = self.run_cli(["submit", src, "--metadata", "fake_outcome=slow",
