@@ -1,0 +1,151 @@
+/* estimate.c - the estimate of a batch input file: lines, input
+ * tokens, an output upper bound and the cost range at batch prices, per
+ * model. `oaibatch estimate` prints it; `submit` and `run` print its
+ * total and check --max-cost against it before sending. */
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/fs.h"
+#include "cmd_tokens.h"
+#include "estimate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static cli_model_sum *sum_for(cli_estimate *e, char *model)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (strcmp(e->m[i].model, model) == 0) {
+            free(model);
+            return &e->m[i];
+        }
+    cli_model_sum *g = oab__grow(e->m, &e->cap, e->n, sizeof *e->m, 8);
+    if (!g) {
+        free(model);
+        return NULL;
+    }
+    e->m = g;
+    cli_model_sum *s = &e->m[e->n++];
+    memset(s, 0, sizeof *s);
+    s->model = model;
+    s->price = cli_prices_find(e->prices, model);
+    return s;
+}
+
+static int on_line(const char *line, size_t len, long lineno, void *ud)
+{
+    cli_estimate *e = ud;
+    oab_request_tokens rt;
+    char *model = NULL;
+    oab_error le;
+    oab_status st = oab_request_tokens_line(&rt, &model, e->set, line, len,
+                                            e->fallback, &le);
+    if (st != OAB_OK) {
+        oab__err(&e->err, st == OAB_EIO || st == OAB_ENOMEM ? st
+                                                             : OAB_EVALIDATION,
+                 lineno, "%s:%ld: %s", e->path, lineno, le.message);
+        return 1;
+    }
+    cli_model_sum *s = sum_for(e, model);
+    if (!s) {
+        oab__err(&e->err, OAB_ENOMEM, lineno, "out of memory");
+        return 1;
+    }
+    unsigned long long bound = rt.output_max;
+    if (!rt.output_bounded) {
+        s->unbounded++;
+        bound = s->price ? (unsigned long long)s->price->max_output : 0;
+    }
+    s->lines++;
+    s->input += rt.input;
+    s->output_max += bound;
+    if (e->expect >= 0)
+        s->expected_output += (unsigned long long)e->expect < bound
+                                  ? (unsigned long long)e->expect
+                                  : bound;
+    s->approximate |= !rt.exact;
+    return 0;
+}
+
+/* Cost in USD at `per_m` USD per 1M tokens; 0 when not offered. */
+static double cost(unsigned long long tokens, double per_m)
+{
+    return per_m > 0 ? (double)tokens * per_m / 1e6 : 0;
+}
+
+cli_costs cli_estimate_costs(const cli_model_sum *s)
+{
+    cli_costs c = { 0, 0, 0, s->price != NULL };
+    if (!s->price)
+        return c;
+    double in = cost(s->input, s->price->batch_input);
+    c.min = in;
+    c.max = in + cost(s->output_max, s->price->batch_output);
+    c.expected = in + cost(s->expected_output, s->price->batch_output);
+    return c;
+}
+
+void cli_estimate_total(const cli_estimate *e, cli_model_sum *total,
+                        cli_costs *tc)
+{
+    memset(total, 0, sizeof *total);
+    cli_costs t = { 0, 0, 0, 1 };
+    for (size_t i = 0; i < e->n; i++) {
+        const cli_model_sum *s = &e->m[i];
+        cli_costs c = cli_estimate_costs(s);
+        total->lines += s->lines;
+        total->input += s->input;
+        total->output_max += s->output_max;
+        total->expected_output += s->expected_output;
+        total->unbounded += s->unbounded;
+        total->approximate |= s->approximate;
+        t.min += c.min;
+        t.max += c.max;
+        t.expected += c.expected;
+        t.priced &= c.priced;
+    }
+    *tc = t;
+}
+
+oab_status cli_estimate_file(cli_estimate *e)
+{
+    oab_status st = cli_read_lines(e->path, on_line, e, &e->err);
+    if (st == OAB_ESTOPPED)
+        st = e->err.status;
+    return st;
+}
+
+void cli_estimate_free(cli_estimate *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        free(e->m[i].model);
+    free(e->m);
+    e->m = NULL;
+    e->n = e->cap = 0;
+}
+
+int cli_prices_load(cli_ctx *ctx, cli_prices *p, const char *path)
+{
+    oab_error err;
+    oab_status st;
+    if (!path)
+        return cli_prices_parse(p, cli_prices_builtin,
+                                strlen(cli_prices_builtin), "built-in prices",
+                                &err) == OAB_OK
+                   ? 0
+                   : (cli_error(ctx, "%s", err.message), CLI_EXIT_LOCAL);
+    char *text = NULL;
+    size_t len = 0;
+    st = oab__read_file(path, &text, &len);
+    if (st != OAB_OK) {
+        cli_error(ctx, "%s: cannot read the price table", path);
+        return CLI_EXIT_LOCAL;
+    }
+    st = cli_prices_parse(p, text, len, path, &err);
+    free(text);
+    if (st != OAB_OK) {
+        cli_error(ctx, "%s", err.message);
+        return CLI_EXIT_INVALID;
+    }
+    return 0;
+}
+

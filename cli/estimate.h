@@ -1,0 +1,55 @@
+/* estimate.h - the estimate of a batch input file (lines, input tokens,
+ * output bound and cost range at batch prices, per model), shared by
+ * `oaibatch estimate` and the check `submit` and `run` make before
+ * sending (estimate.c). */
+#ifndef OAB_CLI_ESTIMATE_H
+#define OAB_CLI_ESTIMATE_H
+
+#include "cli.h"
+#include "prices.h"
+
+typedef struct cli_model_sum {
+    char *model;                 /* NULL for a total */
+    const cli_price *price;      /* NULL: not in the table */
+    unsigned long long lines, input, output_max, expected_output;
+    unsigned long long unbounded; /* lines that set no output bound */
+    int approximate;
+} cli_model_sum;
+
+typedef struct cli_estimate {
+    const char *path;
+    oab_tokenizers *set;
+    const char *fallback;        /* encoding for unknown models, or NULL */
+    const cli_prices *prices;
+    long long expect;            /* -1: not asked */
+    cli_model_sum *m;
+    size_t n, cap;
+    oab_error err;
+} cli_estimate;
+
+/* USD at batch prices: input only (min), with the output bound (max),
+ * with the expected output; priced 0 when a model has no price. */
+typedef struct cli_costs {
+    double min, max, expected;
+    int priced;
+} cli_costs;
+
+/* Loads the built-in price table (path NULL) or the file at path. 0, or
+ * the exit code with the message printed. */
+int cli_prices_load(cli_ctx *ctx, cli_prices *p, const char *path);
+
+/* Counts the file at path into e (set up with path, set, fallback,
+ * prices and expect; the rest zero). OAB_OK, else the status with
+ * e->err saying where. */
+oab_status cli_estimate_file(cli_estimate *e);
+
+cli_costs cli_estimate_costs(const cli_model_sum *s);
+
+/* The sum over every model into *total (model NULL) and *tc. */
+void cli_estimate_total(const cli_estimate *e, cli_model_sum *total,
+                        cli_costs *tc);
+
+/* Frees what cli_estimate_file added (not set or prices). */
+void cli_estimate_free(cli_estimate *e);
+
+#endif
