@@ -11,6 +11,7 @@
 #include "util/str.h"
 #include "collect.h"
 #include "commands.h"
+#include "estimate.h"
 #include "output.h"
 #include "part.h"
 #include "view.h"
@@ -43,11 +44,12 @@ typedef struct submit_opts {
     cli_results_opts *results; /* run: where the results go */
     char *input_model;       /* the first line's body.model (owned) */
     long reask;              /* run --reask N: re-ask rounds */
+    double max_cost;         /* --max-cost USD; -1: not given */
 } submit_opts;
 
 enum {
     S_NOWAIT = 1, S_METADATA, S_ENDPOINT, S_WINDOW, S_FORCE, S_MAXLINES,
-    S_MAXBYTES, S_DRYRUN, S_EXPIRES, S_DELETE_INPUTS, S_REASK
+    S_MAXBYTES, S_DRYRUN, S_EXPIRES, S_DELETE_INPUTS, S_REASK, S_MAXCOST
 };
 
 /* returns 1 consumed, 0 not one, -1 bad */
@@ -139,6 +141,18 @@ static int submit_opt(const char *cmd, int id, const char *arg, void *st)
                     (long)CLI_MAX_PART_BYTES);
         o->limits_given = 1;
         return 1;
+    case S_MAXCOST: {
+        char *end;
+        errno = 0;
+        double v = strtod(arg, &end);
+        if (errno || end == arg || *end || !(v >= 0) || v > 1e12) {
+            cli_usage_error(cmd, "--max-cost takes an amount in USD (0 or "
+                            "more), not '%s'", arg);
+            return -1;
+        }
+        o->max_cost = v;
+        return 1;
+    }
     case S_REASK:
         if (cli_parse_long(cmd, "reask", arg, &o->reask) != 0)
             return -1;
@@ -592,6 +606,8 @@ static int submit_file(cli_ctx *ctx, submit_opts *o, cli_target *t)
     int rc = cli_check_input(ctx, o->path);
     if (rc != CLI_EXIT_OK)
         return rc;
+    if ((rc = cli_estimate_gate(ctx, o->path, o->name, o->max_cost)) != 0)
+        return rc;
     peek_model(ctx, o);
     oab_client *c = cli_client(ctx);
     if (!c)
@@ -637,6 +653,7 @@ static void print_submitted(cli_ctx *ctx, cli_target *t)
     { "dry-run", 0, 0, S_DRYRUN },                             \
     { "output-expires-after", 0, 1, S_EXPIRES },               \
     { "delete-inputs-after", 0, 0, S_DELETE_INPUTS },          \
+    { "max-cost", 0, 1, S_MAXCOST },                           \
     CLI_WAIT_OPTIONS
 
 const cli_opt cli_opts_submit[] = {
@@ -667,6 +684,7 @@ static int parse_submit(cli_ctx *ctx, const char *cmd, int argc, char **argv,
     o->max_lines = OAB_MAX_LINES;
     o->max_bytes = CLI_MAX_PART_BYTES;
     o->results = ro;
+    o->max_cost = -1;
     int rc = cli_parse_args(ctx, &spec, argc, argv, o, &o->path);
     o->name = o->path;
     if (rc < 0 && strcmp(o->path, "-") == 0)

@@ -149,3 +149,68 @@ int cli_prices_load(cli_ctx *ctx, cli_prices *p, const char *path)
     return 0;
 }
 
+
+int cli_estimate_gate(cli_ctx *ctx, const char *path, const char *name,
+                      double max_cost)
+{
+    cli_prices prices;
+    int rc = cli_prices_load(ctx, &prices, NULL);
+    if (rc)
+        return rc;
+    cli_estimate e;
+    memset(&e, 0, sizeof e);
+    e.path = path;
+    e.prices = &prices;
+    e.expect = -1;
+    /* a model the tokenizer does not know is counted with o200k_base, so
+     * that the price table is what names it */
+    e.fallback = "o200k_base";
+    oab_status st = oab_tokenizers_new(&e.set, NULL);
+    if (st == OAB_OK)
+        st = cli_estimate_file(&e);
+    else
+        oab__err(&e.err, st, 0, "out of memory");
+    if (st != OAB_OK) {
+        if (max_cost >= 0) {
+            cli_error(ctx, "--max-cost: cannot estimate %s: %s", name,
+                      e.err.message);
+            rc = st == OAB_EVALIDATION || st == OAB_EJSON ? CLI_EXIT_INVALID
+                                                          : CLI_EXIT_LOCAL;
+        } else if (st != OAB_EVALIDATION && st != OAB_EJSON) {
+            /* bad lines are the validation's to report */
+            cli_info(ctx, "no cost estimate: %s", e.err.message);
+        }
+    } else {
+        cli_model_sum total;
+        cli_costs tc;
+        cli_estimate_total(&e, &total, &tc);
+        const char *unpriced = NULL;
+        for (size_t i = 0; i < e.n && !unpriced; i++)
+            if (!e.m[i].price)
+                unpriced = e.m[i].model;
+        if (unpriced)
+            cli_info(ctx, "estimate: %llu line%s, %llu input tokens, output "
+                     "at most %llu; no price for model %s", total.lines,
+                     total.lines == 1 ? "" : "s", total.input,
+                     total.output_max, unpriced);
+        else
+            cli_info(ctx, "estimate: %llu line%s, %llu input tokens, output "
+                     "at most %llu; $%.6f - $%.6f at batch prices",
+                     total.lines, total.lines == 1 ? "" : "s", total.input,
+                     total.output_max, tc.min, tc.max);
+        if (max_cost >= 0 && unpriced) {
+            cli_error(ctx, "--max-cost: model %s has no price in the "
+                      "built-in prices (see 'oaibatch estimate --prices'); "
+                      "nothing sent", unpriced);
+            rc = CLI_EXIT_INVALID;
+        } else if (max_cost >= 0 && tc.max > max_cost) {
+            cli_error(ctx, "%s: the cost may reach $%.6f, above --max-cost "
+                      "$%.6f; nothing sent", name, tc.max, max_cost);
+            rc = CLI_EXIT_INVALID;
+        }
+    }
+    cli_estimate_free(&e);
+    oab_tokenizers_free(e.set);
+    cli_prices_free(&prices);
+    return rc;
+}

@@ -52,4 +52,14 @@ void cli_estimate_total(const cli_estimate *e, cli_model_sum *total,
 /* Frees what cli_estimate_file added (not set or prices). */
 void cli_estimate_free(cli_estimate *e);
 
+/* What submit and run do before sending: estimates the file at path
+ * (named `name` in messages) with the built-in prices and says its total
+ * on stderr (not with -q); max_cost >= 0 (USD) refuses a file whose
+ * upper bound is above it, or that has a model with no price, or that
+ * cannot be estimated. 0 to go on, else the exit code (4, message
+ * printed). Without max_cost a file that cannot be read as requests is
+ * left to the validation to report. */
+int cli_estimate_gate(cli_ctx *ctx, const char *path, const char *name,
+                      double max_cost);
+
 #endif

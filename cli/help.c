@@ -19,7 +19,10 @@
     "                         the output files expire after SECONDS (3600\n" \
     "                         to 2592000)\n"                                  \
     "  --delete-inputs-after  once the job completed, delete the input\n"    \
-    "                         files it uploaded\n"
+    "                         files it uploaded\n"                          \
+    "  --max-cost USD         refuse the job (exit 4, nothing sent) when its\n" \
+    "                         estimated cost may be above USD, or a model\n" \
+    "                         has no price\n"
 
 #define HELP_WAIT_OPTIONS                                                     \
     "  --interval SECONDS     first poll interval (default 5)\n"              \
@@ -146,6 +149,8 @@ const char cli_help_submit[] =
     "or Ctrl-C carries on where it stopped. Submitting the same file with\n"
     "the same options again re-attaches to its job instead of paying twice,\n"
     "unless --force. Then waits like 'oaibatch wait', unless --no-wait.\n"
+    "Before sending it prints the estimate (lines, input tokens, output\n"
+    "bound, cost range at batch prices; see 'oaibatch estimate') on stderr.\n"
     "FILE '-' reads standard input.\n"
     "\n"
     "Options:\n"
