@@ -6,6 +6,7 @@
 #include "util/json.h"
 #include "util/str.h"
 #include "collect.h"
+#include "estimate.h"
 #include "output.h"
 
 #include <math.h>
@@ -216,6 +217,12 @@ int cli_rows_add(cli_rows *rows, const oab_result *r, long input_line,
     oab__buf *b = &rows->scratch;
     if (row_text(b, r, input_line, batch_id, raw) != 0)
         return -1;
+    if (r->has_usage) {
+        rows->paid.prompt_tokens += r->usage.prompt_tokens;
+        rows->paid.cached_tokens += r->usage.cached_tokens;
+        rows->paid.completion_tokens += r->usage.completion_tokens;
+        rows->n_paid++;
+    }
     if (rows->stream) {
         cli_sink_text(rows->stream, b->data, r->status, 0);
         return cli_sink_stopped(rows->stream) ? -1 : 0;
@@ -411,6 +418,8 @@ int cli_target_write_results(cli_ctx *ctx, cli_target *t,
         if (rc == CLI_EXIT_OK)
             rc = cli_results_write(ctx, &rows, o);
     }
+    if ((rc == CLI_EXIT_OK || rc == CLI_EXIT_FAILED) && rows.n_paid)
+        cli_cost_report(ctx, &rows.paid, t->job ? t->job->model : NULL);
     cli_rows_free(&rows);
     return rc;
 }

@@ -27,6 +27,9 @@ typedef struct cli_rows {
        no sorting: memory stays flat) */
     cli_sink *stream;
     oab__buf scratch;     /* the row being written */
+    oab_usage paid;       /* usage summed over every answer added (a
+                             retried line's older answers too: paid) */
+    size_t n_paid;        /* answers that reported usage */
 } cli_rows;
 
 void cli_rows_free(cli_rows *rows);

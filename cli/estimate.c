@@ -214,3 +214,32 @@ int cli_estimate_gate(cli_ctx *ctx, const char *path, const char *name,
     cli_prices_free(&prices);
     return rc;
 }
+
+void cli_cost_report(cli_ctx *ctx, const oab_usage *u, const char *model)
+{
+    cli_prices prices;
+    if (ctx->quiet || cli_prices_load(ctx, &prices, NULL))
+        return;
+    const cli_price *p = model ? cli_prices_find(&prices, model) : NULL;
+    long long cached = u->cached_tokens < u->prompt_tokens ? u->cached_tokens
+                                                           : u->prompt_tokens;
+    char tokens[160];
+    snprintf(tokens, sizeof tokens, "%lld prompt tokens (%lld cached), %lld "
+             "completion tokens", u->prompt_tokens, cached,
+             u->completion_tokens);
+    if (!p) {
+        cli_info(ctx, "cost: %s; no price for model %s", tokens,
+                 model ? model : "(unknown)");
+    } else {
+        double cached_price = p->batch_cached_input >= 0 ? p->batch_cached_input
+                                                         : p->batch_input;
+        double usd = cost((unsigned long long)(u->prompt_tokens - cached),
+                          p->batch_input) +
+                     cost((unsigned long long)cached, cached_price) +
+                     cost((unsigned long long)u->completion_tokens,
+                          p->batch_output);
+        cli_info(ctx, "cost: %s; $%.6f at batch prices (%s)", tokens, usd,
+                 model);
+    }
+    cli_prices_free(&prices);
+}

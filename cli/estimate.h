@@ -62,4 +62,9 @@ void cli_estimate_free(cli_estimate *e);
 int cli_estimate_gate(cli_ctx *ctx, const char *path, const char *name,
                       double max_cost);
 
+/* The actual cost of answers whose usage sums to *u (prompt tokens, the
+ * cached part of them, completion tokens) at the built-in batch prices
+ * of `model` (may be NULL: unknown), said on stderr (not with -q). */
+void cli_cost_report(cli_ctx *ctx, const oab_usage *u, const char *model);
+
 #endif

@@ -112,5 +112,39 @@ class TestCostBeforeSending(Base):
             self.assertIn("--max-cost takes an amount in USD", p.stderr)
 
 
+class TestActualCost(Base):
+    def test_run_and_results_show_the_cost_from_usage(self):
+        src = self.write("in.jsonl", [line("c%d" % i, "question %d" % i)
+                                      for i in range(5)])
+        out = self.path("res.jsonl")
+        p = self.run_cli(["run", src, "-o", out], server="local", rc=0)
+        rows = [json.loads(x) for x in test_cli.read_lines(out)]
+        self.assertEqual(len(rows), 5)
+        prompt = sum(r["usage"]["prompt_tokens"] for r in rows)
+        completion = sum(r["usage"]["completion_tokens"] for r in rows)
+        self.assertGreater(completion, 0)
+        bin_, bout = price_of("gpt-4o-mini")
+        usd = (prompt * bin_ + completion * bout) / 1e6
+        want = ("cost: %d prompt tokens (0 cached), %d completion tokens; "
+                "$%.6f at batch prices (gpt-4o-mini)" % (prompt, completion,
+                                                         usd))
+        self.assertIn(want, p.stderr)
+        job = self.jobs()[0]["id"]
+        p = self.run_cli(["results", job], server="local", rc=0)
+        self.assertIn(want, p.stderr)
+        self.assertEqual(len(p.stdout.splitlines()), 5)
+        p = self.run_cli(["-q", "results", job], server="local", rc=0)
+        self.assertNotIn("cost:", p.stderr)
+
+    def test_model_without_a_price_is_named(self):
+        src = self.write("in.jsonl", [line("n%d" % i, "q", model="my-model-z")
+                                      for i in range(2)])
+        p = self.run_cli(["run", src, "-o", self.path("r.jsonl")],
+                         server="local", rc=0)
+        self.assertRegex(p.stderr, r"cost: \d+ prompt tokens \(0 cached\), "
+                         r"\d+ completion tokens; no price for model "
+                         r"my-model-z")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
