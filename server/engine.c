@@ -72,6 +72,10 @@ typedef struct slot {
     struct curl_slist *hdrs;
     srv_xfer x;             /* the answer of the current attempt */
     int mtag;               /* metrics.h tag of a transfer in flight */
+    int up;                 /* pool index of the transfer, -1 none */
+    double started;         /* when the transfer started */
+    int waits;              /* 429/503 waits (not counted as retries) */
+    CURLcode cres;          /* the transfer's curl result */
 } slot;
 
 typedef srv_line_done done_rec;
@@ -97,6 +101,8 @@ typedef struct engine {
     char last_owner[17];    /* owner of the last line started */
     int owners;             /* 1: all running batches have one owner */
     oab__jdoc doc;          /* answers parsed here (reused) */
+    srv_upstate ups[SRV_MAX_KEYS]; /* the adaptive pool */
+    int picked;             /* upstream chosen by dispatch, -1 none */
 } engine;
 
 /* The body path of a file id (the files row's path), new or NULL. */
@@ -607,8 +613,17 @@ static char *error_line(slot *sl, const char *code, const char *msg)
     return oab__buf_take(&o, NULL);
 }
 
+/* The slot's transfer no longer counts in its upstream's window. */
+static void release_up(engine *e, slot *sl)
+{
+    if (sl->up >= 0)
+        e->ups[sl->up].inflight--;
+    sl->up = -1;
+}
+
 static void slot_free(engine *e, slot *sl)
 {
+    release_up(e, sl);
     if (sl->easy) {
         curl_multi_remove_handle(e->multi, sl->easy);
         curl_easy_cleanup(sl->easy);
@@ -667,6 +682,32 @@ static void attempt_done(engine *e, slot *sl, long status, const char *body,
 {
     srv *s = e->s;
     srv_metrics_attempt(&sl->mtag, sl->easy, status);
+    if (sl->up >= 0) {
+        int overload = status == 429 || status == 503;
+        enum srv_outcome o =
+            overload ? SRV_OUT_OVERLOAD
+            : status == 0 && sl->cres == CURLE_OPERATION_TIMEDOUT
+                ? SRV_OUT_TIMEOUT
+            : status == 0 || status >= 500 ? SRV_OUT_FAIL
+                                           : SRV_OUT_OK;
+        double now = oab__now();
+        srv_pool_outcome(s, e->ups, sl->up, o, sl->x.retry_after,
+                         sl->started, now);
+        release_up(e, sl);
+        if (overload && !sl->b->stopping) {
+            /* the upstream is full, not the line wrong: wait and go
+             * again, not counted against --max-retries */
+            double delay = srv_upstream_backoff(s, &sl->x,
+                                                sl->waits > 6 ? 6 : sl->waits);
+            sl->waits++;
+            sl->state = S_DUE;
+            sl->due = now + delay;
+            curl_multi_remove_handle(e->multi, sl->easy);
+            curl_easy_cleanup(sl->easy);
+            sl->easy = NULL;
+            return;
+        }
+    }
     int retryable = status == 0 || status == 429 || status >= 500;
     if (retryable && sl->attempt < s->cfg.max_retries && !sl->b->stopping) {
         double delay = srv_upstream_backoff(s, &sl->x, sl->attempt);
@@ -735,14 +776,28 @@ static void start_attempt(engine *e, slot *sl)
         builtin_attempt(e, sl);
         return;
     }
-    char *url = srv_upstream_url(s, sl->b->endpoint);
+    int k = e->picked >= 0 ? e->picked
+                           : srv_pool_pick(s, e->ups, s->cfg.n_upstreams,
+                                           oab__now());
+    e->picked = -1;
+    if (k < 0) {
+        /* every upstream is full, paused or out: look again soon */
+        sl->state = S_DUE;
+        sl->due = oab__now() + 0.02;
+        return;
+    }
+    char *url = srv_upstream_url_at(s, k, sl->b->endpoint);
     curl_slist_free_all(sl->hdrs);
     sl->hdrs = NULL;
     sl->easy = url ? srv_upstream_easy(s, url, sl->body, sl->body_len,
                                        &sl->hdrs, &sl->x)
                    : NULL;
-    if (sl->easy)
+    if (sl->easy) {
         sl->mtag = srv_metrics_started(s, url);
+        sl->up = k;
+        sl->started = oab__now();
+        e->ups[k].inflight++;
+    }
     free(url);
     if (!sl->easy) {
         attempt_done(e, sl, 0, NULL, 0, "cannot start a transfer");
@@ -833,8 +888,14 @@ static int dispatch(engine *e, int budget)
     srv *s = e->s;
     int started = 0;
     refill(e);
-    while (started < budget && e->nslots < s->cfg.concurrency) {
+    int cap = s->cfg.upstream ? s->cfg.concurrency * s->cfg.n_upstreams
+                              : s->cfg.concurrency;
+    while (started < budget && e->nslots < cap) {
         if (s->cfg.rpm > 0 && e->rpm_tokens < 1)
+            break;
+        if (s->cfg.upstream &&
+            (e->picked = srv_pool_pick(s, e->ups, s->cfg.n_upstreams,
+                                       oab__now())) < 0)
             break;
         long long idx = 0, off = 0, len = 0;
         bctx *b = next_batch(e, &idx, &off, &len);
@@ -853,6 +914,7 @@ static int dispatch(engine *e, int budget)
         free(line);
         sl->b = b;
         sl->idx = idx;
+        sl->up = -1;
         sl->x.retry_after = -1;
         b->inflight++;
         e->nslots++;
@@ -891,6 +953,7 @@ static int dispatch(engine *e, int budget)
         if (s->cfg.tpm > 0 && e->tpm_tokens < 0)
             break;
     }
+    e->picked = -1;
     return started;
 }
 
@@ -919,6 +982,7 @@ static void reap(engine *e)
         slot *sl = NULL;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
         CURLcode res = m->data.result;
+        sl->cres = res;
         long status = 0;
         if (res == CURLE_OK)
             curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
@@ -1178,6 +1242,7 @@ static void *engine_main(void *arg)
             e->last_sweep = now;
             sweep(e);
         }
+        run_due(e); /* lines waiting go before new ones */
         int started = dispatch(e, SRV_DISPATCH_BUDGET);
         if (s->cfg.upstream) {
             int running = 0;
@@ -1223,6 +1288,8 @@ int srv_engine_start(srv *s)
     if (!e)
         return -1;
     e->s = s;
+    e->picked = -1;
+    srv_pool_init(s, e->ups, s->cfg.n_upstreams);
     char *dbpath = oab__sprintf("%s/state.sqlite", s->cfg.data_dir);
     int rc = dbpath ? srv_db_open(dbpath, &e->db) : SQLITE_NOMEM;
     free(dbpath);

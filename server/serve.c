@@ -134,7 +134,8 @@ static void usage(FILE *f)
         "  --upstream-key KEY   Bearer key sent upstream\n"
         "  --api-key KEY        key clients must send (repeatable; each key\n"
         "                       sees only its own files and batches)\n"
-        "  --concurrency N      lines in flight at once (default 64)\n"
+        "  --concurrency N      cap of each upstream's adaptive window of\n"
+        "                       requests in flight (default 256; starts at 8)\n"
         "  --rpm N              upstream requests per minute (0 = no limit)\n"
         "  --tpm N              upstream tokens per minute (0 = no limit)\n"
         "  --port-file PATH     write the bound port there once listening\n"
@@ -277,7 +278,7 @@ int srv_main(int argc, char **argv)
     c->host = "127.0.0.1";
     c->port = 8089;
     c->data_dir = "./oaibatch-data";
-    c->concurrency = 64;
+    c->concurrency = SRV_CONCURRENCY_DEFAULT;
     c->max_file_bytes = OAB_MAX_FILE_BYTES;
     c->max_json_bytes = SRV_MAX_JSON_BYTES;
     c->max_json_depth = SRV_MAX_JSON_DEPTH;

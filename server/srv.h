@@ -21,7 +21,7 @@ typedef struct srv_config {
     const char *upstream_key;
     const char *api_keys[SRV_MAX_KEYS];
     int n_api_keys;
-    int concurrency;
+    int concurrency;             /* cap of each upstream's window */
     long rpm, tpm;
     long window_seconds;         /* 0: the window as given (24h) */
     long latency_ms;
@@ -57,6 +57,7 @@ typedef struct srv {
     int wake_flag;
     atomic_ullong counter;       /* for the builtin's fail knob */
     atomic_ullong rr_upstream;   /* round robin over the pool */
+    atomic_int up_window[SRV_MAX_KEYS]; /* adaptive windows (metrics) */
     atomic_ullong body_bytes;    /* JSON body bytes buffered now */
     void *engine;                /* engine.c's state */
     pthread_t engine_thread;
