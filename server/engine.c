@@ -48,6 +48,8 @@ typedef struct bctx {
     int inflight;           /* slots of this batch */
     int stopping;           /* 0 running, 1 cancelling, 2 expired */
     long long expires_at;
+    long long window;       /* expires_at - created_at */
+    int prio;               /* SRV_PRIO_HIGH .. SRV_PRIO_LOW */
     int seen;               /* found by the last scan */
     /* spools: [0] output, [1] error */
     int sfd[2];
@@ -857,14 +859,48 @@ static void refill(engine *e)
  * Fair between keys too: while batches of several owners are running, a
  * batch of another owner than the last line's goes first, so a key with
  * many batches does not crowd out a key with one. */
+/* The priority a batch runs at now: its own, or high when its expiry is
+ * within SRV_DEADLINE_SHARE of its window. */
+static int run_prio(const bctx *b, long long now)
+{
+    if (b->expires_at && b->window > 0 &&
+        (double)(b->expires_at - now) <=
+            SRV_DEADLINE_SHARE * (double)b->window)
+        return SRV_PRIO_HIGH;
+    return b->prio;
+}
+
+/* Lines of the highest priority with a line to start go first; within one
+ * priority, round robin as below. */
+static bctx *next_batch_at(engine *e, int prio, long long now,
+                           long long *idx, long long *off, long long *len);
+
 static bctx *next_batch(engine *e, long long *idx, long long *off,
                         long long *len)
+{
+    long long now = oab__unix_now();
+    int have[SRV_PRIO_LOW + 1] = {0};
+    for (bctx *c = e->active; c; c = c->next)
+        if (!c->stopping && !c->exhausted)
+            have[run_prio(c, now)] = 1;
+    for (int p = SRV_PRIO_HIGH; p <= SRV_PRIO_LOW; p++) {
+        if (!have[p])
+            continue;
+        bctx *b = next_batch_at(e, p, now, idx, off, len);
+        if (b)
+            return b;
+    }
+    return NULL;
+}
+
+static bctx *next_batch_at(engine *e, int prio, long long now,
+                           long long *idx, long long *off, long long *len)
 {
     for (int pass = e->owners > 1 ? 0 : 1; pass < 2; pass++) {
         bctx *start = e->rr ? e->rr : e->active;
         bctx *c = start;
         for (int loops = 0; c && loops < 2;) {
-            if (!c->stopping && !c->exhausted &&
+            if (!c->stopping && !c->exhausted && run_prio(c, now) == prio &&
                 (pass || strcmp(c->owner, e->last_owner) != 0) &&
                 next_line(e, c, idx, off, len)) {
                 memcpy(e->last_owner, c->owner, sizeof e->last_owner);
@@ -1034,7 +1070,8 @@ static void remove_active(engine *e, bctx *b)
 
 /* A copy of the active rows (the scan writes while it goes). */
 typedef struct row {
-    long long seq, expires_at, out_bytes, err_bytes;
+    long long seq, created_at, expires_at, out_bytes, err_bytes;
+    int prio;
     char id[64], status[16], endpoint[64], input[64], owner[17];
 } row;
 
@@ -1060,6 +1097,10 @@ static int take_row(const srv_active_row *a, void *ud)
     row *r = &rs->v[rs->n++];
     r->seq = a->seq;
     r->expires_at = a->expires_at;
+    r->created_at = a->created_at;
+    r->prio = srv_priority(a->priority);
+    if (r->prio < 0) /* refused at create; a state from before */
+        r->prio = SRV_PRIO_NORMAL;
     r->out_bytes = a->out_bytes;
     r->err_bytes = a->err_bytes;
     snprintf(r->id, sizeof r->id, "%s", a->id);
@@ -1082,6 +1123,8 @@ static bctx *open_batch(engine *e, const row *r)
     snprintf(b->endpoint, sizeof b->endpoint, "%s", r->endpoint);
     snprintf(b->owner, sizeof b->owner, "%s", r->owner);
     b->expires_at = r->expires_at;
+    b->window = r->expires_at - r->created_at;
+    b->prio = r->prio;
     char *path = input_path(e, r->input);
     b->fd = path ? open(path, O_RDONLY) : -1;
     free(path);

@@ -102,6 +102,17 @@ void srv_owner_tag(const char *key, char *out)
     snprintf(out, 17, "%08llx%08llx", h1 & 0xffffffffULL, h2 >> 32);
 }
 
+int srv_priority(const char *v)
+{
+    if (!v || !strcmp(v, "normal"))
+        return SRV_PRIO_NORMAL;
+    if (!strcmp(v, "high"))
+        return SRV_PRIO_HIGH;
+    if (!strcmp(v, "low"))
+        return SRV_PRIO_LOW;
+    return -1;
+}
+
 int srv_fail_knob(srv *s)
 {
     if (s->cfg.fail_429 <= 0 && s->cfg.fail_500 <= 0)

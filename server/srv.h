@@ -90,6 +90,10 @@ void srv_log(const char *fmt, ...) OAB__PRINTF(1, 2);
 void srv_random_id(char *out, size_t n, const char *prefix, size_t nrand);
 /* A non-reversible tag of an API key ("" for none). out >= 17 bytes. */
 void srv_owner_tag(const char *key, char *out);
+/* A batch's metadata.priority: "high", "normal" (NULL too) and "low";
+ * -1 for anything else. */
+enum { SRV_PRIO_HIGH, SRV_PRIO_NORMAL, SRV_PRIO_LOW };
+int srv_priority(const char *v);
 /* The builtin fail knob: 0, 429 or 500 for the next answer. */
 int srv_fail_knob(srv *s);
 
