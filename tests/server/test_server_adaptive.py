@@ -28,20 +28,30 @@ def windows(c):
     return out
 
 
-def case_window(binary, tmp):
-    n = 400
-    up = h.start_upstream(tmp, ["--max-inflight", "8", "--delay-ms", "20"])
-    s = h.start_server(binary, tmp, os.path.join(tmp, "data"),
-                       ["--upstream", "http://127.0.0.1:%d/v1" % up.port,
-                        "--concurrency", "64", "--max-retries", "2",
-                        "--retry-base-ms", "20"])
+def run_clean(binary, tmp, upstreams, args, n, what):
+    """A server on upstreams (ports) runs an n-line batch; checks that
+    every line completed and none failed; returns (client, batch)."""
+    argv = []
+    for port in upstreams:
+        argv += ["--upstream", "http://127.0.0.1:%d/v1" % port]
+    s = h.start_server(binary, tmp, os.path.join(tmp, "data"), argv + args)
     c = h.Client(s.port)
     st, f = c.upload(h.chat_lines(n))
     st, b = c.create(f["id"])
     done = c.wait(b["id"], timeout=120)
     rc = done["request_counts"]
     h.check(done["status"] == "completed" and rc["completed"] == n and
-            rc["failed"] == 0, "400 lines, none failed: %s" % rc)
+            rc["failed"] == 0, "%s: %s" % (what, rc))
+    return s, c, done
+
+
+def case_window(binary, tmp):
+    n = 400
+    up = h.start_upstream(tmp, ["--max-inflight", "8", "--delay-ms", "20"])
+    s, c, done = run_clean(binary, tmp, [up.port],
+                           ["--concurrency", "64", "--max-retries", "2",
+                            "--retry-base-ms", "20"], n,
+                           "400 lines, none failed")
     st, cnt = h.Client(up.port).req("GET", "/count")
     # the window went past 8 (AIMD probes), met 429s, and came back down
     h.check(cnt["rejected"] > 0, "the upstream answered 429s %s" % cnt["rejected"])
@@ -63,17 +73,9 @@ def case_refused(binary, tmp):
     sock.bind(("127.0.0.1", 0))
     dead = sock.getsockname()[1]
     sock.close()  # nothing listens there: connections are refused
-    s = h.start_server(binary, tmp, os.path.join(tmp, "data"),
-                       ["--upstream", "http://127.0.0.1:%d/v1" % dead,
-                        "--upstream", "http://127.0.0.1:%d/v1" % up.port,
-                        "--concurrency", "8", "--retry-base-ms", "20"])
-    c = h.Client(s.port)
-    st, f = c.upload(h.chat_lines(n))
-    st, b = c.create(f["id"])
-    done = c.wait(b["id"], timeout=120)
-    rc = done["request_counts"]
-    h.check(done["status"] == "completed" and rc["completed"] == n and
-            rc["failed"] == 0, "completed on the other upstream: %s" % rc)
+    s, c, done = run_clean(binary, tmp, [dead, up.port],
+                           ["--concurrency", "8", "--retry-base-ms", "20"],
+                           n, "completed on the other upstream")
     st, cnt = h.Client(up.port).req("GET", "/count")
     h.check(cnt["calls"] == n, "the live upstream answered every line %s"
             % cnt["calls"])
