@@ -166,6 +166,8 @@ static void usage(FILE *f)
         "  --retry-base-ms N    first backoff delay (default 500)\n"
         "  --max-file-bytes N   upload cap (default 200 MB)\n"
         "  --quiet              no per-request log lines\n"
+        "  --fixed-concurrency  each upstream's window stays at --concurrency\n"
+        "                       (no adaptation; for comparisons)\n"
         "  --help               this text\n"
         "webhooks and metrics:\n"
         "  --webhook-url URL    POST signed batch.* events there at each\n"
@@ -414,6 +416,8 @@ int srv_main(int argc, char **argv)
             c->body_budget = (unsigned long long)n;
         } else if (!strcmp(a, "--quiet")) {
             c->quiet = 1;
+        } else if (!strcmp(a, "--fixed-concurrency")) {
+            c->fixed_window = 1;
         } else if (!strcmp(a, "--webhook-url")) {
             NEED_VALUE;
             if (c->n_webhook_urls == SRV_MAX_WEBHOOKS ||

@@ -37,6 +37,7 @@ typedef struct srv_config {
     unsigned conns_per_ip;       /* open connections per client address */
     unsigned long long body_budget; /* JSON bodies buffered at once */
     int quiet;                   /* no per-request log lines */
+    int fixed_window;            /* windows stay at --concurrency */
     /* webhooks (webhook.c) and metrics (metrics.c) */
 #define SRV_MAX_WEBHOOKS 8
     const char *webhook_urls[SRV_MAX_WEBHOOKS];

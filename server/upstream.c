@@ -106,7 +106,7 @@ CURL *srv_upstream_easy(srv *s, const char *url, const char *body,
 void srv_pool_init(srv *s, srv_upstate *u, int n)
 {
     double w = SRV_WINDOW_START;
-    if (w > s->cfg.concurrency)
+    if (w > s->cfg.concurrency || s->cfg.fixed_window)
         w = s->cfg.concurrency;
     for (int k = 0; k < n; k++) {
         memset(&u[k], 0, sizeof u[k]);
@@ -154,7 +154,9 @@ void srv_pool_outcome(srv *s, srv_upstate *u, int k, enum srv_outcome o,
         c->probe_delay = SRV_UP_PROBE_FIRST;
     }
     c->fails = 0;
-    if (o == SRV_OUT_OK) {
+    if (s->cfg.fixed_window) {
+        /* no adaptation */
+    } else if (o == SRV_OUT_OK) {
         c->window += 1.0 / c->window;
         if (c->window > s->cfg.concurrency)
             c->window = s->cfg.concurrency;
@@ -165,6 +167,8 @@ void srv_pool_outcome(srv *s, srv_upstate *u, int k, enum srv_outcome o,
                 c->window = 1;
             c->last_cut = now;
         }
+    }
+    if (o != SRV_OUT_OK) {
         if (retry_after > 0 && now + retry_after > c->paused_until)
             c->paused_until = now + (retry_after > 60 ? 60 : retry_after);
     }

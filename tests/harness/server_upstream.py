@@ -11,6 +11,10 @@ calls per prompt, and can be told to be slow or to fail:
 turn with 429 (Retry-After: 0), 500, a connection reset and a stall
 (longer than the server's upstream timeout); the next attempt succeeds.
 --always-fail WORD: prompts containing WORD always get a 500.
+--knee K (with --max-inflight): a request takes --delay-ms x max(1,
+in flight / K), as continuous batching does: throughput grows with the
+number in flight up to K, then stays flat (the benchmark's simulated
+server, bench/serve/adaptive.py).
 --max-inflight N: past N requests in flight, answers 429 with Retry-After
 (1) and retry-after-ms (100), as an overloaded model server does.
 GET /count returns {"calls": N, "per_prompt": {prompt: calls},
@@ -95,7 +99,11 @@ class Handler(BaseHTTPRequestHandler):
                 order[prompt] = len(order)
             rank = order[prompt]
         if ARGS.delay_ms:
-            time.sleep(ARGS.delay_ms / 1000.0)
+            scale = 1.0
+            if ARGS.knee:
+                with lock:
+                    scale = max(1.0, inflight / float(ARGS.knee))
+            time.sleep(ARGS.delay_ms / 1000.0 * scale)
         if ARGS.always_fail and ARGS.always_fail in prompt:
             self.send_json(500, {"error": {"message": "always failing",
                                            "type": "server_error",
@@ -146,6 +154,7 @@ def main():
     ap.add_argument("--always-fail", default="")
     ap.add_argument("--stall-s", type=float, default=3.0)
     ap.add_argument("--max-inflight", type=int, default=0)
+    ap.add_argument("--knee", type=int, default=0)
     ARGS = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
