@@ -58,8 +58,11 @@ def case_window(binary, tmp):
     h.check(cnt["max_inflight"] <= 8, "upstream never over 8")
     w = windows(c)
     h.check(len(w) == 1, "one upstream in the gauge %s" % w)
-    # without the decrease 400 successes grow 8 to about 29
-    h.check(all(1 <= v <= 16 for v in w.values()),
+    # without the decrease 400 successes grow 8 to sqrt(64 + 2 x 400),
+    # about 29 (each adds 1/window); halvings keep it near 8 (the last
+    # lines of the batch, with nothing queued behind them, push it up a
+    # little: 17 seen under ASan)
+    h.check(all(1 <= v <= 24 for v in w.values()),
             "window came down below the cap (64): %s" % w)
     out = c.lines(done["output_file_id"])
     h.check(sorted(x["custom_id"] for x in out) ==
