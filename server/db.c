@@ -480,7 +480,8 @@ int srv_db_active(sqlite3 *db, int (*fn)(const srv_active_row *, void *),
     sqlite3_stmt *st = NULL;
     int rc = prep(db,
         "SELECT seq, id, status, endpoint, input_file_id, expires_at, owner,"
-        " out_bytes, err_bytes"
+        " out_bytes, err_bytes, created_at,"
+        " json_extract(metadata, '$.priority')"
         " FROM batches WHERE status IN ('validating','in_progress',"
         "'finalizing','cancelling') ORDER BY seq", &st);
     if (rc != SQLITE_OK)
@@ -496,6 +497,10 @@ int srv_db_active(sqlite3 *db, int (*fn)(const srv_active_row *, void *),
         r.owner = col_text(st, 6);
         r.out_bytes = sqlite3_column_int64(st, 7);
         r.err_bytes = sqlite3_column_int64(st, 8);
+        r.created_at = sqlite3_column_int64(st, 9);
+        r.priority = sqlite3_column_type(st, 10) == SQLITE_TEXT
+                         ? (const char *)sqlite3_column_text(st, 10)
+                         : NULL;
         if (fn(&r, ud)) {
             rc = SQLITE_DONE;
             break;

@@ -76,8 +76,9 @@ int srv_db_batch_set_spools(sqlite3 *db, long long seq, long long out_bytes,
 /* The active batches (validating, in_progress, finalizing, cancelling),
  * all of them, in seq order, to fn; fn returning non-zero stops. */
 typedef struct srv_active_row {
-    long long seq, expires_at, out_bytes, err_bytes;
+    long long seq, created_at, expires_at, out_bytes, err_bytes;
     const char *id, *status, *endpoint, *input_file_id, *owner;
+    const char *priority;        /* metadata.priority, or NULL */
 } srv_active_row;
 int srv_db_active(sqlite3 *db, int (*fn)(const srv_active_row *, void *),
                   void *ud);

@@ -48,6 +48,8 @@ typedef struct bctx {
     int inflight;           /* slots of this batch */
     int stopping;           /* 0 running, 1 cancelling, 2 expired */
     long long expires_at;
+    long long window;       /* expires_at - created_at */
+    int prio;               /* SRV_PRIO_HIGH .. SRV_PRIO_LOW */
     int seen;               /* found by the last scan */
     /* spools: [0] output, [1] error */
     int sfd[2];
@@ -72,6 +74,10 @@ typedef struct slot {
     struct curl_slist *hdrs;
     srv_xfer x;             /* the answer of the current attempt */
     int mtag;               /* metrics.h tag of a transfer in flight */
+    int up;                 /* pool index of the transfer, -1 none */
+    double started;         /* when the transfer started */
+    int waits;              /* 429/503 waits (not counted as retries) */
+    CURLcode cres;          /* the transfer's curl result */
 } slot;
 
 typedef srv_line_done done_rec;
@@ -97,6 +103,8 @@ typedef struct engine {
     char last_owner[17];    /* owner of the last line started */
     int owners;             /* 1: all running batches have one owner */
     oab__jdoc doc;          /* answers parsed here (reused) */
+    srv_upstate ups[SRV_MAX_KEYS]; /* the adaptive pool */
+    int picked;             /* upstream chosen by dispatch, -1 none */
 } engine;
 
 /* The body path of a file id (the files row's path), new or NULL. */
@@ -607,8 +615,17 @@ static char *error_line(slot *sl, const char *code, const char *msg)
     return oab__buf_take(&o, NULL);
 }
 
+/* The slot's transfer no longer counts in its upstream's window. */
+static void release_up(engine *e, slot *sl)
+{
+    if (sl->up >= 0)
+        e->ups[sl->up].inflight--;
+    sl->up = -1;
+}
+
 static void slot_free(engine *e, slot *sl)
 {
+    release_up(e, sl);
     if (sl->easy) {
         curl_multi_remove_handle(e->multi, sl->easy);
         curl_easy_cleanup(sl->easy);
@@ -667,6 +684,32 @@ static void attempt_done(engine *e, slot *sl, long status, const char *body,
 {
     srv *s = e->s;
     srv_metrics_attempt(&sl->mtag, sl->easy, status);
+    if (sl->up >= 0) {
+        int overload = status == 429 || status == 503;
+        enum srv_outcome o =
+            overload ? SRV_OUT_OVERLOAD
+            : status == 0 && sl->cres == CURLE_OPERATION_TIMEDOUT
+                ? SRV_OUT_TIMEOUT
+            : status == 0 || status >= 500 ? SRV_OUT_FAIL
+                                           : SRV_OUT_OK;
+        double now = oab__now();
+        srv_pool_outcome(s, e->ups, sl->up, o, sl->x.retry_after,
+                         sl->started, now);
+        release_up(e, sl);
+        if (overload && !sl->b->stopping) {
+            /* the upstream is full, not the line wrong: wait and go
+             * again, not counted against --max-retries */
+            double delay = srv_upstream_backoff(s, &sl->x,
+                                                sl->waits > 6 ? 6 : sl->waits);
+            sl->waits++;
+            sl->state = S_DUE;
+            sl->due = now + delay;
+            curl_multi_remove_handle(e->multi, sl->easy);
+            curl_easy_cleanup(sl->easy);
+            sl->easy = NULL;
+            return;
+        }
+    }
     int retryable = status == 0 || status == 429 || status >= 500;
     if (retryable && sl->attempt < s->cfg.max_retries && !sl->b->stopping) {
         double delay = srv_upstream_backoff(s, &sl->x, sl->attempt);
@@ -735,14 +778,28 @@ static void start_attempt(engine *e, slot *sl)
         builtin_attempt(e, sl);
         return;
     }
-    char *url = srv_upstream_url(s, sl->b->endpoint);
+    int k = e->picked >= 0 ? e->picked
+                           : srv_pool_pick(s, e->ups, s->cfg.n_upstreams,
+                                           oab__now());
+    e->picked = -1;
+    if (k < 0) {
+        /* every upstream is full, paused or out: look again soon */
+        sl->state = S_DUE;
+        sl->due = oab__now() + 0.02;
+        return;
+    }
+    char *url = srv_upstream_url_at(s, k, sl->b->endpoint);
     curl_slist_free_all(sl->hdrs);
     sl->hdrs = NULL;
     sl->easy = url ? srv_upstream_easy(s, url, sl->body, sl->body_len,
                                        &sl->hdrs, &sl->x)
                    : NULL;
-    if (sl->easy)
+    if (sl->easy) {
         sl->mtag = srv_metrics_started(s, url);
+        sl->up = k;
+        sl->started = oab__now();
+        e->ups[k].inflight++;
+    }
     free(url);
     if (!sl->easy) {
         attempt_done(e, sl, 0, NULL, 0, "cannot start a transfer");
@@ -802,14 +859,48 @@ static void refill(engine *e)
  * Fair between keys too: while batches of several owners are running, a
  * batch of another owner than the last line's goes first, so a key with
  * many batches does not crowd out a key with one. */
+/* The priority a batch runs at now: its own, or high when its expiry is
+ * within SRV_DEADLINE_SHARE of its window. */
+static int run_prio(const bctx *b, long long now)
+{
+    if (b->expires_at && b->window > 0 &&
+        (double)(b->expires_at - now) <=
+            SRV_DEADLINE_SHARE * (double)b->window)
+        return SRV_PRIO_HIGH;
+    return b->prio;
+}
+
+/* Lines of the highest priority with a line to start go first; within one
+ * priority, round robin as below. */
+static bctx *next_batch_at(engine *e, int prio, long long now,
+                           long long *idx, long long *off, long long *len);
+
 static bctx *next_batch(engine *e, long long *idx, long long *off,
                         long long *len)
+{
+    long long now = oab__unix_now();
+    int have[SRV_PRIO_LOW + 1] = {0};
+    for (bctx *c = e->active; c; c = c->next)
+        if (!c->stopping && !c->exhausted)
+            have[run_prio(c, now)] = 1;
+    for (int p = SRV_PRIO_HIGH; p <= SRV_PRIO_LOW; p++) {
+        if (!have[p])
+            continue;
+        bctx *b = next_batch_at(e, p, now, idx, off, len);
+        if (b)
+            return b;
+    }
+    return NULL;
+}
+
+static bctx *next_batch_at(engine *e, int prio, long long now,
+                           long long *idx, long long *off, long long *len)
 {
     for (int pass = e->owners > 1 ? 0 : 1; pass < 2; pass++) {
         bctx *start = e->rr ? e->rr : e->active;
         bctx *c = start;
         for (int loops = 0; c && loops < 2;) {
-            if (!c->stopping && !c->exhausted &&
+            if (!c->stopping && !c->exhausted && run_prio(c, now) == prio &&
                 (pass || strcmp(c->owner, e->last_owner) != 0) &&
                 next_line(e, c, idx, off, len)) {
                 memcpy(e->last_owner, c->owner, sizeof e->last_owner);
@@ -833,8 +924,14 @@ static int dispatch(engine *e, int budget)
     srv *s = e->s;
     int started = 0;
     refill(e);
-    while (started < budget && e->nslots < s->cfg.concurrency) {
+    int cap = s->cfg.upstream ? s->cfg.concurrency * s->cfg.n_upstreams
+                              : s->cfg.concurrency;
+    while (started < budget && e->nslots < cap) {
         if (s->cfg.rpm > 0 && e->rpm_tokens < 1)
+            break;
+        if (s->cfg.upstream &&
+            (e->picked = srv_pool_pick(s, e->ups, s->cfg.n_upstreams,
+                                       oab__now())) < 0)
             break;
         long long idx = 0, off = 0, len = 0;
         bctx *b = next_batch(e, &idx, &off, &len);
@@ -853,6 +950,7 @@ static int dispatch(engine *e, int budget)
         free(line);
         sl->b = b;
         sl->idx = idx;
+        sl->up = -1;
         sl->x.retry_after = -1;
         b->inflight++;
         e->nslots++;
@@ -891,6 +989,7 @@ static int dispatch(engine *e, int budget)
         if (s->cfg.tpm > 0 && e->tpm_tokens < 0)
             break;
     }
+    e->picked = -1;
     return started;
 }
 
@@ -919,6 +1018,7 @@ static void reap(engine *e)
         slot *sl = NULL;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
         CURLcode res = m->data.result;
+        sl->cres = res;
         long status = 0;
         if (res == CURLE_OK)
             curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &status);
@@ -970,7 +1070,8 @@ static void remove_active(engine *e, bctx *b)
 
 /* A copy of the active rows (the scan writes while it goes). */
 typedef struct row {
-    long long seq, expires_at, out_bytes, err_bytes;
+    long long seq, created_at, expires_at, out_bytes, err_bytes;
+    int prio;
     char id[64], status[16], endpoint[64], input[64], owner[17];
 } row;
 
@@ -996,6 +1097,10 @@ static int take_row(const srv_active_row *a, void *ud)
     row *r = &rs->v[rs->n++];
     r->seq = a->seq;
     r->expires_at = a->expires_at;
+    r->created_at = a->created_at;
+    r->prio = srv_priority(a->priority);
+    if (r->prio < 0) /* refused at create; a state from before */
+        r->prio = SRV_PRIO_NORMAL;
     r->out_bytes = a->out_bytes;
     r->err_bytes = a->err_bytes;
     snprintf(r->id, sizeof r->id, "%s", a->id);
@@ -1018,6 +1123,8 @@ static bctx *open_batch(engine *e, const row *r)
     snprintf(b->endpoint, sizeof b->endpoint, "%s", r->endpoint);
     snprintf(b->owner, sizeof b->owner, "%s", r->owner);
     b->expires_at = r->expires_at;
+    b->window = r->expires_at - r->created_at;
+    b->prio = r->prio;
     char *path = input_path(e, r->input);
     b->fd = path ? open(path, O_RDONLY) : -1;
     free(path);
@@ -1178,6 +1285,7 @@ static void *engine_main(void *arg)
             e->last_sweep = now;
             sweep(e);
         }
+        run_due(e); /* lines waiting go before new ones */
         int started = dispatch(e, SRV_DISPATCH_BUDGET);
         if (s->cfg.upstream) {
             int running = 0;
@@ -1223,6 +1331,8 @@ int srv_engine_start(srv *s)
     if (!e)
         return -1;
     e->s = s;
+    e->picked = -1;
+    srv_pool_init(s, e->ups, s->cfg.n_upstreams);
     char *dbpath = oab__sprintf("%s/state.sqlite", s->cfg.data_dir);
     int rc = dbpath ? srv_db_open(dbpath, &e->db) : SQLITE_NOMEM;
     free(dbpath);

@@ -569,6 +569,13 @@ static enum MHD_Result batch_create(struct MHD_Connection *conn, srv *s,
                                   "Invalid 'metadata': keys up to 64"
                                   " characters, string values up to 512.",
                                   "metadata", "invalid_value");
+        const char *prio = oab__json_str(meta, "priority");
+        if ((cJSON_GetObjectItemCaseSensitive(meta, "priority") && !prio) ||
+            (prio && srv_priority(prio) < 0))
+            return send_error(conn, r, 400,
+                              "Invalid value for 'metadata.priority': one of"
+                              " 'high', 'normal' or 'low'.",
+                              "metadata.priority", "invalid_value");
         meta_text = cJSON_PrintUnformatted(meta);
     }
     pthread_mutex_lock(&s->db_lock);

@@ -358,13 +358,15 @@ char *srv_metrics_render(srv *s)
                (double)up[ids[j]].inflight);
     }
     head(&b, "oaibatch_upstream_concurrency_limit", "gauge",
-         "The configured cap on requests in flight (--concurrency, shared"
-         " by the pool).");
+         "The adaptive window of requests in flight of each upstream (1"
+         " to --concurrency); the built-in model: --concurrency.");
     for (int j = 0; j < k; j++) {
         char ul[560];
         up_label(s, ids[j], ul, sizeof ul);
         sample(&b, "oaibatch_upstream_concurrency_limit", ul,
-               (double)s->cfg.concurrency);
+               ids[j] == BUILTIN
+                   ? (double)s->cfg.concurrency
+                   : (double)atomic_load(&s->up_window[ids[j]]));
     }
     /* webhooks */
     static const char *OUT[] = {"delivered", "failed_attempt", "given_up"};

@@ -102,6 +102,17 @@ void srv_owner_tag(const char *key, char *out)
     snprintf(out, 17, "%08llx%08llx", h1 & 0xffffffffULL, h2 >> 32);
 }
 
+int srv_priority(const char *v)
+{
+    if (!v || !strcmp(v, "normal"))
+        return SRV_PRIO_NORMAL;
+    if (!strcmp(v, "high"))
+        return SRV_PRIO_HIGH;
+    if (!strcmp(v, "low"))
+        return SRV_PRIO_LOW;
+    return -1;
+}
+
 int srv_fail_knob(srv *s)
 {
     if (s->cfg.fail_429 <= 0 && s->cfg.fail_500 <= 0)
@@ -134,7 +145,8 @@ static void usage(FILE *f)
         "  --upstream-key KEY   Bearer key sent upstream\n"
         "  --api-key KEY        key clients must send (repeatable; each key\n"
         "                       sees only its own files and batches)\n"
-        "  --concurrency N      lines in flight at once (default 64)\n"
+        "  --concurrency N      cap of each upstream's adaptive window of\n"
+        "                       requests in flight (default 256; starts at 8)\n"
         "  --rpm N              upstream requests per minute (0 = no limit)\n"
         "  --tpm N              upstream tokens per minute (0 = no limit)\n"
         "  --port-file PATH     write the bound port there once listening\n"
@@ -154,6 +166,8 @@ static void usage(FILE *f)
         "  --retry-base-ms N    first backoff delay (default 500)\n"
         "  --max-file-bytes N   upload cap (default 200 MB)\n"
         "  --quiet              no per-request log lines\n"
+        "  --fixed-concurrency  each upstream's window stays at --concurrency\n"
+        "                       (no adaptation; for comparisons)\n"
         "  --help               this text\n"
         "webhooks and metrics:\n"
         "  --webhook-url URL    POST signed batch.* events there at each\n"
@@ -277,7 +291,7 @@ int srv_main(int argc, char **argv)
     c->host = "127.0.0.1";
     c->port = 8089;
     c->data_dir = "./oaibatch-data";
-    c->concurrency = 64;
+    c->concurrency = SRV_CONCURRENCY_DEFAULT;
     c->max_file_bytes = OAB_MAX_FILE_BYTES;
     c->max_json_bytes = SRV_MAX_JSON_BYTES;
     c->max_json_depth = SRV_MAX_JSON_DEPTH;
@@ -402,6 +416,8 @@ int srv_main(int argc, char **argv)
             c->body_budget = (unsigned long long)n;
         } else if (!strcmp(a, "--quiet")) {
             c->quiet = 1;
+        } else if (!strcmp(a, "--fixed-concurrency")) {
+            c->fixed_window = 1;
         } else if (!strcmp(a, "--webhook-url")) {
             NEED_VALUE;
             if (c->n_webhook_urls == SRV_MAX_WEBHOOKS ||

@@ -21,7 +21,7 @@ typedef struct srv_config {
     const char *upstream_key;
     const char *api_keys[SRV_MAX_KEYS];
     int n_api_keys;
-    int concurrency;
+    int concurrency;             /* cap of each upstream's window */
     long rpm, tpm;
     long window_seconds;         /* 0: the window as given (24h) */
     long latency_ms;
@@ -37,6 +37,7 @@ typedef struct srv_config {
     unsigned conns_per_ip;       /* open connections per client address */
     unsigned long long body_budget; /* JSON bodies buffered at once */
     int quiet;                   /* no per-request log lines */
+    int fixed_window;            /* windows stay at --concurrency */
     /* webhooks (webhook.c) and metrics (metrics.c) */
 #define SRV_MAX_WEBHOOKS 8
     const char *webhook_urls[SRV_MAX_WEBHOOKS];
@@ -57,6 +58,7 @@ typedef struct srv {
     int wake_flag;
     atomic_ullong counter;       /* for the builtin's fail knob */
     atomic_ullong rr_upstream;   /* round robin over the pool */
+    atomic_int up_window[SRV_MAX_KEYS]; /* adaptive windows (metrics) */
     atomic_ullong body_bytes;    /* JSON body bytes buffered now */
     void *engine;                /* engine.c's state */
     pthread_t engine_thread;
@@ -89,6 +91,10 @@ void srv_log(const char *fmt, ...) OAB__PRINTF(1, 2);
 void srv_random_id(char *out, size_t n, const char *prefix, size_t nrand);
 /* A non-reversible tag of an API key ("" for none). out >= 17 bytes. */
 void srv_owner_tag(const char *key, char *out);
+/* A batch's metadata.priority: "high", "normal" (NULL too) and "low";
+ * -1 for anything else. */
+enum { SRV_PRIO_HIGH, SRV_PRIO_NORMAL, SRV_PRIO_LOW };
+int srv_priority(const char *v);
 /* The builtin fail knob: 0, 429 or 500 for the next answer. */
 int srv_fail_knob(srv *s);
 

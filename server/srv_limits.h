@@ -41,4 +41,13 @@
 #define SRV_TM_MAX_EMBED_DIMS 8192       /* embeddings `dimensions` */
 #define SRV_TM_MAX_EMBED_VALUES (1024 * 1024) /* dimensions x inputs */
 
+/* adaptive concurrency (upstream.c) */
+#define SRV_CONCURRENCY_DEFAULT 256      /* --concurrency: window cap */
+#define SRV_WINDOW_START 8               /* each upstream's first window */
+#define SRV_UP_FAILS_OUT 5               /* failures in a row: out */
+#define SRV_UP_PROBE_FIRST 1.0           /* seconds out before a probe */
+#define SRV_UP_PROBE_MAX 60.0            /* the delay doubles up to this */
+/* a batch whose expiry is this near (share of its window) runs as high */
+#define SRV_DEADLINE_SHARE 0.10
+
 #endif

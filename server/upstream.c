@@ -59,7 +59,13 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 char *srv_upstream_url(srv *s, const char *path)
 {
     unsigned long long k = atomic_fetch_add(&s->rr_upstream, 1);
-    const char *base = s->cfg.upstreams[k % (unsigned)s->cfg.n_upstreams];
+    return srv_upstream_url_at(s, (int)(k % (unsigned)s->cfg.n_upstreams),
+                               path);
+}
+
+char *srv_upstream_url_at(srv *s, int k, const char *path)
+{
+    const char *base = s->cfg.upstreams[k];
     size_t bl = strlen(base);
     while (bl && base[bl - 1] == '/')
         bl--;
@@ -95,6 +101,78 @@ CURL *srv_upstream_easy(srv *s, const char *url, const char *body,
     curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "oaibatch-serve/" OAB_VERSION_STRING);
     return h;
+}
+
+void srv_pool_init(srv *s, srv_upstate *u, int n)
+{
+    double w = SRV_WINDOW_START;
+    if (w > s->cfg.concurrency || s->cfg.fixed_window)
+        w = s->cfg.concurrency;
+    for (int k = 0; k < n; k++) {
+        memset(&u[k], 0, sizeof u[k]);
+        u[k].window = w;
+        u[k].probe_delay = SRV_UP_PROBE_FIRST;
+        atomic_store(&s->up_window[k], (int)w);
+    }
+}
+
+int srv_pool_pick(srv *s, srv_upstate *u, int n, double now)
+{
+    for (int i = 0; i < n; i++) {
+        unsigned long long r = atomic_fetch_add(&s->rr_upstream, 1);
+        srv_upstate *c = &u[r % (unsigned)n];
+        if (c->paused_until > now)
+            continue;
+        if (c->out_until > 0 ? (now < c->out_until || c->inflight > 0)
+                             : c->inflight >= (int)c->window)
+            continue;
+        return (int)(r % (unsigned)n);
+    }
+    return -1;
+}
+
+void srv_pool_outcome(srv *s, srv_upstate *u, int k, enum srv_outcome o,
+                      double retry_after, double started, double now)
+{
+    srv_upstate *c = &u[k];
+    if (o == SRV_OUT_FAIL) {
+        c->fails++;
+        if (c->out_until > 0 || c->fails >= SRV_UP_FAILS_OUT) {
+            if (c->out_until == 0)
+                srv_log("upstream %d: %d failures in a row; out of the pool,"
+                        " probed in %.0f s", k, c->fails, c->probe_delay);
+            c->out_until = now + c->probe_delay;
+            c->probe_delay *= 2;
+            if (c->probe_delay > SRV_UP_PROBE_MAX)
+                c->probe_delay = SRV_UP_PROBE_MAX;
+        }
+        return;
+    }
+    if (c->out_until > 0) {
+        srv_log("upstream %d: answered the probe; back in the pool", k);
+        c->out_until = 0;
+        c->probe_delay = SRV_UP_PROBE_FIRST;
+    }
+    c->fails = 0;
+    if (s->cfg.fixed_window) {
+        /* no adaptation */
+    } else if (o == SRV_OUT_OK) {
+        c->window += 1.0 / c->window;
+        if (c->window > s->cfg.concurrency)
+            c->window = s->cfg.concurrency;
+    } else {
+        if (started >= c->last_cut) {
+            c->window /= 2;
+            if (c->window < 1)
+                c->window = 1;
+            c->last_cut = now;
+        }
+    }
+    if (o != SRV_OUT_OK) {
+        if (retry_after > 0 && now + retry_after > c->paused_until)
+            c->paused_until = now + (retry_after > 60 ? 60 : retry_after);
+    }
+    atomic_store(&s->up_window[k], (int)c->window);
 }
 
 double srv_upstream_backoff(const srv *s, const srv_xfer *x, int attempt)

@@ -26,6 +26,36 @@ char *srv_upstream_url(srv *s, const char *path);
  * curl_slist_free_all after the handle). NULL when curl cannot. */
 CURL *srv_upstream_easy(srv *s, const char *url, const char *body,
                         size_t len, struct curl_slist **hdrs, srv_xfer *x);
+/* The adaptive pool (AIMD), run by the engine thread only. Per upstream a
+ * window of requests in flight between 1 and --concurrency: +1/window on
+ * each answer that is not an overload, halved on a 429, a 503 or a
+ * timeout (once per round trip: answers to requests started before the
+ * last cut do not cut again); a Retry-After pauses the upstream until
+ * then. SRV_UP_FAILS_OUT failures in a row (no connection, 5xx other than
+ * 503) take it out of the pool; after a delay (1 s, doubling to 60 s) one
+ * probe request goes to it, and a probe that gets an answer puts it back.
+ * The window is published in s->up_window for GET /metrics. */
+typedef struct srv_upstate {
+    double window;          /* allowed in flight */
+    int inflight;
+    double paused_until;    /* Retry-After */
+    double last_cut;        /* when the window was last halved */
+    int fails;              /* failures in a row */
+    double out_until;       /* > 0: out of the pool, probe after this */
+    double probe_delay;
+} srv_upstate;
+enum srv_outcome { SRV_OUT_OK, SRV_OUT_OVERLOAD, SRV_OUT_TIMEOUT,
+                   SRV_OUT_FAIL };
+/* Initialises the pool's n states (window SRV_WINDOW_START). */
+void srv_pool_init(srv *s, srv_upstate *u, int n);
+/* The next upstream (round robin) that may take a request now, or -1. */
+int srv_pool_pick(srv *s, srv_upstate *u, int n, double now);
+/* The answer of a request to upstream k started at `started`: adapts its
+ * window, pause and membership (retry_after < 0: none). */
+void srv_pool_outcome(srv *s, srv_upstate *u, int k, enum srv_outcome o,
+                      double retry_after, double started, double now);
+/* The URL of upstream k of the pool for an API path; new. */
+char *srv_upstream_url_at(srv *s, int k, const char *path);
 /* The delay before retry `attempt` (0-based): Retry-After when the
  * answer gave one, else exponential from --retry-base-ms; at most 60 s. */
 double srv_upstream_backoff(const srv *s, const srv_xfer *x, int attempt);

@@ -5,13 +5,20 @@ Answers POST .../chat/completions with a small chat completion, counts the
 calls per prompt, and can be told to be slow or to fail:
 
   server_upstream.py --port-file F [--delay-ms N] [--fault-every K]
-                     [--always-fail WORD]
+                     [--always-fail WORD] [--max-inflight N]
 
 --fault-every K: the first attempt of every K-th distinct prompt fails, in
 turn with 429 (Retry-After: 0), 500, a connection reset and a stall
 (longer than the server's upstream timeout); the next attempt succeeds.
 --always-fail WORD: prompts containing WORD always get a 500.
-GET /count returns {"calls": N, "per_prompt": {prompt: calls}}.
+--knee K (with --max-inflight): a request takes --delay-ms x max(1,
+in flight / K), as continuous batching does: throughput grows with the
+number in flight up to K, then stays flat (the benchmark's simulated
+server, bench/serve/adaptive.py).
+--max-inflight N: past N requests in flight, answers 429 with Retry-After
+(1) and retry-after-ms (100), as an overloaded model server does.
+GET /count returns {"calls": N, "per_prompt": {prompt: calls},
+"rejected": 429s of --max-inflight, "max_inflight": most seen at once}.
 """
 import argparse
 import json
@@ -26,6 +33,9 @@ lock = threading.Lock()
 calls = 0
 per_prompt = {}
 order = {}
+inflight = 0
+max_seen = 0
+rejected = 0
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -46,12 +56,39 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         with lock:
-            self.send_json(200, {"calls": calls, "per_prompt": per_prompt})
+            self.send_json(200, {"calls": calls, "per_prompt": per_prompt,
+                                 "rejected": rejected,
+                                 "max_inflight": max_seen})
 
     def do_POST(self):
-        global calls
+        global inflight, max_seen, rejected
         n = int(self.headers.get("Content-Length", "0"))
         body = json.loads(self.rfile.read(n) or b"{}")
+        if ARGS.max_inflight:
+            with lock:
+                full = inflight >= ARGS.max_inflight
+                if full:
+                    rejected += 1
+                else:
+                    inflight += 1
+                    max_seen = max(max_seen, inflight)
+            if full:
+                self.send_json(429, {"error": {"message": "queue full",
+                                               "type": "requests",
+                                               "param": None,
+                                               "code": "rate_limit_exceeded"}},
+                               {"Retry-After": "1", "retry-after-ms": "100"})
+                return
+            try:
+                self.answer(body)
+            finally:
+                with lock:
+                    inflight -= 1
+            return
+        self.answer(body)
+
+    def answer(self, body):
+        global calls
         msgs = body.get("messages") or [{"content": ""}]
         prompt = str(msgs[-1].get("content"))
         with lock:
@@ -62,7 +99,11 @@ class Handler(BaseHTTPRequestHandler):
                 order[prompt] = len(order)
             rank = order[prompt]
         if ARGS.delay_ms:
-            time.sleep(ARGS.delay_ms / 1000.0)
+            scale = 1.0
+            if ARGS.knee:
+                with lock:
+                    scale = max(1.0, inflight / float(ARGS.knee))
+            time.sleep(ARGS.delay_ms / 1000.0 * scale)
         if ARGS.always_fail and ARGS.always_fail in prompt:
             self.send_json(500, {"error": {"message": "always failing",
                                            "type": "server_error",
@@ -112,6 +153,8 @@ def main():
     ap.add_argument("--fault-every", type=int, default=0)
     ap.add_argument("--always-fail", default="")
     ap.add_argument("--stall-s", type=float, default=3.0)
+    ap.add_argument("--max-inflight", type=int, default=0)
+    ap.add_argument("--knee", type=int, default=0)
     ARGS = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
