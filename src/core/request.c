@@ -196,6 +196,16 @@ static void put_str_member(bld *x, const char *k, const char *v)
 }
 
 /* Body member k: the number d, when it is set (not OAB_UNSET). */
+/* A token limit: sent when set (at least 1; -1 means unset). */
+static void put_limit_member(bld *x, const char *k, long long n)
+{
+    if (n >= 1) {
+        key(x, k);
+        put_ll(x, n);
+        end_key(x);
+    }
+}
+
 static void put_double_member(bld *x, const char *k, double d)
 {
     if (is_set(d)) {
@@ -741,16 +751,8 @@ static oab_status chat_body(bld *x, const char *prompt,
     PUTS(x, "]");
     end_key(x);
 
-    if (o->max_tokens >= 1) {
-        key(x, "max_tokens");
-        put_ll(x, o->max_tokens);
-        end_key(x);
-    }
-    if (o->max_completion_tokens >= 1) {
-        key(x, "max_completion_tokens");
-        put_ll(x, o->max_completion_tokens);
-        end_key(x);
-    }
+    put_limit_member(x, "max_tokens", o->max_tokens);
+    put_limit_member(x, "max_completion_tokens", o->max_completion_tokens);
     put_double_member(x, "temperature", o->temperature);
     put_double_member(x, "top_p", o->top_p);
     put_double_member(x, "presence_penalty", o->presence_penalty);
@@ -883,11 +885,7 @@ static oab_status responses_body(bld *x, const char *input,
         PUTS(x, "\"");
         end_key(x);
     }
-    if (o->max_output_tokens >= 1) {
-        key(x, "max_output_tokens");
-        put_ll(x, o->max_output_tokens);
-        end_key(x);
-    }
+    put_limit_member(x, "max_output_tokens", o->max_output_tokens);
     put_double_member(x, "temperature", o->temperature);
     put_double_member(x, "top_p", o->top_p);
     if (o->reasoning_effort) {
