@@ -839,3 +839,46 @@ int srv_db_deliveries_pending(sqlite3 *db, long long *n)
         return db_fail(db, rc, "deliveries pending");
     return SQLITE_OK;
 }
+
+/* ---- the enqueued-token limit ---- */
+
+int srv_db_enqueued_init(sqlite3 *db)
+{
+    /* an error here means the column is there already */
+    sqlite3_exec(db, "ALTER TABLE batches ADD COLUMN enqueued_tokens INTEGER"
+                     " DEFAULT 0", NULL, NULL, NULL);
+    return SQLITE_OK;
+}
+
+int srv_db_enqueued_sum(sqlite3 *db, const char *owner, const char *model,
+                        long long seq, long long *sum)
+{
+    *sum = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT COALESCE(sum(enqueued_tokens), 0) FROM batches"
+                      " WHERE owner=? AND model IS ? AND seq<>? AND status IN"
+                      " ('validating','in_progress','finalizing')", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, owner, -1, SQLITE_TRANSIENT);
+    bind_text_or_null(st, 2, model);
+    sqlite3_bind_int64(st, 3, seq);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *sum = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return db_fail(db, rc, "enqueued sum");
+    return SQLITE_OK;
+}
+
+int srv_db_batch_set_enqueued(sqlite3 *db, long long seq, long long tokens)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "UPDATE batches SET enqueued_tokens=? WHERE seq=?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, tokens);
+    sqlite3_bind_int64(st, 2, seq);
+    return run(db, st, "batch enqueued tokens");
+}

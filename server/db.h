@@ -140,4 +140,15 @@ int srv_db_delivery_update(sqlite3 *db, long long seq, int state,
 /* How many events are pending. */
 int srv_db_deliveries_pending(sqlite3 *db, long long *n);
 
+/* ---- the enqueued-token limit (serve --enqueued-token-limit) ---- */
+/* Adds batches.enqueued_tokens (the input tokens counted at validation;
+ * 0 for batches validated without the limit) when missing. */
+int srv_db_enqueued_init(sqlite3 *db);
+/* The input tokens of owner's batches of `model` that are validating,
+ * in_progress or finalizing, other than batch `seq`, into *sum. */
+int srv_db_enqueued_sum(sqlite3 *db, const char *owner, const char *model,
+                        long long seq, long long *sum);
+/* Records a batch's counted input tokens. */
+int srv_db_batch_set_enqueued(sqlite3 *db, long long seq, long long tokens);
+
 #endif

@@ -105,6 +105,8 @@ typedef struct engine {
     oab__jdoc doc;          /* answers parsed here (reused) */
     srv_upstate ups[SRV_MAX_KEYS]; /* the adaptive pool */
     int picked;             /* upstream chosen by dispatch, -1 none */
+    oab_tokenizers *toks;   /* --enqueued-token-limit: input tokens */
+    int toks_missing;       /* no rank files: bytes / 4 */
 } engine;
 
 /* The body path of a file id (the files row's path), new or NULL. */
@@ -169,7 +171,33 @@ typedef struct lstore {
     int db_error;
     long stream_line[8];    /* lines asking for stream: true (first 8) */
     int n_stream;
+    engine *count;          /* set: the input tokens are counted */
+    long long tokens;       /* the lines' input tokens */
 } lstore;
+
+/* The input tokens of one request line, for the enqueued-token limit:
+ * the library's request counting (docs/tokens.md) with the encoding of
+ * the line's model (o200k_base for a model it does not know); without
+ * rank files (or for a line it cannot count) the line's bytes / 4,
+ * rounded up. */
+static long long line_tokens(engine *e, const char *line, size_t len)
+{
+    if (!e->toks_missing) {
+        oab_request_tokens rt;
+        oab_error err = { 0, 0, "" };
+        oab_status st = oab_request_tokens_line(&rt, NULL, e->toks, line, len,
+                                                "o200k_base", &err);
+        if (st == OAB_OK)
+            return (long long)rt.input;
+        if (st != OAB_EINVAL && st != OAB_EJSON) {
+            e->toks_missing = 1;
+            srv_log("--enqueued-token-limit: no tokenizer (%s); input tokens"
+                    " are counted as bytes / 4",
+                    err.message[0] ? err.message : oab_strerror(st));
+        }
+    }
+    return (long long)((len + 3) / 4);
+}
 
 static int store_line(const char *line, size_t len, long lineno, void *ud)
 {
@@ -180,6 +208,8 @@ static int store_line(const char *line, size_t len, long lineno, void *ud)
      * (as OpenAI does) */
     if (cJSON_IsTrue(oab__json_path(j, "body.stream")) && ls->n_stream < 8)
         ls->stream_line[ls->n_stream++] = lineno;
+    if (ls->count)
+        ls->tokens += line_tokens(ls->count, line, len);
     if (srv_db_line_insert(ls->ins, ls->seq, ls->idx, cid,
                            (long long)oab_jsonl_reader_line_offset(ls->rd),
                            (long long)len) != SQLITE_OK)
@@ -223,8 +253,31 @@ static int read_input(int fd, oab_validator *v, lstore *ls)
     return rc;
 }
 
+/* --enqueued-token-limit: 1 (with the problem added to data) when the
+ * owner's batches of this model in flight and this one would hold more
+ * than the limit; -1 when the sum could not be read. */
+static int over_limit(engine *e, long long seq, const char *owner,
+                      const char *model, long long tokens, cJSON *data,
+                      long long *held)
+{
+    long long limit = e->s->cfg.enqueued_token_limit;
+    if (srv_db_enqueued_sum(e->db, owner, model, seq, held) != SQLITE_OK)
+        return -1;
+    if (*held + tokens <= limit)
+        return 0;
+    char msg[320];
+    snprintf(msg, sizeof msg, "Enqueued token limit reached for %s. Limit: "
+             "%lld enqueued tokens; %lld in flight, this batch %lld. "
+             "Please try again once some in_progress batches have been "
+             "completed.", model ? model : "this model", limit, *held,
+             tokens);
+    add_problem(data, "token_limit_exceeded", msg, NULL, 0);
+    return 1;
+}
+
 static void validate_batch(engine *e, long long seq, const char *id,
-                           const char *endpoint, const char *input_file_id)
+                           const char *endpoint, const char *input_file_id,
+                           const char *owner)
 {
     srv *s = e->s;
     char *path = input_path(e, input_file_id);
@@ -254,6 +307,11 @@ static void validate_batch(engine *e, long long seq, const char *id,
     lstore ls;
     memset(&ls, 0, sizeof ls);
     ls.seq = seq;
+    if (s->cfg.enqueued_token_limit > 0) {
+        if (!e->toks && oab_tokenizers_new(&e->toks, NULL) != OAB_OK)
+            e->toks_missing = 1;
+        ls.count = e;
+    }
     int rc = -2;
     if (srv_db_begin(e->db) == SQLITE_OK) {
         if (srv_db_lines_delete(e->db, seq) == SQLITE_OK &&
@@ -290,6 +348,10 @@ static void validate_batch(engine *e, long long seq, const char *id,
                     "The input file could not be validated.", NULL, 0);
     }
     const char *model = rep ? rep->model : NULL;
+    long long held = 0;
+    if (rc == 0 && ls.count && cJSON_GetArraySize(data) == 0 &&
+        over_limit(e, seq, owner, model, ls.tokens, data, &held) < 0)
+        rc = -2;
     if (rc == -2) {
         /* the state could not be written: stays validating, tried again */
         srv_db_rollback(e->db);
@@ -307,9 +369,17 @@ static void validate_batch(engine *e, long long seq, const char *id,
         }
         if (srv_db_batch_started(e->db, seq, ls.idx, model,
                                  oab__unix_now()) == SQLITE_OK &&
-            srv_db_commit(e->db) == SQLITE_OK)
-            srv_log("batch %s: in_progress (%lld lines)", id, ls.idx);
-        else
+            (!ls.count || srv_db_batch_set_enqueued(e->db, seq, ls.tokens) ==
+                              SQLITE_OK) &&
+            srv_db_commit(e->db) == SQLITE_OK) {
+            if (ls.count)
+                srv_log("batch %s: in_progress (%lld lines, %lld input "
+                        "tokens; enqueued %lld of %lld for %s)", id, ls.idx,
+                        ls.tokens, held + ls.tokens,
+                        s->cfg.enqueued_token_limit, model ? model : "-");
+            else
+                srv_log("batch %s: in_progress (%lld lines)", id, ls.idx);
+        } else
             srv_db_rollback(e->db);
     }
     oab_validation_free(rep);
@@ -1208,7 +1278,8 @@ static void scan(engine *e)
         bctx *b = find_active(e, r->seq);
         if (!strcmp(r->status, "validating")) {
             if (!validated++ || oab__now() < validate_until)
-                validate_batch(e, r->seq, r->id, r->endpoint, r->input);
+                validate_batch(e, r->seq, r->id, r->endpoint, r->input,
+                               r->owner);
             continue; /* picked up as in_progress next scan */
         }
         if (!strcmp(r->status, "finalizing")) {
@@ -1336,6 +1407,8 @@ int srv_engine_start(srv *s)
     char *dbpath = oab__sprintf("%s/state.sqlite", s->cfg.data_dir);
     int rc = dbpath ? srv_db_open(dbpath, &e->db) : SQLITE_NOMEM;
     free(dbpath);
+    if (rc == SQLITE_OK)
+        rc = srv_db_enqueued_init(e->db);
     if (rc != SQLITE_OK) {
         free(e);
         return -1;
@@ -1370,6 +1443,7 @@ void srv_engine_join(srv *s)
     curl_multi_cleanup(e->multi);
     sqlite3_close(e->db);
     oab__jdoc_free(&e->doc);
+    oab_tokenizers_free(e->toks);
     free(e->done);
     free(e);
     s->engine = NULL;

@@ -168,6 +168,10 @@ static void usage(FILE *f)
         "  --quiet              no per-request log lines\n"
         "  --fixed-concurrency  each upstream's window stays at --concurrency\n"
         "                       (no adaptation; for comparisons)\n"
+        "  --enqueued-token-limit N  fail a batch at validation with\n"
+        "                       token_limit_exceeded when the key's batches\n"
+        "                       in flight for its model and it would hold\n"
+        "                       more than N input tokens (0 = no limit)\n"
         "  --help               this text\n"
         "webhooks and metrics:\n"
         "  --webhook-url URL    POST signed batch.* events there at each\n"
@@ -418,6 +422,9 @@ int srv_main(int argc, char **argv)
             c->quiet = 1;
         } else if (!strcmp(a, "--fixed-concurrency")) {
             c->fixed_window = 1;
+        } else if (!strcmp(a, "--enqueued-token-limit")) {
+            NEED_NUM(0);
+            c->enqueued_token_limit = n;
         } else if (!strcmp(a, "--webhook-url")) {
             NEED_VALUE;
             if (c->n_webhook_urls == SRV_MAX_WEBHOOKS ||

@@ -38,6 +38,7 @@ typedef struct srv_config {
     unsigned long long body_budget; /* JSON bodies buffered at once */
     int quiet;                   /* no per-request log lines */
     int fixed_window;            /* windows stay at --concurrency */
+    long long enqueued_token_limit; /* per key and model; 0: none */
     /* webhooks (webhook.c) and metrics (metrics.c) */
 #define SRV_MAX_WEBHOOKS 8
     const char *webhook_urls[SRV_MAX_WEBHOOKS];
