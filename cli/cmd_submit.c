@@ -14,6 +14,7 @@
 #include "estimate.h"
 #include "output.h"
 #include "part.h"
+#include "queue.h"
 #include "view.h"
 #include "wait.h"
 #include "util/sha256.h"
@@ -45,11 +46,15 @@ typedef struct submit_opts {
     char *input_model;       /* the first line's body.model (owned) */
     long reask;              /* run --reask N: re-ask rounds */
     double max_cost;         /* --max-cost USD; -1: not given */
+    long long token_limit;   /* --enqueued-token-limit N; 0: none */
+    long tier;               /* --tier N; 0: none */
+    int reuse;               /* --reuse-answers */
 } submit_opts;
 
 enum {
     S_NOWAIT = 1, S_METADATA, S_ENDPOINT, S_WINDOW, S_FORCE, S_MAXLINES,
-    S_MAXBYTES, S_DRYRUN, S_EXPIRES, S_DELETE_INPUTS, S_REASK, S_MAXCOST
+    S_MAXBYTES, S_DRYRUN, S_EXPIRES, S_DELETE_INPUTS, S_REASK, S_MAXCOST,
+    S_TOKLIMIT, S_TIER, S_REUSE
 };
 
 /* returns 1 consumed, 0 not one, -1 bad */
@@ -153,6 +158,29 @@ static int submit_opt(const char *cmd, int id, const char *arg, void *st)
         o->max_cost = v;
         return 1;
     }
+    case S_TOKLIMIT: {
+        long v;
+        if (cli_parse_long(cmd, "enqueued-token-limit", arg, &v) != 0)
+            return -1;
+        if (v < 1) {
+            cli_usage_error(cmd, "--enqueued-token-limit takes 1 or more "
+                            "tokens");
+            return -1;
+        }
+        o->token_limit = v;
+        return 1;
+    }
+    case S_TIER:
+        if (cli_parse_long(cmd, "tier", arg, &o->tier) != 0)
+            return -1;
+        if (o->tier < 1 || o->tier > 5) {
+            cli_usage_error(cmd, "--tier takes OpenAI's usage tier, 1 to 5");
+            return -1;
+        }
+        return 1;
+    case S_REUSE:
+        o->reuse = 1;
+        return 1;
     case S_REASK:
         if (cli_parse_long(cmd, "reask", arg, &o->reask) != 0)
             return -1;
@@ -237,6 +265,10 @@ static int check_anthropic(cli_ctx *ctx, const submit_opts *o)
         return cli_usage_error(o->results ? "run" : "submit",
                                "--metadata: Anthropic's message batches have "
                                "no metadata");
+    if (o->token_limit || o->tier)
+        return cli_usage_error(o->results ? "run" : "submit",
+                               "--enqueued-token-limit / --tier: OpenAI's "
+                               "limit; Anthropic's batches have none");
     if (o->part.output_expires_after)
         return cli_usage_error(o->results ? "run" : "submit",
                                "--output-expires-after: Anthropic keeps "
@@ -395,10 +427,10 @@ static int validate_input(cli_ctx *ctx, const submit_opts *o,
 
 /* Splits the input into parts in `dir`. */
 static int split_input(cli_ctx *ctx, const submit_opts *o, const char *dir,
-                       oab_split **out)
+                       long max_lines, oab_split **out)
 {
     oab_split_options so = OAB_SPLIT_OPTIONS_INIT;
-    so.max_lines = (size_t)o->max_lines;
+    so.max_lines = (size_t)max_lines;
     so.max_bytes = (unsigned long long)o->max_bytes;
     if (o->limits_given) {
         so.margin = 0; /* the user's numbers are meant exactly */
@@ -443,7 +475,7 @@ static int dry_run(cli_ctx *ctx, submit_opts *o)
         return CLI_EXIT_LOCAL;
     }
     oab_split *sp = NULL;
-    rc = split_input(ctx, o, dir, &sp);
+    rc = split_input(ctx, o, dir, o->max_lines, &sp);
     static const char *const hdr[] = { "PART", "LINES", "BYTES", "FIRST LINE",
                                        "LAST LINE" };
     out_table *tb = out_table_new(5, hdr);
@@ -477,11 +509,89 @@ static int dry_run(cli_ctx *ctx, submit_opts *o)
     return rc;
 }
 
-/* Makes the job in the journal (validated and split) or finds the one
- * this file was submitted as. *job_out is the job, with its parts. */
-static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
-                       journal_job **job_out)
+/* The enqueued-token limit for the input's model: --enqueued-token-limit,
+ * else --tier's figure, else 0 (no queue). -1 after saying that --tier
+ * has no figure for the model. */
+static long long token_limit(cli_ctx *ctx, const submit_opts *o,
+                             const char *model)
 {
+    if (o->token_limit > 0 || !o->tier)
+        return o->token_limit;
+    long long lim = 0;
+    if (cli_queue_tier_limit((int)o->tier, model, &lim) != 0) {
+        cli_error(ctx, "--tier %ld: no published enqueued-token limit for "
+                  "model %s; give it with --enqueued-token-limit N",
+                  o->tier, model ? model : "-");
+        return -1;
+    }
+    return lim;
+}
+
+/* Splits as split_input does and, under an enqueued-token limit, so that
+ * every part's input tokens fit: fewer lines a part until the largest
+ * part fits. Exit code. */
+static int split_fitting(cli_ctx *ctx, const submit_opts *o, const char *dir,
+                         long long lim, long n_lines, oab_split **out)
+{
+    long max_lines = o->max_lines;
+    oab_tokenizers *set = NULL;
+    if (lim > 0) {
+        long long total = 0, biggest = 0;
+        if (oab_tokenizers_new(&set, NULL) != OAB_OK ||
+            cli_queue_count(set, o->path, &total, &biggest) != 0) {
+            oab_tokenizers_free(set);
+            cli_error(ctx, "cannot count the input tokens of %s", o->name);
+            return CLI_EXIT_LOCAL;
+        }
+        if (biggest > lim) {
+            oab_tokenizers_free(set);
+            cli_error(ctx, "a line of %s holds %lld input tokens, more than "
+                      "the enqueued-token limit of %lld; nothing was sent",
+                      o->name, biggest, lim);
+            return CLI_EXIT_INVALID;
+        }
+        if (total > lim) {
+            long fit = (long)((double)n_lines * (double)lim / (double)total);
+            if (fit < 1)
+                fit = 1;
+            if (fit < max_lines)
+                max_lines = fit;
+        }
+    }
+    for (;;) {
+        int rc = split_input(ctx, o, dir, max_lines, out);
+        if (rc != CLI_EXIT_OK || lim <= 0) {
+            oab_tokenizers_free(set);
+            return rc;
+        }
+        long long worst = 0;
+        for (size_t i = 0; i < (*out)->n_parts; i++) {
+            long long t = 0;
+            if (cli_queue_count(set, (*out)->parts[i].path, &t, NULL) != 0)
+                t = lim + 1;
+            if (t > worst)
+                worst = t;
+        }
+        if (worst <= lim || max_lines == 1) {
+            oab_tokenizers_free(set);
+            return CLI_EXIT_OK;
+        }
+        long next = (long)((double)max_lines * (double)lim / (double)worst);
+        max_lines = next >= max_lines ? max_lines - 1 : next < 1 ? 1 : next;
+        for (size_t i = 0; i < (*out)->n_parts; i++)
+            remove((*out)->parts[i].path);
+        oab_split_free(*out);
+        *out = NULL;
+    }
+}
+
+/* Makes the job in the journal (validated and split) or finds the one
+ * this file was submitted as. *job_out is the job, with its parts;
+ * *limit_out the enqueued-token limit it is queued under (0: none). */
+static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
+                       journal_job **job_out, long long *limit_out)
+{
+    *limit_out = 0;
     *job_out = NULL;
     oab_client *c = cli_client(ctx);
     journal *jr = cli_journal(ctx);
@@ -502,7 +612,8 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
                      "re-attaching (--force for a new job)", o->name,
                      old->id, when);
             *job_out = old;
-            return CLI_EXIT_OK;
+            *limit_out = token_limit(ctx, o, old->model);
+            return *limit_out < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
         }
     }
 
@@ -528,6 +639,11 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
     job->metadata_json = metadata_json(o);
     job->provider = oab__strdup(oab_provider_str(oab_client_provider(c)));
     oab_validation_free(v);
+    long long lim = token_limit(ctx, o, job->model);
+    if (lim < 0) {
+        journal_job_free(job);
+        return CLI_EXIT_USAGE;
+    }
 
     /* split into the journal's folder, next to the journal */
     char *dir = oab__strdup(journal_path(jr));
@@ -543,7 +659,7 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
         return CLI_EXIT_LOCAL;
     }
     oab_split *sp = NULL;
-    rc = split_input(ctx, o, parts_dir, &sp);
+    rc = split_fitting(ctx, o, parts_dir, lim, job->n_lines, &sp);
     free(parts_dir);
     if (rc != CLI_EXIT_OK) {
         journal_job_free(job);
@@ -574,6 +690,7 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
         cli_info(ctx, "%s: %ld lines, split into %zu parts", o->name,
                  job->n_lines, job->n_parts);
     *job_out = job;
+    *limit_out = lim;
     return CLI_EXIT_OK;
 }
 
@@ -582,11 +699,15 @@ static int start_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
                      char **job_id)
 {
     journal_job *job = NULL;
-    int rc = prepare_job(ctx, o, fp, &job);
-    if (rc != CLI_EXIT_OK)
+    long long lim = 0;
+    int rc = prepare_job(ctx, o, fp, &job, &lim);
+    if (rc != CLI_EXIT_OK) {
+        journal_job_free(job);
         return rc;
-    for (size_t i = 0; i < job->n_parts && rc == CLI_EXIT_OK; i++)
-        rc = cli_part_start(ctx, job, &job->parts[i], &o->part);
+    }
+    /* every part at once, or queued under the limit (the journal's, for
+     * a job queued before) */
+    rc = cli_queue_drive(ctx, job, lim, &o->part, &o->wait);
     if (rc != CLI_EXIT_OK)
         cli_info(ctx, "the job is in the journal; run the same command again "
                  "to carry on: job %s", job->id);
@@ -654,6 +775,8 @@ static void print_submitted(cli_ctx *ctx, cli_target *t)
     { "output-expires-after", 0, 1, S_EXPIRES },               \
     { "delete-inputs-after", 0, 0, S_DELETE_INPUTS },          \
     { "max-cost", 0, 1, S_MAXCOST },                           \
+    { "enqueued-token-limit", 0, 1, S_TOKLIMIT },              \
+    { "tier", 0, 1, S_TIER },                                  \
     CLI_WAIT_OPTIONS
 
 const cli_opt cli_opts_submit[] = {

@@ -57,6 +57,8 @@ static int on_line(const char *line, size_t len, long lineno, void *ud)
     }
     s->lines++;
     s->input += rt.input;
+    if (rt.input > s->max_input)
+        s->max_input = rt.input;
     s->output_max += bound;
     if (e->expect >= 0)
         s->expected_output += (unsigned long long)e->expect < bound

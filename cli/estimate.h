@@ -13,6 +13,7 @@ typedef struct cli_model_sum {
     const cli_price *price;      /* NULL: not in the table */
     unsigned long long lines, input, output_max, expected_output;
     unsigned long long unbounded; /* lines that set no output bound */
+    unsigned long long max_input; /* the largest line's input tokens */
     int approximate;
 } cli_model_sum;
 

@@ -707,3 +707,183 @@ int journal_lock_release(journal *j, const char *name)
     return run_stmt(j, "DELETE FROM locks WHERE name = ? AND pid = ?", "tI",
                     name, (long long)getpid());
 }
+
+/* ---- the enqueued-token queue and the answers (new tables) ---- */
+
+static const char *extra_sql =
+    "CREATE TABLE IF NOT EXISTS queue_jobs("
+    " job_id TEXT PRIMARY KEY, token_limit INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS queue_parts("
+    " job_id TEXT NOT NULL, idx INTEGER NOT NULL,"
+    " tokens INTEGER NOT NULL, refusals INTEGER DEFAULT 0,"
+    " PRIMARY KEY(job_id, idx));"
+    "CREATE TABLE IF NOT EXISTS answers("
+    " hash TEXT PRIMARY KEY, job_id TEXT, batch_id TEXT, line INTEGER,"
+    " record TEXT NOT NULL);";
+
+static int extra_tables(journal *j)
+{
+    return sqlite3_exec(j->db, extra_sql, NULL, NULL, NULL) == SQLITE_OK ? 0
+                                                                         : -1;
+}
+
+int journal_queue_set(journal *j, const char *job_id, long long limit,
+                      const long long *tokens, size_t n)
+{
+    if (extra_tables(j) != 0 ||
+        sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    int ok = run_stmt(j, "INSERT OR REPLACE INTO queue_jobs(job_id,"
+                         " token_limit) VALUES(?,?)", "tI", job_id,
+                      limit) == 0;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = run_stmt(j, "INSERT OR REPLACE INTO queue_parts(job_id, idx,"
+                         " tokens) VALUES(?,?,?)", "tiI", job_id,
+                      (int)i + 1, tokens[i]) == 0;
+    return end_txn(j, ok);
+}
+
+int journal_queue_get(journal *j, const char *job_id, long long *limit,
+                      long long **tokens, size_t *n)
+{
+    *limit = 0;
+    *tokens = NULL;
+    *n = 0;
+    if (extra_tables(j) != 0)
+        return -1;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(j->db, "SELECT token_limit FROM queue_jobs WHERE"
+                           " job_id = ?", -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, job_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *limit = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? 1 : -1;
+    if (sqlite3_prepare_v2(j->db, "SELECT idx, tokens FROM queue_parts WHERE"
+                           " job_id = ? ORDER BY idx", -1, &s,
+                           NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, job_id);
+    size_t cap = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int idx = sqlite3_column_int(s, 0);
+        if (idx < 1)
+            continue;
+        if ((size_t)idx > cap) {
+            size_t nc = (size_t)idx * 2;
+            long long *g = realloc(*tokens, nc * sizeof *g);
+            if (!g) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            memset(g + cap, 0, (nc - cap) * sizeof *g);
+            *tokens = g;
+            cap = nc;
+        }
+        (*tokens)[idx - 1] = sqlite3_column_int64(s, 1);
+        if ((size_t)idx > *n)
+            *n = (size_t)idx;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        free(*tokens);
+        *tokens = NULL;
+        *n = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int journal_queue_requeue(journal *j, const char *job_id, int idx)
+{
+    if (extra_tables(j) != 0 ||
+        sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    int ok = run_stmt(j, "UPDATE parts SET batch_id = NULL, status = 'queued',"
+                         " count_total = 0, count_completed = 0,"
+                         " count_failed = 0, updated_at = ? WHERE job_id = ?"
+                         " AND idx = ?", "Iti", (long long)oab__unix_now(),
+                      job_id, idx) == 0 &&
+             run_stmt(j, "UPDATE queue_parts SET refusals = refusals + 1"
+                         " WHERE job_id = ? AND idx = ?", "ti", job_id,
+                      idx) == 0;
+    return end_txn(j, ok);
+}
+
+long journal_queue_refusals(journal *j, const char *job_id, int idx)
+{
+    sqlite3_stmt *s = NULL;
+    if (extra_tables(j) != 0 ||
+        sqlite3_prepare_v2(j->db, "SELECT refusals FROM queue_parts WHERE"
+                           " job_id = ? AND idx = ?", -1, &s,
+                           NULL) != SQLITE_OK)
+        return 0;
+    bind_text(s, 1, job_id);
+    sqlite3_bind_int(s, 2, idx);
+    long n = sqlite3_step(s) == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0)
+                                           : 0;
+    sqlite3_finalize(s);
+    return n;
+}
+
+int journal_answer_put(journal *j, const char *hash, const char *job_id,
+                       const char *batch_id, long line, const char *record)
+{
+    if (extra_tables(j) != 0)
+        return -1;
+    return run_stmt(j, "INSERT OR IGNORE INTO answers(hash, job_id, batch_id,"
+                       " line, record) VALUES(?,?,?,?,?)", "tttIt", hash,
+                    job_id, batch_id, (long long)line, record);
+}
+
+int journal_answer_get(journal *j, const char *hash, journal_answer *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = NULL;
+    if (extra_tables(j) != 0 ||
+        sqlite3_prepare_v2(j->db, "SELECT job_id, batch_id, line, record"
+                           " FROM answers WHERE hash = ?", -1, &s,
+                           NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, hash);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        out->job_id = col_text(s, 0);
+        out->batch_id = col_text(s, 1);
+        out->line = (long)sqlite3_column_int64(s, 2);
+        out->record = col_text(s, 3);
+    }
+    sqlite3_finalize(s);
+    if (rc == SQLITE_ROW && !out->record) {
+        journal_answer_clear(out);
+        return -1;
+    }
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
+void journal_answer_clear(journal_answer *a)
+{
+    free(a->job_id);
+    free(a->batch_id);
+    free(a->record);
+    memset(a, 0, sizeof *a);
+}
+
+int journal_answers_begin(journal *j)
+{
+    if (extra_tables(j) != 0)
+        return -1;
+    return sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
+                   SQLITE_OK
+               ? 0
+               : -1;
+}
+
+int journal_answers_commit(journal *j)
+{
+    return end_txn(j, 1);
+}
+

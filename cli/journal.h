@@ -108,4 +108,41 @@ long *journal_ranges_decode(const char *text, size_t *n);
  * ~/.local/state/oaibatch/journal.db. malloc'd. */
 char *journal_default_path(void);
 
+/* ---- the enqueued-token queue (queue.c) ----
+ * A job submitted with --enqueued-token-limit keeps its limit and each
+ * part's input tokens here (tables made on first use), so that a resumed
+ * run goes on with the same queue. */
+/* Records the job's limit and the tokens of its parts 1..n in one
+ * transaction. 0 or -1. */
+int journal_queue_set(journal *j, const char *job_id, long long limit,
+                      const long long *tokens, size_t n);
+/* 0 (*limit, *tokens: malloc'd array of *n, indexed by idx - 1), 1 when
+ * the job has no queue, -1 error. */
+int journal_queue_get(journal *j, const char *job_id, long long *limit,
+                      long long **tokens, size_t *n);
+/* A part whose batch failed with token_limit_exceeded goes back to the
+ * queue: its batch id and status are cleared (status "queued") and its
+ * refusal counted, in one transaction. 0 or -1. */
+int journal_queue_requeue(journal *j, const char *job_id, int idx);
+/* How many times the part was refused (0 when never). */
+long journal_queue_refusals(journal *j, const char *job_id, int idx);
+
+/* ---- answers, for --reuse-answers (reuse.c) ----
+ * Successful answers by the SHA-256 of their request's canonical body
+ * (custom_id aside); one row per hash, the first answer kept. */
+typedef struct journal_answer {
+    char *job_id, *batch_id;
+    long line;               /* the line of the job's input */
+    char *record;            /* the result record (compact JSONL text) */
+} journal_answer;
+/* Adds an answer unless the hash has one. 0 or -1. */
+int journal_answer_put(journal *j, const char *hash, const char *job_id,
+                       const char *batch_id, long line, const char *record);
+/* 0 found (*out filled, free with journal_answer_clear), 1 none, -1. */
+int journal_answer_get(journal *j, const char *hash, journal_answer *out);
+void journal_answer_clear(journal_answer *a);
+/* Begins / commits a write transaction around many journal_answer_put. */
+int journal_answers_begin(journal *j);
+int journal_answers_commit(journal *j);
+
 #endif

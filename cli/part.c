@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include "util/str.h"
 #include "part.h"
+#include "queue.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +19,9 @@ typedef struct find_ctx {
 static int find_by_file(const oab_job *job, void *ud)
 {
     find_ctx *f = ud;
-    if (job->input_file_id && strcmp(job->input_file_id, f->file_id) == 0) {
+    /* a batch refused for the enqueued-token limit is not the part's */
+    if (job->input_file_id && strcmp(job->input_file_id, f->file_id) == 0 &&
+        !cli_queue_refused(job)) {
         oab_job_dup(&f->found, job);
         return 1;
     }

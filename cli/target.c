@@ -270,6 +270,8 @@ const char *cli_unit_status(const cli_unit *u)
                                      : oab_batch_status_str(u->batch->status);
     if (u->part && u->part->batch_id && u->part->status)
         return u->part->status;
+    if (u->part && u->part->status && strcmp(u->part->status, "queued") == 0)
+        return "queued"; /* waiting for the enqueued-token limit */
     if (u->part && !u->part->file_id && !u->part->batch_id)
         return "not_uploaded";
     if (u->part && !u->part->batch_id)
