@@ -15,6 +15,7 @@
 #include "output.h"
 #include "part.h"
 #include "queue.h"
+#include "reuse.h"
 #include "view.h"
 #include "wait.h"
 #include "util/sha256.h"
@@ -790,6 +791,7 @@ const cli_opt cli_opts_run[] = {
     SUBMIT_OPTIONS,
     CLI_RESULTS_OPTIONS,
     { "reask", 0, 1, S_REASK },
+    { "reuse-answers", 0, 0, S_REUSE },
     { NULL, 0, 0, 0 }
 };
 
@@ -876,8 +878,62 @@ static int submit(cli_ctx *ctx, submit_opts *o)
     return rc;
 }
 
+/* run --reuse-answers: the lines answered before are taken from the
+ * journal, the others sent as the job; the results are both, and the
+ * job's answers are indexed for the next run. */
+static int run_reusing(cli_ctx *ctx, submit_opts *o,
+                       const cli_results_opts *ro)
+{
+    int rc = cli_check_input(ctx, o->path);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    cli_reuse r;
+    rc = cli_reuse_prepare(ctx, o->path, o->name, &r);
+    cli_target t;
+    memset(&t, 0, sizeof t);
+    cli_rows rows;
+    memset(&rows, 0, sizeof rows);
+    int have = 0;
+    if (rc == CLI_EXIT_OK && r.n_send) {
+        const char *keep = o->path;
+        o->path = r.send_path;
+        rc = submit_file(ctx, o, &t);
+        o->path = keep;
+        have = rc == CLI_EXIT_OK;
+        if (rc == CLI_EXIT_OK) {
+            cli_info(ctx, "job %s", t.job->id);
+            rc = cli_target_wait(ctx, &t, &o->wait);
+            if (rc == CLI_EXIT_OK && o->reask)
+                rc = cli_reask(ctx, &t, o->reask, &o->wait);
+            if (rc == CLI_EXIT_OK)
+                delete_inputs(ctx, o, &t);
+            if (rc == CLI_EXIT_INTERRUPTED)
+                cli_info(ctx, "run the same command again to carry on "
+                         "(job %s)", t.job->id);
+        }
+        if (rc == CLI_EXIT_OK)
+            rc = cli_target_collect(ctx, &t, NULL, ro->raw, &rows);
+    } else if (rc == CLI_EXIT_OK) {
+        cli_info(ctx, "every line was answered before; nothing was sent");
+    }
+    if (rc == CLI_EXIT_OK)
+        rc = cli_reuse_finish(ctx, &r, have ? t.job->id : NULL, &rows);
+    if (rc == CLI_EXIT_OK) {
+        rc = cli_results_write(ctx, &rows, ro);
+        if ((rc == CLI_EXIT_OK || rc == CLI_EXIT_FAILED) && rows.n_paid)
+            cli_cost_report(ctx, &rows.paid, t.job ? t.job->model : NULL);
+    }
+    cli_rows_free(&rows);
+    if (have)
+        cli_target_free(&t);
+    cli_reuse_free(&r);
+    return rc;
+}
+
 static int run(cli_ctx *ctx, submit_opts *o, const cli_results_opts *ro)
 {
+    if (o->reuse)
+        return run_reusing(ctx, o, ro);
     cli_target t;
     int rc = submit_file(ctx, o, &t);
     if (rc == CLI_EXIT_OK) {

@@ -3,6 +3,7 @@
 
 #include "oaibatch.h"
 #include "util/json.h"
+#include "util/limits.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,3 +94,59 @@ const cJSON *oab__json_path(const cJSON *obj, const char *dotted)
     }
     return cur;
 }
+
+/* ---- canonical form ---- */
+
+static int cmp_key(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    return strcmp(x->string ? x->string : "", y->string ? y->string : "");
+}
+
+static oab_status canonical(oab__buf *out, const cJSON *item, int depth)
+{
+    if (depth > OAB__JSON_MAX_DEPTH)
+        return OAB_EJSON;
+    oab_status st = OAB_OK;
+    if (cJSON_IsObject(item) || cJSON_IsArray(item)) {
+        int obj = cJSON_IsObject(item);
+        size_t n = 0;
+        for (const cJSON *c = item->child; c; c = c->next)
+            n++;
+        const cJSON **v = malloc((n ? n : 1) * sizeof *v);
+        if (!v)
+            return OAB_ENOMEM;
+        n = 0;
+        for (const cJSON *c = item->child; c; c = c->next)
+            v[n++] = c;
+        if (obj)
+            qsort(v, n, sizeof *v, cmp_key);
+        st = oab__buf_putc(out, obj ? '{' : '[');
+        for (size_t i = 0; st == OAB_OK && i < n; i++) {
+            if (i)
+                st = oab__buf_putc(out, ',');
+            if (st == OAB_OK && obj) {
+                const char *k = v[i]->string ? v[i]->string : "";
+                st = oab__buf_json_string(out, k, strlen(k));
+                if (st == OAB_OK)
+                    st = oab__buf_putc(out, ':');
+            }
+            if (st == OAB_OK)
+                st = canonical(out, v[i], depth + 1);
+        }
+        free(v);
+        return st == OAB_OK ? oab__buf_putc(out, obj ? '}' : ']') : st;
+    }
+    char *leaf = cJSON_PrintUnformatted(item);
+    if (!leaf)
+        return OAB_ENOMEM;
+    st = oab__buf_puts(out, leaf);
+    cJSON_free(leaf);
+    return st;
+}
+
+oab_status oab__json_append_canonical(oab__buf *out, const cJSON *item)
+{
+    return canonical(out, item, 0);
+}
+

@@ -49,6 +49,12 @@ oab_status oab__json_check(const char *text, size_t len, char *type);
 oab_status oab__json_append_compact(oab__buf *out, const char *text,
                                     size_t len, char *type);
 
+/* Appends the canonical form of item to out: object keys sorted (byte
+ * order), no whitespace, strings and numbers as cJSON prints them, so
+ * that two documents equal as JSON values of the same key order-free
+ * content get the same text. OAB_OK or OAB_ENOMEM. */
+oab_status oab__json_append_canonical(oab__buf *out, const cJSON *item);
+
 /* 1 when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 int oab__utf8_valid(const char *s, size_t n);
 
