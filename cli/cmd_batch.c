@@ -2,6 +2,7 @@
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
 #include "collect.h"
+#include "estimate.h"
 #include "journal.h"
 #include "commands.h"
 #include "view.h"
@@ -42,8 +43,15 @@ int cmd_status(cli_ctx *ctx, int argc, char **argv)
         return rc;
     cli_target t;
     rc = cli_target_load(ctx, id, &t);
-    if (rc == CLI_EXIT_OK)
+    if (rc == CLI_EXIT_OK && ctx->json) {
+        cJSON *o = cli_target_json(&t);
+        cli_cost_status(ctx, &t, o);
+        out_json(stdout, o, 1);
+        cJSON_Delete(o);
+    } else if (rc == CLI_EXIT_OK) {
         cli_target_show(ctx, &t);
+        cli_cost_status(ctx, &t, NULL);
+    }
     cli_target_free(&t);
     return rc;
 }

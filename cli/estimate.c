@@ -7,6 +7,7 @@
 #include "util/fs.h"
 #include "cmd_tokens.h"
 #include "estimate.h"
+#include "target.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -217,31 +218,104 @@ int cli_estimate_gate(cli_ctx *ctx, const char *path, const char *name,
     return rc;
 }
 
+int cli_cost_compute(const cli_prices *prices, const oab_usage *u,
+                     const char *model, double *usd)
+{
+    const cli_price *p = model ? cli_prices_find(prices, model) : NULL;
+    *usd = 0;
+    if (!p)
+        return 0;
+    long long cached = u->cached_tokens < u->prompt_tokens ? u->cached_tokens
+                                                           : u->prompt_tokens;
+    double cached_price = p->batch_cached_input >= 0 ? p->batch_cached_input
+                                                     : p->batch_input;
+    *usd = cost((unsigned long long)(u->prompt_tokens - cached),
+                p->batch_input) +
+           cost((unsigned long long)cached, cached_price) +
+           cost((unsigned long long)u->completion_tokens, p->batch_output);
+    return 1;
+}
+
 void cli_cost_report(cli_ctx *ctx, const oab_usage *u, const char *model)
 {
     cli_prices prices;
     if (ctx->quiet || cli_prices_load(ctx, &prices, NULL))
         return;
-    const cli_price *p = model ? cli_prices_find(&prices, model) : NULL;
     long long cached = u->cached_tokens < u->prompt_tokens ? u->cached_tokens
                                                            : u->prompt_tokens;
     char tokens[160];
     snprintf(tokens, sizeof tokens, "%lld prompt tokens (%lld cached), %lld "
              "completion tokens", u->prompt_tokens, cached,
              u->completion_tokens);
-    if (!p) {
+    double usd;
+    if (!cli_cost_compute(&prices, u, model, &usd))
         cli_info(ctx, "cost: %s; no price for model %s", tokens,
                  model ? model : "(unknown)");
-    } else {
-        double cached_price = p->batch_cached_input >= 0 ? p->batch_cached_input
-                                                         : p->batch_input;
-        double usd = cost((unsigned long long)(u->prompt_tokens - cached),
-                          p->batch_input) +
-                     cost((unsigned long long)cached, cached_price) +
-                     cost((unsigned long long)u->completion_tokens,
-                          p->batch_output);
+    else
         cli_info(ctx, "cost: %s; $%.6f at batch prices (%s)", tokens, usd,
                  model);
-    }
     cli_prices_free(&prices);
+}
+
+void cli_cost_status(cli_ctx *ctx, const cli_target *t, cJSON *json)
+{
+    oab_usage u;
+    memset(&u, 0, sizeof u);
+    size_t counted = 0, without = 0;
+    const char *model = t->job ? t->job->model : NULL;
+    for (size_t i = 0; i < t->n_units; i++) {
+        const oab_job *b = t->units[i].batch;
+        if (!b)
+            continue;
+        if (!model)
+            model = b->model;
+        if (!b->has_usage) {
+            without++;
+            continue;
+        }
+        counted++;
+        u.prompt_tokens += b->input_tokens;
+        u.cached_tokens += b->cached_tokens;
+        u.completion_tokens += b->output_tokens;
+    }
+    cli_prices prices;
+    memset(&prices, 0, sizeof prices);
+    int priced = 0;
+    double usd = 0;
+    if (cli_prices_load(ctx, &prices, NULL) == 0)
+        priced = cli_cost_compute(&prices, &u, model, &usd);
+    cli_prices_free(&prices);
+    if (json) {
+        cJSON *c = cJSON_AddObjectToObject(json, "cost");
+        cJSON_AddNumberToObject(c, "prompt_tokens", (double)u.prompt_tokens);
+        cJSON_AddNumberToObject(c, "cached_tokens", (double)u.cached_tokens);
+        cJSON_AddNumberToObject(c, "completion_tokens",
+                                (double)u.completion_tokens);
+        if (priced && counted)
+            cJSON_AddNumberToObject(c, "usd", usd);
+        else
+            cJSON_AddNullToObject(c, "usd");
+        cJSON_AddNumberToObject(c, "batches_counted", (double)counted);
+        cJSON_AddNumberToObject(c, "batches_without_usage", (double)without);
+        return;
+    }
+    if (!counted) {
+        if (without)
+            printf("  cost: the batches report no usage; see oaibatch "
+                   "results\n");
+        return;
+    }
+    char more[96] = "";
+    if (without)
+        snprintf(more, sizeof more, "; %zu batch%s without usage not counted",
+                 without, without == 1 ? "" : "es");
+    if (priced)
+        printf("  cost: %lld prompt tokens (%lld cached), %lld completion "
+               "tokens; $%.6f at batch prices (%s)%s\n", u.prompt_tokens,
+               u.cached_tokens, u.completion_tokens, usd, model, more);
+    else
+        printf("  cost: %lld prompt tokens (%lld cached), %lld completion "
+               "tokens; no price for model %s%s\n", u.prompt_tokens,
+               u.cached_tokens, u.completion_tokens, model ? model : "-",
+               more);
 }

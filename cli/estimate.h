@@ -63,6 +63,22 @@ void cli_estimate_free(cli_estimate *e);
 int cli_estimate_gate(cli_ctx *ctx, const char *path, const char *name,
                       double max_cost);
 
+/* The cost of usage *u (prompt tokens, the cached part of them,
+ * completion tokens) at the batch prices of `model` in `prices`: 1 with
+ * *usd set, 0 when the model has no price (or is NULL). */
+int cli_cost_compute(const cli_prices *prices, const oab_usage *u,
+                     const char *model, double *usd);
+
+/* The actual cost in `oaibatch status` (and its --json): the usage the
+ * batch objects report (OpenAI's Batch object has `usage` for batches
+ * created after 2025-09-07; the local server always reports it), summed
+ * over the job's batches, at the built-in batch prices of the job's
+ * model. Prints a line "cost: ..." on stdout, or adds "cost" to `json`
+ * when it is not NULL: {prompt_tokens, cached_tokens, completion_tokens,
+ * usd (null without a price), batches_counted, batches_without_usage}. */
+struct cli_target;
+void cli_cost_status(cli_ctx *ctx, const struct cli_target *t, cJSON *json);
+
 /* The actual cost of answers whose usage sums to *u (prompt tokens, the
  * cached part of them, completion tokens) at the built-in batch prices
  * of `model` (may be NULL: unknown), said on stderr (not with -q). */

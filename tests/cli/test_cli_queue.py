@@ -28,6 +28,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_cli import CLI, PROCS, stop_all  # noqa: E402
 
 LIMIT = 300
+# gpt-4o-mini's batch prices in data/prices.tsv (USD per 1M tokens)
+PRICE_IN, PRICE_OUT = 0.075, 0.30
 
 
 def line(cid):
@@ -128,6 +130,20 @@ class TestQueue(unittest.TestCase):
         self.assertLessEqual(max(starts), LIMIT)      # never more than the limit
         self.assertNotIn("refused", p.stderr)         # our queue kept under it
         self.assertIn("queue: ", p.stderr)
+        # status: the actual cost from the batches' usage
+        job = re.search(r"job (job_[0-9a-f]+)", p.stderr).group(1)
+        st = json.loads(self.cli(["status", job, "--json"], rc=0).stdout)
+        cost = st["cost"]
+        self.assertEqual(cost["prompt_tokens"], sum(r["usage"]["prompt_tokens"] for r in rows))
+        self.assertEqual(cost["completion_tokens"],
+                         sum(r["usage"]["completion_tokens"] for r in rows))
+        self.assertEqual(cost["batches_counted"], len(st["batches"]))
+        self.assertEqual(cost["batches_without_usage"], 0)
+        want = (cost["prompt_tokens"] * PRICE_IN + cost["completion_tokens"] * PRICE_OUT) / 1e6
+        self.assertAlmostEqual(cost["usd"], want, places=9)
+        text = self.cli(["status", job], rc=0).stdout
+        self.assertIn("cost: %d prompt tokens" % cost["prompt_tokens"], text)
+        self.assertIn("at batch prices (gpt-4o-mini)", text)
 
     def test_refused_batches_are_sent_again_not_failed(self):
         # the command thinks twice the server's limit is there: the server
