@@ -22,7 +22,16 @@
     "                         files it uploaded\n"                          \
     "  --max-cost USD         refuse the job (exit 4, nothing sent) when its\n" \
     "                         estimated cost may be above USD, or a model\n" \
-    "                         has no price\n"
+    "                         has no price\n" \
+    "  --enqueued-token-limit N\n"                                           \
+    "                         queue under the provider's limit of N input\n" \
+    "                         tokens enqueued for the model: parts cut to\n" \
+    "                         fit, started while they fit together, a part\n" \
+    "                         refused with token_limit_exceeded sent again\n" \
+    "                         later; the queue is in the journal (run the\n" \
+    "                         same command again to resume it)\n" \
+    "  --tier N               the limit of OpenAI usage tier N (1-5) for the\n" \
+    "                         model, from the published tables (docs/guide.md)\n"
 
 #define HELP_WAIT_OPTIONS                                                     \
     "  --interval SECONDS     first poll interval (default 5)\n"              \
@@ -163,7 +172,10 @@ const char cli_help_submit[] =
 const char cli_help_status[] =
     "Usage: oaibatch status [OPTIONS] ID\n"
     "\n"
-    "Show a job (each of its batches) or one batch as the server has it now.\n"
+    "Show a job (each of its batches) or one batch as the server has it now,\n"
+    "and the actual cost from the usage the batches report (at batch prices;\n"
+    "'cost' in the JSON). A part waiting for the enqueued-token limit is\n"
+    "'queued'.\n"
     "\n"
     "Options:\n"
     "  --json  print as JSON\n";
@@ -317,6 +329,11 @@ const char cli_help_run[] =
     "                         by max_tokens are sent again (as 'retry\n"
     "                         --invalid --truncated'); each round says how\n"
     "                         many it fixed\n"
+    "  --reuse-answers        do not send a line whose request (custom_id\n"
+    "                         aside) has a successful answer in the journal\n"
+    "                         from a run with this option; its result is\n"
+    "                         that answer, with reused_from {job, batch,\n"
+    "                         line}\n"
     "  --format FORMAT        jsonl (default), csv or table\n"
     "  --only STATUS[,...]    keep only these results (as in results)\n"
     "  --in-input-order       order the results by input line\n"
@@ -383,7 +400,8 @@ const char cli_help_watch[] =
     "\n"
     "A live table of the journal's unfinished jobs and their batches:\n"
     "status, done/total, failed, rate and ETA, refreshed every few seconds\n"
-    "(the statuses are written to the journal as they are seen). On a\n"
+    "(the statuses are written to the journal as they are seen); a part\n"
+    "waiting for the enqueued-token limit shows as queued. On a\n"
     "terminal the table is redrawn in place; q leaves. Off a terminal the\n"
     "table is printed at each refresh, and the command ends once every job\n"
     "has finished.\n"

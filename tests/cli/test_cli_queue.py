@@ -180,6 +180,8 @@ class TestQueue(unittest.TestCase):
         self.assertIn("queued", [b["status"] for b in parts])
         st = json.loads(self.cli(["status", jobs[0]["id"], "--json"], rc=0).stdout)
         self.assertIn("queued", [b["status"] for b in st["batches"]])
+        watch = self.cli(["watch", "--once"], rc=0).stdout
+        self.assertIn("queued", watch)
         p = self.cli(args, rc=0)
         self.assertIn("re-attaching", p.stderr)
         rows = [json.loads(x) for x in p.stdout.splitlines()]
