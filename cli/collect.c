@@ -394,6 +394,70 @@ int cli_results_write(cli_ctx *ctx, cli_rows *rows, const cli_results_opts *o)
 }
 
 
+/* 1 when every unit is a part of the split (no retries, no lone batch)
+ * and each part's input lines all come after the previous part's: the
+ * job's input order is then each part's rows sorted, part after part. */
+static int parts_in_order(const cli_target *t)
+{
+    long last = 0;
+    for (size_t i = 0; i < t->n_units; i++) {
+        const journal_part *p = t->units[i].part;
+        if (!p || !p->kind || strcmp(p->kind, "part") != 0)
+            return 0;
+        size_t n = 0;
+        long *map = journal_ranges_decode(p->input_lines, &n);
+        int ok = map && n && map[0] > last;
+        for (size_t k = 1; ok && k < n; k++)
+            ok = map[k] > map[k - 1];
+        if (ok)
+            last = map[n - 1];
+        free(map);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* --in-input-order for a job whose parts hold ascending input ranges:
+ * one part's rows at a time are collected, sorted and written, so that
+ * memory holds one part (50,000 lines at most), not the job. */
+static int write_part_by_part(cli_ctx *ctx, cli_target *t,
+                              const cli_results_opts *o, cli_rows *paid)
+{
+    cli_sink k;
+    int rc = cli_sink_open(ctx, &k, o);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    int incomplete = 0;
+    for (size_t i = 0; i < t->n_units && rc == CLI_EXIT_OK; i++) {
+        cli_target one = *t;
+        one.units = &t->units[i];
+        one.n_units = 1;
+        cli_rows pr;
+        memset(&pr, 0, sizeof pr);
+        rc = cli_target_collect(ctx, &one, NULL, o->raw, &pr);
+        incomplete |= pr.incomplete;
+        paid->paid.prompt_tokens += pr.paid.prompt_tokens;
+        paid->paid.cached_tokens += pr.paid.cached_tokens;
+        paid->paid.completion_tokens += pr.paid.completion_tokens;
+        paid->n_paid += pr.n_paid;
+        if (rc == CLI_EXIT_OK) {
+            cli_rows_sort(&pr, 1);
+            for (size_t r = 0; r < pr.n && !cli_sink_stopped(&k); r++)
+                cli_sink_text(&k, pr.v[r].text, pr.v[r].status,
+                              pr.v[r].line_patched ? pr.v[r].input_line : 0);
+            if (cli_sink_stopped(&k))
+                rc = cli_sink_stop_code(ctx, &k);
+        }
+        cli_rows_free(&pr);
+    }
+    if (rc != CLI_EXIT_OK) {
+        cli_sink_abort(&k);
+        return rc;
+    }
+    return cli_sink_close(ctx, &k, incomplete);
+}
+
 int cli_target_write_results(cli_ctx *ctx, cli_target *t,
                              const char *extra_input,
                              const cli_results_opts *o)
@@ -401,7 +465,9 @@ int cli_target_write_results(cli_ctx *ctx, cli_target *t,
     cli_rows rows;
     memset(&rows, 0, sizeof rows);
     int rc;
-    if (!o->input_order && !cli_target_has_retries(t)) {
+    if (o->input_order && t->n_units > 1 && parts_in_order(t)) {
+        rc = write_part_by_part(ctx, t, o, &rows);
+    } else if (!o->input_order && !cli_target_has_retries(t)) {
         /* nothing to merge or sort: write as the lines come */
         cli_sink k;
         rc = cli_sink_open(ctx, &k, o);

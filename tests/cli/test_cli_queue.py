@@ -160,6 +160,17 @@ class TestQueue(unittest.TestCase):
         st = json.loads(self.cli(["status", job, "--json"], rc=0).stdout)
         self.assertEqual({b["status"] for b in st["batches"]}, {"completed"})
 
+    def test_parts_are_merged_in_input_order_part_by_part(self):
+        # --in-input-order on a job of several parts writes one part at a
+        # time (each part's rows sorted): the whole job in input order
+        src = self.write(40)
+        p = self.cli(["run", src, "--max-lines", "7", "--in-input-order"], rc=0)
+        rows = [json.loads(x) for x in p.stdout.splitlines()]
+        self.assertEqual([r["custom_id"] for r in rows], ["c%03d" % i for i in range(40)])
+        self.assertEqual([r["input_line"] for r in rows], list(range(1, 41)))
+        self.assertIn("40 results: 40 succeeded", p.stderr)
+        self.assertIn("cost: ", p.stderr)
+
     def test_tier_without_a_figure_is_refused(self):
         src = os.path.join(self.dir, "4o.jsonl")
         with open(src, "w") as f:
