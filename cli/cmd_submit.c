@@ -21,6 +21,7 @@
 #include "util/sha256.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,20 @@ enum {
     S_MAXBYTES, S_DRYRUN, S_EXPIRES, S_DELETE_INPUTS, S_REASK, S_MAXCOST,
     S_TOKLIMIT, S_TIER, S_REUSE
 };
+
+/* --NAME ARG as a number from lo to hi into *out: 1, or -1 after saying
+ * "--NAME takes WHAT". */
+static int long_in(const char *cmd, const char *name, const char *arg,
+                   long lo, long hi, const char *what, long *out)
+{
+    if (cli_parse_long(cmd, name, arg, out) != 0)
+        return -1;
+    if (*out < lo || *out > hi) {
+        cli_usage_error(cmd, "--%s takes %s", name, what);
+        return -1;
+    }
+    return 1;
+}
 
 /* returns 1 consumed, 0 not one, -1 bad */
 static int submit_opt(const char *cmd, int id, const char *arg, void *st)
@@ -160,36 +175,21 @@ static int submit_opt(const char *cmd, int id, const char *arg, void *st)
         return 1;
     }
     case S_TOKLIMIT: {
-        long v;
-        if (cli_parse_long(cmd, "enqueued-token-limit", arg, &v) != 0)
-            return -1;
-        if (v < 1) {
-            cli_usage_error(cmd, "--enqueued-token-limit takes 1 or more "
-                            "tokens");
-            return -1;
-        }
+        long v = 0;
+        int ok = long_in(cmd, "enqueued-token-limit", arg, 1, LONG_MAX,
+                        "1 or more tokens", &v);
         o->token_limit = v;
-        return 1;
+        return ok;
     }
     case S_TIER:
-        if (cli_parse_long(cmd, "tier", arg, &o->tier) != 0)
-            return -1;
-        if (o->tier < 1 || o->tier > 5) {
-            cli_usage_error(cmd, "--tier takes OpenAI's usage tier, 1 to 5");
-            return -1;
-        }
-        return 1;
+        return long_in(cmd, "tier", arg, 1, 5, "OpenAI's usage tier, 1 to 5",
+                       &o->tier);
     case S_REUSE:
         o->reuse = 1;
         return 1;
     case S_REASK:
-        if (cli_parse_long(cmd, "reask", arg, &o->reask) != 0)
-            return -1;
-        if (o->reask < 0 || o->reask > 100) {
-            cli_usage_error(cmd, "--reask takes 0 to 100 rounds");
-            return -1;
-        }
-        return 1;
+        return long_in(cmd, "reask", arg, 0, 100, "0 to 100 rounds",
+                       &o->reask);
     default:
         return 0;
     }
