@@ -116,13 +116,13 @@ server of the same build, \`bench/scale/node_peer.mjs\` with the official
 Wall time includes the server running every line (the same for both).
 Peak RSS is the client process's (GNU time), not the server's.
 
-| client | parts | lines in input order, succeeded | wall | peak RSS |
+| client | parts | lines in input order, succeeded | wall | peak RSS (MiB) |
 |---|---:|---:|---:|---:|
-| oaibatch run | ${OURS_PARTS} | ${OURS_OK} | ${OURS_WALL} s | ${OURS_RSS} MB |
-| Node + openai package | ${PEER_PARTS} | ${PEER_OK} | ${PEER_WALL} s | ${PEER_RSS} MB |
+| oaibatch run | ${OURS_PARTS} | ${OURS_OK} | ${OURS_WALL} s | ${OURS_RSS} |
+| Node + openai package | ${PEER_PARTS} | ${PEER_OK} | ${PEER_WALL} s | ${PEER_RSS} |
 
 | target | result | met |
 |---|---|---|
-| oaibatch run peak RSS <= 64 MB | ${OURS_RSS} MB | ${MET} |
+| oaibatch run peak RSS <= 64 MiB | ${OURS_RSS} MiB | ${MET} |
 MD
 cat bench/results/scale.md
