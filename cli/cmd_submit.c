@@ -924,8 +924,7 @@ static int run_reusing(cli_ctx *ctx, submit_opts *o,
             cli_cost_report(ctx, &rows.paid, t.job ? t.job->model : NULL);
     }
     cli_rows_free(&rows);
-    if (have)
-        cli_target_free(&t);
+    cli_target_free(&t);
     cli_reuse_free(&r);
     return rc;
 }
