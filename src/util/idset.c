@@ -28,13 +28,13 @@ uint64_t oab__fnv1a64(const void *s, size_t n)
 }
 
 /* The slot hash: FNV-1a with its bits spread, as the mask keeps the low ones. */
-static uint64_t hash_key(const char *s, size_t n)
+static uint32_t hash_key(const char *s, size_t n)
 {
     uint64_t h = oab__fnv1a64(s, n);
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 32;
-    return h;
+    return (uint32_t)h;
 }
 
 void oab__idset_free(oab__idset *s)
@@ -94,7 +94,7 @@ static oab_status grow_slots(oab__idset *s)
 
 /* The slot of key: its entry's, or the empty one where it would go. */
 static size_t probe(const oab__idset *s, const char *key, size_t len,
-                    uint64_t h)
+                    uint32_t h)
 {
     size_t mask = s->n_slots - 1;
     size_t j = (size_t)h & mask;
@@ -120,12 +120,12 @@ oab_status oab__idset_add(oab__idset *s, const char *key, size_t len,
 {
     if (added)
         *added = 0;
-    if (s->n >= UINT32_MAX - 1)
+    if (s->n >= UINT32_MAX - 1 || len >= UINT32_MAX)
         return OAB_ELIMIT;
     if ((s->n + 1) * LOAD_DEN > s->n_slots * LOAD_NUM &&
         grow_slots(s) != OAB_OK)
         return OAB_ENOMEM;
-    uint64_t h = hash_key(key, len);
+    uint32_t h = hash_key(key, len);
     size_t j = probe(s, key, len, h);
     if (s->slots[j]) {
         if (index)
@@ -145,7 +145,7 @@ oab_status oab__idset_add(oab__idset *s, const char *key, size_t len,
         return OAB_ENOMEM;
     oab__idset_entry *e = &s->entries[s->n];
     e->key = copy;
-    e->len = len;
+    e->len = (uint32_t)len;
     e->value = value;
     e->hash = h;
     s->slots[j] = (uint32_t)s->n + 1;

@@ -4,8 +4,9 @@
  * cli/ and server/ may use it.
  *
  * Memory: one copy of every key (NUL-terminated, in 64 KiB arena chunks),
- * one entry and about two slots per key. Keys may hold any bytes, NUL
- * included; an empty key is a key. Nothing is ever removed. */
+ * one 24-byte entry and about two 4-byte slots per key. Keys may hold
+ * any bytes, NUL included; an empty key is a key. Nothing is ever
+ * removed. */
 #ifndef OAB_UTIL_IDSET_H
 #define OAB_UTIL_IDSET_H
 
@@ -15,10 +16,10 @@
 
 typedef struct oab__idset_entry {
     const char *key;        /* in the arena, NUL-terminated */
-    size_t len;
     long value;
-    uint64_t hash;
-} oab__idset_entry;
+    uint32_t len;           /* keys are shorter than 4 GiB */
+    uint32_t hash;          /* the low half of the slot hash */
+} oab__idset_entry;         /* 24 bytes: a million ids take 24 MB here */
 
 typedef struct oab__idset {
     oab__idset_entry *entries;   /* in the order added */
@@ -36,7 +37,8 @@ typedef struct oab__idset {
 /* Adds key[0..len) with `value` unless it is there. *index (may be NULL)
  * gets the entry's index, *added (may be NULL) 1 when it is new, 0 when
  * the key was there already (its value is then unchanged). OAB_ENOMEM
- * (the set is unchanged), OAB_ELIMIT past 2^32-1 entries. */
+ * (the set is unchanged), OAB_ELIMIT past 2^32-1 entries or for a key of
+ * 4 GiB or more. */
 oab_status oab__idset_add(oab__idset *s, const char *key, size_t len,
                           long value, size_t *index, int *added);
 /* The index of key[0..len), or OAB__IDSET_NONE. */
