@@ -106,6 +106,28 @@ static int errored_line(oab__buf *b, const char *cid, unsigned status,
     return ok ? 0 : -1;
 }
 
+/* One of the translations (oab_anthropic_params_to_openai,
+ * oab_anthropic_message_from_openai: text in, new text out) applied to a
+ * JSON value; err cleared first. */
+typedef oab_status (*text_fn)(char **out, const char *in, size_t len, oab_error *err);
+
+static oab_status translate(text_fn fn, const cJSON *in, char **out, oab_error *err)
+{
+    memset(err, 0, sizeof *err);
+    *out = NULL;
+    char *t = in ? cJSON_PrintUnformatted(in) : NULL;
+    oab_status st = t ? fn(out, t, strlen(t), err) : OAB_ENOMEM;
+    free(t);
+    return st;
+}
+
+/* '{"custom_id":' and the id, the start of every line written here. */
+static int put_cid(oab__buf *b, const char *cid)
+{
+    return oab__buf_puts(b, "{\"custom_id\":") != OAB_OK ||
+           oab__buf_json_string(b, cid, strlen(cid)) != OAB_OK;
+}
+
 /* ---- the message_batch object ---- */
 
 static cJSON *rfc3339(long long t)
@@ -277,13 +299,9 @@ static int translate_requests(const cJSON *reqs, oab__buf *in, oab__buf *refused
         const char *cid = oab__json_str(r, "custom_id");
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(r, "params");
         const char *pm = oab__json_str(params, "model");
-        char *ptext = cJSON_PrintUnformatted(params);
         char *body = NULL;
         oab_error err;
-        memset(&err, 0, sizeof err);
-        oab_status st = ptext ? oab_anthropic_params_to_openai(&body, ptext, strlen(ptext), &err)
-                              : OAB_ENOMEM;
-        free(ptext);
+        oab_status st = translate(oab_anthropic_params_to_openai, params, &body, &err);
         if (st == OAB_ENOMEM)
             return -1;
         if (st == OAB_OK && model && pm && strcmp(model, pm) != 0) {
@@ -301,8 +319,7 @@ static int translate_requests(const cJSON *reqs, oab__buf *in, oab__buf *refused
         }
         if (!model)
             model = pm;
-        int bad = oab__buf_puts(in, "{\"custom_id\":") ||
-                  oab__buf_json_string(in, cid, strlen(cid)) ||
+        int bad = put_cid(in, cid) ||
                   oab__buf_puts(in, ",\"method\":\"POST\",\"url\":\"" ANTH_CHAT "\",\"body\":") ||
                   oab__buf_puts(in, body) || oab__buf_puts(in, "}\n");
         free(body);
@@ -558,18 +575,13 @@ static int result_line(const char *line, size_t len, long lineno, void *ud)
     char mbuf[120];
     int bad = 0;
     if (!cid) {
-        bad = 0; /* not a result line: nothing to say */
+        /* not a result line: nothing to say */
     } else if (code == 200 && cJSON_IsObject(body)) {
-        char *bt = cJSON_PrintUnformatted(body);
         char *msg = NULL;
         oab_error e;
-        memset(&e, 0, sizeof e);
-        oab_status st = bt ? oab_anthropic_message_from_openai(&msg, bt, strlen(bt), &e)
-                           : OAB_ENOMEM;
-        free(bt);
+        oab_status st = translate(oab_anthropic_message_from_openai, body, &msg, &e);
         if (st == OAB_OK)
-            bad = oab__buf_puts(&c->out, "{\"custom_id\":") ||
-                  oab__buf_json_string(&c->out, cid, strlen(cid)) ||
+            bad = put_cid(&c->out, cid) ||
                   oab__buf_puts(&c->out, ",\"result\":{\"type\":\"succeeded\",\"message\":") ||
                   oab__buf_puts(&c->out, msg) || oab__buf_puts(&c->out, "}}\n");
         else
@@ -582,8 +594,7 @@ static int result_line(const char *line, size_t len, long lineno, void *ud)
                            : ec && !strcmp(ec, "batch_expired") ? "expired"
                                                                 : NULL;
         if (kind)
-            bad = oab__buf_puts(&c->out, "{\"custom_id\":") ||
-                  oab__buf_json_string(&c->out, cid, strlen(cid)) ||
+            bad = put_cid(&c->out, cid) ||
                   oab__buf_printf(&c->out, ",\"result\":{\"type\":\"%s\"}}\n", kind);
         else
             bad = errored_line(&c->out, cid, 500,
@@ -731,14 +742,10 @@ void srv_anth_messages(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
                                         " send stream: false or leave it out.");
     cJSON *params = cJSON_Duplicate(in->body, 1);
     cJSON_DeleteItemFromObjectCaseSensitive(params, "stream");
-    char *ptext = params ? cJSON_PrintUnformatted(params) : NULL;
-    cJSON_Delete(params);
     char *body = NULL;
     oab_error err;
-    memset(&err, 0, sizeof err);
-    oab_status st = ptext ? oab_anthropic_params_to_openai(&body, ptext, strlen(ptext), &err)
-                          : OAB_ENOMEM;
-    free(ptext);
+    oab_status st = translate(oab_anthropic_params_to_openai, params, &body, &err);
+    cJSON_Delete(params);
     if (st != OAB_OK)
         return srv_anth_error(rep, st == OAB_ENOMEM ? 500 : 400,
                               st == OAB_ENOMEM ? "Out of memory." : err.message);
