@@ -6,7 +6,8 @@ usage: test_server_anthropic.py SERVER_BINARY CASE
 CASE: restart (kill -9 mid-batch twice: every custom_id exactly once in
 the results), upstream (messages and batch lines answered by the upstream,
 its failures as errored results, x-api-key and error shapes), state (a
-state file of the version before this API opens and gets the table).
+state file of the version before this API opens and gets the table),
+expire (a 1 s window: expired results).
 Every process started here is stopped at the end, even on failure.
 """
 import json
@@ -210,6 +211,34 @@ def case_state(binary, tmp):
     check(st == 404, "a message batch is not an OpenAI batch: %s" % st)
     st, lst = c.req("GET", "/v1/batches")
     check([x["id"] for x in lst["data"]] == [ob["id"]], "/v1/batches lists only its own")
+
+
+def case_expire(binary, tmp):
+    """A 1 s window on a slow model: the batch ends with succeeded and
+    expired results, every custom_id once, the counts agreeing."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--latency-ms", "150", "--concurrency", "2",
+                      "--window-seconds", "1", "--api-key", KEY])
+    c = AClient(s.port)
+    reqs = [{"custom_id": "e%d" % i, "params": params("q%d" % i)} for i in range(30)]
+    st, b = c.areq("POST", "/v1/messages/batches", {"requests": reqs})
+    check(st == 200, "create: %s" % st)
+    t = time.time()
+    while time.time() - t < 60 * SLOW:
+        g = c.batch(b["id"])
+        if g["processing_status"] == "ended":
+            break
+        time.sleep(0.05)
+    rc = g["request_counts"]
+    check(g["processing_status"] == "ended" and rc["expired"] > 0 and
+          rc["succeeded"] + rc["expired"] == 30 and rc["processing"] == 0,
+          "expired counts %s" % rc)
+    res = c.results(b["id"])
+    check(sorted(r["custom_id"] for r in res) == sorted(r["custom_id"] for r in reqs),
+          "every custom_id once")
+    kinds = [r["result"]["type"] for r in res]
+    check(kinds.count("expired") == rc["expired"] and
+          kinds.count("succeeded") == rc["succeeded"], "result types %s" % kinds)
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
