@@ -891,8 +891,8 @@ int srv_db_anth_get(sqlite3 *db, const char *batch_id, long long *n_requests,
 int srv_db_anth_delete(sqlite3 *db, const char *batch_id)
 {
     static const char *const sql[] = {
-        "DELETE FROM lines WHERE batch_seq = (SELECT seq FROM batches"
-        " WHERE id = ?1)",
+        /* one literal each (clang: -Wstring-concatenation) */
+        "DELETE FROM lines WHERE batch_seq IN (SELECT seq FROM batches WHERE id = ?1)",
         "DELETE FROM batches WHERE id = ?1",
         "DELETE FROM anth_batches WHERE batch_id = ?1",
     };
