@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Test-only dependencies that do not come from Debian: the npm packages of
-# the Node.js test tooling (tests/harness/node: the openai SDK for the
-# interoperability tests, js-tiktoken and tiktoken as the tokenizer oracle), installed into
+# the Node.js test tooling (tests/harness/node: the openai and
+# @anthropic-ai/sdk SDKs for the interoperability tests, js-tiktoken and tiktoken as the tokenizer oracle), installed into
 # tests/harness/node/node_modules at exactly the versions of package-lock.json
 # (npm ci). Installs again when the lock file changed since the last
 # install (its sha256 is kept in node_modules/.oab-lock.sha256).

@@ -882,3 +882,71 @@ int srv_db_batch_set_enqueued(sqlite3 *db, long long seq, long long tokens)
     sqlite3_bind_int64(st, 2, seq);
     return run(db, st, "batch enqueued tokens");
 }
+
+/* ---- Anthropic batches (anthropic_api.c) ---- */
+
+int srv_db_anth_init(sqlite3 *db)
+{
+    return srv_db_exec(db, "CREATE TABLE IF NOT EXISTS anth_batches("
+                           " batch_id TEXT PRIMARY KEY, n_requests INTEGER,"
+                           " n_refused INTEGER, refused_path TEXT)");
+}
+
+int srv_db_anth_insert(sqlite3 *db, const char *batch_id, long long n_requests,
+                       long long n_refused, const char *refused_path)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "INSERT INTO anth_batches(batch_id, n_requests,"
+                      " n_refused, refused_path) VALUES(?, ?, ?, ?)", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, batch_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, n_requests);
+    sqlite3_bind_int64(st, 3, n_refused);
+    bind_text_or_null(st, 4, refused_path);
+    return run(db, st, "anthropic batch insert");
+}
+
+int srv_db_anth_get(sqlite3 *db, const char *batch_id, long long *n_requests,
+                    long long *n_refused, char **refused_path)
+{
+    *refused_path = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT n_requests, n_refused, refused_path FROM"
+                      " anth_batches WHERE batch_id = ?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, batch_id, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *n_requests = sqlite3_column_int64(st, 0);
+        *n_refused = sqlite3_column_int64(st, 1);
+        const char *p = col_text(st, 2);
+        if (p && *p && !(*refused_path = oab__strdup(p)))
+            rc = SQLITE_NOMEM;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(db, rc, "anthropic batch");
+    return rc;
+}
+
+int srv_db_anth_delete(sqlite3 *db, const char *batch_id)
+{
+    static const char *const sql[] = {
+        /* one literal each (clang: -Wstring-concatenation) */
+        "DELETE FROM lines WHERE batch_seq IN (SELECT seq FROM batches WHERE id = ?1)",
+        "DELETE FROM batches WHERE id = ?1",
+        "DELETE FROM anth_batches WHERE batch_id = ?1",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
+        sqlite3_stmt *st = NULL;
+        int rc = prep(db, sql[i], &st);
+        if (rc != SQLITE_OK)
+            return rc;
+        sqlite3_bind_text(st, 1, batch_id, -1, SQLITE_TRANSIENT);
+        if ((rc = run(db, st, "anthropic batch delete")) != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}

@@ -151,4 +151,21 @@ int srv_db_enqueued_sum(sqlite3 *db, const char *owner, const char *model,
 /* Records a batch's counted input tokens. */
 int srv_db_batch_set_enqueued(sqlite3 *db, long long seq, long long tokens);
 
+/* ---- Anthropic batches (anthropic_api.c) ----
+ * An Anthropic batch is a batches row (owned by the key's Anthropic
+ * owner tag) plus one row of anth_batches: how many requests it had and
+ * how many were refused at create time (their errored results are in
+ * the file refused_path, in Anthropic's result shape). */
+/* Creates the table anth_batches when missing. */
+int srv_db_anth_init(sqlite3 *db);
+int srv_db_anth_insert(sqlite3 *db, const char *batch_id, long long n_requests,
+                       long long n_refused, const char *refused_path);
+/* SQLITE_ROW with the fields (*refused_path new, may be NULL), or
+ * SQLITE_DONE when the batch has no such row. */
+int srv_db_anth_get(sqlite3 *db, const char *batch_id, long long *n_requests,
+                    long long *n_refused, char **refused_path);
+/* Removes the batch's batches, lines and anth_batches rows (inside the
+ * caller's transaction); its files are the caller's to remove. */
+int srv_db_anth_delete(sqlite3 *db, const char *batch_id);
+
 #endif

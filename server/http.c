@@ -7,6 +7,7 @@
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/str.h"
+#include "anthropic_api.h"
 #include "apierr.h"
 #include "db.h"
 #include "engine.h"
@@ -157,10 +158,24 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, req *r,
     return send_text(conn, r, status, text, strlen(text));
 }
 
+/* 1 for a path of Anthropic's API (its errors, keys and owner tags). */
+static int anth_path(const char *url)
+{
+    return url && !strncmp(url, "/v1/messages", 12) &&
+           (url[12] == '\0' || url[12] == '/');
+}
+
 static enum MHD_Result send_error(struct MHD_Connection *conn, req *r,
                                   unsigned status, const char *message,
                                   const char *param, const char *code)
 {
+    if (anth_path(r->url)) {
+        srv_anth_reply rep = SRV_ANTH_REPLY_INIT;
+        srv_anth_error(&rep, status, message);
+        if (!rep.text)
+            return MHD_NO;
+        return send_text(conn, r, rep.status, rep.text, rep.len);
+    }
     const char *type = status >= 500 ? "server_error"
                                      : "invalid_request_error";
     return send_json(conn, r, status,
@@ -770,6 +785,61 @@ static enum MHD_Result ui_get(struct MHD_Connection *conn, srv *s, req *r,
     return ret;
 }
 
+/* ---- Anthropic's API (anthropic_api.c) ---- */
+
+typedef void (*anth_fn)(srv *, const srv_anth_in *, srv_anth_reply *);
+
+static enum MHD_Result anth_call(struct MHD_Connection *conn, srv *s, req *r,
+                                 const cJSON *body, anth_fn fn)
+{
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                   "Host");
+    char base[300];
+    snprintf(base, sizeof base, "http://%.256s",
+             host && *host && !strpbrk(host, "/\\ ") ? host : "127.0.0.1");
+    srv_anth_in in = {r->owner, r->id, base,
+                      MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+                                                  "before_id"),
+                      MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+                                                  "after_id"),
+                      MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+                                                  "limit"),
+                      body};
+    srv_anth_reply rep = SRV_ANTH_REPLY_INIT;
+    fn(s, &in, &rep);
+    if (rep.fd >= 0) {
+        struct MHD_Response *resp =
+            MHD_create_response_from_fd64(rep.fd_size, rep.fd);
+        if (!resp) {
+            close(rep.fd);
+            return MHD_NO;
+        }
+        MHD_add_response_header(resp, "Content-Type", rep.type);
+        r->status = rep.status;
+        enum MHD_Result ret = MHD_queue_response(conn, rep.status, resp);
+        MHD_destroy_response(resp);
+        r->done = 1;
+        return ret;
+    }
+    if (!rep.text)
+        return MHD_NO;
+    return send_typed(conn, r, rep.status, rep.type, rep.text, rep.len);
+}
+
+#define ANTH_HANDLER(name)                                                 \
+    static enum MHD_Result name##_h(struct MHD_Connection *conn, srv *s,   \
+                                    req *r, const cJSON *body)             \
+    {                                                                      \
+        return anth_call(conn, s, r, body, name);                          \
+    }
+ANTH_HANDLER(srv_anth_messages)
+ANTH_HANDLER(srv_anth_batch_create)
+ANTH_HANDLER(srv_anth_batch_get)
+ANTH_HANDLER(srv_anth_batch_list)
+ANTH_HANDLER(srv_anth_batch_cancel)
+ANTH_HANDLER(srv_anth_batch_delete)
+ANTH_HANDLER(srv_anth_batch_results)
+
 /* ---- the route table ---- */
 
 static const route ROUTES[] = {
@@ -788,6 +858,15 @@ static const route ROUTES[] = {
     {"POST", "/v1/completions", model_call, B_JSON},
     {"POST", "/v1/moderations", model_call, B_JSON},
     {"GET", "/v1/models", models_list, B_NONE},
+    {"POST", "/v1/messages", srv_anth_messages_h, B_JSON},
+    {"POST", "/v1/messages/batches", srv_anth_batch_create_h, B_JSON},
+    {"GET", "/v1/messages/batches", srv_anth_batch_list_h, B_NONE},
+    {"GET", "/v1/messages/batches/{id}", srv_anth_batch_get_h, B_NONE},
+    {"DELETE", "/v1/messages/batches/{id}", srv_anth_batch_delete_h, B_NONE},
+    {"POST", "/v1/messages/batches/{id}/cancel", srv_anth_batch_cancel_h,
+     B_NONE},
+    {"GET", "/v1/messages/batches/{id}/results", srv_anth_batch_results_h,
+     B_NONE},
     {"GET", "/metrics", metrics_get, B_NONE},
     {"GET", "/ui", ui_get, B_NONE},
     {"GET", "/ui/", ui_get, B_NONE},
@@ -848,7 +927,25 @@ static const route *route_find(const char *method, const char *url,
 
 /* ---- the access handler ---- */
 
-static int authorize(srv *s, struct MHD_Connection *conn, req *r)
+/* The key of a request: "Authorization: Bearer KEY", or on Anthropic's
+ * paths "x-api-key: KEY" too. NULL when none. */
+static const char *request_key(struct MHD_Connection *conn, int anth)
+{
+    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                "Authorization");
+    if (h && strncasecmp(h, "Bearer ", 7) == 0) {
+        const char *key = h + 7;
+        while (*key == ' ')
+            key++;
+        return key;
+    }
+    return anth ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                              "x-api-key")
+                : NULL;
+}
+
+static int authorize_key(srv *s, struct MHD_Connection *conn, req *r,
+                         int anth)
 {
     if (s->cfg.n_api_keys == 0 ||
         (r->rt && r->rt->fn == ui_get) ||
@@ -856,13 +953,9 @@ static int authorize(srv *s, struct MHD_Connection *conn, req *r)
         r->owner[0] = '\0';
         return 1;
     }
-    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                "Authorization");
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+    const char *key = request_key(conn, anth);
+    if (!key)
         return 0;
-    const char *key = h + 7;
-    while (*key == ' ')
-        key++;
     for (int i = 0; i < s->cfg.n_api_keys; i++) {
         if (!strcmp(key, s->cfg.api_keys[i])) {
             srv_owner_tag(key, r->owner);
@@ -870,6 +963,18 @@ static int authorize(srv *s, struct MHD_Connection *conn, req *r)
         }
     }
     return 0;
+}
+
+/* Anthropic's objects are kept under an owner tag of their own, so that
+ * neither API lists the other's batches. */
+static int authorize(srv *s, struct MHD_Connection *conn, req *r)
+{
+    int anth = anth_path(r->url);
+    if (!authorize_key(s, conn, r, anth))
+        return 0;
+    if (anth)
+        srv_anth_owner(r->owner);
+    return 1;
 }
 
 static enum MHD_Result handle_final(struct MHD_Connection *conn, srv *s,
@@ -932,8 +1037,11 @@ static enum MHD_Result request_begin(struct MHD_Connection *conn, srv *s,
     }
     if (!authorize(s, conn, r))
         return send_error(conn, r, 401,
-                          "Incorrect or missing API key. Send"
-                          " 'Authorization: Bearer <key>'.",
+                          anth_path(url)
+                              ? "invalid x-api-key: send one of the"
+                                " server's keys in 'x-api-key'."
+                              : "Incorrect or missing API key. Send"
+                                " 'Authorization: Bearer <key>'.",
                           NULL, "invalid_api_key");
     if (!r->rt) {
         char msg[300];

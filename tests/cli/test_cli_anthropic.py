@@ -21,7 +21,7 @@ LONG_ID = "x" * 70            # over Anthropic's 64 characters
 SPACE_ID = "has space"        # not of [A-Za-z0-9_-]
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cli import PROCS, stop_all  # noqa: E402  (one way to stop servers)
+from test_cli import PROCS, start, stop_all  # noqa: E402  (one way to stop servers)
 
 
 def start_mock(polls=1):
@@ -342,11 +342,146 @@ class TestAnthropicCancel(Base):
         self.assertEqual(rows[1]["error"]["code"], "batch_cancelled")
 
 
+SCHEMA = {"type": "object", "properties": {
+    "answer": {"type": "string"},
+    "score": {"type": "integer", "minimum": 1, "maximum": 5},
+    "tags": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}},
+    "required": ["answer", "score", "tags"]}
+TOOLS = [{"type": "function", "function": {
+    "name": "get_weather", "description": "The weather of a city",
+    "parameters": {"type": "object", "properties": {
+        "city": {"type": "string"}, "unit": {"type": "string", "enum": ["C", "F"]}},
+        "required": ["city", "unit"], "additionalProperties": False}}}]
+
+
+class TestAnthropicServe(Base):
+    """The command (and the library under it) with --provider anthropic
+    against `oaibatch serve`'s own Anthropic API, not a mock: the seed's
+    examples (basic, tools, structured output in native, tool and prompted
+    modes) built with `oaibatch build`, run both ways against the same
+    server; the rows read as they do from its OpenAI API."""
+    SKEY = "sk-serve-local"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="oab_cli_anth_serve_")
+        pf = os.path.join(cls.tmp.name, "port")
+        try:
+            start([CLI, "serve", "--port", "0", "--data", os.path.join(cls.tmp.name, "data"),
+                   "--port-file", pf, "--api-key", cls.SKEY, "--quiet"], pf)
+            with open(pf) as f:
+                cls.port = int(f.read().strip())
+        except Exception:
+            stop_all()
+            cls.tmp.cleanup()
+            raise
+
+    def env(self, extra=None, base=True):
+        e = Base.env(self, extra, base)
+        e["ANTHROPIC_API_KEY"] = self.SKEY
+        return e
+
+    def build(self, name, *args):
+        src = self.write("prompts.txt", ["What is 2+2?", "Name a colour", "Weather in Paris?"])
+        out = os.path.join(self.dir, name + ".jsonl")
+        p = subprocess.run([CLI, "build", src, "--model", "claude-3-5-haiku-latest",
+                            "--max-tokens", "64", "-o", out] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return out
+
+    def both(self, src):
+        """Rows of `run` through the Anthropic API and through the OpenAI API."""
+        anth = self.cli(["run", src], rc=0)
+        oenv = self.env()
+        for k in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+            oenv.pop(k)
+        oenv["OPENAI_API_KEY"] = self.SKEY
+        oenv["OPENAI_BASE_URL"] = "http://127.0.0.1:%d/v1" % self.port
+        oai = self.cli(["run", src], rc=0, env=oenv, provider=False)
+        rows = [[json.loads(x) for x in p.stdout.splitlines()] for p in (anth, oai)]
+        self.assertTrue(all(r["batch_id"].startswith("msgbatch_") for r in rows[0]))
+        self.assertTrue(all(r["batch_id"].startswith("batch_") for r in rows[1]))
+        return rows
+
+    # what an answer's row says, whichever API carried it (ids and token
+    # counts differ: a tool call's arguments are counted differently)
+    KEYS = ("custom_id", "status", "input_line", "status_code", "output", "parsed",
+            "invalid_reason", "finish_reason", "error", "tool_calls")
+
+    def same(self, rows):
+        a, o = rows
+        self.assertEqual(len(a), 3)
+        self.assertEqual([{k: r.get(k) for k in self.KEYS} for r in a],
+                         [{k: r.get(k) for k in self.KEYS} for r in o])
+        for r in a:
+            self.assertGreater(r["usage"]["prompt_tokens"], 0)
+        return a
+
+    def test_basic(self):
+        a = self.same(self.both(self.build("basic", "--system", "be brief")))
+        self.assertEqual([r["status"] for r in a], ["succeeded"] * 3)
+        self.assertIn("What is 2+2?", a[0]["output"])
+        self.assertEqual(a[0]["finish_reason"], "stop")
+
+    def test_tools(self):
+        tools = os.path.join(self.dir, "tools.json")
+        with open(tools, "w") as f:
+            json.dump(TOOLS, f)
+        src = self.build("tools", "--tools", tools)
+        rows = self.both(src)
+        a = self.same(rows)
+        calls = [r for r in a if r.get("tool_calls")]
+        self.assertTrue(calls, a)
+        for r in calls:
+            c = r["tool_calls"][0]
+            self.assertEqual(c["name"], "get_weather")
+            self.assertIn(c["arguments"]["unit"], ("C", "F"))
+            self.assertIsInstance(c["arguments"]["city"], str)
+            self.assertEqual(r["finish_reason"], "tool_calls")
+
+    def structured(self, mode):
+        schema = os.path.join(self.dir, "schema.json")
+        with open(schema, "w") as f:
+            json.dump(SCHEMA, f)
+        a = self.same(self.both(self.build(mode, "--schema", schema, "--mode", mode)))
+        for r in a:
+            self.assertEqual(r["status"], "succeeded", r)
+            self.assertIsNone(r["invalid_reason"])
+            self.assertEqual(sorted(r["parsed"]), ["answer", "score", "tags"])
+            self.assertTrue(1 <= r["parsed"]["score"] <= 5)
+
+    def test_structured_native(self):
+        self.structured("native")
+
+    def test_structured_tool(self):
+        self.structured("tool")
+
+    def test_structured_prompted(self):
+        self.structured("prompted")
+
+    def test_status_list_and_results_commands(self):
+        src = self.build("basic2")
+        p = self.cli(["submit", src], rc=0)
+        job = self.job_id(p.stdout)
+        s = json.loads(self.cli(["status", job, "--json"], rc=0, provider=False).stdout)
+        bid = s["batches"][0]["batch_id"]
+        self.assertTrue(bid.startswith("msgbatch_"))
+        rows = self.results(job, rc=0)
+        self.assertEqual([r["custom_id"] for r in rows],
+                         ["request-1", "request-2", "request-3"])
+        listed = json.loads(self.cli(["list", "--json", "--limit", "100"], rc=0).stdout)
+        self.assertIn(bid, [b["id"] for b in listed])
+        self.cli(["delete", bid], rc=0, provider=False)
+        listed = json.loads(self.cli(["list", "--json", "--limit", "100"], rc=0).stdout)
+        self.assertNotIn(bid, [b["id"] for b in listed])
+
+
 if __name__ == "__main__":
     names = sys.argv[1:]
     suite = unittest.TestSuite()
     loader = unittest.TestLoader()
-    for n in names or ["TestAnthropicJobs", "TestAnthropicCancel"]:
+    for n in names or ["TestAnthropicJobs", "TestAnthropicCancel", "TestAnthropicServe"]:
         suite.addTests(loader.loadTestsFromTestCase(globals()[n]))
     res = unittest.TextTestRunner(verbosity=2).run(suite)
     stop_all()
