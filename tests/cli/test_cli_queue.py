@@ -163,8 +163,11 @@ class TestQueue(unittest.TestCase):
     def test_parts_are_merged_in_input_order_part_by_part(self):
         # --in-input-order on a job of several parts writes one part at a
         # time (each part's rows sorted): the whole job in input order
+        # (40 lines are over the server's limit: queued, so that no part
+        # is refused whatever the machine's speed)
         src = self.write(40)
-        p = self.cli(["run", src, "--max-lines", "7", "--in-input-order"], rc=0)
+        p = self.cli(["run", src, "--max-lines", "7", "--in-input-order",
+                      "--enqueued-token-limit", str(LIMIT)], rc=0)
         rows = [json.loads(x) for x in p.stdout.splitlines()]
         self.assertEqual([r["custom_id"] for r in rows], ["c%03d" % i for i in range(40)])
         self.assertEqual([r["input_line"] for r in rows], list(range(1, 41)))
