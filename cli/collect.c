@@ -6,6 +6,7 @@
 #include "util/json.h"
 #include "util/str.h"
 #include "collect.h"
+#include "linemap.h"
 #include "estimate.h"
 #include "output.h"
 
@@ -321,12 +322,6 @@ static int collect_one(const oab_result *r, void *ud)
     return 0;
 }
 
-static int file_exists(const char *p)
-{
-    struct stat st;
-    return p && stat(p, &st) == 0;
-}
-
 int cli_target_collect(cli_ctx *ctx, cli_target *t, const char *extra_input,
                        int raw, cli_rows *rows)
 {
@@ -355,10 +350,14 @@ int cli_target_collect(cli_ctx *ctx, cli_target *t, const char *extra_input,
         oab_results_options ro = OAB_RESULTS_OPTIONS_INIT;
         size_t n_map = 0;
         long *map = NULL;
-        if (u->part && file_exists(u->part->path)) {
-            ro.input_path = u->part->path;
-            map = journal_ranges_decode(u->part->input_lines, &n_map);
-        } else if (!u->part && extra_input) {
+        char *tmp = NULL;
+        if (u->part) {
+            rc = cli_part_file(ctx, t->job, u->part, &ro.input_path, &tmp);
+            if (rc != CLI_EXIT_OK)
+                return rc;
+            if (ro.input_path)
+                map = journal_ranges_decode(u->part->input_lines, &n_map);
+        } else if (extra_input) {
             ro.input_path = extra_input;
         }
         collect_ctx cc = { rows, map, n_map, u->batch_id, raw, 0 };
@@ -366,6 +365,9 @@ int cli_target_collect(cli_ctx *ctx, cli_target *t, const char *extra_input,
         oab_status st = oab_batch_results_stream(c, u->batch, &ro, collect_one,
                                                  &cc, &sum);
         free(map);
+        if (tmp)
+            remove(tmp);
+        free(tmp);
         if (rows->stream && cli_sink_stopped(rows->stream))
             return cli_sink_stop_code(ctx, rows->stream);
         if (cc.failed) {
