@@ -573,6 +573,145 @@ class TestJournalAndServer(Promises):
         self.assertEqual(len(self.results(job, "local")), 1)
 
 
+class TestLineMaps(Promises):
+    """The journal keeps a line map per part, not a copy of its lines."""
+
+    def big_input(self, name, n, pad=3000):
+        # a blank line and a CRLF line in the middle: offsets must skip
+        # them as the reader does
+        lines = [chat_line("m%d" % i, "prompt %d " % i + "x" * pad)
+                 for i in range(1, n + 1)]
+        p = self.path(name)
+        with open(p, "w", newline="") as f:
+            for i, line in enumerate(lines):
+                f.write(line + ("\r\n" if i == 3 else "\n"))
+                if i == 5:
+                    f.write("\n")
+        return p
+
+    def parts_dir(self, job):
+        return os.path.join(os.path.dirname(self.journal), "parts", job)
+
+    def copies(self, job):
+        d = self.parts_dir(job)
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+    def maps(self):
+        import sqlite3
+        db = sqlite3.connect(self.journal)
+        try:
+            return db.execute("SELECT idx, n_lines, length(map) FROM"
+                              " line_maps ORDER BY job_id, idx").fetchall()
+        finally:
+            db.close()
+
+    def journal_bytes(self):
+        d = os.path.dirname(self.journal)
+        total = 0
+        for root, _, files in os.walk(d):
+            for f in files:
+                total += os.path.getsize(os.path.join(root, f))
+        return total
+
+    def check_rows(self, job, server, n):
+        rows = self.results(job, server)
+        self.assertEqual([r["custom_id"] for r in rows],
+                         ["m%d" % i for i in range(1, n + 1)])
+        # physical lines: the blank line after the sixth shifts the rest
+        self.assertEqual([r["input_line"] for r in rows],
+                         [i if i <= 6 else i + 1 for i in range(1, n + 1)])
+        return rows
+
+    def test_copies_are_gone_and_results_map_back(self):
+        src = self.big_input("in.jsonl", 60)
+        p = self.run_cli(["submit", src, "--max-lines", "25"],
+                         server="local", rc=0)
+        job = p.stdout.split()[0]
+        self.assertEqual(self.copies(job), [])
+        self.assertEqual([(m[0], m[1]) for m in self.maps()],
+                         [(1, 25), (2, 25), (3, 10)])
+        size = os.path.getsize(src)
+        self.assertLess(sum(m[2] for m in self.maps()), size // 50)
+        self.assertLess(self.journal_bytes(), size // 2)
+        rows = self.check_rows(job, "local", 60)
+        self.assertTrue(all(r["status"] == "succeeded" for r in rows))
+
+    def test_retry_reads_lines_through_the_map(self):
+        lines = [chat_line("ok-1", "a" * 500), chat_line("flaky-2", "b"),
+                 chat_line("ok-3", "c"), chat_line("flaky-4", "d")]
+        src = self.write("in.jsonl", lines)
+        p = self.run_cli(["submit", src], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        self.assertEqual(self.copies(job), [])
+        p = self.run_cli(["retry", job, "--failed", "--json"],
+                         server="fake", rc=0)
+        self.assertEqual(self.copies(job), [])
+        self.assertEqual([(m[0], m[1]) for m in self.maps()],
+                         [(1, 4), (2, 2)])
+        rows = self.results(job, "fake", rc=0)
+        self.assertEqual([(r["custom_id"], r["input_line"], r["status"])
+                          for r in rows],
+                         [("ok-1", 1, "succeeded"), ("flaky-2", 2,
+                                                     "succeeded"),
+                          ("ok-3", 3, "succeeded"), ("flaky-4", 4,
+                                                     "succeeded")])
+
+    def test_a_changed_input_is_a_clear_error(self):
+        src = self.write("in.jsonl", [chat_line("c%d" % i, "p%d" % i)
+                                      for i in range(3)])
+        job = self.run_cli(["submit", src], server="fake",
+                           rc=0).stdout.split()[0]
+        with open(src, "r+b") as f:  # same size, one byte changed
+            f.seek(os.path.getsize(src) - 5)
+            f.write(b"X")
+        p = self.run_cli(["results", job], server="fake", rc=5)
+        self.assertIn(src + " has changed since job " + job, p.stderr)
+        self.assertIn("lines of part 1 differ", p.stderr)
+        with open(src, "a") as f:
+            f.write(chat_line("c9", "more") + "\n")
+        p = self.run_cli(["retry", job], server="fake", rc=5)
+        self.assertIn("has changed since job", p.stderr)
+        os.remove(src)
+        p = self.run_cli(["results", job], server="fake", rc=5)
+        self.assertIn("No such file or directory", p.stderr)
+
+    def test_crash_at_each_point_then_resume_is_exactly_once(self):
+        for point in ("map", "upload", "create", "release"):
+            with self.subTest(point=point):
+                self.journal = os.path.join(self.dir, point, "journal.db")
+                src = self.big_input("in-%s.jsonl" % point, 8, pad=100)
+                before = self.fake_stats()
+                p = self.run_cli(["submit", src, "--max-lines", "5",
+                                  "--no-wait"], server="fake", rc=99,
+                                 env={"OAB_CLI_CRASH_AFTER": point})
+                self.assertIn("crash injected after " + point, p.stderr)
+                p = self.run_cli(["submit", src, "--max-lines", "5"],
+                                 server="fake", rc=0)
+                job = p.stdout.split()[0]
+                s = self.fake_stats()
+                self.assertEqual(s["uploads"] - before["uploads"], 2)
+                self.assertEqual(s["creates"] - before["creates"], 2)
+                self.assertEqual(len(self.jobs()), 1)
+                self.assertEqual(self.copies(job), [])
+                self.check_rows(job, "fake", 8)
+
+    def test_a_journal_from_before_maps_is_migrated(self):
+        src = self.big_input("in.jsonl", 8, pad=100)
+        self.run_cli(["submit", src, "--no-wait"], server="fake", rc=99,
+                     env={"OAB_CLI_CRASH_AFTER": "upload"})
+        import sqlite3
+        db = sqlite3.connect(self.journal)
+        db.execute("DROP TABLE line_maps")  # as a journal made before
+        db.commit()
+        db.close()
+        job = self.jobs()[0]["id"]
+        self.assertEqual(self.copies(job), ["in.part001.jsonl"])
+        self.run_cli(["submit", src], server="fake", rc=0)
+        self.assertEqual(self.copies(job), [])
+        self.assertEqual([(m[0], m[1]) for m in self.maps()], [(1, 8)])
+        self.check_rows(job, "fake", 8)
+
+
 class TestWatch(Promises):
     def test_watch_once_and_until_done(self):
         slow = self.write("slow.jsonl", [chat_line("w1", "p")])
