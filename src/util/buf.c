@@ -3,6 +3,7 @@
 
 #include "oaibatch.h"
 #include "util/buf.h"
+#include "util/json_plain.h"
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -78,10 +79,8 @@ oab_status oab__buf_json_string(oab__buf *b, const char *s, size_t len)
     size_t i = 0;
     while (i < len) {
         /* a run of bytes that need no escape, copied at once */
-        size_t run = i;
-        while (run < len && (unsigned char)s[run] >= 0x20 && s[run] != '"' &&
-               s[run] != '\\')
-            run++;
+        const unsigned char *u = (const unsigned char *)s;
+        size_t run = (size_t)(oab__json_plain_end(u + i, u + len, 0) - u);
         if (run > i && oab__buf_append(b, s + i, run - i) != OAB_OK)
             return OAB_ENOMEM;
         if (run == len)
