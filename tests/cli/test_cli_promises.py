@@ -10,6 +10,7 @@ Environment: as tests/test_cli.py.
 """
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -737,6 +738,105 @@ class TestWatch(Promises):
         self.assertNotIn("\033", p.stdout)
         p = self.run_cli(["watch", "--once"], server="fake", rc=0)
         self.assertIn("0 unfinished jobs", p.stdout)
+
+
+class TestWaitLines(Promises):
+    """What a wait prints off a terminal, the watch's q, and options that
+    must reach the server."""
+
+    def slow_server(self):
+        """A local server whose built-in model takes 100 ms a line, one
+        line at a time: a batch of 30 runs for about 3 s."""
+        pf = os.path.join(self.dir, "slow.port")
+        server, port = start(
+            [CLI, "serve", "--port", "0", "--port-file", pf, "--data",
+             os.path.join(self.dir, "slow-data"), "--upstream",
+             "builtin:test", "--latency-ms", "100", "--concurrency", "1",
+             "--fixed-concurrency", "--quiet"], pf)
+        self.addCleanup(lambda: (server.terminate(), server.wait(10)))
+        return "http://127.0.0.1:%d/v1" % port
+
+    def status_lines(self, url, name, env):
+        src = self.write(name, [chat_line("%s%d" % (name, i), "p%d" % i)
+                                for i in range(30)])
+        p = self.run_cli(["submit", src, "--no-wait", "--base-url", url],
+                         server=None, rc=0)
+        job = p.stdout.split()[0]
+        p = self.run_cli(["wait", job, "--base-url", url, "--interval",
+                          "0.1", "--max-interval", "0.1"], server=None,
+                         rc=0, env=env)
+        pat = re.compile(r"^%s: \[[#.]+\] (\d+)/30" % job)
+        return [x for x in p.stderr.splitlines() if pat.match(x)]
+
+    def test_status_line_with_eta_off_a_terminal(self):
+        url = self.slow_server()
+        lines = self.status_lines(url, "a", {"OAB_CLI_STATUS_EVERY": "0.2"})
+        # a line every 0.2 s of a ~3 s batch, counts going up, and an ETA
+        # once a rate is known
+        self.assertGreaterEqual(len(lines), 3, lines)
+        done = [int(re.match(r".*\] (\d+)/30", x).group(1)) for x in lines]
+        self.assertEqual(done, sorted(done))
+        self.assertGreater(done[-1], done[0])
+        eta = [x for x in lines if re.search(r", [\d.]+/s, .*, ETA \d+s$",
+                                             x)]
+        self.assertTrue(eta, lines)
+        # the default (120 s): only the first poll's line in such a wait
+        self.assertEqual(len(self.status_lines(url, "b", {})), 1)
+
+    def test_watch_q_leaves_and_restores_the_terminal(self):
+        import pty
+        import select
+        import termios
+        src = self.write("in.jsonl", [chat_line("w1", "p")])
+        p = self.run_cli(["submit", src, "--no-wait", "--metadata",
+                          "fake_outcome=slow"], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        master, slave = pty.openpty()
+        self.addCleanup(os.close, master)
+        self.addCleanup(os.close, slave)
+        before = termios.tcgetattr(slave)
+        w = subprocess.Popen(
+            [CLI, "watch", "--interval", "0.2", "--journal", self.journal,
+             "--base-url", "http://127.0.0.1:%d/v1" % self.fake_port],
+            stdin=slave, stdout=slave, stderr=slave,
+            env=self.env({"TERM": "xterm"}))
+        PROCS.append(w)
+        data = b""
+        deadline = time.monotonic() + 60
+        while (b"(q to leave)" not in data or b"in_progress" not in data) \
+                and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                data += os.read(master, 65536)
+        text = data.decode(errors="replace")
+        self.assertIn("(q to leave)", text)
+        self.assertIn(job, text)
+        self.assertIsNone(w.poll())  # live: it stays until q
+        os.write(master, b"q")
+        self.assertEqual(w.wait(30), 0)
+        # raw mode (no echo, no line editing) was undone on the way out
+        after = termios.tcgetattr(slave)
+        self.assertEqual(after[3] & (termios.ECHO | termios.ICANON),
+                         before[3] & (termios.ECHO | termios.ICANON))
+        self.run_cli(["cancel", job], server="fake", rc=None)
+
+    def test_output_expires_after_reaches_the_server(self):
+        src = self.write("in.jsonl", [chat_line("x1", "p")])
+        p = self.run_cli(["submit", src, "--output-expires-after", "7200"],
+                         server="local", rc=0)
+        job = p.stdout.split()[0]
+        fid = self.job_doc(job, "local")["batches"][0]["output_file_id"]
+        p = self.run_cli(["files", "get", fid, "--json"], server="local",
+                         rc=0, journal=False)
+        f = json.loads(p.stdout)
+        # the server set the output file's expiry from the batch's
+        # output_expires_after (anchor created_at, 7200 s)
+        self.assertEqual(f["expires_at"] - f["created_at"], 7200)
+        p = self.run_cli(["submit", src, "--force"], server="local", rc=0)
+        fid = self.job_doc(p.stdout.split()[0],
+                           "local")["batches"][0]["output_file_id"]
+        p = self.run_cli(["files", "get", fid, "--json"], server="local",
+                         rc=0, journal=False)
+        self.assertIsNone(json.loads(p.stdout)["expires_at"])
 
 
 class TestCompletion(Promises):
