@@ -98,15 +98,8 @@ static void put_int(rowbuf *w, const char *key, long long v, int null0)
         put_raw(w, "null");
     else {
         /* the digits by hand: printf was a tenth of writing a row */
-        char num[24], *p = num + sizeof num;
-        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
-                                     : (unsigned long long)v;
-        do {
-            *--p = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
-        if (v < 0)
-            *--p = '-';
+        char num[OAB__LL_DIGITS];
+        const char *p = oab__ll_digits(num, v);
         PUT(w, oab__buf_append(w->b, p, (size_t)(num + sizeof num - p)));
     }
 }

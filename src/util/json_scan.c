@@ -305,30 +305,30 @@ int oab__jscan_value(oab__jscan *s, int depth)
     }
 }
 
-static oab_status put_utf8(oab__buf *b, unsigned cp)
-{
-    char u[4];
-    return oab__buf_append(b, u, oab__utf8_encode(cp, u));
-}
-
 /* s is a string body checked by oab__jscan_string; a malformed escape
- * still gives OAB_EJSON rather than a read past the end. */
+ * still gives OAB_EJSON rather than a read past the end. The text never
+ * grows when unescaped (an escape of 2, 6 or 12 bytes gives at most 1, 3
+ * or 4), so the room is reserved once and written straight. */
 oab_status oab__json_unescape(const char *s, size_t len, oab__buf *b)
 {
     if (oab__buf_reserve(b, len) != OAB_OK)
         return OAB_ENOMEM;
     const char *end = s + len;
+    char *o = b->data + b->len;
+    oab_status st = OAB_OK;
     size_t i = 0;
     while (i < len) {
         const char *bs = memchr(s + i, '\\', len - i);
         size_t run = bs ? (size_t)(bs - (s + i)) : len - i;
-        if (run && oab__buf_append(b, s + i, run) != OAB_OK)
-            return OAB_ENOMEM;
+        memcpy(o, s + i, run);
+        o += run;
         i += run;
         if (i >= len)
             break;
-        if (i + 1 >= len)
-            return OAB_EJSON;
+        if (i + 1 >= len) {
+            st = OAB_EJSON;
+            break;
+        }
         char e = s[i + 1];
         char c;
         switch (e) {
@@ -339,8 +339,10 @@ oab_status oab__json_unescape(const char *s, size_t len, oab__buf *b)
         case 't': c = '\t'; break;
         case 'u': {
             unsigned cp, lo;
-            if (oab__jscan_hex4(s + i + 2, end, &cp) != 0)
-                return OAB_EJSON;
+            if (oab__jscan_hex4(s + i + 2, end, &cp) != 0) {
+                st = OAB_EJSON;
+                goto done;
+            }
             i += 6;
             if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= len &&
                 s[i] == '\\' && s[i + 1] == 'u' &&
@@ -351,18 +353,18 @@ oab_status oab__json_unescape(const char *s, size_t len, oab__buf *b)
             }
             if (cp >= 0xD800 && cp <= 0xDFFF)
                 cp = 0xFFFD; /* a lone surrogate */
-            oab_status st = put_utf8(b, cp);
-            if (st != OAB_OK)
-                return st;
+            o += oab__utf8_encode(cp, o);
             continue;
         }
         default: c = e; break; /* '"', '\\', '/' */
         }
-        if (oab__buf_putc(b, c) != OAB_OK)
-            return OAB_ENOMEM;
+        *o++ = c;
         i += 2;
     }
-    return OAB_OK;
+done:
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return st;
 }
 
 /* ---- the checker and the compactor of util/json.h ---- */
