@@ -242,7 +242,8 @@ int cli_rows_add(cli_rows *rows, const oab_result *r, long input_line,
         rows->n_paid++;
     }
     if (rows->stream) {
-        cli_sink_text(rows->stream, b->data, r->status, 0);
+        cli_sink_text(rows->stream, b->data, b->len, r->status, 0,
+                      r->duplicate);
         return cli_sink_stopped(rows->stream) ? -1 : 0;
     }
     char *text = oab__strndup(b->data, b->len);
@@ -256,6 +257,8 @@ int cli_rows_add(cli_rows *rows, const oab_result *r, long input_line,
     row->seq = rows->seq++;
     row->status = r->status;
     row->truncated = r->finish_reason && !strcmp(r->finish_reason, "length");
+    row->duplicate = r->duplicate;
+    row->len = b->len;
     return 0;
 }
 
@@ -407,8 +410,10 @@ int cli_results_write(cli_ctx *ctx, cli_rows *rows, const cli_results_opts *o)
     if (rc != CLI_EXIT_OK)
         return rc;
     for (size_t i = 0; i < rows->n; i++)
-        cli_sink_text(&k, rows->v[i].text, rows->v[i].status,
-                      rows->v[i].line_patched ? rows->v[i].input_line : 0);
+        cli_sink_text(&k, rows->v[i].text, rows->v[i].len,
+                      rows->v[i].status,
+                      rows->v[i].line_patched ? rows->v[i].input_line : 0,
+                      rows->v[i].duplicate);
     return cli_sink_close(ctx, &k, rows->incomplete);
 }
 
