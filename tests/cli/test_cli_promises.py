@@ -696,6 +696,21 @@ class TestLineMaps(Promises):
                 self.assertEqual(self.copies(job), [])
                 self.check_rows(job, "fake", 8)
 
+    def test_standard_input_keeps_its_copies(self):
+        # no input file to point at: the part's copy is the only one
+        text = "".join(chat_line("m%d" % i, "p%d" % i) + "\n"
+                       for i in range(1, 4))
+        p = subprocess.run(self.cli_args(["submit", "-"], "fake"),
+                           input=text, capture_output=True, text=True,
+                           env=self.env({"TMPDIR": self.dir}), timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        job = p.stdout.split()[0]
+        self.assertEqual(len(self.copies(job)), 1)
+        self.assertEqual(self.maps(), [])
+        rows = self.results(job, "fake")
+        self.assertEqual([(r["custom_id"], r["input_line"]) for r in rows],
+                         [("m1", 1), ("m2", 2), ("m3", 3)])
+
     def test_a_journal_from_before_maps_is_migrated(self):
         src = self.big_input("in.jsonl", 8, pad=100)
         self.run_cli(["submit", src, "--no-wait"], server="fake", rc=99,
