@@ -6,6 +6,7 @@
 #include "util/str.h"
 #include "collect.h"
 #include "commands.h"
+#include "linemap.h"
 #include "part.h"
 #include "view.h"
 #include "wait.h"
@@ -182,15 +183,9 @@ static int write_retry_file(cli_ctx *ctx, const journal_job *job,
         cc->map = map;
         cc->n_map = n_map;
         cc->k = 0;
-        oab_error err = { 0, 0, "" };
-        oab_status st = oab_jsonl_read_path(part->path, copy_line, cc, &err);
-        free(map);
-        if (st != OAB_OK && !cc->failed) {
-            cli_error(ctx, "cannot read part %d (%s): %s", part->idx,
-                      part->path, err.message[0] ? err.message
-                                                 : oab_strerror(st));
+        if (cli_part_read(ctx, job, part, copy_line, cc) != CLI_EXIT_OK)
             cc->failed = 1;
-        }
+        free(map);
     }
     int bad = cc->failed | (fclose(cc->out) != 0);
     cc->out = NULL;

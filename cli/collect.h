@@ -16,6 +16,8 @@ typedef struct cli_row {
     size_t seq;
     oab_result_status status;
     int truncated;        /* finish_reason "length": cut by max_tokens */
+    int duplicate;        /* flagged "duplicate" in text */
+    size_t len;           /* of text */
 } cli_row;
 
 typedef struct cli_rows {

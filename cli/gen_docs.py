@@ -212,10 +212,16 @@ refused (exit 2). See docs/providers.md.
 
 ## Testing knobs
 
-- `OAB_CLI_CRASH_AFTER=upload|create`: end the process with exit code 99
-  right after a part's upload is journaled, or right after a batch is
-  created and before its id is journaled (used by tests/test_cli.py to
-  check that a second run resumes without uploading or paying twice).
+- `OAB_CLI_CRASH_AFTER=map|upload|create|release`: end the process with
+  exit code 99 right after the parts' line maps are committed (their
+  copies still there), after a part's upload is journaled, after a batch
+  is created and before its id is journaled, or after the first copy of
+  a part is removed (its batch journaled) (used by tests/cli to check
+  that a second run resumes without uploading or paying twice, and that
+  results still map every line).
+- `OAB_CLI_STATUS_EVERY=SECONDS`: when standard error is not a terminal,
+  how often a wait prints its status line (done/total, rate, ETA) when
+  nothing changed (default 120; fractions allowed).
 - `OAB_CLI_MAX_RETRIES=N`: HTTP retries of the client (default: the
   library's).
 """)

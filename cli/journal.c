@@ -53,7 +53,19 @@ static const char *schema_sql =
     "CREATE TABLE IF NOT EXISTS locks("
     " name TEXT PRIMARY KEY,"
     " pid INTEGER NOT NULL,"
-    " taken_at INTEGER NOT NULL);";
+    " taken_at INTEGER NOT NULL);"
+    /* line maps (journal_linemap_*): where each part's lines are in the
+     * user's input, kept instead of a copy of the part */
+    "CREATE TABLE IF NOT EXISTS line_maps("
+    " job_id TEXT NOT NULL,"
+    " idx INTEGER NOT NULL,"
+    " input_path TEXT NOT NULL,"
+    " input_size INTEGER NOT NULL,"
+    " input_sha256 TEXT NOT NULL,"
+    " lines_sha256 TEXT NOT NULL,"
+    " n_lines INTEGER NOT NULL,"
+    " map BLOB NOT NULL,"
+    " PRIMARY KEY(job_id, idx));";
 
 /* Columns added after the first release, each migrated into an older
  * journal when it is opened (ALTER TABLE ... ADD COLUMN). */
@@ -622,7 +634,9 @@ int journal_job_delete(journal *j, const char *id)
 {
     if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return -1;
-    int ok = run_stmt(j, "DELETE FROM parts WHERE job_id = ?", "t", id) == 0 &&
+    int ok = run_stmt(j, "DELETE FROM line_maps WHERE job_id = ?", "t",
+                      id) == 0 &&
+             run_stmt(j, "DELETE FROM parts WHERE job_id = ?", "t", id) == 0 &&
              run_stmt(j, "DELETE FROM jobs WHERE id = ?", "t", id) == 0;
     return end_txn(j, ok);
 }
@@ -887,3 +901,93 @@ int journal_answers_commit(journal *j)
     return end_txn(j, 1);
 }
 
+/* ---- line maps ---- */
+
+void journal_linemap_clear(journal_linemap *m)
+{
+    free(m->input_path);
+    free(m->input_sha256);
+    free(m->map);
+    memset(m, 0, sizeof *m);
+}
+
+int journal_linemaps_put(journal *j, const char *job_id, const int *idx,
+                         const journal_linemap *maps, size_t n)
+{
+    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_stmt *s = NULL;
+    int ok = sqlite3_prepare_v2(j->db,
+                                "INSERT OR REPLACE INTO line_maps(job_id,"
+                                " idx, input_path, input_size, input_sha256,"
+                                " lines_sha256, n_lines, map)"
+                                " VALUES(?,?,?,?,?,?,?,?)",
+                                -1, &s, NULL) == SQLITE_OK;
+    for (size_t i = 0; ok && i < n; i++) {
+        const journal_linemap *m = &maps[i];
+        sqlite3_reset(s);
+        bind_text(s, 1, job_id);
+        sqlite3_bind_int(s, 2, idx[i]);
+        bind_text(s, 3, m->input_path);
+        sqlite3_bind_int64(s, 4, m->input_size);
+        bind_text(s, 5, m->input_sha256);
+        bind_text(s, 6, m->lines_sha256);
+        sqlite3_bind_int64(s, 7, m->n_lines);
+        sqlite3_bind_blob(s, 8, m->map ? (const void *)m->map : "",
+                          (int)m->map_len, SQLITE_STATIC);
+        ok = sqlite3_step(s) == SQLITE_DONE;
+    }
+    sqlite3_finalize(s);
+    return end_txn(j, ok);
+}
+
+int journal_linemap_get(journal *j, const char *job_id, int idx,
+                        journal_linemap *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT input_path, input_size, input_sha256,"
+                           " lines_sha256, n_lines, map FROM line_maps"
+                           " WHERE job_id = ? AND idx = ?",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, job_id);
+    sqlite3_bind_int(s, 2, idx);
+    int rc = sqlite3_step(s);
+    int ret = rc == SQLITE_DONE ? 1 : -1;
+    if (rc == SQLITE_ROW) {
+        out->input_path = col_text(s, 0);
+        out->input_size = sqlite3_column_int64(s, 1);
+        out->input_sha256 = col_text(s, 2);
+        const unsigned char *h = sqlite3_column_text(s, 3);
+        snprintf(out->lines_sha256, sizeof out->lines_sha256, "%s",
+                 h ? (const char *)h : "");
+        out->n_lines = (long)sqlite3_column_int64(s, 4);
+        const void *b = sqlite3_column_blob(s, 5);
+        out->map_len = (size_t)sqlite3_column_bytes(s, 5);
+        out->map = malloc(out->map_len ? out->map_len : 1);
+        if (out->map && b)
+            memcpy(out->map, b, out->map_len);
+        ret = out->input_path && out->input_sha256 && out->map ? 0 : -1;
+        if (ret)
+            journal_linemap_clear(out);
+    }
+    sqlite3_finalize(s);
+    return ret;
+}
+
+int journal_linemap_has(journal *j, const char *job_id, int idx)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT 1 FROM line_maps WHERE job_id = ?"
+                           " AND idx = ?",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(s, 1, job_id);
+    sqlite3_bind_int(s, 2, idx);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}

@@ -104,6 +104,34 @@ int journal_lock_release(journal *j, const char *name);
 char *journal_ranges_encode(const long *lines, size_t n);
 long *journal_ranges_decode(const char *text, size_t *n);
 
+/* ---- line maps ----
+ * Where the lines of a part are in the user's input file, kept instead
+ * of the part's copy (table line_maps, one row per part). `map` is
+ * n_lines entries in the part's line order, each four unsigned LEB128
+ * varints and bytes: input line, byte offset, byte length (no newline),
+ * custom_id length, then the custom_id. lines_sha256 is over the part's
+ * lines, each followed by "\n" (the bytes the copy held). */
+typedef struct journal_linemap {
+    char *input_path;          /* absolute */
+    long long input_size;      /* when the map was made */
+    char *input_sha256;        /* of the whole input then */
+    char lines_sha256[65];
+    long n_lines;
+    unsigned char *map;
+    size_t map_len;
+} journal_linemap;
+
+void journal_linemap_clear(journal_linemap *m);
+/* Writes the maps of parts idx[0..n) of a job in one transaction
+ * (replacing any). 0 or -1. */
+int journal_linemaps_put(journal *j, const char *job_id, const int *idx,
+                         const journal_linemap *maps, size_t n);
+/* 0 found (*out filled; journal_linemap_clear it), 1 none, -1 error. */
+int journal_linemap_get(journal *j, const char *job_id, int idx,
+                        journal_linemap *out);
+/* 1 when the part has a map, 0 when not, -1 on error. */
+int journal_linemap_has(journal *j, const char *job_id, int idx);
+
 /* The default journal path: $XDG_STATE_HOME/oaibatch/journal.db or
  * ~/.local/state/oaibatch/journal.db. malloc'd. */
 char *journal_default_path(void);

@@ -2,6 +2,7 @@
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
 #include "util/str.h"
+#include "linemap.h"
 #include "part.h"
 #include "queue.h"
 
@@ -69,8 +70,8 @@ static int start_anthropic(cli_ctx *ctx, oab_client *c, journal *jr,
     return CLI_EXIT_OK;
 }
 
-int cli_part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
-                   const cli_part_opts *po)
+static int part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
+                      const cli_part_opts *po)
 {
     oab_client *c = cli_client(ctx);
     journal *jr = cli_journal(ctx);
@@ -161,3 +162,15 @@ int cli_part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
     return CLI_EXIT_OK;
 }
 
+
+int cli_part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
+                   const cli_part_opts *po)
+{
+    /* the line map is committed before the first upload; the copy goes
+     * once the batch is journaled (linemap.h) */
+    cli_linemap_settle(ctx, job);
+    int rc = part_start(ctx, job, part, po);
+    if (rc == CLI_EXIT_OK)
+        cli_linemap_settle(ctx, job);
+    return rc;
+}

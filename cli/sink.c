@@ -193,19 +193,18 @@ void cli_sink_row(cli_sink *k, const cJSON *obj, oab_result_status st)
         k->werr = errno ? errno : EIO;
 }
 
-void cli_sink_text(cli_sink *k, const char *text, oab_result_status st,
-                   long input_line)
+void cli_sink_text(cli_sink *k, const char *text, size_t len,
+                   oab_result_status st, long input_line, int duplicate)
 {
     if (!k->table && strcmp(k->o->format, "csv") != 0 && input_line <= 0) {
-        /* jsonl as kept: no parse (a key can hold no bare quote, so the
-           text is the flag's only place) */
+        /* jsonl as kept: no parse */
         k->n++;
         k->by[st]++;
-        k->dups += strstr(text, "\"duplicate\":true") != NULL;
+        k->dups += duplicate != 0;
         if (k->o->only_mask && !(k->o->only_mask & (1u << st)))
             return;
         k->shown++;
-        fputs(text, k->f);
+        fwrite(text, 1, len, k->f);
         fputc('\n', k->f);
         if (ferror(k->f) && !k->werr)
             k->werr = errno ? errno : EIO;

@@ -57,10 +57,11 @@ typedef struct cli_sink {
 
 int cli_sink_open(cli_ctx *ctx, cli_sink *k, const struct cli_results_opts *o);
 void cli_sink_row(cli_sink *k, const cJSON *obj, oab_result_status st);
-/* The same for a record kept as compact text (parsed only when the
- * format needs fields; input_line > 0 replaces the record's). */
-void cli_sink_text(cli_sink *k, const char *text, oab_result_status st,
-                   long input_line);
+/* The same for a record kept as compact text of len bytes (parsed only
+ * when the format needs fields; input_line > 0 replaces the record's;
+ * duplicate: the record is flagged "duplicate"). */
+void cli_sink_text(cli_sink *k, const char *text, size_t len,
+                   oab_result_status st, long input_line, int duplicate);
 /* Finishes the output and prints the summary. Returns CLI_EXIT_OK when
  * every line succeeded (and none is missing: `incomplete` 0),
  * CLI_EXIT_FAILED when one did not, or an error code. */

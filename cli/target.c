@@ -2,6 +2,7 @@
  * status recorded in the journal), the job's status, cancelling. */
 #include "oaibatch.h"
 #include "util/str.h"
+#include "linemap.h"
 #include "target.h"
 
 #include <stdio.h>
@@ -100,6 +101,9 @@ int cli_target_resolve(cli_ctx *ctx, const char *id, cli_target *t)
     if (t->job) {
         cli_use_provider(ctx, t->job->provider);
         cli_use_base_url(ctx, t->job->base_url);
+        /* a job journaled before line maps (or cut off before its
+         * copies went): map and release what can be */
+        cli_linemap_settle(ctx, t->job);
     }
     if (build_units(t, only_idx) != 0) {
         cli_error(ctx, "out of memory");

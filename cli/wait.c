@@ -160,11 +160,20 @@ typedef struct waiter {
     double t0;
     int down;               /* the last poll could not reach the server */
     double last_line;       /* when the log last got a line (no terminal) */
+    double log_every;       /* how often a status line comes regardless */
 } waiter;
 
 /* Not on a terminal, a status line at least this often (a CI log shows
- * that the wait is alive). */
+ * that the wait is alive); $OAB_CLI_STATUS_EVERY (seconds) overrides it. */
 #define WAIT_LOG_EVERY 120.0
+
+static double log_every(void)
+{
+    const char *e = getenv("OAB_CLI_STATUS_EVERY");
+    char *end = NULL;
+    double v = e && *e ? strtod(e, &end) : 0;
+    return end && !*end && v > 0 ? v : WAIT_LOG_EVERY;
+}
 
 /* One poll: 0 to go on, 1 when every batch has ended, or an exit code
  * (+ 2) for an error that waiting cannot ride out. */
@@ -201,8 +210,8 @@ static int wait_poll(waiter *W)
         progress_text(W->t, now - W->start, rate, text, sizeof text);
         out_progress(stderr, text);
     } else if (report_changes(ctx, W->t, W->last) ||
-               now - W->last_line >= WAIT_LOG_EVERY) {
-        if (now - W->last_line >= WAIT_LOG_EVERY && !cli_target_done(W->t)) {
+               now - W->last_line >= W->log_every) {
+        if (now - W->last_line >= W->log_every && !cli_target_done(W->t)) {
             char text[512];
             progress_text(W->t, now - W->start, rate, text, sizeof text);
             cli_info(ctx, "%s: %s", cli_target_label(W->t), text);
@@ -281,6 +290,7 @@ int cli_target_wait(cli_ctx *ctx, cli_target *t, const cli_wait_opts *w)
     W.max_interval = w->max_interval >= W.interval ? w->max_interval
                                                    : W.interval;
     W.done0 = -1;
+    W.log_every = log_every();
     int r;
     int timed_out = 0;
     for (;;) {

@@ -93,3 +93,6 @@ Load average when run: $(cut -d' ' -f1-3 /proc/loadavg).
 Summary line: \`${summary[c]}\`
 MD
 cat "$root/bench/results/decode.md"
+
+# the same files through `oaibatch results` (bench/results/decode_results.md)
+bash "$here/run_results.sh"

@@ -143,17 +143,9 @@ static void put_double(bld *x, double d)
 
 static void put_ll(bld *x, long long v)
 {
-    char tmp[24];
-    char *e = tmp + sizeof tmp, *p = e;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
-                                 : (unsigned long long)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    put(x, p, (size_t)(e - p));
+    char tmp[OAB__LL_DIGITS];
+    const char *p = oab__ll_digits(tmp, v);
+    put(x, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 /* Starts body member `key` (a static string). */

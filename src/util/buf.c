@@ -3,6 +3,7 @@
 
 #include "oaibatch.h"
 #include "util/buf.h"
+#include "util/json_plain.h"
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -72,44 +73,52 @@ oab_status oab__buf_printf(oab__buf *b, const char *fmt, ...)
 oab_status oab__buf_json_string(oab__buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    /* room for the text as it is and the quotes; each escape makes sure
+     * of its own (written straight, not appended piece by piece) */
     if (oab__buf_reserve(b, len + 2) != OAB_OK)
         return OAB_ENOMEM;
-    b->data[b->len++] = '"';
-    size_t i = 0;
-    while (i < len) {
+    char *o = b->data + b->len;
+    *o++ = '"';
+    const unsigned char *u = (const unsigned char *)s, *end = u + len;
+    while (u < end) {
         /* a run of bytes that need no escape, copied at once */
-        size_t run = i;
-        while (run < len && (unsigned char)s[run] >= 0x20 && s[run] != '"' &&
-               s[run] != '\\')
-            run++;
-        if (run > i && oab__buf_append(b, s + i, run - i) != OAB_OK)
-            return OAB_ENOMEM;
-        if (run == len)
-            break;
-        unsigned char c = (unsigned char)s[run];
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t n = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            n = 6;
+        const unsigned char *run = oab__json_plain_end(u, end, 0);
+        /* room for the run, one escape (6), what is left (1 byte each at
+         * least) and the closing quote */
+        size_t need = (size_t)(end - u) + 7;
+        if ((size_t)(b->data + b->cap - o) <= need) {
+            b->len = (size_t)(o - b->data);
+            if (oab__buf_reserve(b, need) != OAB_OK)
+                return OAB_ENOMEM;
+            o = b->data + b->len;
         }
-        if (oab__buf_append(b, esc, n) != OAB_OK)
-            return OAB_ENOMEM;
-        i = run + 1;
+        memcpy(o, u, (size_t)(run - u));
+        o += run - u;
+        if (run == end)
+            break;
+        unsigned char c = *run;
+        u = run + 1;
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
     }
-    return oab__buf_putc(b, '"');
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
+    return OAB_OK;
 }
 
 char *oab__buf_take(oab__buf *b, size_t *len_out)

@@ -252,7 +252,9 @@ static int key_eq(const oab__jdoc *d, const oab__jv *c, const char *key,
                   size_t kl)
 {
     if (!c->key_esc)
-        return c->key_len == kl && memcmp(d->text + c->key_off, key, kl) == 0;
+        return c->key_len == kl &&
+               (!kl || d->text[c->key_off] == key[0]) &&
+               memcmp(d->text + c->key_off, key, kl) == 0;
     oab__buf b = OAB__BUF_INIT;
     int eq = oab__json_unescape(d->text + c->key_off, c->key_len, &b) ==
                  OAB_OK &&

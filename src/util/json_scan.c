@@ -8,15 +8,12 @@
  * >= 0x80. */
 
 #include "util/json_scan.h"
+#include "util/json_plain.h"
 #include "util/json.h"
 #include "util/str.h"
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__SSE2__) && defined(__GNUC__)
-#include <emmintrin.h>
-#define OAB__HAVE_SSE2 1
-#endif
 
 void oab__jscan_init(oab__jscan *s, const char *text, size_t len,
                      int check_utf8)
@@ -104,52 +101,6 @@ int oab__jscan_hex4(const char *p, const char *end, unsigned *out)
     return 0;
 }
 
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-/* The first byte at or after p that ends a run of plain string bytes:
- * '"', '\\', a control byte, or (high != 0) a byte >= 0x80; end if none. */
-static inline const unsigned char *skip_plain(const unsigned char *p,
-                                              const unsigned char *end,
-                                              int high)
-{
-#ifdef OAB__HAVE_SSE2
-    const __m128i dq = _mm_set1_epi8('"');
-    const __m128i bs = _mm_set1_epi8('\\');
-    const __m128i ctl = _mm_set1_epi8(0x1f);
-    const unsigned hmask = high ? 0xFFFFu : 0u;
-    while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i hit = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, bs)),
-            _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
-        unsigned m = (unsigned)_mm_movemask_epi8(hit) |
-                     ((unsigned)_mm_movemask_epi8(v) & hmask);
-        if (m)
-            return p + __builtin_ctz(m);
-        p += 16;
-    }
-#endif
-    const uint64_t hw = high ? HIGHS : 0;
-    while (end - p >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        uint64_t q = w ^ (ONES * '"');
-        uint64_t b = w ^ (ONES * '\\');
-        uint64_t t = ((q - ONES) & ~q) | ((b - ONES) & ~b) |
-                     (w - ONES * 0x20);
-        if (((t & ~w) | (w & hw)) & HIGHS)
-            break;
-        p += 8;
-    }
-    while (p < end) {
-        unsigned char c = *p;
-        if (c == '"' || c == '\\' || c < 0x20 || (high && c >= 0x80))
-            return p;
-        p++;
-    }
-    return end;
-}
 
 int oab__jscan_string(oab__jscan *s, const char **body, size_t *len,
                       int *esc)
@@ -160,7 +111,7 @@ int oab__jscan_string(oab__jscan *s, const char **body, size_t *len,
     const int utf8 = s->utf8;
     int escaped = 0;
     for (;;) {
-        p = skip_plain(p, end, utf8);
+        p = oab__json_plain_end(p, end, utf8);
         if (p >= end)
             return fail(s, s->end);
         unsigned char c = *p;
@@ -354,30 +305,30 @@ int oab__jscan_value(oab__jscan *s, int depth)
     }
 }
 
-static oab_status put_utf8(oab__buf *b, unsigned cp)
-{
-    char u[4];
-    return oab__buf_append(b, u, oab__utf8_encode(cp, u));
-}
-
 /* s is a string body checked by oab__jscan_string; a malformed escape
- * still gives OAB_EJSON rather than a read past the end. */
+ * still gives OAB_EJSON rather than a read past the end. The text never
+ * grows when unescaped (an escape of 2, 6 or 12 bytes gives at most 1, 3
+ * or 4), so the room is reserved once and written straight. */
 oab_status oab__json_unescape(const char *s, size_t len, oab__buf *b)
 {
     if (oab__buf_reserve(b, len) != OAB_OK)
         return OAB_ENOMEM;
     const char *end = s + len;
+    char *o = b->data + b->len;
+    oab_status st = OAB_OK;
     size_t i = 0;
     while (i < len) {
         const char *bs = memchr(s + i, '\\', len - i);
         size_t run = bs ? (size_t)(bs - (s + i)) : len - i;
-        if (run && oab__buf_append(b, s + i, run) != OAB_OK)
-            return OAB_ENOMEM;
+        memcpy(o, s + i, run);
+        o += run;
         i += run;
         if (i >= len)
             break;
-        if (i + 1 >= len)
-            return OAB_EJSON;
+        if (i + 1 >= len) {
+            st = OAB_EJSON;
+            break;
+        }
         char e = s[i + 1];
         char c;
         switch (e) {
@@ -388,8 +339,10 @@ oab_status oab__json_unescape(const char *s, size_t len, oab__buf *b)
         case 't': c = '\t'; break;
         case 'u': {
             unsigned cp, lo;
-            if (oab__jscan_hex4(s + i + 2, end, &cp) != 0)
-                return OAB_EJSON;
+            if (oab__jscan_hex4(s + i + 2, end, &cp) != 0) {
+                st = OAB_EJSON;
+                goto done;
+            }
             i += 6;
             if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= len &&
                 s[i] == '\\' && s[i + 1] == 'u' &&
@@ -400,18 +353,18 @@ oab_status oab__json_unescape(const char *s, size_t len, oab__buf *b)
             }
             if (cp >= 0xD800 && cp <= 0xDFFF)
                 cp = 0xFFFD; /* a lone surrogate */
-            oab_status st = put_utf8(b, cp);
-            if (st != OAB_OK)
-                return st;
+            o += oab__utf8_encode(cp, o);
             continue;
         }
         default: c = e; break; /* '"', '\\', '/' */
         }
-        if (oab__buf_putc(b, c) != OAB_OK)
-            return OAB_ENOMEM;
+        *o++ = c;
         i += 2;
     }
-    return OAB_OK;
+done:
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return st;
 }
 
 /* ---- the checker and the compactor of util/json.h ---- */

@@ -94,3 +94,17 @@ oab_status oab__set_str(char **slot, const char *s)
     *slot = p;
     return OAB_OK;
 }
+
+char *oab__ll_digits(char buf[OAB__LL_DIGITS], long long v)
+{
+    char *p = buf + OAB__LL_DIGITS;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+                                 : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return p;
+}

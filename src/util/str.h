@@ -23,5 +23,9 @@ int oab__hexval(int c);
 /* Writes the UTF-8 encoding of code point cp (at most 0x10FFFF) to out;
  * returns its length, 1 to 4. */
 size_t oab__utf8_encode(unsigned long cp, char out[4]);
+/* Writes v in decimal at the end of buf (no NUL); returns where the
+ * digits start (they run to buf + OAB__LL_DIGITS). */
+#define OAB__LL_DIGITS 24
+char *oab__ll_digits(char buf[OAB__LL_DIGITS], long long v);
 
 #endif

@@ -10,6 +10,7 @@ Environment: as tests/test_cli.py.
 """
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -573,6 +574,160 @@ class TestJournalAndServer(Promises):
         self.assertEqual(len(self.results(job, "local")), 1)
 
 
+class TestLineMaps(Promises):
+    """The journal keeps a line map per part, not a copy of its lines."""
+
+    def big_input(self, name, n, pad=3000):
+        # a blank line and a CRLF line in the middle: offsets must skip
+        # them as the reader does
+        lines = [chat_line("m%d" % i, "prompt %d " % i + "x" * pad)
+                 for i in range(1, n + 1)]
+        p = self.path(name)
+        with open(p, "w", newline="") as f:
+            for i, line in enumerate(lines):
+                f.write(line + ("\r\n" if i == 3 else "\n"))
+                if i == 5:
+                    f.write("\n")
+        return p
+
+    def parts_dir(self, job):
+        return os.path.join(os.path.dirname(self.journal), "parts", job)
+
+    def copies(self, job):
+        d = self.parts_dir(job)
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+    def maps(self):
+        import sqlite3
+        db = sqlite3.connect(self.journal)
+        try:
+            return db.execute("SELECT idx, n_lines, length(map) FROM"
+                              " line_maps ORDER BY job_id, idx").fetchall()
+        finally:
+            db.close()
+
+    def journal_bytes(self):
+        d = os.path.dirname(self.journal)
+        total = 0
+        for root, _, files in os.walk(d):
+            for f in files:
+                total += os.path.getsize(os.path.join(root, f))
+        return total
+
+    def check_rows(self, job, server, n):
+        rows = self.results(job, server)
+        self.assertEqual([r["custom_id"] for r in rows],
+                         ["m%d" % i for i in range(1, n + 1)])
+        # physical lines: the blank line after the sixth shifts the rest
+        self.assertEqual([r["input_line"] for r in rows],
+                         [i if i <= 6 else i + 1 for i in range(1, n + 1)])
+        return rows
+
+    def test_copies_are_gone_and_results_map_back(self):
+        src = self.big_input("in.jsonl", 60)
+        p = self.run_cli(["submit", src, "--max-lines", "25"],
+                         server="local", rc=0)
+        job = p.stdout.split()[0]
+        self.assertEqual(self.copies(job), [])
+        self.assertEqual([(m[0], m[1]) for m in self.maps()],
+                         [(1, 25), (2, 25), (3, 10)])
+        size = os.path.getsize(src)
+        self.assertLess(sum(m[2] for m in self.maps()), size // 50)
+        self.assertLess(self.journal_bytes(), size // 2)
+        rows = self.check_rows(job, "local", 60)
+        self.assertTrue(all(r["status"] == "succeeded" for r in rows))
+
+    def test_retry_reads_lines_through_the_map(self):
+        lines = [chat_line("ok-1", "a" * 500), chat_line("flaky-2", "b"),
+                 chat_line("ok-3", "c"), chat_line("flaky-4", "d")]
+        src = self.write("in.jsonl", lines)
+        p = self.run_cli(["submit", src], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        self.assertEqual(self.copies(job), [])
+        p = self.run_cli(["retry", job, "--failed", "--json"],
+                         server="fake", rc=0)
+        self.assertEqual(self.copies(job), [])
+        self.assertEqual([(m[0], m[1]) for m in self.maps()],
+                         [(1, 4), (2, 2)])
+        rows = self.results(job, "fake", rc=0)
+        self.assertEqual([(r["custom_id"], r["input_line"], r["status"])
+                          for r in rows],
+                         [("ok-1", 1, "succeeded"), ("flaky-2", 2,
+                                                     "succeeded"),
+                          ("ok-3", 3, "succeeded"), ("flaky-4", 4,
+                                                     "succeeded")])
+
+    def test_a_changed_input_is_a_clear_error(self):
+        src = self.write("in.jsonl", [chat_line("c%d" % i, "p%d" % i)
+                                      for i in range(3)])
+        job = self.run_cli(["submit", src], server="fake",
+                           rc=0).stdout.split()[0]
+        with open(src, "r+b") as f:  # same size, one byte changed
+            f.seek(os.path.getsize(src) - 5)
+            f.write(b"X")
+        p = self.run_cli(["results", job], server="fake", rc=5)
+        self.assertIn(src + " has changed since job " + job, p.stderr)
+        self.assertIn("lines of part 1 differ", p.stderr)
+        with open(src, "a") as f:
+            f.write(chat_line("c9", "more") + "\n")
+        p = self.run_cli(["retry", job], server="fake", rc=5)
+        self.assertIn("has changed since job", p.stderr)
+        os.remove(src)
+        p = self.run_cli(["results", job], server="fake", rc=5)
+        self.assertIn("No such file or directory", p.stderr)
+
+    def test_crash_at_each_point_then_resume_is_exactly_once(self):
+        for point in ("map", "upload", "create", "release"):
+            with self.subTest(point=point):
+                self.journal = os.path.join(self.dir, point, "journal.db")
+                src = self.big_input("in-%s.jsonl" % point, 8, pad=100)
+                before = self.fake_stats()
+                p = self.run_cli(["submit", src, "--max-lines", "5",
+                                  "--no-wait"], server="fake", rc=99,
+                                 env={"OAB_CLI_CRASH_AFTER": point})
+                self.assertIn("crash injected after " + point, p.stderr)
+                p = self.run_cli(["submit", src, "--max-lines", "5"],
+                                 server="fake", rc=0)
+                job = p.stdout.split()[0]
+                s = self.fake_stats()
+                self.assertEqual(s["uploads"] - before["uploads"], 2)
+                self.assertEqual(s["creates"] - before["creates"], 2)
+                self.assertEqual(len(self.jobs()), 1)
+                self.assertEqual(self.copies(job), [])
+                self.check_rows(job, "fake", 8)
+
+    def test_standard_input_keeps_its_copies(self):
+        # no input file to point at: the part's copy is the only one
+        text = "".join(chat_line("m%d" % i, "p%d" % i) + "\n"
+                       for i in range(1, 4))
+        p = subprocess.run(self.cli_args(["submit", "-"], "fake"),
+                           input=text, capture_output=True, text=True,
+                           env=self.env({"TMPDIR": self.dir}), timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        job = p.stdout.split()[0]
+        self.assertEqual(len(self.copies(job)), 1)
+        self.assertEqual(self.maps(), [])
+        rows = self.results(job, "fake")
+        self.assertEqual([(r["custom_id"], r["input_line"]) for r in rows],
+                         [("m1", 1), ("m2", 2), ("m3", 3)])
+
+    def test_a_journal_from_before_maps_is_migrated(self):
+        src = self.big_input("in.jsonl", 8, pad=100)
+        self.run_cli(["submit", src, "--no-wait"], server="fake", rc=99,
+                     env={"OAB_CLI_CRASH_AFTER": "upload"})
+        import sqlite3
+        db = sqlite3.connect(self.journal)
+        db.execute("DROP TABLE line_maps")  # as a journal made before
+        db.commit()
+        db.close()
+        job = self.jobs()[0]["id"]
+        self.assertEqual(self.copies(job), ["in.part001.jsonl"])
+        self.run_cli(["submit", src], server="fake", rc=0)
+        self.assertEqual(self.copies(job), [])
+        self.assertEqual([(m[0], m[1]) for m in self.maps()], [(1, 8)])
+        self.check_rows(job, "fake", 8)
+
+
 class TestWatch(Promises):
     def test_watch_once_and_until_done(self):
         slow = self.write("slow.jsonl", [chat_line("w1", "p")])
@@ -598,6 +753,105 @@ class TestWatch(Promises):
         self.assertNotIn("\033", p.stdout)
         p = self.run_cli(["watch", "--once"], server="fake", rc=0)
         self.assertIn("0 unfinished jobs", p.stdout)
+
+
+class TestWaitLines(Promises):
+    """What a wait prints off a terminal, the watch's q, and options that
+    must reach the server."""
+
+    def slow_server(self):
+        """A local server whose built-in model takes 100 ms a line, one
+        line at a time: a batch of 30 runs for about 3 s."""
+        pf = os.path.join(self.dir, "slow.port")
+        server, port = start(
+            [CLI, "serve", "--port", "0", "--port-file", pf, "--data",
+             os.path.join(self.dir, "slow-data"), "--upstream",
+             "builtin:test", "--latency-ms", "100", "--concurrency", "1",
+             "--fixed-concurrency", "--quiet"], pf)
+        self.addCleanup(lambda: (server.terminate(), server.wait(10)))
+        return "http://127.0.0.1:%d/v1" % port
+
+    def status_lines(self, url, name, env):
+        src = self.write(name, [chat_line("%s%d" % (name, i), "p%d" % i)
+                                for i in range(30)])
+        p = self.run_cli(["submit", src, "--no-wait", "--base-url", url],
+                         server=None, rc=0)
+        job = p.stdout.split()[0]
+        p = self.run_cli(["wait", job, "--base-url", url, "--interval",
+                          "0.1", "--max-interval", "0.1"], server=None,
+                         rc=0, env=env)
+        pat = re.compile(r"^%s: \[[#.]+\] (\d+)/30" % job)
+        return [x for x in p.stderr.splitlines() if pat.match(x)]
+
+    def test_status_line_with_eta_off_a_terminal(self):
+        url = self.slow_server()
+        lines = self.status_lines(url, "a", {"OAB_CLI_STATUS_EVERY": "0.2"})
+        # a line every 0.2 s of a ~3 s batch, counts going up, and an ETA
+        # once a rate is known
+        self.assertGreaterEqual(len(lines), 3, lines)
+        done = [int(re.match(r".*\] (\d+)/30", x).group(1)) for x in lines]
+        self.assertEqual(done, sorted(done))
+        self.assertGreater(done[-1], done[0])
+        eta = [x for x in lines if re.search(r", [\d.]+/s, .*, ETA \d+s$",
+                                             x)]
+        self.assertTrue(eta, lines)
+        # the default (120 s): only the first poll's line in such a wait
+        self.assertEqual(len(self.status_lines(url, "b", {})), 1)
+
+    def test_watch_q_leaves_and_restores_the_terminal(self):
+        import pty
+        import select
+        import termios
+        src = self.write("in.jsonl", [chat_line("w1", "p")])
+        p = self.run_cli(["submit", src, "--no-wait", "--metadata",
+                          "fake_outcome=slow"], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        master, slave = pty.openpty()
+        self.addCleanup(os.close, master)
+        self.addCleanup(os.close, slave)
+        before = termios.tcgetattr(slave)
+        w = subprocess.Popen(
+            [CLI, "watch", "--interval", "0.2", "--journal", self.journal,
+             "--base-url", "http://127.0.0.1:%d/v1" % self.fake_port],
+            stdin=slave, stdout=slave, stderr=slave,
+            env=self.env({"TERM": "xterm"}))
+        PROCS.append(w)
+        data = b""
+        deadline = time.monotonic() + 60
+        while (b"(q to leave)" not in data or b"in_progress" not in data) \
+                and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                data += os.read(master, 65536)
+        text = data.decode(errors="replace")
+        self.assertIn("(q to leave)", text)
+        self.assertIn(job, text)
+        self.assertIsNone(w.poll())  # live: it stays until q
+        os.write(master, b"q")
+        self.assertEqual(w.wait(30), 0)
+        # raw mode (no echo, no line editing) was undone on the way out
+        after = termios.tcgetattr(slave)
+        self.assertEqual(after[3] & (termios.ECHO | termios.ICANON),
+                         before[3] & (termios.ECHO | termios.ICANON))
+        self.run_cli(["cancel", job], server="fake", rc=None)
+
+    def test_output_expires_after_reaches_the_server(self):
+        src = self.write("in.jsonl", [chat_line("x1", "p")])
+        p = self.run_cli(["submit", src, "--output-expires-after", "7200"],
+                         server="local", rc=0)
+        job = p.stdout.split()[0]
+        fid = self.job_doc(job, "local")["batches"][0]["output_file_id"]
+        p = self.run_cli(["files", "get", fid, "--json"], server="local",
+                         rc=0, journal=False)
+        f = json.loads(p.stdout)
+        # the server set the output file's expiry from the batch's
+        # output_expires_after (anchor created_at, 7200 s)
+        self.assertEqual(f["expires_at"] - f["created_at"], 7200)
+        p = self.run_cli(["submit", src, "--force"], server="local", rc=0)
+        fid = self.job_doc(p.stdout.split()[0],
+                           "local")["batches"][0]["output_file_id"]
+        p = self.run_cli(["files", "get", fid, "--json"], server="local",
+                         rc=0, journal=False)
+        self.assertIsNone(json.loads(p.stdout)["expires_at"])
 
 
 class TestCompletion(Promises):
