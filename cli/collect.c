@@ -402,6 +402,13 @@ int cli_target_collect(cli_ctx *ctx, cli_target *t, const char *extra_input,
     return CLI_EXIT_OK;
 }
 
+/* One collected row to the sink. */
+static void sink_row(cli_sink *k, const cli_row *r)
+{
+    cli_sink_text(k, r->text, r->len, r->status,
+                  r->line_patched ? r->input_line : 0, r->duplicate);
+}
+
 int cli_results_write(cli_ctx *ctx, cli_rows *rows, const cli_results_opts *o)
 {
     cli_rows_sort(rows, o->input_order);
@@ -410,10 +417,7 @@ int cli_results_write(cli_ctx *ctx, cli_rows *rows, const cli_results_opts *o)
     if (rc != CLI_EXIT_OK)
         return rc;
     for (size_t i = 0; i < rows->n; i++)
-        cli_sink_text(&k, rows->v[i].text, rows->v[i].len,
-                      rows->v[i].status,
-                      rows->v[i].line_patched ? rows->v[i].input_line : 0,
-                      rows->v[i].duplicate);
+        sink_row(&k, &rows->v[i]);
     return cli_sink_close(ctx, &k, rows->incomplete);
 }
 
@@ -468,8 +472,7 @@ static int write_part_by_part(cli_ctx *ctx, cli_target *t,
         if (rc == CLI_EXIT_OK) {
             cli_rows_sort(&pr, 1);
             for (size_t r = 0; r < pr.n && !cli_sink_stopped(&k); r++)
-                cli_sink_text(&k, pr.v[r].text, pr.v[r].status,
-                              pr.v[r].line_patched ? pr.v[r].input_line : 0);
+                sink_row(&k, &pr.v[r]);
             if (cli_sink_stopped(&k))
                 rc = cli_sink_stop_code(ctx, &k);
         }
