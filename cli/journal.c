@@ -72,6 +72,7 @@ static const char *schema_sql =
 static const char *const added_columns[][3] = {
     { "jobs", "provider", "TEXT" },
     { "parts", "anthropic_map", "TEXT" },
+    { "parts", "create_started_at", "INTEGER" },
 };
 
 /* 1 when `table` has `column`, 0 when not, -1 on error. */
@@ -334,7 +335,8 @@ static int load_parts(journal *j, journal_job *job)
     const char *sql =
         "SELECT idx, kind, path, n_lines, input_lines, file_id, batch_id,"
         " status, count_total, count_completed, count_failed, updated_at,"
-        " anthropic_map FROM parts WHERE job_id = ? ORDER BY idx";
+        " anthropic_map, create_started_at FROM parts WHERE job_id = ?"
+        " ORDER BY idx";
     if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
         return -1;
     bind_text(s, 1, job->id);
@@ -366,6 +368,7 @@ static int load_parts(journal *j, journal_job *job)
         p->count_failed = sqlite3_column_int64(s, 10);
         p->updated_at = sqlite3_column_int64(s, 11);
         p->anthropic_map = col_text(s, 12);
+        p->create_started_at = sqlite3_column_int64(s, 13);
     }
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : -1;
@@ -531,6 +534,16 @@ int journal_part_set_batch_map(journal *j, const char *job_id, int idx,
                     " updated_at = ? WHERE job_id = ? AND idx = ?",
                     "ttIti", batch_id, map_json, (long long)oab__unix_now(),
                     job_id, idx);
+}
+
+int journal_part_set_create_started(journal *j, const char *job_id, int idx,
+                                    const char *map_json, long long at)
+{
+    return run_stmt(j,
+                    "UPDATE parts SET anthropic_map = ?, create_started_at = ?,"
+                    " updated_at = ? WHERE job_id = ? AND idx = ?",
+                    "tIIti", map_json, at, (long long)oab__unix_now(), job_id,
+                    idx);
 }
 
 int journal_part_set_status(journal *j, const char *job_id, int idx,

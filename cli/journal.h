@@ -24,6 +24,8 @@ typedef struct journal_part {
                                 oab_anthropic_batch_map), NULL otherwise */
     long long count_total, count_completed, count_failed;
     long long updated_at;
+    long long create_started_at; /* Anthropic: when a create was sent
+                                    (unix s), 0 if never */
 } journal_part;
 
 typedef struct journal_job {
@@ -83,6 +85,11 @@ int journal_part_set_batch(journal *j, const char *job_id, int idx,
  * one write. 0 or -1. */
 int journal_part_set_batch_map(journal *j, const char *job_id, int idx,
                                const char *batch_id, const char *map_json);
+/* Anthropic, before its create: the map the batch will have and the time
+ * (so that a process that crashed before journaling the batch id can
+ * find the batch on the server and adopt it). 0 or -1. */
+int journal_part_set_create_started(journal *j, const char *job_id, int idx,
+                                    const char *map_json, long long at);
 int journal_part_set_status(journal *j, const char *job_id, int idx,
                             const char *status, long long total,
                             long long completed, long long failed);

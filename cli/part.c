@@ -7,7 +7,9 @@
 #include "queue.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- starting a part ---- */
 
@@ -29,40 +31,123 @@ static int find_by_file(const oab_job *job, void *ud)
     return ++f->seen >= 1000;
 }
 
+/* Anthropic batches carry no metadata to be found by. A part whose create
+ * was sent (create_started_at) but whose batch id never reached the
+ * journal (a crash in between) adopts the one batch on the server created
+ * since then (a minute of clock skew allowed) with the part's number of
+ * requests that no part of the journal has; with none, the create is sent
+ * again; with several, it is sent again too, as no one of them can be
+ * told to be this part's (said, with the ids). */
+typedef struct adopt_ctx {
+    journal *jr;
+    long long since;
+    long n_lines;
+    char *found;
+    int n_found;
+    char others[200];
+} adopt_ctx;
+
+static int adopt_candidate(const oab_job *b, void *ud)
+{
+    adopt_ctx *a = ud;
+    if (b->created_at && b->created_at < a->since)
+        return 1; /* newest first: the rest are older */
+    if (!b->id || !b->has_request_counts || b->count_total != a->n_lines)
+        return 0;
+    char *job_id = NULL;
+    int idx = 0;
+    int known = journal_find_batch(a->jr, b->id, &job_id, &idx);
+    free(job_id);
+    if (known != 1)
+        return 0; /* another part's (or the journal failed: not ours) */
+    if (a->n_found++ == 0) {
+        oab__set_str(&a->found, b->id);
+    } else {
+        size_t n = strlen(a->others);
+        snprintf(a->others + n, sizeof a->others - n, "%s%s", n ? ", " : "",
+                 b->id);
+    }
+    return 0;
+}
+
+/* 1 adopted (the part's batch id is journaled), 0 none, else an exit. */
+static int adopt_anthropic(cli_ctx *ctx, oab_client *c, journal *jr,
+                           journal_job *job, journal_part *part)
+{
+    adopt_ctx a = {jr, part->create_started_at - 60, part->n_lines, NULL, 0,
+                   ""};
+    oab_status st = oab_batch_list_all(c, 100, adopt_candidate, &a);
+    if (st != OAB_OK && st != OAB_ESTOPPED) {
+        free(a.found);
+        return cli_api_error(ctx, st, "cannot list the batches");
+    }
+    if (a.n_found != 1) {
+        if (a.n_found > 1)
+            cli_warn(ctx, "part %d: %d batches created since its create was "
+                     "sent match it (%s, %s); none can be told to be this "
+                     "part's: creating it again", part->idx, a.n_found,
+                     a.found, a.others);
+        free(a.found);
+        return 0;
+    }
+    const char *map = part->anthropic_map ? part->anthropic_map : "{}";
+    if (oab_anthropic_set_batch_map(c, a.found, map) != OAB_OK ||
+        journal_part_set_batch_map(jr, job->id, part->idx, a.found, map) != 0) {
+        cli_error(ctx, "journal: %s (batch %s)", journal_errmsg(jr), a.found);
+        free(a.found);
+        return CLI_EXIT_LOCAL;
+    }
+    part->batch_id = a.found;
+    cli_info(ctx, "found batch %s of part %d on the server", part->batch_id,
+             part->idx);
+    return 1;
+}
+
 /* Anthropic: no file; the part's lines are translated and sent inline
- * in the create, and the batch id and its custom_id map are journaled in
- * one write as soon as the batch exists. */
+ * in the create. The map of generated custom_ids and the time are
+ * journaled before the create, the batch id as soon as it exists. */
 static int start_anthropic(cli_ctx *ctx, oab_client *c, journal *jr,
                            journal_job *job, journal_part *part,
                            const cli_part_opts *po)
 {
     if (part->batch_id)
         return CLI_EXIT_OK;
+    if (part->create_started_at) {
+        int rc = adopt_anthropic(ctx, c, jr, job, part);
+        if (rc != 0)
+            return rc == 1 ? CLI_EXIT_OK : rc;
+    }
+    char *map = NULL;
+    oab_status st = oab_anthropic_map_path(c, part->path, &map);
+    if (st != OAB_OK)
+        return cli_api_errorf(ctx, st, "cannot translate part %d", part->idx);
+    long long now = (long long)time(NULL);
+    int bad = journal_part_set_create_started(jr, job->id, part->idx, map,
+                                              now) != 0;
+    oab__set_str(&part->anthropic_map, map);
+    oab_free(map);
+    if (bad) {
+        cli_error(ctx, "journal: %s", journal_errmsg(jr));
+        return CLI_EXIT_LOCAL;
+    }
+    part->create_started_at = now;
     oab_batch_options bo = OAB_BATCH_OPTIONS_INIT;
     bo.endpoint = job->endpoint;
     bo.completion_window = po ? po->completion_window : NULL;
     bo.output_expires_after_s = po ? po->output_expires_after : 0;
     oab_job *b = NULL;
-    oab_status st = oab_batch_create_job_path(c, &b, part->path, &bo);
+    st = oab_batch_create_job_path(c, &b, part->path, &bo);
     if (st != OAB_OK)
         return cli_api_errorf(ctx, st, "cannot create the batch of part %d",
                               part->idx);
     cli_crash_point("create");
-    char *map = NULL;
-    st = oab_anthropic_batch_map(c, b->id, &map);
     oab__set_str(&part->batch_id, b->id);
     oab_job_free(b);
-    if (st != OAB_OK) {
-        cli_error(ctx, "out of memory (created batch %s)", part->batch_id);
-        return CLI_EXIT_LOCAL;
-    }
-    int bad = journal_part_set_batch_map(jr, job->id, part->idx,
-                                         part->batch_id, map) != 0;
-    oab__set_str(&part->anthropic_map, map);
-    oab_free(map);
-    if (bad) {
+    if (!part->batch_id ||
+        journal_part_set_batch_map(jr, job->id, part->idx, part->batch_id,
+                                   part->anthropic_map) != 0) {
         cli_error(ctx, "journal: %s (created batch %s)", journal_errmsg(jr),
-                  part->batch_id);
+                  part->batch_id ? part->batch_id : "?");
         return CLI_EXIT_LOCAL;
     }
     cli_info(ctx, "created batch %s for part %d (%ld lines)", part->batch_id,

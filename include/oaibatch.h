@@ -1584,6 +1584,18 @@ OAB_EXTERN oab_status oab_anthropic_batch_map(oab_client *c,
                                               const char *batch_id,
                                               char **out);
 
+/** The custom_id map that creating a batch from the JSONL file at path
+ *  would make (the same translation as oab_batch_create_job_path with an
+ *  Anthropic client, nothing sent), as the JSON of
+ *  oab_anthropic_map_to_json: kept before the create, it lets a process
+ *  that crashed between the create and its journal write adopt the batch
+ *  it finds on the server. *out: free with oab_free ("{}" when no id
+ *  needs mapping). Errors: OAB_EUNSUPPORTED (not an Anthropic client),
+ *  OAB_EINVAL, OAB_EIO, OAB_EVALIDATION and those of the translation
+ *  (detail on the client, naming the line), OAB_ENOMEM. */
+OAB_EXTERN oab_status oab_anthropic_map_path(oab_client *c, const char *path,
+                                             char **out);
+
 /** Gives the client the map of a batch (JSON of
  *  oab_anthropic_map_to_json), used by the results calls for that batch
  *  id. Replaces an earlier one. Errors: OAB_EINVAL, OAB_EJSON (detail on

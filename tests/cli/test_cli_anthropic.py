@@ -6,6 +6,7 @@ request's headers and the exact shape of each create body.
 Environment: OAB_CLI = the oaibatch binary, OAB_TESTS = tests/ folder.
 """
 import json
+import urllib.request
 import os
 import sqlite3
 import subprocess
@@ -459,6 +460,34 @@ class TestAnthropicServe(Base):
 
     def test_structured_prompted(self):
         self.structured("prompted")
+
+    def server_batch_ids(self):
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/v1/messages/batches?limit=1000" % self.port,
+            headers={"x-api-key": self.SKEY, "anthropic-version": "2023-06-01"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return {b["id"] for b in json.load(r)["data"]}
+
+    def test_crash_between_create_and_journal_adopts_the_batch(self):
+        # custom_ids Anthropic refuses are mapped to generated ones: the map
+        # is journaled before the create, so the adopted batch reads back
+        lines = [json.dumps({"custom_id": "q/%d" % i, "method": "POST",
+                             "url": "/v1/chat/completions",
+                             "body": {"model": "claude-3-5-haiku-latest", "max_tokens": 16,
+                                      "messages": [{"role": "user", "content": "crash %d" % i}]}})
+                 for i in range(4)]
+        src = self.write("crash.jsonl", lines)
+        before = self.server_batch_ids()
+        self.cli(["run", src], rc=99, env=self.env({"OAB_CLI_CRASH_AFTER": "create"}))
+        created = self.server_batch_ids() - before
+        self.assertEqual(len(created), 1)
+        p = self.cli(["run", src], rc=0)
+        bid = created.pop()
+        self.assertIn("found batch %s of part 1 on the server" % bid, p.stderr)
+        self.assertEqual(self.server_batch_ids() - before, {bid})
+        rows = [json.loads(x) for x in p.stdout.splitlines()]
+        self.assertEqual(sorted(r["custom_id"] for r in rows), ["q/%d" % i for i in range(4)])
+        self.assertTrue(all(r["status"] == "succeeded" and r["batch_id"] == bid for r in rows))
 
     def test_status_list_and_results_commands(self):
         src = self.build("basic2")
