@@ -3,7 +3,8 @@
 
 usage: test_server_adaptive.py SERVER_BINARY CASE
 CASE: window (an upstream that takes 8 at a time: no line fails, the window
-comes down), refused (an upstream refusing connections leaves the pool),
+comes down), latency (an upstream whose answers slow down past 8 in flight,
+no 429s: the window stays near 8), refused (an upstream refusing connections leaves the pool),
 priority (a high batch created after a big low one finishes first; an
 unknown priority is refused). Reuses test_server_http.py's helpers; every
 process started is stopped.
@@ -12,6 +13,7 @@ import os
 import re
 import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_server_http as h  # noqa: E402
@@ -67,6 +69,48 @@ def case_window(binary, tmp):
     out = c.lines(done["output_file_id"])
     h.check(sorted(x["custom_id"] for x in out) ==
             sorted("r%d" % i for i in range(n)), "every line once")
+
+
+def case_latency(binary, tmp):
+    # a latency knee without 429s: past 8 in flight the answers only get
+    # slower (40 ms x in flight / 8), so more in flight buys nothing.
+    # Without the latency rule the window grows from 8 to about
+    # sqrt(64 + 2 x 1200) = 50 (each answer adds 1/window; 42 at once
+    # seen with --latency-tolerance 0); with it the window is cut whenever
+    # the smoothed latency passes 2 x its baseline, so it stays near the
+    # knee (8 to about 16)
+    n = 1200
+    up = h.start_upstream(tmp, ["--knee", "8", "--delay-ms", "40"])
+    s = h.start_server(binary, tmp, os.path.join(tmp, "data"),
+                       ["--upstream", "http://127.0.0.1:%d/v1" % up.port,
+                        "--concurrency", "128", "--retry-base-ms", "20",
+                        "--quiet"])
+    c = h.Client(s.port)
+    st, f = c.upload(h.chat_lines(n))
+    st, b = c.create(f["id"])
+    seen = []  # the window while lines are queued behind it
+    for _ in range(6000):
+        st, cur = c.req("GET", "/v1/batches/" + b["id"])
+        if cur["status"] in ("completed", "failed", "expired", "cancelled"):
+            break
+        rc = cur["request_counts"]
+        if cur["status"] == "in_progress" and n // 4 < rc["completed"] < n - 64:
+            seen += list(windows(c).values())
+        time.sleep(0.1)
+    rc = cur["request_counts"]
+    h.check(cur["status"] == "completed" and rc["completed"] == n and
+            rc["failed"] == 0, "1200 lines, none failed: %s" % rc)
+    st, cnt = h.Client(up.port).req("GET", "/count")
+    h.check(cnt["rejected"] == 0 and cnt["calls"] == n,
+            "no 429, one call per line %s" % cnt)
+    seen.sort()
+    h.check(len(seen) >= 5, "window sampled while running: %s" % seen)
+    h.check(seen and 2 <= seen[len(seen) // 2] <= 24,
+            "window settled near the knee (8), not the cap (128): median"
+            " %s of %s" % (seen[len(seen) // 2] if seen else None, seen))
+    h.check(cnt["max_inflight"] <= 32,
+            "the upstream never saw far past its knee: %d at once"
+            % cnt["max_inflight"])
 
 
 def case_refused(binary, tmp):
@@ -125,7 +169,8 @@ def case_priority(binary, tmp):
             dlo["completed_at"] >= dhi["completed_at"], "low finished after")
 
 
-CASES = {"window": case_window, "refused": case_refused,
+CASES = {"window": case_window, "latency": case_latency,
+         "refused": case_refused,
          "priority": case_priority}
 
 if __name__ == "__main__":
