@@ -35,10 +35,12 @@ def windows(c):
 
 def run_clean(binary, tmp, upstreams, args, n, what):
     """A server on upstreams (ports) runs an n-line batch; checks that
-    every line completed and none failed; returns (client, batch)."""
+    every line completed and none failed; returns (client, batch). An
+    upstream may be (port, [flags after its --upstream])."""
     argv = []
-    for port in upstreams:
-        argv += ["--upstream", "http://127.0.0.1:%d/v1" % port]
+    for up in upstreams:
+        port, more = up if isinstance(up, tuple) else (up, [])
+        argv += ["--upstream", "http://127.0.0.1:%d/v1" % port] + more
     s = h.start_server(binary, tmp, os.path.join(tmp, "data"), argv + args)
     c = h.Client(s.port)
     st, f = c.upload(h.chat_lines(n))
@@ -178,18 +180,8 @@ def case_weights(binary, tmp):
     n = 600
     ua = h.start_upstream(tmp, ["--delay-ms", "10"], name="up-a")
     ub = h.start_upstream(tmp, ["--delay-ms", "10"], name="up-b")
-    s = h.start_server(binary, tmp, os.path.join(tmp, "data"),
-                       ["--upstream", "http://127.0.0.1:%d/v1" % ua.port,
-                        "--upstream-weight", "3",
-                        "--upstream", "http://127.0.0.1:%d/v1" % ub.port,
-                        "--concurrency", "12", "--quiet"])
-    c = h.Client(s.port)
-    st, f = c.upload(h.chat_lines(n))
-    st, b = c.create(f["id"])
-    done = c.wait(b["id"], timeout=120)
-    rc = done["request_counts"]
-    h.check(done["status"] == "completed" and rc["completed"] == n and
-            rc["failed"] == 0, "600 lines, none failed: %s" % rc)
+    run_clean(binary, tmp, [(ua.port, ["--upstream-weight", "3"]), ub.port],
+              ["--concurrency", "12", "--quiet"], n, "600 lines, none failed")
     st, ca = h.Client(ua.port).req("GET", "/count")
     st, cb = h.Client(ub.port).req("GET", "/count")
     h.check(ca["calls"] + cb["calls"] == n, "one call per line %s + %s"
