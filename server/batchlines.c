@@ -123,12 +123,35 @@ static int read_file_lines(page *p, const char *path, long long from,
     return rc;
 }
 
+/* The unfinished lines, taken in the same read transaction as the
+ * spools' lengths (one snapshot: a line committed after it is still
+ * pending here and not yet in the spools read), added after the files. */
+typedef struct waiting {
+    long long idx[SRV_LINES_LIMIT_MAX + 1];
+    char *cid[SRV_LINES_LIMIT_MAX + 1];
+    int n, want;
+    const char *match;
+    int oom;
+} waiting;
+
 static int waiting_line(long long idx, const char *cid, void *ud)
 {
-    page *p = ud;
-    if (add_item(p, cid, "pending", NULL, NULL))
-        put_cursor(p, 'p', idx);
-    return p->n >= p->want;
+    waiting *w = ud;
+    if (w->match && !strstr(cid, w->match))
+        return 0;
+    if (!(w->cid[w->n] = oab__strdup(cid))) {
+        w->oom = 1;
+        return 1;
+    }
+    w->idx[w->n++] = idx;
+    return w->n >= w->want;
+}
+
+static void waiting_free(waiting *w)
+{
+    for (int i = 0; w && i < w->n; i++)
+        free(w->cid[i]);
+    free(w);
 }
 
 static int parse_cursor(const char *after, int *kind, long long *v)
@@ -161,10 +184,13 @@ cJSON *srv_batch_lines(srv *s, const char *id, const char *owner,
         return NULL;
     }
     pthread_mutex_lock(&s->db_lock);
-    cJSON *b = srv_batch_json(s->db, id, owner);
+    /* one read transaction: the batch, its spools' lengths and its
+     * pending lines are one snapshot */
+    int dbrc = srv_db_exec(s->db, "BEGIN");
+    int began = dbrc == SQLITE_OK, running = 0;
+    cJSON *b = began ? srv_batch_json(s->db, id, owner) : NULL;
     long long seq = -1, len[2] = {0, 0};
     char *path[2] = {NULL, NULL};
-    int running = 0, dbrc = SQLITE_OK;
     if (b) {
         const char *st = oab__json_str(b, "status");
         running = st && (!strcmp(st, "validating") ||
@@ -186,13 +212,34 @@ cJSON *srv_batch_lines(srv *s, const char *id, const char *owner,
             }
         }
     }
+    waiting *w = NULL;
+    if (b && running && dbrc == SQLITE_OK) {
+        /* the pending lines of the same snapshot; the filter counts
+         * toward the page only for the lines that match */
+        w = calloc(1, sizeof *w);
+        if (w) {
+            w->match = match && *match ? match : NULL;
+            w->want = limit + 1;
+            dbrc = srv_db_lines_waiting(s->db, seq, kind == 'p' ? at : -1,
+                                        w->match ? -1 : limit + 1,
+                                        waiting_line, w);
+            if (w->oom)
+                dbrc = SQLITE_NOMEM;
+        } else {
+            dbrc = SQLITE_NOMEM;
+        }
+    }
+    if (began)
+        srv_db_exec(s->db, "COMMIT");
     pthread_mutex_unlock(&s->db_lock);
     cJSON_Delete(b);
     if (!b || dbrc != SQLITE_OK) {
+        waiting_free(w);
         free(path[0]);
         free(path[1]);
-        *status = b ? 500 : 404;
-        *message = b ? "Could not read the batch." : "No such Batch object.";
+        *status = b || !began ? 500 : 404;
+        *message = *status == 500 ? "Could not read the batch."
+                                  : "No such Batch object.";
         return NULL;
     }
     page p;
@@ -213,13 +260,10 @@ cJSON *srv_batch_lines(srv *s, const char *id, const char *owner,
         bad |= read_file_lines(&p, path[1], at, len[1]);
         at = -1;
     }
-    if (running && p.n < p.want) {
-        pthread_mutex_lock(&s->db_lock);
-        if (srv_db_lines_waiting(s->db, seq, kind == 'p' ? at : -1,
-                                 p.want - p.n, waiting_line, &p) != SQLITE_OK)
-            bad = 1;
-        pthread_mutex_unlock(&s->db_lock);
-    }
+    for (int i = 0; w && i < w->n && p.n < p.want; i++)
+        if (add_item(&p, w->cid[i], "pending", NULL, NULL))
+            put_cursor(&p, 'p', w->idx[i]);
+    waiting_free(w);
     free(path[0]);
     free(path[1]);
     if (bad) {

@@ -146,8 +146,8 @@ int srv_db_deliveries_pending(sqlite3 *db, long long *n);
 int srv_db_batch_seq_spools(sqlite3 *db, const char *id, long long *seq,
                             long long *out_bytes, long long *err_bytes);
 /* The lines of batch seq not finished yet (state 0: waiting or in
- * flight) with idx > after, in order, at most max, to fn (custom_id
- * borrowed for the call; fn non-zero stops). */
+ * flight) with idx > after, in order, at most max (< 0: no limit), to
+ * fn (custom_id borrowed for the call; fn non-zero stops). */
 int srv_db_lines_waiting(sqlite3 *db, long long seq, long long after,
                          int max,
                          int (*fn)(long long idx, const char *custom_id,

@@ -57,7 +57,9 @@ def case_window(binary, tmp):
     up = h.start_upstream(tmp, ["--max-inflight", "8", "--delay-ms", "20"])
     s, c, done = run_clean(binary, tmp, [up.port],
                            ["--concurrency", "64", "--max-retries", "2",
-                            "--retry-base-ms", "20"], n,
+                            "--retry-base-ms", "20",
+                            # the 429 rule alone (latency: case_latency)
+                            "--latency-tolerance", "0"], n,
                            "400 lines, none failed")
     st, cnt = h.Client(up.port).req("GET", "/count")
     # the window went past 8 (AIMD probes), met 429s, and came back down

@@ -119,6 +119,11 @@ def case_running(binary, tmp):
     h.check(states == sorted(states, key=["completed", "failed",
                                           "pending"].index),
             "completed, failed, pending in that order")
+    # the filter on a running batch: r19 and r190..r199, finished or not
+    items, _ = page_all(c, b["id"], 4, custom_id="r19")
+    h.check(sorted(x["custom_id"] for x in items) ==
+            sorted(["r19"] + ["r19%d" % i for i in range(10)]),
+            "custom_id filter while running: %s" % items)
     pend = [x for x in p["data"] if x["state"] == "pending"]
     h.check(all(x["status_code"] is None and x["error_code"] is None
                 for x in pend), "pending lines have no status yet")
