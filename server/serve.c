@@ -360,6 +360,7 @@ int srv_main(int argc, char **argv)
                 free(s);
                 return 2;
             } else {
+                c->upstream_weights[c->n_upstreams] = 0; /* 1 until told */
                 c->upstreams[c->n_upstreams++] = v;
             }
             c->upstream = c->n_upstreams ? c->upstreams[0] : NULL;
