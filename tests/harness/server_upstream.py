@@ -155,6 +155,9 @@ def main():
     ap.add_argument("--max-inflight", type=int, default=0)
     ap.add_argument("--knee", type=int, default=0)
     ARGS = ap.parse_args()
+    # a listen backlog for bursts of new connections (the default, 5,
+    # drops SYNs past it and the clients wait a second to send again)
+    ThreadingHTTPServer.request_queue_size = 1024
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     with open(ARGS.port_file + ".tmp", "w") as f:
