@@ -644,7 +644,11 @@ OAB_EXTERN oab_status oab_output_mode_from_str(oab_output_mode *out,
  *  "/properties/meta: additionalProperties must be false in strict mode".
  *  Without `strict` the schema is kept as given. A "pattern" that is not
  *  a valid regular expression, or a "$ref" that does not point inside the
- *  schema (remote references are not fetched), is OAB_ESCHEMA too.
+ *  schema (remote references are not fetched), is OAB_ESCHEMA too, and
+ *  so is a string anywhere in the schema holding the escape \u0000
+ *  (U+0000: the parsed string would end there, so "^\u0000a$" would
+ *  become "^"; err->message names the member path, e.g.
+ *  "properties.a.pattern"; in a pattern write the regex escape \\x00).
  *  *out belongs to the caller; free with oab_schema_free. */
 OAB_EXTERN oab_status oab_schema_new(oab_schema **out, const char *name,
                                      const char *description,

@@ -950,3 +950,53 @@ int srv_db_anth_delete(sqlite3 *db, const char *batch_id)
     }
     return SQLITE_OK;
 }
+
+/* ---- a batch's lines, GET /v1/batches/{id}/lines (batchlines.c) ---- */
+
+int srv_db_batch_seq_spools(sqlite3 *db, const char *id, long long *seq,
+                            long long *out_bytes, long long *err_bytes)
+{
+    *seq = -1;
+    *out_bytes = *err_bytes = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT seq, out_bytes, err_bytes FROM batches"
+                      " WHERE id=?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        *out_bytes = sqlite3_column_int64(st, 1);
+        *err_bytes = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(db, rc, "batch seq and spools");
+    return SQLITE_OK;
+}
+
+int srv_db_lines_waiting(sqlite3 *db, long long seq, long long after,
+                         int max,
+                         int (*fn)(long long idx, const char *custom_id,
+                                   void *ud),
+                         void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(db, "SELECT idx, custom_id FROM lines WHERE batch_seq=?"
+                      " AND idx>? AND state=0 ORDER BY idx LIMIT ?", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int(st, 3, max);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *cid = (const char *)sqlite3_column_text(st, 1);
+        if (fn(sqlite3_column_int64(st, 0), cid ? cid : "", ud))
+            break;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(db, rc, "waiting lines");
+    return SQLITE_OK;
+}

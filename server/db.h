@@ -168,4 +168,18 @@ int srv_db_anth_get(sqlite3 *db, const char *batch_id, long long *n_requests,
  * caller's transaction); its files are the caller's to remove. */
 int srv_db_anth_delete(sqlite3 *db, const char *batch_id);
 
+/* ---- a batch's lines, GET /v1/batches/{id}/lines (batchlines.c) ---- */
+/* A batch's row seq (-1 when there is no such batch) and the committed
+ * lengths of its output and error spools. */
+int srv_db_batch_seq_spools(sqlite3 *db, const char *id, long long *seq,
+                            long long *out_bytes, long long *err_bytes);
+/* The lines of batch seq not finished yet (state 0: waiting or in
+ * flight) with idx > after, in order, at most max (< 0: no limit), to
+ * fn (custom_id borrowed for the call; fn non-zero stops). */
+int srv_db_lines_waiting(sqlite3 *db, long long seq, long long after,
+                         int max,
+                         int (*fn)(long long idx, const char *custom_id,
+                                   void *ud),
+                         void *ud);
+
 #endif

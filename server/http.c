@@ -9,6 +9,7 @@
 #include "util/str.h"
 #include "anthropic_api.h"
 #include "apierr.h"
+#include "batchlines.h"
 #include "db.h"
 #include "engine.h"
 #include "http.h"
@@ -674,6 +675,37 @@ static enum MHD_Result batch_cancel(struct MHD_Connection *conn, srv *s,
     return send_json(conn, r, 200, b);
 }
 
+/* GET /v1/batches/{id}/lines (an extension: batchlines.h) */
+static enum MHD_Result batch_lines(struct MHD_Connection *conn, srv *s,
+                                   req *r, const cJSON *body)
+{
+    (void)body;
+    const char *lim = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+                                                  "limit");
+    long limit = SRV_LINES_LIMIT_DEFAULT;
+    if (lim) {
+        char *end;
+        limit = strtol(lim, &end, 10);
+        if (*end || limit < 1 || limit > SRV_LINES_LIMIT_MAX)
+            return send_error(conn, r, 400, "Invalid value for 'limit'.",
+                              "limit", "invalid_value");
+    }
+    int status = 500;
+    const char *msg = NULL;
+    cJSON *o = srv_batch_lines(
+        s, r->id, r->owner,
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "after"),
+        (int)limit,
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "custom_id"),
+        &status, &msg);
+    if (o)
+        return send_json(conn, r, 200, o);
+    return send_error(conn, r, (unsigned)status, msg,
+                      status == 404 ? "batch_id"
+                      : status == 400 ? "after" : NULL,
+                      status == 400 ? "invalid_value" : NULL);
+}
+
 /* ---- synchronous model endpoints ---- */
 
 static enum MHD_Result model_call(struct MHD_Connection *conn, srv *s,
@@ -852,6 +884,7 @@ static const route ROUTES[] = {
     {"POST", "/v1/batches", batch_create, B_JSON},
     {"GET", "/v1/batches/{id}", batch_get, B_NONE},
     {"POST", "/v1/batches/{id}/cancel", batch_cancel, B_NONE},
+    {"GET", "/v1/batches/{id}/lines", batch_lines, B_NONE},
     {"POST", "/v1/chat/completions", model_call, B_JSON},
     {"POST", "/v1/responses", model_call, B_JSON},
     {"POST", "/v1/embeddings", model_call, B_JSON},

@@ -142,11 +142,17 @@ static void usage(FILE *f)
         "                       http://127.0.0.1:8000/v1), or builtin:test\n"
         "                       (default) for the built-in test model;\n"
         "                       repeat it for a pool (lines go round robin)\n"
+        "  --upstream-weight N  weight of the --upstream just before (default\n"
+        "                       1): its share of the lines and of\n"
+        "                       --concurrency\n"
         "  --upstream-key KEY   Bearer key sent upstream\n"
         "  --api-key KEY        key clients must send (repeatable; each key\n"
         "                       sees only its own files and batches)\n"
         "  --concurrency N      cap of each upstream's adaptive window of\n"
         "                       requests in flight (default 256; starts at 8)\n"
+        "  --latency-tolerance F  cut a window when the upstream's smoothed\n"
+        "                       latency passes F x its recent lowest\n"
+        "                       (default 2; 0 = only 429/503/timeouts cut)\n"
         "  --rpm N              upstream requests per minute (0 = no limit)\n"
         "  --tpm N              upstream tokens per minute (0 = no limit)\n"
         "  --port-file PATH     write the bound port there once listening\n"
@@ -296,6 +302,7 @@ int srv_main(int argc, char **argv)
     c->port = 8089;
     c->data_dir = "./oaibatch-data";
     c->concurrency = SRV_CONCURRENCY_DEFAULT;
+    c->latency_tolerance = SRV_LAT_TOLERANCE;
     c->max_file_bytes = OAB_MAX_FILE_BYTES;
     c->max_json_bytes = SRV_MAX_JSON_BYTES;
     c->max_json_depth = SRV_MAX_JSON_DEPTH;
@@ -357,9 +364,20 @@ int srv_main(int argc, char **argv)
                 free(s);
                 return 2;
             } else {
+                c->upstream_weights[c->n_upstreams] = 0; /* 1 until told */
                 c->upstreams[c->n_upstreams++] = v;
             }
             c->upstream = c->n_upstreams ? c->upstreams[0] : NULL;
+        } else if (!strcmp(a, "--upstream-weight")) {
+            NEED_NUM(1);
+            if (c->n_upstreams == 0 || n > SRV_UP_WEIGHT_MAX) {
+                fprintf(stderr, "serve: --upstream-weight N (1 to %d) follows"
+                                " the --upstream URL it weighs\n",
+                        SRV_UP_WEIGHT_MAX);
+                free(s);
+                return 2;
+            }
+            c->upstream_weights[c->n_upstreams - 1] = (int)n;
         } else if (!strcmp(a, "--upstream-key")) {
             NEED_VALUE;
             c->upstream_key = v;
@@ -420,6 +438,17 @@ int srv_main(int argc, char **argv)
             c->body_budget = (unsigned long long)n;
         } else if (!strcmp(a, "--quiet")) {
             c->quiet = 1;
+        } else if (!strcmp(a, "--latency-tolerance")) {
+            NEED_VALUE;
+            char *end;
+            double t = strtod(v, &end);
+            if (end == v || *end || !(t == 0 || (t > 1 && t <= 100))) {
+                fprintf(stderr, "serve: --latency-tolerance takes 0 (off) or"
+                                " a number over 1 (e.g. 2)\n");
+                free(s);
+                return 2;
+            }
+            c->latency_tolerance = t;
         } else if (!strcmp(a, "--fixed-concurrency")) {
             c->fixed_window = 1;
         } else if (!strcmp(a, "--enqueued-token-limit")) {

@@ -18,6 +18,7 @@ typedef struct srv_config {
     const char *upstream;        /* base URL, or NULL for builtin:test */
     const char *upstreams[SRV_MAX_KEYS]; /* the pool (upstream = [0]) */
     int n_upstreams;
+    int upstream_weights[SRV_MAX_KEYS]; /* --upstream-weight; 0 means 1 */
     const char *upstream_key;
     const char *api_keys[SRV_MAX_KEYS];
     int n_api_keys;
@@ -39,6 +40,7 @@ typedef struct srv_config {
     int quiet;                   /* no per-request log lines */
     int fixed_window;            /* windows stay at --concurrency */
     long long enqueued_token_limit; /* per key and model; 0: none */
+    double latency_tolerance;    /* --latency-tolerance; 0 = no latency cut */
     /* webhooks (webhook.c) and metrics (metrics.c) */
 #define SRV_MAX_WEBHOOKS 8
     const char *webhook_urls[SRV_MAX_WEBHOOKS];

@@ -56,11 +56,24 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
     return len;
 }
 
+/* The weight of upstream k (--upstream-weight, 1 when not given). */
+static int weight_of(const srv *s, int k)
+{
+    int w = s->cfg.upstream_weights[k];
+    return w > 0 ? w : 1;
+}
+
 char *srv_upstream_url(srv *s, const char *path)
 {
-    unsigned long long k = atomic_fetch_add(&s->rr_upstream, 1);
-    return srv_upstream_url_at(s, (int)(k % (unsigned)s->cfg.n_upstreams),
-                               path);
+    int total = 0;
+    for (int k = 0; k < s->cfg.n_upstreams; k++)
+        total += weight_of(s, k);
+    unsigned long long r = atomic_fetch_add(&s->rr_upstream, 1) %
+                           (unsigned long long)total;
+    int k = 0;
+    while (r >= (unsigned long long)weight_of(s, k))
+        r -= (unsigned long long)weight_of(s, k++);
+    return srv_upstream_url_at(s, k, path);
 }
 
 char *srv_upstream_url_at(srv *s, int k, const char *path)
@@ -105,11 +118,20 @@ CURL *srv_upstream_easy(srv *s, const char *url, const char *body,
 
 void srv_pool_init(srv *s, srv_upstate *u, int n)
 {
-    double w = SRV_WINDOW_START;
-    if (w > s->cfg.concurrency || s->cfg.fixed_window)
-        w = s->cfg.concurrency;
+    int wmax = 1;
+    for (int k = 0; k < n; k++)
+        if (weight_of(s, k) > wmax)
+            wmax = weight_of(s, k);
     for (int k = 0; k < n; k++) {
         memset(&u[k], 0, sizeof u[k]);
+        u[k].weight = weight_of(s, k);
+        /* the cap shares --concurrency by weight, rounded up */
+        long long cap = ((long long)s->cfg.concurrency * u[k].weight +
+                         wmax - 1) / wmax;
+        u[k].cap = cap < 1 ? 1 : (int)cap;
+        double w = SRV_WINDOW_START;
+        if (w > u[k].cap || s->cfg.fixed_window)
+            w = u[k].cap;
         u[k].window = w;
         u[k].probe_delay = SRV_UP_PROBE_FIRST;
         atomic_store(&s->up_window[k], (int)w);
@@ -118,17 +140,45 @@ void srv_pool_init(srv *s, srv_upstate *u, int n)
 
 int srv_pool_pick(srv *s, srv_upstate *u, int n, double now)
 {
-    for (int i = 0; i < n; i++) {
-        unsigned long long r = atomic_fetch_add(&s->rr_upstream, 1);
-        srv_upstate *c = &u[r % (unsigned)n];
+    (void)s;
+    int best = -1, total = 0;
+    for (int k = 0; k < n; k++) {
+        srv_upstate *c = &u[k];
         if (c->paused_until > now)
             continue;
         if (c->out_until > 0 ? (now < c->out_until || c->inflight > 0)
                              : c->inflight >= (int)c->window)
             continue;
-        return (int)(r % (unsigned)n);
+        /* smooth weighted round robin among those with room */
+        c->wrr += c->weight;
+        total += c->weight;
+        if (best < 0 || c->wrr > u[best].wrr)
+            best = k;
     }
-    return -1;
+    if (best >= 0)
+        u[best].wrr -= total;
+    return best;
+}
+
+/* Folds one round trip into c's smoothed latency and its baseline (the
+ * lowest smoothed value over the last one to two periods); returns 1 when
+ * the smoothed latency is past tolerance x the baseline (never when
+ * tolerance is 0). */
+static int latency_high(srv_upstate *c, double tolerance, double rtt,
+                        double now)
+{
+    c->srtt = c->samples ? c->srtt + SRV_LAT_ALPHA * (rtt - c->srtt) : rtt;
+    if (++c->samples < SRV_LAT_WARMUP)
+        return 0;
+    if (c->base_since == 0 || now - c->base_since >= SRV_LAT_PERIOD) {
+        c->base_prev = c->base_since == 0 ? c->srtt : c->base_cur;
+        c->base_cur = c->srtt;
+        c->base_since = now;
+    } else if (c->srtt < c->base_cur) {
+        c->base_cur = c->srtt;
+    }
+    double base = c->base_cur < c->base_prev ? c->base_cur : c->base_prev;
+    return tolerance > 0 && base > 0 && c->srtt > tolerance * base;
 }
 
 void srv_pool_outcome(srv *s, srv_upstate *u, int k, enum srv_outcome o,
@@ -154,19 +204,20 @@ void srv_pool_outcome(srv *s, srv_upstate *u, int k, enum srv_outcome o,
         c->probe_delay = SRV_UP_PROBE_FIRST;
     }
     c->fails = 0;
+    int high = o == SRV_OUT_OK && latency_high(c, s->cfg.latency_tolerance,
+                                                 now - started, now);
     if (s->cfg.fixed_window) {
         /* no adaptation */
-    } else if (o == SRV_OUT_OK) {
+    } else if (o == SRV_OUT_OK && !(high && started >= c->last_cut)) {
         c->window += 1.0 / c->window;
-        if (c->window > s->cfg.concurrency)
-            c->window = s->cfg.concurrency;
-    } else {
-        if (started >= c->last_cut) {
-            c->window /= 2;
-            if (c->window < 1)
-                c->window = 1;
-            c->last_cut = now;
-        }
+        if (c->window > c->cap)
+            c->window = c->cap;
+    } else if (started >= c->last_cut) {
+        /* an overload halves; rising latency cuts less */
+        c->window *= o == SRV_OUT_OK ? SRV_LAT_DECREASE : 0.5;
+        if (c->window < 1)
+            c->window = 1;
+        c->last_cut = now;
     }
     if (o != SRV_OUT_OK) {
         if (retry_after > 0 && now + retry_after > c->paused_until)

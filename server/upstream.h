@@ -18,8 +18,8 @@ typedef struct srv_xfer {
 
 /* Clears x for a new attempt (keeps the buffer's memory). */
 void srv_xfer_reset(srv_xfer *x);
-/* The next URL of the pool for an API path ("/v1/chat/completions");
- * new. */
+/* The next URL of the pool for an API path ("/v1/chat/completions"),
+ * round robin by weight (the synchronous endpoints); new. */
 char *srv_upstream_url(srv *s, const char *path);
 /* An easy handle that POSTs body (len bytes, borrowed until the transfer
  * ends) to url, collecting into x; *hdrs gets the header list (free with
@@ -27,28 +27,45 @@ char *srv_upstream_url(srv *s, const char *path);
 CURL *srv_upstream_easy(srv *s, const char *url, const char *body,
                         size_t len, struct curl_slist **hdrs, srv_xfer *x);
 /* The adaptive pool (AIMD), run by the engine thread only. Per upstream a
- * window of requests in flight between 1 and --concurrency: +1/window on
- * each answer that is not an overload, halved on a 429, a 503 or a
- * timeout (once per round trip: answers to requests started before the
- * last cut do not cut again); a Retry-After pauses the upstream until
- * then. SRV_UP_FAILS_OUT failures in a row (no connection, 5xx other than
- * 503) take it out of the pool; after a delay (1 s, doubling to 60 s) one
- * probe request goes to it, and a probe that gets an answer puts it back.
- * The window is published in s->up_window for GET /metrics. */
+ * window of requests in flight between 1 and its cap (--concurrency x
+ * its weight / the largest weight, rounded up): +1/window on each answer
+ * that is not an overload, halved on a 429, a 503 or a timeout, and cut
+ * to SRV_LAT_DECREASE of itself when the smoothed latency passes
+ * --latency-tolerance (SRV_LAT_TOLERANCE) x the baseline (once per round trip: answers to
+ * requests started before the last cut do not cut again); a Retry-After
+ * pauses the upstream until then. The smoothed latency is an EWMA
+ * (SRV_LAT_ALPHA) of the round trips of answers that are not overloads;
+ * the baseline is its lowest value over the last one to two
+ * SRV_LAT_PERIODs (a sliding minimum in two buckets, as Vegas-style
+ * limiters keep a minimum RTT). SRV_UP_FAILS_OUT failures in a row (no
+ * connection, 5xx other than 503) take it out of the pool; after a delay
+ * (1 s, doubling to 60 s) one probe request goes to it, and a probe that
+ * gets an answer puts it back. Among the upstreams with room, the pick is
+ * smooth weighted round robin (nginx's): weights 3 and 1 get 3 lines of
+ * 4 while both have room. The window is published in s->up_window for
+ * GET /metrics. */
 typedef struct srv_upstate {
     double window;          /* allowed in flight */
     int inflight;
+    int cap;                /* the window's ceiling (weighted) */
+    int weight;             /* --upstream-weight (1 by default) */
+    double wrr;             /* smooth weighted round robin's counter */
     double paused_until;    /* Retry-After */
-    double last_cut;        /* when the window was last halved */
+    double last_cut;        /* when the window was last cut */
     int fails;              /* failures in a row */
     double out_until;       /* > 0: out of the pool, probe after this */
     double probe_delay;
+    double srtt;            /* smoothed round trip, seconds */
+    long samples;           /* round trips in srtt */
+    double base_cur, base_prev; /* lowest srtt of this and the last period */
+    double base_since;      /* start of the current period */
 } srv_upstate;
 enum srv_outcome { SRV_OUT_OK, SRV_OUT_OVERLOAD, SRV_OUT_TIMEOUT,
                    SRV_OUT_FAIL };
 /* Initialises the pool's n states (window SRV_WINDOW_START). */
 void srv_pool_init(srv *s, srv_upstate *u, int n);
-/* The next upstream (round robin) that may take a request now, or -1. */
+/* The next upstream (smooth weighted round robin over those with room)
+ * that may take a request now, or -1. */
 int srv_pool_pick(srv *s, srv_upstate *u, int n, double now);
 /* The answer of a request to upstream k started at `started`: adapts its
  * window, pause and membership (retry_after < 0: none). */

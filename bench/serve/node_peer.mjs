@@ -2,6 +2,8 @@
 // against a local model server - read the JSONL and send each line's body
 // with the official openai SDK, N requests in flight, writing one output
 // line per request. usage: node node_peer.mjs BASE_URL IN.jsonl OUT.jsonl N
+// BASE_URL may be several, comma-separated: the workers share them round
+// robin (worker i sends to URL i mod count), as a hand-made pool does.
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { createRequire } from 'node:module';
@@ -13,13 +15,15 @@ const req = createRequire(here + '../../tests/harness/node/package.json');
 const OpenAI = (await import(pathToFileURL(req.resolve('openai')))).default;
 
 const [baseURL, inPath, outPath, conc] = process.argv.slice(2);
-const client = new OpenAI({ apiKey: 'sk-local', baseURL, maxRetries: 5 });
+const clients = baseURL.split(',').map((u) =>
+  new OpenAI({ apiKey: 'sk-local', baseURL: u, maxRetries: 5 }));
 const out = fs.createWriteStream(outPath);
 const rl = readline.createInterface({ input: fs.createReadStream(inPath) });
 const it = rl[Symbol.asyncIterator]();
 let ok = 0, failed = 0;
 
-async function worker() {
+async function worker(_, i) {
+  const client = clients[i % clients.length];
   for (;;) {
     const { value, done } = await it.next();
     if (done) return;

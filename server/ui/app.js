@@ -1,5 +1,5 @@
 // The web view of oaibatch serve: the batches with progress, one batch's
-// detail, cancel and download. The API key (when the server has keys) is
+// detail and its lines (paged, filtered by custom_id), cancel and download. The API key (when the server has keys) is
 // asked once and kept in sessionStorage; it is sent as a header, never put
 // in a URL.
 'use strict';
@@ -23,6 +23,7 @@ function askKey(msg) {
   $('#keyform').hidden = false;
   $('#list').hidden = true;
   $('#detail').hidden = true;
+  $('#linesec').hidden = true;
   $('#keyerr').textContent = msg || '';
   if (timer) { clearTimeout(timer); timer = null; }
 }
@@ -96,6 +97,7 @@ async function showList() {
   $('#empty').hidden = list.length > 0;
   $('#list').hidden = false;
   $('#detail').hidden = true;
+  $('#linesec').hidden = true;
   return list.some((b) => ACTIVE.includes(b.status));
 }
 
@@ -125,7 +127,37 @@ async function showDetail(id) {
   d.replaceChildren(...kids);
   d.hidden = false;
   $('#list').hidden = true;
+  await showLines(b.id);
   return ACTIVE.includes(b.status);
+}
+
+// One page of a batch's lines (GET /v1/batches/{id}/lines, the server's
+// extension). The page's cursors are kept so Previous can go back; the
+// filter and the page stay while the detail refreshes.
+const lines = { id: null, q: '', pages: [null], next: null };
+
+async function showLines(id) {
+  if (lines.id !== id) {
+    Object.assign(lines, { id, q: '', pages: [null], next: null });
+    $('#linesq').value = '';
+  }
+  const qs = new URLSearchParams({ limit: '50' });
+  const after = lines.pages[lines.pages.length - 1];
+  if (after) qs.set('after', after);
+  if (lines.q) qs.set('custom_id', lines.q);
+  const r = await api('GET', '/batches/' + encodeURIComponent(id) + '/lines?' + qs);
+  const p = await r.json();
+  $('#lines tbody').replaceChildren(...p.data.map((x) => el('tr', { 'data-cid': x.custom_id, 'data-state': x.state },
+    el('td', { class: 'id' }, x.custom_id),
+    el('td', {}, el('span', { class: 'status ' + x.state }, x.state)),
+    el('td', {}, x.status_code === null ? '' : x.status_code),
+    el('td', {}, x.error_code === null ? '' : x.error_code))));
+  lines.next = p.has_more ? p.last_id : null;
+  $('#linesnext').disabled = !lines.next;
+  $('#linesprev').disabled = lines.pages.length < 2;
+  $('#linesinfo').textContent = 'page ' + lines.pages.length + ', ' + p.data.length + ' lines' +
+    (lines.q ? ' with "' + lines.q + '" in the custom_id' : '');
+  $('#linesec').hidden = false;
 }
 
 async function refresh() {
@@ -150,6 +182,13 @@ $('#keyform').addEventListener('submit', (ev) => {
   $('#key').value = '';
   refresh();
 });
+$('#linesform').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  Object.assign(lines, { q: $('#linesq').value.trim(), pages: [null], next: null });
+  refresh();
+});
+$('#linesnext').addEventListener('click', () => { if (lines.next) { lines.pages.push(lines.next); refresh(); } });
+$('#linesprev').addEventListener('click', () => { if (lines.pages.length > 1) { lines.pages.pop(); refresh(); } });
 $('#forget').addEventListener('click', () => { sessionStorage.removeItem(KEY); askKey(''); });
 window.addEventListener('hashchange', refresh);
 refresh();

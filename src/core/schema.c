@@ -9,6 +9,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/json_scan.h"
 #include "util/str.h"
 #include <stdlib.h>
 #include <string.h>
@@ -449,6 +450,14 @@ static oab_status schema_make(oab_schema **out, const char *name,
     return OAB_OK;
 }
 
+/* Keeps the path of the first string holding U+0000 (oab__json_each_nul). */
+static int first_nul(const char *path, void *ud)
+{
+    char **out = ud;
+    *out = oab__strdup(*path ? path : "(the root)");
+    return 1;
+}
+
 oab_status oab_schema_new(oab_schema **out, const char *name,
                           const char *description, const char *json_schema,
                           int strict, oab_error *err)
@@ -472,6 +481,21 @@ oab_status oab_schema_new(oab_schema **out, const char *name,
         cJSON_Delete(root);
         return oab__err(err, OAB_ESCHEMA, 0,
                         "schema: the JSON Schema must be a JSON object");
+    }
+    char *nul = NULL;
+    st = oab__json_each_nul(json_schema, strlen(json_schema), first_nul,
+                            &nul);
+    if (st == OAB_ENOMEM || nul) {
+        cJSON_Delete(root);
+        if (!nul)
+            return oab__err(err, OAB_ENOMEM, 0, "schema: out of memory");
+        st = oab__err(err, OAB_ESCHEMA, 0,
+                      "schema: the string at %s holds \\u0000 (U+0000),"
+                      " which the schema cannot keep (a parsed JSON string"
+                      " ends there); in a pattern write \\\\x00 instead",
+                      nul);
+        free(nul);
+        return st;
     }
     if (strict) {
         if (!root_is_object(root)) {

@@ -516,6 +516,53 @@ static size_t embedding_inputs(const line_info *li)
     }
 }
 
+/* 1 when a path ("body.response_format.json_schema.schema.pattern") goes
+ * through a schema: a member named schema, json_schema or parameters. */
+static int in_schema(const char *path)
+{
+    static const char *const names[] = {"schema", "json_schema",
+                                        "parameters"};
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, ".[");
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (n == strlen(names[i]) && !strncmp(p, names[i], n))
+                return 1;
+        p += n;
+        p += strspn(p, ".[]0123456789");
+    }
+    return 0;
+}
+
+/* 1 when text holds "\u0000" (maybe inside a longer escape run): the
+ * cheap test before the walk. */
+static int may_hold_nul(const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+    while ((p = memchr(p, '\\', (size_t)(end - p))) && end - p >= 6) {
+        if (!memcmp(p + 1, "u0000", 5))
+            return 1;
+        p++;
+    }
+    return 0;
+}
+
+typedef struct nul_ctx {
+    oab_validator *v;
+    long lineno;
+} nul_ctx;
+
+static int schema_nul(const char *path, void *ud)
+{
+    nul_ctx *c = ud;
+    if (!in_schema(path))
+        return 0;
+    add_problem(c->v, c->lineno, "invalid_value", path,
+                "%s holds \\u0000 (U+0000), which a schema cannot keep (a"
+                " parsed JSON string ends there, so the pattern or value"
+                " would be cut); in a pattern write \\\\x00 instead", path);
+    return 1;
+}
+
 static void check_line(oab_validator *v, const char *line, size_t len,
                        long lineno, int cut_off)
 {
@@ -663,6 +710,12 @@ static void check_line(oab_validator *v, const char *line, size_t len,
         if (li.input_type == J_ABSENT)
             add_problem(v, lineno, "missing_input", "body.input",
                         "body.input is missing");
+    }
+
+    /* a schema string holding U+0000 would be cut when parsed */
+    if (may_hold_nul(line, len)) {
+        nul_ctx nc = {v, lineno};
+        oab__json_each_nul(line, len, schema_nul, &nc);
     }
 }
 

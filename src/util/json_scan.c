@@ -437,3 +437,130 @@ oab_status oab__json_append_compact(oab__buf *out, const char *text,
     out->data[out->len] = '\0';
     return OAB_OK;
 }
+
+/* ---- strings holding U+0000 (oab__json_each_nul) ---- */
+
+typedef struct nul_walk {
+    oab__jscan s;
+    oab__buf path;
+    int (*fn)(const char *path, void *ud);
+    void *ud;
+    int stop;
+    int oom;
+} nul_walk;
+
+/* 1 when the string body b[0..n) (checked by oab__jscan_string) holds the
+ * escape of U+0000. */
+static int body_has_nul(const char *b, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (b[i] != '\\')
+            continue;
+        unsigned v;
+        if (b[i + 1] == 'u' && oab__jscan_hex4(b + i + 2, b + n, &v) == 0 &&
+            v == 0)
+            return 1;
+        i += b[i + 1] == 'u' ? 5 : 1;
+    }
+    return 0;
+}
+
+static void nul_found(nul_walk *w)
+{
+    if (w->fn(w->path.data ? w->path.data : "", w->ud))
+        w->stop = 1;
+}
+
+static void path_cut(oab__buf *b, size_t len)
+{
+    b->len = len;
+    if (b->data)
+        b->data[len] = '\0';
+}
+
+static int nul_value(nul_walk *w, int depth)
+{
+    oab__jscan *s = &w->s;
+    oab__jscan_ws(s);
+    if (s->p >= s->end)
+        return -1;
+    char c = *s->p;
+    const char *b;
+    size_t n;
+    int esc;
+    if (c == '"') {
+        if (oab__jscan_string(s, &b, &n, &esc) != 0)
+            return -1;
+        if (esc && body_has_nul(b, n))
+            nul_found(w);
+        return 0;
+    }
+    if (c != '{' && c != '[')
+        return oab__jscan_value(s, depth);
+    if (depth >= OAB__JSON_MAX_DEPTH)
+        return -1;
+    char close = c == '{' ? '}' : ']';
+    size_t mark = w->path.len;
+    s->p++;
+    oab__jscan_ws(s);
+    if (s->p < s->end && *s->p == close) {
+        s->p++;
+        return 0;
+    }
+    for (long i = 0;; i++) {
+        oab_status st;
+        if (c == '{') {
+            oab__jscan_ws(s);
+            if (s->p >= s->end || *s->p != '"' ||
+                oab__jscan_string(s, &b, &n, &esc) != 0)
+                return -1;
+            st = mark ? oab__buf_putc(&w->path, '.') : OAB_OK;
+            if (st == OAB_OK)
+                st = oab__buf_append(&w->path, b, n);
+            if (st == OAB_OK && esc && body_has_nul(b, n))
+                nul_found(w);
+            oab__jscan_ws(s);
+            if (s->p >= s->end || *s->p != ':')
+                return -1;
+            s->p++;
+        } else {
+            st = oab__buf_printf(&w->path, "[%ld]", i);
+        }
+        if (st != OAB_OK) {
+            w->oom = 1;
+            return -1;
+        }
+        if (w->stop || nul_value(w, depth + 1) != 0)
+            return w->stop ? 0 : -1;
+        if (w->stop)
+            return 0;
+        path_cut(&w->path, mark);
+        oab__jscan_ws(s);
+        if (s->p >= s->end)
+            return -1;
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (*s->p != close)
+            return -1;
+        s->p++;
+        return 0;
+    }
+}
+
+oab_status oab__json_each_nul(const char *text, size_t len,
+                              int (*fn)(const char *path, void *ud),
+                              void *ud)
+{
+    nul_walk w;
+    memset(&w, 0, sizeof w);
+    oab__jscan_init(&w.s, text, len, 0);
+    w.fn = fn;
+    w.ud = ud;
+    int rc = nul_value(&w, 0);
+    oab__buf_free(&w.path);
+    if (w.oom)
+        return OAB_ENOMEM;
+    return rc == 0 || w.stop ? OAB_OK : OAB_EJSON;
+}

@@ -69,4 +69,16 @@ oab_status oab__json_unescape(const char *s, size_t len, oab__buf *b);
  * no surrogates, at most U+10FFFF), 0 when it is not one. */
 size_t oab__utf8_seq(const unsigned char *p, const unsigned char *end);
 
+/* Walks the JSON text[0..len) and calls fn with the path of every string
+ * (member name or value) whose escapes decode to U+0000 ("\u0000"): cJSON
+ * ends its strings there, so such a string is silently cut by a parse
+ * (a schema's "pattern" "^a\u0000b$" becomes "^a"). The path is the
+ * members and indexes from the root ("properties.a.pattern",
+ * "tools[0].function.parameters"), borrowed for the call; fn non-zero
+ * stops the walk. OAB_OK, OAB_EJSON (the text is not one JSON value; the
+ * strings before the fault were reported) or OAB_ENOMEM. */
+oab_status oab__json_each_nul(const char *text, size_t len,
+                              int (*fn)(const char *path, void *ud),
+                              void *ud);
+
 #endif

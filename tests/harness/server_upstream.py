@@ -11,14 +11,16 @@ calls per prompt, and can be told to be slow or to fail:
 turn with 429 (Retry-After: 0), 500, a connection reset and a stall
 (longer than the server's upstream timeout); the next attempt succeeds.
 --always-fail WORD: prompts containing WORD always get a 500.
---knee K (with --max-inflight): a request takes --delay-ms x max(1,
-in flight / K), as continuous batching does: throughput grows with the
-number in flight up to K, then stays flat (the benchmark's simulated
-server, bench/serve/adaptive.py).
+--knee K: a request takes --delay-ms x max(1, in flight / K), as
+continuous batching does: throughput grows with the number in flight up
+to K, then stays flat (the benchmark's simulated server,
+bench/serve/adaptive.py). Without --max-inflight this is the latency
+knee: past K the answers only get slower, never 429.
 --max-inflight N: past N requests in flight, answers 429 with Retry-After
 (1) and retry-after-ms (100), as an overloaded model server does.
 GET /count returns {"calls": N, "per_prompt": {prompt: calls},
-"rejected": 429s of --max-inflight, "max_inflight": most seen at once}.
+"rejected": 429s of --max-inflight, "max_inflight": most seen at once
+(counted with or without --max-inflight)}.
 """
 import argparse
 import json
@@ -64,28 +66,25 @@ class Handler(BaseHTTPRequestHandler):
         global inflight, max_seen, rejected
         n = int(self.headers.get("Content-Length", "0"))
         body = json.loads(self.rfile.read(n) or b"{}")
-        if ARGS.max_inflight:
-            with lock:
-                full = inflight >= ARGS.max_inflight
-                if full:
-                    rejected += 1
-                else:
-                    inflight += 1
-                    max_seen = max(max_seen, inflight)
+        with lock:
+            full = ARGS.max_inflight and inflight >= ARGS.max_inflight
             if full:
-                self.send_json(429, {"error": {"message": "queue full",
-                                               "type": "requests",
-                                               "param": None,
-                                               "code": "rate_limit_exceeded"}},
-                               {"Retry-After": "1", "retry-after-ms": "100"})
-                return
-            try:
-                self.answer(body)
-            finally:
-                with lock:
-                    inflight -= 1
+                rejected += 1
+            else:
+                inflight += 1
+                max_seen = max(max_seen, inflight)
+        if full:
+            self.send_json(429, {"error": {"message": "queue full",
+                                           "type": "requests",
+                                           "param": None,
+                                           "code": "rate_limit_exceeded"}},
+                           {"Retry-After": "1", "retry-after-ms": "100"})
             return
-        self.answer(body)
+        try:
+            self.answer(body)
+        finally:
+            with lock:
+                inflight -= 1
 
     def answer(self, body):
         global calls
@@ -156,6 +155,9 @@ def main():
     ap.add_argument("--max-inflight", type=int, default=0)
     ap.add_argument("--knee", type=int, default=0)
     ARGS = ap.parse_args()
+    # a listen backlog for bursts of new connections (the default, 5,
+    # drops SYNs past it and the clients wait a second to send again)
+    ThreadingHTTPServer.request_queue_size = 1024
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     with open(ARGS.port_file + ".tmp", "w") as f:

@@ -265,6 +265,24 @@ static void test_names_and_parsing(void)
 {
     oab_schema *s = NULL;
     oab_error err;
+    /* a JSON \u0000 in a pattern (or any string) would be cut by the
+     * parse: refused, naming where; the regex escape \x00 is fine */
+    CHECK_EQ_INT(oab_schema_new(&s, NULL, NULL,
+                                "{\"type\":\"object\",\"properties\":{\"a\":"
+                                "{\"type\":\"string\",\"pattern\":"
+                                "\"^\\u0000abc$\"}}}", 0, &err),
+                 OAB_ESCHEMA);
+    CHECK(s == NULL);
+    CHECK(strstr(err.message, "properties.a.pattern") != NULL);
+    CHECK(strstr(err.message, "\\u0000") != NULL);
+    CHECK_OK(oab_schema_new(&s, NULL, NULL,
+                            "{\"type\":\"object\",\"properties\":{\"a\":"
+                            "{\"type\":\"string\",\"pattern\":"
+                            "\"^\\\\x00abc$\"}}}", 0, &err));
+    CHECK_EQ_INT(oab_schema_validate(s, "{\"a\":\"abc\"}", 11, &err),
+                 OAB_EVALIDATION);
+    oab_schema_free(s);
+    s = NULL;
     const char *obj = "{\"type\":\"object\"}";
     CHECK_EQ_INT(oab_schema_new(&s, "bad name", NULL, obj, 0, &err), OAB_EINVAL);
     CHECK(strstr(err.message, "bad name") != NULL);

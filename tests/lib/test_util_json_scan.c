@@ -275,8 +275,38 @@ static void test_walkers_agree(void)
     oab__jdoc_free(&d);
 }
 
+/* oab__json_each_nul: every string decoding to U+0000, with its path. */
+static int collect_nul(const char *path, void *ud)
+{
+    oab__buf *b = ud;
+    oab__buf_puts(b, path);
+    oab__buf_putc(b, ';');
+    return 0;
+}
+
+static void test_each_nul(void)
+{
+    oab__buf b = OAB__BUF_INIT;
+    const char *t =
+        "{\"a\":{\"pattern\":\"^x\\u0000y$\"},\"l\":[1,\"\\u0000\",{\"k\":"
+        "\"ok\\\\u0000\"}],\"n\\u0000k\":true,\"e\":\"\\u00001\","
+        "\"u\":\"\\u0001\\\"\\u0000\"}";
+    CHECK_OK(oab__json_each_nul(t, strlen(t), collect_nul, &b));
+    /* an escaped backslash before u0000 is not a NUL; a NUL key counts */
+    CHECK_STR(b.data, "a.pattern;l[1];n\\u0000k;e;u;");
+    oab__buf_clear(&b);
+    CHECK_OK(oab__json_each_nul("{\"a\":\"\\\\u0000\"}", 15, collect_nul,
+                                &b));
+    CHECK(b.len == 0);
+    CHECK_OK(oab__json_each_nul("[]", 2, collect_nul, &b));
+    CHECK(b.len == 0);
+    CHECK_EQ_INT(oab__json_each_nul("{\"a\":", 5, collect_nul, &b), OAB_EJSON);
+    oab__buf_free(&b);
+}
+
 int main(void)
 {
+    test_each_nul();
     test_strings();
     test_long_strings();
     test_values();

@@ -365,8 +365,33 @@ static void test_path(void)
     oab_validator_free(NULL);
 }
 
+/* A schema string holding \u0000 would be cut when the server parses the
+ * line: refused with the field; a NUL in message content is not a schema
+ * and passes. */
+static void test_schema_nul(void)
+{
+    const char *t =
+        "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+        "\"body\":{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+        "\"x\\u0000y\"}]}}\n"
+        "{\"custom_id\":\"b\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+        "\"body\":{\"model\":\"m\",\"response_format\":{\"type\":\"json_schema\","
+        "\"json_schema\":{\"name\":\"r\",\"schema\":{\"type\":\"object\","
+        "\"properties\":{\"p\":{\"type\":\"string\",\"pattern\":\"^\\u0000a$\"}}}}}}}\n";
+    oab_validation *v = NULL;
+    CHECK_EQ_INT(oab_validate_buffer(&v, t, strlen(t), NULL), OAB_EVALIDATION);
+    CHECK_EQ_INT(v->n_problems, 1);
+    CHECK_STR(v->problems[0].code, "invalid_value");
+    CHECK_EQ_INT(v->problems[0].line, 2);
+    CHECK_STR(v->problems[0].param,
+              "body.response_format.json_schema.schema.properties.p.pattern");
+    CHECK(strstr(v->problems[0].message, "\\u0000") != NULL);
+    oab_validation_free(v);
+}
+
 int main(void)
 {
+    test_schema_nul();
     test_valid();
     test_codes();
     test_utf8_and_truncation();

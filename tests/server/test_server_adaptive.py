@@ -3,7 +3,10 @@
 
 usage: test_server_adaptive.py SERVER_BINARY CASE
 CASE: window (an upstream that takes 8 at a time: no line fails, the window
-comes down), refused (an upstream refusing connections leaves the pool),
+comes down), latency (an upstream whose answers slow down past 8 in flight,
+no 429s: the window stays near 8), weights (two upstreams weighted 3:1 take
+lines about 3:1), deadline (a normal batch near its expiry runs beside a
+later high one), refused (an upstream refusing connections leaves the pool),
 priority (a high batch created after a big low one finishes first; an
 unknown priority is refused). Reuses test_server_http.py's helpers; every
 process started is stopped.
@@ -11,7 +14,9 @@ process started is stopped.
 import os
 import re
 import socket
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_server_http as h  # noqa: E402
@@ -30,10 +35,12 @@ def windows(c):
 
 def run_clean(binary, tmp, upstreams, args, n, what):
     """A server on upstreams (ports) runs an n-line batch; checks that
-    every line completed and none failed; returns (client, batch)."""
+    every line completed and none failed; returns (client, batch). An
+    upstream may be (port, [flags after its --upstream])."""
     argv = []
-    for port in upstreams:
-        argv += ["--upstream", "http://127.0.0.1:%d/v1" % port]
+    for up in upstreams:
+        port, more = up if isinstance(up, tuple) else (up, [])
+        argv += ["--upstream", "http://127.0.0.1:%d/v1" % port] + more
     s = h.start_server(binary, tmp, os.path.join(tmp, "data"), argv + args)
     c = h.Client(s.port)
     st, f = c.upload(h.chat_lines(n))
@@ -50,7 +57,9 @@ def case_window(binary, tmp):
     up = h.start_upstream(tmp, ["--max-inflight", "8", "--delay-ms", "20"])
     s, c, done = run_clean(binary, tmp, [up.port],
                            ["--concurrency", "64", "--max-retries", "2",
-                            "--retry-base-ms", "20"], n,
+                            "--retry-base-ms", "20",
+                            # the 429 rule alone (latency: case_latency)
+                            "--latency-tolerance", "0"], n,
                            "400 lines, none failed")
     st, cnt = h.Client(up.port).req("GET", "/count")
     # the window went past 8 (AIMD probes), met 429s, and came back down
@@ -67,6 +76,48 @@ def case_window(binary, tmp):
     out = c.lines(done["output_file_id"])
     h.check(sorted(x["custom_id"] for x in out) ==
             sorted("r%d" % i for i in range(n)), "every line once")
+
+
+def case_latency(binary, tmp):
+    # a latency knee without 429s: past 8 in flight the answers only get
+    # slower (40 ms x in flight / 8), so more in flight buys nothing.
+    # Without the latency rule the window grows from 8 to about
+    # sqrt(64 + 2 x 1200) = 50 (each answer adds 1/window; 42 at once
+    # seen with --latency-tolerance 0); with it the window is cut whenever
+    # the smoothed latency passes 2 x its baseline, so it stays near the
+    # knee (8 to about 16)
+    n = 1200
+    up = h.start_upstream(tmp, ["--knee", "8", "--delay-ms", "40"])
+    s = h.start_server(binary, tmp, os.path.join(tmp, "data"),
+                       ["--upstream", "http://127.0.0.1:%d/v1" % up.port,
+                        "--concurrency", "128", "--retry-base-ms", "20",
+                        "--quiet"])
+    c = h.Client(s.port)
+    st, f = c.upload(h.chat_lines(n))
+    st, b = c.create(f["id"])
+    seen = []  # the window while lines are queued behind it
+    for _ in range(6000):
+        st, cur = c.req("GET", "/v1/batches/" + b["id"])
+        if cur["status"] in ("completed", "failed", "expired", "cancelled"):
+            break
+        rc = cur["request_counts"]
+        if cur["status"] == "in_progress" and n // 4 < rc["completed"] < n - 64:
+            seen += list(windows(c).values())
+        time.sleep(0.1)
+    rc = cur["request_counts"]
+    h.check(cur["status"] == "completed" and rc["completed"] == n and
+            rc["failed"] == 0, "1200 lines, none failed: %s" % rc)
+    st, cnt = h.Client(up.port).req("GET", "/count")
+    h.check(cnt["rejected"] == 0 and cnt["calls"] == n,
+            "no 429, one call per line %s" % cnt)
+    seen.sort()
+    h.check(len(seen) >= 5, "window sampled while running: %s" % seen)
+    h.check(seen and 2 <= seen[len(seen) // 2] <= 24,
+            "window settled near the knee (8), not the cap (128): median"
+            " %s of %s" % (seen[len(seen) // 2] if seen else None, seen))
+    h.check(cnt["max_inflight"] <= 32,
+            "the upstream never saw far past its knee: %d at once"
+            % cnt["max_inflight"])
 
 
 def case_refused(binary, tmp):
@@ -125,7 +176,82 @@ def case_priority(binary, tmp):
             dlo["completed_at"] >= dhi["completed_at"], "low finished after")
 
 
-CASES = {"window": case_window, "refused": case_refused,
+def case_weights(binary, tmp):
+    # two equal upstreams weighted 3:1 (--concurrency 12: caps 12 and 4;
+    # picks 3 of 4 to the first while both have room)
+    n = 600
+    ua = h.start_upstream(tmp, ["--delay-ms", "10"], name="up-a")
+    ub = h.start_upstream(tmp, ["--delay-ms", "10"], name="up-b")
+    run_clean(binary, tmp, [(ua.port, ["--upstream-weight", "3"]), ub.port],
+              ["--concurrency", "12", "--quiet"], n, "600 lines, none failed")
+    st, ca = h.Client(ua.port).req("GET", "/count")
+    st, cb = h.Client(ub.port).req("GET", "/count")
+    h.check(ca["calls"] + cb["calls"] == n, "one call per line %s + %s"
+            % (ca["calls"], cb["calls"]))
+    ratio = ca["calls"] / float(max(1, cb["calls"]))
+    # equal weights give about 1:1; 3:1 is asked for; a generous bound
+    h.check(2.0 <= ratio <= 5.0, "lines split about 3:1: %d and %d (%.2f)"
+            % (ca["calls"], cb["calls"], ratio))
+    h.check(cb["calls"] > 0, "the light upstream still took lines")
+    # the option's checks
+    for bad in (["--upstream-weight", "2"],
+                ["--upstream", "http://127.0.0.1:1/v1", "--upstream-weight",
+                 "0"]):
+        r = subprocess.run([binary, "--port", "0", "--data",
+                            os.path.join(tmp, "d2")] + bad,
+                           capture_output=True, timeout=30)
+        h.check(r.returncode == 2 and b"--upstream-weight" in r.stderr,
+                "%s refused: %s %r" % (bad, r.returncode, r.stderr))
+
+
+def case_deadline(binary, tmp):
+    # a normal batch near its expiry runs beside a later high one: with a
+    # 20 s completion window it runs as high from 2 s before its expiry
+    # (SRV_DEADLINE_SHARE), so while the high batch still runs, the normal
+    # one gets lines again (without the promotion it would get none until
+    # the high one ends: priority orders new lines)
+    up = h.start_upstream(tmp, ["--delay-ms", "50"])
+    s = h.start_server(binary, tmp, os.path.join(tmp, "data"),
+                       ["--upstream", "http://127.0.0.1:%d/v1" % up.port,
+                        "--concurrency", "2", "--window-seconds", "20",
+                        "--latency-tolerance", "0", "--quiet"])
+    c = h.Client(s.port)
+    st, fn = c.upload(h.chat_lines(2000, prefix="n"))
+    st, fh = c.upload(h.chat_lines(3000, prefix="h"))
+    st, bn = c.create(fn["id"])
+    h.check(st == 200, "normal batch created %s" % st)
+    c.wait(bn["id"], until=("in_progress",))
+    time.sleep(2.0)  # the high batch expires 2 s after the normal one
+    st, bh = c.create(fh["id"], metadata={"priority": "high"})
+    h.check(st == 200, "high batch created %s" % st)
+    c.wait(bh["id"], until=("in_progress",))
+    time.sleep(1.0)  # lines of the normal batch in flight finish
+    st, cur = c.req("GET", "/v1/batches/" + bn["id"])
+    n0 = cur["request_counts"]["completed"]
+    last = n0  # the normal batch's count while the high one runs
+    for _ in range(600):
+        st, nb = c.req("GET", "/v1/batches/" + bn["id"])
+        st, hb = c.req("GET", "/v1/batches/" + bh["id"])
+        if nb["status"] != "in_progress" or hb["status"] != "in_progress":
+            break
+        last = nb["request_counts"]["completed"]
+        time.sleep(0.1)
+    h.check(hb["status"] == "in_progress",
+            "the high batch still ran when the normal one expired: %s"
+            % hb["status"])
+    done = c.wait(bn["id"], timeout=60)
+    h.check(done["status"] == "expired", "normal batch expired (window 20 s)"
+            " with lines unrun: %s" % done["status"])
+    # 2 s at high beside the high batch: about 20 of 40 lines/s
+    h.check(last - n0 >= 8, "the normal batch ran beside the high one near"
+            " its expiry: %d then %d" % (n0, last))
+    c.req("POST", "/v1/batches/%s/cancel" % bh["id"])
+    c.wait(bh["id"], timeout=60)
+
+
+CASES = {"window": case_window, "latency": case_latency,
+         "weights": case_weights, "deadline": case_deadline,
+         "refused": case_refused,
          "priority": case_priority}
 
 if __name__ == "__main__":

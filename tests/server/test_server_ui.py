@@ -5,7 +5,9 @@ through chromedriver's W3C WebDriver protocol (plain HTTP on 127.0.0.1).
 usage: server_ui_test.py SERVER_BINARY CHROMEDRIVER CHROMIUM
 The server has an API key: the page asks for it once, keeps it in
 sessionStorage, lists a batch made here and shows it reach 100%, and
-cancels a second one with its button. A screenshot is written to
+cancels a second one with its button; a batch's detail lists its lines
+(GET /v1/batches/{id}/lines), finds one by custom_id and pages with Next and
+Previous. A screenshot is written to
 $OAB_TEST_ARTIFACTS/ui.png when that folder is given (else only to the
 test's temporary folder). Every process started is stopped.
 """
@@ -184,6 +186,44 @@ def case_ui(binary, tmp, driver_bin, chromium):
                          " && e.innerText;")
         check(bool(text) and "6 done, 0 failed, 6 in all" in text,
               "detail view: %r" % text)
+        # its lines (GET /v1/batches/{id}/lines): 6 completed, status 200
+        lr = ("return Array.from(document.querySelectorAll('#lines tbody tr'))"
+              ".map(function (r) { return [r.dataset.cid, r.dataset.state,"
+              " r.children[2].innerText]; })")
+        rows = d.wait_js("var v = (function () {" + lr + "})();"
+                         " return v.length === 6 && v;")
+        check(bool(rows) and sorted(r[0] for r in rows) ==
+              sorted("fast%d" % i for i in range(6)) and
+              all(r[1] == "completed" and r[2] == "200" for r in rows),
+              "the detail lists the batch's 6 lines: %r" % rows)
+        d.type("#linesq", "fast3")
+        d.click("#linesfind")
+        rows = d.wait_js("var v = (function () {" + lr + "})();"
+                         " return v.length === 1 && v;")
+        check(bool(rows) and rows[0][0] == "fast3",
+              "the custom_id search finds one line: %r" % rows)
+        # the cancelled batch's 400 lines, 50 a page: Next, Previous
+        d.go(base + "/ui/#" + slow["id"])
+        first = d.wait_js("var v = (function () {" + lr + "})();"
+                          " return v.length === 50 && v[0][0].startsWith("
+                          "'slow') && v;")
+        check(bool(first), "the slow batch's first page: 50 lines")
+        d.wait_js("return !document.querySelector('#linesnext').disabled")
+        d.click("#linesnext")
+        second = d.wait_js("var v = (function () {" + lr + "})();"
+                           " return v.length === 50 && v[0][0] !== %s && v;"
+                           % json.dumps(first[0][0] if first else ""))
+        check(bool(second) and not set(r[0] for r in second) &
+              set(r[0] for r in (first or [])),
+              "Next shows 50 other lines")
+        check(all(r[1] in ("completed", "failed")
+                  for r in (first or []) + (second or [])),
+              "a cancelled batch's lines are completed or failed")
+        d.click("#linesprev")
+        back = d.wait_js("var v = (function () {" + lr + "})();"
+                         " return v.length === 50 && v[0][0] === %s && v;"
+                         % json.dumps(first[0][0] if first else ""))
+        check(bool(back), "Previous goes back to the first page")
         shot = os.path.join(tmp, "ui.png")
         d.screenshot(shot)
         with open(shot, "rb") as fh:
