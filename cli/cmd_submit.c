@@ -881,6 +881,25 @@ static int submit(cli_ctx *ctx, submit_opts *o)
 /* run --reuse-answers: the lines answered before are taken from the
  * journal, the others sent as the job; the results are both, and the
  * job's answers are indexed for the next run. */
+/* run's part after the submit: wait, re-ask, delete the inputs; on an
+ * interrupt it says how to go on (`again`: by running the same command,
+ * as the reused answers are not in the job; else by `results`). */
+static int run_job(cli_ctx *ctx, submit_opts *o, cli_target *t, int again)
+{
+    cli_info(ctx, "job %s", t->job->id);
+    int rc = cli_target_wait(ctx, t, &o->wait);
+    if (rc == CLI_EXIT_OK && o->reask)
+        rc = cli_reask(ctx, t, o->reask, &o->wait);
+    if (rc == CLI_EXIT_OK)
+        delete_inputs(ctx, o, t);
+    if (rc == CLI_EXIT_INTERRUPTED)
+        cli_info(ctx, again ? "run the same command again to carry on "
+                              "(job %s)"
+                            : "results later with: oaibatch results %s",
+                 t->job->id);
+    return rc;
+}
+
 static int run_reusing(cli_ctx *ctx, submit_opts *o,
                        const cli_results_opts *ro)
 {
@@ -900,17 +919,8 @@ static int run_reusing(cli_ctx *ctx, submit_opts *o,
         rc = submit_file(ctx, o, &t);
         o->path = keep;
         have = rc == CLI_EXIT_OK;
-        if (rc == CLI_EXIT_OK) {
-            cli_info(ctx, "job %s", t.job->id);
-            rc = cli_target_wait(ctx, &t, &o->wait);
-            if (rc == CLI_EXIT_OK && o->reask)
-                rc = cli_reask(ctx, &t, o->reask, &o->wait);
-            if (rc == CLI_EXIT_OK)
-                delete_inputs(ctx, o, &t);
-            if (rc == CLI_EXIT_INTERRUPTED)
-                cli_info(ctx, "run the same command again to carry on "
-                         "(job %s)", t.job->id);
-        }
+        if (rc == CLI_EXIT_OK)
+            rc = run_job(ctx, o, &t, 1);
         if (rc == CLI_EXIT_OK)
             rc = cli_target_collect(ctx, &t, NULL, ro->raw, &rows);
     } else if (rc == CLI_EXIT_OK) {
@@ -935,17 +945,8 @@ static int run(cli_ctx *ctx, submit_opts *o, const cli_results_opts *ro)
         return run_reusing(ctx, o, ro);
     cli_target t;
     int rc = submit_file(ctx, o, &t);
-    if (rc == CLI_EXIT_OK) {
-        cli_info(ctx, "job %s", t.job->id);
-        rc = cli_target_wait(ctx, &t, &o->wait);
-        if (rc == CLI_EXIT_OK && o->reask)
-            rc = cli_reask(ctx, &t, o->reask, &o->wait);
-        if (rc == CLI_EXIT_OK)
-            delete_inputs(ctx, o, &t);
-        if (rc == CLI_EXIT_INTERRUPTED)
-            cli_info(ctx, "results later with: oaibatch results %s",
-                     t.job->id);
-    }
+    if (rc == CLI_EXIT_OK)
+        rc = run_job(ctx, o, &t, 0);
     if (rc == CLI_EXIT_OK)
         rc = cli_target_write_results(ctx, &t, NULL, ro);
     cli_target_free(&t);

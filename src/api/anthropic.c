@@ -293,6 +293,10 @@ static int create_line(const char *line, size_t len, long lineno, void *ud)
         return 1;
     }
     size_t rl = strlen(req);
+    if (!x->body) { /* the map alone (oab_anthropic_map_path) */
+        oab_free(req);
+        return 0;
+    }
     if (x->len + rl + 3 > OAB_ANTHROPIC_MAX_BATCH_BYTES) {
         x->st = oab__client_fail(x->c, OAB_ELIMIT,
                                  "%s: line %ld: the translated batch passes "
@@ -459,30 +463,6 @@ oab_status oab__anth_create_path(oab_client *c, oab_job **out, const char *path,
     return create_send(&x, out);
 }
 
-/* The map alone: each line translated as create_line does, the request
- * dropped. */
-typedef struct map_ctx {
-    oab_client *c;
-    oab_anthropic_options o;
-    oab_anthropic_map *map;
-    const char *what;
-    oab_status st;
-} map_ctx;
-
-static int map_line(const char *line, size_t len, long lineno, void *ud)
-{
-    map_ctx *x = ud;
-    char *req = NULL;
-    oab_error e;
-    oab__err_clear(&e);
-    oab_status st = oab_anthropic_request_from_openai(&req, line, len, lineno,
-                                                      &x->o, x->map, &e);
-    oab_free(req);
-    if (st != OAB_OK)
-        x->st = oab__client_fail(x->c, st, "%s: %s", x->what, e.message);
-    return x->st != OAB_OK;
-}
-
 oab_status oab_anthropic_map_path(oab_client *c, const char *path, char **out)
 {
     if (out)
@@ -492,13 +472,18 @@ oab_status oab_anthropic_map_path(oab_client *c, const char *path, char **out)
         return st;
     if (!path || !out)
         return oab__client_fail(c, OAB_EINVAL, "path or out is NULL");
-    map_ctx x = {c, OAB_ANTHROPIC_OPTIONS_INIT, NULL, path, OAB_OK};
+    /* create_line without a body: each line translated, dropped */
+    create_ctx x;
+    memset(&x, 0, sizeof x);
+    x.c = c;
+    x.what = path;
+    x.o = (oab_anthropic_options)OAB_ANTHROPIC_OPTIONS_INIT;
     x.o.default_max_tokens = c->anth_max_tokens;
     if (oab_anthropic_map_new(&x.map) != OAB_OK)
         return oab__client_fail(c, OAB_ENOMEM, "out of memory");
     oab_error e;
     oab__err_clear(&e);
-    oab_status fs = oab_jsonl_read_path(path, map_line, &x, &e);
+    oab_status fs = oab_jsonl_read_path(path, create_line, &x, &e);
     if (fs != OAB_OK && x.st == OAB_OK)
         x.st = oab__client_fail(c, fs, "%s",
                                 e.message[0] ? e.message : oab_strerror(fs));
