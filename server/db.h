@@ -1,76 +1,94 @@
-/* db.h - the server's SQLite state (db.c): the schema, JSON views of
- * rows, and one function per statement the front end and the engine run.
+/* db.h - the server's state behind one interface (db.c): the schema,
+ * JSON views of rows, and one function per statement the front end and
+ * the engine run. Two implementations: SQLite (db.c, the embedded
+ * default) and PostgreSQL (db_pg.c, for several nodes sharing one
+ * queue); a handle holds either, and callers never know which.
  * Every function returns SQLITE_OK (or SQLITE_ROW/SQLITE_DONE where
- * said) or the SQLite error, which it has also logged. */
+ * said) or an error code (the SQLite one, SQLITE_ERROR or SQLITE_NOMEM
+ * for PostgreSQL), which it has also logged. */
 #ifndef OAB_SERVER_DB_H
 #define OAB_SERVER_DB_H
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
+#include <sqlite3.h> /* the result codes */
 
-/* Opens (creating) the state file and its tables. */
-int srv_db_open(const char *path, sqlite3 **out);
-/* Runs SQL with no result. */
-int srv_db_exec(sqlite3 *db, const char *sql);
-int srv_db_begin(sqlite3 *db);   /* BEGIN IMMEDIATE */
-int srv_db_commit(sqlite3 *db);  /* COMMIT, or ROLLBACK when it fails */
-void srv_db_rollback(sqlite3 *db);
+/* A connection to the state (opaque): SQLite or PostgreSQL. One thread
+ * at a time uses a handle. */
+typedef struct srv_db srv_db;
+
+/* Opens (creating) the state and its tables: where is a PostgreSQL URL
+ * (postgresql://... or postgres://...) or the path of a SQLite file.
+ * PostgreSQL's schema is created and migrated under an advisory lock,
+ * its version kept in the table oab_schema. *out: free with
+ * srv_db_close. */
+int srv_db_open(const char *where, srv_db **out);
+void srv_db_close(srv_db *db);
+/* Where a server's state is: its --db URL (or $OAB_DB), else
+ * data_dir/state.sqlite. New string (NULL: out of memory). */
+char *srv_db_where(const char *db_url, const char *data_dir);
+/* 1 when where names PostgreSQL. */
+int srv_db_is_pg(const char *where);
+/* Runs SQL with no result (SQL both backends accept). */
+int srv_db_exec(srv_db *db, const char *sql);
+int srv_db_begin(srv_db *db);   /* BEGIN IMMEDIATE */
+int srv_db_commit(srv_db *db);  /* COMMIT, or ROLLBACK when it fails */
+void srv_db_rollback(srv_db *db);
 
 /* ---- views (NULL when there is no such row, for that owner when owner
  * is not NULL) ---- */
-cJSON *srv_batch_json(sqlite3 *db, const char *id, const char *owner);
-cJSON *srv_file_json(sqlite3 *db, const char *id, const char *owner);
+cJSON *srv_batch_json(srv_db *db, const char *id, const char *owner);
+cJSON *srv_file_json(srv_db *db, const char *id, const char *owner);
 /* The path of a file's body ("files_dir/name"; new). */
-char *srv_file_path(sqlite3 *db, const char *files_dir, const char *id,
+char *srv_file_path(srv_db *db, const char *files_dir, const char *id,
                     const char *owner);
 
 /* A page of a list (files or batches of owner, newest first unless
  * asc; purpose filters files; after an id of the same owner): the
  * objects are added to the array data; *has_more 1 when more follow. */
-int srv_db_list(sqlite3 *db, int batches, const char *owner,
+int srv_db_list(srv_db *db, int batches, const char *owner,
                 const char *purpose, const char *after, int asc, long limit,
                 cJSON *data, int *has_more);
 
 /* ---- files ---- */
-int srv_db_file_insert(sqlite3 *db, const char *id, const char *owner,
+int srv_db_file_insert(srv_db *db, const char *id, const char *owner,
                        const char *purpose, const char *filename,
                        long long bytes, long long created_at,
                        const char *path, long long expires_at /* 0: none */);
 /* *deleted gets 1 when a row went. */
-int srv_db_file_delete(sqlite3 *db, const char *id, const char *owner,
+int srv_db_file_delete(srv_db *db, const char *id, const char *owner,
                        int *deleted);
 
 /* Up to max files whose expires_at has passed, to fn (id, stored name);
  * fn non-zero stops. */
-int srv_db_files_expired(sqlite3 *db, long long now, int max,
+int srv_db_files_expired(srv_db *db, long long now, int max,
                          int (*fn)(const char *id, const char *path,
                                    void *ud),
                          void *ud);
 /* Removes a file row whatever its owner (the sweeper). */
-int srv_db_file_remove(sqlite3 *db, const char *id);
+int srv_db_file_remove(srv_db *db, const char *id);
 
 /* ---- batches ---- */
-int srv_db_batch_insert(sqlite3 *db, const char *id, const char *owner,
+int srv_db_batch_insert(srv_db *db, const char *id, const char *owner,
                         const char *endpoint, const char *input_file_id,
                         const char *window, long long created_at,
                         long long expires_at, const char *metadata,
                         long long out_expires /* seconds, 0: none */);
 /* validating / in_progress -> cancelling; *changed 1 when it did. */
-int srv_db_batch_cancel(sqlite3 *db, const char *id, long long now,
+int srv_db_batch_cancel(srv_db *db, const char *id, long long now,
                         int *changed);
-int srv_db_batch_failed(sqlite3 *db, long long seq, long long now,
+int srv_db_batch_failed(srv_db *db, long long seq, long long now,
                         const char *errors_json);
-int srv_db_batch_started(sqlite3 *db, long long seq, long long total,
+int srv_db_batch_started(srv_db *db, long long seq, long long total,
                          const char *model, long long now);
-int srv_db_batch_finalizing(sqlite3 *db, long long seq, long long now);
+int srv_db_batch_finalizing(srv_db *db, long long seq, long long now);
 /* kind 0 completed, 1 cancelled, 2 expired; file ids NULL when none. */
-int srv_db_batch_ended(sqlite3 *db, long long seq, int kind, long long now,
+int srv_db_batch_ended(srv_db *db, long long seq, int kind, long long now,
                        const char *out_id, const char *err_id,
                        long long out_bytes, long long err_bytes);
 /* The committed spool lengths and output_expires_after seconds. */
-int srv_db_batch_spools(sqlite3 *db, long long seq, long long *out_bytes,
+int srv_db_batch_spools(srv_db *db, long long seq, long long *out_bytes,
                         long long *err_bytes, long long *out_expires);
-int srv_db_batch_set_spools(sqlite3 *db, long long seq, long long out_bytes,
+int srv_db_batch_set_spools(srv_db *db, long long seq, long long out_bytes,
                             long long err_bytes);
 
 /* The active batches (validating, in_progress, finalizing, cancelling),
@@ -80,17 +98,22 @@ typedef struct srv_active_row {
     const char *id, *status, *endpoint, *input_file_id, *owner;
     const char *priority;        /* metadata.priority, or NULL */
 } srv_active_row;
-int srv_db_active(sqlite3 *db, int (*fn)(const srv_active_row *, void *),
+int srv_db_active(srv_db *db, int (*fn)(const srv_active_row *, void *),
                   void *ud);
 
 /* ---- lines of a batch ---- */
-int srv_db_lines_delete(sqlite3 *db, long long seq);
-/* An insert statement for srv_db_line_insert (finalize it). */
-int srv_db_line_stmt(sqlite3 *db, sqlite3_stmt **out);
-int srv_db_line_insert(sqlite3_stmt *ins, long long seq, long long idx,
+int srv_db_lines_delete(srv_db *db, long long seq);
+/* An insert of many lines for srv_db_line_insert (a prepared statement,
+ * or a COPY for PostgreSQL: nothing else runs on db until it is
+ * finished); srv_db_stmt_finish ends it and says whether every line
+ * went in. Inside the caller's transaction. */
+typedef struct srv_db_stmt srv_db_stmt;
+int srv_db_line_stmt(srv_db *db, srv_db_stmt **out);
+int srv_db_line_insert(srv_db_stmt *ins, long long seq, long long idx,
                        const char *custom_id, long long off, long long len);
+int srv_db_stmt_finish(srv_db_stmt *ins);
 /* Up to max pending lines at idx >= from; *n gets how many. */
-int srv_db_lines_pending(sqlite3 *db, long long seq, long long from, int max,
+int srv_db_lines_pending(srv_db *db, long long seq, long long from, int max,
                          long long *idx, long long *off, long long *len,
                          int *n);
 /* A finished line to record. */
@@ -103,9 +126,9 @@ typedef struct srv_line_done {
  * still pending goes 0 -> state, and its batch's counts and usage grow;
  * rows already done are left alone (exactly once). Two statements,
  * prepared once for all n. */
-int srv_db_lines_done(sqlite3 *db, const srv_line_done *d, size_t n);
+int srv_db_lines_done(srv_db *db, const srv_line_done *d, size_t n);
 /* The custom_ids of unfinished lines, in order, to fn. */
-int srv_db_lines_unfinished(sqlite3 *db, long long seq,
+int srv_db_lines_unfinished(srv_db *db, long long seq,
                             int (*fn)(const char *custom_id, void *ud),
                             void *ud);
 
@@ -116,12 +139,12 @@ typedef struct srv_batch_stat {
     long long batches, total, completed, failed;
     long long input_tokens, output_tokens;
 } srv_batch_stat;
-int srv_db_batch_stats(sqlite3 *db,
+int srv_db_batch_stats(srv_db *db,
                        int (*fn)(const srv_batch_stat *, void *), void *ud);
 /* Creates the webhook deliveries table when missing. */
-int srv_db_deliveries_init(sqlite3 *db);
+int srv_db_deliveries_init(srv_db *db);
 /* One event to deliver to url (inside the caller's transaction). */
-int srv_db_delivery_insert(sqlite3 *db, const char *event_id,
+int srv_db_delivery_insert(srv_db *db, const char *event_id,
                            const char *msg_id, const char *url,
                            const char *body, long long created_at);
 /* The undelivered event due first; SQLITE_ROW with *out filled (its
@@ -131,13 +154,13 @@ typedef struct srv_delivery {
     double next_at;
     char *event_id, *msg_id, *url, *body;
 } srv_delivery;
-int srv_db_delivery_next(sqlite3 *db, srv_delivery *out);
+int srv_db_delivery_next(srv_db *db, srv_delivery *out);
 void srv_db_delivery_clear(srv_delivery *d);
 /* state: 0 pending (tried again at next_at), 1 delivered, 2 given up. */
-int srv_db_delivery_update(sqlite3 *db, long long seq, int state,
+int srv_db_delivery_update(srv_db *db, long long seq, int state,
                            long long attempts, double next_at,
                            long long last_status);
 /* How many events are pending. */
-int srv_db_deliveries_pending(sqlite3 *db, long long *n);
+int srv_db_deliveries_pending(srv_db *db, long long *n);
 
 #endif

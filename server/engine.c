@@ -90,7 +90,7 @@ static char *spool_path(srv *s, const char *batch_id, int k)
 
 typedef struct engine {
     srv *s;
-    sqlite3 *db;
+    srv_db *db;
     CURLM *multi;
     bctx *active;
     slot *slots;
@@ -164,7 +164,7 @@ static void add_problem(cJSON *data, const char *code, const char *message,
  * skips the same lines), with its byte offset in the file. */
 typedef struct lstore {
     oab_jsonl_reader *rd;
-    sqlite3_stmt *ins;
+    srv_db_stmt *ins;
     long long seq, idx;
     int db_error;
     long stream_line[8];    /* lines asking for stream: true (first 8) */
@@ -260,7 +260,8 @@ static void validate_batch(engine *e, long long seq, const char *id,
             srv_db_line_stmt(e->db, &ls.ins) == SQLITE_OK &&
             oab_jsonl_reader_new(&ls.rd, (size_t)vo.max_bytes) == OAB_OK)
             rc = read_input(fd, v, &ls);
-        sqlite3_finalize(ls.ins);
+        if (srv_db_stmt_finish(ls.ins) != SQLITE_OK && rc == 0)
+            rc = -2;
         oab_jsonl_reader_free(ls.rd);
     }
     close(fd);
@@ -1333,7 +1334,7 @@ int srv_engine_start(srv *s)
     e->s = s;
     e->picked = -1;
     srv_pool_init(s, e->ups, s->cfg.n_upstreams);
-    char *dbpath = oab__sprintf("%s/state.sqlite", s->cfg.data_dir);
+    char *dbpath = srv_db_where(s->cfg.db_url, s->cfg.data_dir);
     int rc = dbpath ? srv_db_open(dbpath, &e->db) : SQLITE_NOMEM;
     free(dbpath);
     if (rc != SQLITE_OK) {
@@ -1342,7 +1343,7 @@ int srv_engine_start(srv *s)
     }
     e->multi = curl_multi_init();
     if (!e->multi) {
-        sqlite3_close(e->db);
+        srv_db_close(e->db);
         free(e);
         return -1;
     }
@@ -1351,7 +1352,7 @@ int srv_engine_start(srv *s)
     s->engine = e;
     if (pthread_create(&s->engine_thread, NULL, engine_main, e) != 0) {
         curl_multi_cleanup(e->multi);
-        sqlite3_close(e->db);
+        srv_db_close(e->db);
         free(e);
         s->engine = NULL;
         return -1;
@@ -1368,7 +1369,7 @@ void srv_engine_join(srv *s)
     curl_multi_wakeup(e->multi);
     pthread_join(s->engine_thread, NULL);
     curl_multi_cleanup(e->multi);
-    sqlite3_close(e->db);
+    srv_db_close(e->db);
     oab__jdoc_free(&e->doc);
     free(e->done);
     free(e);
