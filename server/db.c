@@ -48,6 +48,41 @@ static int lite_exec(sqlite3 *db, const char *sql)
     return rc;
 }
 
+int srv_db_shared(srv_db *h)
+{
+    return h->pg != NULL;
+}
+
+int srv_db_set_node(srv_db *h, const char *node)
+{
+    if (h->pg)
+        return srv_pg_set_node(h, node);
+    return SQLITE_OK;
+}
+
+int srv_db_file_store(srv_db *h, const char *id, const char *path)
+{
+    if (h->pg)
+        return srv_pg_file_store(h, id, path);
+    return SQLITE_OK;
+}
+
+int srv_db_batch_claim_final(srv_db *h, long long seq, int kind, int *won)
+{
+    if (h->pg)
+        return srv_pg_batch_claim_final(h, seq, kind, won);
+    *won = 1;
+    return SQLITE_OK;
+}
+
+int srv_db_results_write(srv_db *h, long long seq, int k, int fd,
+                         long long *len)
+{
+    if (h->pg)
+        return srv_pg_results_write(h, seq, k, fd, len);
+    return SQLITE_OK;
+}
+
 int srv_db_exec(srv_db *h, const char *sql)
 {
     if (h->pg)

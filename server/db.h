@@ -28,6 +28,17 @@ void srv_db_close(srv_db *db);
 char *srv_db_where(const char *db_url, const char *data_dir);
 /* 1 when where names PostgreSQL. */
 int srv_db_is_pg(const char *where);
+/* 1 when several servers may share this state (PostgreSQL): finished
+ * lines are then kept in the database (srv_line_done.text), not in the
+ * node's spools, lines are claimed under a lease, and one node
+ * finalizes a batch (srv_db_batch_claim_final). */
+int srv_db_shared(srv_db *db);
+/* Names the node holding this handle's claims (shared state): the same
+ * name on every start of one server (its host and data folder, which
+ * one server at a time holds), so a restarted node takes back at once
+ * the claims its previous run left; they are released here. Without a
+ * name a handle has a random one. SQLite: nothing. */
+int srv_db_set_node(srv_db *db, const char *node);
 /* Runs SQL with no result (SQL both backends accept). */
 int srv_db_exec(srv_db *db, const char *sql);
 int srv_db_begin(srv_db *db);   /* BEGIN IMMEDIATE */
@@ -54,6 +65,11 @@ int srv_db_file_insert(srv_db *db, const char *id, const char *owner,
                        const char *purpose, const char *filename,
                        long long bytes, long long created_at,
                        const char *path, long long expires_at /* 0: none */);
+/* Copies the body of file id (at path, its local copy) into the shared
+ * state, streamed in chunks, inside the caller's transaction, so every
+ * node can serve it (srv_file_path fetches it into files_dir when the
+ * node has no copy). Nothing to do for SQLite. */
+int srv_db_file_store(srv_db *db, const char *id, const char *path);
 /* *deleted gets 1 when a row went. */
 int srv_db_file_delete(srv_db *db, const char *id, const char *owner,
                        int *deleted);
@@ -85,6 +101,17 @@ int srv_db_batch_finalizing(srv_db *db, long long seq, long long now);
 int srv_db_batch_ended(srv_db *db, long long seq, int kind, long long now,
                        const char *out_id, const char *err_id,
                        long long out_bytes, long long err_bytes);
+/* Whether this node finalizes batch seq, as kind (0 completed: every
+ * line done; 1 cancelled; 2 expired, by the database's clock): *won 1
+ * for exactly one node at a time (a lease, taken over when it lapses);
+ * after it no node records a line of the batch. SQLite: always 1. */
+int srv_db_batch_claim_final(srv_db *db, long long seq, int kind, int *won);
+/* Shared state: writes the recorded results of batch seq (k 0 the
+ * output lines, 1 the error lines), in line order, to fd from offset 0
+ * (cut there first), streamed; *len gets their bytes. SQLite: nothing
+ * (the spools hold them; *len unchanged). */
+int srv_db_results_write(srv_db *db, long long seq, int k, int fd,
+                         long long *len);
 /* The committed spool lengths and output_expires_after seconds. */
 int srv_db_batch_spools(srv_db *db, long long seq, long long *out_bytes,
                         long long *err_bytes, long long *out_expires);
@@ -112,7 +139,11 @@ int srv_db_line_stmt(srv_db *db, srv_db_stmt **out);
 int srv_db_line_insert(srv_db_stmt *ins, long long seq, long long idx,
                        const char *custom_id, long long off, long long len);
 int srv_db_stmt_finish(srv_db_stmt *ins);
-/* Up to max pending lines at idx >= from; *n gets how many. */
+/* Up to max pending lines at idx >= from; *n gets how many. Shared
+ * state: the lines are claimed by this node under a lease (FOR UPDATE
+ * SKIP LOCKED; lines leased to a live node are not pending), renewed
+ * while the node runs (srv_db_active), taken over by another node when
+ * it lapses. */
 int srv_db_lines_pending(srv_db *db, long long seq, long long from, int max,
                          long long *idx, long long *off, long long *len,
                          int *n);
@@ -121,11 +152,16 @@ typedef struct srv_line_done {
     long long seq, idx;
     int state;              /* 1 ok, 2 error */
     long long in, cached, out, reasoning; /* its usage */
+    const char *text;       /* shared state: its output/error line */
+    size_t len;             /* (no newline), else NULL */
 } srv_line_done;
 /* Records n finished lines (inside the caller's transaction): each row
  * still pending goes 0 -> state, and its batch's counts and usage grow;
  * rows already done are left alone (exactly once). Two statements,
- * prepared once for all n. */
+ * prepared once for all n. Shared state: with the line's text, in one
+ * statement, and only for lines this node still holds the lease of, of
+ * batches still running (fencing: a node whose claim was taken, or a
+ * batch being finalized, records nothing). */
 int srv_db_lines_done(srv_db *db, const srv_line_done *d, size_t n);
 /* The custom_ids of unfinished lines, in order, to fn. */
 int srv_db_lines_unfinished(srv_db *db, long long seq,

@@ -14,14 +14,18 @@
 #include <cjson/cJSON.h>
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/fs.h"
 #include "util/str.h"
 #include "db_int.h"
 #include "srv.h"
 
 #include <libpq-fe.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The migrations, in order: the schema's version is how many ran. Add
  * a migration at the end; never change one that shipped. */
@@ -50,7 +54,25 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE lines("
     " batch_seq bigint NOT NULL, idx bigint NOT NULL, custom_id text,"
     " off bigint, len bigint, state integer DEFAULT 0,"
+    " lease_node text, lease_until timestamptz, epoch bigint DEFAULT 0,"
     " PRIMARY KEY(batch_seq, idx));"
+    "CREATE INDEX lines_pending ON lines(batch_seq, idx) WHERE state = 0;"
+    "CREATE INDEX lines_leased ON lines(lease_node) WHERE state = 0;"
+    /* a finished line's output or error line (kind 1 / 2), written in
+     * the transaction that marks the line done */
+    "CREATE TABLE results("
+    " batch_seq bigint NOT NULL, idx bigint NOT NULL,"
+    " kind smallint NOT NULL, body text NOT NULL,"
+    " PRIMARY KEY(batch_seq, idx));"
+    "ALTER TABLE batches ADD COLUMN final_node text,"
+    " ADD COLUMN final_until timestamptz;"
+    "CREATE INDEX batches_active ON batches(seq) WHERE status IN"
+    " ('validating','in_progress','finalizing','cancelling');"
+    /* files' bodies, in chunks of SRV_PG_CHUNK bytes */
+    "CREATE TABLE file_chunks("
+    " file_id text NOT NULL REFERENCES files(id) ON DELETE CASCADE,"
+    " n integer NOT NULL, data bytea NOT NULL,"
+    " PRIMARY KEY(file_id, n));"
     "CREATE TABLE deliveries("
     " seq bigserial PRIMARY KEY, event_id text NOT NULL,"
     " msg_id text NOT NULL, url text NOT NULL, body text NOT NULL,"
@@ -60,6 +82,29 @@ static const char *const MIGRATIONS[] = {
     "CREATE INDEX deliveries_due ON deliveries(state, next_at);",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
+
+/* A claim's lease: a node renews its leases every third of it while it
+ * runs; a node that dies or stalls loses them after it. Lines claimed at
+ * once: what a node dying re-sends upstream at most, beside its lines
+ * in flight. Both can be set for tests and tuning. */
+#define SRV_PG_LEASE_S 30
+#define SRV_PG_CLAIM 32
+#define SRV_PG_CHUNK (1 << 20)   /* file bytes per chunk row */
+#define SRV_PG_RESULTS_PAGE 500  /* result rows fetched at once */
+
+static double lease_s(void)
+{
+    const char *v = getenv("OAB_PG_LEASE_S");
+    double d = v ? strtod(v, NULL) : 0;
+    return d >= 1 ? d : SRV_PG_LEASE_S;
+}
+
+static int claim_max(void)
+{
+    const char *v = getenv("OAB_PG_CLAIM");
+    long n = v ? strtol(v, NULL, 10) : 0;
+    return n >= 1 && n <= 100000 ? (int)n : SRV_PG_CLAIM;
+}
 
 /* The advisory lock key of the migrations ("oab" + issue 15). */
 #define MIGRATE_LOCK "7303042015"
@@ -195,15 +240,16 @@ static int transient(srv_db *h, PGresult *res)
 
 /* Runs sql with the parameters; *out gets the result (PQclear it) when
  * it succeeded. Returns SQLITE_OK or SQLITE_ERROR (logged). */
-static int q(srv_db *h, const char *what, const char *sql, const pgp *p,
-             PGresult **out)
+static int q_full(srv_db *h, const char *what, const char *sql,
+                  const pgp *p, const int *lens, const int *fmts, int rfmt,
+                  PGresult **out)
 {
     *out = NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!ready(h))
             return SQLITE_ERROR;
         PGresult *res = PQexecParams(h->pg, sql, p ? p->n : 0, NULL,
-                                     p ? p->v : NULL, NULL, NULL, 0);
+                                     p ? p->v : NULL, lens, fmts, rfmt);
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
             *out = res;
@@ -220,6 +266,12 @@ static int q(srv_db *h, const char *what, const char *sql, const pgp *p,
         h->retry_at = 0; /* reconnect at once, the first time */
     }
     return SQLITE_ERROR;
+}
+
+static int q(srv_db *h, const char *what, const char *sql, const pgp *p,
+             PGresult **out)
+{
+    return q_full(h, what, sql, p, NULL, NULL, 0, out);
 }
 
 /* q for a statement whose result is not read. */
@@ -294,6 +346,14 @@ int srv_pg_open(srv_db *h, const char *url)
         srv_log("postgresql: cannot connect: %s", PQerrorMessage(h->pg));
         return SQLITE_CANTOPEN;
     }
+    char host[24] = "";
+    if (gethostname(host, sizeof host) != 0)
+        host[0] = 0;
+    host[sizeof host - 1] = 0;
+    char rnd[16];
+    srv_random_id(rnd, sizeof rnd, "", 8);
+    snprintf(h->node, sizeof h->node, "%s:%ld:%s", host, (long)getpid(),
+             rnd);
     q0(h, "settings", "SET client_min_messages = warning", NULL);
     return migrate(h);
 }
@@ -365,6 +425,8 @@ void srv_pg_rollback(srv_db *h)
         PQclear(PQexec(h->pg, "ROLLBACK"));
 }
 
+static int file_fetch(srv_db *h, const char *id, const char *path);
+
 /* ---------------------------------------------------------------- */
 /* views                                                              */
 /* ---------------------------------------------------------------- */
@@ -415,9 +477,17 @@ char *srv_pg_file_path(srv_db *h, const char *files_dir, const char *id,
         SQLITE_OK)
         return NULL;
     char *path = NULL;
-    if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+    if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0) &&
+        !strchr(col_s(res, 0, 0), '/'))
         path = oab__sprintf("%s/%s", files_dir, col_s(res, 0, 0));
     PQclear(res);
+    /* another node's file: this node's copy is fetched from the chunks
+     * (the folder is a cache; the bytes are in the database) */
+    if (path && access(path, F_OK) != 0 && file_fetch(h, id, path) != 0) {
+        srv_log("postgresql: the body of %s could not be fetched", id);
+        free(path);
+        path = NULL;
+    }
     return path;
 }
 
@@ -565,6 +635,15 @@ int srv_pg_batch_cancel(srv_db *h, const char *id, long long now,
               changed);
 }
 
+/* A statement that must change a row: SQLITE_BUSY when it changed none
+ * (another node did it first), so the caller's transaction goes back. */
+static int q1(srv_db *h, const char *what, const char *sql, const pgp *p)
+{
+    int changed = 0;
+    int rc = qn(h, what, sql, p, &changed);
+    return rc == SQLITE_OK && !changed ? SQLITE_BUSY : rc;
+}
+
 int srv_pg_batch_failed(srv_db *h, long long seq, long long now,
                         const char *errors_json)
 {
@@ -572,8 +651,10 @@ int srv_pg_batch_failed(srv_db *h, long long seq, long long now,
     p_int(&p, now);
     p_text(&p, errors_json);
     p_int(&p, seq);
-    return q0(h, "batch failed", "UPDATE batches SET status='failed',"
-              " failed_at=$1, errors=$2 WHERE seq=$3", &p);
+    /* one node's validation ends it */
+    return q1(h, "batch failed", "UPDATE batches SET status='failed',"
+              " failed_at=$1, errors=$2 WHERE seq=$3 AND status='validating'",
+              &p);
 }
 
 int srv_pg_batch_started(srv_db *h, long long seq, long long total,
@@ -584,11 +665,14 @@ int srv_pg_batch_started(srv_db *h, long long seq, long long total,
     p_text(&p, model);
     p_int(&p, now);
     p_int(&p, seq);
-    return q0(h, "batch started",
+    /* one node's validation stores the lines (a second one's COPY of
+     * the same rows fails, or it finds the batch started) */
+    return q1(h, "batch started",
               "UPDATE batches SET total=$1, model=$2, in_progress_at=$3,"
               " out_bytes=0, err_bytes=0,"
               " status=CASE status WHEN 'validating' THEN 'in_progress'"
-              " ELSE status END WHERE seq=$4", &p);
+              " ELSE status END WHERE seq=$4 AND in_progress_at IS NULL"
+              " AND status IN ('validating','cancelling')", &p);
 }
 
 int srv_pg_batch_finalizing(srv_db *h, long long seq, long long now)
@@ -608,13 +692,13 @@ int srv_pg_batch_ended(srv_db *h, long long seq, int kind, long long now,
     static const char *const sql[] = {
         "UPDATE batches SET status='completed', completed_at=$1,"
         " output_file_id=$2, error_file_id=$3, out_bytes=$4, err_bytes=$5"
-        " WHERE seq=$6",
+        " WHERE seq=$6 AND final_node=$7",
         "UPDATE batches SET status='cancelled', cancelled_at=$1,"
         " output_file_id=$2, error_file_id=$3, out_bytes=$4, err_bytes=$5"
-        " WHERE seq=$6",
+        " WHERE seq=$6 AND final_node=$7",
         "UPDATE batches SET status='expired', expired_at=$1,"
         " output_file_id=$2, error_file_id=$3, out_bytes=$4, err_bytes=$5"
-        " WHERE seq=$6"};
+        " WHERE seq=$6 AND final_node=$7"};
     pgp p = {0};
     p_int(&p, now);
     p_text(&p, out_id);
@@ -622,7 +706,9 @@ int srv_pg_batch_ended(srv_db *h, long long seq, int kind, long long now,
     p_int(&p, out_bytes);
     p_int(&p, err_bytes);
     p_int(&p, seq);
-    return q0(h, "batch ended", sql[kind < 0 || kind > 2 ? 0 : kind], &p);
+    /* fenced: only the node holding the finalizer's claim ends it */
+    p_text(&p, h->node);
+    return q1(h, "batch ended", sql[kind < 0 || kind > 2 ? 0 : kind], &p);
 }
 
 int srv_pg_batch_spools(srv_db *h, long long seq, long long *out_bytes,
@@ -658,6 +744,22 @@ int srv_pg_active(srv_db *h, int (*fn)(const srv_active_row *, void *),
                   void *ud)
 {
     PGresult *res = NULL;
+    /* the scan is also when this node's leases are renewed, every third
+     * of a lease: a node that runs keeps its claims */
+    double now = oab__now();
+    if (now - h->renewed_at >= lease_s() / 3) {
+        pgp p = {0};
+        p_text(&p, h->node);
+        p_dbl(&p, lease_s());
+        if (q0(h, "lease renewal", "UPDATE lines SET lease_until = now() +"
+               " make_interval(secs => $2) WHERE lease_node = $1"
+               " AND state = 0", &p) == SQLITE_OK &&
+            q0(h, "lease renewal", "UPDATE batches SET final_until = now() +"
+               " make_interval(secs => $2) WHERE final_node = $1 AND status"
+               " IN ('in_progress','finalizing','cancelling')", &p) ==
+                SQLITE_OK)
+            h->renewed_at = now;
+    }
     /* metadata is the object the front end checked (string values) */
     int rc = q(h, "active batches",
                "SELECT seq, id, status, endpoint, input_file_id, expires_at,"
@@ -695,7 +797,12 @@ int srv_pg_lines_delete(srv_db *h, long long seq)
 {
     pgp p = {0};
     p_int(&p, seq);
-    return q0(h, "lines delete", "DELETE FROM lines WHERE batch_seq=$1", &p);
+    int rc = q0(h, "lines delete", "DELETE FROM lines WHERE batch_seq=$1",
+                &p);
+    if (rc == SQLITE_OK)
+        rc = q0(h, "results delete", "DELETE FROM results WHERE"
+                " batch_seq=$1", &p);
+    return rc;
 }
 
 int srv_pg_line_stmt(srv_db_stmt *s)
@@ -797,11 +904,23 @@ int srv_pg_lines_pending(srv_db *h, long long seq, long long from, int max,
     pgp p = {0};
     p_int(&p, seq);
     p_int(&p, from);
-    p_int(&p, max);
+    p_int(&p, max < claim_max() ? max : claim_max());
+    p_text(&p, h->node);
+    p_dbl(&p, lease_s());
     PGresult *res = NULL;
-    int rc = q(h, "pending lines", "SELECT idx, off, len FROM lines WHERE"
-               " batch_seq=$1 AND idx>=$2 AND state=0 ORDER BY idx LIMIT $3",
-               &p, &res);
+    /* a claim: the first pending lines nobody holds (or whose holder's
+     * lease lapsed), skipping rows another node is claiming right now */
+    int rc = q(h, "claim lines",
+               "WITH c AS (UPDATE lines l SET lease_node = $4,"
+               " lease_until = now() + make_interval(secs => $5),"
+               " epoch = l.epoch + 1"
+               " FROM (SELECT batch_seq, idx FROM lines WHERE batch_seq = $1"
+               " AND idx >= $2 AND state = 0 AND (lease_until IS NULL OR"
+               " lease_until < now()) ORDER BY idx LIMIT $3"
+               " FOR UPDATE SKIP LOCKED) f"
+               " WHERE l.batch_seq = f.batch_seq AND l.idx = f.idx"
+               " RETURNING l.idx, l.off, l.len)"
+               " SELECT idx, off, len FROM c ORDER BY idx", &p, &res);
     if (rc != SQLITE_OK)
         return rc;
     for (int i = 0; i < PQntuples(res) && *n < max; i++) {
@@ -818,7 +937,7 @@ int srv_pg_lines_pending(srv_db *h, long long seq, long long from, int max,
 static void int_array(oab__buf *b, const srv_line_done *d, size_t n,
                       int field)
 {
-    oab__buf_append(b, "{", 1);
+    oab__buf_putc(b, '{');
     for (size_t i = 0; i < n; i++) {
         long long v = field == 0   ? d[i].seq
                       : field == 1 ? d[i].idx
@@ -832,30 +951,65 @@ static void int_array(oab__buf *b, const srv_line_done *d, size_t n,
     oab__buf_putc(b, '}'); /* the buffer keeps a NUL after its bytes */
 }
 
+/* The lines' texts as a PostgreSQL text[] literal. */
+static void text_array(oab__buf *b, const srv_line_done *d, size_t n)
+{
+    oab__buf_putc(b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            oab__buf_putc(b, ',');
+        oab__buf_putc(b, '"');
+        const char *t = d[i].text ? d[i].text : "";
+        size_t len = d[i].text ? d[i].len : 0;
+        oab__buf_reserve(b, len + len / 8 + 2);
+        for (size_t j = 0; j < len; j++) {
+            if (t[j] == '"' || t[j] == '\\')
+                oab__buf_putc(b, '\\');
+            oab__buf_putc(b, t[j]);
+        }
+        oab__buf_putc(b, '"');
+    }
+    oab__buf_putc(b, '}');
+}
+
 int srv_pg_lines_done(srv_db *h, const srv_line_done *d, size_t n)
 {
     if (!n)
         return SQLITE_OK;
-    /* one statement for all n: the rows still pending go to their state,
-     * and only those add to their batch's counts (exactly once) */
-    oab__buf arr[7];
+    /* one statement for all n: the batches' rows locked first (in seq
+     * order) and only while running and not being finalized; then the
+     * lines still pending and still leased to this node go to their
+     * state with their result rows, and only those add to the counts
+     * (exactly once, fenced) */
+    oab__buf arr[8];
     pgp p = {0};
     int rc = SQLITE_OK;
-    for (int f = 0; f < 7; f++) {
+    for (int f = 0; f < 8; f++) {
         memset(&arr[f], 0, sizeof arr[f]);
-        int_array(&arr[f], d, n, f);
+        if (f < 7)
+            int_array(&arr[f], d, n, f);
+        else
+            text_array(&arr[f], d, n);
         if (!arr[f].data)
             rc = SQLITE_NOMEM;
         p_text(&p, arr[f].data);
     }
+    p_text(&p, h->node);
     if (rc == SQLITE_OK)
         rc = q0(h, "lines done",
                 "WITH d AS (SELECT * FROM unnest($1::bigint[], $2::bigint[],"
                 " $3::int[], $4::bigint[], $5::bigint[], $6::bigint[],"
-                " $7::bigint[]) AS t(seq, idx, state, i, c, o, r)),"
-                " u AS (UPDATE lines l SET state = d.state FROM d"
-                " WHERE l.batch_seq = d.seq AND l.idx = d.idx AND l.state = 0"
-                " RETURNING d.*),"
+                " $7::bigint[], $8::text[]) AS t(seq, idx, state, i, c, o, r,"
+                " body)),"
+                " b AS (SELECT seq FROM batches WHERE seq IN"
+                " (SELECT seq FROM d) AND status = 'in_progress'"
+                " AND final_node IS NULL ORDER BY seq FOR NO KEY UPDATE),"
+                " u AS (UPDATE lines l SET state = d.state, lease_node = NULL"
+                " FROM d WHERE l.batch_seq = d.seq AND l.idx = d.idx"
+                " AND l.state = 0 AND l.lease_node = $9"
+                " AND d.seq IN (SELECT seq FROM b) RETURNING d.*),"
+                " w AS (INSERT INTO results(batch_seq, idx, kind, body)"
+                " SELECT seq, idx, state, body FROM u),"
                 " s AS (SELECT seq, sum((state = 1)::int) ok,"
                 " sum((state = 2)::int) bad, sum(i) i, sum(c) c, sum(o) o,"
                 " sum(r) r FROM u GROUP BY seq)"
@@ -866,7 +1020,7 @@ int srv_pg_lines_done(srv_db *h, const srv_line_done *d, size_t n)
                 " output_tokens = output_tokens + s.o,"
                 " reasoning_tokens = reasoning_tokens + s.r"
                 " FROM s WHERE b.seq = s.seq", &p);
-    for (int f = 0; f < 7; f++)
+    for (int f = 0; f < 8; f++)
         oab__buf_free(&arr[f]);
     return rc;
 }
@@ -995,4 +1149,169 @@ int srv_pg_deliveries_pending(srv_db *h, long long *n)
         *n = col_i(res, 0, 0);
     PQclear(res);
     return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* several nodes: the finalizer, results, files' bodies               */
+/* ---------------------------------------------------------------- */
+
+int srv_pg_set_node(srv_db *h, const char *node)
+{
+    snprintf(h->node, sizeof h->node, "%s", node);
+    pgp p = {0};
+    p_text(&p, h->node);
+    /* the previous run of this node is gone (its data folder's lock is
+     * ours): its claims are free for any node now, this one included */
+    int rc = q0(h, "release claims", "UPDATE lines SET lease_node = NULL,"
+                " lease_until = NULL"
+                " WHERE lease_node = $1 AND state = 0", &p);
+    if (rc == SQLITE_OK)
+        rc = q0(h, "release claims", "UPDATE batches SET final_until = NULL"
+                " WHERE final_node = $1", &p);
+    return rc;
+}
+
+int srv_pg_batch_claim_final(srv_db *h, long long seq, int kind, int *won)
+{
+    static const char *const cond[] = {
+        /* completed: no line left pending anywhere */
+        " AND status IN ('in_progress','finalizing') AND NOT EXISTS"
+        " (SELECT 1 FROM lines WHERE batch_seq = $1 AND state = 0)",
+        " AND status = 'cancelling'",
+        /* expired by the database's clock, the one all nodes share */
+        " AND status IN ('in_progress','finalizing') AND expires_at > 0"
+        " AND expires_at <= extract(epoch FROM now())::bigint"};
+    char sql[640];
+    snprintf(sql, sizeof sql,
+             "UPDATE batches SET final_node = $2, final_until = now() +"
+             " make_interval(secs => $3) WHERE seq = $1 AND (final_node IS"
+             " NULL OR final_node = $2 OR final_until < now())%s",
+             cond[kind < 0 || kind > 2 ? 0 : kind]);
+    pgp p = {0};
+    p_int(&p, seq);
+    p_text(&p, h->node);
+    p_dbl(&p, lease_s());
+    return qn(h, "finalizer claim", sql, &p, won);
+}
+
+int srv_pg_results_write(srv_db *h, long long seq, int k, int fd,
+                         long long *len)
+{
+    *len = 0;
+    if (ftruncate(fd, 0) != 0)
+        return SQLITE_IOERR;
+    /* a page at a time, in line order: never the whole file in memory */
+    long long after = -1;
+    for (;;) {
+        pgp p = {0};
+        p_int(&p, seq);
+        p_int(&p, k ? 2 : 1);
+        p_int(&p, after);
+        p_int(&p, SRV_PG_RESULTS_PAGE);
+        PGresult *res = NULL;
+        int rc = q(h, "results", "SELECT idx, body FROM results WHERE"
+                   " batch_seq = $1 AND kind = $2 AND idx > $3 ORDER BY idx"
+                   " LIMIT $4", &p, &res);
+        if (rc != SQLITE_OK)
+            return rc;
+        int rows = PQntuples(res);
+        oab__buf b = OAB__BUF_INIT;
+        for (int i = 0; i < rows; i++) {
+            after = col_i(res, i, 0);
+            oab__buf_append(&b, PQgetvalue(res, i, 1),
+                            (size_t)PQgetlength(res, i, 1));
+            oab__buf_putc(&b, '\n');
+        }
+        PQclear(res);
+        if (b.len && oab__write_all(fd, b.data, b.len) != 0)
+            rc = SQLITE_IOERR;
+        *len += (long long)b.len;
+        oab__buf_free(&b);
+        if (rc != SQLITE_OK)
+            return rc;
+        if (rows < SRV_PG_RESULTS_PAGE)
+            return SQLITE_OK;
+    }
+}
+
+int srv_pg_file_store(srv_db *h, const char *id, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        srv_log("postgresql (file store): cannot read %s", path);
+        return SQLITE_IOERR;
+    }
+    char *chunk = malloc(SRV_PG_CHUNK);
+    int rc = chunk ? SQLITE_OK : SQLITE_NOMEM;
+    for (int n = 0; rc == SQLITE_OK; n++) {
+        size_t got = 0;
+        while (got < SRV_PG_CHUNK) {
+            ssize_t r = read(fd, chunk + got, SRV_PG_CHUNK - got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0)
+                rc = SQLITE_IOERR;
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        if (rc != SQLITE_OK || (got == 0 && n > 0))
+            break;
+        pgp p = {0};
+        p_text(&p, id);
+        p_int(&p, n);
+        p.v[p.n++] = chunk;
+        const int lens[3] = {0, 0, (int)got};
+        const int fmts[3] = {0, 0, 1}; /* the bytes as they are */
+        PGresult *res = NULL;
+        rc = q_full(h, "file store", "INSERT INTO file_chunks(file_id, n,"
+                    " data) VALUES($1, $2, $3)", &p, lens, fmts, 0, &res);
+        PQclear(res);
+        if (got < SRV_PG_CHUNK)
+            break;
+    }
+    free(chunk);
+    close(fd);
+    return rc;
+}
+
+/* Fetches file id's body from its chunks into path (a temporary name,
+ * then renamed: a reader never sees half of it). 0, or -1 (logged). */
+static int file_fetch(srv_db *h, const char *id, const char *path)
+{
+    char *tmp = oab__sprintf("%s.fetch-%s", path, h->node);
+    int fd = tmp ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)
+                 : -1;
+    int bad = fd < 0;
+    for (int n = 0; !bad; n++) {
+        pgp p = {0};
+        p_text(&p, id);
+        p_int(&p, n);
+        PGresult *res = NULL;
+        if (q_full(h, "file fetch", "SELECT data FROM file_chunks WHERE"
+                   " file_id = $1 AND n = $2", &p, NULL, NULL, 1, &res) !=
+            SQLITE_OK) {
+            bad = 1;
+            break;
+        }
+        int rows = PQntuples(res);
+        if (rows > 0 &&
+            oab__write_all(fd, PQgetvalue(res, 0, 0),
+                           (size_t)PQgetlength(res, 0, 0)) != 0)
+            bad = 1;
+        PQclear(res);
+        if (rows == 0) {
+            if (n == 0)
+                bad = 1; /* no body stored */
+            break;
+        }
+    }
+    if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0))
+        bad = 1;
+    if (!bad && rename(tmp, path) != 0)
+        bad = 1;
+    if (bad && tmp)
+        unlink(tmp);
+    free(tmp);
+    return bad ? -1 : 0;
 }

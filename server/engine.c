@@ -10,7 +10,14 @@
  * crash the spools are cut back to the recorded lengths and only rows
  * still in state 0 are sent again, so every custom_id ends exactly once
  * in one of the files. At the end the spools become the batch's output
- * and error files (unfinished lines added to the error file). */
+ * and error files (unfinished lines added to the error file).
+ *
+ * Shared state (PostgreSQL, several nodes; srv_db_shared): no spools.
+ * A finished line's text goes into the database in the transaction that
+ * marks it done, only while this node still holds the line's lease
+ * (db_pg.c fences it). One node wins the finalizer's claim, writes the
+ * files from the recorded results, and stores their bodies in the
+ * database, so every node serves them. */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
 #include "core/result.h"
@@ -384,6 +391,12 @@ static void finalize_batch(engine *e, long long seq, const char *id,
     srv *s = e->s;
     long long now = oab__unix_now();
     long long len[2] = {0, 0}, out_expires = 0;
+    int won = 0;
+    /* several nodes: one finalizes (the others find it claimed, or lines
+     * still pending at another node, and look again later) */
+    if (srv_db_batch_claim_final(e->db, seq, kind, &won) != SQLITE_OK ||
+        !won)
+        return;
     if (srv_db_batch_spools(e->db, seq, &len[0], &len[1], &out_expires) !=
         SQLITE_OK)
         return;
@@ -397,8 +410,11 @@ static void finalize_batch(engine *e, long long seq, const char *id,
     int bad = 0;
     for (int k = 0; k < 2; k++) {
         fd[k] = open(path[k], O_RDWR | O_CREAT, 0600);
-        /* drop whatever was written after the last commit */
-        if (fd[k] < 0 || ftruncate(fd[k], (off_t)len[k]) != 0)
+        /* drop whatever was written after the last commit (shared state:
+         * the recorded results, written from the database) */
+        if (fd[k] < 0 || ftruncate(fd[k], (off_t)len[k]) != 0 ||
+            srv_db_results_write(e->db, seq, k, fd[k], &len[k]) !=
+                SQLITE_OK)
             bad = 1;
     }
     /* the lines that never finished go to the error file */
@@ -437,7 +453,8 @@ static void finalize_batch(engine *e, long long seq, const char *id,
         ok = srv_db_file_insert(e->db, fid[k], owner, "batch_output", name,
                                 len[k], now, name,
                                 out_expires ? now + out_expires : 0) ==
-             SQLITE_OK;
+                 SQLITE_OK &&
+             srv_db_file_store(e->db, fid[k], path[k]) == SQLITE_OK;
     }
     ok = ok && srv_db_batch_ended(e->db, seq, kind, now,
                                   len[0] ? fid[0] : NULL,
@@ -497,6 +514,14 @@ static int flush_pend(bctx *b)
     return 0;
 }
 
+/* Forgets the finished lines taken (their texts, shared state). */
+static void drop_done(engine *e)
+{
+    for (size_t i = 0; i < e->ndone; i++)
+        free((char *)e->done[i].text);
+    e->ndone = 0;
+}
+
 /* Commits the finished lines: spools written first, then one transaction
  * with the line states, counts, usage and the spools' lengths. On
  * failure everything stays pending and is tried again. */
@@ -528,7 +553,7 @@ static void commit_done(engine *e)
         b->committed[0] = b->written[0];
         b->committed[1] = b->written[1];
     }
-    e->ndone = 0;
+    drop_done(e);
     e->last_commit = oab__now();
 }
 
@@ -549,14 +574,20 @@ static void record(engine *e, slot *sl, int state, char *line,
         e->capdone = cap;
     }
     bctx *b = sl->b;
-    oab__buf *pend = &b->pend[state == 1 ? 0 : 1];
-    oab__buf_puts(pend, line);
-    oab__buf_putc(pend, '\n');
-    free(line);
-    if (pend->len > (1u << 20))
-        flush_pend(b); /* a failure is retried at the commit */
     done_rec *d = &e->done[e->ndone++];
     memset(d, 0, sizeof *d);
+    if (srv_db_shared(e->db)) {
+        /* the line goes into the database with its state */
+        d->text = line;
+        d->len = strlen(line);
+    } else {
+        oab__buf *pend = &b->pend[state == 1 ? 0 : 1];
+        oab__buf_puts(pend, line);
+        oab__buf_putc(pend, '\n');
+        free(line);
+        if (pend->len > (1u << 20))
+            flush_pend(b); /* a failure is retried at the commit */
+    }
     d->seq = b->seq;
     d->idx = sl->idx;
     d->state = state;
@@ -1132,7 +1163,8 @@ static bctx *open_batch(engine *e, const row *r)
     b->committed[0] = b->written[0] = r->out_bytes;
     b->committed[1] = b->written[1] = r->err_bytes;
     for (int k = 0; k < 2; k++) {
-        char *sp = spool_path(e->s, r->id, k);
+        /* shared state: the results are in the database, no spools */
+        char *sp = srv_db_shared(e->db) ? NULL : spool_path(e->s, r->id, k);
         b->sfd[k] = sp ? open(sp, O_RDWR | O_CREAT, 0600) : -1;
         free(sp);
         if (b->sfd[k] >= 0 &&
@@ -1321,6 +1353,7 @@ static void *engine_main(void *arg)
         slot_free(e, sl);
     }
     commit_done(e);
+    drop_done(e);
     while (e->active)
         remove_active(e, e->active);
     return NULL;
@@ -1337,6 +1370,21 @@ int srv_engine_start(srv *s)
     char *dbpath = srv_db_where(s->cfg.db_url, s->cfg.data_dir);
     int rc = dbpath ? srv_db_open(dbpath, &e->db) : SQLITE_NOMEM;
     free(dbpath);
+    if (rc == SQLITE_OK) {
+        /* the node's name in shared state: this host and data folder */
+        char host[64] = "", cwd[512] = "";
+        if (gethostname(host, sizeof host) != 0)
+            host[0] = 0;
+        host[sizeof host - 1] = 0;
+        if (s->cfg.data_dir[0] != '/' && !getcwd(cwd, sizeof cwd))
+            cwd[0] = 0;
+        char *node = oab__sprintf("%s:%s%s%s", host, cwd, cwd[0] ? "/" : "",
+                                  s->cfg.data_dir);
+        rc = node ? srv_db_set_node(e->db, node) : SQLITE_NOMEM;
+        free(node);
+        if (rc != SQLITE_OK)
+            srv_db_close(e->db);
+    }
     if (rc != SQLITE_OK) {
         free(e);
         return -1;
