@@ -57,13 +57,12 @@ static const char *const MIGRATIONS[] = {
     " lease_node text, lease_until timestamptz, epoch bigint DEFAULT 0,"
     " PRIMARY KEY(batch_seq, idx));"
     "CREATE INDEX lines_pending ON lines(batch_seq, idx) WHERE state = 0;"
-    "CREATE INDEX lines_leased ON lines(lease_node) WHERE state = 0;"
     /* a finished line's output or error line (kind 1 / 2), written in
      * the transaction that marks the line done */
     "CREATE TABLE results("
     " batch_seq bigint NOT NULL, idx bigint NOT NULL,"
     " kind smallint NOT NULL, body text NOT NULL,"
-    " PRIMARY KEY(batch_seq, idx));"
+    " PRIMARY KEY(batch_seq, kind, idx));"
     "ALTER TABLE batches ADD COLUMN final_node text,"
     " ADD COLUMN final_until timestamptz;"
     "CREATE INDEX batches_active ON batches(seq) WHERE status IN"
@@ -90,7 +89,6 @@ static const char *const MIGRATIONS[] = {
 #define SRV_PG_LEASE_S 30
 #define SRV_PG_CLAIM 32
 #define SRV_PG_CHUNK (1 << 20)   /* file bytes per chunk row */
-#define SRV_PG_RESULTS_PAGE 500  /* result rows fetched at once */
 
 static double lease_s(void)
 {
@@ -667,12 +665,17 @@ int srv_pg_batch_started(srv_db *h, long long seq, long long total,
     p_int(&p, seq);
     /* one node's validation stores the lines (a second one's COPY of
      * the same rows fails, or it finds the batch started) */
-    return q1(h, "batch started",
-              "UPDATE batches SET total=$1, model=$2, in_progress_at=$3,"
-              " out_bytes=0, err_bytes=0,"
-              " status=CASE status WHEN 'validating' THEN 'in_progress'"
-              " ELSE status END WHERE seq=$4 AND in_progress_at IS NULL"
-              " AND status IN ('validating','cancelling')", &p);
+    int rc = q1(h, "batch started",
+                "UPDATE batches SET total=$1, model=$2, in_progress_at=$3,"
+                " out_bytes=0, err_bytes=0,"
+                " status=CASE status WHEN 'validating' THEN 'in_progress'"
+                " ELSE status END WHERE seq=$4 AND in_progress_at IS NULL"
+                " AND status IN ('validating','cancelling')", &p);
+    /* the planner learns how many lines there are now (a fresh table
+     * looks empty: recording lines would scan it all, each time) */
+    if (rc == SQLITE_OK)
+        rc = q0(h, "analyze", "ANALYZE lines", NULL);
+    return rc;
 }
 
 int srv_pg_batch_finalizing(srv_db *h, long long seq, long long now)
@@ -1200,38 +1203,50 @@ int srv_pg_results_write(srv_db *h, long long seq, int k, int fd,
     *len = 0;
     if (ftruncate(fd, 0) != 0)
         return SQLITE_IOERR;
-    /* a page at a time, in line order: never the whole file in memory */
-    long long after = -1;
-    for (;;) {
-        pgp p = {0};
-        p_int(&p, seq);
-        p_int(&p, k ? 2 : 1);
-        p_int(&p, after);
-        p_int(&p, SRV_PG_RESULTS_PAGE);
-        PGresult *res = NULL;
-        int rc = q(h, "results", "SELECT idx, body FROM results WHERE"
-                   " batch_seq = $1 AND kind = $2 AND idx > $3 ORDER BY idx"
-                   " LIMIT $4", &p, &res);
-        if (rc != SQLITE_OK)
-            return rc;
-        int rows = PQntuples(res);
-        oab__buf b = OAB__BUF_INIT;
-        for (int i = 0; i < rows; i++) {
-            after = col_i(res, i, 0);
-            oab__buf_append(&b, PQgetvalue(res, i, 1),
-                            (size_t)PQgetlength(res, i, 1));
+    if (!ready(h))
+        return SQLITE_ERROR;
+    pgp p = {0};
+    p_int(&p, seq);
+    p_int(&p, k ? 2 : 1);
+    /* one row at a time (libpq's single-row mode): never the whole
+     * file in memory; written out a buffer of about 1 MiB at a time */
+    if (!PQsendQueryParams(h->pg, "SELECT body FROM results WHERE"
+                           " batch_seq = $1 AND kind = $2 ORDER BY idx",
+                           p.n, NULL, p.v, NULL, NULL, 0) ||
+        !PQsetSingleRowMode(h->pg)) {
+        pg_log(h, "results", PQerrorMessage(h->pg));
+        while (PQgetResult(h->pg)) /* drain a sent query */
+            ;
+        return SQLITE_ERROR;
+    }
+    int rc = SQLITE_OK;
+    oab__buf b = OAB__BUF_INIT;
+    PGresult *res;
+    while ((res = PQgetResult(h->pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_SINGLE_TUPLE && rc == SQLITE_OK) {
+            oab__buf_append(&b, PQgetvalue(res, 0, 0),
+                            (size_t)PQgetlength(res, 0, 0));
             oab__buf_putc(&b, '\n');
+            if (b.len >= SRV_PG_CHUNK) {
+                if (oab__write_all(fd, b.data, b.len) != 0)
+                    rc = SQLITE_IOERR;
+                *len += (long long)b.len;
+                oab__buf_clear(&b);
+            }
+        } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK) {
+            pg_log(h, "results", PQresultErrorMessage(res));
+            rc = SQLITE_ERROR;
         }
         PQclear(res);
-        if (b.len && oab__write_all(fd, b.data, b.len) != 0)
+    }
+    if (rc == SQLITE_OK && b.len) {
+        if (oab__write_all(fd, b.data, b.len) != 0)
             rc = SQLITE_IOERR;
         *len += (long long)b.len;
-        oab__buf_free(&b);
-        if (rc != SQLITE_OK)
-            return rc;
-        if (rows < SRV_PG_RESULTS_PAGE)
-            return SQLITE_OK;
     }
+    oab__buf_free(&b);
+    return rc;
 }
 
 int srv_pg_file_store(srv_db *h, const char *id, const char *path)
@@ -1279,7 +1294,9 @@ int srv_pg_file_store(srv_db *h, const char *id, const char *path)
  * then renamed: a reader never sees half of it). 0, or -1 (logged). */
 static int file_fetch(srv_db *h, const char *id, const char *path)
 {
-    char *tmp = oab__sprintf("%s.fetch-%s", path, h->node);
+    char rnd[16];
+    srv_random_id(rnd, sizeof rnd, "", 12);
+    char *tmp = oab__sprintf("%s.fetch-%s", path, rnd);
     int fd = tmp ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)
                  : -1;
     int bad = fd < 0;

@@ -89,6 +89,9 @@ typedef struct slot {
 
 typedef srv_line_done done_rec;
 
+/* Shared state: finished lines gathered this long before a commit. */
+#define SRV_SHARED_COMMIT_S 0.02
+
 static char *spool_path(srv *s, const char *batch_id, int k)
 {
     return oab__sprintf("%s/%s_%s.jsonl", s->files_dir, batch_id,
@@ -535,9 +538,14 @@ static void commit_done(engine *e)
                           b->id);
             return;
         }
-    if (srv_db_begin(e->db) != SQLITE_OK)
+    /* shared state: srv_db_lines_done is one statement, its own
+     * transaction (no spools to record with it) */
+    int shared = srv_db_shared(e->db);
+    if (!shared && srv_db_begin(e->db) != SQLITE_OK)
         return;
     int ok = srv_db_lines_done(e->db, e->done, e->ndone) == SQLITE_OK;
+    if (shared && !ok)
+        return;
     for (bctx *b = e->active; ok && b; b = b->next) {
         if (b->written[0] == b->committed[0] &&
             b->written[1] == b->committed[1])
@@ -545,7 +553,7 @@ static void commit_done(engine *e)
         ok = srv_db_batch_set_spools(e->db, b->seq, b->written[0],
                                      b->written[1]) == SQLITE_OK;
     }
-    if (!ok || srv_db_commit(e->db) != SQLITE_OK) {
+    if (!shared && (!ok || srv_db_commit(e->db) != SQLITE_OK)) {
         srv_db_rollback(e->db);
         return;
     }
@@ -1236,9 +1244,13 @@ static void scan(engine *e)
     long long now = oab__unix_now();
     double validate_until = oab__now() + SRV_SCAN_SECONDS;
     int validated = 0;
+    for (bctx *b = e->active; b; b = b->next)
+        b->seen = 0;
     for (size_t i = 0; i < rs.n; i++) {
         row *r = &rs.v[i];
         bctx *b = find_active(e, r->seq);
+        if (b)
+            b->seen = 1;
         if (!strcmp(r->status, "validating")) {
             if (!validated++ || oab__now() < validate_until)
                 validate_batch(e, r->seq, r->id, r->endpoint, r->input);
@@ -1259,6 +1271,7 @@ static void scan(engine *e)
         if (!b) {
             if (!(b = open_batch(e, r)))
                 continue;
+            b->seen = 1;
             b->next = e->active;
             e->active = b;
         }
@@ -1271,6 +1284,15 @@ static void scan(engine *e)
         }
     }
     free(rs.v);
+    /* shared state: a batch another node ended (cancelled, expired,
+     * completed) is no longer active: its lines here stop */
+    for (bctx *b = e->active, *next; srv_db_shared(e->db) && b; b = next) {
+        next = b->next;
+        if (b->seen)
+            continue;
+        drop_slots(e, b);
+        remove_active(e, b);
+    }
     e->owners = 1;
     for (bctx *b = e->active; b && e->owners == 1; b = b->next)
         if (strcmp(b->owner, e->active->owner) != 0)
@@ -1327,11 +1349,16 @@ static void *engine_main(void *arg)
         }
         run_due(e);
         /* every finished line is committed before the next wait */
-        if (e->ndone)
+        /* every finished line is committed before the next wait; shared
+         * state, where a commit is a round trip to the database, gathers
+         * them for up to SRV_SHARED_COMMIT_S (or a page) first */
+        if (e->ndone &&
+            (!srv_db_shared(e->db) || e->ndone >= SRV_PAGE ||
+             oab__now() - e->last_commit >= SRV_SHARED_COMMIT_S))
             commit_done(e);
         finish_ready(e);
         /* how long to sleep */
-        int timeout = 50;
+        int timeout = e->ndone ? (int)(SRV_SHARED_COMMIT_S * 1000) : 50;
         if (started && e->nslots < s->cfg.concurrency)
             timeout = 0;
         double soonest = 1e18;

@@ -39,6 +39,8 @@ def wait_port(path, proc):
 
 def start(binary, tmp, name, args, env):
     pf = os.path.join(tmp, name + ".port")
+    if os.path.exists(pf):
+        os.unlink(pf)
     log = open(os.path.join(tmp, name + ".log"), "w")
     p = subprocess.Popen([binary, "--port", "0", "--port-file", pf,
                           "--quiet", "--data", os.path.join(tmp, name)]
