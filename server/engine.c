@@ -1351,9 +1351,11 @@ static void *engine_main(void *arg)
         /* every finished line is committed before the next wait */
         /* every finished line is committed before the next wait; shared
          * state, where a commit is a round trip to the database, gathers
-         * them for up to SRV_SHARED_COMMIT_S (or a page) first */
+         * them for up to SRV_SHARED_COMMIT_S (or one --concurrency of
+         * lines, so a kill re-sends at most twice the window) first */
         if (e->ndone &&
-            (!srv_db_shared(e->db) || e->ndone >= SRV_PAGE ||
+            (!srv_db_shared(e->db) ||
+             e->ndone >= (size_t)s->cfg.concurrency ||
              oab__now() - e->last_commit >= SRV_SHARED_COMMIT_S))
             commit_done(e);
         finish_ready(e);
