@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config git ca-certificates
       libcurl4-openssl-dev libcjson-dev libsqlite3-dev libmicrohttpd-dev
-      libpcre2-dev python3 nodejs npm valgrind clang-14
+      libpcre2-dev libpq-dev postgresql python3 nodejs npm valgrind clang-14
       prometheus chromium chromium-driver)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -342,9 +342,10 @@ void srv_anth_batch_create(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
         oab__buf_free(&refused);
         return srv_anth_error(rep, 500, "Out of memory.");
     }
-    char id[48], fid[40], refused_name[96];
+    char id[48], fid[40], rid[40], refused_name[96];
     srv_random_id(id, sizeof id, "msgbatch_", 24);
     srv_random_id(fid, sizeof fid, "file-", 22);
+    srv_random_id(rid, sizeof rid, "file-", 22);
     snprintf(refused_name, sizeof refused_name, "%s_refused.jsonl", id);
     char *in_path = oab__sprintf("%s/%s", s->files_dir, fid);
     char *ref_path = oab__sprintf("%s/%s", s->files_dir, refused_name);
@@ -363,12 +364,20 @@ void srv_anth_batch_create(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
         pthread_mutex_lock(&s->db_lock);
         ok = srv_db_anth_init(s->db) == SQLITE_OK && srv_db_begin(s->db) == SQLITE_OK;
         if (ok) {
+            /* the refused requests' results are a file of the batch's
+             * owner too, so that (shared state) every node has them */
             ok = srv_db_file_insert(s->db, fid, in->owner, "batch", name,
                                     (long long)lines.len, now, fid, 0) == SQLITE_OK &&
+                 srv_db_file_store(s->db, fid, in_path) == SQLITE_OK &&
+                 (!n_refused ||
+                  (srv_db_file_insert(s->db, rid, in->owner, "batch_output",
+                                      refused_name, (long long)refused.len, now,
+                                      refused_name, 0) == SQLITE_OK &&
+                   srv_db_file_store(s->db, rid, ref_path) == SQLITE_OK)) &&
                  srv_db_batch_insert(s->db, id, in->owner, ANTH_CHAT, fid, "24h", now,
                                      now + window, NULL, 0) == SQLITE_OK &&
                  srv_db_anth_insert(s->db, id, cJSON_GetArraySize(reqs), n_refused,
-                                    n_refused ? refused_name : NULL) == SQLITE_OK;
+                                    n_refused ? rid : NULL) == SQLITE_OK;
             if (ok)
                 ok = srv_db_commit(s->db) == SQLITE_OK;
             else
@@ -499,8 +508,11 @@ void srv_anth_batch_delete(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
         }
         long long n1, n2;
         char *ref = NULL;
-        if (ok && srv_db_anth_get(s->db, in->id, &n1, &n2, &ref) == SQLITE_ROW && ref)
-            paths[3] = oab__sprintf("%s/%s", s->files_dir, ref);
+        if (ok && srv_db_anth_get(s->db, in->id, &n1, &n2, &ref) == SQLITE_ROW && ref) {
+            int gone = 0;
+            paths[3] = srv_file_path(s->db, s->files_dir, ref, NULL);
+            ok = srv_db_file_delete(s->db, ref, in->owner, &gone) == SQLITE_OK;
+        }
         free(ref);
         paths[4] = results_path(s, in->id);
         ok = ok && srv_db_anth_delete(s->db, in->id) == SQLITE_OK &&
@@ -648,6 +660,7 @@ static int write_results(srv *s, const cJSON *b, const char *id, const char *pat
             src[k] = srv_file_path(s->db, s->files_dir, f, NULL);
     }
     int have = srv_db_anth_get(s->db, id, &n1, &n2, &refused) == SQLITE_ROW;
+    char *rp = refused ? srv_file_path(s->db, s->files_dir, refused, NULL) : NULL;
     pthread_mutex_unlock(&s->db_lock);
     rctx c;
     memset(&c, 0, sizeof c);
@@ -671,13 +684,12 @@ static int write_results(srv *s, const cJSON *b, const char *id, const char *pat
             c.bad = 1;
     }
     if (!c.bad && refused) {
-        char *rp = oab__sprintf("%s/%s", s->files_dir, refused);
         if (rp)
             copy_file(&c, rp);
         else
             c.bad = 1;
-        free(rp);
     }
+    free(rp);
     rflush(&c, 1);
     if (c.fd >= 0) {
         if (fsync(c.fd) != 0)

@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include "util/str.h"
 #include "db.h"
+#include "db_int.h"
 #include "srv.h"
 
 #include <stdlib.h>
@@ -36,7 +37,7 @@ static const char *SCHEMA =
     " off INTEGER, len INTEGER, state INTEGER DEFAULT 0,"
     " PRIMARY KEY(batch_seq, idx)) WITHOUT ROWID;";
 
-int srv_db_exec(sqlite3 *db, const char *sql)
+static int lite_exec(sqlite3 *db, const char *sql)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
@@ -47,7 +48,62 @@ int srv_db_exec(sqlite3 *db, const char *sql)
     return rc;
 }
 
-int srv_db_open(const char *path, sqlite3 **out)
+int srv_db_shared(srv_db *h)
+{
+    return h->pg != NULL;
+}
+
+int srv_db_set_node(srv_db *h, const char *node)
+{
+    if (h->pg)
+        return srv_pg_set_node(h, node);
+    return SQLITE_OK;
+}
+
+int srv_db_file_store(srv_db *h, const char *id, const char *path)
+{
+    if (h->pg)
+        return srv_pg_file_store(h, id, path);
+    return SQLITE_OK;
+}
+
+int srv_db_batch_claim_final(srv_db *h, long long seq, int kind, int *won)
+{
+    if (h->pg)
+        return srv_pg_batch_claim_final(h, seq, kind, won);
+    *won = 1;
+    return SQLITE_OK;
+}
+
+int srv_db_results_write(srv_db *h, long long seq, int k, int fd,
+                         long long *len)
+{
+    if (h->pg)
+        return srv_pg_results_write(h, seq, k, fd, len);
+    return SQLITE_OK;
+}
+
+int srv_db_exec(srv_db *h, const char *sql)
+{
+    if (h->pg)
+        return srv_pg_exec(h, sql);
+    return lite_exec(h->lite, sql);
+}
+
+int srv_db_is_pg(const char *where)
+{
+    return where && (!strncmp(where, "postgresql://", 13) ||
+                     !strncmp(where, "postgres://", 11));
+}
+
+char *srv_db_where(const char *db_url, const char *data_dir)
+{
+    if (db_url && *db_url)
+        return oab__strdup(db_url);
+    return oab__sprintf("%s/state.sqlite", data_dir);
+}
+
+static int lite_open(const char *path, sqlite3 **out)
 {
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db,
@@ -60,12 +116,12 @@ int srv_db_open(const char *path, sqlite3 **out)
         return rc;
     }
     sqlite3_busy_timeout(db, 10000);
-    rc = srv_db_exec(db, SCHEMA);
+    rc = lite_exec(db, SCHEMA);
     if (rc != SQLITE_OK) {
         sqlite3_close(db);
         return rc;
     }
-    srv_db_exec(db, "PRAGMA cache_size=-2000;");
+    lite_exec(db, "PRAGMA cache_size=-2000;");
     /* a state file of an earlier version: add the spool offsets (an
      * error here means they are there already) */
     sqlite3_exec(db, "ALTER TABLE batches ADD COLUMN out_bytes INTEGER"
@@ -79,128 +135,175 @@ int srv_db_open(const char *path, sqlite3 **out)
     return SQLITE_OK;
 }
 
+int srv_db_open(const char *where, srv_db **out)
+{
+    *out = NULL;
+    srv_db *h = calloc(1, sizeof *h);
+    if (!h)
+        return SQLITE_NOMEM;
+    int rc = srv_db_is_pg(where) ? srv_pg_open(h, where)
+                                 : lite_open(where, &h->lite);
+    if (rc != SQLITE_OK) {
+        srv_db_close(h);
+        return rc;
+    }
+    *out = h;
+    return SQLITE_OK;
+}
+
+void srv_db_close(srv_db *h)
+{
+    if (!h)
+        return;
+    if (h->pg)
+        srv_pg_close(h);
+    sqlite3_close(h->lite);
+    free(h);
+}
+
 /* A file past its expires_at is gone for the API at once (the engine's
  * sweeper removes its body and row soon after). */
 #define NOT_EXPIRED \
     " AND (expires_at IS NULL OR expires_at > CAST(strftime('%s','now') AS INTEGER))"
 
-static void add_ts(cJSON *o, const char *key, sqlite3_stmt *st, int col)
+static void add_ts(cJSON *o, const char *key, const srv_row *r, int col)
 {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL ||
-        sqlite3_column_int64(st, col) == 0)
+    if (!r->text(r, col) || r->i64(r, col) == 0)
         cJSON_AddNullToObject(o, key);
     else
-        cJSON_AddNumberToObject(o, key, (double)sqlite3_column_int64(st, col));
+        cJSON_AddNumberToObject(o, key, (double)r->i64(r, col));
 }
 
-static void add_text(cJSON *o, const char *key, sqlite3_stmt *st, int col)
+static void add_text(cJSON *o, const char *key, const srv_row *r, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
+    const char *t = r->text(r, col);
     if (t && *t)
-        cJSON_AddStringToObject(o, key, (const char *)t);
+        cJSON_AddStringToObject(o, key, t);
     else
         cJSON_AddNullToObject(o, key);
 }
 
-static void add_json(cJSON *o, const char *key, sqlite3_stmt *st, int col)
+static void add_json(cJSON *o, const char *key, const srv_row *r, int col)
 {
-    const unsigned char *t = sqlite3_column_text(st, col);
-    cJSON *v = t ? cJSON_Parse((const char *)t) : NULL;
+    const char *t = r->text(r, col);
+    cJSON *v = t ? cJSON_Parse(t) : NULL;
     if (v)
         cJSON_AddItemToObject(o, key, v);
     else
         cJSON_AddNullToObject(o, key);
 }
 
-cJSON *srv_batch_json(sqlite3 *db, const char *id, const char *owner)
+cJSON *srv__batch_view(const srv_row *r, const char *owner)
+{
+    const char *row_owner = r->text(r, 26);
+    if (owner && (!row_owner || strcmp(owner, row_owner) != 0))
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    add_text(o, "id", r, 0);
+    cJSON_AddStringToObject(o, "object", "batch");
+    add_text(o, "endpoint", r, 1);
+    add_text(o, "model", r, 2);
+    add_json(o, "errors", r, 25);
+    add_text(o, "input_file_id", r, 3);
+    add_text(o, "completion_window", r, 4);
+    add_text(o, "status", r, 5);
+    add_text(o, "output_file_id", r, 6);
+    add_text(o, "error_file_id", r, 7);
+    cJSON_AddNumberToObject(o, "created_at", (double)r->i64(r, 8));
+    static const char *ts[] = {"in_progress_at", "expires_at",
+                               "finalizing_at", "completed_at",
+                               "failed_at", "expired_at",
+                               "cancelling_at", "cancelled_at"};
+    for (int i = 0; i < 8; i++)
+        add_ts(o, ts[i], r, 9 + i);
+    cJSON *rc = cJSON_AddObjectToObject(o, "request_counts");
+    cJSON_AddNumberToObject(rc, "total", (double)r->i64(r, 17));
+    cJSON_AddNumberToObject(rc, "completed", (double)r->i64(r, 18));
+    cJSON_AddNumberToObject(rc, "failed", (double)r->i64(r, 19));
+    cJSON *u = cJSON_AddObjectToObject(o, "usage");
+    long long in = r->i64(r, 20), cached = r->i64(r, 21),
+              outt = r->i64(r, 22), reas = r->i64(r, 23);
+    cJSON_AddNumberToObject(u, "input_tokens", (double)in);
+    cJSON *d = cJSON_AddObjectToObject(u, "input_tokens_details");
+    cJSON_AddNumberToObject(d, "cached_tokens", (double)cached);
+    cJSON_AddNumberToObject(u, "output_tokens", (double)outt);
+    d = cJSON_AddObjectToObject(u, "output_tokens_details");
+    cJSON_AddNumberToObject(d, "reasoning_tokens", (double)reas);
+    cJSON_AddNumberToObject(u, "total_tokens", (double)(in + outt));
+    add_json(o, "metadata", r, 24);
+    return o;
+}
+
+cJSON *srv__file_view(const srv_row *r, const char *owner)
+{
+    const char *row_owner = r->text(r, 6);
+    if (owner && (!row_owner || strcmp(owner, row_owner) != 0))
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    add_text(o, "id", r, 0);
+    cJSON_AddStringToObject(o, "object", "file");
+    cJSON_AddNumberToObject(o, "bytes", (double)r->i64(r, 1));
+    cJSON_AddNumberToObject(o, "created_at", (double)r->i64(r, 2));
+    add_ts(o, "expires_at", r, 3);
+    add_text(o, "filename", r, 4);
+    add_text(o, "purpose", r, 5);
+    cJSON_AddStringToObject(o, "status", "processed");
+    cJSON_AddNullToObject(o, "status_details");
+    return o;
+}
+
+/* A row of a SQLite statement for the views. */
+static const char *lite_text(const srv_row *r, int col)
+{
+    return (const char *)sqlite3_column_text(r->p, col);
+}
+
+static long long lite_i64(const srv_row *r, int col)
+{
+    return sqlite3_column_int64(r->p, col);
+}
+
+/* The one row of SELECT cols FROM table WHERE id = ? (plus a filter),
+ * through view. */
+static cJSON *lite_view(sqlite3 *db, const char *sql, const char *id,
+                        const char *owner,
+                        cJSON *(*view)(const srv_row *, const char *))
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-            "SELECT id, endpoint, model, input_file_id, completion_window,"
-            " status, output_file_id, error_file_id, created_at,"
-            " in_progress_at, expires_at, finalizing_at, completed_at,"
-            " failed_at, expired_at, cancelling_at, cancelled_at, total,"
-            " n_completed, n_failed, input_tokens, cached_tokens,"
-            " output_tokens, reasoning_tokens, metadata, errors, owner"
-            " FROM batches WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return NULL;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     cJSON *o = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW &&
-        (!owner || strcmp(owner, (const char *)sqlite3_column_text(st, 26)) == 0)) {
-        o = cJSON_CreateObject();
-        add_text(o, "id", st, 0);
-        cJSON_AddStringToObject(o, "object", "batch");
-        add_text(o, "endpoint", st, 1);
-        add_text(o, "model", st, 2);
-        add_json(o, "errors", st, 25);
-        add_text(o, "input_file_id", st, 3);
-        add_text(o, "completion_window", st, 4);
-        add_text(o, "status", st, 5);
-        add_text(o, "output_file_id", st, 6);
-        add_text(o, "error_file_id", st, 7);
-        cJSON_AddNumberToObject(o, "created_at",
-                                (double)sqlite3_column_int64(st, 8));
-        static const char *ts[] = {"in_progress_at", "expires_at",
-                                   "finalizing_at", "completed_at",
-                                   "failed_at", "expired_at",
-                                   "cancelling_at", "cancelled_at"};
-        for (int i = 0; i < 8; i++)
-            add_ts(o, ts[i], st, 9 + i);
-        cJSON *rc = cJSON_AddObjectToObject(o, "request_counts");
-        cJSON_AddNumberToObject(rc, "total", (double)sqlite3_column_int64(st, 17));
-        cJSON_AddNumberToObject(rc, "completed",
-                                (double)sqlite3_column_int64(st, 18));
-        cJSON_AddNumberToObject(rc, "failed", (double)sqlite3_column_int64(st, 19));
-        cJSON *u = cJSON_AddObjectToObject(o, "usage");
-        long long in = sqlite3_column_int64(st, 20),
-                  cached = sqlite3_column_int64(st, 21),
-                  outt = sqlite3_column_int64(st, 22),
-                  reas = sqlite3_column_int64(st, 23);
-        cJSON_AddNumberToObject(u, "input_tokens", (double)in);
-        cJSON *d = cJSON_AddObjectToObject(u, "input_tokens_details");
-        cJSON_AddNumberToObject(d, "cached_tokens", (double)cached);
-        cJSON_AddNumberToObject(u, "output_tokens", (double)outt);
-        d = cJSON_AddObjectToObject(u, "output_tokens_details");
-        cJSON_AddNumberToObject(d, "reasoning_tokens", (double)reas);
-        cJSON_AddNumberToObject(u, "total_tokens", (double)(in + outt));
-        add_json(o, "metadata", st, 24);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        srv_row r = {lite_text, lite_i64, st, 0};
+        o = view(&r, owner);
     }
     sqlite3_finalize(st);
     return o;
 }
 
-cJSON *srv_file_json(sqlite3 *db, const char *id, const char *owner)
+cJSON *srv_batch_json(srv_db *h, const char *id, const char *owner)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-            "SELECT id, bytes, created_at, expires_at, filename, purpose,"
-            " owner FROM files WHERE id = ?" NOT_EXPIRED, -1, &st, NULL) !=
-        SQLITE_OK)
-        return NULL;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    cJSON *o = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW &&
-        (!owner || strcmp(owner, (const char *)sqlite3_column_text(st, 6)) == 0)) {
-        o = cJSON_CreateObject();
-        add_text(o, "id", st, 0);
-        cJSON_AddStringToObject(o, "object", "file");
-        cJSON_AddNumberToObject(o, "bytes", (double)sqlite3_column_int64(st, 1));
-        cJSON_AddNumberToObject(o, "created_at",
-                                (double)sqlite3_column_int64(st, 2));
-        add_ts(o, "expires_at", st, 3);
-        add_text(o, "filename", st, 4);
-        add_text(o, "purpose", st, 5);
-        cJSON_AddStringToObject(o, "status", "processed");
-        cJSON_AddNullToObject(o, "status_details");
-    }
-    sqlite3_finalize(st);
-    return o;
+    if (h->pg)
+        return srv_pg_batch_json(h, id, owner);
+    return lite_view(h->lite, "SELECT " SRV_BATCH_COLS " FROM batches"
+                     " WHERE id = ?", id, owner, srv__batch_view);
 }
 
-char *srv_file_path(sqlite3 *db, const char *files_dir, const char *id,
+cJSON *srv_file_json(srv_db *h, const char *id, const char *owner)
+{
+    if (h->pg)
+        return srv_pg_file_json(h, id, owner);
+    return lite_view(h->lite, "SELECT " SRV_FILE_COLS " FROM files"
+                     " WHERE id = ?" NOT_EXPIRED, id, owner, srv__file_view);
+}
+
+char *srv_file_path(srv_db *h, const char *files_dir, const char *id,
                     const char *owner)
 {
+    if (h->pg)
+        return srv_pg_file_path(h, files_dir, id, owner);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
             "SELECT path FROM files WHERE id = ? AND (?2 IS NULL OR"
@@ -256,30 +359,44 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *t)
         sqlite3_bind_null(st, i);
 }
 
-int srv_db_begin(sqlite3 *db)
+int srv_db_begin(srv_db *h)
 {
-    return srv_db_exec(db, "BEGIN IMMEDIATE");
+    if (h->pg)
+        return srv_pg_begin(h);
+    sqlite3 *db = h->lite;
+    return lite_exec(db, "BEGIN IMMEDIATE");
 }
 
-int srv_db_commit(sqlite3 *db)
+int srv_db_commit(srv_db *h)
 {
-    int rc = srv_db_exec(db, "COMMIT");
+    if (h->pg)
+        return srv_pg_commit(h);
+    sqlite3 *db = h->lite;
+    int rc = lite_exec(db, "COMMIT");
     if (rc != SQLITE_OK)
-        srv_db_rollback(db);
+        srv_db_rollback(h);
     return rc;
 }
 
-void srv_db_rollback(sqlite3 *db)
+void srv_db_rollback(srv_db *h)
 {
+    if (h->pg) {
+        srv_pg_rollback(h);
+        return;
+    }
+    sqlite3 *db = h->lite;
     if (!sqlite3_get_autocommit(db))
-        srv_db_exec(db, "ROLLBACK");
+        lite_exec(db, "ROLLBACK");
 }
 
-int srv_db_file_insert(sqlite3 *db, const char *id, const char *owner,
+int srv_db_file_insert(srv_db *h, const char *id, const char *owner,
                        const char *purpose, const char *filename,
                        long long bytes, long long created_at,
                        const char *path, long long expires_at)
 {
+    if (h->pg)
+        return srv_pg_file_insert(h, id, owner, purpose, filename, bytes, created_at, path, expires_at);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db,
         "INSERT INTO files(id, owner, purpose, filename, bytes, created_at,"
@@ -300,9 +417,12 @@ int srv_db_file_insert(sqlite3 *db, const char *id, const char *owner,
     return run(db, st, "file insert");
 }
 
-int srv_db_file_delete(sqlite3 *db, const char *id, const char *owner,
+int srv_db_file_delete(srv_db *h, const char *id, const char *owner,
                        int *deleted)
 {
+    if (h->pg)
+        return srv_pg_file_delete(h, id, owner, deleted);
+    sqlite3 *db = h->lite;
     *deleted = 0;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "DELETE FROM files WHERE id = ? AND owner = ?", &st);
@@ -316,12 +436,15 @@ int srv_db_file_delete(sqlite3 *db, const char *id, const char *owner,
     return rc;
 }
 
-int srv_db_batch_insert(sqlite3 *db, const char *id, const char *owner,
+int srv_db_batch_insert(srv_db *h, const char *id, const char *owner,
                         const char *endpoint, const char *input_file_id,
                         const char *window, long long created_at,
                         long long expires_at, const char *metadata,
                         long long out_expires)
 {
+    if (h->pg)
+        return srv_pg_batch_insert(h, id, owner, endpoint, input_file_id, window, created_at, expires_at, metadata, out_expires);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db,
         "INSERT INTO batches(id, owner, endpoint, input_file_id,"
@@ -341,9 +464,12 @@ int srv_db_batch_insert(sqlite3 *db, const char *id, const char *owner,
     return run(db, st, "batch insert");
 }
 
-int srv_db_batch_cancel(sqlite3 *db, const char *id, long long now,
+int srv_db_batch_cancel(srv_db *h, const char *id, long long now,
                         int *changed)
 {
+    if (h->pg)
+        return srv_pg_batch_cancel(h, id, now, changed);
+    sqlite3 *db = h->lite;
     *changed = 0;
     sqlite3_stmt *st = NULL;
     int rc = prep(db,
@@ -359,9 +485,12 @@ int srv_db_batch_cancel(sqlite3 *db, const char *id, long long now,
     return rc;
 }
 
-int srv_db_batch_failed(sqlite3 *db, long long seq, long long now,
+int srv_db_batch_failed(srv_db *h, long long seq, long long now,
                         const char *errors_json)
 {
+    if (h->pg)
+        return srv_pg_batch_failed(h, seq, now, errors_json);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db,
         "UPDATE batches SET status='failed', failed_at=?, errors=?"
@@ -374,9 +503,12 @@ int srv_db_batch_failed(sqlite3 *db, long long seq, long long now,
     return run(db, st, "batch failed");
 }
 
-int srv_db_batch_started(sqlite3 *db, long long seq, long long total,
+int srv_db_batch_started(srv_db *h, long long seq, long long total,
                          const char *model, long long now)
 {
+    if (h->pg)
+        return srv_pg_batch_started(h, seq, total, model, now);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db,
         "UPDATE batches SET total=?, model=?, in_progress_at=?,"
@@ -392,8 +524,11 @@ int srv_db_batch_started(sqlite3 *db, long long seq, long long total,
     return run(db, st, "batch started");
 }
 
-int srv_db_batch_finalizing(sqlite3 *db, long long seq, long long now)
+int srv_db_batch_finalizing(srv_db *h, long long seq, long long now)
 {
+    if (h->pg)
+        return srv_pg_batch_finalizing(h, seq, now);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db,
         "UPDATE batches SET status='finalizing',"
@@ -405,10 +540,13 @@ int srv_db_batch_finalizing(sqlite3 *db, long long seq, long long now)
     return run(db, st, "batch finalizing");
 }
 
-int srv_db_batch_ended(sqlite3 *db, long long seq, int kind, long long now,
+int srv_db_batch_ended(srv_db *h, long long seq, int kind, long long now,
                        const char *out_id, const char *err_id,
                        long long out_bytes, long long err_bytes)
 {
+    if (h->pg)
+        return srv_pg_batch_ended(h, seq, kind, now, out_id, err_id, out_bytes, err_bytes);
+    sqlite3 *db = h->lite;
     static const char *const sql[] = {
         "UPDATE batches SET status='completed', completed_at=?,"
         " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?"
@@ -432,9 +570,12 @@ int srv_db_batch_ended(sqlite3 *db, long long seq, int kind, long long now,
     return run(db, st, "batch ended");
 }
 
-int srv_db_batch_spools(sqlite3 *db, long long seq, long long *out_bytes,
+int srv_db_batch_spools(srv_db *h, long long seq, long long *out_bytes,
                         long long *err_bytes, long long *out_expires)
 {
+    if (h->pg)
+        return srv_pg_batch_spools(h, seq, out_bytes, err_bytes, out_expires);
+    sqlite3 *db = h->lite;
     *out_bytes = *err_bytes = *out_expires = 0;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "SELECT out_bytes, err_bytes, out_expires FROM batches"
@@ -454,9 +595,12 @@ int srv_db_batch_spools(sqlite3 *db, long long seq, long long *out_bytes,
     return SQLITE_OK;
 }
 
-int srv_db_batch_set_spools(sqlite3 *db, long long seq, long long out_bytes,
+int srv_db_batch_set_spools(srv_db *h, long long seq, long long out_bytes,
                             long long err_bytes)
 {
+    if (h->pg)
+        return srv_pg_batch_set_spools(h, seq, out_bytes, err_bytes);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "UPDATE batches SET out_bytes=?, err_bytes=?"
                       " WHERE seq=?", &st);
@@ -474,9 +618,12 @@ static const char *col_text(sqlite3_stmt *st, int i)
     return t ? (const char *)t : "";
 }
 
-int srv_db_active(sqlite3 *db, int (*fn)(const srv_active_row *, void *),
+int srv_db_active(srv_db *h, int (*fn)(const srv_active_row *, void *),
                   void *ud)
 {
+    if (h->pg)
+        return srv_pg_active(h, fn, ud);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db,
         "SELECT seq, id, status, endpoint, input_file_id, expires_at, owner,"
@@ -512,8 +659,11 @@ int srv_db_active(sqlite3 *db, int (*fn)(const srv_active_row *, void *),
     return SQLITE_OK;
 }
 
-int srv_db_lines_delete(sqlite3 *db, long long seq)
+int srv_db_lines_delete(srv_db *h, long long seq)
 {
+    if (h->pg)
+        return srv_pg_lines_delete(h, seq);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "DELETE FROM lines WHERE batch_seq=?", &st);
     if (rc != SQLITE_OK)
@@ -522,15 +672,29 @@ int srv_db_lines_delete(sqlite3 *db, long long seq)
     return run(db, st, "lines delete");
 }
 
-int srv_db_line_stmt(sqlite3 *db, sqlite3_stmt **out)
+int srv_db_line_stmt(srv_db *h, srv_db_stmt **out)
 {
-    return prep(db, "INSERT INTO lines(batch_seq, idx, custom_id, off, len)"
-                    " VALUES(?,?,?,?,?)", out);
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return SQLITE_NOMEM;
+    (*out)->h = h;
+    int rc = h->pg ? srv_pg_line_stmt(*out)
+                   : prep(h->lite, "INSERT INTO lines(batch_seq, idx,"
+                                   " custom_id, off, len) VALUES(?,?,?,?,?)",
+                          &(*out)->st);
+    if (rc != SQLITE_OK) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
-int srv_db_line_insert(sqlite3_stmt *ins, long long seq, long long idx,
+int srv_db_line_insert(srv_db_stmt *s, long long seq, long long idx,
                        const char *custom_id, long long off, long long len)
 {
+    if (s->h->pg)
+        return srv_pg_line_insert(s, seq, idx, custom_id, off, len);
+    sqlite3_stmt *ins = s->st;
     sqlite3_reset(ins);
     sqlite3_bind_int64(ins, 1, seq);
     sqlite3_bind_int64(ins, 2, idx);
@@ -543,10 +707,23 @@ int srv_db_line_insert(sqlite3_stmt *ins, long long seq, long long idx,
     return SQLITE_OK;
 }
 
-int srv_db_lines_pending(sqlite3 *db, long long seq, long long from, int max,
+int srv_db_stmt_finish(srv_db_stmt *s)
+{
+    if (!s)
+        return SQLITE_OK;
+    int rc = s->h->pg ? srv_pg_stmt_finish(s) : SQLITE_OK;
+    sqlite3_finalize(s->st);
+    free(s);
+    return rc;
+}
+
+int srv_db_lines_pending(srv_db *h, long long seq, long long from, int max,
                          long long *idx, long long *off, long long *len,
                          int *n)
 {
+    if (h->pg)
+        return srv_pg_lines_pending(h, seq, from, max, idx, off, len, n);
+    sqlite3 *db = h->lite;
     *n = 0;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "SELECT idx, off, len FROM lines WHERE batch_seq=?"
@@ -568,8 +745,11 @@ int srv_db_lines_pending(sqlite3 *db, long long seq, long long from, int max,
     return SQLITE_OK;
 }
 
-int srv_db_lines_done(sqlite3 *db, const srv_line_done *d, size_t n)
+int srv_db_lines_done(srv_db *h, const srv_line_done *d, size_t n)
 {
+    if (h->pg)
+        return srv_pg_lines_done(h, d, n);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *ul = NULL, *ub = NULL;
     int rc = prep(db, "UPDATE lines SET state=? WHERE batch_seq=?"
                       " AND idx=? AND state=0", &ul);
@@ -605,10 +785,13 @@ int srv_db_lines_done(sqlite3 *db, const srv_line_done *d, size_t n)
     return rc;
 }
 
-int srv_db_lines_unfinished(sqlite3 *db, long long seq,
+int srv_db_lines_unfinished(srv_db *h, long long seq,
                             int (*fn)(const char *custom_id, void *ud),
                             void *ud)
 {
+    if (h->pg)
+        return srv_pg_lines_unfinished(h, seq, fn, ud);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "SELECT custom_id FROM lines WHERE batch_seq=?"
                       " AND state=0 ORDER BY idx", &st);
@@ -627,10 +810,13 @@ int srv_db_lines_unfinished(sqlite3 *db, long long seq,
     return SQLITE_OK;
 }
 
-int srv_db_list(sqlite3 *db, int batches, const char *owner,
+int srv_db_list(srv_db *h, int batches, const char *owner,
                 const char *purpose, const char *after, int asc, long limit,
                 cJSON *data, int *has_more)
 {
+    if (h->pg)
+        return srv_pg_list(h, batches, owner, purpose, after, asc, limit, data, has_more);
+    sqlite3 *db = h->lite;
     *has_more = 0;
     const char *table = batches ? "batches" : "files";
     char sql[512];
@@ -660,8 +846,8 @@ int srv_db_list(sqlite3 *db, int batches, const char *owner,
             break;
         }
         const char *id = (const char *)sqlite3_column_text(st, 0);
-        cJSON *item = batches ? srv_batch_json(db, id, NULL)
-                              : srv_file_json(db, id, NULL);
+        cJSON *item = batches ? srv_batch_json(h, id, NULL)
+                              : srv_file_json(h, id, NULL);
         if (item)
             cJSON_AddItemToArray(data, item);
         n++;
@@ -672,11 +858,14 @@ int srv_db_list(sqlite3 *db, int batches, const char *owner,
     return SQLITE_OK;
 }
 
-int srv_db_files_expired(sqlite3 *db, long long now, int max,
+int srv_db_files_expired(srv_db *h, long long now, int max,
                          int (*fn)(const char *id, const char *path,
                                    void *ud),
                          void *ud)
 {
+    if (h->pg)
+        return srv_pg_files_expired(h, now, max, fn, ud);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "SELECT id, path FROM files WHERE expires_at IS NOT"
                       " NULL AND expires_at <= ? LIMIT ?", &st);
@@ -695,8 +884,11 @@ int srv_db_files_expired(sqlite3 *db, long long now, int max,
     return SQLITE_OK;
 }
 
-int srv_db_file_remove(sqlite3 *db, const char *id)
+int srv_db_file_remove(srv_db *h, const char *id)
 {
+    if (h->pg)
+        return srv_pg_file_remove(h, id);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "DELETE FROM files WHERE id = ?", &st);
     if (rc != SQLITE_OK)
@@ -707,9 +899,12 @@ int srv_db_file_remove(sqlite3 *db, const char *id)
 
 /* ---- metrics and webhooks ---- */
 
-int srv_db_batch_stats(sqlite3 *db,
+int srv_db_batch_stats(srv_db *h,
                        int (*fn)(const srv_batch_stat *, void *), void *ud)
 {
+    if (h->pg)
+        return srv_pg_batch_stats(h, fn, ud);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "SELECT endpoint, status, count(*), sum(total),"
                       " sum(n_completed), sum(n_failed), sum(input_tokens),"
@@ -736,9 +931,12 @@ int srv_db_batch_stats(sqlite3 *db,
     return SQLITE_OK;
 }
 
-int srv_db_deliveries_init(sqlite3 *db)
+int srv_db_deliveries_init(srv_db *h)
 {
-    return srv_db_exec(
+    if (h->pg)
+        return srv_pg_deliveries_init(h);
+    sqlite3 *db = h->lite;
+    return lite_exec(
         db, "CREATE TABLE IF NOT EXISTS deliveries("
             " seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL,"
             " msg_id TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL,"
@@ -749,10 +947,13 @@ int srv_db_deliveries_init(sqlite3 *db)
             " ON deliveries(state, next_at);");
 }
 
-int srv_db_delivery_insert(sqlite3 *db, const char *event_id,
+int srv_db_delivery_insert(srv_db *h, const char *event_id,
                            const char *msg_id, const char *url,
                            const char *body, long long created_at)
 {
+    if (h->pg)
+        return srv_pg_delivery_insert(h, event_id, msg_id, url, body, created_at);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "INSERT INTO deliveries(event_id, msg_id, url, body,"
                       " created_at, next_at) VALUES(?,?,?,?,?,?)", &st);
@@ -776,8 +977,11 @@ void srv_db_delivery_clear(srv_delivery *d)
     memset(d, 0, sizeof *d);
 }
 
-int srv_db_delivery_next(sqlite3 *db, srv_delivery *out)
+int srv_db_delivery_next(srv_db *h, srv_delivery *out)
 {
+    if (h->pg)
+        return srv_pg_delivery_next(h, out);
+    sqlite3 *db = h->lite;
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "SELECT seq, created_at, attempts, last_status,"
@@ -807,10 +1011,13 @@ int srv_db_delivery_next(sqlite3 *db, srv_delivery *out)
     return rc;
 }
 
-int srv_db_delivery_update(sqlite3 *db, long long seq, int state,
+int srv_db_delivery_update(srv_db *h, long long seq, int state,
                            long long attempts, double next_at,
                            long long last_status)
 {
+    if (h->pg)
+        return srv_pg_delivery_update(h, seq, state, attempts, next_at, last_status);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "UPDATE deliveries SET state = ?, attempts = ?,"
                       " next_at = ?, last_status = ? WHERE seq = ?", &st);
@@ -824,8 +1031,11 @@ int srv_db_delivery_update(sqlite3 *db, long long seq, int state,
     return run(db, st, "delivery update");
 }
 
-int srv_db_deliveries_pending(sqlite3 *db, long long *n)
+int srv_db_deliveries_pending(srv_db *h, long long *n)
 {
+    if (h->pg)
+        return srv_pg_deliveries_pending(h, n);
+    sqlite3 *db = h->lite;
     *n = 0;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "SELECT count(*) FROM deliveries WHERE state = 0", &st);
@@ -842,17 +1052,23 @@ int srv_db_deliveries_pending(sqlite3 *db, long long *n)
 
 /* ---- the enqueued-token limit ---- */
 
-int srv_db_enqueued_init(sqlite3 *db)
+int srv_db_enqueued_init(srv_db *h)
 {
+    if (h->pg)
+        return srv_pg_enqueued_init(h);
+    sqlite3 *db = h->lite;
     /* an error here means the column is there already */
     sqlite3_exec(db, "ALTER TABLE batches ADD COLUMN enqueued_tokens INTEGER"
                      " DEFAULT 0", NULL, NULL, NULL);
     return SQLITE_OK;
 }
 
-int srv_db_enqueued_sum(sqlite3 *db, const char *owner, const char *model,
+int srv_db_enqueued_sum(srv_db *h, const char *owner, const char *model,
                         long long seq, long long *sum)
 {
+    if (h->pg)
+        return srv_pg_enqueued_sum(h, owner, model, seq, sum);
+    sqlite3 *db = h->lite;
     *sum = 0;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "SELECT COALESCE(sum(enqueued_tokens), 0) FROM batches"
@@ -872,8 +1088,11 @@ int srv_db_enqueued_sum(sqlite3 *db, const char *owner, const char *model,
     return SQLITE_OK;
 }
 
-int srv_db_batch_set_enqueued(sqlite3 *db, long long seq, long long tokens)
+int srv_db_batch_set_enqueued(srv_db *h, long long seq, long long tokens)
 {
+    if (h->pg)
+        return srv_pg_batch_set_enqueued(h, seq, tokens);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "UPDATE batches SET enqueued_tokens=? WHERE seq=?", &st);
     if (rc != SQLITE_OK)
@@ -885,16 +1104,21 @@ int srv_db_batch_set_enqueued(sqlite3 *db, long long seq, long long tokens)
 
 /* ---- Anthropic batches (anthropic_api.c) ---- */
 
-int srv_db_anth_init(sqlite3 *db)
+int srv_db_anth_init(srv_db *h)
 {
-    return srv_db_exec(db, "CREATE TABLE IF NOT EXISTS anth_batches("
+    if (h->pg)
+        return srv_pg_anth_init(h);
+    return srv_db_exec(h, "CREATE TABLE IF NOT EXISTS anth_batches("
                            " batch_id TEXT PRIMARY KEY, n_requests INTEGER,"
                            " n_refused INTEGER, refused_path TEXT)");
 }
 
-int srv_db_anth_insert(sqlite3 *db, const char *batch_id, long long n_requests,
+int srv_db_anth_insert(srv_db *h, const char *batch_id, long long n_requests,
                        long long n_refused, const char *refused_path)
 {
+    if (h->pg)
+        return srv_pg_anth_insert(h, batch_id, n_requests, n_refused, refused_path);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "INSERT INTO anth_batches(batch_id, n_requests,"
                       " n_refused, refused_path) VALUES(?, ?, ?, ?)", &st);
@@ -907,9 +1131,12 @@ int srv_db_anth_insert(sqlite3 *db, const char *batch_id, long long n_requests,
     return run(db, st, "anthropic batch insert");
 }
 
-int srv_db_anth_get(sqlite3 *db, const char *batch_id, long long *n_requests,
+int srv_db_anth_get(srv_db *h, const char *batch_id, long long *n_requests,
                     long long *n_refused, char **refused_path)
 {
+    if (h->pg)
+        return srv_pg_anth_get(h, batch_id, n_requests, n_refused, refused_path);
+    sqlite3 *db = h->lite;
     *refused_path = NULL;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "SELECT n_requests, n_refused, refused_path FROM"
@@ -931,8 +1158,11 @@ int srv_db_anth_get(sqlite3 *db, const char *batch_id, long long *n_requests,
     return rc;
 }
 
-int srv_db_anth_delete(sqlite3 *db, const char *batch_id)
+int srv_db_anth_delete(srv_db *h, const char *batch_id)
 {
+    if (h->pg)
+        return srv_pg_anth_delete(h, batch_id);
+    sqlite3 *db = h->lite;
     static const char *const sql[] = {
         /* one literal each (clang: -Wstring-concatenation) */
         "DELETE FROM lines WHERE batch_seq IN (SELECT seq FROM batches WHERE id = ?1)",
@@ -953,9 +1183,12 @@ int srv_db_anth_delete(sqlite3 *db, const char *batch_id)
 
 /* ---- a batch's lines, GET /v1/batches/{id}/lines (batchlines.c) ---- */
 
-int srv_db_batch_seq_spools(sqlite3 *db, const char *id, long long *seq,
+int srv_db_batch_seq_spools(srv_db *h, const char *id, long long *seq,
                             long long *out_bytes, long long *err_bytes)
 {
+    if (h->pg)
+        return srv_pg_batch_seq_spools(h, id, seq, out_bytes, err_bytes);
+    sqlite3 *db = h->lite;
     *seq = -1;
     *out_bytes = *err_bytes = 0;
     sqlite3_stmt *st = NULL;
@@ -976,12 +1209,15 @@ int srv_db_batch_seq_spools(sqlite3 *db, const char *id, long long *seq,
     return SQLITE_OK;
 }
 
-int srv_db_lines_waiting(sqlite3 *db, long long seq, long long after,
+int srv_db_lines_waiting(srv_db *h, long long seq, long long after,
                          int max,
                          int (*fn)(long long idx, const char *custom_id,
                                    void *ud),
                          void *ud)
 {
+    if (h->pg)
+        return srv_pg_lines_waiting(h, seq, after, max, fn, ud);
+    sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db, "SELECT idx, custom_id FROM lines WHERE batch_seq=?"
                       " AND idx>? AND state=0 ORDER BY idx LIMIT ?", &st);

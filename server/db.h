@@ -1,76 +1,121 @@
-/* db.h - the server's SQLite state (db.c): the schema, JSON views of
- * rows, and one function per statement the front end and the engine run.
+/* db.h - the server's state behind one interface (db.c): the schema,
+ * JSON views of rows, and one function per statement the front end and
+ * the engine run. Two implementations: SQLite (db.c, the embedded
+ * default) and PostgreSQL (db_pg.c, for several nodes sharing one
+ * queue); a handle holds either, and callers never know which.
  * Every function returns SQLITE_OK (or SQLITE_ROW/SQLITE_DONE where
- * said) or the SQLite error, which it has also logged. */
+ * said) or an error code (the SQLite one, SQLITE_ERROR or SQLITE_NOMEM
+ * for PostgreSQL), which it has also logged. */
 #ifndef OAB_SERVER_DB_H
 #define OAB_SERVER_DB_H
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
+#include <sqlite3.h> /* the result codes */
 
-/* Opens (creating) the state file and its tables. */
-int srv_db_open(const char *path, sqlite3 **out);
-/* Runs SQL with no result. */
-int srv_db_exec(sqlite3 *db, const char *sql);
-int srv_db_begin(sqlite3 *db);   /* BEGIN IMMEDIATE */
-int srv_db_commit(sqlite3 *db);  /* COMMIT, or ROLLBACK when it fails */
-void srv_db_rollback(sqlite3 *db);
+/* A connection to the state (opaque): SQLite or PostgreSQL. One thread
+ * at a time uses a handle. */
+typedef struct srv_db srv_db;
+
+/* Opens (creating) the state and its tables: where is a PostgreSQL URL
+ * (postgresql://... or postgres://...) or the path of a SQLite file.
+ * PostgreSQL's schema is created and migrated under an advisory lock,
+ * its version kept in the table oab_schema. *out: free with
+ * srv_db_close. */
+int srv_db_open(const char *where, srv_db **out);
+void srv_db_close(srv_db *db);
+/* Where a server's state is: its --db URL (or $OAB_DB), else
+ * data_dir/state.sqlite. New string (NULL: out of memory). */
+char *srv_db_where(const char *db_url, const char *data_dir);
+/* 1 when where names PostgreSQL. */
+int srv_db_is_pg(const char *where);
+/* 1 when several servers may share this state (PostgreSQL): finished
+ * lines are then kept in the database (srv_line_done.text), not in the
+ * node's spools, lines are claimed under a lease, and one node
+ * finalizes a batch (srv_db_batch_claim_final). */
+int srv_db_shared(srv_db *db);
+/* Names the node holding this handle's claims (shared state): the same
+ * name on every start of one server (its host and data folder, which
+ * one server at a time holds), so a restarted node takes back at once
+ * the claims its previous run left; they are released here. Without a
+ * name a handle has a random one. SQLite: nothing. */
+int srv_db_set_node(srv_db *db, const char *node);
+/* Runs SQL with no result (SQL both backends accept). */
+int srv_db_exec(srv_db *db, const char *sql);
+int srv_db_begin(srv_db *db);   /* BEGIN IMMEDIATE */
+int srv_db_commit(srv_db *db);  /* COMMIT, or ROLLBACK when it fails */
+void srv_db_rollback(srv_db *db);
 
 /* ---- views (NULL when there is no such row, for that owner when owner
  * is not NULL) ---- */
-cJSON *srv_batch_json(sqlite3 *db, const char *id, const char *owner);
-cJSON *srv_file_json(sqlite3 *db, const char *id, const char *owner);
+cJSON *srv_batch_json(srv_db *db, const char *id, const char *owner);
+cJSON *srv_file_json(srv_db *db, const char *id, const char *owner);
 /* The path of a file's body ("files_dir/name"; new). */
-char *srv_file_path(sqlite3 *db, const char *files_dir, const char *id,
+char *srv_file_path(srv_db *db, const char *files_dir, const char *id,
                     const char *owner);
 
 /* A page of a list (files or batches of owner, newest first unless
  * asc; purpose filters files; after an id of the same owner): the
  * objects are added to the array data; *has_more 1 when more follow. */
-int srv_db_list(sqlite3 *db, int batches, const char *owner,
+int srv_db_list(srv_db *db, int batches, const char *owner,
                 const char *purpose, const char *after, int asc, long limit,
                 cJSON *data, int *has_more);
 
 /* ---- files ---- */
-int srv_db_file_insert(sqlite3 *db, const char *id, const char *owner,
+int srv_db_file_insert(srv_db *db, const char *id, const char *owner,
                        const char *purpose, const char *filename,
                        long long bytes, long long created_at,
                        const char *path, long long expires_at /* 0: none */);
+/* Copies the body of file id (at path, its local copy) into the shared
+ * state, streamed in chunks, inside the caller's transaction, so every
+ * node can serve it (srv_file_path fetches it into files_dir when the
+ * node has no copy). Nothing to do for SQLite. */
+int srv_db_file_store(srv_db *db, const char *id, const char *path);
 /* *deleted gets 1 when a row went. */
-int srv_db_file_delete(sqlite3 *db, const char *id, const char *owner,
+int srv_db_file_delete(srv_db *db, const char *id, const char *owner,
                        int *deleted);
 
 /* Up to max files whose expires_at has passed, to fn (id, stored name);
  * fn non-zero stops. */
-int srv_db_files_expired(sqlite3 *db, long long now, int max,
+int srv_db_files_expired(srv_db *db, long long now, int max,
                          int (*fn)(const char *id, const char *path,
                                    void *ud),
                          void *ud);
 /* Removes a file row whatever its owner (the sweeper). */
-int srv_db_file_remove(sqlite3 *db, const char *id);
+int srv_db_file_remove(srv_db *db, const char *id);
 
 /* ---- batches ---- */
-int srv_db_batch_insert(sqlite3 *db, const char *id, const char *owner,
+int srv_db_batch_insert(srv_db *db, const char *id, const char *owner,
                         const char *endpoint, const char *input_file_id,
                         const char *window, long long created_at,
                         long long expires_at, const char *metadata,
                         long long out_expires /* seconds, 0: none */);
 /* validating / in_progress -> cancelling; *changed 1 when it did. */
-int srv_db_batch_cancel(sqlite3 *db, const char *id, long long now,
+int srv_db_batch_cancel(srv_db *db, const char *id, long long now,
                         int *changed);
-int srv_db_batch_failed(sqlite3 *db, long long seq, long long now,
+int srv_db_batch_failed(srv_db *db, long long seq, long long now,
                         const char *errors_json);
-int srv_db_batch_started(sqlite3 *db, long long seq, long long total,
+int srv_db_batch_started(srv_db *db, long long seq, long long total,
                          const char *model, long long now);
-int srv_db_batch_finalizing(sqlite3 *db, long long seq, long long now);
+int srv_db_batch_finalizing(srv_db *db, long long seq, long long now);
 /* kind 0 completed, 1 cancelled, 2 expired; file ids NULL when none. */
-int srv_db_batch_ended(sqlite3 *db, long long seq, int kind, long long now,
+int srv_db_batch_ended(srv_db *db, long long seq, int kind, long long now,
                        const char *out_id, const char *err_id,
                        long long out_bytes, long long err_bytes);
+/* Whether this node finalizes batch seq, as kind (0 completed: every
+ * line done; 1 cancelled; 2 expired, by the database's clock): *won 1
+ * for exactly one node at a time (a lease, taken over when it lapses);
+ * after it no node records a line of the batch. SQLite: always 1. */
+int srv_db_batch_claim_final(srv_db *db, long long seq, int kind, int *won);
+/* Shared state: writes the recorded results of batch seq (k 0 the
+ * output lines, 1 the error lines), in line order, to fd from offset 0
+ * (cut there first), streamed; *len gets their bytes. SQLite: nothing
+ * (the spools hold them; *len unchanged). */
+int srv_db_results_write(srv_db *db, long long seq, int k, int fd,
+                         long long *len);
 /* The committed spool lengths and output_expires_after seconds. */
-int srv_db_batch_spools(sqlite3 *db, long long seq, long long *out_bytes,
+int srv_db_batch_spools(srv_db *db, long long seq, long long *out_bytes,
                         long long *err_bytes, long long *out_expires);
-int srv_db_batch_set_spools(sqlite3 *db, long long seq, long long out_bytes,
+int srv_db_batch_set_spools(srv_db *db, long long seq, long long out_bytes,
                             long long err_bytes);
 
 /* The active batches (validating, in_progress, finalizing, cancelling),
@@ -80,17 +125,26 @@ typedef struct srv_active_row {
     const char *id, *status, *endpoint, *input_file_id, *owner;
     const char *priority;        /* metadata.priority, or NULL */
 } srv_active_row;
-int srv_db_active(sqlite3 *db, int (*fn)(const srv_active_row *, void *),
+int srv_db_active(srv_db *db, int (*fn)(const srv_active_row *, void *),
                   void *ud);
 
 /* ---- lines of a batch ---- */
-int srv_db_lines_delete(sqlite3 *db, long long seq);
-/* An insert statement for srv_db_line_insert (finalize it). */
-int srv_db_line_stmt(sqlite3 *db, sqlite3_stmt **out);
-int srv_db_line_insert(sqlite3_stmt *ins, long long seq, long long idx,
+int srv_db_lines_delete(srv_db *db, long long seq);
+/* An insert of many lines for srv_db_line_insert (a prepared statement,
+ * or a COPY for PostgreSQL: nothing else runs on db until it is
+ * finished); srv_db_stmt_finish ends it and says whether every line
+ * went in. Inside the caller's transaction. */
+typedef struct srv_db_stmt srv_db_stmt;
+int srv_db_line_stmt(srv_db *db, srv_db_stmt **out);
+int srv_db_line_insert(srv_db_stmt *ins, long long seq, long long idx,
                        const char *custom_id, long long off, long long len);
-/* Up to max pending lines at idx >= from; *n gets how many. */
-int srv_db_lines_pending(sqlite3 *db, long long seq, long long from, int max,
+int srv_db_stmt_finish(srv_db_stmt *ins);
+/* Up to max pending lines at idx >= from; *n gets how many. Shared
+ * state: the lines are claimed by this node under a lease (FOR UPDATE
+ * SKIP LOCKED; lines leased to a live node are not pending), renewed
+ * while the node runs (srv_db_active), taken over by another node when
+ * it lapses. */
+int srv_db_lines_pending(srv_db *db, long long seq, long long from, int max,
                          long long *idx, long long *off, long long *len,
                          int *n);
 /* A finished line to record. */
@@ -98,14 +152,19 @@ typedef struct srv_line_done {
     long long seq, idx;
     int state;              /* 1 ok, 2 error */
     long long in, cached, out, reasoning; /* its usage */
+    const char *text;       /* shared state: its output/error line */
+    size_t len;             /* (no newline), else NULL */
 } srv_line_done;
 /* Records n finished lines (inside the caller's transaction): each row
  * still pending goes 0 -> state, and its batch's counts and usage grow;
  * rows already done are left alone (exactly once). Two statements,
- * prepared once for all n. */
-int srv_db_lines_done(sqlite3 *db, const srv_line_done *d, size_t n);
+ * prepared once for all n. Shared state: with the line's text, in one
+ * statement, and only for lines this node still holds the lease of, of
+ * batches still running (fencing: a node whose claim was taken, or a
+ * batch being finalized, records nothing). */
+int srv_db_lines_done(srv_db *db, const srv_line_done *d, size_t n);
 /* The custom_ids of unfinished lines, in order, to fn. */
-int srv_db_lines_unfinished(sqlite3 *db, long long seq,
+int srv_db_lines_unfinished(srv_db *db, long long seq,
                             int (*fn)(const char *custom_id, void *ud),
                             void *ud);
 
@@ -116,12 +175,12 @@ typedef struct srv_batch_stat {
     long long batches, total, completed, failed;
     long long input_tokens, output_tokens;
 } srv_batch_stat;
-int srv_db_batch_stats(sqlite3 *db,
+int srv_db_batch_stats(srv_db *db,
                        int (*fn)(const srv_batch_stat *, void *), void *ud);
 /* Creates the webhook deliveries table when missing. */
-int srv_db_deliveries_init(sqlite3 *db);
+int srv_db_deliveries_init(srv_db *db);
 /* One event to deliver to url (inside the caller's transaction). */
-int srv_db_delivery_insert(sqlite3 *db, const char *event_id,
+int srv_db_delivery_insert(srv_db *db, const char *event_id,
                            const char *msg_id, const char *url,
                            const char *body, long long created_at);
 /* The undelivered event due first; SQLITE_ROW with *out filled (its
@@ -131,52 +190,53 @@ typedef struct srv_delivery {
     double next_at;
     char *event_id, *msg_id, *url, *body;
 } srv_delivery;
-int srv_db_delivery_next(sqlite3 *db, srv_delivery *out);
+int srv_db_delivery_next(srv_db *db, srv_delivery *out);
 void srv_db_delivery_clear(srv_delivery *d);
 /* state: 0 pending (tried again at next_at), 1 delivered, 2 given up. */
-int srv_db_delivery_update(sqlite3 *db, long long seq, int state,
+int srv_db_delivery_update(srv_db *db, long long seq, int state,
                            long long attempts, double next_at,
                            long long last_status);
 /* How many events are pending. */
-int srv_db_deliveries_pending(sqlite3 *db, long long *n);
+int srv_db_deliveries_pending(srv_db *db, long long *n);
 
 /* ---- the enqueued-token limit (serve --enqueued-token-limit) ---- */
 /* Adds batches.enqueued_tokens (the input tokens counted at validation;
  * 0 for batches validated without the limit) when missing. */
-int srv_db_enqueued_init(sqlite3 *db);
+int srv_db_enqueued_init(srv_db *db);
 /* The input tokens of owner's batches of `model` that are validating,
  * in_progress or finalizing, other than batch `seq`, into *sum. */
-int srv_db_enqueued_sum(sqlite3 *db, const char *owner, const char *model,
+int srv_db_enqueued_sum(srv_db *db, const char *owner, const char *model,
                         long long seq, long long *sum);
 /* Records a batch's counted input tokens. */
-int srv_db_batch_set_enqueued(sqlite3 *db, long long seq, long long tokens);
+int srv_db_batch_set_enqueued(srv_db *db, long long seq, long long tokens);
 
 /* ---- Anthropic batches (anthropic_api.c) ----
  * An Anthropic batch is a batches row (owned by the key's Anthropic
  * owner tag) plus one row of anth_batches: how many requests it had and
  * how many were refused at create time (their errored results are in
- * the file refused_path, in Anthropic's result shape). */
+ * the file whose id is refused_path, in Anthropic's result shape, a
+ * file row of the batch's owner so that every node has it). */
 /* Creates the table anth_batches when missing. */
-int srv_db_anth_init(sqlite3 *db);
-int srv_db_anth_insert(sqlite3 *db, const char *batch_id, long long n_requests,
+int srv_db_anth_init(srv_db *db);
+int srv_db_anth_insert(srv_db *db, const char *batch_id, long long n_requests,
                        long long n_refused, const char *refused_path);
 /* SQLITE_ROW with the fields (*refused_path new, may be NULL), or
  * SQLITE_DONE when the batch has no such row. */
-int srv_db_anth_get(sqlite3 *db, const char *batch_id, long long *n_requests,
+int srv_db_anth_get(srv_db *db, const char *batch_id, long long *n_requests,
                     long long *n_refused, char **refused_path);
 /* Removes the batch's batches, lines and anth_batches rows (inside the
  * caller's transaction); its files are the caller's to remove. */
-int srv_db_anth_delete(sqlite3 *db, const char *batch_id);
+int srv_db_anth_delete(srv_db *db, const char *batch_id);
 
 /* ---- a batch's lines, GET /v1/batches/{id}/lines (batchlines.c) ---- */
 /* A batch's row seq (-1 when there is no such batch) and the committed
  * lengths of its output and error spools. */
-int srv_db_batch_seq_spools(sqlite3 *db, const char *id, long long *seq,
+int srv_db_batch_seq_spools(srv_db *db, const char *id, long long *seq,
                             long long *out_bytes, long long *err_bytes);
 /* The lines of batch seq not finished yet (state 0: waiting or in
  * flight) with idx > after, in order, at most max (< 0: no limit), to
  * fn (custom_id borrowed for the call; fn non-zero stops). */
-int srv_db_lines_waiting(sqlite3 *db, long long seq, long long after,
+int srv_db_lines_waiting(srv_db *db, long long seq, long long after,
                          int max,
                          int (*fn)(long long idx, const char *custom_id,
                                    void *ud),

@@ -10,7 +10,14 @@
  * crash the spools are cut back to the recorded lengths and only rows
  * still in state 0 are sent again, so every custom_id ends exactly once
  * in one of the files. At the end the spools become the batch's output
- * and error files (unfinished lines added to the error file). */
+ * and error files (unfinished lines added to the error file).
+ *
+ * Shared state (PostgreSQL, several nodes; srv_db_shared): no spools.
+ * A finished line's text goes into the database in the transaction that
+ * marks it done, only while this node still holds the line's lease
+ * (db_pg.c fences it). One node wins the finalizer's claim, writes the
+ * files from the recorded results, and stores their bodies in the
+ * database, so every node serves them. */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
 #include "core/result.h"
@@ -82,6 +89,9 @@ typedef struct slot {
 
 typedef srv_line_done done_rec;
 
+/* Shared state: finished lines gathered this long before a commit. */
+#define SRV_SHARED_COMMIT_S 0.02
+
 static char *spool_path(srv *s, const char *batch_id, int k)
 {
     return oab__sprintf("%s/%s_%s.jsonl", s->files_dir, batch_id,
@@ -90,7 +100,7 @@ static char *spool_path(srv *s, const char *batch_id, int k)
 
 typedef struct engine {
     srv *s;
-    sqlite3 *db;
+    srv_db *db;
     CURLM *multi;
     bctx *active;
     slot *slots;
@@ -166,7 +176,7 @@ static void add_problem(cJSON *data, const char *code, const char *message,
  * skips the same lines), with its byte offset in the file. */
 typedef struct lstore {
     oab_jsonl_reader *rd;
-    sqlite3_stmt *ins;
+    srv_db_stmt *ins;
     long long seq, idx;
     int db_error;
     long stream_line[8];    /* lines asking for stream: true (first 8) */
@@ -318,7 +328,8 @@ static void validate_batch(engine *e, long long seq, const char *id,
             srv_db_line_stmt(e->db, &ls.ins) == SQLITE_OK &&
             oab_jsonl_reader_new(&ls.rd, (size_t)vo.max_bytes) == OAB_OK)
             rc = read_input(fd, v, &ls);
-        sqlite3_finalize(ls.ins);
+        if (srv_db_stmt_finish(ls.ins) != SQLITE_OK && rc == 0)
+            rc = -2;
         oab_jsonl_reader_free(ls.rd);
     }
     close(fd);
@@ -453,6 +464,12 @@ static void finalize_batch(engine *e, long long seq, const char *id,
     srv *s = e->s;
     long long now = oab__unix_now();
     long long len[2] = {0, 0}, out_expires = 0;
+    int won = 0;
+    /* several nodes: one finalizes (the others find it claimed, or lines
+     * still pending at another node, and look again later) */
+    if (srv_db_batch_claim_final(e->db, seq, kind, &won) != SQLITE_OK ||
+        !won)
+        return;
     if (srv_db_batch_spools(e->db, seq, &len[0], &len[1], &out_expires) !=
         SQLITE_OK)
         return;
@@ -466,8 +483,11 @@ static void finalize_batch(engine *e, long long seq, const char *id,
     int bad = 0;
     for (int k = 0; k < 2; k++) {
         fd[k] = open(path[k], O_RDWR | O_CREAT, 0600);
-        /* drop whatever was written after the last commit */
-        if (fd[k] < 0 || ftruncate(fd[k], (off_t)len[k]) != 0)
+        /* drop whatever was written after the last commit (shared state:
+         * the recorded results, written from the database) */
+        if (fd[k] < 0 || ftruncate(fd[k], (off_t)len[k]) != 0 ||
+            srv_db_results_write(e->db, seq, k, fd[k], &len[k]) !=
+                SQLITE_OK)
             bad = 1;
     }
     /* the lines that never finished go to the error file */
@@ -506,7 +526,8 @@ static void finalize_batch(engine *e, long long seq, const char *id,
         ok = srv_db_file_insert(e->db, fid[k], owner, "batch_output", name,
                                 len[k], now, name,
                                 out_expires ? now + out_expires : 0) ==
-             SQLITE_OK;
+                 SQLITE_OK &&
+             srv_db_file_store(e->db, fid[k], path[k]) == SQLITE_OK;
     }
     ok = ok && srv_db_batch_ended(e->db, seq, kind, now,
                                   len[0] ? fid[0] : NULL,
@@ -566,6 +587,14 @@ static int flush_pend(bctx *b)
     return 0;
 }
 
+/* Forgets the finished lines taken (their texts, shared state). */
+static void drop_done(engine *e)
+{
+    for (size_t i = 0; i < e->ndone; i++)
+        free((char *)e->done[i].text);
+    e->ndone = 0;
+}
+
 /* Commits the finished lines: spools written first, then one transaction
  * with the line states, counts, usage and the spools' lengths. On
  * failure everything stays pending and is tried again. */
@@ -579,9 +608,14 @@ static void commit_done(engine *e)
                           b->id);
             return;
         }
-    if (srv_db_begin(e->db) != SQLITE_OK)
+    /* shared state: srv_db_lines_done is one statement, its own
+     * transaction (no spools to record with it) */
+    int shared = srv_db_shared(e->db);
+    if (!shared && srv_db_begin(e->db) != SQLITE_OK)
         return;
     int ok = srv_db_lines_done(e->db, e->done, e->ndone) == SQLITE_OK;
+    if (shared && !ok)
+        return;
     for (bctx *b = e->active; ok && b; b = b->next) {
         if (b->written[0] == b->committed[0] &&
             b->written[1] == b->committed[1])
@@ -589,7 +623,7 @@ static void commit_done(engine *e)
         ok = srv_db_batch_set_spools(e->db, b->seq, b->written[0],
                                      b->written[1]) == SQLITE_OK;
     }
-    if (!ok || srv_db_commit(e->db) != SQLITE_OK) {
+    if (!shared && (!ok || srv_db_commit(e->db) != SQLITE_OK)) {
         srv_db_rollback(e->db);
         return;
     }
@@ -597,7 +631,7 @@ static void commit_done(engine *e)
         b->committed[0] = b->written[0];
         b->committed[1] = b->written[1];
     }
-    e->ndone = 0;
+    drop_done(e);
     e->last_commit = oab__now();
 }
 
@@ -618,14 +652,20 @@ static void record(engine *e, slot *sl, int state, char *line,
         e->capdone = cap;
     }
     bctx *b = sl->b;
-    oab__buf *pend = &b->pend[state == 1 ? 0 : 1];
-    oab__buf_puts(pend, line);
-    oab__buf_putc(pend, '\n');
-    free(line);
-    if (pend->len > (1u << 20))
-        flush_pend(b); /* a failure is retried at the commit */
     done_rec *d = &e->done[e->ndone++];
     memset(d, 0, sizeof *d);
+    if (srv_db_shared(e->db)) {
+        /* the line goes into the database with its state */
+        d->text = line;
+        d->len = strlen(line);
+    } else {
+        oab__buf *pend = &b->pend[state == 1 ? 0 : 1];
+        oab__buf_puts(pend, line);
+        oab__buf_putc(pend, '\n');
+        free(line);
+        if (pend->len > (1u << 20))
+            flush_pend(b); /* a failure is retried at the commit */
+    }
     d->seq = b->seq;
     d->idx = sl->idx;
     d->state = state;
@@ -1201,7 +1241,8 @@ static bctx *open_batch(engine *e, const row *r)
     b->committed[0] = b->written[0] = r->out_bytes;
     b->committed[1] = b->written[1] = r->err_bytes;
     for (int k = 0; k < 2; k++) {
-        char *sp = spool_path(e->s, r->id, k);
+        /* shared state: the results are in the database, no spools */
+        char *sp = srv_db_shared(e->db) ? NULL : spool_path(e->s, r->id, k);
         b->sfd[k] = sp ? open(sp, O_RDWR | O_CREAT, 0600) : -1;
         free(sp);
         if (b->sfd[k] >= 0 &&
@@ -1273,9 +1314,13 @@ static void scan(engine *e)
     long long now = oab__unix_now();
     double validate_until = oab__now() + SRV_SCAN_SECONDS;
     int validated = 0;
+    for (bctx *b = e->active; b; b = b->next)
+        b->seen = 0;
     for (size_t i = 0; i < rs.n; i++) {
         row *r = &rs.v[i];
         bctx *b = find_active(e, r->seq);
+        if (b)
+            b->seen = 1;
         if (!strcmp(r->status, "validating")) {
             if (!validated++ || oab__now() < validate_until)
                 validate_batch(e, r->seq, r->id, r->endpoint, r->input,
@@ -1297,6 +1342,7 @@ static void scan(engine *e)
         if (!b) {
             if (!(b = open_batch(e, r)))
                 continue;
+            b->seen = 1;
             b->next = e->active;
             e->active = b;
         }
@@ -1309,6 +1355,15 @@ static void scan(engine *e)
         }
     }
     free(rs.v);
+    /* shared state: a batch another node ended (cancelled, expired,
+     * completed) is no longer active: its lines here stop */
+    for (bctx *b = e->active, *next; srv_db_shared(e->db) && b; b = next) {
+        next = b->next;
+        if (b->seen)
+            continue;
+        drop_slots(e, b);
+        remove_active(e, b);
+    }
     e->owners = 1;
     for (bctx *b = e->active; b && e->owners == 1; b = b->next)
         if (strcmp(b->owner, e->active->owner) != 0)
@@ -1365,11 +1420,18 @@ static void *engine_main(void *arg)
         }
         run_due(e);
         /* every finished line is committed before the next wait */
-        if (e->ndone)
+        /* every finished line is committed before the next wait; shared
+         * state, where a commit is a round trip to the database, gathers
+         * them for up to SRV_SHARED_COMMIT_S (or one --concurrency of
+         * lines, so a kill re-sends at most twice the window) first */
+        if (e->ndone &&
+            (!srv_db_shared(e->db) ||
+             e->ndone >= (size_t)s->cfg.concurrency ||
+             oab__now() - e->last_commit >= SRV_SHARED_COMMIT_S))
             commit_done(e);
         finish_ready(e);
         /* how long to sleep */
-        int timeout = 50;
+        int timeout = e->ndone ? (int)(SRV_SHARED_COMMIT_S * 1000) : 50;
         if (started && e->nslots < s->cfg.concurrency)
             timeout = 0;
         double soonest = 1e18;
@@ -1391,6 +1453,7 @@ static void *engine_main(void *arg)
         slot_free(e, sl);
     }
     commit_done(e);
+    drop_done(e);
     while (e->active)
         remove_active(e, e->active);
     return NULL;
@@ -1404,18 +1467,33 @@ int srv_engine_start(srv *s)
     e->s = s;
     e->picked = -1;
     srv_pool_init(s, e->ups, s->cfg.n_upstreams);
-    char *dbpath = oab__sprintf("%s/state.sqlite", s->cfg.data_dir);
+    char *dbpath = srv_db_where(s->cfg.db_url, s->cfg.data_dir);
     int rc = dbpath ? srv_db_open(dbpath, &e->db) : SQLITE_NOMEM;
     free(dbpath);
-    if (rc == SQLITE_OK)
-        rc = srv_db_enqueued_init(e->db);
+    if (rc == SQLITE_OK) {
+        /* the node's name in shared state: this host and data folder */
+        char host[64] = "", cwd[512] = "";
+        if (gethostname(host, sizeof host) != 0)
+            host[0] = 0;
+        host[sizeof host - 1] = 0;
+        if (s->cfg.data_dir[0] != '/' && !getcwd(cwd, sizeof cwd))
+            cwd[0] = 0;
+        char *node = oab__sprintf("%s:%s%s%s", host, cwd, cwd[0] ? "/" : "",
+                                  s->cfg.data_dir);
+        rc = node ? srv_db_set_node(e->db, node) : SQLITE_NOMEM;
+        free(node);
+        if (rc == SQLITE_OK)
+            rc = srv_db_enqueued_init(e->db);
+        if (rc != SQLITE_OK)
+            srv_db_close(e->db);
+    }
     if (rc != SQLITE_OK) {
         free(e);
         return -1;
     }
     e->multi = curl_multi_init();
     if (!e->multi) {
-        sqlite3_close(e->db);
+        srv_db_close(e->db);
         free(e);
         return -1;
     }
@@ -1424,7 +1502,7 @@ int srv_engine_start(srv *s)
     s->engine = e;
     if (pthread_create(&s->engine_thread, NULL, engine_main, e) != 0) {
         curl_multi_cleanup(e->multi);
-        sqlite3_close(e->db);
+        srv_db_close(e->db);
         free(e);
         s->engine = NULL;
         return -1;
@@ -1441,7 +1519,7 @@ void srv_engine_join(srv *s)
     curl_multi_wakeup(e->multi);
     pthread_join(s->engine_thread, NULL);
     curl_multi_cleanup(e->multi);
-    sqlite3_close(e->db);
+    srv_db_close(e->db);
     oab__jdoc_free(&e->doc);
     oab_tokenizers_free(e->toks);
     free(e->done);

@@ -301,9 +301,18 @@ static enum MHD_Result files_upload(struct MHD_Connection *conn, srv *s,
     r->tmp_path = NULL;
     pthread_mutex_lock(&s->db_lock);
     long long now = oab__unix_now();
-    int rc = srv_db_file_insert(s->db, id, r->owner, purpose, r->filename,
+    /* the row and (shared state) the body commit together */
+    int rc = srv_db_begin(s->db);
+    if (rc == SQLITE_OK)
+        rc = srv_db_file_insert(s->db, id, r->owner, purpose, r->filename,
                                 (long long)r->bytes, now, id,
                                 exp_s ? now + exp_s : 0);
+    if (rc == SQLITE_OK)
+        rc = srv_db_file_store(s->db, id, path);
+    if (rc == SQLITE_OK)
+        rc = srv_db_commit(s->db);
+    else
+        srv_db_rollback(s->db);
     cJSON *o = rc == SQLITE_OK ? srv_file_json(s->db, id, NULL) : NULL;
     pthread_mutex_unlock(&s->db_lock);
     if (!o) {

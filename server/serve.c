@@ -138,6 +138,10 @@ static void usage(FILE *f)
         "  --host ADDR          address to bind (default 127.0.0.1)\n"
         "  --port N             port (default 8089; 0 = pick a free one)\n"
         "  --data DIR           state folder (default ./oaibatch-data)\n"
+        "  --db URL             keep the state in PostgreSQL\n"
+        "                       (postgresql://...; default $OAB_DB, else\n"
+        "                       SQLite in DIR/state.sqlite); several\n"
+        "                       servers with one --db share one queue\n"
         "  --upstream URL       OpenAI-compatible base URL (e.g.\n"
         "                       http://127.0.0.1:8000/v1), or builtin:test\n"
         "                       (default) for the built-in test model;\n"
@@ -312,6 +316,7 @@ int srv_main(int argc, char **argv)
     c->upstream_timeout_ms = 600000;
     c->max_retries = 5;
     c->retry_base_ms = 500;
+    c->db_url = getenv("OAB_DB");
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -353,6 +358,9 @@ int srv_main(int argc, char **argv)
         } else if (!strcmp(a, "--data")) {
             NEED_VALUE;
             c->data_dir = v;
+        } else if (!strcmp(a, "--db")) {
+            NEED_VALUE;
+            c->db_url = v;
         } else if (!strcmp(a, "--upstream")) {
             NEED_VALUE;
             if (strcmp(v, "builtin:test") == 0) {
@@ -484,13 +492,14 @@ int srv_main(int argc, char **argv)
     int rc = 1;
     struct MHD_Daemon *d = NULL;
     int engine_started = 0;
-    char *dbpath = NULL;
+    char *dbpath = NULL, *where = NULL;
     int lock_fd = -1;
     /* the state is the keys' files: only this user may read it */
     umask(077);
     mkdir(c->data_dir, 0700);
     s->files_dir = oab__sprintf("%s/files", c->data_dir);
     dbpath = oab__sprintf("%s/state.sqlite", c->data_dir);
+    where = srv_db_where(c->db_url, c->data_dir);
     mkdir(s->files_dir, 0700);
     pthread_mutex_init(&s->db_lock, NULL);
     pthread_mutex_init(&s->wake_lock, NULL);
@@ -500,7 +509,7 @@ int srv_main(int argc, char **argv)
     if (tighten(c->data_dir, s->files_dir, dbpath) != 0 ||
         (lock_fd = lock_data(c->data_dir)) < 0)
         goto out;
-    if (srv_db_open(dbpath, &s->db) != SQLITE_OK)
+    if (!where || srv_db_open(where, &s->db) != SQLITE_OK)
         goto out;
 
     /* signals: handled by a flag, checked by this thread */
@@ -525,8 +534,10 @@ int srv_main(int argc, char **argv)
         srv_log("cannot listen on %s:%d", c->host, c->port);
         goto restore;
     }
-    srv_log("listening on http://%s:%d/v1 (data %s, upstream %s%s, %d key%s)",
+    srv_log("listening on http://%s:%d/v1 (data %s, state in %s, upstream"
+            " %s%s, %d key%s)",
             c->host, port, c->data_dir,
+            srv_db_is_pg(where) ? "PostgreSQL" : "SQLite",
             c->upstream ? c->upstream : "builtin:test",
             c->n_upstreams > 1 ? " and others" : "", c->n_api_keys,
             c->n_api_keys == 1 ? "" : "s");
@@ -551,11 +562,11 @@ restore:
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 out:
-    if (s->db)
-        sqlite3_close(s->db);
+    srv_db_close(s->db);
     if (lock_fd >= 0)
         close(lock_fd);
     free(dbpath);
+    free(where);
     free(s->files_dir);
     pthread_mutex_destroy(&s->db_lock);
     pthread_mutex_destroy(&s->wake_lock);

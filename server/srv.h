@@ -7,7 +7,6 @@
 #include "util/compat.h"
 #include "srv_limits.h"
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -15,6 +14,7 @@ typedef struct srv_config {
     const char *host;
     int port;
     const char *data_dir;
+    const char *db_url;          /* --db (or $OAB_DB): PostgreSQL, or NULL */
     const char *upstream;        /* base URL, or NULL for builtin:test */
     const char *upstreams[SRV_MAX_KEYS]; /* the pool (upstream = [0]) */
     int n_upstreams;
@@ -53,7 +53,7 @@ typedef struct srv_config {
 typedef struct srv {
     srv_config cfg;
     char *files_dir;
-    sqlite3 *db;                 /* the HTTP side's connection */
+    struct srv_db *db;           /* the HTTP side's connection */
     pthread_mutex_t db_lock;
     atomic_int stop;
     pthread_mutex_t wake_lock;

@@ -23,7 +23,7 @@
 typedef struct wh {
     srv *s;
     oab__buf key;
-    sqlite3 *db;             /* the thread's own connection */
+    srv_db *db;              /* the thread's own connection */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -62,7 +62,7 @@ void srv_webhook_sign(const unsigned char *key, size_t klen, const char *id,
     free(msg);
 }
 
-int srv_webhook_enqueue(srv *s, sqlite3 *db, const char *batch_id,
+int srv_webhook_enqueue(srv *s, srv_db *db, const char *batch_id,
                         const char *type)
 {
     if (s->cfg.n_webhook_urls == 0)
@@ -292,7 +292,7 @@ int srv_webhook_start(srv *s)
         free(w);
         return -1;
     }
-    char *path = oab__sprintf("%s/state.sqlite", c->data_dir);
+    char *path = srv_db_where(c->db_url, c->data_dir);
     int rc = path ? srv_db_open(path, &w->db) : SQLITE_NOMEM;
     free(path);
     pthread_mutex_init(&w->lock, NULL);
@@ -300,7 +300,7 @@ int srv_webhook_start(srv *s)
     if (rc != SQLITE_OK ||
         pthread_create(&w->thread, NULL, wh_main, w) != 0) {
         srv_log("cannot start the webhook delivery");
-        sqlite3_close(w->db);
+        srv_db_close(w->db);
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->cond);
         oab__buf_free(&w->key);
@@ -326,7 +326,7 @@ void srv_webhook_join(srv *s)
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
-    sqlite3_close(w->db);
+    srv_db_close(w->db);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->cond);
     memset(w->key.data, 0, w->key.len);

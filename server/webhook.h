@@ -9,7 +9,7 @@
 
 #include "srv.h"
 #include "util/buf.h"
-#include <sqlite3.h>
+#include "db.h"
 #include <stddef.h>
 
 #define SRV_WEBHOOK_GIVE_UP_S 86400   /* default --webhook-give-up */
@@ -30,7 +30,7 @@ void srv_webhook_join(srv *s);
  * every configured URL, inside the caller's transaction on db, so the
  * batch's end and its events commit together. SQLITE_OK when there is no
  * URL. */
-int srv_webhook_enqueue(srv *s, sqlite3 *db, const char *batch_id,
+int srv_webhook_enqueue(srv *s, srv_db *db, const char *batch_id,
                         const char *type);
 
 /* The Standard Webhooks signature "v1,<base64>" of id.timestamp.body

@@ -412,8 +412,10 @@ def case_data_folder(binary, tmp):
     st, f = c.upload(b"abc", purpose="user_data")
     check(st == 200, "upload")
     for p, mode in ((data, 0o700), (os.path.join(data, "files"), 0o700),
-                    (os.path.join(data, "state.sqlite"), 0o600),
-                    (os.path.join(data, "files", f["id"]), 0o600)):
+                    (os.path.join(data, "files", f["id"]), 0o600)) + (
+                    # the state file, unless the state is in PostgreSQL
+                    () if os.environ.get("OAB_DB") else
+                    ((os.path.join(data, "state.sqlite"), 0o600),)):
         m = st_.S_IMODE(os.stat(p).st_mode)
         check(m == mode, "%s is %o, want %o" % (os.path.basename(p), m, mode))
     r = subprocess.run([binary, "--port", "0", "--data", data],
@@ -465,11 +467,20 @@ def case_expiry(binary, tmp):
           "output file expires_at set: %s" % of)
     # time travel: the user_data file expired an hour ago
     s.kill()
-    db = sqlite3.connect(os.path.join(data, "state.sqlite"))
-    db.execute("UPDATE files SET expires_at=? WHERE id=?",
-               (int(time.time()) - 3600, u["id"]))
-    db.commit()
-    db.close()
+    past = int(time.time()) - 3600
+    if os.environ.get("OAB_DB"):
+        # the state is in PostgreSQL (harness/pg.py)
+        import subprocess
+        subprocess.run([os.path.join(os.environ["OAB_PG_BIN"], "psql"),
+                        "-q", "-v", "ON_ERROR_STOP=1", os.environ["OAB_DB"],
+                        "-c", "UPDATE files SET expires_at=%d WHERE id='%s'"
+                        % (past, u["id"])], check=True, timeout=60)
+    else:
+        db = sqlite3.connect(os.path.join(data, "state.sqlite"))
+        db.execute("UPDATE files SET expires_at=? WHERE id=?",
+                   (past, u["id"]))
+        db.commit()
+        db.close()
     s = start_server(binary, tmp, data, name="server2")
     c = Client(s.port)
     st, e = c.req("GET", "/v1/files/" + u["id"])
