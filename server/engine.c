@@ -113,6 +113,7 @@ typedef struct engine {
     char last_owner[17];    /* owner of the last line started */
     int owners;             /* 1: all running batches have one owner */
     oab__jdoc doc;          /* answers parsed here (reused) */
+    oab__jdoc ldoc;         /* input lines parsed here (reused) */
     srv_upstate ups[SRV_MAX_KEYS]; /* the adaptive pool */
     int picked;             /* upstream chosen by dispatch, -1 none */
     oab_tokenizers *toks;   /* --enqueued-token-limit: input tokens */
@@ -1055,9 +1056,13 @@ static int dispatch(engine *e, int budget)
             free(line);
             break;
         }
+        /* the body goes upstream as the user wrote it (its raw text: a
+         * re-print through cJSON would cut a string at a \u0000) */
         ssize_t got = pread(b->fd, line, (size_t)len, (off_t)off);
-        cJSON *j = got > 0 ? oab__json_parse(line, (size_t)got) : NULL;
-        free(line);
+        const oab__jv *root =
+            got > 0 && oab__jdoc_parse(&e->ldoc, line, (size_t)got) == OAB_OK
+                ? oab__jroot(&e->ldoc)
+                : NULL;
         sl->b = b;
         sl->idx = idx;
         sl->up = -1;
@@ -1066,11 +1071,17 @@ static int dispatch(engine *e, int budget)
         e->nslots++;
         sl->next = e->slots;
         e->slots = sl;
-        const char *cid = oab__json_str(j, "custom_id");
-        sl->custom_id = oab__strdup(cid ? cid : "");
-        const cJSON *body = cJSON_GetObjectItemCaseSensitive(j, "body");
-        sl->body = body ? cJSON_PrintUnformatted(body) : NULL;
-        cJSON_Delete(j);
+        const oab__jv *cidv = root ? oab__jget(&e->ldoc, root, "custom_id")
+                                   : NULL;
+        const oab__jv *body = root ? oab__jget(&e->ldoc, root, "body") : NULL;
+        int oom = 0;
+        sl->custom_id = cidv && cidv->type == OAB__J_STRING
+                            ? oab__jstr_dup(&e->ldoc, cidv, &oom)
+                            : oab__strdup("");
+        sl->body = body && body->type == OAB__J_OBJECT
+                       ? oab__jraw_dup(&e->ldoc, body)
+                       : NULL;
+        free(line);
         started++;
         if (!sl->custom_id || !sl->body) {
             if (!sl->custom_id)
@@ -1521,6 +1532,7 @@ void srv_engine_join(srv *s)
     curl_multi_cleanup(e->multi);
     srv_db_close(e->db);
     oab__jdoc_free(&e->doc);
+    oab__jdoc_free(&e->ldoc);
     oab_tokenizers_free(e->toks);
     free(e->done);
     free(e);

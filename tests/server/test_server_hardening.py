@@ -182,6 +182,55 @@ def case_upstream_trailing(binary, tmp):
         up.server_close()
 
 
+class Recording(BaseHTTPRequestHandler):
+    """Answers 200 and keeps each request body's last message content."""
+    protocol_version = "HTTP/1.1"
+    seen = []
+
+    def log_message(self, *a):
+        pass
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        req = json.loads(self.rfile.read(n))
+        Recording.seen.append(req["messages"][-1]["content"])
+        data = json.dumps({"id": "c", "object": "chat.completion", "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "ok"},
+             "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 2, "completion_tokens": 1,
+                      "total_tokens": 3}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def case_nul_content(binary, tmp):
+    """A \u0000 in a line's message reaches the upstream as written (the
+    body is sent as its raw text, not re-printed through cJSON, which
+    would cut the string there)."""
+    up = ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    th = threading.Thread(target=up.serve_forever, daemon=True)
+    th.start()
+    try:
+        s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                         ["--upstream", "http://127.0.0.1:%d/v1" %
+                          up.server_address[1], "--max-retries", "0"])
+        c = Client(s.port)
+        data = line("n", "before\u0000after") + "\n" + line("p", "plain") + "\n"
+        st, f = c.upload(data.encode())
+        st, b = c.create(f["id"])
+        b = c.wait(b["id"])
+        check(b["request_counts"] == {"total": 2, "completed": 2, "failed": 0},
+              "both answered: %s" % b["request_counts"])
+        check(sorted(Recording.seen) == ["before\x00after", "plain"],
+              "the upstream got the text whole: %r" % Recording.seen)
+    finally:
+        up.shutdown()
+        up.server_close()
+
+
 def case_range(binary, tmp):
     s = start_server(binary, tmp, os.path.join(tmp, "data"))
     c = Client(s.port)
