@@ -15,6 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Parts mapped together (one scan of the input): about this many lines. */
+#define LINEMAP_GROUP_LINES 200000
+
 /* ---- the map's encoding (journal.h): unsigned LEB128 ---- */
 
 static oab_status put_varint(oab__buf *b, unsigned long long v)
@@ -222,13 +225,14 @@ static int make_map(const build_part *b, int fd, journal_linemap *m)
     return m->map ? 0 : -1;
 }
 
+/* Frees the wanted lines of bp[0..n) (not bp) and clears them. */
 static void build_free(build_part *bp, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(bp[i].w);
         free(bp[i].e);
     }
-    free(bp);
+    memset(bp, 0, n * sizeof *bp);
 }
 
 /* The part's wanted lines, from its ranges. 0 or -1. */
@@ -305,19 +309,29 @@ void cli_linemap_settle(cli_ctx *ctx, const journal_job *job)
     struct stat st;
     if (stat(job->input_path, &st) != 0 || !S_ISREG(st.st_mode))
         return;
+    /* in groups of about LINEMAP_GROUP_LINES lines: one scan of the
+     * input a group, and a bounded memory (a million-line job's maps at
+     * once took ~20 MB more than the rest of the job) */
     build_part *bp = calloc(job->n_parts, sizeof *bp);
     if (!bp)
         return;
     size_t nb = 0;
+    long in_group = 0;
     for (size_t i = 0; i < job->n_parts; i++) {
         const journal_part *p = &job->parts[i];
         if (journal_linemap_has(jr, job->id, p->idx) == 0 &&
-            file_exists(p->path) && build_init(&bp[nb], p) == 0)
+            file_exists(p->path) && build_init(&bp[nb], p) == 0) {
+            in_group += p->n_lines;
             nb++;
+        }
+        if (nb && (in_group >= LINEMAP_GROUP_LINES || i + 1 == job->n_parts)) {
+            build_maps(jr, job, bp, nb);
+            build_free(bp, nb);
+            nb = 0;
+            in_group = 0;
+        }
     }
-    if (nb)
-        build_maps(jr, job, bp, nb);
-    build_free(bp, nb);
+    free(bp);
     /* the copies no longer needed: mapped, and the batch journaled */
     for (size_t i = 0; i < job->n_parts; i++) {
         const journal_part *p = &job->parts[i];
