@@ -115,8 +115,10 @@ def case_caps(binary, tmp):
 
 
 class Trailing(BaseHTTPRequestHandler):
-    """Answers 200 with bytes after the JSON, by prompt."""
+    """Answers 200 with bytes after the JSON, by prompt (any other prompt:
+    a good answer); keeps every prompt it got in `seen`."""
     protocol_version = "HTTP/1.1"
+    seen = []
 
     def log_message(self, *a):
         pass
@@ -125,6 +127,7 @@ class Trailing(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length", "0"))
         req = json.loads(self.rfile.read(n))
         prompt = req["messages"][-1]["content"]
+        Trailing.seen.append(prompt)
         good = {"id": "c", "object": "chat.completion", "choices": [
             {"index": 0, "message": {"role": "assistant", "content": "ok"},
              "finish_reason": "stop"}],
@@ -182,35 +185,11 @@ def case_upstream_trailing(binary, tmp):
         up.server_close()
 
 
-class Recording(BaseHTTPRequestHandler):
-    """Answers 200 and keeps each request body's last message content."""
-    protocol_version = "HTTP/1.1"
-    seen = []
-
-    def log_message(self, *a):
-        pass
-
-    def do_POST(self):
-        n = int(self.headers.get("Content-Length", "0"))
-        req = json.loads(self.rfile.read(n))
-        Recording.seen.append(req["messages"][-1]["content"])
-        data = json.dumps({"id": "c", "object": "chat.completion", "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": "ok"},
-             "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 2, "completion_tokens": 1,
-                      "total_tokens": 3}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
 def case_nul_content(binary, tmp):
     """A \u0000 in a line's message reaches the upstream as written (the
     body is sent as its raw text, not re-printed through cJSON, which
     would cut the string there)."""
-    up = ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    up = ThreadingHTTPServer(("127.0.0.1", 0), Trailing)
     th = threading.Thread(target=up.serve_forever, daemon=True)
     th.start()
     try:
@@ -224,8 +203,8 @@ def case_nul_content(binary, tmp):
         b = c.wait(b["id"])
         check(b["request_counts"] == {"total": 2, "completed": 2, "failed": 0},
               "both answered: %s" % b["request_counts"])
-        check(sorted(Recording.seen) == ["before\x00after", "plain"],
-              "the upstream got the text whole: %r" % Recording.seen)
+        check(sorted(Trailing.seen) == ["before\x00after", "plain"],
+              "the upstream got the text whole: %r" % Trailing.seen)
     finally:
         up.shutdown()
         up.server_close()
