@@ -165,8 +165,7 @@ static cJSON *batch_view(srv *s, const char *id, const char *owner,
 {
     long long n_req = 0, n_ref = 0;
     char *refused = NULL;
-    if (srv_db_anth_init(s->db) != SQLITE_OK ||
-        srv_db_anth_get(s->db, id, &n_req, &n_ref, &refused) != SQLITE_ROW)
+    if (srv_db_anth_get(s->db, id, &n_req, &n_ref, &refused) != SQLITE_ROW)
         return NULL;
     free(refused);
     cJSON *b = srv_batch_json(s->db, id, owner);
@@ -362,7 +361,7 @@ void srv_anth_batch_create(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
         long long now = oab__unix_now();
         long long window = s->cfg.window_seconds ? s->cfg.window_seconds : 86400;
         pthread_mutex_lock(&s->db_lock);
-        ok = srv_db_anth_init(s->db) == SQLITE_OK && srv_db_begin(s->db) == SQLITE_OK;
+        ok = srv_db_begin(s->db) == SQLITE_OK;
         if (ok) {
             /* the refused requests' results are a file of the batch's
              * owner too, so that (shared state) every node has them */

@@ -35,7 +35,11 @@ static const char *SCHEMA =
     "CREATE TABLE IF NOT EXISTS lines("
     " batch_seq INTEGER NOT NULL, idx INTEGER NOT NULL, custom_id TEXT,"
     " off INTEGER, len INTEGER, state INTEGER DEFAULT 0,"
-    " PRIMARY KEY(batch_seq, idx)) WITHOUT ROWID;";
+    " PRIMARY KEY(batch_seq, idx)) WITHOUT ROWID;"
+    /* Anthropic's batches (anthropic_api.c) */
+    "CREATE TABLE IF NOT EXISTS anth_batches("
+    " batch_id TEXT PRIMARY KEY, n_requests INTEGER,"
+    " n_refused INTEGER, refused_path TEXT);";
 
 static int lite_exec(sqlite3 *db, const char *sql)
 {
@@ -131,6 +135,9 @@ static int lite_open(const char *path, sqlite3 **out)
     /* output_expires_after[seconds] of a batch (0: none) */
     sqlite3_exec(db, "ALTER TABLE batches ADD COLUMN out_expires INTEGER"
                      " DEFAULT 0", NULL, NULL, NULL);
+    /* the input tokens counted for --enqueued-token-limit (0: not) */
+    sqlite3_exec(db, "ALTER TABLE batches ADD COLUMN enqueued_tokens INTEGER"
+                 " DEFAULT 0", NULL, NULL, NULL);
     *out = db;
     return SQLITE_OK;
 }
@@ -1052,17 +1059,6 @@ int srv_db_deliveries_pending(srv_db *h, long long *n)
 
 /* ---- the enqueued-token limit ---- */
 
-int srv_db_enqueued_init(srv_db *h)
-{
-    if (h->pg)
-        return srv_pg_enqueued_init(h);
-    sqlite3 *db = h->lite;
-    /* an error here means the column is there already */
-    sqlite3_exec(db, "ALTER TABLE batches ADD COLUMN enqueued_tokens INTEGER"
-                     " DEFAULT 0", NULL, NULL, NULL);
-    return SQLITE_OK;
-}
-
 int srv_db_enqueued_sum(srv_db *h, const char *owner, const char *model,
                         long long seq, long long *sum)
 {
@@ -1103,15 +1099,6 @@ int srv_db_batch_set_enqueued(srv_db *h, long long seq, long long tokens)
 }
 
 /* ---- Anthropic batches (anthropic_api.c) ---- */
-
-int srv_db_anth_init(srv_db *h)
-{
-    if (h->pg)
-        return srv_pg_anth_init(h);
-    return srv_db_exec(h, "CREATE TABLE IF NOT EXISTS anth_batches("
-                           " batch_id TEXT PRIMARY KEY, n_requests INTEGER,"
-                           " n_refused INTEGER, refused_path TEXT)");
-}
 
 int srv_db_anth_insert(srv_db *h, const char *batch_id, long long n_requests,
                        long long n_refused, const char *refused_path)

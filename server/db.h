@@ -200,9 +200,6 @@ int srv_db_delivery_update(srv_db *db, long long seq, int state,
 int srv_db_deliveries_pending(srv_db *db, long long *n);
 
 /* ---- the enqueued-token limit (serve --enqueued-token-limit) ---- */
-/* Adds batches.enqueued_tokens (the input tokens counted at validation;
- * 0 for batches validated without the limit) when missing. */
-int srv_db_enqueued_init(srv_db *db);
 /* The input tokens of owner's batches of `model` that are validating,
  * in_progress or finalizing, other than batch `seq`, into *sum. */
 int srv_db_enqueued_sum(srv_db *db, const char *owner, const char *model,
@@ -216,8 +213,6 @@ int srv_db_batch_set_enqueued(srv_db *db, long long seq, long long tokens);
  * how many were refused at create time (their errored results are in
  * the file whose id is refused_path, in Anthropic's result shape, a
  * file row of the batch's owner so that every node has it). */
-/* Creates the table anth_batches when missing. */
-int srv_db_anth_init(srv_db *db);
 int srv_db_anth_insert(srv_db *db, const char *batch_id, long long n_requests,
                        long long n_refused, const char *refused_path);
 /* SQLITE_ROW with the fields (*refused_path new, may be NULL), or

@@ -130,11 +130,9 @@ int srv_pg_results_write(srv_db *h, long long seq, int k, int fd,
                          long long *len);
 
 /* the enqueued-token limit, Anthropic's batches, a batch's lines */
-int srv_pg_enqueued_init(srv_db *h);
 int srv_pg_enqueued_sum(srv_db *h, const char *owner, const char *model,
                         long long seq, long long *sum);
 int srv_pg_batch_set_enqueued(srv_db *h, long long seq, long long tokens);
-int srv_pg_anth_init(srv_db *h);
 int srv_pg_anth_insert(srv_db *h, const char *batch_id, long long n_requests,
                        long long n_refused, const char *refused_path);
 int srv_pg_anth_get(srv_db *h, const char *batch_id, long long *n_requests,

@@ -1342,12 +1342,6 @@ static int file_fetch(srv_db *h, const char *id, const char *path)
 /* the enqueued-token limit, Anthropic's batches, a batch's lines     */
 /* ---------------------------------------------------------------- */
 
-int srv_pg_enqueued_init(srv_db *h)
-{
-    (void)h; /* migration 2 */
-    return SQLITE_OK;
-}
-
 int srv_pg_enqueued_sum(srv_db *h, const char *owner, const char *model,
                         long long seq, long long *sum)
 {
@@ -1374,12 +1368,6 @@ int srv_pg_batch_set_enqueued(srv_db *h, long long seq, long long tokens)
     p_int(&p, seq);
     return q0(h, "batch enqueued tokens", "UPDATE batches SET"
               " enqueued_tokens = $1 WHERE seq = $2", &p);
-}
-
-int srv_pg_anth_init(srv_db *h)
-{
-    (void)h; /* migration 2 */
-    return SQLITE_OK;
 }
 
 int srv_pg_anth_insert(srv_db *h, const char *batch_id, long long n_requests,

@@ -1493,8 +1493,6 @@ int srv_engine_start(srv *s)
                                   s->cfg.data_dir);
         rc = node ? srv_db_set_node(e->db, node) : SQLITE_NOMEM;
         free(node);
-        if (rc == SQLITE_OK)
-            rc = srv_db_enqueued_init(e->db);
         if (rc != SQLITE_OK)
             srv_db_close(e->db);
     }

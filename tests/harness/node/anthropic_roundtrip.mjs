@@ -8,29 +8,16 @@
 // The SDK is pinned (package.json, package-lock.json) to
 // @anthropic-ai/sdk 0.41.0, the last release that supports Node.js 18
 // (Debian 12's nodejs): 0.50.0 and later declare engines node >= 20.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
+import { finish, sleep, startServe } from './serve_harness.mjs';
 
 const bin = process.argv[2];
 const KEY = 'sk-ant-local-0123';
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oab-anth-node-'));
-const portFile = path.join(tmp, 'port');
-const log = fs.openSync(path.join(tmp, 'server.log'), 'a');
-const server = spawn(bin, ['--port', '0', '--data', path.join(tmp, 'data'),
-  '--port-file', portFile, '--latency-ms', '40', '--concurrency', '2',
-  '--api-key', KEY, '--api-key', 'sk-other'],
-  { stdio: ['ignore', log, log] });
-let failures = 0, passes = 0;
-const check = (cond, what) => {
-  if (cond) passes++;
-  else { failures++; console.error('CHECK failed: ' + what); }
-};
-const killServer = () => { try { server.kill('SIGKILL'); } catch {} };
-process.on('exit', killServer);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const t = startServe(bin, 'oab-anth-node-', ['--latency-ms', '40', '--concurrency', '2',
+  '--api-key', KEY, '--api-key', 'sk-other']);
+const { check, tmp } = t;
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const MODEL = 'claude-3-5-haiku-latest';
 
@@ -80,12 +67,7 @@ async function collect(client, id) {
 }
 
 async function main() {
-  let port = null;
-  for (let i = 0; i < 600 && !port; i++) {
-    if (fs.existsSync(portFile)) port = parseInt(fs.readFileSync(portFile, 'utf8'), 10);
-    else await sleep(25);
-  }
-  if (!port) throw new Error('server did not start');
+  const port = await t.port();
   const base = `http://127.0.0.1:${port}`;
   const client = new Anthropic({ apiKey: KEY, baseURL: base, maxRetries: 0 });
   const other = new Anthropic({ apiKey: 'sk-other', baseURL: base, maxRetries: 0 });
@@ -238,22 +220,4 @@ async function main() {
   check(!after.includes(b.id) && after.length === 4, 'deleted batch not listed');
 }
 
-let code = 0;
-try {
-  await main();
-  const exited = new Promise((r) => server.once('exit', (c, sig) => r([c, sig])));
-  server.kill('SIGTERM');
-  const [c, sig] = await Promise.race([exited, sleep(60000).then(() => [null, 'timeout'])]);
-  check(c === 0, `server exit ${c} ${sig}`);
-} catch (e) {
-  console.error(e);
-  code = 1;
-} finally {
-  killServer();
-}
-if (failures || code) {
-  try { console.error(fs.readFileSync(path.join(tmp, 'server.log'), 'utf8').slice(-3000)); } catch {}
-}
-fs.rmSync(tmp, { recursive: true, force: true });
-console.log(`server_anthropic_sdk: ${passes} passed, ${failures} failed`);
-process.exit(failures || code ? 1 : 0);
+await finish(t, 'server_anthropic_sdk', main);

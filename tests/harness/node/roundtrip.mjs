@@ -7,28 +7,14 @@
 // the last line that supports Node.js 18 (Debian 12's nodejs): v5 and later
 // need Node 20 (a global File for uploads), v7 Node 22. So this file keeps
 // to the v4 API (files.del) and to what Node 18 has (no global File).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import OpenAI, { toFile, NotFoundError, BadRequestError } from 'openai';
+import { finish, sleep, startServe } from './serve_harness.mjs';
 
 const bin = process.argv[2];
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oab-node-'));
-const portFile = path.join(tmp, 'port');
-const log = fs.openSync(path.join(tmp, 'server.log'), 'a');
-const server = spawn(bin, ['--port', '0', '--data', path.join(tmp, 'data'),
-  '--port-file', portFile, '--latency-ms', '60', '--concurrency', '2'],
-  { stdio: ['ignore', log, log] });
-let failures = 0, passes = 0;
-const check = (cond, what) => {
-  if (cond) passes++;
-  else { failures++; console.error('CHECK failed: ' + what); }
-};
-const killServer = () => { try { server.kill('SIGKILL'); } catch {} };
-process.on('exit', killServer);
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const t = startServe(bin, 'oab-node-', ['--latency-ms', '60', '--concurrency', '2']);
+const { check, tmp } = t;
 
 function lines(n, prefix) {
   let s = '';
@@ -51,12 +37,7 @@ async function waitDone(client, id) {
 }
 
 async function main() {
-  let port = null;
-  for (let i = 0; i < 600 && !port; i++) {
-    if (fs.existsSync(portFile)) port = parseInt(fs.readFileSync(portFile, 'utf8'), 10);
-    else await sleep(25);
-  }
-  if (!port) throw new Error('server did not start');
+  const port = await t.port();
   const client = new OpenAI({ apiKey: 'sk-local', baseURL: `http://127.0.0.1:${port}/v1`,
     maxRetries: 0 });
 
@@ -176,23 +157,4 @@ async function main() {
     `streamed response: ${deltas} deltas`);
 }
 
-let code = 0;
-try {
-  await main();
-  // a clean stop: SIGTERM, exit code 0 (under ASan: no leak report)
-  const exited = new Promise((r) => server.once('exit', (c, sig) => r([c, sig])));
-  server.kill('SIGTERM');
-  const [c, sig] = await Promise.race([exited, sleep(60000).then(() => [null, 'timeout'])]);
-  check(c === 0, `server exit ${c} ${sig}`);
-} catch (e) {
-  console.error(e);
-  code = 1;
-} finally {
-  killServer();
-}
-if (failures || code) {
-  try { console.error(fs.readFileSync(path.join(tmp, 'server.log'), 'utf8').slice(-3000)); } catch {}
-}
-fs.rmSync(tmp, { recursive: true, force: true });
-console.log(`server_node_sdk: ${passes} passed, ${failures} failed`);
-process.exit(failures || code ? 1 : 0);
+await finish(t, 'server_node_sdk', main);
