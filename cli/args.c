@@ -184,6 +184,19 @@ int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out)
     return 0;
 }
 
+int cli_parse_threads(const char *cmd, const char *s, int *out)
+{
+    long n;
+    if (cli_parse_long(cmd, "threads", s, &n))
+        return -1;
+    if (n < 1 || n > 8) {
+        cli_usage_error(cmd, "--threads must be from 1 to 8, not %ld", n);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
 int cli_parse_double(const char *cmd, const char *opt, const char *s,
                      double *out)
 {

@@ -123,6 +123,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) OAB__PRINTF(2, 3);
 int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out);
 int cli_parse_double(const char *cmd, const char *opt, const char *s,
                      double *out);
+/* --threads N: a whole number from 1 to 8. */
+int cli_parse_threads(const char *cmd, const char *s, int *out);
 
 /* ---- help (the texts in cli/help.c, found through cli/commands.c) ---- */
 

@@ -86,11 +86,12 @@ static void report(cli_ctx *ctx, const cli_estimate *e, const char *prices)
         print_row(&total, &tc, e->expect);
 }
 
-enum { O_PRICES = 1, O_EXPECT, O_ENC, O_DIR };
+enum { O_PRICES = 1, O_EXPECT, O_ENC, O_DIR, O_THREADS };
 const cli_opt cli_opts_estimate[] = { { "prices", 0, 1, O_PRICES },
                                       { "expect-output-tokens", 0, 1, O_EXPECT },
                                       { "encoding", 0, 1, O_ENC },
                                       { "encodings", 0, 1, O_DIR },
+                                      { "threads", 0, 1, O_THREADS },
                                       { NULL, 0, 0, 0 } };
 
 int cmd_estimate(cli_ctx *ctx, int argc, char **argv)
@@ -126,6 +127,9 @@ int cmd_estimate(cli_ctx *ctx, int argc, char **argv)
             e.fallback = enc;
         } else if (id == O_DIR) {
             dir = arg;
+        } else if (id == O_THREADS) {
+            if (cli_parse_threads("estimate", arg, &e.threads))
+                return CLI_EXIT_USAGE;
         } else {
             int r = cli_common_opt(ctx, "estimate", id, arg);
             if (r >= 0)

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "cmd_tokens.h"
+#include "parlines.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -39,26 +40,27 @@ typedef struct tokens_run {
     const oab_tokenizer *t;
     int ids;
     oab_error err;
-    oab__buf out;
 } tokens_run;
 
-static int flush_out(tokens_run *k)
-{
-    if (k->out.len && fwrite(k->out.data, 1, k->out.len, stdout) != k->out.len)
-        return -1;
-    oab__buf_clear(&k->out);
-    return 0;
-}
+/* One batch of lines (parlines.h): its output, and the error that
+ * stopped it. */
+typedef struct tokens_part {
+    oab__buf out;
+    oab_error err;
+    int failed;
+} tokens_part;
 
-static int on_line(const char *line, size_t len, long lineno, void *ud)
+static int on_line(void *state, const char *line, size_t len, long lineno,
+                   void *ud)
 {
-    tokens_run *k = ud;
+    tokens_part *pt = state;
+    const tokens_run *k = ud;
     cJSON *j = oab__json_parse(line, len);
     if (!cJSON_IsString(j)) {
         cJSON_Delete(j);
-        oab__err(&k->err, OAB_EVALIDATION, lineno,
+        oab__err(&pt->err, OAB_EVALIDATION, lineno,
                  "%s:%ld: not a JSON string", k->path, lineno);
-        return 1;
+        return pt->failed = 1;
     }
     const char *s = j->valuestring;
     oab_status st;
@@ -67,30 +69,52 @@ static int on_line(const char *line, size_t len, long lineno, void *ud)
         size_t n = 0;
         st = oab_tokenizer_encode(&ids, &n, k->t, s, strlen(s));
         if (st == OAB_OK) {
-            oab__buf_putc(&k->out, '[');
+            oab__buf_putc(&pt->out, '[');
             for (size_t i = 0; i < n; i++)
-                oab__buf_printf(&k->out, "%s%u", i ? "," : "", ids[i]);
-            oab__buf_puts(&k->out, "]\n");
+                oab__buf_printf(&pt->out, "%s%u", i ? "," : "", ids[i]);
+            oab__buf_puts(&pt->out, "]\n");
         }
         free(ids);
     } else {
         size_t n = 0;
         st = oab_tokenizer_count(&n, k->t, s, strlen(s));
         if (st == OAB_OK)
-            oab__buf_printf(&k->out, "%zu\n", n);
+            oab__buf_printf(&pt->out, "%zu\n", n);
     }
     cJSON_Delete(j);
     if (st != OAB_OK) {
-        oab__err(&k->err, st == OAB_EINVAL ? OAB_EVALIDATION : st, lineno,
+        oab__err(&pt->err, st == OAB_EINVAL ? OAB_EVALIDATION : st, lineno,
                  "%s:%ld: %s", k->path, lineno,
                  st == OAB_EINVAL ? "not valid UTF-8" : oab_strerror(st));
-        return 1;
-    }
-    if (k->out.len >= 65536 && flush_out(k) != 0) {
-        oab__err(&k->err, OAB_EIO, lineno, "cannot write the output");
-        return 1;
+        return pt->failed = 1;
     }
     return 0;
+}
+
+static void part_discard(void *state, void *ud)
+{
+    (void)ud;
+    tokens_part *pt = state;
+    oab__buf_free(&pt->out);
+    memset(pt, 0, sizeof *pt);
+}
+
+/* The batch's lines go out in file order, those before a bad line too. */
+static int part_merge(void *state, void *ud)
+{
+    tokens_part *pt = state;
+    tokens_run *k = ud;
+    int stop = 0;
+    if (pt->out.len && fwrite(pt->out.data, 1, pt->out.len, stdout) !=
+                           pt->out.len) {
+        oab__err(&k->err, OAB_EIO, 0, "cannot write the output");
+        stop = 1;
+    } else if (pt->failed) {
+        k->err = pt->err;
+        stop = 1;
+    }
+    part_discard(pt, NULL);
+    return stop;
 }
 
 int cli_tokens_exit(cli_ctx *ctx, const oab_error *err, oab_status st)
@@ -101,11 +125,12 @@ int cli_tokens_exit(cli_ctx *ctx, const oab_error *err, oab_status st)
     return st == OAB_ESTOPPED ? CLI_EXIT_INTERRUPTED : CLI_EXIT_LOCAL;
 }
 
-enum { O_ENC = 1, O_MODEL, O_DIR, O_IDS };
+enum { O_ENC = 1, O_MODEL, O_DIR, O_IDS, O_THREADS };
 const cli_opt cli_opts_tokens[] = { { "encoding", 0, 1, O_ENC },
                                     { "model", 0, 1, O_MODEL },
                                     { "encodings", 0, 1, O_DIR },
                                     { "ids", 0, 0, O_IDS },
+                                    { "threads", 0, 1, O_THREADS },
                                     { NULL, 0, 0, 0 } };
 
 int cmd_tokens(cli_ctx *ctx, int argc, char **argv)
@@ -114,7 +139,7 @@ int cmd_tokens(cli_ctx *ctx, int argc, char **argv)
     cli_args a = { argc, argv, 1, 0, "tokens" };
     const char *arg, *path = NULL, *encoding = NULL, *model = NULL,
                      *dir = NULL;
-    int id, ids = 0;
+    int id, ids = 0, threads = 0;
     while ((id = cli_next(&a, opts, &arg)) != CLI_PARSE_END) {
         if (id == CLI_PARSE_ERROR)
             return CLI_EXIT_USAGE;
@@ -130,6 +155,9 @@ int cmd_tokens(cli_ctx *ctx, int argc, char **argv)
             dir = arg;
         } else if (id == O_IDS) {
             ids = 1;
+        } else if (id == O_THREADS) {
+            if (cli_parse_threads("tokens", arg, &threads))
+                return CLI_EXIT_USAGE;
         } else {
             int r = cli_common_opt(ctx, "tokens", id, arg);
             if (r >= 0)
@@ -157,15 +185,17 @@ int cmd_tokens(cli_ctx *ctx, int argc, char **argv)
         return CLI_EXIT_LOCAL;
     }
     k.t = t;
-    st = cli_read_lines(k.path, on_line, &k, &k.err);
+    cli_par_ops ops = { sizeof(tokens_part), on_line, part_merge,
+                        part_discard, &k };
+    st = cli_par_lines(k.path, threads ? threads : cli_par_default_threads(),
+                       &ops, &k.err);
     int rc = CLI_EXIT_OK;
-    if (flush_out(&k) != 0 && st == OAB_OK)
+    if (fflush(stdout) != 0 && st == OAB_OK)
         st = oab__err(&k.err, OAB_EIO, 0, "cannot write the output");
     if (st == OAB_ESTOPPED)
         st = k.err.status;
     if (st != OAB_OK)
         rc = cli_tokens_exit(ctx, &k.err, st);
-    oab__buf_free(&k.out);
     oab_tokenizer_free(t);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include "util/fs.h"
 #include "cmd_tokens.h"
 #include "estimate.h"
+#include "parlines.h"
 #include "target.h"
 
 #include <stdlib.h>
@@ -109,9 +110,74 @@ void cli_estimate_total(const cli_estimate *e, cli_model_sum *total,
     *tc = t;
 }
 
+/* A batch of lines (parlines.h) is estimated into its own cli_estimate,
+ * with the settings of the whole, then added to the whole in file order:
+ * models keep the order they first appear in, the first bad line is the
+ * one reported. */
+typedef struct part {
+    cli_estimate e;
+    int failed;
+} part;
+
+static int part_line(void *state, const char *line, size_t len, long lineno,
+                     void *ud)
+{
+    part *pt = state;
+    const cli_estimate *whole = ud;
+    if (!pt->e.path) {
+        pt->e.path = whole->path;
+        pt->e.set = whole->set;
+        pt->e.fallback = whole->fallback;
+        pt->e.prices = whole->prices;
+        pt->e.expect = whole->expect;
+    }
+    pt->failed = on_line(line, len, lineno, &pt->e);
+    return pt->failed;
+}
+
+static void part_discard(void *state, void *ud)
+{
+    (void)ud;
+    part *pt = state;
+    cli_estimate_free(&pt->e);
+    memset(pt, 0, sizeof *pt);
+}
+
+static int part_merge(void *state, void *ud)
+{
+    part *pt = state;
+    cli_estimate *e = ud;
+    int stop = pt->failed;
+    if (stop)
+        e->err = pt->e.err;
+    for (size_t i = 0; i < pt->e.n && !stop; i++) {
+        cli_model_sum *from = &pt->e.m[i];
+        cli_model_sum *to = sum_for(e, from->model);
+        from->model = NULL; /* sum_for took it */
+        if (!to) {
+            oab__err(&e->err, OAB_ENOMEM, 0, "out of memory");
+            stop = 1;
+            break;
+        }
+        to->lines += from->lines;
+        to->input += from->input;
+        to->output_max += from->output_max;
+        to->expected_output += from->expected_output;
+        to->unbounded += from->unbounded;
+        if (from->max_input > to->max_input)
+            to->max_input = from->max_input;
+        to->approximate |= from->approximate;
+    }
+    part_discard(pt, NULL);
+    return stop;
+}
+
 oab_status cli_estimate_file(cli_estimate *e)
 {
-    oab_status st = cli_read_lines(e->path, on_line, e, &e->err);
+    cli_par_ops ops = { sizeof(part), part_line, part_merge, part_discard,
+                        e };
+    int threads = e->threads ? e->threads : cli_par_default_threads();
+    oab_status st = cli_par_lines(e->path, threads, &ops, &e->err);
     if (st == OAB_ESTOPPED)
         st = e->err.status;
     return st;

@@ -23,6 +23,7 @@ typedef struct cli_estimate {
     const char *fallback;        /* encoding for unknown models, or NULL */
     const cli_prices *prices;
     long long expect;            /* -1: not asked */
+    int threads;                 /* 0: cli_par_default_threads() */
     cli_model_sum *m;
     size_t n, cap;
     oab_error err;
@@ -40,7 +41,8 @@ typedef struct cli_costs {
 int cli_prices_load(cli_ctx *ctx, cli_prices *p, const char *path);
 
 /* Counts the file at path into e (set up with path, set, fallback,
- * prices and expect; the rest zero). OAB_OK, else the status with
+ * prices, expect and threads; the rest zero), its lines in parallel
+ * (parlines.h) with the same result as one thread. OAB_OK, else the status with
  * e->err saying where. */
 oab_status cli_estimate_file(cli_estimate *e);
 

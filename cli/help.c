@@ -371,7 +371,9 @@ const char cli_help_tokens[] =
     "  --encodings DIR   where NAME.tiktoken is (default $OAB_ENCODINGS_DIR,\n"
     "                    else ~/.local/share/oaibatch/encodings, else the\n"
     "                    installed share/oaibatch/encodings)\n"
-    "  --ids             print each line's token ids as a JSON array\n";
+    "  --ids             print each line's token ids as a JSON array\n"
+    "  --threads N       count on N threads, 1 to 8 (default: the machine's\n"
+    "                    CPUs, at most 8); the output is the same for every N\n";
 
 const char cli_help_estimate[] =
     "Usage: oaibatch estimate [OPTIONS] FILE\n"
@@ -393,6 +395,9 @@ const char cli_help_estimate[] =
     "                              tokenizer (default: such a line is an\n"
     "                              error)\n"
     "  --encodings DIR             where the rank files are (see 'tokens')\n"
+    "  --threads N                 count on N threads, 1 to 8 (default: the\n"
+    "                              machine's CPUs, at most 8); the result is\n"
+    "                              the same for every N\n"
     "  --json                      machine-readable output\n";
 
 const char cli_help_watch[] =

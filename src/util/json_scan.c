@@ -74,6 +74,13 @@ int oab__utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
+        /* ASCII 8 bytes at a time: no byte has its high bit */
+        uint64_t w;
+        while (end - p >= 8 &&
+               (memcpy(&w, p, 8), !(w & UINT64_C(0x8080808080808080))))
+            p += 8;
+        if (p == end)
+            break;
         if (*p < 0x80) {
             p++;
             continue;

@@ -164,6 +164,66 @@ try:
                     "input": "x"}) + "{oops\n")
     rc, _, err = run("estimate", notjson)
     check(rc == 4 and "%s:2: not JSON" % notjson in err, "bad JSON line: %r" % err)
+
+    # ---- threads: the same result on 1 and on 4 threads ----
+    # 30,000 lines make several batches of parlines.c's 4,096 lines; the
+    # models appear in an order that later batches change (a model first
+    # seen near the end must stay last), and words repeat and vary so
+    # that the tokenizer's piece cache both hits and is overwritten.
+    words = ["weather", "Paris", "naïve", "東京", "don't", "IT'S", "x=1;",
+             "  ", "12345", "CamelCase", "résumé", "👍🏽", "O'Neil"]
+    def text(i):
+        return " ".join(words[(i * 7 + k * 3) % len(words)] + str(i % (k + 2))
+                        for k in range(i % 17 + 1))
+    models = ["gpt-4o-mini", "gpt-4.1", "gpt-4", "o3-mini"]
+    big_lines = []
+    for i in range(30000):
+        model = models[0 if i < 8000 else (i // 3) % 3] if i != 29000 else models[3]
+        big_lines.append(line(i, "/v1/chat/completions", {
+            "model": model, "max_tokens": 10 + i % 5,
+            "messages": [{"role": "user", "content": text(i)}]}))
+    big = write("big.jsonl", "".join(big_lines))
+    outs = {}
+    for n in ("1", "4"):
+        rc, out, err = run("estimate", big, "--json", "--threads", n)
+        check(rc == 0, "estimate --threads %s: %d %r" % (n, rc, err))
+        outs[n] = json.loads(out) if rc == 0 else None
+    check(outs["1"] is not None and outs["1"] == outs["4"],
+          "estimate on 4 threads differs from 1")
+    if outs["1"]:
+        order = [m["model"] for m in outs["1"]["models"]]
+        check(order == ["gpt-4o-mini", "gpt-4", "gpt-4.1", "o3-mini"],
+              "models in the order they first appear: %r" % order)
+        check(outs["1"]["total"]["lines"] == 30000, "all lines counted")
+    strings = write("strings.jsonl", "".join(json.dumps(text(i)) + "\n"
+                                             for i in range(30000)))
+    rc1, out1, _ = run("tokens", strings, "--threads", "1")
+    rc4, out4, _ = run("tokens", strings, "--threads", "4")
+    check(rc1 == 0 and rc4 == 0 and out1 == out4 and out1.count("\n") == 30000,
+          "tokens on 4 threads differs from 1")
+    rc, ids1, _ = run("tokens", strings, "--ids", "--threads", "1")
+    check(rc == 0 and [len(json.loads(x)) for x in ids1.split("\n") if x] ==
+          [int(x) for x in out1.split()], "counts equal the number of ids")
+    # the first bad line in file order is the one reported, on any thread
+    bad_lines = list(big_lines)
+    bad_lines[21000] = "{oops\n"
+    bad_lines[9000] = line(9000, "/v1/chat/completions", {"model": "llama-3",
+                           "messages": []})
+    badbig = write("badbig.jsonl", "".join(bad_lines))
+    for n in ("1", "4"):
+        rc, _, err = run("estimate", badbig, "--threads", n)
+        check(rc == 4 and "%s:9001:" % badbig in err and "llama-3" in err,
+              "first bad line on %s threads: %d %r" % (n, rc, err))
+    bad_strings = [json.dumps(text(i)) + "\n" for i in range(30000)]
+    bad_strings[25000] = "42\n"
+    bads = write("badstrings.jsonl", "".join(bad_strings))
+    rc, out, err = run("tokens", bads, "--threads", "4")
+    check(rc == 4 and "%s:25001: not a JSON string" % bads in err and
+          out == "".join(out1.splitlines(True)[:25000]),
+          "tokens: the counts before the bad line, then its error: %d %r" % (rc, err))
+    for n in ("0", "9", "two"):
+        rc, _, err = run("estimate", big, "--threads", n)
+        check(rc == 2 and "--threads" in err, "--threads %s refused: %r" % (n, err))
 finally:
     shutil.rmtree(tmp)
 

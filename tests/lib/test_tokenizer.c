@@ -387,6 +387,69 @@ static void test_threads(void)
     }
 }
 
+/* Counting keeps a per-thread cache of piece counts (tokenizer.c):
+ * a count must still equal the number of ids encode gives (encode does
+ * not use the cache) when pieces repeat, when 40,000 different pieces
+ * overwrite each other's entries, when two tokenizers that count the
+ * same piece differently take turns on one thread, and after a
+ * tokenizer is freed and another loaded, perhaps at the same address. */
+static size_t n_ids(const oab_tokenizer *t, const char *s)
+{
+    uint32_t *ids = NULL;
+    size_t n = (size_t)-1;
+    CHECK_OK(oab_tokenizer_encode(&ids, &n, t, s, strlen(s)));
+    oab_free(ids);
+    return n;
+}
+
+static void test_cache(void)
+{
+    /* these differ between the two encodings */
+    static const char *pieces[] = { " indentation", " résumé", "SELECT",
+                                    " nonetheless", "    ", " 東京都",
+                                    "CamelCase", " Weltanschauung" };
+    int differ = 0;
+    for (int round = 0; round < 3; round++)
+        for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++) {
+            size_t a = count(o200k, pieces[i]), b = count(cl100k, pieces[i]);
+            CHECK_EQ_INT(a, n_ids(o200k, pieces[i]));
+            CHECK_EQ_INT(b, n_ids(cl100k, pieces[i]));
+            differ += a != b;
+        }
+    CHECK(differ > 0); /* else this part tests nothing */
+    /* many different pieces of 3 to 16 bytes, twice */
+    char text[64];
+    unsigned x = 12345;
+    size_t bad = 0;
+    for (int round = 0; round < 2; round++) {
+        x = 12345;
+        for (int i = 0; i < 40000; i++) {
+            size_t len = 0;
+            text[len++] = ' ';
+            size_t n = 2 + (x >> 7) % 15;
+            for (size_t k = 0; k < n; k++) {
+                x = x * 1103515245u + 12345u;
+                text[len++] = "etaoinshrdlucmfwypvbgkqjxzETAOIN"[(x >> 16) % 32];
+            }
+            text[len] = '\0';
+            const oab_tokenizer *t = i % 2 ? o200k : cl100k;
+            size_t c = 0;
+            CHECK_OK(oab_tokenizer_count(&c, t, text, len));
+            bad += c != n_ids(t, text);
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    /* a tokenizer loaded after another was freed */
+    for (int k = 0; k < 2; k++) {
+        oab_tokenizer *t = NULL;
+        CHECK_OK(oab_tokenizer_load(&t, k ? "o200k_base" : "cl100k_base",
+                                    NULL, NULL));
+        for (size_t i = 0; t && i < sizeof pieces / sizeof pieces[0]; i++)
+            CHECK_EQ_INT(count(t, pieces[i]), n_ids(t, pieces[i]));
+        oab_tokenizer_free(t);
+    }
+}
+
 /* several threads asking a set for the same encoding get one tokenizer */
 typedef struct set_job {
     oab_tokenizers *set;
@@ -618,6 +681,7 @@ int main(void)
     test_models();
     test_load_errors();
     test_threads();
+    test_cache();
     test_set_threads();
     test_request_chat();
     test_request_other();
