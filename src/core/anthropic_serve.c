@@ -339,13 +339,31 @@ static oab_status serve_body(oab__atx *t, const cJSON *params, cJSON *body)
     }
     if (!oab__ax_add(t, body, "max_tokens", cJSON_CreateNumber((double)max)))
         return oab__ax_nomem(t);
+    /* passed on as they are; a value of the wrong type is refused rather
+     * than dropped, so that a line never runs with settings it did not ask
+     * for (null counts as absent) */
     static const char *const same[] = {"temperature", "top_p", "top_k"};
     for (size_t k = 0; k < 3; k++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, same[k]);
+        char field[32];
+        snprintf(field, sizeof field, "params.%s", same[k]);
+        if (v && !cJSON_IsNull(v) && !cJSON_IsNumber(v))
+            return oab__ax_refuse(t, field, "must be a number");
+        if (k == 2 && cJSON_IsNumber(v) &&
+            (v->valuedouble < 0 || v->valuedouble != (double)(long)v->valuedouble))
+            return oab__ax_refuse(t, field, "must be an integer >= 0");
         if (cJSON_IsNumber(v) && !oab__ax_add(t, body, same[k], oab__ax_dup(v)))
             return oab__ax_nomem(t);
     }
     const cJSON *ss = cJSON_GetObjectItemCaseSensitive(params, "stop_sequences");
+    if (ss && !cJSON_IsNull(ss)) {
+        int ok = cJSON_IsArray(ss);
+        for (const cJSON *e = ok ? ss->child : NULL; e; e = e->next)
+            ok &= cJSON_IsString(e) != 0;
+        if (!ok)
+            return oab__ax_refuse(t, "params.stop_sequences",
+                                  "must be an array of strings");
+    }
     if (cJSON_IsArray(ss) && ss->child && !oab__ax_add(t, body, "stop", oab__ax_dup(ss)))
         return oab__ax_nomem(t);
     if ((st = serve_tools(t, params, body)) != OAB_OK)
