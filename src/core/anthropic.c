@@ -10,6 +10,7 @@
 #include "oaibatch.h"
 #include "core/anthropic.h"
 #include "core/anthropic_int.h"
+#include "util/json_scan.h"
 #include "util/buf.h"
 #include "core/job.h"
 #include "util/err.h"
@@ -157,6 +158,42 @@ oab_status oab__ax_parse_text(cJSON **root, int has_out, const char *json, size_
         return oab__err(err, st, line, "%s: %s", what,
                         st == OAB_EJSON ? "not JSON" : "out of memory");
     return OAB_OK;
+}
+
+typedef struct nul_find {
+    char path[200];
+    int found;
+} nul_find;
+
+static int first_nul(const char *path, void *ud)
+{
+    nul_find *f = ud;
+    snprintf(f->path, sizeof f->path, "%s", path);
+    f->found = 1;
+    return 1;
+}
+
+oab_status oab__ax_refuse_nul(oab__atx *t, const char *json, size_t len,
+                              const char *prefix)
+{
+    /* the walk only for a text that has the escape at all */
+    const char *p = json, *end = json + len;
+    while ((p = memchr(p, '\\', (size_t)(end - p))) && end - p >= 6 &&
+           memcmp(p + 1, "u0000", 5) != 0)
+        p += 2; /* past the escape: "\\" must not hide a "\u0000" */
+    if (!p || end - p < 6)
+        return OAB_OK;
+    nul_find f = {"", 0};
+    if (oab__json_each_nul(json, len, first_nul, &f) == OAB_ENOMEM)
+        return oab__ax_nomem(t);
+    if (!f.found)
+        return OAB_OK;
+    char field[260];
+    snprintf(field, sizeof field, "%s%s%s", prefix, *prefix && *f.path ? "." : "",
+             f.path);
+    return oab__ax_refuse(t, field,
+                          "holds \\u0000 (U+0000), which the translation cannot carry"
+                          " (a parsed string ends there); nothing is sent for it");
 }
 
 /* ------------------------------------------------------------------ */

@@ -64,5 +64,11 @@ long long oab__ax_usage_n(const cJSON *u, const char *key);
  * `what` and carry `line`. */
 oab_status oab__ax_parse_text(cJSON **root, int has_out, const char *json, size_t len,
                               long line, const char *what, oab_error *err);
+/* A request to translate must not hold a string with U+0000 ("\u0000"):
+ * the parse ends such a string there, so the request sent would be cut
+ * without a word. OAB_OK, or OAB_EVALIDATION (via oab__ax_refuse) naming
+ * the first such string's path. */
+oab_status oab__ax_refuse_nul(oab__atx *t, const char *json, size_t len,
+                              const char *prefix);
 
 #endif

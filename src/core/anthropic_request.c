@@ -699,8 +699,12 @@ oab_status oab_anthropic_request_from_openai(char **out, const char *line, size_
     snprintf(what, sizeof what, "line %ld", lineno);
     cJSON *root = NULL;
     oab_status st = oab__ax_parse_text(&root, out != NULL, line, len, lineno, what, err);
-    if (st != OAB_OK)
+    if (st == OAB_OK)
+        st = oab__ax_refuse_nul(&t, line, len, "");
+    if (st != OAB_OK) {
+        cJSON_Delete(root);
         return st;
+    }
     const char *cid = oab__json_str(root, "custom_id");
     const char *url = oab__json_str(root, "url");
     const cJSON *body = cJSON_GetObjectItemCaseSensitive(root, "body");

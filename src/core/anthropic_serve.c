@@ -383,8 +383,12 @@ oab_status oab_anthropic_params_to_openai(char **out, const char *params, size_t
     oab__atx t = {0, err, 0};
     cJSON *root = NULL;
     oab_status st = oab__ax_parse_text(&root, out != NULL, params, len, 0, "params", err);
-    if (st != OAB_OK)
+    if (st == OAB_OK)
+        st = oab__ax_refuse_nul(&t, params, len, "params");
+    if (st != OAB_OK) {
+        cJSON_Delete(root);
         return st;
+    }
     cJSON *body = cJSON_CreateObject();
     st = body ? serve_body(&t, root, body) : oab__ax_nomem(&t);
     char *text = st == OAB_OK ? oab__json_print(body) : NULL;

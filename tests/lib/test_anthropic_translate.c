@@ -527,6 +527,40 @@ static void providers(void)
     CHECK_EQ_INT(oab_provider_from_str(&p, "gemini"), OAB_EINVAL);
 }
 
+/* A string holding U+0000 would be cut by the parse (cJSON ends its
+ * strings there): both request translations refuse it, naming where,
+ * and a "\\u0000" that is an escaped backslash is not one. */
+static void nul_strings(void)
+{
+    static const char line[] =
+        "{\"custom_id\":\"r\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+        "\"body\":{\"model\":\"claude-x\",\"max_tokens\":8,\"messages\":"
+        "[{\"role\":\"user\",\"content\":\"a\\u0000b\"}]}}";
+    char *out = NULL;
+    oab_error err;
+    oab_anthropic_options o = OAB_ANTHROPIC_OPTIONS_INIT;
+    CHECK_EQ_INT(oab_anthropic_request_from_openai(&out, line, strlen(line), 3,
+                                                   &o, NULL, &err),
+                 OAB_EVALIDATION);
+    CHECK(out == NULL);
+    CHECK(strstr(err.message, "line 3: body.messages[0].content: holds \\u0000") != NULL);
+    CHECK_EQ_INT(err.line, 3);
+    static const char params[] =
+        "{\"model\":\"m\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\","
+        "\"content\":[{\"type\":\"text\",\"text\":\"x\\u0000\"}]}]}";
+    CHECK_EQ_INT(oab_anthropic_params_to_openai(&out, params, strlen(params), &err),
+                 OAB_EVALIDATION);
+    CHECK(out == NULL);
+    CHECK(strstr(err.message, "params.messages[0].content[0].text: holds") != NULL);
+    /* an escaped backslash then "u0000": plain text, translated */
+    static const char fine[] =
+        "{\"model\":\"m\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\","
+        "\"content\":\"a\\\\u0000b\"}]}";
+    CHECK_OK(oab_anthropic_params_to_openai(&out, fine, strlen(fine), &err));
+    CHECK(out && strstr(out, "a\\\\u0000b") != NULL);
+    oab_free(out);
+}
+
 int main(void)
 {
     request_cases();
@@ -537,5 +571,6 @@ int main(void)
     jobs();
     serve_cases();
     providers();
+    nul_strings();
     return t_summary("test_anthropic_translate");
 }
