@@ -6,6 +6,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"
+#include "util/json_scan.h"
 #include "util/str.h"
 #include "anthropic_api.h"
 #include "apierr.h"
@@ -1019,6 +1020,32 @@ static int authorize(srv *s, struct MHD_Connection *conn, req *r)
     return 1;
 }
 
+typedef struct nul_path {
+    char path[200];
+} nul_path;
+
+static int first_nul(const char *path, void *ud)
+{
+    nul_path *n = ud;
+    snprintf(n->path, sizeof n->path, "%s", *path ? path : "(the body)");
+    return 1;
+}
+
+/* 1 with n->path the path of the first string of the body holding
+ * U+0000 ("\\u0000"; the walk only for a body with the escape). */
+static int body_nul(const req *r, nul_path *n)
+{
+    const char *p = r->body.data, *end = p + r->body.len;
+    while (p && (p = memchr(p, '\\', (size_t)(end - p))) && end - p >= 6 &&
+           memcmp(p + 1, "u0000", 5) != 0)
+        p += 2;
+    if (!p || end - p < 6)
+        return 0;
+    n->path[0] = '\0';
+    oab__json_each_nul(r->body.data, r->body.len, first_nul, n);
+    return n->path[0] != '\0';
+}
+
 static enum MHD_Result handle_final(struct MHD_Connection *conn, srv *s,
                                     req *r)
 {
@@ -1051,6 +1078,17 @@ static enum MHD_Result handle_final(struct MHD_Connection *conn, srv *s,
             cJSON_Delete(body);
             return send_error(conn, r, 400, "JSON nesting is too deep.",
                               NULL, "json_too_deep");
+        }
+        /* the parsed body ends a string at U+0000: refused, never cut
+         * (a model call's body goes upstream as it came) */
+        nul_path nul;
+        if (r->rt->fn != model_call && body_nul(r, &nul)) {
+            cJSON_Delete(body);
+            char msg[300];
+            snprintf(msg, sizeof msg, "%s holds \\u0000 (U+0000), which this"
+                     " server cannot keep (a parsed string ends there).",
+                     nul.path);
+            return send_error(conn, r, 400, msg, nul.path, "invalid_value");
         }
     }
     enum MHD_Result ret = r->rt->fn(conn, s, r, body);

@@ -205,6 +205,27 @@ def case_nul_content(binary, tmp):
               "both answered: %s" % b["request_counts"])
         check(sorted(Trailing.seen) == ["before\x00after", "plain"],
               "the upstream got the text whole: %r" % Trailing.seen)
+        # a body the server parses (batch create, Anthropic's API) with a
+        # \u0000 is refused with the string's path, never kept cut
+        n0 = len(c.req("GET", "/v1/batches?limit=100")[1]["data"])
+        st, e = c.req("POST", "/v1/batches", {
+            "input_file_id": f["id"], "endpoint": "/v1/chat/completions",
+            "completion_window": "24h", "metadata": {"k": "a\u0000b"}})
+        err = e.get("error", {}) if isinstance(e, dict) else {}
+        check(st == 400 and err.get("param") == "metadata.k" and
+              "holds \\u0000" in err.get("message", ""),
+              "batch create with a NUL in metadata: %s %r" % (st, e))
+        check(len(c.req("GET", "/v1/batches?limit=100")[1]["data"]) == n0,
+              "no batch created")
+        st, e = c.req("POST", "/v1/messages/batches", {"requests": [
+            {"custom_id": "x", "params": {
+                "model": "m", "max_tokens": 8,
+                "messages": [{"role": "user", "content": "a\u0000"}]}}]},
+            headers={"anthropic-version": "2023-06-01"})
+        check(st == 400 and isinstance(e, dict) and e.get("type") == "error" and
+              "requests[0].params.messages[0].content holds" in
+              e.get("error", {}).get("message", ""),
+              "Anthropic batch with a NUL: %s %r" % (st, e))
     finally:
         up.shutdown()
         up.server_close()
