@@ -8,7 +8,9 @@
  * (tiktoken's _byte_pair_merge). Short pieces use tiktoken's own vector
  * scan; long ones a heap with the same order (rank, position), so a long
  * run of letters is not quadratic. The rank table is an open-addressing
- * hash of the token bytes. No I/O here: rank files are read by
+ * hash of the token bytes, with a Bloom filter beside it that answers
+ * most lookups of non-tokens without a probe; counting also keeps a
+ * per-thread cache of piece counts (below). No I/O here: rank files are read by
  * tokenizer_files.c. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "core/tokenizer.h"
@@ -82,6 +84,7 @@ struct oab_tokenizer {
     uint32_t n_ranks;       /* highest rank + 1 */
     struct slot *slots;     /* open addressing, linear probing */
     uint64_t mask;          /* slots - 1 */
+    uint64_t *bloom;        /* 2^BLOOM_BITS bits: which hashes may be tokens */
     uint32_t byte_rank[256];
     uint32_t pair_rank[65536]; /* two-byte tokens, by (b0 << 8) | b1 */
 };
@@ -117,12 +120,11 @@ static uint64_t head_of(const unsigned char *p, size_t n)
     return head;
 }
 
-/* The slot of p[0..n): the one that holds it, or the empty one where it
- * would go. */
-static const slot *find_slot(const oab_tokenizer *t, const unsigned char *p,
-                             size_t n)
+/* The slot of p[0..n) (first 8 bytes `head`, hash h): the one that holds
+ * it, or the empty one where it would go. */
+static const slot *probe(const oab_tokenizer *t, uint64_t head, uint64_t h,
+                         const unsigned char *p, size_t n)
 {
-    uint64_t head = head_of(p, n), h = hash_bytes(head, p, n);
     uint16_t tag = (uint16_t)(h >> 48);
     for (uint64_t i = h & t->mask;; i = (i + 1) & t->mask) {
         const slot *s = &t->slots[i];
@@ -133,6 +135,33 @@ static const slot *find_slot(const oab_tokenizer *t, const unsigned char *p,
     }
 }
 
+static const slot *find_slot(const oab_tokenizer *t, const unsigned char *p,
+                             size_t n)
+{
+    uint64_t head = head_of(p, n);
+    return probe(t, head, hash_bytes(head, p, n), p, n);
+}
+
+/* A Bloom filter of the tokens (two bits each, from the table hash's
+ * bits that do not pick the slot): most byte strings a merge asks for
+ * are not tokens, and the filter, small enough for the CPU's cache,
+ * answers them without a probe of the table, which is not. */
+#define BLOOM_BITS 21
+static int bloom_maybe(const oab_tokenizer *t, uint64_t h)
+{
+    uint64_t a = (h >> 20) & ((UINT64_C(1) << BLOOM_BITS) - 1);
+    uint64_t b = (h >> 41) & ((UINT64_C(1) << BLOOM_BITS) - 1);
+    return (t->bloom[a >> 6] >> (a & 63) & 1) && (t->bloom[b >> 6] >> (b & 63) & 1);
+}
+
+static void bloom_add(oab_tokenizer *t, uint64_t h)
+{
+    uint64_t a = (h >> 20) & ((UINT64_C(1) << BLOOM_BITS) - 1);
+    uint64_t b = (h >> 41) & ((UINT64_C(1) << BLOOM_BITS) - 1);
+    t->bloom[a >> 6] |= UINT64_C(1) << (a & 63);
+    t->bloom[b >> 6] |= UINT64_C(1) << (b & 63);
+}
+
 /* The rank of the token p[0..n), or NO_RANK. */
 static uint32_t rank_of(const oab_tokenizer *t, const unsigned char *p,
                         size_t n)
@@ -141,7 +170,10 @@ static uint32_t rank_of(const oab_tokenizer *t, const unsigned char *p,
         return t->byte_rank[p[0]];
     if (n == 2)
         return t->pair_rank[(p[0] << 8) | p[1]];
-    return find_slot(t, p, n)->rank1 - 1; /* empty: 0 - 1 = NO_RANK */
+    uint64_t head = head_of(p, n), h = hash_bytes(head, p, n);
+    if (!bloom_maybe(t, h))
+        return NO_RANK;
+    return probe(t, head, h, p, n)->rank1 - 1; /* empty: 0 - 1 = NO_RANK */
 }
 
 /* Inserts rank r (its bytes already in t->bytes); 0 when the same bytes
@@ -155,8 +187,10 @@ static int table_insert(oab_tokenizer *t, uint32_t r)
         return 0;
     s->head = head_of(p, n);
     s->len = (uint16_t)n;
-    s->tag = (uint16_t)(hash_bytes(s->head, p, n) >> 48);
+    uint64_t h = hash_bytes(s->head, p, n);
+    s->tag = (uint16_t)(h >> 48);
     s->rank1 = r + 1;
+    bloom_add(t, h);
     if (n == 1)
         t->byte_rank[p[0]] = r;
     if (n == 2)
@@ -296,7 +330,8 @@ static oab_status index_ranks(oab_tokenizer *t, const rank_entry *ents,
     while (cap < 2 * n)
         cap *= 2;
     t->slots = calloc(cap, sizeof *t->slots);
-    if (!t->tok_off || !t->tok_len || !t->slots)
+    t->bloom = calloc((UINT64_C(1) << BLOOM_BITS) / 64, sizeof *t->bloom);
+    if (!t->tok_off || !t->tok_len || !t->slots || !t->bloom)
         return OAB_ENOMEM;
     t->mask = cap - 1;
     memset(t->byte_rank, 0xff, sizeof t->byte_rank); /* NO_RANK */
@@ -393,6 +428,7 @@ void oab_tokenizer_free(oab_tokenizer *t)
     free(t->tok_off);
     free(t->tok_len);
     free(t->slots);
+    free(t->bloom);
     free(t);
 }
 
