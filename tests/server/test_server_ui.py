@@ -187,6 +187,10 @@ def case_ui(binary, tmp, driver_bin, chromium):
                   key=["completed", "pending"].index),
               "the running batch lists finished, then pending lines: %r"
               % running)
+        st, cur = c.req("GET", "/v1/batches/" + slow["id"])
+        check(cur["status"] == "in_progress",
+              "finished lines shown while the batch still runs: %s"
+              % cur["status"])
         d.go(base + "/ui/")
         check(d.wait_js("return !!document.querySelector('tr[data-id=\"%s\"]"
                         " button.cancel')" % slow["id"]),
