@@ -1,9 +1,14 @@
 /* batchlines.c - GET /v1/batches/{id}/lines: a batch's lines paged from
  * its result files (committed spools while it runs: bytes past the
  * recorded lengths may still be cut back after a crash, so they are not
- * shown) and from the lines table for those not finished. A cursor is
- * "o<offset>" or "e<offset>" (the next line of the output or error
- * file) or "p<idx>" (the last line shown of those not finished). */
+ * shown), from its recorded results while it runs on shared state
+ * (srv_db_results_lines: there a finished line is a row, not spool
+ * bytes), and from the lines table for those not finished. Each source
+ * is empty where the storage does not use it, so this file never asks
+ * which one runs. A cursor is "o<offset>" or "e<offset>" (the next line
+ * of the output or error file), "O<idx>" or "E<idx>" (the last recorded
+ * output or error result shown) or "p<idx>" (the last line shown of
+ * those not finished). */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
 #include "util/json.h"
@@ -23,7 +28,7 @@ typedef struct page {
     int want;               /* limit + 1: one more says has_more */
     int n;
     const char *match;
-    int kind;               /* 'o', 'e' or 'p' */
+    int kind;               /* 'o' or 'e': the file being read */
     long long base;         /* the file offset fed first */
     oab_jsonl_reader *rd;
     char last[2][40];       /* cursors of the last two items */
@@ -36,7 +41,8 @@ static void put_cursor(page *p, char kind, long long v)
 }
 
 static int add_item(page *p, const char *cid, const char *state,
-                    const cJSON *status_code, const char *error_code)
+                    int has_status, double status_code,
+                    const char *error_code)
 {
     if (p->match && !strstr(cid, p->match))
         return 0;
@@ -44,8 +50,8 @@ static int add_item(page *p, const char *cid, const char *state,
     cJSON_AddStringToObject(o, "object", "batch.line");
     cJSON_AddStringToObject(o, "custom_id", cid);
     cJSON_AddStringToObject(o, "state", state);
-    if (cJSON_IsNumber(status_code))
-        cJSON_AddNumberToObject(o, "status_code", status_code->valuedouble);
+    if (has_status)
+        cJSON_AddNumberToObject(o, "status_code", status_code);
     else
         cJSON_AddNullToObject(o, "status_code");
     if (error_code)
@@ -57,22 +63,40 @@ static int add_item(page *p, const char *cid, const char *state,
     return 1;
 }
 
+/* What the list shows of one output or error line: its custom_id ("" when
+ * it has none), the upstream's status code when it answered, and the
+ * error's code (error.code, else the answer's body.error.code). The
+ * strings point into the returned tree (cJSON_Delete it). */
+static cJSON *line_fields(const char *line, size_t len, const char **cid,
+                          int *has_status, double *status,
+                          const char **code)
+{
+    cJSON *j = oab__json_parse(line, len);
+    *cid = oab__json_str(j, "custom_id");
+    if (!*cid)
+        *cid = "";
+    const cJSON *resp = cJSON_GetObjectItemCaseSensitive(j, "response");
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(resp, "status_code");
+    *has_status = cJSON_IsNumber(sc);
+    *status = *has_status ? sc->valuedouble : 0;
+    *code = oab__json_str(cJSON_GetObjectItemCaseSensitive(j, "error"),
+                          "code");
+    if (!*code)
+        *code = oab__json_str(oab__json_path(resp, "body.error"), "code");
+    return j;
+}
+
 /* One line of an output or error file. */
 static int file_line(const char *line, size_t len, long lineno, void *ud)
 {
     (void)lineno;
     page *p = ud;
-    cJSON *j = oab__json_parse(line, len);
-    const char *cid = oab__json_str(j, "custom_id");
-    const cJSON *resp = cJSON_GetObjectItemCaseSensitive(j, "response");
-    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(resp, "status_code");
-    const char *code = oab__json_str(cJSON_GetObjectItemCaseSensitive(j,
-                                                                      "error"),
-                                     "code");
-    if (!code)
-        code = oab__json_str(oab__json_path(resp, "body.error"), "code");
-    int added = add_item(p, cid ? cid : "",
-                         p->kind == 'o' ? "completed" : "failed", sc, code);
+    const char *cid, *code;
+    int has_status;
+    double status;
+    cJSON *j = line_fields(line, len, &cid, &has_status, &status, &code);
+    int added = add_item(p, cid, p->kind == 'o' ? "completed" : "failed",
+                         has_status, status, code);
     cJSON_Delete(j);
     if (added)
         put_cursor(p, (char)p->kind,
@@ -123,35 +147,88 @@ static int read_file_lines(page *p, const char *path, long long from,
     return rc;
 }
 
-/* The unfinished lines, taken in the same read transaction as the
- * spools' lengths (one snapshot: a line committed after it is still
- * pending here and not yet in the spools read), added after the files. */
-typedef struct waiting {
-    long long idx[SRV_LINES_LIMIT_MAX + 1];
-    char *cid[SRV_LINES_LIMIT_MAX + 1];
+/* Lines read from the database in the same read transaction as the
+ * spools' lengths (one snapshot: a line recorded after it is still
+ * pending here and neither in the spools read nor among the recorded
+ * results), added to the page after the files: a running batch's
+ * recorded output or error results, or its unfinished lines. */
+typedef struct item {
+    long long idx;
+    char *cid, *code;
+    int has_status;
+    double status;
+} item;
+
+typedef struct items {
+    item it[SRV_LINES_LIMIT_MAX + 1];
     int n, want;
     const char *match;
     int oom;
-} waiting;
+} items;
 
-static int waiting_line(long long idx, const char *cid, void *ud)
+static int keep_item(items *w, long long idx, const char *cid,
+                     int has_status, double status, const char *code)
 {
-    waiting *w = ud;
     if (w->match && !strstr(cid, w->match))
         return 0;
-    if (!(w->cid[w->n] = oab__strdup(cid))) {
+    item *t = &w->it[w->n];
+    t->cid = oab__strdup(cid);
+    t->code = code ? oab__strdup(code) : NULL;
+    if (!t->cid || (code && !t->code)) {
+        free(t->cid);
+        free(t->code);
         w->oom = 1;
         return 1;
     }
-    w->idx[w->n++] = idx;
+    t->idx = idx;
+    t->has_status = has_status;
+    t->status = status;
+    w->n++;
     return w->n >= w->want;
 }
 
-static void waiting_free(waiting *w)
+static int waiting_line(long long idx, const char *cid, void *ud)
 {
-    for (int i = 0; w && i < w->n; i++)
-        free(w->cid[i]);
+    return keep_item(ud, idx, cid, 0, 0, NULL);
+}
+
+static int result_line(long long idx, const char *line, size_t len, void *ud)
+{
+    const char *cid, *code;
+    int has_status;
+    double status;
+    cJSON *j = line_fields(line, len, &cid, &has_status, &status, &code);
+    int stop = keep_item(ud, idx, cid, has_status, status, code);
+    cJSON_Delete(j);
+    return stop;
+}
+
+static items *items_new(int limit, const char *match)
+{
+    items *w = calloc(1, sizeof *w);
+    if (w) {
+        w->want = limit + 1;
+        w->match = match;
+    }
+    return w;
+}
+
+static void items_free(items *w)
+{
+    for (int i = 0; w && i < w->n; i++) {
+        free(w->it[i].cid);
+        free(w->it[i].code);
+    }
     free(w);
+}
+
+/* Adds w's items to the page as `state`, with cursors kind<idx>. */
+static void add_items(page *p, const items *w, char kind, const char *state)
+{
+    for (int i = 0; w && i < w->n && p->n < p->want; i++)
+        if (add_item(p, w->it[i].cid, state, w->it[i].has_status,
+                     w->it[i].status, w->it[i].code))
+            put_cursor(p, kind, w->it[i].idx);
 }
 
 static int parse_cursor(const char *after, int *kind, long long *v)
@@ -160,7 +237,7 @@ static int parse_cursor(const char *after, int *kind, long long *v)
     *v = 0;
     if (!after)
         return 0;
-    if (!strchr("oep", after[0]) || !after[1])
+    if (!after[0] || !strchr("oeOEp", after[0]) || !after[1])
         return -1;
     char *end;
     errno = 0;
@@ -170,6 +247,20 @@ static int parse_cursor(const char *after, int *kind, long long *v)
     *kind = after[0];
     *v = n;
     return 0;
+}
+
+/* Where a page starts, in the order of the sources: 0 the output file,
+ * 1 the recorded output results, 2 the error file, 3 the recorded error
+ * results, 4 the unfinished lines. */
+static int cursor_rank(int kind)
+{
+    switch (kind) {
+    case 'o': return 0;
+    case 'O': return 1;
+    case 'e': return 2;
+    case 'E': return 3;
+    default: return 4;
+    }
 }
 
 cJSON *srv_batch_lines(srv *s, const char *id, const char *owner,
@@ -183,10 +274,12 @@ cJSON *srv_batch_lines(srv *s, const char *id, const char *owner,
         *message = "Invalid value for 'after' (the last_id of a page).";
         return NULL;
     }
+    if (match && !*match)
+        match = NULL;
     pthread_mutex_lock(&s->db_lock);
-    /* one read transaction: the batch, its spools' lengths and its
-     * pending lines are one snapshot */
-    int dbrc = srv_db_exec(s->db, "BEGIN");
+    /* one read transaction: the batch, its spools' lengths, its
+     * recorded results and its pending lines are one snapshot */
+    int dbrc = srv_db_begin_read(s->db);
     int began = dbrc == SQLITE_OK, running = 0;
     cJSON *b = began ? srv_batch_json(s->db, id, owner) : NULL;
     long long seq = -1, len[2] = {0, 0};
@@ -211,30 +304,53 @@ cJSON *srv_batch_lines(srv *s, const char *id, const char *owner,
                 len[k] = -1; /* the whole file */
             }
         }
-    }
-    waiting *w = NULL;
-    if (b && running && dbrc == SQLITE_OK) {
-        /* the pending lines of the same snapshot; the filter counts
-         * toward the page only for the lines that match */
-        w = calloc(1, sizeof *w);
-        if (w) {
-            w->match = match && *match ? match : NULL;
-            w->want = limit + 1;
-            dbrc = srv_db_lines_waiting(s->db, seq, kind == 'p' ? at : -1,
-                                        w->match ? -1 : limit + 1,
-                                        waiting_line, w);
-            if (w->oom)
-                dbrc = SQLITE_NOMEM;
-        } else {
-            dbrc = SQLITE_NOMEM;
+        /* an ended batch has its files only: a cursor among the results
+         * it had while running starts that file again (its lines are in
+         * it, in the same order, at offsets the cursor does not know) */
+        if (!running && (kind == 'O' || kind == 'E')) {
+            kind = kind == 'O' ? 'o' : 'e';
+            at = 0;
         }
     }
-    if (began)
-        srv_db_exec(s->db, "COMMIT");
+    int rank = cursor_rank(kind);
+    items *res[2] = {NULL, NULL}, *w = NULL;
+    if (b && running && dbrc == SQLITE_OK) {
+        /* the results and the pending lines of the same snapshot, each
+         * up to a page of those that match the filter */
+        for (int k = 0; k < 2 && dbrc == SQLITE_OK; k++) {
+            if (rank > 1 + 2 * k)
+                continue;
+            if (!(res[k] = items_new(limit, match))) {
+                dbrc = SQLITE_NOMEM;
+                break;
+            }
+            dbrc = srv_db_results_lines(s->db, seq, k,
+                                        rank == 1 + 2 * k ? at : -1,
+                                        limit + 1, match, result_line,
+                                        res[k]);
+            if (res[k]->oom)
+                dbrc = SQLITE_NOMEM;
+        }
+        if (dbrc == SQLITE_OK && !(w = items_new(limit, match)))
+            dbrc = SQLITE_NOMEM;
+        if (dbrc == SQLITE_OK) {
+            dbrc = srv_db_lines_waiting(s->db, seq, rank == 4 ? at : -1,
+                                        limit + 1, match, waiting_line, w);
+            if (w->oom)
+                dbrc = SQLITE_NOMEM;
+        }
+    }
+    if (began) {
+        int crc = srv_db_commit(s->db);
+        if (dbrc == SQLITE_OK)
+            dbrc = crc;
+    }
     pthread_mutex_unlock(&s->db_lock);
     cJSON_Delete(b);
     if (!b || dbrc != SQLITE_OK) {
-        waiting_free(w);
+        items_free(res[0]);
+        items_free(res[1]);
+        items_free(w);
         free(path[0]);
         free(path[1]);
         *status = b || !began ? 500 : 404;
@@ -245,25 +361,27 @@ cJSON *srv_batch_lines(srv *s, const char *id, const char *owner,
     page p;
     memset(&p, 0, sizeof p);
     p.want = limit + 1;
-    p.match = match && *match ? match : NULL;
+    p.match = match;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "object", "list");
     p.data = cJSON_AddArrayToObject(o, "data");
     int bad = 0;
-    if (kind == 'o') {
+    if (rank == 0) {
         p.kind = 'o';
         bad |= read_file_lines(&p, path[0], at, len[0]);
-        at = 0;
     }
-    if (kind != 'p' && p.n < p.want) {
+    if (rank <= 1)
+        add_items(&p, res[0], 'O', "completed");
+    if (rank <= 2 && p.n < p.want) {
         p.kind = 'e';
-        bad |= read_file_lines(&p, path[1], at, len[1]);
-        at = -1;
+        bad |= read_file_lines(&p, path[1], rank == 2 ? at : 0, len[1]);
     }
-    for (int i = 0; w && i < w->n && p.n < p.want; i++)
-        if (add_item(&p, w->cid[i], "pending", NULL, NULL))
-            put_cursor(&p, 'p', w->idx[i]);
-    waiting_free(w);
+    if (rank <= 3)
+        add_items(&p, res[1], 'E', "failed");
+    add_items(&p, w, 'p', "pending");
+    items_free(res[0]);
+    items_free(res[1]);
+    items_free(w);
     free(path[0]);
     free(path[1]);
     if (bad) {

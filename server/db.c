@@ -1197,22 +1197,26 @@ int srv_db_batch_seq_spools(srv_db *h, const char *id, long long *seq,
 }
 
 int srv_db_lines_waiting(srv_db *h, long long seq, long long after,
-                         int max,
+                         int max, const char *match,
                          int (*fn)(long long idx, const char *custom_id,
                                    void *ud),
                          void *ud)
 {
     if (h->pg)
-        return srv_pg_lines_waiting(h, seq, after, max, fn, ud);
+        return srv_pg_lines_waiting(h, seq, after, max, match, fn, ud);
     sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
-    int rc = prep(db, "SELECT idx, custom_id FROM lines WHERE batch_seq=?"
-                      " AND idx>? AND state=0 ORDER BY idx LIMIT ?", &st);
+    /* the filter as bytes (strstr's sense), whatever the text holds */
+    int rc = prep(db, "SELECT idx, custom_id FROM lines WHERE batch_seq=?1"
+                      " AND idx>?2 AND state=0 AND (?4 IS NULL OR"
+                      " instr(CAST(custom_id AS BLOB), CAST(?4 AS BLOB)) > 0)"
+                      " ORDER BY idx LIMIT ?3", &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_int64(st, 2, after);
     sqlite3_bind_int(st, 3, max);
+    bind_text_or_null(st, 4, match);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *cid = (const char *)sqlite3_column_text(st, 1);
         if (fn(sqlite3_column_int64(st, 0), cid ? cid : "", ud))
@@ -1221,5 +1225,33 @@ int srv_db_lines_waiting(srv_db *h, long long seq, long long after,
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_fail(db, rc, "waiting lines");
+    return SQLITE_OK;
+}
+
+/* ---- one snapshot of a running batch's lines (batchlines.c) ---- */
+
+int srv_db_begin_read(srv_db *h)
+{
+    if (h->pg)
+        return srv_pg_begin_read(h);
+    return lite_exec(h->lite, "BEGIN");
+}
+
+int srv_db_results_lines(srv_db *h, long long seq, int k, long long after,
+                         int max, const char *match,
+                         int (*fn)(long long idx, const char *line,
+                                   size_t len, void *ud),
+                         void *ud)
+{
+    if (h->pg)
+        return srv_pg_results_lines(h, seq, k, after, max, match, fn, ud);
+    /* SQLite: a running batch's results are its spools */
+    (void)seq;
+    (void)k;
+    (void)after;
+    (void)max;
+    (void)match;
+    (void)fn;
+    (void)ud;
     return SQLITE_OK;
 }

@@ -229,12 +229,30 @@ int srv_db_anth_delete(srv_db *db, const char *batch_id);
 int srv_db_batch_seq_spools(srv_db *db, const char *id, long long *seq,
                             long long *out_bytes, long long *err_bytes);
 /* The lines of batch seq not finished yet (state 0: waiting or in
- * flight) with idx > after, in order, at most max (< 0: no limit), to
- * fn (custom_id borrowed for the call; fn non-zero stops). */
+ * flight) with idx > after, in order, at most max (< 0: no limit), only
+ * those whose custom_id contains match (NULL: all), to fn (custom_id
+ * borrowed for the call; fn non-zero stops). */
 int srv_db_lines_waiting(srv_db *db, long long seq, long long after,
-                         int max,
+                         int max, const char *match,
                          int (*fn)(long long idx, const char *custom_id,
                                    void *ud),
+                         void *ud);
+
+/* ---- one snapshot of a running batch's lines (batchlines.c) ---- */
+/* Starts a read-only transaction whose statements all see one snapshot
+ * (SQLite: BEGIN; PostgreSQL: REPEATABLE READ, READ ONLY, since its
+ * default gives each statement its own); end it with srv_db_commit. */
+int srv_db_begin_read(srv_db *db);
+/* Shared state: the recorded results of batch seq before it ends (k 0
+ * its output lines, 1 its error lines) with idx > after, in idx order,
+ * at most max (< 0: no limit), only those whose custom_id contains match
+ * (NULL: all), to fn (the line without its newline, borrowed for the
+ * call; fn non-zero stops), one row in memory at a time. SQLite: none
+ * (its spools hold them). */
+int srv_db_results_lines(srv_db *db, long long seq, int k, long long after,
+                         int max, const char *match,
+                         int (*fn)(long long idx, const char *line,
+                                   size_t len, void *ud),
                          void *ud);
 
 #endif

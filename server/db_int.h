@@ -141,8 +141,17 @@ int srv_pg_anth_delete(srv_db *h, const char *batch_id);
 int srv_pg_batch_seq_spools(srv_db *h, const char *id, long long *seq,
                             long long *out_bytes, long long *err_bytes);
 int srv_pg_lines_waiting(srv_db *h, long long seq, long long after, int max,
+                         const char *match,
                          int (*fn)(long long idx, const char *custom_id,
                                    void *ud),
+                         void *ud);
+
+/* one snapshot of a running batch's lines */
+int srv_pg_begin_read(srv_db *h);
+int srv_pg_results_lines(srv_db *h, long long seq, int k, long long after,
+                         int max, const char *match,
+                         int (*fn)(long long idx, const char *line,
+                                   size_t len, void *ud),
                          void *ud);
 
 #endif

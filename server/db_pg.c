@@ -1427,8 +1427,7 @@ int srv_pg_anth_delete(srv_db *h, const char *batch_id)
 }
 
 /* A running batch's finished lines are rows of results here, not spools:
- * the lengths are 0, so a running batch lists its unfinished lines only
- * (server/README.md). */
+ * the lengths are 0 (srv_pg_results_lines lists those rows). */
 int srv_pg_batch_seq_spools(srv_db *h, const char *id, long long *seq,
                             long long *out_bytes, long long *err_bytes)
 {
@@ -1446,6 +1445,7 @@ int srv_pg_batch_seq_spools(srv_db *h, const char *id, long long *seq,
 }
 
 int srv_pg_lines_waiting(srv_db *h, long long seq, long long after, int max,
+                         const char *match,
                          int (*fn)(long long idx, const char *custom_id,
                                    void *ud),
                          void *ud)
@@ -1453,16 +1453,99 @@ int srv_pg_lines_waiting(srv_db *h, long long seq, long long after, int max,
     pgp p = {0};
     p_int(&p, seq);
     p_int(&p, after);
-    p_int(&p, max);
+    if (max >= 0)
+        p_int(&p, max);
+    else
+        p_text(&p, NULL); /* LIMIT NULL: all (a negative one is an error) */
+    p_text(&p, match);
     PGresult *res = NULL;
     int rc = q(h, "waiting lines", "SELECT idx, custom_id FROM lines WHERE"
-               " batch_seq = $1 AND idx > $2 AND state = 0 ORDER BY idx"
-               " LIMIT $3", &p, &res);
+               " batch_seq = $1 AND idx > $2 AND state = 0 AND"
+               " ($4::text IS NULL OR strpos(custom_id, $4) > 0)"
+               " ORDER BY idx LIMIT $3", &p, &res);
     for (int i = 0; rc == SQLITE_OK && i < PQntuples(res); i++)
         if (fn(col_i(res, i, 0), PQgetisnull(res, i, 1) ? ""
                                                         : col_s(res, i, 1),
                ud))
             break;
     PQclear(res);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* one snapshot of a running batch's lines                            */
+/* ---------------------------------------------------------------- */
+
+int srv_pg_begin_read(srv_db *h)
+{
+    if (h->in_tx)
+        srv_pg_rollback(h);
+    /* READ COMMITTED (the default) takes a snapshot per statement: the
+     * results and the pending lines read after them could miss a line
+     * finished in between, or show it twice */
+    int rc = q0(h, "begin read",
+                "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL);
+    if (rc == SQLITE_OK) {
+        h->in_tx = 1;
+        h->tx_lost = 0;
+    }
+    return rc;
+}
+
+int srv_pg_results_lines(srv_db *h, long long seq, int k, long long after,
+                         int max, const char *match,
+                         int (*fn)(long long idx, const char *line,
+                                   size_t len, void *ud),
+                         void *ud)
+{
+    if (!ready(h))
+        return SQLITE_ERROR;
+    pgp p = {0};
+    p_int(&p, seq);
+    p_int(&p, k ? 2 : 1);
+    p_int(&p, after);
+    if (max >= 0)
+        p_int(&p, max);
+    else
+        p_text(&p, NULL);
+    /* the filter on the line's custom_id (the lines row), so LIMIT
+     * counts only the lines that match */
+    if (match)
+        p_text(&p, match);
+    const char *sql =
+        match ? "SELECT r.idx, r.body FROM results r JOIN lines l"
+                " ON l.batch_seq = r.batch_seq AND l.idx = r.idx"
+                " WHERE r.batch_seq = $1 AND r.kind = $2 AND r.idx > $3"
+                " AND strpos(l.custom_id, $5) > 0 ORDER BY r.idx LIMIT $4"
+              : "SELECT idx, body FROM results WHERE batch_seq = $1"
+                " AND kind = $2 AND idx > $3 ORDER BY idx LIMIT $4";
+    /* one row at a time (libpq's single-row mode): a page of large
+     * answers is never in memory at once */
+    if (!PQsendQueryParams(h->pg, sql, p.n, NULL, p.v, NULL, NULL, 0) ||
+        !PQsetSingleRowMode(h->pg)) {
+        pg_log(h, "results lines", PQerrorMessage(h->pg));
+        PGresult *res;
+        while ((res = PQgetResult(h->pg)) != NULL) /* drain a sent query */
+            PQclear(res);
+        if (PQstatus(h->pg) != CONNECTION_OK)
+            h->tx_lost = 1;
+        return SQLITE_ERROR;
+    }
+    int rc = SQLITE_OK, stop = 0;
+    PGresult *res;
+    while ((res = PQgetResult(h->pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_SINGLE_TUPLE) {
+            if (rc == SQLITE_OK && !stop)
+                stop = fn(col_i(res, 0, 0), PQgetvalue(res, 0, 1),
+                          (size_t)PQgetlength(res, 0, 1), ud);
+        } else if (st != PGRES_TUPLES_OK) {
+            pg_log(h, "results lines", PQresultErrorMessage(res));
+            rc = SQLITE_ERROR;
+        }
+        PQclear(res);
+    }
+    if (rc != SQLITE_OK && PQstatus(h->pg) != CONNECTION_OK)
+        h->tx_lost = 1;
     return rc;
 }

@@ -7,7 +7,11 @@ CASE: finished (a completed batch with failing lines: every line once
 across pages, states, status codes, error codes, the custom_id filter, bad
 cursors and limits, another key gets 404), running (while a slow batch
 runs: finished lines and pending ones, each custom_id at most once on a
-page; after a cancel the unrun lines are failed with batch_cancelled).
+page; small pages list every line finished before; after a cancel the
+unrun lines are failed with batch_cancelled, and a cursor of a page taken
+while it ran still pages on). Both run on SQLite and on PostgreSQL
+(server_pg_lines_*: there a running batch's finished lines are rows of
+`results`, not spools).
 Reuses test_server_http.py's helpers; every process started is stopped.
 """
 import os
@@ -18,9 +22,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_server_http as h  # noqa: E402
 
 
-def page_all(c, bid, limit, **q):
-    """Every line of batch bid, page by page; returns (items, pages)."""
-    items, pages, after = [], 0, None
+def page_all(c, bid, limit, after=None, **q):
+    """Every line of batch bid, page by page (from the cursor after when
+    given); returns (items, pages)."""
+    items, pages = [], 0
     while True:
         args = dict(q, limit=limit)
         if after:
@@ -127,12 +132,37 @@ def case_running(binary, tmp):
     pend = [x for x in p["data"] if x["state"] == "pending"]
     h.check(all(x["status_code"] is None and x["error_code"] is None
                 for x in pend), "pending lines have no status yet")
+    done_then = set(x["custom_id"] for x in p["data"]
+                    if x["state"] == "completed")
+    h.check(all(x["status_code"] == 200 for x in p["data"]
+                if x["state"] == "completed"), "finished lines: 200")
+    # small pages while it runs: each page holds a line at most once, and
+    # every line finished at the first snapshot is still listed finished
+    # (lines finishing meanwhile may show twice or not at all)
+    st, first = c.req("GET", "/v1/batches/%s/lines?limit=3" % b["id"])
+    h.check(st == 200 and len(first["data"]) == 3 and first["has_more"] and
+            all(x["state"] == "completed" for x in first["data"]),
+            "a first page of 3 finished lines: %s" % first)
+    items, pages = page_all(c, b["id"], 7)
+    h.check(pages >= n // 7, "pages of 7: %d" % pages)
+    walked = set(x["custom_id"] for x in items if x["state"] == "completed")
+    h.check(done_then <= walked,
+            "the lines finished before are listed finished: %s missing"
+            % sorted(done_then - walked))
     c.req("POST", "/v1/batches/%s/cancel" % b["id"])
     done = c.wait(b["id"], timeout=60)
     h.check(done["status"] == "cancelled", "cancelled")
     items, _ = page_all(c, b["id"], 50)
     h.check(sorted(x["custom_id"] for x in items) ==
             sorted("r%d" % i for i in range(n)), "after the end: every line")
+    # a cursor from a page taken while the batch ran still pages on after
+    # its end: every line not on that page is listed after it
+    items, _ = page_all(c, b["id"], 50, after=first["last_id"])
+    rest = set("r%d" % i for i in range(n)) - set(
+        x["custom_id"] for x in first["data"])
+    h.check(rest <= set(x["custom_id"] for x in items),
+            "an old cursor after the end: %d lines missing"
+            % len(rest - set(x["custom_id"] for x in items)))
     unrun = [x for x in items if x["state"] == "failed"]
     h.check(unrun and all(x["error_code"] == "batch_cancelled"
                           for x in unrun),

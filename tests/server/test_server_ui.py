@@ -4,10 +4,11 @@ through chromedriver's W3C WebDriver protocol (plain HTTP on 127.0.0.1).
 
 usage: server_ui_test.py SERVER_BINARY CHROMEDRIVER CHROMIUM
 The server has an API key: the page asks for it once, keeps it in
-sessionStorage, lists a batch made here and shows it reach 100%, and
-cancels a second one with its button; a batch's detail lists its lines
-(GET /v1/batches/{id}/lines), finds one by custom_id and pages with Next and
-Previous. A screenshot is written to
+sessionStorage, lists a batch made here and shows it reach 100%, shows a
+second one's finished and pending lines while it runs and cancels it with
+its button; a batch's detail lists its lines (GET
+/v1/batches/{id}/lines), finds one by custom_id and pages with Next and
+Previous. Runs on SQLite (server_ui) and on PostgreSQL (server_pg_ui). A screenshot is written to
 $OAB_TEST_ARTIFACTS/ui.png when that folder is given (else only to the
 test's temporary folder). Every process started is stopped.
 """
@@ -169,6 +170,28 @@ def case_ui(binary, tmp, driver_bin, chromium):
         check(d.js("return sessionStorage.getItem('oaibatch.key')") == KEY,
               "key in sessionStorage")
         check(KEY not in d.js("return location.href"), "key not in the URL")
+        # the running batch's detail lists its finished lines (status 200)
+        # first, then its pending ones (on PostgreSQL too: there they are
+        # rows of results, not spools)
+        lr = ("return Array.from(document.querySelectorAll('#lines tbody tr'))"
+              ".map(function (r) { return [r.dataset.cid, r.dataset.state,"
+              " r.children[2].innerText]; })")
+        d.go(base + "/ui/#" + slow["id"])
+        running = d.wait_js(
+            "var v = (function () {" + lr + "})(); return v.length === 50"
+            " && v[0][1] === 'completed' && v;")
+        check(bool(running) and all(
+                  r[2] == "200" for r in running if r[1] == "completed") and
+              [r[1] for r in running] == sorted(
+                  (r[1] for r in running),
+                  key=["completed", "pending"].index),
+              "the running batch lists finished, then pending lines: %r"
+              % running)
+        st, cur = c.req("GET", "/v1/batches/" + slow["id"])
+        check(cur["status"] == "in_progress",
+              "finished lines shown while the batch still runs: %s"
+              % cur["status"])
+        d.go(base + "/ui/")
         check(d.wait_js("return !!document.querySelector('tr[data-id=\"%s\"]"
                         " button.cancel')" % slow["id"]),
               "a cancel button on the running batch")
@@ -187,9 +210,6 @@ def case_ui(binary, tmp, driver_bin, chromium):
         check(bool(text) and "6 done, 0 failed, 6 in all" in text,
               "detail view: %r" % text)
         # its lines (GET /v1/batches/{id}/lines): 6 completed, status 200
-        lr = ("return Array.from(document.querySelectorAll('#lines tbody tr'))"
-              ".map(function (r) { return [r.dataset.cid, r.dataset.state,"
-              " r.children[2].innerText]; })")
         rows = d.wait_js("var v = (function () {" + lr + "})();"
                          " return v.length === 6 && v;")
         check(bool(rows) and sorted(r[0] for r in rows) ==
