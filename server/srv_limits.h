@@ -44,20 +44,25 @@
 /* adaptive concurrency (upstream.c) */
 #define SRV_CONCURRENCY_DEFAULT 256      /* --concurrency: window cap */
 #define SRV_WINDOW_START 8               /* each upstream's first window */
+#define SRV_SLOW_START_STEP 0.5          /* added per answer in slow start
+                                            (x1.5 per round trip), until
+                                            the window's first cut */
 #define SRV_UP_FAILS_OUT 5               /* failures in a row: out */
 #define SRV_UP_PROBE_FIRST 1.0           /* seconds out before a probe */
 #define SRV_UP_PROBE_MAX 60.0            /* the delay doubles up to this */
 #define SRV_UP_WEIGHT_MAX 1000           /* --upstream-weight */
 /* latency: the window is cut to SRV_LAT_DECREASE of itself when the
- * smoothed round trip (EWMA, SRV_LAT_ALPHA per answer) passes
- * SRV_LAT_TOLERANCE (--latency-tolerance; 0 = off) x its lowest value
- * over the last one to two SRV_LAT_PERIOD seconds; not before
- * SRV_LAT_WARMUP answers */
+ * latency passes SRV_LAT_TOLERANCE (--latency-tolerance; 0 = off) x the
+ * baseline: in slow start one round trip, after it the smoothed round
+ * trip (EWMA, SRV_LAT_ALPHA per answer). The first baseline is the mean
+ * of the first SRV_LAT_WARMUP answers (all sent at about the start
+ * window; no cut before them), then the smoothed value's lowest over the
+ * last one to two SRV_LAT_PERIOD seconds */
 #define SRV_LAT_TOLERANCE 2.0
 #define SRV_LAT_DECREASE 0.8
 #define SRV_LAT_ALPHA 0.05
 #define SRV_LAT_PERIOD 30.0
-#define SRV_LAT_WARMUP 20
+#define SRV_LAT_WARMUP SRV_WINDOW_START
 /* a batch whose expiry is this near (share of its window) runs as high */
 #define SRV_DEADLINE_SHARE 0.10
 

@@ -133,6 +133,7 @@ void srv_pool_init(srv *s, srv_upstate *u, int n)
         if (w > u[k].cap || s->cfg.fixed_window)
             w = u[k].cap;
         u[k].window = w;
+        u[k].slow = !s->cfg.fixed_window;
         u[k].probe_delay = SRV_UP_PROBE_FIRST;
         atomic_store(&s->up_window[k], (int)w);
     }
@@ -160,25 +161,40 @@ int srv_pool_pick(srv *s, srv_upstate *u, int n, double now)
     return best;
 }
 
-/* Folds one round trip into c's smoothed latency and its baseline (the
- * lowest smoothed value over the last one to two periods); returns 1 when
- * the smoothed latency is past tolerance x the baseline (never when
- * tolerance is 0). */
+/* Folds one round trip into c's smoothed latency and its baseline;
+ * returns 1 when the latency is past tolerance x the baseline (never when
+ * tolerance is 0, nor during the first SRV_LAT_WARMUP answers). The
+ * first baseline is the mean of those first answers, which were all sent
+ * at about the start window (so a slow start that has already gone past
+ * the knee cannot raise it); it starts the sliding minimum of the
+ * smoothed latency over the last one to two periods, which then follows
+ * the upstream. In slow start one round trip is enough (the EWMA lags
+ * the growing window by some 20 answers); after it, the smoothed latency
+ * is compared. */
 static int latency_high(srv_upstate *c, double tolerance, double rtt,
                         double now)
 {
     c->srtt = c->samples ? c->srtt + SRV_LAT_ALPHA * (rtt - c->srtt) : rtt;
-    if (++c->samples < SRV_LAT_WARMUP)
+    if (c->samples < SRV_LAT_WARMUP) {
+        c->first_sum += rtt;
+        if (++c->samples == SRV_LAT_WARMUP) {
+            c->srtt = c->first_sum / SRV_LAT_WARMUP;
+            c->base_cur = c->base_prev = c->srtt;
+            c->base_since = now;
+        }
         return 0;
-    if (c->base_since == 0 || now - c->base_since >= SRV_LAT_PERIOD) {
-        c->base_prev = c->base_since == 0 ? c->srtt : c->base_cur;
+    }
+    c->samples++;
+    if (now - c->base_since >= SRV_LAT_PERIOD) {
+        c->base_prev = c->base_cur;
         c->base_cur = c->srtt;
         c->base_since = now;
     } else if (c->srtt < c->base_cur) {
         c->base_cur = c->srtt;
     }
     double base = c->base_cur < c->base_prev ? c->base_cur : c->base_prev;
-    return tolerance > 0 && base > 0 && c->srtt > tolerance * base;
+    double seen = c->slow ? rtt : c->srtt;
+    return tolerance > 0 && base > 0 && seen > tolerance * base;
 }
 
 void srv_pool_outcome(srv *s, srv_upstate *u, int k, enum srv_outcome o,
@@ -209,7 +225,7 @@ void srv_pool_outcome(srv *s, srv_upstate *u, int k, enum srv_outcome o,
     if (s->cfg.fixed_window) {
         /* no adaptation */
     } else if (o == SRV_OUT_OK && !(high && started >= c->last_cut)) {
-        c->window += 1.0 / c->window;
+        c->window += c->slow ? SRV_SLOW_START_STEP : 1.0 / c->window;
         if (c->window > c->cap)
             c->window = c->cap;
     } else if (started >= c->last_cut) {
@@ -218,6 +234,7 @@ void srv_pool_outcome(srv *s, srv_upstate *u, int k, enum srv_outcome o,
         if (c->window < 1)
             c->window = 1;
         c->last_cut = now;
+        c->slow = 0; /* slow start ends at the first cut */
     }
     if (o != SRV_OUT_OK) {
         if (retry_after > 0 && now + retry_after > c->paused_until)

@@ -26,24 +26,32 @@ char *srv_upstream_url(srv *s, const char *path);
  * curl_slist_free_all after the handle). NULL when curl cannot. */
 CURL *srv_upstream_easy(srv *s, const char *url, const char *body,
                         size_t len, struct curl_slist **hdrs, srv_xfer *x);
-/* The adaptive pool (AIMD), run by the engine thread only. Per upstream a
- * window of requests in flight between 1 and its cap (--concurrency x
- * its weight / the largest weight, rounded up): +1/window on each answer
- * that is not an overload, halved on a 429, a 503 or a timeout, and cut
- * to SRV_LAT_DECREASE of itself when the smoothed latency passes
- * --latency-tolerance (SRV_LAT_TOLERANCE) x the baseline (once per round trip: answers to
- * requests started before the last cut do not cut again); a Retry-After
- * pauses the upstream until then. The smoothed latency is an EWMA
- * (SRV_LAT_ALPHA) of the round trips of answers that are not overloads;
- * the baseline is its lowest value over the last one to two
- * SRV_LAT_PERIODs (a sliding minimum in two buckets, as Vegas-style
- * limiters keep a minimum RTT). SRV_UP_FAILS_OUT failures in a row (no
- * connection, 5xx other than 503) take it out of the pool; after a delay
- * (1 s, doubling to 60 s) one probe request goes to it, and a probe that
- * gets an answer puts it back. Among the upstreams with room, the pick is
- * smooth weighted round robin (nginx's): weights 3 and 1 get 3 lines of
- * 4 while both have room. The window is published in s->up_window for
- * GET /metrics. */
+/* The adaptive pool (slow start, then AIMD), run by the engine thread
+ * only. Per upstream a window of requests in flight between 1 and its cap
+ * (--concurrency x its weight / the largest weight, rounded up), from
+ * SRV_WINDOW_START. Slow start: until the window's first cut, each answer
+ * that is not an overload adds SRV_SLOW_START_STEP (0.5: x1.5 per round
+ * trip, so 8 to 48 in 5 round trips instead of 40); after it, +1/window
+ * per such answer (about +1 per round trip). Cuts: halved on a 429, a
+ * 503 or a timeout; cut to SRV_LAT_DECREASE of itself when the latency
+ * passes --latency-tolerance (SRV_LAT_TOLERANCE) x the baseline (once
+ * per round trip: answers to requests started before the last cut do not
+ * cut again); a Retry-After pauses the upstream until then. The latency
+ * compared is, in slow start, the answer's own round trip (the window
+ * grows too fast for a smoothed value to keep up: the first answer sent
+ * past the knee x tolerance ends slow start), after it the smoothed
+ * latency, an EWMA (SRV_LAT_ALPHA) of the round trips of answers that
+ * are not overloads. The baseline is first the mean of the first
+ * SRV_LAT_WARMUP answers (sent at about the start window; no latency
+ * cut before them), which starts the lowest smoothed latency over the
+ * last one to two SRV_LAT_PERIODs (a sliding minimum in two buckets, as
+ * Vegas-style limiters keep a minimum RTT). SRV_UP_FAILS_OUT
+ * failures in a row (no connection, 5xx other than 503) take it out of
+ * the pool; after a delay (1 s, doubling to 60 s) one probe request goes
+ * to it, and a probe that gets an answer puts it back. Among the
+ * upstreams with room, the pick is smooth weighted round robin (nginx's):
+ * weights 3 and 1 get 3 lines of 4 while both have room. The window is
+ * published in s->up_window for GET /metrics. */
 typedef struct srv_upstate {
     double window;          /* allowed in flight */
     int inflight;
@@ -57,6 +65,8 @@ typedef struct srv_upstate {
     double probe_delay;
     double srtt;            /* smoothed round trip, seconds */
     long samples;           /* round trips in srtt */
+    double first_sum;       /* sum of the first SRV_LAT_WARMUP round trips */
+    int slow;               /* 1: slow start (until the first cut) */
     double base_cur, base_prev; /* lowest srtt of this and the last period */
     double base_since;      /* start of the current period */
 } srv_upstate;

@@ -4,8 +4,9 @@
 usage: test_server_adaptive.py SERVER_BINARY CASE
 CASE: window (an upstream that takes 8 at a time: no line fails, the window
 comes down), latency (an upstream whose answers slow down past 8 in flight,
-no 429s: the window stays near 8), weights (two upstreams weighted 3:1 take
-lines about 3:1), deadline (a normal batch near its expiry runs beside a
+no 429s: the window stays near 8), ramp (slow start: an upstream that
+never slows down takes the window from 8 past 64 within 300 answers),
+weights (two upstreams weighted 3:1 take lines about 3:1), deadline (a normal batch near its expiry runs beside a
 later high one), refused (an upstream refusing connections leaves the pool),
 priority (a high batch created after a big low one finishes first; an
 unknown priority is refused). Reuses test_server_http.py's helpers; every
@@ -115,9 +116,41 @@ def case_latency(binary, tmp):
     h.check(seen and 2 <= seen[len(seen) // 2] <= 24,
             "window settled near the knee (8), not the cap (128): median"
             " %s of %s" % (seen[len(seen) // 2] if seen else None, seen))
+    # slow start (x1.5 per round trip from 8) ends at the first answer
+    # slower than 2 x the first answers' mean: sent at about 17 in flight,
+    # answered while the window grew to about 26
+    print("latency: at most %d in flight at the upstream, window median %s"
+          % (cnt["max_inflight"], seen[len(seen) // 2] if seen else None))
     h.check(cnt["max_inflight"] <= 32,
             "the upstream never saw far past its knee: %d at once"
             % cnt["max_inflight"])
+
+
+def case_ramp(binary, tmp):
+    # slow start: on an upstream that never slows down nor refuses, each
+    # answer adds 0.5 to the window until its first cut (x1.5 per round
+    # trip), so 300 answers take it from 8 to 8 + 150; additive increase
+    # alone (1/window per answer) would reach sqrt(64 + 2 x 300), about
+    # 26. Asserted on counts: the window after the batch and the most in
+    # flight the upstream saw (the window doubles past 48 in about 6
+    # round trips, some 100 answers, while 200 lines are still queued)
+    n = 300
+    up = h.start_upstream(tmp, ["--delay-ms", "200"])
+    s, c, done = run_clean(binary, tmp, [up.port],
+                           ["--concurrency", "256", "--quiet"], n,
+                           "300 lines, none failed")
+    st, cnt = h.Client(up.port).req("GET", "/count")
+    w = windows(c)
+    print("ramp: window %s after %d answers, at most %d in flight"
+          % (w, cnt["calls"], cnt["max_inflight"]))
+    h.check(cnt["rejected"] == 0 and cnt["calls"] == n,
+            "no 429, one call per line %s" % cnt)
+    h.check(len(w) == 1 and all(v >= 64 for v in w.values()),
+            "the window grew past 64 within 300 answers (additive increase:"
+            " about 26): %s" % w)
+    h.check(cnt["max_inflight"] >= 48,
+            "the upstream saw 48 at once within 300 lines (additive"
+            " increase: about 26): %d" % cnt["max_inflight"])
 
 
 def case_refused(binary, tmp):
@@ -250,6 +283,7 @@ def case_deadline(binary, tmp):
 
 
 CASES = {"window": case_window, "latency": case_latency,
+         "ramp": case_ramp,
          "weights": case_weights, "deadline": case_deadline,
          "refused": case_refused,
          "priority": case_priority}
