@@ -39,7 +39,16 @@ static const char *SCHEMA =
     /* Anthropic's batches (anthropic_api.c) */
     "CREATE TABLE IF NOT EXISTS anth_batches("
     " batch_id TEXT PRIMARY KEY, n_requests INTEGER,"
-    " n_refused INTEGER, refused_path TEXT);";
+    " n_refused INTEGER, refused_path TEXT);"
+    /* webhook deliveries (webhook.c), kept until delivered or given up */
+    "CREATE TABLE IF NOT EXISTS deliveries("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL,"
+    " msg_id TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL, next_at REAL NOT NULL,"
+    " attempts INTEGER DEFAULT 0, state INTEGER DEFAULT 0,"
+    " last_status INTEGER DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS deliveries_due"
+    " ON deliveries(state, next_at);";
 
 static int lite_exec(sqlite3 *db, const char *sql)
 {
@@ -936,22 +945,6 @@ int srv_db_batch_stats(srv_db *h,
     if (rc != SQLITE_DONE)
         return db_fail(db, rc, "batch stats");
     return SQLITE_OK;
-}
-
-int srv_db_deliveries_init(srv_db *h)
-{
-    if (h->pg)
-        return srv_pg_deliveries_init(h);
-    sqlite3 *db = h->lite;
-    return lite_exec(
-        db, "CREATE TABLE IF NOT EXISTS deliveries("
-            " seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL,"
-            " msg_id TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL,"
-            " created_at INTEGER NOT NULL, next_at REAL NOT NULL,"
-            " attempts INTEGER DEFAULT 0, state INTEGER DEFAULT 0,"
-            " last_status INTEGER DEFAULT 0);"
-            "CREATE INDEX IF NOT EXISTS deliveries_due"
-            " ON deliveries(state, next_at);");
 }
 
 int srv_db_delivery_insert(srv_db *h, const char *event_id,

@@ -177,8 +177,7 @@ typedef struct srv_batch_stat {
 } srv_batch_stat;
 int srv_db_batch_stats(srv_db *db,
                        int (*fn)(const srv_batch_stat *, void *), void *ud);
-/* Creates the webhook deliveries table when missing. */
-int srv_db_deliveries_init(srv_db *db);
+/* Webhook deliveries (their table is part of the schema, made at open). */
 /* One event to deliver to url (inside the caller's transaction). */
 int srv_db_delivery_insert(srv_db *db, const char *event_id,
                            const char *msg_id, const char *url,

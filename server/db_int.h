@@ -114,7 +114,6 @@ int srv_pg_lines_unfinished(srv_db *h, long long seq,
                             void *ud);
 int srv_pg_batch_stats(srv_db *h, int (*fn)(const srv_batch_stat *, void *),
                        void *ud);
-int srv_pg_deliveries_init(srv_db *h);
 int srv_pg_delivery_insert(srv_db *h, const char *event_id,
                            const char *msg_id, const char *url,
                            const char *body, long long created_at);

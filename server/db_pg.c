@@ -1079,12 +1079,6 @@ int srv_pg_batch_stats(srv_db *h, int (*fn)(const srv_batch_stat *, void *),
     return SQLITE_OK;
 }
 
-int srv_pg_deliveries_init(srv_db *h)
-{
-    (void)h; /* the table is part of the schema (migration 1) */
-    return SQLITE_OK;
-}
-
 int srv_pg_delivery_insert(srv_db *h, const char *event_id,
                            const char *msg_id, const char *url,
                            const char *body, long long created_at)

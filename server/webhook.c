@@ -268,8 +268,6 @@ static void *wh_main(void *arg)
 int srv_webhook_start(srv *s)
 {
     srv_config *c = &s->cfg;
-    if (srv_db_deliveries_init(s->db) != SQLITE_OK)
-        return -1;
     if (c->n_webhook_urls == 0)
         return 0;
     const char *secret = c->webhook_secret ? c->webhook_secret
