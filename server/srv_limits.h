@@ -61,6 +61,13 @@
 #define SRV_LAT_TOLERANCE 2.0
 #define SRV_LAT_DECREASE 0.8
 #define SRV_LAT_ALPHA 0.05
+/* ... and only when it is also this many seconds above the baseline: a
+ * rise of a few milliseconds is the noise of this server's own loop and
+ * of the network, not a model server's queue, and against a fast
+ * upstream (round trips of a millisecond, which double with any jitter)
+ * cutting on it ratcheted the window down to 2 (each cut lowers the
+ * round trip, and so the baseline, its lowest value) */
+#define SRV_LAT_MIN_RISE 0.010
 #define SRV_LAT_PERIOD 30.0
 #define SRV_LAT_WARMUP SRV_WINDOW_START
 /* a batch whose expiry is this near (share of its window) runs as high */

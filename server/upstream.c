@@ -194,7 +194,8 @@ static int latency_high(srv_upstate *c, double tolerance, double rtt,
     }
     double base = c->base_cur < c->base_prev ? c->base_cur : c->base_prev;
     double seen = c->slow ? rtt : c->srtt;
-    return tolerance > 0 && base > 0 && seen > tolerance * base;
+    return tolerance > 0 && base > 0 && seen > tolerance * base &&
+           seen - base > SRV_LAT_MIN_RISE;
 }
 
 void srv_pool_outcome(srv *s, srv_upstate *u, int k, enum srv_outcome o,

@@ -153,6 +153,25 @@ def case_ramp(binary, tmp):
             " increase: about 26): %d" % cnt["max_inflight"])
 
 
+def case_fast(binary, tmp):
+    # an upstream that answers in about a millisecond (a second server on
+    # the built-in model) keeps its window: a round trip that doubles from
+    # 1 ms to 2 ms is noise, not a queue (SRV_LAT_MIN_RISE), and before
+    # that rule each such cut lowered the round trip and so the baseline,
+    # which ratcheted the window down (2 to 26 at the end of 5,000 lines,
+    # against 64 now). Asserted on the window after the batch.
+    n = 5000
+    up = h.start_server(binary, tmp, os.path.join(tmp, "up"),
+                        ["--upstream", "builtin:test", "--quiet"])
+    s, c, done = run_clean(binary, tmp, [up.port],
+                           ["--concurrency", "64", "--quiet"], n,
+                           "5000 lines, none failed")
+    w = windows(c)
+    print("fast: window %s after %d lines" % (w, n))
+    h.check(len(w) == 1 and all(v >= 32 for v in w.values()),
+            "the window of a fast upstream stays up (>= 32 of 64): %s" % w)
+
+
 def case_refused(binary, tmp):
     n = 100
     up = h.start_upstream(tmp, ["--delay-ms", "5"])
@@ -288,7 +307,7 @@ def case_deadline(binary, tmp):
 
 
 CASES = {"window": case_window, "latency": case_latency,
-         "ramp": case_ramp,
+         "ramp": case_ramp, "fast": case_fast,
          "weights": case_weights, "deadline": case_deadline,
          "refused": case_refused,
          "priority": case_priority}
