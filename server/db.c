@@ -1248,3 +1248,23 @@ int srv_db_results_lines(srv_db *h, long long seq, int k, long long after,
     (void)ud;
     return SQLITE_OK;
 }
+
+/* ---- one node validates a batch ---- */
+
+int srv_db_batch_take_validation(srv_db *h, long long seq, int *won)
+{
+    *won = 0;
+    if (h->pg)
+        return srv_pg_batch_take_validation(h, seq, won);
+    sqlite3_stmt *st = NULL;
+    int rc = prep(h->lite, "SELECT 1 FROM batches WHERE seq = ? AND"
+                           " status = 'validating'", &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, seq);
+    rc = sqlite3_step(st);
+    *won = rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK
+                                                 : db_fail(h->lite, rc, "validation claim");
+}

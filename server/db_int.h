@@ -153,4 +153,6 @@ int srv_pg_results_lines(srv_db *h, long long seq, int k, long long after,
                                    size_t len, void *ud),
                          void *ud);
 
+int srv_pg_batch_take_validation(srv_db *h, long long seq, int *won);
+
 #endif

@@ -1543,3 +1543,23 @@ int srv_pg_results_lines(srv_db *h, long long seq, int k, long long after,
         h->tx_lost = 1;
     return rc;
 }
+
+/* ---- one node validates a batch ---- */
+
+int srv_pg_batch_take_validation(srv_db *h, long long seq, int *won)
+{
+    /* the batch's row stays locked until the caller's transaction ends:
+     * another node skips it meanwhile, and after the commit it is no
+     * longer validating */
+    pgp p = {0};
+    p_int(&p, seq);
+    PGresult *res = NULL;
+    int rc = q(h, "validation claim",
+               "SELECT 1 FROM batches WHERE seq = $1 AND status ="
+               " 'validating' FOR UPDATE SKIP LOCKED", &p, &res);
+    if (rc != SQLITE_OK)
+        return rc;
+    *won = PQntuples(res) > 0;
+    PQclear(res);
+    return SQLITE_OK;
+}

@@ -323,17 +323,30 @@ static void validate_batch(engine *e, long long seq, const char *id,
             e->toks_missing = 1;
         ls.count = e;
     }
-    int rc = -2;
+    int rc = -2, won = 0;
     if (srv_db_begin(e->db) == SQLITE_OK) {
-        if (srv_db_lines_delete(e->db, seq) == SQLITE_OK &&
-            srv_db_line_stmt(e->db, &ls.ins) == SQLITE_OK &&
-            oab_jsonl_reader_new(&ls.rd, (size_t)vo.max_bytes) == OAB_OK)
+        /* one node validates a batch: the others, on shared state, find
+         * it taken (or no longer validating) and leave it */
+        if (srv_db_batch_take_validation(e->db, seq, &won) == SQLITE_OK &&
+            !won) {
+            rc = -3;
+        } else if (won && srv_db_lines_delete(e->db, seq) == SQLITE_OK &&
+                   srv_db_line_stmt(e->db, &ls.ins) == SQLITE_OK &&
+                   oab_jsonl_reader_new(&ls.rd, (size_t)vo.max_bytes) ==
+                       OAB_OK) {
             rc = read_input(fd, v, &ls);
+        }
         if (srv_db_stmt_finish(ls.ins) != SQLITE_OK && rc == 0)
             rc = -2;
         oab_jsonl_reader_free(ls.rd);
     }
     close(fd);
+    if (rc == -3) {
+        srv_db_rollback(e->db);
+        oab_validator_free(v);
+        cJSON_Delete(errs);
+        return;
+    }
     oab_validation *rep = NULL;
     oab_status vs = v ? oab_validator_finish(v, &rep) : OAB_ENOMEM;
     oab_validator_free(v);

@@ -121,11 +121,22 @@ def main():
     try:
         env = dict(os.environ)
         env.pop("OAB_DB", None)
-        up_p, up = start(binary, tmp, "upstream", [], env)
+        # every node keeps up to --concurrency connections to the one
+        # upstream, all from 127.0.0.1: past its --max-conns-per-ip (128)
+        # the upstream refused them, which took it out of the 3rd node's
+        # pool and left a claim of lines waiting (3 nodes x 64 took 61 s)
+        up_p, up = start(binary, tmp, "upstream",
+                         ["--max-conns-per-ip", "1024"], env)
         data = lines(n)
         rows = []
         configs = [("SQLite", 1), ("PostgreSQL", 1), ("PostgreSQL", 2),
                    ("PostgreSQL", 3)]
+        # OAB_BENCH_ROWS=pg3,pg3 (sqlite, pg1, pg2, pg3): only those rows
+        want = os.environ.get("OAB_BENCH_ROWS")
+        if want:
+            named = {"sqlite": configs[0], "pg1": configs[1],
+                     "pg2": configs[2], "pg3": configs[3]}
+            configs = [named[w] for w in want.split(",")]
         for kind, nodes in configs:
             if kind == "SQLite":
                 st, done, secs = run(binary, tmp, up, data, 1, None, conc)

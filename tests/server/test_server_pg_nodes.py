@@ -107,6 +107,7 @@ def case_three_nodes(binary, tmp):
               "request_counts %s" % done["request_counts"])
         out, err = ids_once(c3, done, n, "three nodes")
         check(not err, "no error lines")
+        check_validated_once(tmp, n)
         cnt = counts(up.port)
         extra = cnt["calls"] - n
         # what node 2 had sent and not recorded when it died: its requests
@@ -134,6 +135,45 @@ def case_three_nodes(binary, tmp):
         check(st == 200 and g2 == done, "node 2 answers the same batch")
         for p in nodes:
             p.kill(signal.SIGTERM)
+
+
+def check_validated_once(tmp, n):
+    """One node validated the batch and recorded its lines; the others
+    found it taken (each used to read and COPY it too, and all but one
+    failed on the lines' keys)."""
+    logs = ""
+    for name in ("node1", "node2", "node3", "node2b"):
+        path = os.path.join(tmp, name + ".log")
+        if os.path.exists(path):
+            with open(path, errors="replace") as lf:
+                logs += lf.read()
+    ran = logs.count("in_progress (%d lines)" % n)
+    check(ran == 1 and "cannot record its lines" not in logs and
+          "duplicate key" not in logs,
+          "one node validated the batch: %d 'in_progress', %d 'cannot record'"
+          % (ran, logs.count("cannot record its lines")))
+
+
+def case_validate_once(binary, tmp):
+    # a batch big enough that validating it (reading, checking and
+    # copying 40,000 lines) spans more than one scan of the other nodes
+    n = 40000
+    with cluster() as db:
+        up = T.start_upstream(tmp, ["--delay-ms", "30"])
+        nodes = [node(binary, tmp, db.url, i, up.port) for i in (1, 2, 3)]
+        c1 = Client(nodes[0].port)
+        st, f = c1.upload(chat_lines(n))
+        st, b = c1.create(f["id"])
+        check(st == 200, "create through node 1")
+        wait_count(c1, b["id"], 1)
+        st, x = c1.req("POST", "/v1/batches/%s/cancel" % b["id"])
+        done = c1.wait(b["id"], timeout=120 * T.SLOW)
+        check(done["status"] == "cancelled", "cancelled: %s" % done["status"])
+        check(done["request_counts"]["total"] == n, "total %s"
+              % done["request_counts"])
+        for p in nodes:
+            p.kill(signal.SIGTERM)
+    check_validated_once(tmp, n)
 
 
 def case_cancel(binary, tmp):
