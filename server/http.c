@@ -1035,11 +1035,7 @@ static int first_nul(const char *path, void *ud)
  * U+0000 ("\\u0000"; the walk only for a body with the escape). */
 static int body_nul(const req *r, nul_path *n)
 {
-    const char *p = r->body.data, *end = p + r->body.len;
-    while (p && (p = memchr(p, '\\', (size_t)(end - p))) && end - p >= 6 &&
-           memcmp(p + 1, "u0000", 5) != 0)
-        p += 2;
-    if (!p || end - p < 6)
+    if (!oab__json_may_hold_nul(r->body.data, r->body.len))
         return 0;
     n->path[0] = '\0';
     oab__json_each_nul(r->body.data, r->body.len, first_nul, n);

@@ -176,12 +176,7 @@ static int first_nul(const char *path, void *ud)
 oab_status oab__ax_refuse_nul(oab__atx *t, const char *json, size_t len,
                               const char *prefix)
 {
-    /* the walk only for a text that has the escape at all */
-    const char *p = json, *end = json + len;
-    while ((p = memchr(p, '\\', (size_t)(end - p))) && end - p >= 6 &&
-           memcmp(p + 1, "u0000", 5) != 0)
-        p += 2; /* past the escape: "\\" must not hide a "\u0000" */
-    if (!p || end - p < 6)
+    if (!oab__json_may_hold_nul(json, len))
         return OAB_OK;
     nul_find f = {"", 0};
     if (oab__json_each_nul(json, len, first_nul, &f) == OAB_ENOMEM)

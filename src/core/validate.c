@@ -535,17 +535,6 @@ static int in_schema(const char *path)
 
 /* 1 when text holds "\u0000" (maybe inside a longer escape run): the
  * cheap test before the walk. */
-static int may_hold_nul(const char *text, size_t len)
-{
-    const char *p = text, *end = text + len;
-    while ((p = memchr(p, '\\', (size_t)(end - p))) && end - p >= 6) {
-        if (!memcmp(p + 1, "u0000", 5))
-            return 1;
-        p++;
-    }
-    return 0;
-}
-
 typedef struct nul_ctx {
     oab_validator *v;
     long lineno;
@@ -713,7 +702,7 @@ static void check_line(oab_validator *v, const char *line, size_t len,
     }
 
     /* a schema string holding U+0000 would be cut when parsed */
-    if (may_hold_nul(line, len)) {
+    if (oab__json_may_hold_nul(line, len)) {
         nul_ctx nc = {v, lineno};
         oab__json_each_nul(line, len, schema_nul, &nc);
     }

@@ -571,3 +571,14 @@ oab_status oab__json_each_nul(const char *text, size_t len,
         return OAB_ENOMEM;
     return rc == 0 || w.stop ? OAB_OK : OAB_EJSON;
 }
+
+int oab__json_may_hold_nul(const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+    while (p && (p = memchr(p, '\\', (size_t)(end - p))) && end - p >= 6) {
+        if (!memcmp(p + 1, "u0000", 5))
+            return 1;
+        p += 2; /* past the escape: "\\\\" does not start one */
+    }
+    return 0;
+}

@@ -77,6 +77,11 @@ size_t oab__utf8_seq(const unsigned char *p, const unsigned char *end);
  * "tools[0].function.parameters"), borrowed for the call; fn non-zero
  * stops the walk. OAB_OK, OAB_EJSON (the text is not one JSON value; the
  * strings before the fault were reported) or OAB_ENOMEM. */
+/* 1 when text[0..len) has the escape "\u0000" anywhere (a quick scan
+ * that may say 1 for one that is not in a string; oab__json_each_nul
+ * then tells), 0 when no string of it can hold U+0000. */
+int oab__json_may_hold_nul(const char *text, size_t len);
+
 oab_status oab__json_each_nul(const char *text, size_t len,
                               int (*fn)(const char *path, void *ud),
                               void *ud);
