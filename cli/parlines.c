@@ -11,6 +11,7 @@
  * when it is full: the same batches, merged the same way. */
 #include "parlines.h"
 #include "cmd_tokens.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 #include <pthread.h>
@@ -25,14 +26,17 @@
 
 enum { FREE, READY, WORKING, DONE };
 
+typedef struct line_at {
+    size_t off, len;    /* the line: buf + off, len bytes */
+    long lineno;
+} line_at;
+
 typedef struct slot {
     int state;
     int stopped;        /* line() stopped the batch */
     char *buf;          /* the lines, each followed by a NUL */
     size_t len, cap;
-    size_t *off;        /* line k: buf + off[k], len[k] bytes */
-    size_t *lens;
-    long *lineno;
+    line_at *at;
     size_t n, ncap;
     void *st;           /* the batch's state */
 } slot;
@@ -46,9 +50,9 @@ typedef struct par {
     unsigned long long merged;  /* next batch to merge */
     int quit;                   /* workers leave when nothing is READY */
     atomic_int abort;           /* a stop: workers skip their lines */
-    int failed;                 /* merge stopped, or out of memory */
+    int failed;                 /* a line or merge stopped the run */
     int inline_work;            /* no workers: the reader runs batches */
-    oab_status nomem;
+    int nomem;                  /* a line could not be kept */
     pthread_mutex_t mu;
     pthread_cond_t work;        /* a slot became READY, or quit */
     pthread_cond_t done;        /* a slot became DONE */
@@ -67,7 +71,8 @@ static void run_batch(par *p, slot *s)
     for (size_t k = 0; k < s->n && !s->stopped; k++) {
         if (p->abort)
             break;
-        if (p->ops->line(s->st, s->buf + s->off[k], s->lens[k], s->lineno[k],
+        const line_at *a = &s->at[k];
+        if (p->ops->line(s->st, s->buf + a->off, a->len, a->lineno,
                          p->ops->ud))
             s->stopped = 1;
     }
@@ -149,21 +154,10 @@ static void hand_out(par *p)
 
 static int append(slot *s, const char *line, size_t len, long lineno)
 {
-    if (s->n == s->ncap) {
-        size_t nc = s->ncap ? 2 * s->ncap : 256;
-        size_t *o = realloc(s->off, nc * sizeof *o);
-        if (o)
-            s->off = o;
-        size_t *l = realloc(s->lens, nc * sizeof *l);
-        if (l)
-            s->lens = l;
-        long *ln = realloc(s->lineno, nc * sizeof *ln);
-        if (ln)
-            s->lineno = ln;
-        if (!o || !l || !ln)
-            return -1;
-        s->ncap = nc;
-    }
+    line_at *a = oab__grow(s->at, &s->ncap, s->n, sizeof *s->at, 256);
+    if (!a)
+        return -1;
+    s->at = a;
     if (s->len + len + 1 > s->cap) {
         size_t nc = s->cap ? s->cap : BATCH_BYTES + 4096;
         while (nc < s->len + len + 1)
@@ -176,10 +170,7 @@ static int append(slot *s, const char *line, size_t len, long lineno)
     }
     memcpy(s->buf + s->len, line, len);
     s->buf[s->len + len] = '\0';
-    s->off[s->n] = s->len;
-    s->lens[s->n] = len;
-    s->lineno[s->n] = lineno;
-    s->n++;
+    s->at[s->n++] = (line_at){ s->len, len, lineno };
     s->len += len + 1;
     return 0;
 }
@@ -189,7 +180,7 @@ static int on_line(const char *line, size_t len, long lineno, void *ud)
     par *p = ud;
     slot *s = filling(p);
     if (append(s, line, len, lineno) != 0) {
-        p->nomem = OAB_ENOMEM;
+        p->nomem = 1;
         return 1; /* the batches before are still merged: an earlier
                    * line's error is the one to report */
     }
@@ -202,9 +193,7 @@ static void free_slots(par *p)
 {
     for (size_t i = 0; i < p->nslots; i++) {
         free(p->slots[i].buf);
-        free(p->slots[i].off);
-        free(p->slots[i].lens);
-        free(p->slots[i].lineno);
+        free(p->slots[i].at);
         free(p->slots[i].st);
     }
     free(p->slots);
@@ -260,8 +249,7 @@ oab_status cli_par_lines(const char *path, int threads,
     pthread_mutex_destroy(&p.mu);
     /* every state is zeroed now: merged, discarded, or (the batch being
      * filled at a stop) never worked on */
-    int failed = p.failed;
-    oab_status nomem = p.nomem;
+    int failed = p.failed, nomem = p.nomem;
     free_slots(&p);
     if (failed)
         return OAB_ESTOPPED; /* a line's error, or merge's */

@@ -1020,28 +1020,6 @@ static int authorize(srv *s, struct MHD_Connection *conn, req *r)
     return 1;
 }
 
-typedef struct nul_path {
-    char path[200];
-} nul_path;
-
-static int first_nul(const char *path, void *ud)
-{
-    nul_path *n = ud;
-    snprintf(n->path, sizeof n->path, "%s", *path ? path : "(the body)");
-    return 1;
-}
-
-/* 1 with n->path the path of the first string of the body holding
- * U+0000 ("\\u0000"; the walk only for a body with the escape). */
-static int body_nul(const req *r, nul_path *n)
-{
-    if (!oab__json_may_hold_nul(r->body.data, r->body.len))
-        return 0;
-    n->path[0] = '\0';
-    oab__json_each_nul(r->body.data, r->body.len, first_nul, n);
-    return n->path[0] != '\0';
-}
-
 static enum MHD_Result handle_final(struct MHD_Connection *conn, srv *s,
                                     req *r)
 {
@@ -1077,14 +1055,16 @@ static enum MHD_Result handle_final(struct MHD_Connection *conn, srv *s,
         }
         /* the parsed body ends a string at U+0000: refused, never cut
          * (a model call's body goes upstream as it came) */
-        nul_path nul;
-        if (r->rt->fn != model_call && body_nul(r, &nul)) {
-            cJSON_Delete(body);
+        char nul[200];
+        if (r->rt->fn != model_call &&
+            oab__json_first_nul(r->body.data, r->body.len, nul,
+                                sizeof nul) > 0) {
+            cJSON_Delete(body); /* an object: the path is never empty */
             char msg[300];
             snprintf(msg, sizeof msg, "%s holds \\u0000 (U+0000), which this"
                      " server cannot keep (a parsed string ends there).",
-                     nul.path);
-            return send_error(conn, r, 400, msg, nul.path, "invalid_value");
+                     nul);
+            return send_error(conn, r, 400, msg, nul, "invalid_value");
         }
     }
     enum MHD_Result ret = r->rt->fn(conn, s, r, body);

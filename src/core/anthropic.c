@@ -160,32 +160,18 @@ oab_status oab__ax_parse_text(cJSON **root, int has_out, const char *json, size_
     return OAB_OK;
 }
 
-typedef struct nul_find {
-    char path[200];
-    int found;
-} nul_find;
-
-static int first_nul(const char *path, void *ud)
-{
-    nul_find *f = ud;
-    snprintf(f->path, sizeof f->path, "%s", path);
-    f->found = 1;
-    return 1;
-}
-
 oab_status oab__ax_refuse_nul(oab__atx *t, const char *json, size_t len,
                               const char *prefix)
 {
-    if (!oab__json_may_hold_nul(json, len))
-        return OAB_OK;
-    nul_find f = {"", 0};
-    if (oab__json_each_nul(json, len, first_nul, &f) == OAB_ENOMEM)
+    char path[200];
+    int found = oab__json_first_nul(json, len, path, sizeof path);
+    if (found < 0)
         return oab__ax_nomem(t);
-    if (!f.found)
+    if (!found)
         return OAB_OK;
     char field[260];
-    snprintf(field, sizeof field, "%s%s%s", prefix, *prefix && *f.path ? "." : "",
-             f.path);
+    snprintf(field, sizeof field, "%s%s%s", prefix, *prefix && *path ? "." : "",
+             path);
     return oab__ax_refuse(t, field,
                           "holds \\u0000 (U+0000), which the translation cannot carry"
                           " (a parsed string ends there); nothing is sent for it");

@@ -12,6 +12,7 @@
 #include "util/json.h"
 #include "util/str.h"
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 
@@ -581,4 +582,31 @@ int oab__json_may_hold_nul(const char *text, size_t len)
         p += 2; /* past the escape: "\\\\" does not start one */
     }
     return 0;
+}
+
+typedef struct first_nul {
+    char *path;
+    size_t cap;
+    int found;
+} first_nul;
+
+static int keep_first(const char *path, void *ud)
+{
+    first_nul *f = ud;
+    snprintf(f->path, f->cap, "%s", path);
+    f->found = 1;
+    return 1;
+}
+
+int oab__json_first_nul(const char *text, size_t len, char *path,
+                        size_t cap)
+{
+    if (cap)
+        path[0] = '\0';
+    if (!oab__json_may_hold_nul(text, len))
+        return 0;
+    first_nul f = { path, cap, 0 };
+    if (oab__json_each_nul(text, len, keep_first, &f) == OAB_ENOMEM)
+        return -1;
+    return f.found;
 }

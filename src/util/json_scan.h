@@ -82,6 +82,12 @@ size_t oab__utf8_seq(const unsigned char *p, const unsigned char *end);
  * then tells), 0 when no string of it can hold U+0000. */
 int oab__json_may_hold_nul(const char *text, size_t len);
 
+/* The path (as oab__json_each_nul gives it, "" for the root) of the
+ * first string of text[0..len) holding U+0000, into path[0..cap) (cut
+ * to fit): 1 when there is one, 0 when none, -1 when out of memory. */
+int oab__json_first_nul(const char *text, size_t len, char *path,
+                        size_t cap);
+
 oab_status oab__json_each_nul(const char *text, size_t len,
                               int (*fn)(const char *path, void *ud),
                               void *ud);
