@@ -66,10 +66,10 @@ int srv_db_shared(srv_db *h)
     return h->pg != NULL;
 }
 
-int srv_db_set_node(srv_db *h, const char *node)
+int srv_db_set_node(srv_db *h, const char *node, int release)
 {
     if (h->pg)
-        return srv_pg_set_node(h, node);
+        return srv_pg_set_node(h, node, release);
     return SQLITE_OK;
 }
 

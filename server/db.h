@@ -36,9 +36,11 @@ int srv_db_shared(srv_db *db);
 /* Names the node holding this handle's claims (shared state): the same
  * name on every start of one server (its host and data folder, which
  * one server at a time holds), so a restarted node takes back at once
- * the claims its previous run left; they are released here. Without a
- * name a handle has a random one. SQLite: nothing. */
-int srv_db_set_node(srv_db *db, const char *node);
+ * the claims its previous run left; they are released here when release
+ * is 1 (the engine's handle, at start; 0 for a second handle of the same
+ * node, whose claims are the first one's). Without a name a handle has a
+ * random one. SQLite: nothing. */
+int srv_db_set_node(srv_db *db, const char *node, int release);
 /* Runs SQL with no result (SQL both backends accept). */
 int srv_db_exec(srv_db *db, const char *sql);
 int srv_db_begin(srv_db *db);   /* BEGIN IMMEDIATE */

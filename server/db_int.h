@@ -19,6 +19,8 @@ struct srv_db {
     double backoff;         /* PostgreSQL: seconds until the next one */
     double log_at;          /* PostgreSQL: last failure logged */
     double renewed_at;      /* PostgreSQL: leases last renewed */
+    unsigned prepared;      /* PostgreSQL: statements prepared on this
+                             * connection (bit i: db_pg.c's PS_ i) */
     char node[256];         /* PostgreSQL: this handle's lease holder */
     unsigned long log_skipped; /* failures not logged since */
 };
@@ -122,7 +124,7 @@ int srv_pg_delivery_update(srv_db *h, long long seq, int state,
                            long long attempts, double next_at,
                            long long last_status);
 int srv_pg_deliveries_pending(srv_db *h, long long *n);
-int srv_pg_set_node(srv_db *h, const char *node);
+int srv_pg_set_node(srv_db *h, const char *node, int release);
 int srv_pg_file_store(srv_db *h, const char *id, const char *path);
 int srv_pg_batch_claim_final(srv_db *h, long long seq, int kind, int *won);
 int srv_pg_results_write(srv_db *h, long long seq, int k, int fd,

@@ -89,10 +89,12 @@ static const char *const MIGRATIONS[] = {
 
 /* A claim's lease: a node renews its leases every third of it while it
  * runs; a node that dies or stalls loses them after it. Lines claimed at
- * once: what a node dying re-sends upstream at most, beside its lines
- * in flight. Both can be set for tests and tuning. */
+ * once are what the engine asks (its window); OAB_PG_CLAIM caps them
+ * (tests: small claims spread a batch over nodes). Lines claimed and not
+ * started are never sent twice: a node dying only delays them by the
+ * lease. Both can be set for tests and tuning. */
 #define SRV_PG_LEASE_S 30
-#define SRV_PG_CLAIM 32
+#define SRV_PG_CLAIM 512
 #define SRV_PG_CHUNK (1 << 20)   /* file bytes per chunk row */
 
 static double lease_s(void)
@@ -217,6 +219,7 @@ static int ready(srv_db *h)
     if (now < h->retry_at)
         return 0;
     PQreset(h->pg);
+    h->prepared = 0; /* a new session has none */
     if (PQstatus(h->pg) == CONNECTION_OK) {
         srv_log("postgresql: connected again");
         h->backoff = 0;
@@ -241,9 +244,31 @@ static int transient(srv_db *h, PGresult *res)
     return state && (!strcmp(state, "40001") || !strcmp(state, "40P01"));
 }
 
-/* Runs sql with the parameters; *out gets the result (PQclear it) when
- * it succeeded. Returns SQLITE_OK or SQLITE_ERROR (logged). */
-static int q_full(srv_db *h, const char *what, const char *sql,
+/* The statements run for every few lines, prepared once per connection
+ * (parsed and planned once: the claim and the record of finished lines
+ * are most of what the database does for a batch). */
+enum { PS_CLAIM, PS_DONE, PS_ACTIVE, PS_NONE = -1 };
+
+/* Prepares statement ps (its sql) on h's connection unless it is. NULL
+ * when it is ready, else the failed result (PQclear it). */
+static PGresult *prepare(srv_db *h, int ps, const char *sql, int nparams)
+{
+    if (h->prepared & (1u << ps))
+        return NULL;
+    char name[16];
+    snprintf(name, sizeof name, "oab_ps%d", ps);
+    PGresult *res = PQprepare(h->pg, name, sql, nparams, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        return res;
+    PQclear(res);
+    h->prepared |= 1u << ps;
+    return NULL;
+}
+
+/* Runs sql with the parameters (as prepared statement ps, unless
+ * PS_NONE); *out gets the result (PQclear it) when it succeeded. Returns
+ * SQLITE_OK or SQLITE_ERROR (logged). */
+static int q_full(srv_db *h, int ps, const char *what, const char *sql,
                   const pgp *p, const int *lens, const int *fmts, int rfmt,
                   PGresult **out)
 {
@@ -251,8 +276,16 @@ static int q_full(srv_db *h, const char *what, const char *sql,
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!ready(h))
             return SQLITE_ERROR;
-        PGresult *res = PQexecParams(h->pg, sql, p ? p->n : 0, NULL,
-                                     p ? p->v : NULL, lens, fmts, rfmt);
+        PGresult *res = ps == PS_NONE ? NULL : prepare(h, ps, sql,
+                                                       p ? p->n : 0);
+        if (!res && ps != PS_NONE) {
+            char name[16];
+            snprintf(name, sizeof name, "oab_ps%d", ps);
+            res = PQexecPrepared(h->pg, name, p ? p->n : 0, p ? p->v : NULL,
+                                 lens, fmts, rfmt);
+        } else if (!res)
+            res = PQexecParams(h->pg, sql, p ? p->n : 0, NULL,
+                               p ? p->v : NULL, lens, fmts, rfmt);
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
             *out = res;
@@ -274,7 +307,14 @@ static int q_full(srv_db *h, const char *what, const char *sql,
 static int q(srv_db *h, const char *what, const char *sql, const pgp *p,
              PGresult **out)
 {
-    return q_full(h, what, sql, p, NULL, NULL, 0, out);
+    return q_full(h, PS_NONE, what, sql, p, NULL, NULL, 0, out);
+}
+
+/* q as prepared statement ps. */
+static int qp(srv_db *h, int ps, const char *what, const char *sql,
+              const pgp *p, PGresult **out)
+{
+    return q_full(h, ps, what, sql, p, NULL, NULL, 0, out);
 }
 
 /* q for a statement whose result is not read. */
@@ -769,7 +809,7 @@ int srv_pg_active(srv_db *h, int (*fn)(const srv_active_row *, void *),
             h->renewed_at = now;
     }
     /* metadata is the object the front end checked (string values) */
-    int rc = q(h, "active batches",
+    int rc = qp(h, PS_ACTIVE, "active batches",
                "SELECT seq, id, status, endpoint, input_file_id, expires_at,"
                " owner, out_bytes, err_bytes, created_at,"
                " metadata::jsonb->>'priority'"
@@ -918,7 +958,7 @@ int srv_pg_lines_pending(srv_db *h, long long seq, long long from, int max,
     PGresult *res = NULL;
     /* a claim: the first pending lines nobody holds (or whose holder's
      * lease lapsed), skipping rows another node is claiming right now */
-    int rc = q(h, "claim lines",
+    int rc = qp(h, PS_CLAIM, "claim lines",
                "WITH c AS (UPDATE lines l SET lease_node = $4,"
                " lease_until = now() + make_interval(secs => $5),"
                " epoch = l.epoch + 1"
@@ -1003,8 +1043,9 @@ int srv_pg_lines_done(srv_db *h, const srv_line_done *d, size_t n)
         p_text(&p, arr[f].data);
     }
     p_text(&p, h->node);
+    PGresult *res = NULL;
     if (rc == SQLITE_OK)
-        rc = q0(h, "lines done",
+        rc = qp(h, PS_DONE, "lines done",
                 "WITH d AS (SELECT * FROM unnest($1::bigint[], $2::bigint[],"
                 " $3::int[], $4::bigint[], $5::bigint[], $6::bigint[],"
                 " $7::bigint[], $8::text[]) AS t(seq, idx, state, i, c, o, r,"
@@ -1027,7 +1068,8 @@ int srv_pg_lines_done(srv_db *h, const srv_line_done *d, size_t n)
                 " cached_tokens = cached_tokens + s.c,"
                 " output_tokens = output_tokens + s.o,"
                 " reasoning_tokens = reasoning_tokens + s.r"
-                " FROM s WHERE b.seq = s.seq", &p);
+                " FROM s WHERE b.seq = s.seq", &p, &res);
+    PQclear(res);
     for (int f = 0; f < 8; f++)
         oab__buf_free(&arr[f]);
     return rc;
@@ -1157,9 +1199,11 @@ int srv_pg_deliveries_pending(srv_db *h, long long *n)
 /* several nodes: the finalizer, results, files' bodies               */
 /* ---------------------------------------------------------------- */
 
-int srv_pg_set_node(srv_db *h, const char *node)
+int srv_pg_set_node(srv_db *h, const char *node, int release)
 {
     snprintf(h->node, sizeof h->node, "%s", node);
+    if (!release)
+        return SQLITE_OK;
     pgp p = {0};
     p_text(&p, h->node);
     /* the previous run of this node is gone (its data folder's lock is
@@ -1278,7 +1322,7 @@ int srv_pg_file_store(srv_db *h, const char *id, const char *path)
         const int lens[3] = {0, 0, (int)got};
         const int fmts[3] = {0, 0, 1}; /* the bytes as they are */
         PGresult *res = NULL;
-        rc = q_full(h, "file store", "INSERT INTO file_chunks(file_id, n,"
+        rc = q_full(h, PS_NONE, "file store", "INSERT INTO file_chunks(file_id, n,"
                     " data) VALUES($1, $2, $3)", &p, lens, fmts, 0, &res);
         PQclear(res);
         if (got < SRV_PG_CHUNK)
@@ -1304,7 +1348,7 @@ static int file_fetch(srv_db *h, const char *id, const char *path)
         p_text(&p, id);
         p_int(&p, n);
         PGresult *res = NULL;
-        if (q_full(h, "file fetch", "SELECT data FROM file_chunks WHERE"
+        if (q_full(h, PS_NONE, "file fetch", "SELECT data FROM file_chunks WHERE"
                    " file_id = $1 AND n = $2", &p, NULL, NULL, 1, &res) !=
             SQLITE_OK) {
             bad = 1;

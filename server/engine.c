@@ -30,6 +30,7 @@
 #include "db.h"
 #include "engine.h"
 #include "metrics.h"
+#include "recorder.h"
 #include "testmodel.h"
 #include "upstream.h"
 #include "webhook.h"
@@ -89,8 +90,10 @@ typedef struct slot {
 
 typedef srv_line_done done_rec;
 
-/* Shared state: finished lines gathered this long before a commit. */
-#define SRV_SHARED_COMMIT_S 0.02
+/* Finished lines not committed yet (a failed commit, or the recorder
+ * busy with the group before): the loop looks again this soon at the
+ * latest. */
+#define SRV_COMMIT_RETRY_S 0.02
 
 static char *spool_path(srv *s, const char *batch_id, int k)
 {
@@ -107,7 +110,8 @@ typedef struct engine {
     int nslots;
     done_rec *done;
     size_t ndone, capdone;
-    double last_commit, last_scan, last_sweep;
+    srv_recorder *rec;      /* shared state: records finished lines */
+    double last_scan, last_sweep;
     double rpm_tokens, tpm_tokens, last_refill;
     bctx *rr;               /* round-robin position */
     char last_owner[17];    /* owner of the last line started */
@@ -609,13 +613,26 @@ static void drop_done(engine *e)
     e->ndone = 0;
 }
 
+/* Finished lines not recorded yet: gathered here, and (shared state)
+ * in the recorder's hands. A batch is finalized only when this is 0. */
+static size_t uncommitted(engine *e)
+{
+    return e->ndone + (e->rec ? srv_recorder_pending(e->rec) : 0);
+}
+
 /* Commits the finished lines: spools written first, then one transaction
  * with the line states, counts, usage and the spools' lengths. On
- * failure everything stays pending and is tried again. */
+ * failure everything stays pending and is tried again. Shared state:
+ * they go to the recorder when it is idle (else they wait for the next
+ * call), which records them while this thread goes on. */
 static void commit_done(engine *e)
 {
     if (!e->ndone)
         return;
+    if (e->rec) {
+        srv_recorder_give(e->rec, &e->done, &e->ndone, &e->capdone);
+        return;
+    }
     for (bctx *b = e->active; b; b = b->next)
         if (flush_pend(b) != 0) {
             SRV_LOG_EVERY(10, "batch %s: cannot write its spool; will retry",
@@ -646,7 +663,6 @@ static void commit_done(engine *e)
         b->committed[1] = b->written[1];
     }
     drop_done(e);
-    e->last_commit = oab__now();
 }
 
 /* Takes a finished line (output when state 1, error file when 2). */
@@ -934,6 +950,14 @@ static void start_attempt(engine *e, slot *sl)
     curl_multi_add_handle(e->multi, sl->easy);
 }
 
+/* Lines this node runs at once: --concurrency per upstream. */
+static int window(const engine *e)
+{
+    const srv *s = e->s;
+    return s->cfg.upstream ? s->cfg.concurrency * s->cfg.n_upstreams
+                           : s->cfg.concurrency;
+}
+
 static int next_line(engine *e, bctx *b, long long *idx, long long *off,
                      long long *len)
 {
@@ -941,7 +965,17 @@ static int next_line(engine *e, bctx *b, long long *idx, long long *off,
         if (b->exhausted)
             return 0;
         b->pn = b->ppos = 0;
-        if (srv_db_lines_pending(e->db, b->seq, b->cursor, SRV_PAGE, b->pidx,
+        /* shared state claims what this node runs at once (its window,
+         * at least SRV_CLAIM_MIN lines): claimed lines then wait for no
+         * other line of this node, while another node could run them */
+        int want = SRV_PAGE;
+        if (srv_db_shared(e->db)) {
+            int cap = window(e);
+            want = cap < SRV_CLAIM_MIN ? SRV_CLAIM_MIN
+                   : cap > SRV_PAGE    ? SRV_PAGE
+                                       : cap;
+        }
+        if (srv_db_lines_pending(e->db, b->seq, b->cursor, want, b->pidx,
                                  b->poff, b->plen, &b->pn) != SQLITE_OK)
             return 0; /* tried again on the next turn */
         if (b->pn == 0) {
@@ -1048,9 +1082,14 @@ static int dispatch(engine *e, int budget)
     srv *s = e->s;
     int started = 0;
     refill(e);
-    int cap = s->cfg.upstream ? s->cfg.concurrency * s->cfg.n_upstreams
-                              : s->cfg.concurrency;
-    while (started < budget && e->nslots < cap) {
+    int cap = window(e);
+    /* lines in flight and finished lines not recorded yet stay within
+     * two windows: what a kill of this node can have sent upstream
+     * without a record of it (shared state records on the recorder's
+     * thread, so finished lines can wait there while new ones start) */
+    size_t held = uncommitted(e);
+    while (started < budget && e->nslots < cap &&
+           (size_t)e->nslots + held < 2 * (size_t)cap) {
         if (s->cfg.rpm > 0 && e->rpm_tokens < 1)
             break;
         if (s->cfg.upstream &&
@@ -1353,7 +1392,7 @@ static void scan(engine *e)
         }
         if (!strcmp(r->status, "finalizing")) {
             commit_done(e);
-            if (e->ndone)
+            if (uncommitted(e))
                 continue; /* not committed yet: try again later */
             if (b) {
                 if (b->inflight)
@@ -1403,7 +1442,7 @@ static void finish_ready(engine *e)
         int ready = b->inflight == 0 && (b->stopping || b->exhausted);
         if (ready)
             commit_done(e);
-        if (ready && e->ndone == 0) {
+        if (ready && uncommitted(e) == 0) {
             long long seq = b->seq;
             char id[64], owner[17];
             int kind = b->stopping;
@@ -1443,19 +1482,14 @@ static void *engine_main(void *arg)
             reap(e);
         }
         run_due(e);
-        /* every finished line is committed before the next wait */
         /* every finished line is committed before the next wait; shared
-         * state, where a commit is a round trip to the database, gathers
-         * them for up to SRV_SHARED_COMMIT_S (or one --concurrency of
-         * lines, so a kill re-sends at most twice the window) first */
-        if (e->ndone &&
-            (!srv_db_shared(e->db) ||
-             e->ndone >= (size_t)s->cfg.concurrency ||
-             oab__now() - e->last_commit >= SRV_SHARED_COMMIT_S))
+         * state hands them to the recorder whenever it is idle: the
+         * round trip of one group is the time the next one gathers */
+        if (e->ndone)
             commit_done(e);
         finish_ready(e);
         /* how long to sleep */
-        int timeout = e->ndone ? (int)(SRV_SHARED_COMMIT_S * 1000) : 50;
+        int timeout = e->ndone ? (int)(SRV_COMMIT_RETRY_S * 1000) : 50;
         if (started && e->nslots < s->cfg.concurrency)
             timeout = 0;
         double soonest = 1e18;
@@ -1476,11 +1510,23 @@ static void *engine_main(void *arg)
         e->slots = sl->next;
         slot_free(e, sl);
     }
+    /* the recorder's group gets its try; then what is left here gets one
+     * on this thread's connection */
+    srv_recorder_stop(e->rec);
+    e->rec = NULL;
     commit_done(e);
     drop_done(e);
     while (e->active)
         remove_active(e, e->active);
     return NULL;
+}
+
+/* The recorder's wake-up (its thread): a group was recorded, so the
+ * loop can hand over the next or finalize. */
+static void rec_wake(void *ud)
+{
+    engine *e = ud;
+    curl_multi_wakeup(e->multi);
 }
 
 int srv_engine_start(srv *s)
@@ -1493,7 +1539,6 @@ int srv_engine_start(srv *s)
     srv_pool_init(s, e->ups, s->cfg.n_upstreams);
     char *dbpath = srv_db_where(s->cfg.db_url, s->cfg.data_dir);
     int rc = dbpath ? srv_db_open(dbpath, &e->db) : SQLITE_NOMEM;
-    free(dbpath);
     if (rc == SQLITE_OK) {
         /* the node's name in shared state: this host and data folder */
         char host[64] = "", cwd[512] = "";
@@ -1504,17 +1549,22 @@ int srv_engine_start(srv *s)
             cwd[0] = 0;
         char *node = oab__sprintf("%s:%s%s%s", host, cwd, cwd[0] ? "/" : "",
                                   s->cfg.data_dir);
-        rc = node ? srv_db_set_node(e->db, node) : SQLITE_NOMEM;
+        rc = node ? srv_db_set_node(e->db, node, 1) : SQLITE_NOMEM;
+        if (rc == SQLITE_OK && srv_db_shared(e->db) &&
+            srv_recorder_start(dbpath, node, rec_wake, e, &e->rec) != 0)
+            rc = SQLITE_ERROR;
         free(node);
         if (rc != SQLITE_OK)
             srv_db_close(e->db);
     }
+    free(dbpath);
     if (rc != SQLITE_OK) {
         free(e);
         return -1;
     }
     e->multi = curl_multi_init();
     if (!e->multi) {
+        srv_recorder_stop(e->rec);
         srv_db_close(e->db);
         free(e);
         return -1;
@@ -1523,6 +1573,7 @@ int srv_engine_start(srv *s)
                       (long)s->cfg.concurrency);
     s->engine = e;
     if (pthread_create(&s->engine_thread, NULL, engine_main, e) != 0) {
+        srv_recorder_stop(e->rec);
         curl_multi_cleanup(e->multi);
         srv_db_close(e->db);
         free(e);

@@ -22,6 +22,7 @@
 
 /* ---- the engine ---- */
 #define SRV_PAGE 512                     /* pending lines fetched at once */
+#define SRV_CLAIM_MIN 32                 /* shared state: fewest claimed */
 #define SRV_READ_CHUNK (256 * 1024)      /* input file read size */
 #define SRV_MAX_RESP_BYTES (64u * 1024 * 1024) /* an upstream answer */
 #define SRV_SCAN_SECONDS 0.2             /* batches table rescanned */

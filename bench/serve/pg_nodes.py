@@ -70,6 +70,13 @@ def lines(n):
     return ("\n".join(out) + "\n").encode()
 
 
+def cpu_ticks():
+    """(busy, all) clock ticks of every core so far, from /proc/stat."""
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    idle = f[3] + f[4]  # idle, iowait
+    return sum(f[:8]) - idle, sum(f[:8])
+
+
 def run(binary, tmp, up, data, nodes, url, conc):
     env = dict(os.environ)
     env.pop("OAB_DB", None)
@@ -92,6 +99,7 @@ def run(binary, tmp, up, data, nodes, url, conc):
         f = req(ports[0], "POST", "/v1/files", body,
                 {"Content-Type": "multipart/form-data; boundary=" + b})
         t0 = time.time()
+        c0 = cpu_ticks()
         bt = req(ports[0], "POST", "/v1/batches", json.dumps({
             "input_file_id": f["id"], "endpoint": "/v1/chat/completions",
             "completion_window": "24h"}),
@@ -102,7 +110,14 @@ def run(binary, tmp, up, data, nodes, url, conc):
                 break
             time.sleep(0.05)
         secs = time.time() - t0
-        return g["status"], g["request_counts"]["completed"], secs
+        c1 = cpu_ticks()
+        # the machine's cores busy over the batch (every process: nodes,
+        # PostgreSQL, the upstream, this script), and that CPU time per
+        # line: what shows whether more nodes could have gone faster
+        busy = (c1[0] - c0[0]) / max(1, c1[1] - c0[1])
+        cpu_us = (c1[0] - c0[0]) / os.sysconf("SC_CLK_TCK") * 1e6
+        return (g["status"], g["request_counts"]["completed"], secs, busy,
+                cpu_us / max(1, g["request_counts"]["completed"]))
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -139,19 +154,22 @@ def main():
             configs = [named[w] for w in want.split(",")]
         for kind, nodes in configs:
             if kind == "SQLite":
-                st, done, secs = run(binary, tmp, up, data, 1, None, conc)
+                r = run(binary, tmp, up, data, 1, None, conc)
             else:
                 with pg.Cluster(bindir) as cl:
-                    st, done, secs = run(binary, tmp, up, data, nodes,
-                                         cl.url, conc)
-            rows.append((kind, nodes, st, done, secs))
-            print("%s x%d: %s %d lines in %.2f s" % (kind, nodes, st, done,
-                                                     secs), file=sys.stderr)
-        print("| state | nodes | status | lines ok | seconds | lines/s |")
-        print("|---|---:|---|---:|---:|---:|")
-        for kind, nodes, st, done, secs in rows:
-            print("| %s | %d | %s | %d | %.2f | %.0f |"
-                  % (kind, nodes, st, done, secs, done / secs))
+                    r = run(binary, tmp, up, data, nodes, cl.url, conc)
+            rows.append((kind, nodes) + r)
+            print("%s x%d: %s %d lines in %.2f s, cores %.0f%% busy,"
+                  " %.0f us CPU a line" % ((kind, nodes) + r[:3]
+                                           + (r[3] * 100, r[4])),
+                  file=sys.stderr)
+        print("| state | nodes | status | lines ok | seconds | lines/s"
+              " | cores busy | CPU us a line |")
+        print("|---|---:|---|---:|---:|---:|---:|---:|")
+        for kind, nodes, st, done, secs, busy, us in rows:
+            print("| %s | %d | %s | %d | %.2f | %.0f | %.0f%% | %.0f |"
+                  % (kind, nodes, st, done, secs, done / secs, busy * 100,
+                     us))
     finally:
         if up_p:
             up_p.send_signal(signal.SIGTERM)
