@@ -185,7 +185,11 @@ int srv_db_delivery_insert(srv_db *db, const char *event_id,
                            const char *msg_id, const char *url,
                            const char *body, long long created_at);
 /* The undelivered event due first; SQLITE_ROW with *out filled (its
- * strings new: free with srv_db_delivery_clear), SQLITE_DONE when none. */
+ * strings new: free with srv_db_delivery_clear), SQLITE_DONE when none.
+ * Shared state: only an event due now that no other node is posting,
+ * and it is this handle's until srv_db_delivery_update (a lease of
+ * 120 s, so an event is posted by one node, or again by another only
+ * when the first died mid-attempt). */
 typedef struct srv_delivery {
     long long seq, created_at, attempts, last_status;
     double next_at;
@@ -193,7 +197,8 @@ typedef struct srv_delivery {
 } srv_delivery;
 int srv_db_delivery_next(srv_db *db, srv_delivery *out);
 void srv_db_delivery_clear(srv_delivery *d);
-/* state: 0 pending (tried again at next_at), 1 delivered, 2 given up. */
+/* state: 0 pending (tried again at next_at), 1 delivered, 2 given up.
+ * Shared state: the lease of srv_db_delivery_next ends. */
 int srv_db_delivery_update(srv_db *db, long long seq, int state,
                            long long attempts, double next_at,
                            long long last_status);

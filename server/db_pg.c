@@ -84,6 +84,10 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE anth_batches("
     " batch_id text PRIMARY KEY, n_requests bigint, n_refused bigint,"
     " refused_path text);",
+    /* 3: a delivery attempt is one node's (a lease): before, every
+     * node's webhook thread could post the same event */
+    "ALTER TABLE deliveries ADD COLUMN lease_node text,"
+    " ADD COLUMN lease_until timestamptz;",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -96,6 +100,9 @@ static const char *const MIGRATIONS[] = {
 #define SRV_PG_LEASE_S 30
 #define SRV_PG_CLAIM 512
 #define SRV_PG_CHUNK (1 << 20)   /* file bytes per chunk row */
+/* A webhook delivery attempt's lease: longer than an attempt can take
+ * (webhook.c: a 10 s connect within a 30 s transfer). */
+#define SRV_PG_DELIVERY_LEASE_S 120
 
 static double lease_s(void)
 {
@@ -1141,10 +1148,24 @@ int srv_pg_delivery_next(srv_db *h, srv_delivery *out)
 {
     memset(out, 0, sizeof *out);
     PGresult *res = NULL;
+    /* several nodes: the first delivery due that no node is posting,
+     * leased to this handle for longer than an attempt takes (another
+     * node takes it over only if this one died mid-attempt); one not due
+     * yet is looked at again by the webhook thread's next step */
+    pgp p = {0};
+    p_text(&p, h->node);
+    p_dbl(&p, (double)oab__unix_now());
+    p_dbl(&p, SRV_PG_DELIVERY_LEASE_S);
     int rc = q(h, "delivery next",
-               "SELECT seq, created_at, attempts, last_status, next_at,"
-               " event_id, msg_id, url, body FROM deliveries"
-               " WHERE state = 0 ORDER BY next_at, seq LIMIT 1", NULL, &res);
+               "WITH f AS (SELECT seq FROM deliveries WHERE state = 0"
+               " AND next_at <= $2 AND (lease_until IS NULL OR"
+               " lease_until < now()) ORDER BY next_at, seq LIMIT 1"
+               " FOR UPDATE SKIP LOCKED)"
+               " UPDATE deliveries d SET lease_node = $1,"
+               " lease_until = now() + make_interval(secs => $3)"
+               " FROM f WHERE d.seq = f.seq"
+               " RETURNING d.seq, d.created_at, d.attempts, d.last_status,"
+               " d.next_at, d.event_id, d.msg_id, d.url, d.body", &p, &res);
     if (rc != SQLITE_OK)
         return rc;
     rc = SQLITE_DONE;
@@ -1180,7 +1201,8 @@ int srv_pg_delivery_update(srv_db *h, long long seq, int state,
     p_int(&p, seq);
     return q0(h, "delivery update",
               "UPDATE deliveries SET state = $1, attempts = $2,"
-              " next_at = $3, last_status = $4 WHERE seq = $5", &p);
+              " next_at = $3, last_status = $4, lease_node = NULL,"
+              " lease_until = NULL WHERE seq = $5", &p);
 }
 
 int srv_pg_deliveries_pending(srv_db *h, long long *n)

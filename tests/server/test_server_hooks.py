@@ -37,9 +37,10 @@ SLOW = T.SLOW
 
 class Receiver:
     """A webhook receiver on 127.0.0.1: records every request; answers
-    the statuses in `script` in turn, then 200."""
+    the statuses in `script` in turn, then 200, each after `delay`
+    seconds."""
 
-    def __init__(self, port=0, script=()):
+    def __init__(self, port=0, script=(), delay=0):
         self.got = []
         self.script = list(script)
         self.lock = threading.Lock()
@@ -54,6 +55,8 @@ class Receiver:
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(n).decode()
+                if delay:
+                    time.sleep(delay)
                 with rec.lock:
                     status = rec.script.pop(0) if rec.script else 200
                     rec.got.append({"headers": {k.lower(): v for k, v in

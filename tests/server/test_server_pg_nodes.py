@@ -15,7 +15,11 @@ cancel: a batch cancelled through node 1 while three nodes run it; every
     output or (batch_cancelled) the error file.
 outage: PostgreSQL stopped for 10 s under a running node and started
     again; the node carries on, no line lost or duplicated.
+webhook_once: three nodes with one webhook receiver that answers slowly
+    (every node's delivery thread looks while a post is in flight):
+    each batch's event is posted once, by one node.
 """
+import json
 import os
 import signal
 import sys
@@ -39,14 +43,14 @@ def cluster():
     return pg.Cluster(bindir)
 
 
-def node(binary, tmp, url, i, up_port, name=None):
+def node(binary, tmp, url, i, up_port, name=None, extra=()):
     os.environ["OAB_DB"] = url
     os.environ["OAB_PG_LEASE_S"] = LEASE_S
     os.environ["OAB_PG_CLAIM"] = str(CLAIM)
     return start_server(binary, tmp, os.path.join(tmp, "data%d" % i),
                         ["--upstream", "http://127.0.0.1:%d/v1" % up_port,
                          "--concurrency", str(CONCURRENCY),
-                         "--fixed-concurrency"],
+                         "--fixed-concurrency"] + list(extra),
                         name=name or "node%d" % i)
 
 
@@ -228,6 +232,43 @@ def case_outage(binary, tmp):
         out, err = ids_once(c, done, n, "outage")
         check(not err, "no error lines")
         s.kill(signal.SIGTERM)
+
+
+def case_webhook_once(binary, tmp):
+    from test_server_hooks import Receiver, SECRET
+    # 1.5 s an answer: past a quarter second, every node's delivery
+    # thread looks again while one post is in flight
+    rcv = Receiver(delay=1.5)
+    n_batches = 4
+    with cluster() as db:
+        up = T.start_upstream(tmp)
+        hook = ["--webhook-url", rcv.url(), "--webhook-secret", SECRET]
+        nodes = [node(binary, tmp, db.url, i, up.port, extra=hook)
+                 for i in (1, 2, 3)]
+        cs = [Client(p.port) for p in nodes]
+        ids = []
+        for k in range(n_batches):
+            c = cs[k % 3]
+            st, f = c.upload(chat_lines(20, "hook%d" % k))
+            st, b = c.create(f["id"])
+            check(st == 200, "create %d through node %d" % (k, k % 3 + 1))
+            ids.append(b["id"])
+        for bid in ids:
+            check(cs[2].wait(bid, timeout=120 * T.SLOW)["status"] ==
+                  "completed", "batch %s completed" % bid)
+        got = rcv.wait(n_batches, timeout=60)
+        # time for a second or third node to post an event again
+        time.sleep(4 * T.SLOW)
+        with rcv.lock:
+            posted = [json.loads(g["body"])["data"]["id"] for g in rcv.got]
+        check(sorted(posted) == sorted(ids),
+              "each batch's event posted once: %d posts for %d batches"
+              " (%s)" % (len(posted), n_batches,
+                         {b: posted.count(b) for b in ids}))
+        check(len(got) == n_batches, "all delivered: %d" % len(got))
+        for p in nodes:
+            p.kill(signal.SIGTERM)
+    rcv.stop()
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
