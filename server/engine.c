@@ -958,6 +958,19 @@ static int window(const engine *e)
                            : s->cfg.concurrency;
 }
 
+/* Pending lines fetched at once. Shared state claims what this node runs
+ * at once (its window, at least SRV_CLAIM_MIN lines): claimed lines then
+ * wait for no other line of this node, while another node could run
+ * them. */
+static int page_size(const engine *e)
+{
+    if (!srv_db_shared(e->db))
+        return SRV_PAGE;
+    int cap = window(e);
+    return cap < SRV_CLAIM_MIN ? SRV_CLAIM_MIN : cap > SRV_PAGE ? SRV_PAGE
+                                                                : cap;
+}
+
 static int next_line(engine *e, bctx *b, long long *idx, long long *off,
                      long long *len)
 {
@@ -965,19 +978,18 @@ static int next_line(engine *e, bctx *b, long long *idx, long long *off,
         if (b->exhausted)
             return 0;
         b->pn = b->ppos = 0;
-        /* shared state claims what this node runs at once (its window,
-         * at least SRV_CLAIM_MIN lines): claimed lines then wait for no
-         * other line of this node, while another node could run them */
-        int want = SRV_PAGE;
-        if (srv_db_shared(e->db)) {
-            int cap = window(e);
-            want = cap < SRV_CLAIM_MIN ? SRV_CLAIM_MIN
-                   : cap > SRV_PAGE    ? SRV_PAGE
-                                       : cap;
-        }
-        if (srv_db_lines_pending(e->db, b->seq, b->cursor, want, b->pidx,
-                                 b->poff, b->plen, &b->pn) != SQLITE_OK)
+        /* the claim asked ahead for this batch (it starts from this
+         * cursor: the cursor moves only here), else one now */
+        int rc = e->rec && srv_recorder_claim_for(e->rec, b->seq)
+                     ? srv_recorder_claim_take(e->rec, b->pidx, b->poff,
+                                               b->plen, &b->pn)
+                     : srv_db_lines_pending(e->db, b->seq, b->cursor,
+                                            page_size(e), b->pidx, b->poff,
+                                            b->plen, &b->pn);
+        if (rc != SQLITE_OK) {
+            b->pn = 0;
             return 0; /* tried again on the next turn */
+        }
         if (b->pn == 0) {
             b->exhausted = 1;
             return 0;
@@ -988,6 +1000,12 @@ static int next_line(engine *e, bctx *b, long long *idx, long long *off,
     *off = b->poff[b->ppos];
     *len = b->plen[b->ppos];
     b->ppos++;
+    /* shared state: with half the page started, the next one is claimed
+     * on the recorder's thread while this one runs (one claim ahead for
+     * the whole engine; a batch whose page ends without one claims it
+     * here) */
+    if (e->rec && b->ppos == (b->pn + 1) / 2)
+        srv_recorder_claim_ask(e->rec, b->seq, b->cursor, page_size(e));
     return 1;
 }
 
@@ -1231,6 +1249,13 @@ static bctx *find_active(engine *e, long long seq)
 
 static void remove_active(engine *e, bctx *b)
 {
+    /* a claim asked ahead for it is over: its lines stay leased here
+     * until the lease lapses (the batch stopped, or ended elsewhere) */
+    if (e->rec && srv_recorder_claim_for(e->rec, b->seq)) {
+        long long idx[SRV_PAGE], off[SRV_PAGE], len[SRV_PAGE];
+        int n = 0;
+        srv_recorder_claim_take(e->rec, idx, off, len, &n);
+    }
     for (bctx **pp = &e->active; *pp; pp = &(*pp)->next)
         if (*pp == b) {
             *pp = b->next;

@@ -2,6 +2,7 @@
  * thread and connection (see recorder.h). */
 #include "recorder.h"
 #include "srv.h"
+#include "srv_limits.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,6 +21,11 @@ struct srv_recorder {
     srv_line_done *v;       /* the group in hand (n 0: idle) */
     size_t n, cap;
     int stop;
+    /* the claim ahead: asked (1), answered (2), none (0) */
+    int claim;
+    long long c_seq, c_from;
+    int c_max, c_n, c_rc;
+    long long c_idx[SRV_PAGE], c_off[SRV_PAGE], c_len[SRV_PAGE];
     void (*wake)(void *ud);
     void *ud;
 };
@@ -48,8 +54,23 @@ static void *rec_main(void *arg)
     double backoff = 0;
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        while (!r->n && !r->stop)
+        while (!r->n && r->claim != 1 && !r->stop)
             pthread_cond_wait(&r->cv, &r->mu);
+        if (r->claim == 1 && !r->stop) {
+            /* the claim first: the engine runs dry without it; the
+             * answer's arrays are the engine's only once claim is 2 */
+            long long seq = r->c_seq, from = r->c_from;
+            int max = r->c_max, n = 0;
+            pthread_mutex_unlock(&r->mu);
+            int rc = srv_db_lines_pending(r->db, seq, from, max, r->c_idx,
+                                          r->c_off, r->c_len, &n);
+            pthread_mutex_lock(&r->mu);
+            r->c_rc = rc;
+            r->c_n = rc == SQLITE_OK ? n : 0;
+            r->claim = 2;
+            pthread_cond_broadcast(&r->cv);
+            continue;
+        }
         if (!r->n)
             break; /* stopping and idle */
         /* the engine touches the group only through give/pending, which
@@ -74,7 +95,7 @@ static void *rec_main(void *arg)
         backoff = backoff > 0 ? backoff * 2 : REC_BACKOFF_MIN;
         if (backoff > REC_BACKOFF_MAX)
             backoff = REC_BACKOFF_MAX;
-        if (!r->stop)
+        if (!r->stop && r->claim != 1)
             wait_for(r, backoff);
     }
     pthread_mutex_unlock(&r->mu);
@@ -132,7 +153,7 @@ int srv_recorder_give(srv_recorder *r, srv_line_done **v, size_t *n,
     *v = tv;
     *cap = tcap;
     *n = 0;
-    pthread_cond_signal(&r->cv);
+    pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
     return 1;
 }
@@ -145,13 +166,62 @@ size_t srv_recorder_pending(srv_recorder *r)
     return n;
 }
 
+int srv_recorder_claim_ask(srv_recorder *r, long long seq, long long from,
+                           int max)
+{
+    if (max < 1 || max > SRV_PAGE)
+        return 0;
+    pthread_mutex_lock(&r->mu);
+    int ok = r->claim == 0 && !r->stop;
+    if (ok) {
+        r->claim = 1;
+        r->c_seq = seq;
+        r->c_from = from;
+        r->c_max = max;
+        pthread_cond_broadcast(&r->cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return ok;
+}
+
+int srv_recorder_claim_for(srv_recorder *r, long long seq)
+{
+    pthread_mutex_lock(&r->mu);
+    int yes = r->claim != 0 && r->c_seq == seq;
+    pthread_mutex_unlock(&r->mu);
+    return yes;
+}
+
+int srv_recorder_claim_take(srv_recorder *r, long long *idx, long long *off,
+                            long long *len, int *n)
+{
+    *n = 0;
+    pthread_mutex_lock(&r->mu);
+    while (r->claim == 1 && !r->stop)
+        pthread_cond_wait(&r->cv, &r->mu);
+    int rc = SQLITE_MISUSE;
+    if (r->claim == 2) {
+        rc = r->c_rc;
+        for (int i = 0; i < r->c_n; i++) {
+            idx[i] = r->c_idx[i];
+            off[i] = r->c_off[i];
+            len[i] = r->c_len[i];
+        }
+        *n = r->c_n;
+    } else if (r->claim == 1)
+        rc = SQLITE_ERROR; /* stopping: not claimed here */
+    r->claim = 0;
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
 void srv_recorder_stop(srv_recorder *r)
 {
     if (!r)
         return;
     pthread_mutex_lock(&r->mu);
     r->stop = 1;
-    pthread_cond_signal(&r->cv);
+    pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
     pthread_join(r->th, NULL);
     free_texts(r->v, r->n);

@@ -43,6 +43,22 @@ int srv_recorder_give(srv_recorder *r, srv_line_done **v, size_t *n,
 /* Lines handed over and not recorded yet (0 when idle). */
 size_t srv_recorder_pending(srv_recorder *r);
 
+/* A claim ahead: asks the thread to claim (srv_db_lines_pending) up to
+ * max lines of batch seq from idx from, before the engine needs them, so
+ * the engine does not wait for that round trip either. One at a time;
+ * it goes before a group waiting. Returns 1 when asked, 0 when a claim
+ * is asked already (or max is out of 1..SRV_PAGE). */
+int srv_recorder_claim_ask(srv_recorder *r, long long seq, long long from,
+                           int max);
+/* 1 when a claim is asked for batch seq (answered or not). */
+int srv_recorder_claim_for(srv_recorder *r, long long seq);
+/* Takes the answer of the claim asked, waiting for it: the lines into
+ * idx/off/len (room for the max asked), *n how many (0: none pending
+ * from there). Returns its srv_db_lines_pending result, SQLITE_MISUSE
+ * when none was asked. The claim asked is then over. */
+int srv_recorder_claim_take(srv_recorder *r, long long *idx, long long *off,
+                            long long *len, int *n);
+
 /* Stops the thread: a group in hand gets the try in progress (if any)
  * and no more; lines it could not record stay pending in the database
  * under this node's lease, as on a kill. Closes the connection and frees
