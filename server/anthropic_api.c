@@ -360,27 +360,38 @@ void srv_anth_batch_create(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
         snprintf(name, sizeof name, "%s_requests.jsonl", id);
         long long now = oab__unix_now();
         long long window = s->cfg.window_seconds ? s->cfg.window_seconds : 86400;
-        pthread_mutex_lock(&s->db_lock);
-        ok = srv_db_begin(s->db) == SQLITE_OK;
+        /* shared state: the files' bodies go in on a connection of
+         * their own, so the node's other API calls do not wait */
+        srv_db *side = NULL;
+        ok = !srv_db_shared(s->db) ||
+             srv_db_open_side(s->db, &side) == SQLITE_OK;
+        srv_db *h = side ? side : s->db;
+        if (!side)
+            pthread_mutex_lock(&s->db_lock);
+        ok = ok && srv_db_begin(h) == SQLITE_OK;
         if (ok) {
             /* the refused requests' results are a file of the batch's
              * owner too, so that (shared state) every node has them */
-            ok = srv_db_file_insert(s->db, fid, in->owner, "batch", name,
+            ok = srv_db_file_insert(h, fid, in->owner, "batch", name,
                                     (long long)lines.len, now, fid, 0) == SQLITE_OK &&
-                 srv_db_file_store(s->db, fid, in_path) == SQLITE_OK &&
+                 srv_db_file_store(h, fid, in_path) == SQLITE_OK &&
                  (!n_refused ||
-                  (srv_db_file_insert(s->db, rid, in->owner, "batch_output",
+                  (srv_db_file_insert(h, rid, in->owner, "batch_output",
                                       refused_name, (long long)refused.len, now,
                                       refused_name, 0) == SQLITE_OK &&
-                   srv_db_file_store(s->db, rid, ref_path) == SQLITE_OK)) &&
-                 srv_db_batch_insert(s->db, id, in->owner, ANTH_CHAT, fid, "24h", now,
+                   srv_db_file_store(h, rid, ref_path) == SQLITE_OK)) &&
+                 srv_db_batch_insert(h, id, in->owner, ANTH_CHAT, fid, "24h", now,
                                      now + window, NULL, 0) == SQLITE_OK &&
-                 srv_db_anth_insert(s->db, id, cJSON_GetArraySize(reqs), n_refused,
+                 srv_db_anth_insert(h, id, cJSON_GetArraySize(reqs), n_refused,
                                     n_refused ? rid : NULL) == SQLITE_OK;
             if (ok)
-                ok = srv_db_commit(s->db) == SQLITE_OK;
+                ok = srv_db_commit(h) == SQLITE_OK;
             else
-                srv_db_rollback(s->db);
+                srv_db_rollback(h);
+        }
+        if (side) {
+            srv_db_close(side);
+            pthread_mutex_lock(&s->db_lock);
         }
         o = ok ? batch_view(s, id, NULL, in->base, NULL) : NULL;
         pthread_mutex_unlock(&s->db_lock);

@@ -167,6 +167,23 @@ int srv_db_open(const char *where, srv_db **out)
     return SQLITE_OK;
 }
 
+int srv_db_open_side(const srv_db *h, srv_db **out)
+{
+    *out = NULL;
+    if (!h->pg)
+        return SQLITE_MISUSE;
+    srv_db *side = calloc(1, sizeof *side);
+    if (!side)
+        return SQLITE_NOMEM;
+    int rc = srv_pg_open_side(h, side);
+    if (rc != SQLITE_OK) {
+        srv_db_close(side);
+        return rc;
+    }
+    *out = side;
+    return SQLITE_OK;
+}
+
 void srv_db_close(srv_db *h)
 {
     if (!h)

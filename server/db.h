@@ -23,6 +23,12 @@ typedef struct srv_db srv_db;
  * srv_db_close. */
 int srv_db_open(const char *where, srv_db **out);
 void srv_db_close(srv_db *db);
+/* A connection of its own to the same shared state (PostgreSQL; no
+ * schema work: db's open did it), for long work such as storing a file's
+ * body, which then holds no lock the caller keeps db under. Reads only
+ * what db's open set, so it needs no lock. *out: free with
+ * srv_db_close. SQLITE_MISUSE for SQLite (one file: use db). */
+int srv_db_open_side(const srv_db *db, srv_db **out);
 /* Where a server's state is: its --db URL (or $OAB_DB), else
  * data_dir/state.sqlite. New string (NULL: out of memory). */
 char *srv_db_where(const char *db_url, const char *data_dir);

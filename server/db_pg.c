@@ -86,8 +86,8 @@ static const char *const MIGRATIONS[] = {
     " refused_path text);",
     /* 3: a delivery attempt is one node's (a lease): before, every
      * node's webhook thread could post the same event */
-    "ALTER TABLE deliveries ADD COLUMN lease_node text,"
-    " ADD COLUMN lease_until timestamptz;",
+    ("ALTER TABLE deliveries ADD COLUMN lease_node text,"
+     " ADD COLUMN lease_until timestamptz;"),
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -383,7 +383,8 @@ static int migrate(srv_db *h)
     return rc;
 }
 
-int srv_pg_open(srv_db *h, const char *url)
+/* Connects h to url and names it (a random node); no schema work. */
+static int connect_as_new(srv_db *h, const char *url)
 {
     h->url = oab__strdup(url);
     if (!h->url)
@@ -405,7 +406,18 @@ int srv_pg_open(srv_db *h, const char *url)
     snprintf(h->node, sizeof h->node, "%s:%ld:%s", host, (long)getpid(),
              rnd);
     q0(h, "settings", "SET client_min_messages = warning", NULL);
-    return migrate(h);
+    return SQLITE_OK;
+}
+
+int srv_pg_open(srv_db *h, const char *url)
+{
+    int rc = connect_as_new(h, url);
+    return rc == SQLITE_OK ? migrate(h) : rc;
+}
+
+int srv_pg_open_side(const srv_db *h, srv_db *side)
+{
+    return connect_as_new(side, h->url);
 }
 
 void srv_pg_close(srv_db *h)

@@ -300,20 +300,37 @@ static enum MHD_Result files_upload(struct MHD_Connection *conn, srv *s,
     }
     free(r->tmp_path);
     r->tmp_path = NULL;
-    pthread_mutex_lock(&s->db_lock);
+    /* shared state: the row and the body (seconds for a big file) go in
+     * on a connection of their own, so this node's other API calls do
+     * not wait for them; SQLite: the node's handle, under its lock */
+    srv_db *side = NULL;
+    if (srv_db_shared(s->db) &&
+        srv_db_open_side(s->db, &side) != SQLITE_OK) {
+        unlink(path);
+        free(path);
+        return send_error(conn, r, 500, "Could not store the file.", NULL,
+                          NULL);
+    }
+    srv_db *h = side ? side : s->db;
+    if (!side)
+        pthread_mutex_lock(&s->db_lock);
     long long now = oab__unix_now();
     /* the row and (shared state) the body commit together */
-    int rc = srv_db_begin(s->db);
+    int rc = srv_db_begin(h);
     if (rc == SQLITE_OK)
-        rc = srv_db_file_insert(s->db, id, r->owner, purpose, r->filename,
+        rc = srv_db_file_insert(h, id, r->owner, purpose, r->filename,
                                 (long long)r->bytes, now, id,
                                 exp_s ? now + exp_s : 0);
     if (rc == SQLITE_OK)
-        rc = srv_db_file_store(s->db, id, path);
+        rc = srv_db_file_store(h, id, path);
     if (rc == SQLITE_OK)
-        rc = srv_db_commit(s->db);
+        rc = srv_db_commit(h);
     else
-        srv_db_rollback(s->db);
+        srv_db_rollback(h);
+    if (side) {
+        srv_db_close(side);
+        pthread_mutex_lock(&s->db_lock);
+    }
     cJSON *o = rc == SQLITE_OK ? srv_file_json(s->db, id, NULL) : NULL;
     pthread_mutex_unlock(&s->db_lock);
     if (!o) {

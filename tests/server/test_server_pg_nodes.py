@@ -15,6 +15,9 @@ cancel: a batch cancelled through node 1 while three nodes run it; every
     output or (batch_cancelled) the error file.
 outage: PostgreSQL stopped for 10 s under a running node and started
     again; the node carries on, no line lost or duplicated.
+upload_apart: an upload whose body cannot go into the database yet
+    (file_chunks locked by another session) holds none of the node's
+    other API calls, and lands whole once the lock is gone.
 webhook_once: three nodes with one webhook receiver that answers slowly
     (every node's delivery thread looks while a post is in flight):
     each batch's event is posted once, by one node.
@@ -22,7 +25,9 @@ webhook_once: three nodes with one webhook receiver that answers slowly
 import json
 import os
 import signal
+import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -269,6 +274,72 @@ def case_webhook_once(binary, tmp):
         for p in nodes:
             p.kill(signal.SIGTERM)
     rcv.stop()
+
+
+def psql(db, *args, **kw):
+    exe = os.path.join(os.environ.get("OAB_PG_BIN", ""), "psql")
+    return subprocess.Popen([exe, "-X", "-q", "-A", "-t", "-d", db.url]
+                            + list(args), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, **kw)
+
+
+def quick_get(port, path):
+    """GET with a short timeout: (status, body) or (None, error)."""
+    import http.client
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=15 * T.SLOW)
+        c.request("GET", path)
+        r = c.getresponse()
+        d = r.read()
+        c.close()
+        return r.status, d
+    except OSError as e:
+        return None, str(e)
+
+
+def case_upload_apart(binary, tmp):
+    data = chat_lines(50, "apart")
+    with cluster() as db:
+        up = T.start_upstream(tmp)
+        s = node(binary, tmp, db.url, 1, up.port)
+        c = Client(s.port)
+        # a session holding file_chunks: an upload's INSERT of its body
+        # waits for it
+        lock = psql(db)
+        lock.stdin.write("BEGIN; LOCK TABLE file_chunks IN SHARE MODE;"
+                         " SELECT 'locked';\n")
+        lock.stdin.flush()
+        res = {}
+        t = None
+        try:
+            check(lock.stdout.readline().strip() == "locked",
+                  "file_chunks locked by another session")
+            t = threading.Thread(target=lambda: res.update(r=c.upload(data)))
+            t.start()
+            waiting, t0 = False, time.time()
+            while not waiting and time.time() - t0 < 30 * T.SLOW:
+                q = psql(db, "-c", "SELECT count(*) FROM pg_stat_activity"
+                         " WHERE wait_event_type = 'Lock' AND query LIKE"
+                         " 'INSERT INTO file_chunks%'")
+                waiting = q.communicate()[0].strip() == "1"
+                time.sleep(0.05)
+            check(waiting, "the upload waits for file_chunks")
+            # the node's other API calls answer meanwhile
+            for path in ("/v1/files", "/v1/batches"):
+                st, body = quick_get(s.port, path)
+                check(st == 200, "GET %s during the upload: %s %s"
+                      % (path, st, body if st is None else ""))
+            check(t.is_alive() and "r" not in res, "the upload still waits")
+        finally:
+            lock.stdin.write("COMMIT;\n")
+            lock.stdin.close()
+            lock.wait()
+        t.join(60 * T.SLOW)
+        st, f = res.get("r", (None, None))
+        check(st == 200, "the upload lands once the lock is gone: %s" % st)
+        st, h, body = c.req("GET", "/v1/files/%s/content" % f["id"], raw=True)
+        check(st == 200 and body == data, "its body whole")
+        s.kill(signal.SIGTERM)
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
