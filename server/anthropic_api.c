@@ -363,12 +363,8 @@ void srv_anth_batch_create(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
         /* shared state: the files' bodies go in on a connection of
          * their own, so the node's other API calls do not wait */
         srv_db *side = NULL;
-        ok = !srv_db_shared(s->db) ||
-             srv_db_open_side(s->db, &side) == SQLITE_OK;
-        srv_db *h = side ? side : s->db;
-        if (!side)
-            pthread_mutex_lock(&s->db_lock);
-        ok = ok && srv_db_begin(h) == SQLITE_OK;
+        srv_db *h = srv_long_db_begin(s, &side);
+        ok = h && srv_db_begin(h) == SQLITE_OK;
         if (ok) {
             /* the refused requests' results are a file of the batch's
              * owner too, so that (shared state) every node has them */
@@ -389,12 +385,11 @@ void srv_anth_batch_create(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
             else
                 srv_db_rollback(h);
         }
-        if (side) {
-            srv_db_close(side);
-            pthread_mutex_lock(&s->db_lock);
+        if (h) {
+            srv_long_db_end(s, side);
+            o = ok ? batch_view(s, id, NULL, in->base, NULL) : NULL;
+            pthread_mutex_unlock(&s->db_lock);
         }
-        o = ok ? batch_view(s, id, NULL, in->base, NULL) : NULL;
-        pthread_mutex_unlock(&s->db_lock);
     }
     if (!ok) {
         if (in_path)
@@ -672,6 +667,18 @@ static int write_results(srv *s, const cJSON *b, const char *id, const char *pat
     int have = srv_db_anth_get(s->db, id, &n1, &n2, &refused) == SQLITE_ROW;
     char *rp = refused ? srv_file_path(s->db, s->files_dir, refused, NULL) : NULL;
     pthread_mutex_unlock(&s->db_lock);
+    /* shared state: another node's files come over here, lock-free
+     * (the input only for a failed batch, whose lines it names) */
+    const char *status = oab__json_str(b, "status");
+    int failed = status && !strcmp(status, "failed");
+    for (int k = 0; k < 3 && have; k++) {
+        const char *f = oab__json_str(b, keys[k]);
+        if (src[k] && (k < 2 || failed) &&
+            srv_file_local(s->db, f, src[k]) != 0)
+            have = 0;
+    }
+    if (rp && have && srv_file_local(s->db, refused, rp) != 0)
+        have = 0;
     rctx c;
     memset(&c, 0, sizeof c);
     char *tmp = oab__sprintf("%s.%d.tmp", path, (int)getpid());

@@ -346,6 +346,14 @@ cJSON *srv_batch_lines(srv *s, const char *id, const char *owner,
             dbrc = crc;
     }
     pthread_mutex_unlock(&s->db_lock);
+    /* an ended batch's files: shared state fetches another node's here,
+     * holding no lock */
+    for (int k = 0; k < 2 && b && !running && dbrc == SQLITE_OK; k++) {
+        const char *fid = oab__json_str(b, k ? "error_file_id"
+                                             : "output_file_id");
+        if (fid && path[k] && srv_file_local(s->db, fid, path[k]) != 0)
+            dbrc = SQLITE_IOERR;
+    }
     cJSON_Delete(b);
     if (!b || dbrc != SQLITE_OK) {
         items_free(res[0]);

@@ -331,6 +331,11 @@ cJSON *srv_file_json(srv_db *h, const char *id, const char *owner)
                      " WHERE id = ?" NOT_EXPIRED, id, owner, srv__file_view);
 }
 
+int srv_file_local(const srv_db *h, const char *id, const char *path)
+{
+    return h->pg ? srv_pg_file_local(h, id, path) : 0;
+}
+
 char *srv_file_path(srv_db *h, const char *files_dir, const char *id,
                     const char *owner)
 {

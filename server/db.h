@@ -57,9 +57,19 @@ void srv_db_rollback(srv_db *db);
  * is not NULL) ---- */
 cJSON *srv_batch_json(srv_db *db, const char *id, const char *owner);
 cJSON *srv_file_json(srv_db *db, const char *id, const char *owner);
-/* The path of a file's body ("files_dir/name"; new). */
+/* The path of a file's body ("files_dir/name"; new), NULL when there
+ * is no such file (of owner). Shared state: this node may have no copy
+ * of it yet (another node took the upload): srv_file_local brings it
+ * before the body is read. */
 char *srv_file_path(srv_db *db, const char *files_dir, const char *id,
                     const char *owner);
+/* Makes sure file id's body is at path (from srv_file_path). Shared
+ * state: a node without a copy fetches it from the database, on a
+ * connection of its own (reads only what db's open set: call it with no
+ * lock held, so the node's other API calls do not wait for the bytes),
+ * into a temporary name renamed to path. 0, or -1 (logged). SQLite: 0
+ * (the body is there or the file is gone: opening path tells). */
+int srv_file_local(const srv_db *db, const char *id, const char *path);
 
 /* A page of a list (files or batches of owner, newest first unless
  * asc; purpose filters files; after an id of the same owner): the

@@ -59,6 +59,7 @@ cJSON *srv__file_view(const srv_row *r, const char *owner);
 /* ---- PostgreSQL (db_pg.c): each as its srv_db_ namesake ---- */
 int srv_pg_open(srv_db *h, const char *url);
 int srv_pg_open_side(const srv_db *h, srv_db *side);
+int srv_pg_file_local(const srv_db *h, const char *id, const char *path);
 void srv_pg_close(srv_db *h);
 int srv_pg_exec(srv_db *h, const char *sql);
 int srv_pg_begin(srv_db *h);

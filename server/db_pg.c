@@ -256,6 +256,11 @@ static int transient(srv_db *h, PGresult *res)
  * are most of what the database does for a batch). */
 enum { PS_CLAIM, PS_DONE, PS_ACTIVE, PS_NONE = -1 };
 
+static void ps_name(char name[16], int ps)
+{
+    snprintf(name, 16, "oab_ps%d", ps);
+}
+
 /* Prepares statement ps (its sql) on h's connection unless it is. NULL
  * when it is ready, else the failed result (PQclear it). */
 static PGresult *prepare(srv_db *h, int ps, const char *sql, int nparams)
@@ -263,7 +268,7 @@ static PGresult *prepare(srv_db *h, int ps, const char *sql, int nparams)
     if (h->prepared & (1u << ps))
         return NULL;
     char name[16];
-    snprintf(name, sizeof name, "oab_ps%d", ps);
+    ps_name(name, ps);
     PGresult *res = PQprepare(h->pg, name, sql, nparams, NULL);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         return res;
@@ -287,7 +292,7 @@ static int q_full(srv_db *h, int ps, const char *what, const char *sql,
                                                        p ? p->n : 0);
         if (!res && ps != PS_NONE) {
             char name[16];
-            snprintf(name, sizeof name, "oab_ps%d", ps);
+            ps_name(name, ps);
             res = PQexecPrepared(h->pg, name, p ? p->n : 0, p ? p->v : NULL,
                                  lens, fmts, rfmt);
         } else if (!res)
@@ -543,14 +548,24 @@ char *srv_pg_file_path(srv_db *h, const char *files_dir, const char *id,
         !strchr(col_s(res, 0, 0), '/'))
         path = oab__sprintf("%s/%s", files_dir, col_s(res, 0, 0));
     PQclear(res);
+    return path;
+}
+
+int srv_pg_file_local(const srv_db *h, const char *id, const char *path)
+{
     /* another node's file: this node's copy is fetched from the chunks
      * (the folder is a cache; the bytes are in the database) */
-    if (path && access(path, F_OK) != 0 && file_fetch(h, id, path) != 0) {
+    if (access(path, F_OK) == 0)
+        return 0;
+    srv_db side;
+    memset(&side, 0, sizeof side);
+    int rc = connect_as_new(&side, h->url) == SQLITE_OK
+                 ? file_fetch(&side, id, path)
+                 : -1;
+    srv_pg_close(&side);
+    if (rc != 0)
         srv_log("postgresql: the body of %s could not be fetched", id);
-        free(path);
-        path = NULL;
-    }
-    return path;
+    return rc;
 }
 
 int srv_pg_list(srv_db *h, int batches, const char *owner,

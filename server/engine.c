@@ -124,10 +124,16 @@ typedef struct engine {
     int toks_missing;       /* no rank files: bytes / 4 */
 } engine;
 
-/* The body path of a file id (the files row's path), new or NULL. */
+/* The body path of a file id (the files row's path; shared state: the
+ * body fetched here when this node has no copy), new or NULL. */
 static char *input_path(engine *e, const char *file_id)
 {
-    return srv_file_path(e->db, e->s->files_dir, file_id, NULL);
+    char *path = srv_file_path(e->db, e->s->files_dir, file_id, NULL);
+    if (path && srv_file_local(e->db, file_id, path) != 0) {
+        free(path);
+        path = NULL;
+    }
+    return path;
 }
 
 void srv_engine_wake(srv *s)
@@ -1564,6 +1570,7 @@ int srv_engine_start(srv *s)
     srv_pool_init(s, e->ups, s->cfg.n_upstreams);
     char *dbpath = srv_db_where(s->cfg.db_url, s->cfg.data_dir);
     int rc = dbpath ? srv_db_open(dbpath, &e->db) : SQLITE_NOMEM;
+    free(dbpath);
     if (rc == SQLITE_OK) {
         /* the node's name in shared state: this host and data folder */
         char host[64] = "", cwd[512] = "";
@@ -1576,13 +1583,12 @@ int srv_engine_start(srv *s)
                                   s->cfg.data_dir);
         rc = node ? srv_db_set_node(e->db, node, 1) : SQLITE_NOMEM;
         if (rc == SQLITE_OK && srv_db_shared(e->db) &&
-            srv_recorder_start(dbpath, node, rec_wake, e, &e->rec) != 0)
+            srv_recorder_start(e->db, node, rec_wake, e, &e->rec) != 0)
             rc = SQLITE_ERROR;
         free(node);
         if (rc != SQLITE_OK)
             srv_db_close(e->db);
     }
-    free(dbpath);
     if (rc != SQLITE_OK) {
         free(e);
         return -1;

@@ -304,16 +304,13 @@ static enum MHD_Result files_upload(struct MHD_Connection *conn, srv *s,
      * on a connection of their own, so this node's other API calls do
      * not wait for them; SQLite: the node's handle, under its lock */
     srv_db *side = NULL;
-    if (srv_db_shared(s->db) &&
-        srv_db_open_side(s->db, &side) != SQLITE_OK) {
+    srv_db *h = srv_long_db_begin(s, &side);
+    if (!h) {
         unlink(path);
         free(path);
         return send_error(conn, r, 500, "Could not store the file.", NULL,
                           NULL);
     }
-    srv_db *h = side ? side : s->db;
-    if (!side)
-        pthread_mutex_lock(&s->db_lock);
     long long now = oab__unix_now();
     /* the row and (shared state) the body commit together */
     int rc = srv_db_begin(h);
@@ -327,10 +324,7 @@ static enum MHD_Result files_upload(struct MHD_Connection *conn, srv *s,
         rc = srv_db_commit(h);
     else
         srv_db_rollback(h);
-    if (side) {
-        srv_db_close(side);
-        pthread_mutex_lock(&s->db_lock);
-    }
+    srv_long_db_end(s, side);
     cJSON *o = rc == SQLITE_OK ? srv_file_json(s->db, id, NULL) : NULL;
     pthread_mutex_unlock(&s->db_lock);
     if (!o) {
@@ -446,6 +440,12 @@ static enum MHD_Result file_content(struct MHD_Connection *conn, srv *s,
     pthread_mutex_unlock(&s->db_lock);
     if (!path)
         return send_error(conn, r, 404, "No such File object.", "id", NULL);
+    /* (shared state: another node's upload comes over, lock-free) */
+    if (srv_file_local(s->db, r->id, path) != 0) {
+        free(path);
+        return send_error(conn, r, 500, "Could not read the file.", NULL,
+                          NULL);
+    }
     int fd = open(path, O_RDONLY);
     free(path);
     struct stat sb;

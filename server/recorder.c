@@ -1,12 +1,13 @@
 /* recorder.c - shared state's finished lines recorded on their own
  * thread and connection (see recorder.h). */
+#include "oaibatch.h"
+#include "util/clock.h"
 #include "recorder.h"
 #include "srv.h"
 #include "srv_limits.h"
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 /* Backoff between tries of a group the database refused: 50 ms doubling
  * to 2 s (the connection's own reconnect backoff is 0.1 s to 2 s). */
@@ -36,16 +37,6 @@ static void free_texts(srv_line_done *v, size_t n)
         free((char *)v[i].text);
         v[i].text = NULL;
     }
-}
-
-static void wait_for(srv_recorder *r, double secs)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    long long ns = (long long)ts.tv_nsec + (long long)(secs * 1e9);
-    ts.tv_sec += (time_t)(ns / 1000000000LL);
-    ts.tv_nsec = (long)(ns % 1000000000LL);
-    pthread_cond_timedwait(&r->cv, &r->mu, &ts);
 }
 
 static void *rec_main(void *arg)
@@ -95,14 +86,16 @@ static void *rec_main(void *arg)
         backoff = backoff > 0 ? backoff * 2 : REC_BACKOFF_MIN;
         if (backoff > REC_BACKOFF_MAX)
             backoff = REC_BACKOFF_MAX;
-        if (!r->stop && r->claim != 1)
-            wait_for(r, backoff);
+        if (!r->stop && r->claim != 1) {
+            struct timespec ts = oab__deadline_in(backoff);
+            pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+        }
     }
     pthread_mutex_unlock(&r->mu);
     return NULL;
 }
 
-int srv_recorder_start(const char *where, const char *node,
+int srv_recorder_start(const srv_db *db, const char *node,
                        void (*wake)(void *ud), void *ud,
                        srv_recorder **out)
 {
@@ -112,7 +105,7 @@ int srv_recorder_start(const char *where, const char *node,
         return -1;
     r->wake = wake;
     r->ud = ud;
-    if (srv_db_open(where, &r->db) != SQLITE_OK) {
+    if (srv_db_open_side(db, &r->db) != SQLITE_OK) {
         free(r);
         return -1;
     }

@@ -21,13 +21,14 @@
 
 typedef struct srv_recorder srv_recorder;
 
-/* Opens a connection to where (a PostgreSQL URL), names it node (its
- * claims are not released: they are the engine's) and starts the
- * thread. wake(ud) is called on that thread after each group is
- * recorded (the engine's loop waits on it for a batch to finalize).
- * Returns 0 and *out (free with srv_recorder_stop), or -1 (logged:
- * connection, out of memory, thread). */
-int srv_recorder_start(const char *where, const char *node,
+/* Opens a connection of its own to db's shared state
+ * (srv_db_open_side), names it node (its claims are not released: they
+ * are the engine's) and starts the thread. wake(ud) is called on that
+ * thread after each group is recorded (the engine's loop waits on it for
+ * a batch to finalize). Returns 0 and *out (free with
+ * srv_recorder_stop), or -1 (logged: connection, out of memory,
+ * thread). */
+int srv_recorder_start(const srv_db *db, const char *node,
                        void (*wake)(void *ud), void *ud,
                        srv_recorder **out);
 

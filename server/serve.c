@@ -42,6 +42,23 @@ void srv_log(const char *fmt, ...)
     pthread_mutex_unlock(&log_lock);
 }
 
+struct srv_db *srv_long_db_begin(srv *s, struct srv_db **side)
+{
+    *side = NULL;
+    if (srv_db_shared(s->db))
+        return srv_db_open_side(s->db, side) == SQLITE_OK ? *side : NULL;
+    pthread_mutex_lock(&s->db_lock);
+    return s->db;
+}
+
+void srv_long_db_end(srv *s, struct srv_db *side)
+{
+    if (side) {
+        srv_db_close(side);
+        pthread_mutex_lock(&s->db_lock);
+    }
+}
+
 static pthread_mutex_t rng_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long long rng_state;
 

@@ -90,6 +90,17 @@ void srv_log(const char *fmt, ...) OAB__PRINTF(1, 2);
         }                                                                 \
     } while (0)
 
+/* Long work on the state from the HTTP side (a file's body going in):
+ * shared state gets a connection of its own (*side), so the node's other
+ * API calls do not wait for it; SQLite gets s->db with s->db_lock held.
+ * NULL (nothing held) when no connection could be made. End with
+ * srv_long_db_end. */
+struct srv_db *srv_long_db_begin(srv *s, struct srv_db **side);
+/* Ends srv_long_db_begin: closes the side connection; returns with
+ * s->db_lock held either way (the caller reads s->db next, then
+ * unlocks). */
+void srv_long_db_end(srv *s, struct srv_db *side);
+
 /* prefix + nrand random characters of [A-Za-z0-9] into out (n bytes). */
 void srv_random_id(char *out, size_t n, const char *prefix, size_t nrand);
 /* A non-reversible tag of an API key ("" for none). out >= 17 bytes. */

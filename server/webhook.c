@@ -251,11 +251,7 @@ static void *wh_main(void *arg)
             continue;
         if (wait > 0.25)
             wait = 0.25; /* s->stop is a flag, not a signal */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        long long ns = ts.tv_nsec + (long long)(wait * 1e9);
-        ts.tv_sec += (time_t)(ns / 1000000000LL);
-        ts.tv_nsec = (long)(ns % 1000000000LL);
+        struct timespec ts = oab__deadline_in(wait);
         pthread_mutex_lock(&w->lock);
         if (!w->kick)
             pthread_cond_timedwait(&w->cond, &w->lock, &ts);

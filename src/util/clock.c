@@ -18,6 +18,16 @@ long long oab__unix_now(void)
     return (long long)time(NULL);
 }
 
+struct timespec oab__deadline_in(double seconds)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long long ns = (long long)ts.tv_nsec + (long long)(seconds * 1e9);
+    ts.tv_sec += (time_t)(ns / 1000000000LL);
+    ts.tv_nsec = (long)(ns % 1000000000LL);
+    return ts;
+}
+
 void oab__sleep(double seconds)
 {
     if (seconds <= 0)

@@ -18,6 +18,9 @@ outage: PostgreSQL stopped for 10 s under a running node and started
 upload_apart: an upload whose body cannot go into the database yet
     (file_chunks locked by another session) holds none of the node's
     other API calls, and lands whole once the lock is gone.
+fetch_apart: a node with no copy of a file fetches it from the database
+    while file_chunks is locked by another session: the node's other API
+    calls answer meanwhile, and the file arrives whole.
 webhook_once: three nodes with one webhook receiver that answers slowly
     (every node's delivery thread looks while a post is in flight):
     each batch's event is posted once, by one node.
@@ -297,49 +300,78 @@ def quick_get(port, path):
         return None, str(e)
 
 
+def held_apart(db, port, mode, query, work, what):
+    """Runs work() (an API call) on a thread while another session holds
+    file_chunks in mode; once work waits on that lock (its statement,
+    query, waits in pg_stat_activity), the node at port must answer other
+    API calls. Returns work's result, after the lock is gone."""
+    lock = psql(db)
+    lock.stdin.write("BEGIN; LOCK TABLE file_chunks IN %s MODE;"
+                     " SELECT 'locked';\n" % mode)
+    lock.stdin.flush()
+    res = {}
+    t = None
+    try:
+        check(lock.stdout.readline().strip() == "locked",
+              "file_chunks locked by another session")
+        t = threading.Thread(target=lambda: res.update(r=work()))
+        t.start()
+        waiting, t0 = False, time.time()
+        while not waiting and time.time() - t0 < 30 * T.SLOW:
+            q = psql(db, "-c", "SELECT count(*) FROM pg_stat_activity"
+                     " WHERE wait_event_type = 'Lock' AND query LIKE"
+                     " '%s%%'" % query)
+            waiting = q.communicate()[0].strip() == "1"
+            time.sleep(0.05)
+        check(waiting, "the %s waits for file_chunks" % what)
+        # the node's other API calls answer meanwhile
+        for path in ("/v1/files", "/v1/batches"):
+            st, body = quick_get(port, path)
+            check(st == 200, "GET %s during the %s: %s %s"
+                  % (path, what, st, body if st is None else ""))
+        check(t.is_alive() and "r" not in res, "the %s still waits" % what)
+    finally:
+        lock.stdin.write("COMMIT;\n")
+        lock.stdin.close()
+        lock.wait()
+    t.join(60 * T.SLOW)
+    return res.get("r")
+
+
 def case_upload_apart(binary, tmp):
     data = chat_lines(50, "apart")
     with cluster() as db:
         up = T.start_upstream(tmp)
         s = node(binary, tmp, db.url, 1, up.port)
         c = Client(s.port)
-        # a session holding file_chunks: an upload's INSERT of its body
-        # waits for it
-        lock = psql(db)
-        lock.stdin.write("BEGIN; LOCK TABLE file_chunks IN SHARE MODE;"
-                         " SELECT 'locked';\n")
-        lock.stdin.flush()
-        res = {}
-        t = None
-        try:
-            check(lock.stdout.readline().strip() == "locked",
-                  "file_chunks locked by another session")
-            t = threading.Thread(target=lambda: res.update(r=c.upload(data)))
-            t.start()
-            waiting, t0 = False, time.time()
-            while not waiting and time.time() - t0 < 30 * T.SLOW:
-                q = psql(db, "-c", "SELECT count(*) FROM pg_stat_activity"
-                         " WHERE wait_event_type = 'Lock' AND query LIKE"
-                         " 'INSERT INTO file_chunks%'")
-                waiting = q.communicate()[0].strip() == "1"
-                time.sleep(0.05)
-            check(waiting, "the upload waits for file_chunks")
-            # the node's other API calls answer meanwhile
-            for path in ("/v1/files", "/v1/batches"):
-                st, body = quick_get(s.port, path)
-                check(st == 200, "GET %s during the upload: %s %s"
-                      % (path, st, body if st is None else ""))
-            check(t.is_alive() and "r" not in res, "the upload still waits")
-        finally:
-            lock.stdin.write("COMMIT;\n")
-            lock.stdin.close()
-            lock.wait()
-        t.join(60 * T.SLOW)
-        st, f = res.get("r", (None, None))
+        # an upload's INSERT of its body waits for a SHARE lock
+        st, f = held_apart(db, s.port, "SHARE", "INSERT INTO file_chunks",
+                           lambda: c.upload(data), "upload") or (None, None)
         check(st == 200, "the upload lands once the lock is gone: %s" % st)
         st, h, body = c.req("GET", "/v1/files/%s/content" % f["id"], raw=True)
         check(st == 200 and body == data, "its body whole")
         s.kill(signal.SIGTERM)
+
+
+def case_fetch_apart(binary, tmp):
+    data = chat_lines(50, "fetched")
+    with cluster() as db:
+        up = T.start_upstream(tmp)
+        n1 = node(binary, tmp, db.url, 1, up.port)
+        n2 = node(binary, tmp, db.url, 2, up.port)
+        st, f = Client(n1.port).upload(data)
+        check(st == 200, "uploaded through node 1")
+        c2 = Client(n2.port)
+        # node 2 has no copy: its read of the chunks waits for an ACCESS
+        # EXCLUSIVE lock
+        got = held_apart(db, n2.port, "ACCESS EXCLUSIVE",
+                         "SELECT data FROM file_chunks",
+                         lambda: c2.req("GET", "/v1/files/%s/content"
+                                        % f["id"], raw=True), "fetch")
+        check(got is not None and got[0] == 200 and got[2] == data,
+              "node 2 serves the file whole once the lock is gone")
+        for p in (n1, n2):
+            p.kill(signal.SIGTERM)
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
