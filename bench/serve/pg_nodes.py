@@ -9,7 +9,10 @@ polled there; lines/s is batch create to `completed`, wall clock.
 
   pg_nodes.py SERVER_BINARY PG_BINDIR [LINES (50000)] [CONCURRENCY (64)]
 
-Prints a Markdown table.
+Prints a Markdown table. OAB_BENCH_ROWS=pg1,pg3 (of sqlite, pg1, pg2,
+pg3) runs only those rows; OAB_BENCH_LATENCY_MS=N gives the upstream N ms
+a request (an upstream that is the slow part, as a model server is:
+nodes then add capacity as long as the cores have some left).
 """
 import http.client
 import json
@@ -140,8 +143,10 @@ def main():
         # upstream, all from 127.0.0.1: past its --max-conns-per-ip (128)
         # the upstream refused them, which took it out of the 3rd node's
         # pool and left a claim of lines waiting (3 nodes x 64 took 61 s)
+        lat = os.environ.get("OAB_BENCH_LATENCY_MS")
         up_p, up = start(binary, tmp, "upstream",
-                         ["--max-conns-per-ip", "1024"], env)
+                         ["--max-conns-per-ip", "1024"]
+                         + (["--latency-ms", lat] if lat else []), env)
         data = lines(n)
         rows = []
         configs = [("SQLite", 1), ("PostgreSQL", 1), ("PostgreSQL", 2),
