@@ -1280,7 +1280,8 @@ int srv_db_batch_take_validation(srv_db *h, long long seq, int *won)
         return srv_pg_batch_take_validation(h, seq, won);
     sqlite3_stmt *st = NULL;
     int rc = prep(h->lite, "SELECT 1 FROM batches WHERE seq = ? AND"
-                           " status = 'validating'", &st);
+                           " status IN ('validating','cancelling') AND"
+                           " in_progress_at IS NULL", &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_int64(st, 1, seq);

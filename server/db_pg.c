@@ -1648,8 +1648,9 @@ int srv_pg_batch_take_validation(srv_db *h, long long seq, int *won)
     p_int(&p, seq);
     PGresult *res = NULL;
     int rc = q(h, "validation claim",
-               "SELECT 1 FROM batches WHERE seq = $1 AND status ="
-               " 'validating' FOR UPDATE SKIP LOCKED", &p, &res);
+               "SELECT 1 FROM batches WHERE seq = $1 AND status IN"
+               " ('validating','cancelling') AND in_progress_at IS NULL"
+               " FOR UPDATE SKIP LOCKED", &p, &res);
     if (rc != SQLITE_OK)
         return rc;
     *won = PQntuples(res) > 0;

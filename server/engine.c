@@ -1433,6 +1433,13 @@ static void scan(engine *e)
             finalize_batch(e, r->seq, r->id, r->owner, 0);
             continue;
         }
+        if (!b && !strcmp(r->status, "cancelling"))
+            /* cancelled before any node validated it: its lines are
+             * recorded now (the batch stays cancelling), so that they
+             * end in the error file as cancelled; a batch validated
+             * already is left as it is */
+            validate_batch(e, r->seq, r->id, r->endpoint, r->input,
+                           r->owner);
         if (!b) {
             if (!(b = open_batch(e, r)))
                 continue;
