@@ -281,10 +281,9 @@ int srv_db_results_lines(srv_db *db, long long seq, int k, long long after,
 /* Inside the caller's transaction, before it records a batch's lines:
  * *won 1 when batch seq was never validated (validating, or cancelled
  * before its validation: its lines are still to be recorded) and no
- * other node is
- * validating it (PostgreSQL: its row is locked until the transaction
- * ends, so a second node skips it, then finds it validated),
- * else 0: leave it. */
+ * other node is validating it (PostgreSQL: its row is locked until the
+ * transaction ends, so a second node skips it, then finds it
+ * validated), else 0: leave it. */
 int srv_db_batch_take_validation(srv_db *db, long long seq, int *won);
 
 #endif

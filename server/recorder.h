@@ -11,7 +11,9 @@
  * fails (nothing is lost: the lines stay pending under this node's
  * lease until recorded, and the statement is exactly-once and fenced, so
  * a try that did commit before its answer was lost records nothing the
- * second time). */
+ * second time). The same thread also claims one batch's next lines
+ * ahead (srv_recorder_claim_ask), so the engine waits for no claim
+ * either. */
 #ifndef OAB_SERVER_RECORDER_H
 #define OAB_SERVER_RECORDER_H
 
