@@ -666,7 +666,7 @@ int srv_db_active(srv_db *h, int (*fn)(const srv_active_row *, void *),
     int rc = prep(db,
         "SELECT seq, id, status, endpoint, input_file_id, expires_at, owner,"
         " out_bytes, err_bytes, created_at,"
-        " json_extract(metadata, '$.priority')"
+        " json_extract(metadata, '$.priority'), in_progress_at IS NOT NULL"
         " FROM batches WHERE status IN ('validating','in_progress',"
         "'finalizing','cancelling') ORDER BY seq", &st);
     if (rc != SQLITE_OK)
@@ -686,6 +686,7 @@ int srv_db_active(srv_db *h, int (*fn)(const srv_active_row *, void *),
         r.priority = sqlite3_column_type(st, 10) == SQLITE_TEXT
                          ? (const char *)sqlite3_column_text(st, 10)
                          : NULL;
+        r.validated = sqlite3_column_int(st, 11) != 0;
         if (fn(&r, ud)) {
             rc = SQLITE_DONE;
             break;

@@ -142,6 +142,7 @@ typedef struct srv_active_row {
     long long seq, created_at, expires_at, out_bytes, err_bytes;
     const char *id, *status, *endpoint, *input_file_id, *owner;
     const char *priority;        /* metadata.priority, or NULL */
+    int validated;               /* its lines are recorded (in_progress_at) */
 } srv_active_row;
 int srv_db_active(srv_db *db, int (*fn)(const srv_active_row *, void *),
                   void *ud);
@@ -283,7 +284,8 @@ int srv_db_results_lines(srv_db *db, long long seq, int k, long long after,
  * before its validation: its lines are still to be recorded) and no
  * other node is validating it (PostgreSQL: its row is locked until the
  * transaction ends, so a second node skips it, then finds it
- * validated), else 0: leave it. */
+ * validated) or finalizing it (a cancelled batch another node holds
+ * with srv_db_batch_claim_final), else 0: leave it. */
 int srv_db_batch_take_validation(srv_db *db, long long seq, int *won);
 
 #endif

@@ -846,7 +846,7 @@ int srv_pg_active(srv_db *h, int (*fn)(const srv_active_row *, void *),
     int rc = qp(h, PS_ACTIVE, "active batches",
                "SELECT seq, id, status, endpoint, input_file_id, expires_at,"
                " owner, out_bytes, err_bytes, created_at,"
-               " metadata::jsonb->>'priority'"
+               " metadata::jsonb->>'priority', in_progress_at IS NOT NULL"
                " FROM batches WHERE status IN ('validating','in_progress',"
                "'finalizing','cancelling') ORDER BY seq", NULL, &res);
     if (rc != SQLITE_OK)
@@ -864,6 +864,7 @@ int srv_pg_active(srv_db *h, int (*fn)(const srv_active_row *, void *),
         r.err_bytes = col_i(res, i, 8);
         r.created_at = col_i(res, i, 9);
         r.priority = PQgetisnull(res, i, 10) ? NULL : col_s(res, i, 10);
+        r.validated = col_s(res, i, 11)[0] == 't';
         if (fn(&r, ud))
             break;
     }
@@ -1643,14 +1644,19 @@ int srv_pg_batch_take_validation(srv_db *h, long long seq, int *won)
 {
     /* the batch's row stays locked until the caller's transaction ends:
      * another node skips it meanwhile, and after the commit it is no
-     * longer validating */
+     * longer validating. A cancelled batch another node is finalizing
+     * is not taken: its lines would be recorded after that node wrote
+     * its error file (its claim waits for this lock, so a validation
+     * begun first ends first) */
     pgp p = {0};
     p_int(&p, seq);
+    p_text(&p, h->node);
     PGresult *res = NULL;
     int rc = q(h, "validation claim",
                "SELECT 1 FROM batches WHERE seq = $1 AND status IN"
                " ('validating','cancelling') AND in_progress_at IS NULL"
-               " FOR UPDATE SKIP LOCKED", &p, &res);
+               " AND (final_node IS NULL OR final_node = $2"
+               " OR final_until < now()) FOR UPDATE SKIP LOCKED", &p, &res);
     if (rc != SQLITE_OK)
         return rc;
     *won = PQntuples(res) > 0;

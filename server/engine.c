@@ -1275,7 +1275,7 @@ static void remove_active(engine *e, bctx *b)
 /* A copy of the active rows (the scan writes while it goes). */
 typedef struct row {
     long long seq, created_at, expires_at, out_bytes, err_bytes;
-    int prio;
+    int prio, validated;
     char id[64], status[16], endpoint[64], input[64], owner[17];
 } row;
 
@@ -1307,6 +1307,7 @@ static int take_row(const srv_active_row *a, void *ud)
         r->prio = SRV_PRIO_NORMAL;
     r->out_bytes = a->out_bytes;
     r->err_bytes = a->err_bytes;
+    r->validated = a->validated;
     snprintf(r->id, sizeof r->id, "%s", a->id);
     snprintf(r->status, sizeof r->status, "%s", a->status);
     snprintf(r->endpoint, sizeof r->endpoint, "%s", a->endpoint);
@@ -1433,11 +1434,14 @@ static void scan(engine *e)
             finalize_batch(e, r->seq, r->id, r->owner, 0);
             continue;
         }
-        if (!b && !strcmp(r->status, "cancelling"))
+        if (!r->validated && !strcmp(r->status, "cancelling"))
             /* cancelled before any node validated it: its lines are
              * recorded now (the batch stays cancelling), so that they
-             * end in the error file as cancelled; a batch validated
-             * already is left as it is */
+             * end in the error file as cancelled. Until they are, no
+             * node finalizes it (shared state: another node may be
+             * validating it, or have been refused while this one held
+             * its finalization); a batch validated already is left as
+             * it is */
             validate_batch(e, r->seq, r->id, r->endpoint, r->input,
                            r->owner);
         if (!b) {

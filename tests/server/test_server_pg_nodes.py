@@ -21,6 +21,12 @@ upload_apart: an upload whose body cannot go into the database yet
 fetch_apart: a node with no copy of a file fetches it from the database
     while file_chunks is locked by another session: the node's other API
     calls answer meanwhile, and the file arrives whole.
+final_first: a batch cancelled before any node validated it, whose
+    finalization another node (a stand-in row: final_node 'ghost')
+    holds while this node's validation waits for the input: the node
+    records no line while that claim lasts (its lines would land after
+    the other node wrote the error file), and once the claim lapses it
+    validates and finalizes: every line in the error file, cancelled.
 webhook_once: three nodes with one webhook receiver that answers slowly
     (every node's delivery thread looks while a post is in flight):
     each batch's event is posted once, by one node.
@@ -372,6 +378,76 @@ def case_fetch_apart(binary, tmp):
               "node 2 serves the file whole once the lock is gone")
         for p in (n1, n2):
             p.kill(signal.SIGTERM)
+
+
+def sql1(db, query):
+    q = psql(db, "-c", query)
+    out = q.communicate()[0].strip()
+    check(q.returncode == 0, "psql %s" % query)
+    return out
+
+
+def case_final_first(binary, tmp):
+    n = 30
+    with cluster() as db:
+        up = T.start_upstream(tmp)
+        n1 = node(binary, tmp, db.url, 1, up.port)
+        st, f = Client(n1.port).upload(chat_lines(n))
+        check(st == 200, "uploaded through node 1")
+        n1.kill(signal.SIGTERM)
+        n1.p.wait(30)
+        # node 2 has no copy of the input: its validation fetches it, and
+        # waits while another session holds file_chunks
+        n2 = node(binary, tmp, db.url, 2, up.port)
+        c2 = Client(n2.port)
+        lock = psql(db)
+        lock.stdin.write("BEGIN; LOCK TABLE file_chunks IN ACCESS EXCLUSIVE"
+                         " MODE; SELECT 'locked';\n")
+        lock.stdin.flush()
+        try:
+            check(lock.stdout.readline().strip() == "locked",
+                  "file_chunks locked by another session")
+            st, b = c2.create(f["id"])
+            check(st == 200, "create through node 2: %s" % st)
+            waiting, t0 = False, time.time()
+            while not waiting and time.time() - t0 < 30 * T.SLOW:
+                waiting = sql1(db, "SELECT count(*) FROM pg_stat_activity"
+                               " WHERE wait_event_type = 'Lock' AND query"
+                               " LIKE 'SELECT data FROM file_chunks%'") == "1"
+                time.sleep(0.05)
+            check(waiting, "node 2's validation waits for the input")
+            st, x = c2.req("POST", "/v1/batches/%s/cancel" % b["id"])
+            check(st == 200 and x["status"] == "cancelling", "cancelling")
+            # another node claims its finalization (as a node that won
+            # the claim an instant before this one took the validation)
+            sql1(db, "UPDATE batches SET final_node = 'ghost', final_until ="
+                 " now() + interval '1 hour' WHERE id = '%s'" % b["id"])
+        finally:
+            lock.stdin.write("COMMIT;\n")
+            lock.stdin.close()
+            lock.wait()
+        lines = ("SELECT count(*) FROM lines l JOIN batches b ON b.seq ="
+                 " l.batch_seq WHERE b.id = '%s'" % b["id"])
+        # several scans of node 2 (each a second or less apart)
+        time.sleep(3 * T.SLOW)
+        got = sql1(db, lines)
+        check(got == "0", "no line recorded under another node's"
+              " finalization: %s" % got)
+        st, g = c2.req("GET", "/v1/batches/" + b["id"])
+        check(g["status"] == "cancelling", "still cancelling: %s"
+              % g["status"])
+        # the other node's claim lapses: node 2 validates, then finalizes
+        sql1(db, "UPDATE batches SET final_until = now() - interval '1 s'"
+             " WHERE id = '%s'" % b["id"])
+        done = c2.wait(b["id"], timeout=60 * T.SLOW)
+        check(done["status"] == "cancelled", "cancelled: %s" % done["status"])
+        check(done["request_counts"]["total"] == n, "total %s"
+              % done["request_counts"])
+        out, err = ids_once(c2, done, n, "final_first")
+        check(len(err) == n and all(e["error"]["code"] == "batch_cancelled"
+                                    for e in err),
+              "every line in the error file, cancelled")
+        n2.kill(signal.SIGTERM)
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
