@@ -486,9 +486,10 @@ void srv_anth_batch_cancel(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
 }
 
 /* The path of the results file of a batch (new). */
+#define RESULTS_NAME "%s_anthropic_results.jsonl"
 static char *results_path(srv *s, const char *id)
 {
-    return oab__sprintf("%s/%s_anthropic_results.jsonl", s->files_dir, id);
+    return oab__sprintf("%s/" RESULTS_NAME, s->files_dir, id);
 }
 
 void srv_anth_batch_delete(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
@@ -520,7 +521,11 @@ void srv_anth_batch_delete(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
         }
         free(ref);
         paths[4] = results_path(s, in->id);
-        ok = ok && srv_db_anth_delete(s->db, in->id) == SQLITE_OK &&
+        /* other nodes' caches of the results go too (shared state) */
+        char name[128];
+        snprintf(name, sizeof name, RESULTS_NAME, in->id);
+        ok = ok && srv_db_local_gone(s->db, name) == SQLITE_OK &&
+             srv_db_anth_delete(s->db, in->id) == SQLITE_OK &&
              srv_db_commit(s->db) == SQLITE_OK;
         if (!ok)
             srv_db_rollback(s->db);

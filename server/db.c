@@ -936,6 +936,22 @@ int srv_db_file_remove(srv_db *h, const char *id)
     return run(db, st, "file remove");
 }
 
+int srv_db_local_gone(srv_db *h, const char *name)
+{
+    return h->pg ? srv_pg_local_gone(h, name) : SQLITE_OK;
+}
+
+int srv_db_gone_since(srv_db *h, long long *after, int max,
+                      int (*fn)(const char *name, void *ud), void *ud)
+{
+    return h->pg ? srv_pg_gone_since(h, after, max, fn, ud) : SQLITE_OK;
+}
+
+int srv_db_gone_forget(srv_db *h, long long keep_s)
+{
+    return h->pg ? srv_pg_gone_forget(h, keep_s) : SQLITE_OK;
+}
+
 /* ---- metrics and webhooks ---- */
 
 int srv_db_batch_stats(srv_db *h,

@@ -92,6 +92,24 @@ int srv_db_file_store(srv_db *db, const char *id, const char *path);
 int srv_db_file_delete(srv_db *db, const char *id, const char *owner,
                        int *deleted);
 
+/* Copies in other nodes' data folders (shared state). A node keeps a
+ * copy of each file it stored or served in its files folder; a file's
+ * row deleted (srv_db_file_delete, srv_db_file_remove) also records its
+ * stored name as gone, in the same transaction, and srv_db_local_gone
+ * records the name of a node's cache of something deleted (an Anthropic
+ * batch's results). Each node reads the names gone since it last
+ * looked (srv_db_gone_since) and removes its copies. SQLite (one node,
+ * which removes its own): nothing recorded, nothing read, SQLITE_OK. */
+int srv_db_local_gone(srv_db *db, const char *name);
+/* The names recorded gone after position *after (0: from the first
+ * kept), up to max, in order, to fn (non-zero stops); *after moves past
+ * each one given. */
+int srv_db_gone_since(srv_db *db, long long *after, int max,
+                      int (*fn)(const char *name, void *ud), void *ud);
+/* Forgets the names recorded more than keep_s seconds ago (a node down
+ * longer than that keeps its copies of them). */
+int srv_db_gone_forget(srv_db *db, long long keep_s);
+
 /* Up to max files whose expires_at has passed, to fn (id, stored name);
  * fn non-zero stops. */
 int srv_db_files_expired(srv_db *db, long long now, int max,

@@ -88,6 +88,11 @@ static const char *const MIGRATIONS[] = {
      * node's webhook thread could post the same event */
     ("ALTER TABLE deliveries ADD COLUMN lease_node text,"
      " ADD COLUMN lease_until timestamptz;"),
+    /* 4: the stored names of files gone (deleted, expired) and of other
+     * nodes' caches to drop, which each node reads to remove its copies:
+     * before, a copy stayed in every other node's data folder */
+    ("CREATE TABLE files_gone(seq bigserial PRIMARY KEY,"
+     " name text NOT NULL, gone_at timestamptz NOT NULL DEFAULT now());"),
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -641,8 +646,10 @@ int srv_pg_file_delete(srv_db *h, const char *id, const char *owner,
     pgp p = {0};
     p_text(&p, id);
     p_text(&p, owner);
-    return qn(h, "file delete", "DELETE FROM files WHERE id = $1 AND"
-              " owner = $2", &p, deleted);
+    /* the INSERT's rows are the DELETE's: *deleted says one went */
+    return qn(h, "file delete", "WITH d AS (DELETE FROM files WHERE id = $1"
+              " AND owner = $2 RETURNING path) INSERT INTO files_gone(name)"
+              " SELECT path FROM d", &p, deleted);
 }
 
 int srv_pg_files_expired(srv_db *h, long long now, int max,
@@ -670,7 +677,44 @@ int srv_pg_file_remove(srv_db *h, const char *id)
 {
     pgp p = {0};
     p_text(&p, id);
-    return q0(h, "file remove", "DELETE FROM files WHERE id = $1", &p);
+    return q0(h, "file remove", "WITH d AS (DELETE FROM files WHERE id = $1"
+              " RETURNING path) INSERT INTO files_gone(name) SELECT path"
+              " FROM d", &p);
+}
+
+int srv_pg_local_gone(srv_db *h, const char *name)
+{
+    pgp p = {0};
+    p_text(&p, name);
+    return q0(h, "copy gone", "INSERT INTO files_gone(name) VALUES ($1)", &p);
+}
+
+int srv_pg_gone_since(srv_db *h, long long *after, int max,
+                      int (*fn)(const char *name, void *ud), void *ud)
+{
+    pgp p = {0};
+    p_int(&p, *after);
+    p_int(&p, max);
+    PGresult *res = NULL;
+    int rc = q(h, "copies gone", "SELECT seq, name FROM files_gone"
+               " WHERE seq > $1 ORDER BY seq LIMIT $2", &p, &res);
+    if (rc != SQLITE_OK)
+        return rc;
+    for (int i = 0; i < PQntuples(res); i++) {
+        *after = col_i(res, i, 0);
+        if (fn(col_s(res, i, 1), ud))
+            break;
+    }
+    PQclear(res);
+    return SQLITE_OK;
+}
+
+int srv_pg_gone_forget(srv_db *h, long long keep_s)
+{
+    pgp p = {0};
+    p_int(&p, keep_s);
+    return q0(h, "copies gone", "DELETE FROM files_gone WHERE gone_at <"
+              " now() - make_interval(secs => $1)", &p);
 }
 
 /* ---------------------------------------------------------------- */

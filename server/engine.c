@@ -111,7 +111,8 @@ typedef struct engine {
     done_rec *done;
     size_t ndone, capdone;
     srv_recorder *rec;      /* shared state: records finished lines */
-    double last_scan, last_sweep;
+    double last_scan, last_sweep, last_forget;
+    long long gone_after;   /* shared state: copies gone read up to here */
     double rpm_tokens, tpm_tokens, last_refill;
     bctx *rr;               /* round-robin position */
     char last_owner[17];    /* owner of the last line started */
@@ -1258,9 +1259,8 @@ static void remove_active(engine *e, bctx *b)
     /* a claim asked ahead for it is over: its lines stay leased here
      * until the lease lapses (the batch stopped, or ended elsewhere) */
     if (e->rec && srv_recorder_claim_for(e->rec, b->seq)) {
-        long long idx[SRV_PAGE], off[SRV_PAGE], len[SRV_PAGE];
         int n = 0;
-        srv_recorder_claim_take(e->rec, idx, off, len, &n);
+        srv_recorder_claim_take(e->rec, NULL, NULL, NULL, &n);
     }
     for (bctx **pp = &e->active; *pp; pp = &(*pp)->next)
         if (*pp == b) {
@@ -1375,6 +1375,25 @@ static int take_expired(const char *id, const char *path, void *ud)
 
 /* Deletes expired files (row and body); the API answers 404 for them
  * from the moment they expire (db.c's views). */
+typedef struct gone {
+    engine *e;
+    int seen, removed;
+} gone;
+
+static int drop_copy(const char *name, void *ud)
+{
+    gone *g = ud;
+    g->seen++;
+    /* a stored name, never a path */
+    if (!*name || name[0] == '.' || strchr(name, '/'))
+        return 0;
+    char *p = oab__sprintf("%s/%s", g->e->s->files_dir, name);
+    if (p && unlink(p) == 0)
+        g->removed++;
+    free(p);
+    return 0;
+}
+
 static void sweep(engine *e)
 {
     expired_list l;
@@ -1392,6 +1411,26 @@ static void sweep(engine *e)
     }
     if (l.n)
         srv_log("removed %d expired file%s", l.n, l.n == 1 ? "" : "s");
+    /* shared state: this node's copies of files that went through other
+     * nodes (deleted, expired) */
+    if (!srv_db_shared(e->db))
+        return;
+    gone g = {e, 0, 0};
+    for (int page = 0; page < 20; page++) {
+        g.seen = 0;
+        if (srv_db_gone_since(e->db, &e->gone_after, SRV_GONE_PAGE,
+                              drop_copy, &g) != SQLITE_OK ||
+            g.seen < SRV_GONE_PAGE)
+            break;
+    }
+    if (g.removed)
+        srv_log("removed %d cop%s of files gone through other nodes",
+                g.removed, g.removed == 1 ? "y" : "ies");
+    double now = oab__now();
+    if (now - e->last_forget > 3600) {
+        e->last_forget = now;
+        srv_db_gone_forget(e->db, SRV_GONE_KEEP);
+    }
 }
 
 /* Every active batch, every scan (no window): cancels and expiries take

@@ -195,7 +195,7 @@ int srv_recorder_claim_take(srv_recorder *r, long long *idx, long long *off,
     int rc = SQLITE_MISUSE;
     if (r->claim == 2) {
         rc = r->c_rc;
-        for (int i = 0; i < r->c_n; i++) {
+        for (int i = 0; idx && off && len && i < r->c_n; i++) {
             idx[i] = r->c_idx[i];
             off[i] = r->c_off[i];
             len[i] = r->c_len[i];

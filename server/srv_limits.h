@@ -27,6 +27,8 @@
 #define SRV_MAX_RESP_BYTES (64u * 1024 * 1024) /* an upstream answer */
 #define SRV_SCAN_SECONDS 0.2             /* batches table rescanned */
 #define SRV_SWEEP_SECONDS 5.0            /* expired files looked for */
+#define SRV_GONE_PAGE 1000               /* copies gone, read at once */
+#define SRV_GONE_KEEP (7 * 86400)        /* names gone remembered */
 #define SRV_BATCH_FILE_TTL (30 * 86400)  /* default expiry of purpose=batch */
 #define SRV_EXPIRES_MIN 3600             /* expires_after[seconds] range */
 #define SRV_EXPIRES_MAX 2592000

@@ -27,6 +27,17 @@ final_first: a batch cancelled before any node validated it, whose
     records no line while that claim lasts (its lines would land after
     the other node wrote the error file), and once the claim lapses it
     validates and finalizes: every line in the error file, cancelled.
+chaos: three nodes, two batches, an upstream that fails some first
+    attempts; for OAB_CHAOS_S seconds (default 20) a node picked at
+    random is killed with SIGKILL every second or two and started again
+    at once, or after its lease lapsed (OAB_CHAOS_SEED repeats a run).
+    One batch is cancelled meanwhile. Every custom_id of both ends
+    exactly once, the counts match the files, every node serves the same
+    output, and upstream calls beyond one per line stay within what the
+    kills and the faults explain.
+gone: a file, a batch's output and an Anthropic batch, each served by
+    two nodes (so each keeps a copy in its data folder), deleted through
+    one node: the other node's copies go too (within a sweep, 5 s).
 webhook_once: three nodes with one webhook receiver that answers slowly
     (every node's delivery thread looks while a post is in flight):
     each batch's event is posted once, by one node.
@@ -448,6 +459,190 @@ def case_final_first(binary, tmp):
                                     for e in err),
               "every line in the error file, cancelled")
         n2.kill(signal.SIGTERM)
+
+
+def case_chaos(binary, tmp):
+    import random
+    seed = int(os.environ.get("OAB_CHAOS_SEED") or time.time() * 1000)
+    rnd = random.Random(seed)
+    print("chaos seed %d (OAB_CHAOS_SEED repeats it)" % seed)
+    span = float(os.environ.get("OAB_CHAOS_S", "20"))
+    fault_every = 7
+    # answers take 100 ms: the three nodes' 48 in flight answer ~480
+    # lines a second, so the batches run through the kills (the first
+    # ends about when they stop, the second is cancelled a third in)
+    n = (int(span * 400), int(span * 200))
+    with cluster() as db:
+        up = T.start_upstream(tmp, ["--delay-ms", "100", "--fault-every",
+                                    str(fault_every), "--stall-s", "1"])
+        nodes = [node(binary, tmp, db.url, i, up.port) for i in (1, 2, 3)]
+        gen = [0, 0, 0]
+        st, f1 = Client(nodes[0].port).upload(chat_lines(n[0], words="keep"))
+        st2, f2 = Client(nodes[1].port).upload(chat_lines(n[1], words="stop"))
+        check(st == 200 and st2 == 200, "uploads")
+        st, b1 = Client(nodes[0].port).create(f1["id"])
+        st2, b2 = Client(nodes[1].port).create(f2["id"])
+        check(st == 200 and st2 == 200, "creates")
+        kills, cancelled, t0 = 0, False, time.time()
+        down = {}                 # node index -> when to start it again
+
+        def live():
+            return [i for i in range(3) if i not in down]
+
+        running = 0               # kills while batch 1 ran
+        while time.time() - t0 < span:
+            time.sleep(rnd.uniform(0.5, 2.0))
+            now = time.time()
+            for i, when in list(down.items()):
+                if now >= when:
+                    gen[i] += 1
+                    nodes[i] = node(binary, tmp, db.url, i + 1, up.port,
+                                    name="node%d.%d" % (i + 1, gen[i]))
+                    del down[i]
+            if not cancelled and now - t0 > span / 3:
+                c = Client(nodes[rnd.choice(live())].port)
+                st, x = c.req("POST", "/v1/batches/%s/cancel" % b2["id"])
+                check(st == 200, "cancel through a live node: %s" % st)
+                cancelled = True
+            if len(down) < 2:
+                i = rnd.choice(live())
+                st, g = Client(nodes[i].port).req("GET", "/v1/batches/"
+                                                  + b1["id"])
+                running += st == 200 and g["status"] == "in_progress"
+                nodes[i].kill(signal.SIGKILL)
+                kills += 1
+                # mostly back at once (its claims are its own again);
+                # sometimes after its lease lapsed (others take them)
+                down[i] = now + (rnd.uniform(0, 0.5) if rnd.random() < 0.7
+                                 else float(LEASE_S) + 1)
+        for i in list(down):
+            gen[i] += 1
+            nodes[i] = node(binary, tmp, db.url, i + 1, up.port,
+                            name="node%d.%d" % (i + 1, gen[i]))
+        if not cancelled:
+            Client(nodes[0].port).req("POST",
+                                      "/v1/batches/%s/cancel" % b2["id"])
+        cs = [Client(p.port) for p in nodes]
+        d1 = cs[2].wait(b1["id"], timeout=300 * T.SLOW)
+        d2 = cs[1].wait(b2["id"], timeout=300 * T.SLOW)
+        print("chaos: %d kills in %.0f s, %d while batch 1 ran; %s, %s"
+              % (kills, span, running, d1["request_counts"],
+                 d2["request_counts"]))
+        check(running >= 3, "kills while batch 1 ran: %d" % running)
+        check(d1["status"] == "completed", "batch 1 completed: %s"
+              % d1["status"])
+        check(d1["request_counts"] == {"total": n[0], "completed": n[0],
+                                       "failed": 0},
+              "batch 1 request_counts %s" % d1["request_counts"])
+        out1, err1 = ids_once(cs[0], d1, n[0], "batch 1")
+        check(not err1, "batch 1: no error lines")
+        # batch 2: cancelled (or completed, if it ran out before the
+        # cancel); either way each line once
+        check(d2["status"] in ("cancelled", "completed"), "batch 2 ended: %s"
+              % d2["status"])
+        out2, err2 = ids_once(cs[0], d2, n[1], "batch 2")
+        rc = d2["request_counts"]
+        check(rc["total"] == n[1] and len(out2) == rc["completed"],
+              "batch 2: output lines = completed (%d, %s)" % (len(out2), rc))
+        check(all(e["error"]["code"] == "batch_cancelled" for e in err2),
+              "batch 2: the rest batch_cancelled")
+        bodies = set()
+        for c in cs:
+            st, h, body = c.req("GET", "/v1/files/%s/content"
+                                % d1["output_file_id"], raw=True)
+            check(st == 200, "output served by node at %d" % c.port)
+            bodies.add(body)
+        check(len(bodies) == 1, "every node serves the same output")
+        # calls beyond one per line: each kill re-sends at most what that
+        # node had in flight and gathered (2 x --concurrency), each fault
+        # one retry of that line
+        cnt = counts(up.port)
+        sent = len(out1) + len(out2)
+        extra = cnt["calls"] - sent
+        faults = sum(n) // fault_every + 1
+        bound = kills * 2 * CONCURRENCY + faults
+        check(0 <= extra <= bound, "upstream calls beyond one per answered"
+              " line: %d (bound %d: %d kills, %d faults)"
+              % (extra, bound, kills, faults))
+        for p in nodes:
+            p.kill(signal.SIGTERM)
+
+
+def copies(tmp, i, body):
+    """Names of the files in node i's files folder holding body."""
+    d = os.path.join(tmp, "data%d" % i, "files")
+    out = []
+    for name in sorted(os.listdir(d)):
+        path = os.path.join(d, name)
+        if os.path.isfile(path):
+            with open(path, "rb") as fh:
+                if fh.read() == body:
+                    out.append(name)
+    return out
+
+
+def case_gone(binary, tmp):
+    from test_server_anthropic import AClient, params
+    data = chat_lines(10, words="gone")
+    with cluster() as db:
+        up = T.start_upstream(tmp)
+        n1 = node(binary, tmp, db.url, 1, up.port)
+        n2 = node(binary, tmp, db.url, 2, up.port)
+        c1, c2 = Client(n1.port), Client(n2.port)
+        st, f = c1.upload(data)
+        check(st == 200, "uploaded through node 1")
+        st, b = c1.create(f["id"])
+        check(st == 200, "batch created through node 1")
+        done = c2.wait(b["id"], timeout=60 * T.SLOW)
+        check(done["status"] == "completed", "completed: %s" % done["status"])
+        oid = done["output_file_id"]
+        bodies = {}
+        for c in (c1, c2):
+            for fid in (f["id"], oid):
+                st, h, bodies[fid] = c.req("GET", "/v1/files/%s/content"
+                                           % fid, raw=True)
+                check(st == 200, "%s served by node at %d" % (fid, c.port))
+        a1, a2 = AClient(n1.port, key=None), AClient(n2.port, key=None)
+        st, ab = a1.areq("POST", "/v1/messages/batches", {"requests": [
+            {"custom_id": "a%d" % i, "params": params("gone a%d" % i)}
+            for i in range(3)]})
+        check(st == 200, "message batch created through node 1: %s" % st)
+        t = time.time()
+        while (a2.batch(ab["id"])["processing_status"] != "ended" and
+               time.time() - t < 60 * T.SLOW):
+            time.sleep(0.1)
+        for a in (a1, a2):
+            check(len(a.results(ab["id"])) == 3, "results served by node at"
+                  " %d" % a.port)
+        cache = "%s_anthropic_results.jsonl" % ab["id"]
+
+        def held(i):
+            names = copies(tmp, i, bodies[f["id"]]) + copies(tmp, i,
+                                                             bodies[oid])
+            if os.path.exists(os.path.join(tmp, "data%d" % i, "files",
+                                           cache)):
+                names.append(cache)
+            return names
+        for i in (1, 2):
+            check(len(held(i)) >= 3, "node %d keeps copies: %s" % (i,
+                                                                   held(i)))
+        st, x = c2.req("DELETE", "/v1/files/" + f["id"])
+        check(st == 200 and x.get("deleted"), "input deleted through node 2")
+        st, x = c1.req("DELETE", "/v1/files/" + oid)
+        check(st == 200 and x.get("deleted"), "output deleted through node 1")
+        st, x = a2.areq("DELETE", "/v1/messages/batches/" + ab["id"])
+        check(st == 200, "message batch deleted through node 2: %s" % st)
+        t = time.time()
+        while (held(1) or held(2)) and time.time() - t < 30 * T.SLOW:
+            time.sleep(0.2)
+        check(not held(1) and not held(2), "no copy left on either node:"
+              " node 1 %s, node 2 %s" % (held(1), held(2)))
+        for c in (c1, c2):
+            st, e = c.req("GET", "/v1/files/%s/content" % f["id"])
+            check(st == 404, "the input is gone for node at %d: %s"
+                  % (c.port, st))
+        for p in (n1, n2):
+            p.kill(signal.SIGTERM)
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
