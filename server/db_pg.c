@@ -1433,7 +1433,7 @@ static int file_fetch(srv_db *h, const char *id, const char *path)
 {
     char rnd[16];
     srv_random_id(rnd, sizeof rnd, "", 12);
-    char *tmp = oab__sprintf("%s.fetch-%s", path, rnd);
+    char *tmp = oab__sprintf("%s.fetch-%s.tmp", path, rnd);
     int fd = tmp ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)
                  : -1;
     int bad = fd < 0;

@@ -10,6 +10,7 @@
 #include "srv.h"
 #include "webhook.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -267,6 +268,34 @@ static int lock_data(const char *data_dir)
     }
     free(p);
     return fd;
+}
+
+/* What a server killed mid-write left in files_dir: every temporary
+ * name there ends in ".tmp" (an upload streaming in, a body fetched
+ * from the database, a file written whole then renamed), and no stored
+ * name does. Called with the data folder locked (no other server writes
+ * there). Removes them; says how many went. */
+static void clear_temps(const char *files_dir)
+{
+    DIR *d = opendir(files_dir);
+    if (!d)
+        return;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        struct stat st;
+        if (len <= 4 || strcmp(de->d_name + len - 4, ".tmp") != 0 ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+            n++;
+    }
+    closedir(d);
+    if (n)
+        srv_log("--data: removed %d unfinished temporary file%s (a server"
+                " stopped mid-write)", n, n == 1 ? "" : "s");
 }
 
 static volatile sig_atomic_t got_signal;
@@ -527,6 +556,7 @@ int srv_main(int argc, char **argv)
     if (tighten(c->data_dir, s->files_dir, dbpath) != 0 ||
         (lock_fd = lock_data(c->data_dir)) < 0)
         goto out;
+    clear_temps(s->files_dir);
     if (!where || srv_db_open(where, &s->db) != SQLITE_OK)
         goto out;
 

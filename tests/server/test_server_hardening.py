@@ -4,7 +4,8 @@ misbehaving upstream (issue 12), run against the server on 127.0.0.1.
 
 usage: server_hardening_test.py SERVER_BINARY CASE
 CASE: blank_lines, caps, upstream_trailing, range, uploads, body_caps,
-      owner_after, slow_clients, many_batches.
+      owner_after, slow_clients, many_batches, killed_upload (and the
+      others CMakeLists.txt names).
 Every process and socket opened here is closed at the end, even on failure.
 """
 import http.client
@@ -314,6 +315,60 @@ def case_uploads(binary, tmp):
                      fields={"expires_after[seconds]": "7200\0"})
     check(st == 400 and e["error"]["param"] == "expires_after",
           "expires_after with a NUL")
+
+
+def case_killed_upload(binary, tmp):
+    """A server killed with SIGKILL while an upload streams in leaves its
+    temporary file; the next server on that --data removes it (and
+    nothing that is not a temporary), and stores nothing of it."""
+    import signal
+    data = os.path.join(tmp, "data")
+    files = os.path.join(data, "files")
+    s = start_server(binary, tmp, data)
+    st, f = Client(s.port).upload(chat_lines(3))
+    check(st == 200, "a whole upload first")
+    b = "KilledBound"
+    head = ("--%s\r\nContent-Disposition: form-data; name=\"purpose\"\r\n"
+            "\r\nbatch\r\n--%s\r\nContent-Disposition: form-data;"
+            " name=\"file\"; filename=\"a.jsonl\"\r\n\r\n" % (b, b)).encode()
+    part = chat_lines(2000)
+    sk = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+    try:
+        sk.sendall(("POST /v1/files HTTP/1.1\r\nHost: x\r\nContent-Type:"
+                    " multipart/form-data; boundary=%s\r\nContent-Length:"
+                    " %d\r\n\r\n" % (b, len(head) + 10 * len(part))
+                    ).encode() + head + part)
+        temps, t = [], time.time()
+        while time.time() - t < 30 * T.SLOW:
+            temps = [n for n in os.listdir(files) if n.endswith(".tmp") and
+                     os.path.getsize(os.path.join(files, n)) > 0]
+            if temps:
+                break
+            time.sleep(0.05)
+        check(len(temps) == 1, "the upload streams into a temporary: %s"
+              % os.listdir(files))
+        s.kill(signal.SIGKILL)
+    finally:
+        sk.close()
+    check(os.path.exists(os.path.join(files, temps[0])),
+          "the killed server left it")
+    # something of the user's beside it, whose name is not a temporary's
+    other = os.path.join(files, "notes.txt")
+    with open(other, "w") as fh:
+        fh.write("mine")
+    s = start_server(binary, tmp, data, name="server2")
+    left = sorted(os.listdir(files))
+    check(not [n for n in left if n.endswith(".tmp")],
+          "the next server removed the temporary: %s" % left)
+    check(os.path.exists(other), "and left what is not one")
+    c = Client(s.port)
+    st, lst = c.req("GET", "/v1/files")
+    check(st == 200 and [x["id"] for x in lst["data"]] == [f["id"]],
+          "only the whole upload is a file: %s" % lst)
+    st, h, body = c.req("GET", "/v1/files/%s/content" % f["id"], raw=True)
+    check(st == 200 and body == chat_lines(3), "its body whole")
+    log = open(os.path.join(tmp, "server2.log"), errors="replace").read()
+    check("removed 1 unfinished temporary file" in log, "said so in the log")
 
 
 def case_body_caps(binary, tmp):

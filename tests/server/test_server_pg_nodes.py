@@ -31,7 +31,8 @@ chaos: three nodes, two batches, an upstream that fails some first
     attempts; for OAB_CHAOS_S seconds (default 20) a node picked at
     random is killed with SIGKILL every second or two and started again
     at once, or after its lease lapsed (OAB_CHAOS_SEED repeats a run).
-    One batch is cancelled meanwhile. Every custom_id of both ends
+    One batch is cancelled meanwhile; PostgreSQL is stopped for 3 s two
+    thirds in. Every custom_id of both ends
     exactly once, the counts match the files, every node serves the same
     output, and upstream calls beyond one per line stay within what the
     kills and the faults explain.
@@ -490,8 +491,16 @@ def case_chaos(binary, tmp):
             return [i for i in range(3) if i not in down]
 
         running = 0               # kills while batch 1 ran
+        outage = False            # PostgreSQL stopped once, 3 s
         while time.time() - t0 < span:
             time.sleep(rnd.uniform(0.5, 2.0))
+            if not outage and time.time() - t0 > span * 2 / 3:
+                # every node loses the database at once (nodes down stay
+                # down until it is back: a node does not start without it)
+                db.stop("fast")
+                time.sleep(3)
+                db.start()
+                outage = True
             now = time.time()
             for i, when in list(down.items()):
                 if now >= when:
