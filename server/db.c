@@ -73,6 +73,11 @@ int srv_db_set_node(srv_db *h, const char *node, int release)
     return SQLITE_OK;
 }
 
+int srv_db_node_leave(srv_db *h)
+{
+    return h->pg ? srv_pg_node_leave(h) : SQLITE_OK;
+}
+
 int srv_db_file_store(srv_db *h, const char *id, const char *path)
 {
     if (h->pg)

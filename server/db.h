@@ -47,6 +47,10 @@ int srv_db_shared(srv_db *db);
  * node, whose claims are the first one's). Without a name a handle has a
  * random one. SQLite: nothing. */
 int srv_db_set_node(srv_db *db, const char *node, int release);
+/* The node (db's name) stops: its lines' claims lapse now, for any
+ * other node to take (they lapse after the lease when it is killed).
+ * Call when nothing of it records any more. SQLite: nothing. */
+int srv_db_node_leave(srv_db *db);
 /* Runs SQL with no result (SQL both backends accept). */
 int srv_db_exec(srv_db *db, const char *sql);
 int srv_db_begin(srv_db *db);   /* BEGIN IMMEDIATE */

@@ -84,6 +84,7 @@ int srv_pg_files_expired(srv_db *h, long long now, int max,
                          void *ud);
 int srv_pg_file_remove(srv_db *h, const char *id);
 int srv_pg_local_gone(srv_db *h, const char *name);
+int srv_pg_node_leave(srv_db *h);
 int srv_pg_gone_since(srv_db *h, long long *after, int max,
                       int (*fn)(const char *name, void *ud), void *ud);
 int srv_pg_gone_forget(srv_db *h, long long keep_s);

@@ -1599,6 +1599,8 @@ static void *engine_main(void *arg)
     drop_done(e);
     while (e->active)
         remove_active(e, e->active);
+    /* shared state: this node's claims are free for the others now */
+    srv_db_node_leave(e->db);
     return NULL;
 }
 

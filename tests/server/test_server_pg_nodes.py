@@ -39,6 +39,10 @@ chaos: three nodes, two batches, an upstream that fails some first
 gone: a file, a batch's output and an Anthropic batch, each served by
     two nodes (so each keeps a copy in its data folder), deleted through
     one node: the other node's copies go too (within a sweep, 5 s).
+leave: two nodes with a 10-minute lease; node 2, holding claims, is
+    stopped with SIGTERM: its claims are free at once (its row in nodes
+    goes), node 1 takes them and ends the batch, every custom_id once
+    (before, they waited for the lease to lapse).
 webhook_once: three nodes with one webhook receiver that answers slowly
     (every node's delivery thread looks while a post is in flight):
     each batch's event is posted once, by one node.
@@ -564,12 +568,13 @@ def case_chaos(binary, tmp):
         check(len(bodies) == 1, "every node serves the same output")
         # calls beyond one per line: each kill re-sends at most what that
         # node had in flight and gathered (2 x --concurrency), each fault
-        # one retry of that line
+        # one retry of that line; the outage may cost each node's leases
+        # as a kill does (3 s without renewal is the lease)
         cnt = counts(up.port)
         sent = len(out1) + len(out2)
         extra = cnt["calls"] - sent
         faults = sum(n) // fault_every + 1
-        bound = kills * 2 * CONCURRENCY + faults
+        bound = (kills + 3 * outage) * 2 * CONCURRENCY + faults
         check(0 <= extra <= bound, "upstream calls beyond one per answered"
               " line: %d (bound %d: %d kills, %d faults)"
               % (extra, bound, kills, faults))
@@ -652,6 +657,39 @@ def case_gone(binary, tmp):
                   % (c.port, st))
         for p in (n1, n2):
             p.kill(signal.SIGTERM)
+
+
+def case_leave(binary, tmp):
+    n = 3000
+    with cluster() as db:
+        up = T.start_upstream(tmp, ["--delay-ms", "20"])
+        os.environ["OAB_PG_LEASE_S"] = "600"
+        n1 = node(binary, tmp, db.url, 1, up.port)
+        n2 = node(binary, tmp, db.url, 2, up.port)
+        os.environ["OAB_PG_LEASE_S"] = LEASE_S
+        c1 = Client(n1.port)
+        st, f = c1.upload(chat_lines(n))
+        st, b = c1.create(f["id"])
+        check(st == 200, "create through node 1")
+        held, t = "0", time.time()
+        while held == "0" and time.time() - t < 60 * T.SLOW:
+            held = sql1(db, "SELECT count(*) FROM lines WHERE state = 0 AND"
+                        " lease_node LIKE '%%/data2'")
+            time.sleep(0.05)
+        check(held != "0", "node 2 holds claims: %s" % held)
+        check(sql1(db, "SELECT count(*) FROM nodes WHERE name LIKE"
+                   " '%/data2'") == "1", "node 2 is a live node")
+        n2.kill(signal.SIGTERM)
+        check(sql1(db, "SELECT count(*) FROM nodes WHERE name LIKE"
+                   " '%/data2'") == "0", "node 2's row went when it stopped")
+        # the lease is 600 s: only a claim freed at the stop lets node 1
+        # end the batch within this wait
+        done = c1.wait(b["id"], timeout=120 * T.SLOW)
+        check(done["status"] == "completed", "completed by node 1: %s"
+              % done["status"])
+        out, err = ids_once(c1, done, n, "leave")
+        check(not err, "no error lines")
+        n1.kill(signal.SIGTERM)
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
