@@ -1045,13 +1045,17 @@ int srv_pg_lines_pending(srv_db *h, long long seq, long long from, int max,
     /* a claim: the first pending lines nobody holds (or whose holder's
      * lease lapsed: its node's row is not renewed, or gone), skipping
      * rows another node is claiming right now. The live nodes are read
-     * once (a hashed subplan), not once a line */
+     * once (a hashed subplan), not once a line. Lines this node holds
+     * already are taken too: the engine claims from past what it holds,
+     * so those are ones it lost (a claim whose answer the connection
+     * lost, one asked ahead and dropped), which no other node would take
+     * while this one lives */
     int rc = qp(h, PS_CLAIM, "claim lines",
                "WITH c AS (UPDATE lines l SET lease_node = $4,"
                " epoch = l.epoch + 1"
                " FROM (SELECT batch_seq, idx FROM lines WHERE batch_seq = $1"
                " AND idx >= $2 AND state = 0 AND (lease_node IS NULL OR"
-               " lease_node NOT IN (SELECT name FROM nodes"
+               " lease_node = $4 OR lease_node NOT IN (SELECT name FROM nodes"
                " WHERE alive_until >= now())) ORDER BY idx LIMIT $3"
                " FOR UPDATE SKIP LOCKED) f"
                " WHERE l.batch_seq = f.batch_seq AND l.idx = f.idx"

@@ -1256,8 +1256,9 @@ static bctx *find_active(engine *e, long long seq)
 
 static void remove_active(engine *e, bctx *b)
 {
-    /* a claim asked ahead for it is over: its lines stay leased here
-     * until the lease lapses (the batch stopped, or ended elsewhere) */
+    /* a claim asked ahead for it is over: its lines stay leased to this
+     * node (the batch stopped, or ended elsewhere; were it opened here
+     * again, its claims from the start would take them back) */
     if (e->rec && srv_recorder_claim_for(e->rec, b->seq)) {
         int n = 0;
         srv_recorder_claim_take(e->rec, NULL, NULL, NULL, &n);
@@ -1373,8 +1374,7 @@ static int take_expired(const char *id, const char *path, void *ud)
     return 0;
 }
 
-/* Deletes expired files (row and body); the API answers 404 for them
- * from the moment they expire (db.c's views). */
+/* The names of files gone elsewhere, as the sweep removes copies. */
 typedef struct gone {
     engine *e;
     int seen, removed;
@@ -1394,6 +1394,9 @@ static int drop_copy(const char *name, void *ud)
     return 0;
 }
 
+/* Deletes expired files (row and body); the API answers 404 for them
+ * from the moment they expire (db.c's views); shared state: this
+ * node's copies of files gone through any node. */
 static void sweep(engine *e)
 {
     expired_list l;

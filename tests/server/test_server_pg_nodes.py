@@ -43,6 +43,10 @@ leave: two nodes with a 10-minute lease; node 2, holding claims, is
     stopped with SIGTERM: its claims are free at once (its row in nodes
     goes), node 1 takes them and ends the batch, every custom_id once
     (before, they waited for the lease to lapse).
+orphans: lines leased to a live node that its engine does not hold (as
+    after a claim whose answer the connection lost): the node takes them
+    back as it claims, and the batch ends, every custom_id once (before,
+    no node took them while the node lived: the batch never ended).
 webhook_once: three nodes with one webhook receiver that answers slowly
     (every node's delivery thread looks while a post is in flight):
     each batch's event is posted once, by one node.
@@ -688,6 +692,34 @@ def case_leave(binary, tmp):
         check(done["status"] == "completed", "completed by node 1: %s"
               % done["status"])
         out, err = ids_once(c1, done, n, "leave")
+        check(not err, "no error lines")
+        n1.kill(signal.SIGTERM)
+
+
+def case_orphans(binary, tmp):
+    n = 2000
+    with cluster() as db:
+        up = T.start_upstream(tmp, ["--delay-ms", "10"])
+        n1 = node(binary, tmp, db.url, 1, up.port)
+        c1 = Client(n1.port)
+        st, f = c1.upload(chat_lines(n))
+        st, b = c1.create(f["id"])
+        check(st == 200, "create")
+        wait_count(c1, b["id"], 100)
+        # the last 300 pending lines, far past what the node claimed
+        # (16 at a time), now leased to it behind its engine's back
+        got = sql1(db, "WITH u AS (UPDATE lines SET lease_node = (SELECT"
+                   " name FROM nodes LIMIT 1) WHERE batch_seq = (SELECT seq"
+                   " FROM batches WHERE id = '%s') AND idx >= %d AND state"
+                   " = 0 RETURNING 1) SELECT count(*) FROM u"
+                   % (b["id"], n - 300))
+        check(got == "300", "300 lines leased to the node: %s" % got)
+        done = c1.wait(b["id"], timeout=120 * T.SLOW)
+        check(done["status"] == "completed", "completed: %s" % done["status"])
+        check(done["request_counts"] == {"total": n, "completed": n,
+                                         "failed": 0},
+              "request_counts %s" % done["request_counts"])
+        out, err = ids_once(c1, done, n, "orphans")
         check(not err, "no error lines")
         n1.kill(signal.SIGTERM)
 
