@@ -52,8 +52,9 @@ STATEMENTS = [
     ("claim of 512, node lease (now)",
      "UPDATE lines l SET lease_node = 'other', epoch = l.epoch + 1 FROM"
      " (SELECT batch_seq, idx FROM lines WHERE batch_seq = 19 AND idx >= 0"
-     " AND state = 0 AND (lease_node IS NULL OR lease_node NOT IN (SELECT"
-     " name FROM nodes WHERE alive_until >= now())) ORDER BY idx LIMIT 512"
+     " AND state = 0 AND (lease_node IS NULL OR lease_node = 'other' OR"
+     " lease_node NOT IN (SELECT name FROM nodes WHERE alive_until >="
+     " now())) ORDER BY idx LIMIT 512"
      " FOR UPDATE SKIP LOCKED) f WHERE l.batch_seq = f.batch_seq AND"
      " l.idx = f.idx"),
 ]
