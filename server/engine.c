@@ -16,8 +16,9 @@
  * A finished line's text goes into the database in the transaction that
  * marks it done, only while this node still holds the line's lease
  * (db_pg.c fences it). One node wins the finalizer's claim, writes the
- * files from the recorded results, and stores their bodies in the
- * database, so every node serves them. */
+ * files from the recorded results (into temporaries), and stores their
+ * bodies in the database under their file ids, so every node serves
+ * them. */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
 #include "core/result.h"
@@ -503,7 +504,23 @@ static void finalize_batch(engine *e, long long seq, const char *id,
             return;
         srv_log("batch %s: finalizing", id);
     }
+    /* shared state: the files are written from the database into this
+     * attempt's temporaries, stored under their ids, and renamed to those
+     * once the rows commit. An attempt that lost its claim or died leaves
+     * nothing that could pass for the files another node ended the batch
+     * with (a spool of the batch's name did: this node then served it) */
+    int shared = srv_db_shared(e->db);
     char *path[2] = {spool_path(s, id, 0), spool_path(s, id, 1)};
+    for (int k = 0; shared && k < 2; k++) {
+        char *t = path[k] ? oab__sprintf("%s.tmp", path[k]) : NULL;
+        free(path[k]);
+        path[k] = t;
+    }
+    if (!path[0] || !path[1]) {
+        free(path[0]);
+        free(path[1]);
+        return;
+    }
     int fd[2];
     int bad = 0;
     for (int k = 0; k < 2; k++) {
@@ -547,7 +564,7 @@ static void finalize_batch(engine *e, long long seq, const char *id,
         if (!len[k])
             continue;
         srv_random_id(fid[k], sizeof fid[k], "file-", 22);
-        const char *name = strrchr(path[k], '/') + 1;
+        const char *name = shared ? fid[k] : strrchr(path[k], '/') + 1;
         ok = srv_db_file_insert(e->db, fid[k], owner, "batch_output", name,
                                 len[k], now, name,
                                 out_expires ? now + out_expires : 0) ==
@@ -565,15 +582,23 @@ static void finalize_batch(engine *e, long long seq, const char *id,
                                    : kind == 1 ? "batch.cancelled"
                                                : "batch.expired") == SQLITE_OK;
     if (ok && srv_db_commit(e->db) == SQLITE_OK) {
-        for (int k = 0; k < 2; k++)
-            if (!len[k])
+        for (int k = 0; k < 2; k++) {
+            char *keep = shared && len[k]
+                             ? oab__sprintf("%s/%s", s->files_dir, fid[k])
+                             : NULL;
+            /* a copy not renamed is fetched when first asked for */
+            if (!len[k] || (shared && (!keep || rename(path[k], keep) != 0)))
                 unlink(path[k]);
+            free(keep);
+        }
         srv_log("batch %s: %s (%lld unfinished line%s in the error file)",
                 id,
                 kind == 0 ? "completed" : kind == 1 ? "cancelled" : "expired",
                 u.n, u.n == 1 ? "" : "s");
     } else {
         srv_db_rollback(e->db);
+        for (int k = 0; shared && k < 2; k++)
+            unlink(path[k]);
     }
     free(path[0]);
     free(path[1]);

@@ -31,8 +31,8 @@ chaos: three nodes, two batches, an upstream that fails some first
     attempts; for OAB_CHAOS_S seconds (default 20) a node picked at
     random is killed with SIGKILL every second or two and started again
     at once, or after its lease lapsed (OAB_CHAOS_SEED repeats a run).
-    One batch is cancelled meanwhile; PostgreSQL is stopped for 3 s two
-    thirds in. Every custom_id of both ends
+    One batch is cancelled meanwhile, another expires (a window of half
+    the run); PostgreSQL is stopped for 3 s two thirds in. Every custom_id of both ends
     exactly once, the counts match the files, every node serves the same
     output, and upstream calls beyond one per line stay within what the
     kills and the faults explain.
@@ -47,6 +47,11 @@ orphans: lines leased to a live node that its engine does not hold (as
     after a claim whose answer the connection lost): the node takes them
     back as it claims, and the batch ends, every custom_id once (before,
     no node took them while the node lived: the batch never ended).
+stale_spool: files of a batch's result names left in a node's data
+    folder (as a finalization that lost its claim, or died, left them)
+    never pass for the batch's files another node wrote: that node
+    serves the output as stored (before, it served the leftover; seen in
+    a chaos run as a cancelled batch with no lines).
 webhook_once: three nodes with one webhook receiver that answers slowly
     (every node's delivery thread looks while a post is in flight):
     each batch's event is posted once, by one node.
@@ -479,19 +484,25 @@ def case_chaos(binary, tmp):
     fault_every = 7
     # answers take 100 ms: the three nodes' 48 in flight answer ~480
     # lines a second, so the batches run through the kills (the first
-    # ends about when they stop, the second is cancelled a third in)
-    n = (int(span * 400), int(span * 200))
+    # ends about when they stop, the second is cancelled a third in, the
+    # third, created through a node whose window is half the run,
+    # expires mid-way)
+    n = (int(span * 400), int(span * 200), int(span * 200))
     with cluster() as db:
         up = T.start_upstream(tmp, ["--delay-ms", "100", "--fault-every",
                                     str(fault_every), "--stall-s", "1"])
-        nodes = [node(binary, tmp, db.url, i, up.port) for i in (1, 2, 3)]
+        nodes = [node(binary, tmp, db.url, i, up.port,
+                      extra=["--window-seconds", str(int(span / 2))]
+                      if i == 3 else ()) for i in (1, 2, 3)]
         gen = [0, 0, 0]
         st, f1 = Client(nodes[0].port).upload(chat_lines(n[0], words="keep"))
         st2, f2 = Client(nodes[1].port).upload(chat_lines(n[1], words="stop"))
-        check(st == 200 and st2 == 200, "uploads")
+        st3, f3 = Client(nodes[2].port).upload(chat_lines(n[2], words="late"))
+        check(st == 200 and st2 == 200 and st3 == 200, "uploads")
         st, b1 = Client(nodes[0].port).create(f1["id"])
         st2, b2 = Client(nodes[1].port).create(f2["id"])
-        check(st == 200 and st2 == 200, "creates")
+        st3, b3 = Client(nodes[2].port).create(f3["id"])
+        check(st == 200 and st2 == 200 and st3 == 200, "creates")
         kills, cancelled, t0 = 0, False, time.time()
         down = {}                 # node index -> when to start it again
 
@@ -542,9 +553,10 @@ def case_chaos(binary, tmp):
         cs = [Client(p.port) for p in nodes]
         d1 = cs[2].wait(b1["id"], timeout=300 * T.SLOW)
         d2 = cs[1].wait(b2["id"], timeout=300 * T.SLOW)
-        print("chaos: %d kills in %.0f s, %d while batch 1 ran; %s, %s"
+        d3 = cs[0].wait(b3["id"], timeout=300 * T.SLOW)
+        print("chaos: %d kills in %.0f s, %d while batch 1 ran; %s, %s, %s"
               % (kills, span, running, d1["request_counts"],
-                 d2["request_counts"]))
+                 d2["request_counts"], d3["request_counts"]))
         check(running >= 3, "kills while batch 1 ran: %d" % running)
         check(d1["status"] == "completed", "batch 1 completed: %s"
               % d1["status"])
@@ -563,6 +575,16 @@ def case_chaos(binary, tmp):
               "batch 2: output lines = completed (%d, %s)" % (len(out2), rc))
         check(all(e["error"]["code"] == "batch_cancelled" for e in err2),
               "batch 2: the rest batch_cancelled")
+        # batch 3: expired by the database's clock (or completed, had it
+        # run out first), each line once
+        check(d3["status"] in ("expired", "completed"), "batch 3 ended: %s"
+              % d3["status"])
+        out3, err3 = ids_once(cs[0], d3, n[2], "batch 3")
+        check(len(out3) == d3["request_counts"]["completed"],
+              "batch 3: output lines = completed (%d, %s)"
+              % (len(out3), d3["request_counts"]))
+        check(all(e["error"]["code"] == "batch_expired" for e in err3),
+              "batch 3: the rest batch_expired")
         bodies = set()
         for c in cs:
             st, h, body = c.req("GET", "/v1/files/%s/content"
@@ -575,7 +597,7 @@ def case_chaos(binary, tmp):
         # one retry of that line; the outage may cost each node's leases
         # as a kill does (3 s without renewal is the lease)
         cnt = counts(up.port)
-        sent = len(out1) + len(out2)
+        sent = len(out1) + len(out2) + len(out3)
         extra = cnt["calls"] - sent
         faults = sum(n) // fault_every + 1
         bound = (kills + 3 * outage) * 2 * CONCURRENCY + faults
@@ -722,6 +744,44 @@ def case_orphans(binary, tmp):
         out, err = ids_once(c1, done, n, "orphans")
         check(not err, "no error lines")
         n1.kill(signal.SIGTERM)
+
+
+def case_stale_spool(binary, tmp):
+    n = 40
+    data = chat_lines(n)
+    with cluster() as db:
+        up = T.start_upstream(tmp)
+        n2 = node(binary, tmp, db.url, 2, up.port)
+        c2 = Client(n2.port)
+        st, f = c2.upload(data)
+        st, b = c2.create(f["id"])
+        check(st == 200, "create through node 2")
+        # what an attempt of node 1's left, under the batch's result names
+        files1 = os.path.join(tmp, "data1", "files")
+        os.makedirs(files1, mode=0o700)
+        for k in ("output", "error"):
+            with open(os.path.join(files1, "%s_%s.jsonl" % (b["id"], k)),
+                      "wb") as fh:
+                fh.write(b'{"custom_id": "left over"}\n')
+        done = c2.wait(b["id"], timeout=60 * T.SLOW)
+        check(done["status"] == "completed" and done["request_counts"] ==
+              {"total": n, "completed": n, "failed": 0},
+              "completed by node 2: %s %s" % (done["status"],
+                                              done["request_counts"]))
+        n1 = node(binary, tmp, db.url, 1, up.port)
+        c1 = Client(n1.port)
+        for key in ("output_file_id",):
+            st2, h2, want = c2.req("GET", "/v1/files/%s/content" % done[key],
+                                   raw=True)
+            st1, h1, got = c1.req("GET", "/v1/files/%s/content" % done[key],
+                                  raw=True)
+            check(st1 == 200 and st2 == 200 and got == want and
+                  b"left over" not in got,
+                  "node 1 serves the %s as stored (%d bytes, %d wanted)"
+                  % (key, len(got), len(want)))
+        ids_once(c1, done, n, "stale_spool")
+        for p in (n1, n2):
+            p.kill(signal.SIGTERM)
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
