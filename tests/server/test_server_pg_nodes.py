@@ -126,6 +126,19 @@ def ids_once(c, b, n, what):
     return out, err
 
 
+def completed_once(c, done, n, what):
+    """done (a batch of n lines) completed, every line in its output once,
+    no error lines."""
+    check(done["status"] == "completed", "%s: completed: %s"
+          % (what, done["status"]))
+    check(done["request_counts"] == {"total": n, "completed": n,
+                                     "failed": 0},
+          "%s: request_counts %s" % (what, done["request_counts"]))
+    out, err = ids_once(c, done, n, what)
+    check(not err, "%s: no error lines" % what)
+    return out
+
+
 def case_three_nodes(binary, tmp):
     n = 3000
     with cluster() as db:
@@ -250,26 +263,29 @@ def case_cancel(binary, tmp):
             p.kill(signal.SIGTERM)
 
 
+def one_node_batch(binary, tmp, db, n, delay_ms):
+    """An upstream answering after delay_ms, node 1, and a batch of n
+    lines created through it: (node, client, batch)."""
+    up = T.start_upstream(tmp, ["--delay-ms", str(delay_ms)])
+    s = node(binary, tmp, db.url, 1, up.port)
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(n))
+    st, b = c.create(f["id"])
+    check(st == 200, "create through node 1: %s" % st)
+    return s, c, b
+
+
 def case_outage(binary, tmp):
     n = 2000
     with cluster() as db:
-        up = T.start_upstream(tmp, ["--delay-ms", "20"])
-        s = node(binary, tmp, db.url, 1, up.port)
-        c = Client(s.port)
-        st, f = c.upload(chat_lines(n))
-        st, b = c.create(f["id"])
+        s, c, b = one_node_batch(binary, tmp, db, n, 20)
         wait_count(c, b["id"], 300)
         db.stop("fast")
         time.sleep(10)
         check(s.p.poll() is None, "the node lives through the outage")
         db.start()
         done = c.wait(b["id"], timeout=300 * T.SLOW)
-        check(done["status"] == "completed", "completed: %s" % done["status"])
-        check(done["request_counts"] == {"total": n, "completed": n,
-                                         "failed": 0},
-              "request_counts %s" % done["request_counts"])
-        out, err = ids_once(c, done, n, "outage")
-        check(not err, "no error lines")
+        completed_once(c, done, n, "outage")
         s.kill(signal.SIGTERM)
 
 
@@ -721,12 +737,7 @@ def case_leave(binary, tmp):
 def case_orphans(binary, tmp):
     n = 2000
     with cluster() as db:
-        up = T.start_upstream(tmp, ["--delay-ms", "10"])
-        n1 = node(binary, tmp, db.url, 1, up.port)
-        c1 = Client(n1.port)
-        st, f = c1.upload(chat_lines(n))
-        st, b = c1.create(f["id"])
-        check(st == 200, "create")
+        n1, c1, b = one_node_batch(binary, tmp, db, n, 10)
         wait_count(c1, b["id"], 100)
         # the last 300 pending lines, far past what the node claimed
         # (16 at a time), now leased to it behind its engine's back
@@ -737,12 +748,7 @@ def case_orphans(binary, tmp):
                    % (b["id"], n - 300))
         check(got == "300", "300 lines leased to the node: %s" % got)
         done = c1.wait(b["id"], timeout=120 * T.SLOW)
-        check(done["status"] == "completed", "completed: %s" % done["status"])
-        check(done["request_counts"] == {"total": n, "completed": n,
-                                         "failed": 0},
-              "request_counts %s" % done["request_counts"])
-        out, err = ids_once(c1, done, n, "orphans")
-        check(not err, "no error lines")
+        completed_once(c1, done, n, "orphans")
         n1.kill(signal.SIGTERM)
 
 
