@@ -111,9 +111,6 @@ static const char *const MIGRATIONS[] = {
 #define SRV_PG_LEASE_S 30
 #define SRV_PG_CLAIM 512
 #define SRV_PG_CHUNK (1 << 20)   /* file bytes per chunk row */
-/* A webhook delivery attempt's lease: longer than an attempt can take
- * (webhook.c: a 10 s connect within a 30 s transfer). */
-#define SRV_PG_DELIVERY_LEASE_S 120
 
 static double lease_s(void)
 {
@@ -1233,21 +1230,22 @@ int srv_pg_delivery_next(srv_db *h, srv_delivery *out)
 {
     memset(out, 0, sizeof *out);
     PGresult *res = NULL;
-    /* several nodes: the first delivery due that no node is posting,
-     * leased to this handle for longer than an attempt takes (another
-     * node takes it over only if this one died mid-attempt); one not due
-     * yet is looked at again by the webhook thread's next step */
+    /* several nodes: the first delivery due that no live node is
+     * posting, leased to this node (its row in nodes, as its lines: held
+     * however long the attempt takes, taken over once the node died or
+     * left; one this node held is its own again, its delivery thread
+     * posts one at a time); one not due yet is looked at again by the
+     * webhook thread's next step */
     pgp p = {0};
     p_text(&p, h->node);
     p_dbl(&p, (double)oab__unix_now());
-    p_dbl(&p, SRV_PG_DELIVERY_LEASE_S);
     int rc = q(h, "delivery next",
                "WITH f AS (SELECT seq FROM deliveries WHERE state = 0"
-               " AND next_at <= $2 AND (lease_until IS NULL OR"
-               " lease_until < now()) ORDER BY next_at, seq LIMIT 1"
-               " FOR UPDATE SKIP LOCKED)"
-               " UPDATE deliveries d SET lease_node = $1,"
-               " lease_until = now() + make_interval(secs => $3)"
+               " AND next_at <= $2 AND (lease_node IS NULL OR"
+               " lease_node = $1 OR lease_node NOT IN (SELECT name FROM"
+               " nodes WHERE alive_until >= now())) ORDER BY next_at, seq"
+               " LIMIT 1 FOR UPDATE SKIP LOCKED)"
+               " UPDATE deliveries d SET lease_node = $1, lease_until = NULL"
                " FROM f WHERE d.seq = f.seq"
                " RETURNING d.seq, d.created_at, d.attempts, d.last_status,"
                " d.next_at, d.event_id, d.msg_id, d.url, d.body", &p, &res);

@@ -1652,15 +1652,7 @@ int srv_engine_start(srv *s)
     int rc = dbpath ? srv_db_open(dbpath, &e->db) : SQLITE_NOMEM;
     free(dbpath);
     if (rc == SQLITE_OK) {
-        /* the node's name in shared state: this host and data folder */
-        char host[64] = "", cwd[512] = "";
-        if (gethostname(host, sizeof host) != 0)
-            host[0] = 0;
-        host[sizeof host - 1] = 0;
-        if (s->cfg.data_dir[0] != '/' && !getcwd(cwd, sizeof cwd))
-            cwd[0] = 0;
-        char *node = oab__sprintf("%s:%s%s%s", host, cwd, cwd[0] ? "/" : "",
-                                  s->cfg.data_dir);
+        char *node = srv_node_name(&s->cfg);
         rc = node ? srv_db_set_node(e->db, node, 1) : SQLITE_NOMEM;
         if (rc == SQLITE_OK && srv_db_shared(e->db) &&
             srv_recorder_start(e->db, node, rec_wake, e, &e->rec) != 0)

@@ -87,6 +87,18 @@ static unsigned long long rng_next(void)
     return v;
 }
 
+char *srv_node_name(const srv_config *c)
+{
+    char host[64] = "", cwd[512] = "";
+    if (gethostname(host, sizeof host) != 0)
+        host[0] = 0;
+    host[sizeof host - 1] = 0;
+    if (c->data_dir[0] != '/' && !getcwd(cwd, sizeof cwd))
+        cwd[0] = 0;
+    return oab__sprintf("%s:%s%s%s", host, cwd, cwd[0] ? "/" : "",
+                        c->data_dir);
+}
+
 void srv_random_id(char *out, size_t n, const char *prefix, size_t nrand)
 {
     static const char al[] =

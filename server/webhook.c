@@ -289,6 +289,12 @@ int srv_webhook_start(srv *s)
     char *path = srv_db_where(c->db_url, c->data_dir);
     int rc = path ? srv_db_open(path, &w->db) : SQLITE_NOMEM;
     free(path);
+    /* shared state: a delivery this thread posts is its node's, held
+     * while the node lives (the engine renews it), as its lines are */
+    char *node = rc == SQLITE_OK ? srv_node_name(c) : NULL;
+    if (rc == SQLITE_OK)
+        rc = node ? srv_db_set_node(w->db, node, 0) : SQLITE_NOMEM;
+    free(node);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);
     if (rc != SQLITE_OK ||

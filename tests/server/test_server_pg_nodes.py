@@ -52,6 +52,10 @@ stale_spool: files of a batch's result names left in a node's data
     never pass for the batch's files another node wrote: that node
     serves the output as stored (before, it served the leftover; seen in
     a chaos run as a cancelled batch with no lines).
+webhook_takeover: a delivery due that a node which is gone was posting
+    (a stand-in row: leased to 'ghost', which has no row in nodes) is
+    posted by a live node at once (before, only after that attempt's
+    120 s lease; here an hour).
 webhook_once: three nodes with one webhook receiver that answers slowly
     (every node's delivery thread looks while a post is in flight):
     each batch's event is posted once, by one node.
@@ -788,6 +792,38 @@ def case_stale_spool(binary, tmp):
         ids_once(c1, done, n, "stale_spool")
         for p in (n1, n2):
             p.kill(signal.SIGTERM)
+
+
+def case_webhook_takeover(binary, tmp):
+    from test_server_hooks import Receiver, SECRET
+    rcv = Receiver()
+    with cluster() as db:
+        up = T.start_upstream(tmp)
+        # the schema, then a delivery a dead node held when it died
+        n1 = node(binary, tmp, db.url, 1, up.port)
+        n1.kill(signal.SIGTERM)
+        body = json.dumps({"type": "batch.completed", "data":
+                           {"id": "batch_ghost"}})
+        sql1(db, "INSERT INTO deliveries(event_id, msg_id, url, body,"
+             " created_at, next_at, lease_node, lease_until) VALUES"
+             " ('evt_ghost', 'msg_ghost', '%s', '%s', extract(epoch FROM"
+             " now())::bigint, extract(epoch FROM now()), 'ghost',"
+             " now() + interval '1 hour')" % (rcv.url(), body))
+        n1 = node(binary, tmp, db.url, 1, up.port, name="node1b",
+                  extra=["--webhook-url", rcv.url(), "--webhook-secret",
+                         SECRET])
+        got = rcv.wait(1, timeout=30 * T.SLOW)
+        check(len(got) == 1 and json.loads(got[0]["body"])["data"]["id"] ==
+              "batch_ghost", "the dead node's delivery posted: %d" % len(got))
+        t = time.time()
+        state = ""
+        while state != "1" and time.time() - t < 10 * T.SLOW:
+            state = sql1(db, "SELECT state FROM deliveries WHERE"
+                         " event_id = 'evt_ghost'")
+            time.sleep(0.1)
+        check(state == "1", "and marked delivered: state %s" % state)
+        n1.kill(signal.SIGTERM)
+    rcv.stop()
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
