@@ -32,7 +32,8 @@ chaos: three nodes, two batches, an upstream that fails some first
     random is killed with SIGKILL every second or two and started again
     at once, or after its lease lapsed (OAB_CHAOS_SEED repeats a run).
     One batch is cancelled meanwhile, another expires (a window of half
-    the run); PostgreSQL is stopped for 3 s two thirds in. Every custom_id of both ends
+    the run); PostgreSQL is stopped for 3 s two thirds in. Each batch's
+    end also reaches a webhook receiver, at least once. Every custom_id of both ends
     exactly once, the counts match the files, every node serves the same
     output, and upstream calls beyond one per line stay within what the
     kills and the faults explain.
@@ -497,6 +498,17 @@ def case_final_first(binary, tmp):
 
 def case_chaos(binary, tmp):
     import random
+    from test_server_hooks import Receiver, SECRET
+    rcv = Receiver()
+    try:
+        chaos_nodes(binary, tmp, rcv, ["--webhook-url", rcv.url(),
+                                       "--webhook-secret", SECRET])
+    finally:
+        rcv.stop()
+
+
+def chaos_nodes(binary, tmp, rcv, hook):
+    import random
     seed = int(os.environ.get("OAB_CHAOS_SEED") or time.time() * 1000)
     rnd = random.Random(seed)
     print("chaos seed %d (OAB_CHAOS_SEED repeats it)" % seed)
@@ -512,8 +524,8 @@ def case_chaos(binary, tmp):
         up = T.start_upstream(tmp, ["--delay-ms", "100", "--fault-every",
                                     str(fault_every), "--stall-s", "1"])
         nodes = [node(binary, tmp, db.url, i, up.port,
-                      extra=["--window-seconds", str(int(span / 2))]
-                      if i == 3 else ()) for i in (1, 2, 3)]
+                      extra=hook + (["--window-seconds", str(int(span / 2))]
+                                    if i == 3 else [])) for i in (1, 2, 3)]
         gen = [0, 0, 0]
         st, f1 = Client(nodes[0].port).upload(chat_lines(n[0], words="keep"))
         st2, f2 = Client(nodes[1].port).upload(chat_lines(n[1], words="stop"))
@@ -545,7 +557,8 @@ def case_chaos(binary, tmp):
                 if now >= when:
                     gen[i] += 1
                     nodes[i] = node(binary, tmp, db.url, i + 1, up.port,
-                                    name="node%d.%d" % (i + 1, gen[i]))
+                                    name="node%d.%d" % (i + 1, gen[i]),
+                                    extra=hook)
                     del down[i]
             if not cancelled and now - t0 > span / 3:
                 c = Client(nodes[rnd.choice(live())].port)
@@ -566,7 +579,7 @@ def case_chaos(binary, tmp):
         for i in list(down):
             gen[i] += 1
             nodes[i] = node(binary, tmp, db.url, i + 1, up.port,
-                            name="node%d.%d" % (i + 1, gen[i]))
+                            name="node%d.%d" % (i + 1, gen[i]), extra=hook)
         if not cancelled:
             Client(nodes[0].port).req("POST",
                                       "/v1/batches/%s/cancel" % b2["id"])
@@ -612,6 +625,20 @@ def case_chaos(binary, tmp):
             check(st == 200, "output served by node at %d" % c.port)
             bodies.add(body)
         check(len(bodies) == 1, "every node serves the same output")
+        # each batch's end is posted to the webhook at least once (a node
+        # killed mid-post: again by another, once its lease lapsed)
+        want = {d["id"]: "batch." + d["status"] for d in (d1, d2, d3)}
+        t = time.time()
+        while time.time() - t < 60 * T.SLOW:
+            got = {}
+            for g in rcv.delivered():
+                e = json.loads(g["body"])
+                got[e["data"]["id"]] = e["type"]
+            if all(got.get(k) == v for k, v in want.items()):
+                break
+            time.sleep(0.2)
+        check(all(got.get(k) == v for k, v in want.items()),
+              "every batch's end posted: %s, want %s" % (got, want))
         # calls beyond one per line: each kill re-sends at most what that
         # node had in flight and gathered (2 x --concurrency), each fault
         # one retry of that line; the outage may cost each node's leases
