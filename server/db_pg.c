@@ -96,7 +96,8 @@ static const char *const MIGRATIONS[] = {
     /* 5: a line's lease is its node's: a claim holds while the node's
      * row here is renewed (one row a node, every third of a lease).
      * Before, every leased line was renewed, a scan of all pending lines
-     * (150 ms for a million); lines.lease_until is no longer read */
+     * (150 ms for a million). Webhook deliveries are held the same way;
+     * lines.lease_until and deliveries.lease_until are no longer used */
     ("CREATE TABLE nodes(name text PRIMARY KEY,"
      " alive_until timestamptz NOT NULL);"),
 };
@@ -1245,7 +1246,7 @@ int srv_pg_delivery_next(srv_db *h, srv_delivery *out)
                " lease_node = $1 OR lease_node NOT IN (SELECT name FROM"
                " nodes WHERE alive_until >= now())) ORDER BY next_at, seq"
                " LIMIT 1 FOR UPDATE SKIP LOCKED)"
-               " UPDATE deliveries d SET lease_node = $1, lease_until = NULL"
+               " UPDATE deliveries d SET lease_node = $1"
                " FROM f WHERE d.seq = f.seq"
                " RETURNING d.seq, d.created_at, d.attempts, d.last_status,"
                " d.next_at, d.event_id, d.msg_id, d.url, d.body", &p, &res);
@@ -1284,8 +1285,8 @@ int srv_pg_delivery_update(srv_db *h, long long seq, int state,
     p_int(&p, seq);
     return q0(h, "delivery update",
               "UPDATE deliveries SET state = $1, attempts = $2,"
-              " next_at = $3, last_status = $4, lease_node = NULL,"
-              " lease_until = NULL WHERE seq = $5", &p);
+              " next_at = $3, last_status = $4, lease_node = NULL"
+              " WHERE seq = $5", &p);
 }
 
 int srv_pg_deliveries_pending(srv_db *h, long long *n)
@@ -1313,8 +1314,7 @@ int srv_pg_set_node(srv_db *h, const char *node, int release)
     p_text(&p, h->node);
     /* the previous run of this node is gone (its data folder's lock is
      * ours): its claims are free for any node now, this one included */
-    int rc = q0(h, "release claims", "UPDATE lines SET lease_node = NULL,"
-                " lease_until = NULL"
+    int rc = q0(h, "release claims", "UPDATE lines SET lease_node = NULL"
                 " WHERE lease_node = $1 AND state = 0", &p);
     if (rc == SQLITE_OK)
         rc = q0(h, "release claims", "UPDATE batches SET final_until = NULL"

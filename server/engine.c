@@ -1444,7 +1444,7 @@ static void sweep(engine *e)
     if (!srv_db_shared(e->db))
         return;
     gone g = {e, 0, 0};
-    for (int page = 0; page < 20; page++) {
+    for (int page = 0; page < SRV_GONE_PAGES; page++) {
         g.seen = 0;
         if (srv_db_gone_since(e->db, &e->gone_after, SRV_GONE_PAGE,
                               drop_copy, &g) != SQLITE_OK ||
@@ -1455,7 +1455,7 @@ static void sweep(engine *e)
         srv_log("removed %d cop%s of files gone through other nodes",
                 g.removed, g.removed == 1 ? "y" : "ies");
     double now = oab__now();
-    if (now - e->last_forget > 3600) {
+    if (now - e->last_forget > SRV_GONE_FORGET_EVERY) {
         e->last_forget = now;
         srv_db_gone_forget(e->db, SRV_GONE_KEEP);
     }

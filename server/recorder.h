@@ -58,7 +58,8 @@ int srv_recorder_claim_for(srv_recorder *r, long long seq);
 /* Takes the answer of the claim asked, waiting for it: the lines into
  * idx/off/len (room for the max asked), *n how many (0: none pending
  * from there; idx, off and len all NULL: the answer is dropped, its
- * lines stay leased until the lease lapses). Returns its
+ * lines stay leased to this node, whose later claims of the batch take
+ * them back). Returns its
  * srv_db_lines_pending result, SQLITE_MISUSE when none was asked. The
  * claim asked is then over. */
 int srv_recorder_claim_take(srv_recorder *r, long long *idx, long long *off,

@@ -29,6 +29,8 @@
 #define SRV_SWEEP_SECONDS 5.0            /* expired files looked for */
 #define SRV_GONE_PAGE 1000               /* copies gone, read at once */
 #define SRV_GONE_KEEP (7 * 86400)        /* names gone remembered */
+#define SRV_GONE_FORGET_EVERY 3600.0     /* older names gone dropped */
+#define SRV_GONE_PAGES 20                /* pages of them a sweep reads */
 #define SRV_BATCH_FILE_TTL (30 * 86400)  /* default expiry of purpose=batch */
 #define SRV_EXPIRES_MIN 3600             /* expires_after[seconds] range */
 #define SRV_EXPIRES_MAX 2592000
