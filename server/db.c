@@ -946,10 +946,12 @@ int srv_db_local_gone(srv_db *h, const char *name)
     return h->pg ? srv_pg_local_gone(h, name) : SQLITE_OK;
 }
 
-int srv_db_gone_since(srv_db *h, long long *after, int max,
-                      int (*fn)(const char *name, void *ud), void *ud)
+int srv_db_gone_since(srv_db *h, long long *from, long long *settled,
+                      int max, int (*fn)(const char *name, void *ud),
+                      void *ud)
 {
-    return h->pg ? srv_pg_gone_since(h, after, max, fn, ud) : SQLITE_OK;
+    return h->pg ? srv_pg_gone_since(h, from, settled, max, fn, ud)
+                 : SQLITE_OK;
 }
 
 int srv_db_gone_forget(srv_db *h, long long keep_s)

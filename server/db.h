@@ -44,8 +44,11 @@ int srv_db_shared(srv_db *db);
  * one server at a time holds), so a restarted node takes back at once
  * the claims its previous run left; they are released here when release
  * is 1 (the engine's handle, at start; 0 for a second handle of the same
- * node, whose claims are the first one's). Without a name a handle has a
- * random one. SQLite: nothing. */
+ * node, whose claims are the first one's). The node is marked live (its
+ * lease renewed) before this returns, so no other node takes what this
+ * handle claims next (the delivery thread starts before the engine's
+ * first scan). Without a name a handle has a random one. SQLite:
+ * nothing. */
 int srv_db_set_node(srv_db *db, const char *node, int release);
 /* The node (db's name) stops: its lines' claims lapse now, for any
  * other node to take (they lapse after the lease when it is killed).
@@ -105,11 +108,18 @@ int srv_db_file_delete(srv_db *db, const char *id, const char *owner,
  * looked (srv_db_gone_since) and removes its copies. SQLite (one node,
  * which removes its own): nothing recorded, nothing read, SQLITE_OK. */
 int srv_db_local_gone(srv_db *db, const char *name);
-/* The names recorded gone after position *after (0: from the first
- * kept), up to max, in order, to fn (non-zero stops); *after moves past
- * each one given. */
-int srv_db_gone_since(srv_db *db, long long *after, int max,
-                      int (*fn)(const char *name, void *ud), void *ud);
+/* The names recorded gone after position *from (0: from the first
+ * kept), up to max, in order, to fn (non-zero stops); *from moves past
+ * each one given (the next page starts there). Names are recorded in
+ * transactions that commit in any order, so a name can become visible
+ * behind one read already: *settled moves past a name only when it was
+ * recorded more than SRV_GONE_SETTLE_S seconds ago and every name before
+ * it did too (call with *settled == *from; the next sweep starts again
+ * at *settled, so the newest names are given again, and a late commit
+ * is seen). */
+int srv_db_gone_since(srv_db *db, long long *from, long long *settled,
+                      int max, int (*fn)(const char *name, void *ud),
+                      void *ud);
 /* Forgets the names recorded more than keep_s seconds ago (a node down
  * longer than that keeps its copies of them). */
 int srv_db_gone_forget(srv_db *db, long long keep_s);

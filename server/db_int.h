@@ -85,8 +85,9 @@ int srv_pg_files_expired(srv_db *h, long long now, int max,
 int srv_pg_file_remove(srv_db *h, const char *id);
 int srv_pg_local_gone(srv_db *h, const char *name);
 int srv_pg_node_leave(srv_db *h);
-int srv_pg_gone_since(srv_db *h, long long *after, int max,
-                      int (*fn)(const char *name, void *ud), void *ud);
+int srv_pg_gone_since(srv_db *h, long long *from, long long *settled,
+                      int max, int (*fn)(const char *name, void *ud),
+                      void *ud);
 int srv_pg_gone_forget(srv_db *h, long long keep_s);
 int srv_pg_batch_insert(srv_db *h, const char *id, const char *owner,
                         const char *endpoint, const char *input_file_id,

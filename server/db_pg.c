@@ -644,6 +644,14 @@ int srv_pg_file_insert(srv_db *h, const char *id, const char *owner,
               " VALUES($1,$2,$3,$4,$5,$6,$7,$8)", &p);
 }
 
+/* A name gone, and when: the clock at the moment its number is taken
+ * (not the transaction's start, which a wait for a lock could leave far
+ * behind), so a sweep knows how long ago a late commit could still land
+ * (srv_pg_gone_since). */
+#define GONE_INSERT                                                       \
+    " INSERT INTO files_gone(name, gone_at)"                              \
+    " SELECT path, clock_timestamp() FROM d"
+
 int srv_pg_file_delete(srv_db *h, const char *id, const char *owner,
                        int *deleted)
 {
@@ -652,8 +660,7 @@ int srv_pg_file_delete(srv_db *h, const char *id, const char *owner,
     p_text(&p, owner);
     /* the INSERT's rows are the DELETE's: *deleted says one went */
     return qn(h, "file delete", "WITH d AS (DELETE FROM files WHERE id = $1"
-              " AND owner = $2 RETURNING path) INSERT INTO files_gone(name)"
-              " SELECT path FROM d", &p, deleted);
+              " AND owner = $2 RETURNING path)" GONE_INSERT, &p, deleted);
 }
 
 int srv_pg_files_expired(srv_db *h, long long now, int max,
@@ -682,30 +689,39 @@ int srv_pg_file_remove(srv_db *h, const char *id)
     pgp p = {0};
     p_text(&p, id);
     return q0(h, "file remove", "WITH d AS (DELETE FROM files WHERE id = $1"
-              " RETURNING path) INSERT INTO files_gone(name) SELECT path"
-              " FROM d", &p);
+              " RETURNING path)" GONE_INSERT, &p);
 }
 
 int srv_pg_local_gone(srv_db *h, const char *name)
 {
     pgp p = {0};
     p_text(&p, name);
-    return q0(h, "copy gone", "INSERT INTO files_gone(name) VALUES ($1)", &p);
+    return q0(h, "copy gone",
+              "WITH d(path) AS (VALUES ($1::text))" GONE_INSERT, &p);
 }
 
-int srv_pg_gone_since(srv_db *h, long long *after, int max,
-                      int (*fn)(const char *name, void *ud), void *ud)
+int srv_pg_gone_since(srv_db *h, long long *from, long long *settled,
+                      int max, int (*fn)(const char *name, void *ud),
+                      void *ud)
 {
     pgp p = {0};
-    p_int(&p, *after);
+    p_int(&p, *from);
     p_int(&p, max);
+    p_int(&p, SRV_GONE_SETTLE_S);
     PGresult *res = NULL;
-    int rc = q(h, "copies gone", "SELECT seq, name FROM files_gone"
-               " WHERE seq > $1 ORDER BY seq LIMIT $2", &p, &res);
+    /* a sequence's numbers are taken in order, their transactions commit
+     * in any: a name recorded just now may land behind one read already,
+     * so the settled position stops at the first recent name */
+    int rc = q(h, "copies gone", "SELECT seq, name, gone_at < now() -"
+               " make_interval(secs => $3) FROM files_gone WHERE seq > $1"
+               " ORDER BY seq LIMIT $2", &p, &res);
     if (rc != SQLITE_OK)
         return rc;
     for (int i = 0; i < PQntuples(res); i++) {
-        *after = col_i(res, i, 0);
+        long long seq = col_i(res, i, 0);
+        if (*settled == *from && !strcmp(col_s(res, i, 2), "t"))
+            *settled = seq;
+        *from = seq;
         if (fn(col_s(res, i, 1), ud))
             break;
     }
@@ -870,6 +886,27 @@ int srv_pg_batch_set_spools(srv_db *h, long long seq, long long out_bytes,
               " err_bytes=$2 WHERE seq=$3", &p);
 }
 
+/* Renews this node's leases: its row in nodes (its lines' and its
+ * webhook attempts' lease) and its finalizations. */
+static int renew(srv_db *h)
+{
+    pgp p = {0};
+    p_text(&p, h->node);
+    p_dbl(&p, lease_s());
+    double now = oab__now();
+    int rc = q0(h, "lease renewal", "INSERT INTO nodes(name, alive_until)"
+                " VALUES ($1, now() + make_interval(secs => $2))"
+                " ON CONFLICT (name) DO UPDATE"
+                " SET alive_until = EXCLUDED.alive_until", &p);
+    if (rc == SQLITE_OK)
+        rc = q0(h, "lease renewal", "UPDATE batches SET final_until = now()"
+                " + make_interval(secs => $2) WHERE final_node = $1 AND"
+                " status IN ('in_progress','finalizing','cancelling')", &p);
+    if (rc == SQLITE_OK)
+        h->renewed_at = now;
+    return rc;
+}
+
 int srv_pg_active(srv_db *h, int (*fn)(const srv_active_row *, void *),
                   void *ud)
 {
@@ -877,21 +914,8 @@ int srv_pg_active(srv_db *h, int (*fn)(const srv_active_row *, void *),
     /* the scan is also when this node's leases are renewed, every third
      * of a lease: a node that runs keeps its claims (its lines' leases
      * are its row in nodes; its finalizations are rows of batches) */
-    double now = oab__now();
-    if (now - h->renewed_at >= lease_s() / 3) {
-        pgp p = {0};
-        p_text(&p, h->node);
-        p_dbl(&p, lease_s());
-        if (q0(h, "lease renewal", "INSERT INTO nodes(name, alive_until)"
-               " VALUES ($1, now() + make_interval(secs => $2))"
-               " ON CONFLICT (name) DO UPDATE"
-               " SET alive_until = EXCLUDED.alive_until", &p) == SQLITE_OK &&
-            q0(h, "lease renewal", "UPDATE batches SET final_until = now() +"
-               " make_interval(secs => $2) WHERE final_node = $1 AND status"
-               " IN ('in_progress','finalizing','cancelling')", &p) ==
-                SQLITE_OK)
-            h->renewed_at = now;
-    }
+    if (oab__now() - h->renewed_at >= lease_s() / 3)
+        renew(h);
     /* metadata is the object the front end checked (string values) */
     int rc = qp(h, PS_ACTIVE, "active batches",
                "SELECT seq, id, status, endpoint, input_file_id, expires_at,"
@@ -1308,18 +1332,20 @@ int srv_pg_deliveries_pending(srv_db *h, long long *n)
 int srv_pg_set_node(srv_db *h, const char *node, int release)
 {
     snprintf(h->node, sizeof h->node, "%s", node);
-    if (!release)
-        return SQLITE_OK;
     pgp p = {0};
     p_text(&p, h->node);
     /* the previous run of this node is gone (its data folder's lock is
-     * ours): its claims are free for any node now, this one included */
-    int rc = q0(h, "release claims", "UPDATE lines SET lease_node = NULL"
-                " WHERE lease_node = $1 AND state = 0", &p);
-    if (rc == SQLITE_OK)
-        rc = q0(h, "release claims", "UPDATE batches SET final_until = NULL"
-                " WHERE final_node = $1", &p);
-    return rc;
+     * ours): its lines are free for any node now, this one included (its
+     * finalizations stay its own, renewed below: a batch whose
+     * finalization is claimed records no more lines, and this node ends
+     * it) */
+    int rc = release ? q0(h, "release claims", "UPDATE lines SET"
+                          " lease_node = NULL WHERE lease_node = $1 AND"
+                          " state = 0", &p)
+                     : SQLITE_OK;
+    /* live from now: what this handle claims next is no other node's
+     * (the delivery thread claims before the engine first scans) */
+    return rc == SQLITE_OK ? renew(h) : rc;
 }
 
 int srv_pg_node_leave(srv_db *h)
@@ -1445,8 +1471,31 @@ int srv_pg_file_store(srv_db *h, const char *id, const char *path)
     return rc;
 }
 
+/* Whether file id has its row (1), has none (0), or -1 (logged). */
+static int file_exists(srv_db *h, const char *id, long long *bytes)
+{
+    pgp p = {0};
+    p_text(&p, id);
+    PGresult *res = NULL;
+    if (q(h, "file fetch", "SELECT bytes FROM files WHERE id = $1", &p,
+          &res) != SQLITE_OK)
+        return -1;
+    int n = PQntuples(res);
+    if (n > 0 && bytes)
+        *bytes = col_i(res, 0, 0);
+    PQclear(res);
+    return n > 0;
+}
+
 /* Fetches file id's body from its chunks into path (a temporary name,
- * then renamed: a reader never sees half of it). 0, or -1 (logged). */
+ * then renamed: a reader never sees half of it). The row's size and
+ * every chunk are read in one snapshot, so a file deleted meanwhile is
+ * read whole or not at all (read chunk by chunk, a delete between two
+ * reads looked like the end: a cut body was kept and served). A file
+ * deleted by the time its copy is in place loses the copy again (a
+ * delete that commits after that look is a name gone, which the sweep
+ * reads). 0 (the body at path, or the file gone: nothing at path), or
+ * -1 (logged). */
 static int file_fetch(srv_db *h, const char *id, const char *path)
 {
     char rnd[16];
@@ -1454,8 +1503,14 @@ static int file_fetch(srv_db *h, const char *id, const char *path)
     char *tmp = oab__sprintf("%s.fetch-%s.tmp", path, rnd);
     int fd = tmp ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)
                  : -1;
-    int bad = fd < 0;
-    for (int n = 0; !bad; n++) {
+    long long want = -1, got = 0;
+    int bad = fd < 0 || srv_pg_begin_read(h) != SQLITE_OK, gone = 0;
+    if (!bad) {
+        int e = file_exists(h, id, &want);
+        bad = e < 0;
+        gone = e == 0;
+    }
+    for (int n = 0; !bad && !gone; n++) {
         pgp p = {0};
         p_text(&p, id);
         p_int(&p, n);
@@ -1467,10 +1522,12 @@ static int file_fetch(srv_db *h, const char *id, const char *path)
             break;
         }
         int rows = PQntuples(res);
-        if (rows > 0 &&
-            oab__write_all(fd, PQgetvalue(res, 0, 0),
-                           (size_t)PQgetlength(res, 0, 0)) != 0)
-            bad = 1;
+        if (rows > 0) {
+            size_t len = (size_t)PQgetlength(res, 0, 0);
+            got += (long long)len;
+            if (oab__write_all(fd, PQgetvalue(res, 0, 0), len) != 0)
+                bad = 1;
+        }
         PQclear(res);
         if (rows == 0) {
             if (n == 0)
@@ -1478,13 +1535,25 @@ static int file_fetch(srv_db *h, const char *id, const char *path)
             break;
         }
     }
+    srv_pg_rollback(h); /* the snapshot, read only */
+    if (!bad && !gone && got != want) {
+        srv_log("postgresql: the stored body of %s has %lld bytes, its row"
+                " says %lld", id, got, want);
+        bad = 1;
+    }
     if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0))
         bad = 1;
-    if (!bad && rename(tmp, path) != 0)
+    if (!bad && !gone && rename(tmp, path) != 0)
         bad = 1;
-    if (bad && tmp)
+    if ((bad || gone) && tmp)
         unlink(tmp);
     free(tmp);
+    if (!bad && !gone) {
+        int e = file_exists(h, id, NULL);
+        if (e == 0)
+            unlink(path);
+        bad = e < 0;
+    }
     return bad ? -1 : 0;
 }
 

@@ -113,7 +113,7 @@ typedef struct engine {
     size_t ndone, capdone;
     srv_recorder *rec;      /* shared state: records finished lines */
     double last_scan, last_sweep, last_forget;
-    long long gone_after;   /* shared state: copies gone read up to here */
+    long long gone_after;   /* shared state: names gone settled to here */
     double rpm_tokens, tpm_tokens, last_refill;
     bctx *rr;               /* round-robin position */
     char last_owner[17];    /* owner of the last line started */
@@ -1444,9 +1444,12 @@ static void sweep(engine *e)
     if (!srv_db_shared(e->db))
         return;
     gone g = {e, 0, 0};
+    /* from the last settled name: the newest are read again each sweep,
+     * so one whose transaction committed behind a later one is seen */
+    long long from = e->gone_after;
     for (int page = 0; page < SRV_GONE_PAGES; page++) {
         g.seen = 0;
-        if (srv_db_gone_since(e->db, &e->gone_after, SRV_GONE_PAGE,
+        if (srv_db_gone_since(e->db, &from, &e->gone_after, SRV_GONE_PAGE,
                               drop_copy, &g) != SQLITE_OK ||
             g.seen < SRV_GONE_PAGE)
             break;

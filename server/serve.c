@@ -616,9 +616,12 @@ restore:
     atomic_store(&s->stop, 1);
     if (d)
         MHD_stop_daemon(d);
+    /* the delivery thread first: its attempt is the node's until the
+     * engine leaves (then another node may take it over) */
+    srv_webhook_join(s);
     if (engine_started)
         srv_engine_join(s);
-    srv_webhook_join(s);
+    srv_webhook_free(s);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 out:

@@ -31,6 +31,7 @@
 #define SRV_GONE_KEEP (7 * 86400)        /* names gone remembered */
 #define SRV_GONE_FORGET_EVERY 3600.0     /* older names gone dropped */
 #define SRV_GONE_PAGES 20                /* pages of them a sweep reads */
+#define SRV_GONE_SETTLE_S 60             /* names gone read again so long */
 #define SRV_BATCH_FILE_TTL (30 * 86400)  /* default expiry of purpose=batch */
 #define SRV_EXPIRES_MIN 3600             /* expires_after[seconds] range */
 #define SRV_EXPIRES_MAX 2592000

@@ -327,6 +327,14 @@ void srv_webhook_join(srv *s)
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
     srv_db_close(w->db);
+    w->db = NULL;
+}
+
+void srv_webhook_free(srv *s)
+{
+    wh *w = s->webhook;
+    if (!w)
+        return;
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->cond);
     memset(w->key.data, 0, w->key.len);

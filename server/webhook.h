@@ -23,8 +23,14 @@
  * engine starts. Non-zero (logged, never the secret) on a bad secret, a
  * URL without a secret, or a thread that cannot start. */
 int srv_webhook_start(srv *s);
-/* Stops and joins the delivery thread (after s->stop is set). */
+/* Stops and joins the delivery thread (after s->stop is set; an attempt
+ * in flight is given up): call before the engine leaves, so no other
+ * node takes over an attempt this one is still making. The state stays
+ * until srv_webhook_free (the engine may still record events). */
 void srv_webhook_join(srv *s);
+/* Frees the delivery state (after srv_webhook_join and the engine's
+ * join). */
+void srv_webhook_free(srv *s);
 
 /* Records the event `type` ("batch.completed", ...) of batch_id for
  * every configured URL, inside the caller's transaction on db, so the

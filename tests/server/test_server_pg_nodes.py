@@ -732,6 +732,126 @@ def case_gone(binary, tmp):
             p.kill(signal.SIGTERM)
 
 
+def two_with_copies(binary, tmp, db, datas):
+    """Nodes 1 and 2 (node 2 without a fetch yet) and the files of datas
+    uploaded through node 1: (n1, n2, c1, c2, ids)."""
+    up = T.start_upstream(tmp)
+    n1 = node(binary, tmp, db.url, 1, up.port)
+    n2 = node(binary, tmp, db.url, 2, up.port)
+    c1, c2 = Client(n1.port), Client(n2.port)
+    ids = []
+    for d in datas:
+        st, f = c1.upload(d)
+        check(st == 200, "uploaded through node 1")
+        ids.append(f["id"])
+    return n1, n2, c1, c2, ids
+
+
+def wait_for(cond, secs):
+    t = time.time()
+    while not cond() and time.time() - t < secs * T.SLOW:
+        time.sleep(0.2)
+    return cond()
+
+
+def case_gone_late(binary, tmp):
+    """A name gone whose transaction commits behind a later one (a
+    sequence's numbers are taken in order, commits land in any): the
+    sweep that read the later one must still see it."""
+    a, b = chat_lines(5, words="late"), chat_lines(5, words="early")
+    with cluster() as db:
+        n1, n2, c1, c2, (fa, fb) = two_with_copies(binary, tmp, db, (a, b))
+        for fid, body in ((fa, a), (fb, b)):
+            st, h, got = c2.req("GET", "/v1/files/%s/content" % fid,
+                                raw=True)
+            check(st == 200 and got == body, "node 2 serves %s" % fid)
+            check(copies(tmp, 2, body), "node 2 keeps a copy of %s" % fid)
+        # a session deletes file a and holds its transaction open (its
+        # name's number is taken first)
+        held = psql(db)
+        held.stdin.write("BEGIN; WITH d AS (DELETE FROM files WHERE id ="
+                         " '%s' RETURNING path) INSERT INTO files_gone(name)"
+                         " SELECT path FROM d; SELECT 'held';\n" % fa)
+        held.stdin.flush()
+        try:
+            check(held.stdout.readline().strip() == "held",
+                  "file a deleted in an open transaction")
+            st, x = c1.req("DELETE", "/v1/files/" + fb)
+            check(st == 200 and x.get("deleted"), "file b deleted, committed")
+            check(wait_for(lambda: not copies(tmp, 2, b), 30),
+                  "node 2's sweep read b's name: its copy went")
+        finally:
+            held.stdin.write("COMMIT;\n")
+            held.stdin.close()
+            held.wait()
+        check(wait_for(lambda: not copies(tmp, 2, a), 30),
+              "node 2's copy of a goes too once its delete commits (it"
+              " stayed before): %s" % copies(tmp, 2, a))
+        for p in (n1, n2):
+            p.kill(signal.SIGTERM)
+
+
+def case_fetch_cut(binary, tmp):
+    """A body whose chunks do not add up to its row's size (as a delete
+    between two chunk reads looked) is never served as whole."""
+    data = chat_lines(12000, words="a body of several chunks")
+    check(len(data) > 2 << 20, "%d bytes: 3 chunks of 1 MiB" % len(data))
+    with cluster() as db:
+        n1, n2, c1, c2, (fid,) = two_with_copies(binary, tmp, db, (data,))
+        sql1(db, "DELETE FROM file_chunks WHERE file_id = '%s' AND n >= 1"
+             % fid)
+        st, h, got = c2.req("GET", "/v1/files/%s/content" % fid, raw=True)
+        check(st != 200, "node 2 does not serve a cut body: %s, %d of %d"
+              " bytes" % (st, len(got or b""), len(data)))
+        left = [n for n in os.listdir(os.path.join(tmp, "data2", "files"))]
+        check(left == [], "nothing kept on node 2: %s" % left)
+        st, h, got = c1.req("GET", "/v1/files/%s/content" % fid, raw=True)
+        check(st == 200 and got == data, "node 1 serves its own copy")
+        for p in (n1, n2):
+            p.kill(signal.SIGTERM)
+
+
+def case_fetch_deleted(binary, tmp):
+    """A file deleted while a node fetches it: the node answers 404 and
+    keeps no copy (before, a fetch that finished after the delete kept
+    one until the node's data folder was cleared)."""
+    data = chat_lines(50, words="deleted while fetched")
+    with cluster() as db:
+        n1, n2, c1, c2, (fid,) = two_with_copies(binary, tmp, db, (data,))
+        lock = psql(db)
+        lock.stdin.write("BEGIN; LOCK TABLE file_chunks IN ACCESS EXCLUSIVE"
+                         " MODE; SELECT 'locked';\n")
+        lock.stdin.flush()
+        res = {}
+        t = threading.Thread(target=lambda: res.update(r=c2.req(
+            "GET", "/v1/files/%s/content" % fid, raw=True)))
+        try:
+            check(lock.stdout.readline().strip() == "locked",
+                  "file_chunks locked by another session")
+            t.start()
+            check(wait_for(lambda: sql1(
+                db, "SELECT count(*) FROM pg_stat_activity WHERE"
+                " wait_event_type = 'Lock' AND query LIKE"
+                " 'SELECT data FROM file_chunks%'") == "1", 30),
+                "node 2's fetch waits for the chunks")
+            # the file goes, in the locking session, as the API deletes it
+            lock.stdin.write("WITH d AS (DELETE FROM files WHERE id = '%s'"
+                             " RETURNING path) INSERT INTO files_gone(name)"
+                             " SELECT path FROM d;\n" % fid)
+        finally:
+            lock.stdin.write("COMMIT;\n")
+            lock.stdin.close()
+            lock.wait()
+        t.join(60 * T.SLOW)
+        st = res.get("r", (None,))[0]
+        check(st == 404, "node 2 answers 404 for the file deleted while it"
+              " was fetched: %s" % st)
+        left = os.listdir(os.path.join(tmp, "data2", "files"))
+        check(left == [], "no copy on node 2 once it answered: %s" % left)
+        for p in (n1, n2):
+            p.kill(signal.SIGTERM)
+
+
 def case_leave(binary, tmp):
     n = 3000
     with cluster() as db:
