@@ -221,8 +221,14 @@ static cJSON *batch_view(srv *s, const char *id, const char *owner,
     return o;
 }
 
-static void not_found(srv_anth_reply *rep, const char *id)
+/* 404 for a batch a lookup did not find, or 500 when the lookup failed
+ * in the database (failed: srv_db_failed, read under the lock): the
+ * batch may well exist, and a client must not take it for gone. */
+static void not_found(srv_anth_reply *rep, const char *id, int failed)
 {
+    if (failed)
+        return srv_anth_error(rep, 500, "The server's database is"
+                              " unavailable; try again.");
     char msg[320];
     snprintf(msg, sizeof msg, "No message batch with id '%.128s'.", id);
     srv_anth_error(rep, 404, msg);
@@ -232,9 +238,10 @@ void srv_anth_batch_get(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
 {
     pthread_mutex_lock(&s->db_lock);
     cJSON *o = batch_view(s, in->id, in->owner, in->base, NULL);
+    int failed = !o && srv_db_failed(s->db);
     pthread_mutex_unlock(&s->db_lock);
     if (!o)
-        return not_found(rep, in->id);
+        return not_found(rep, in->id, failed);
     reply_json(rep, 200, o);
 }
 
@@ -467,16 +474,22 @@ void srv_anth_batch_cancel(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
 {
     pthread_mutex_lock(&s->db_lock);
     cJSON *b = srv_batch_json(s->db, in->id, in->owner);
+    int failed = !b && srv_db_failed(s->db);
     const char *st = oab__json_str(b, "status");
     static const char *const can[] = {"validating", "in_progress", NULL};
     int changed = 0;
-    if (b && is_status(st, can))
-        srv_db_batch_cancel(s->db, in->id, oab__unix_now(), &changed);
+    if (b && is_status(st, can) &&
+        srv_db_batch_cancel(s->db, in->id, oab__unix_now(), &changed) !=
+            SQLITE_OK)
+        failed = 1;
     cJSON_Delete(b);
-    cJSON *o = b ? batch_view(s, in->id, in->owner, in->base, NULL) : NULL;
+    cJSON *o = b && !failed ? batch_view(s, in->id, in->owner, in->base,
+                                         NULL)
+                            : NULL;
+    failed = failed || (b && !o);
     pthread_mutex_unlock(&s->db_lock);
     if (!o)
-        return not_found(rep, in->id);
+        return not_found(rep, in->id, failed);
     if (changed) {
         srv_log("message batch %s: canceling", in->id);
         srv_engine_wake(s);
@@ -498,6 +511,7 @@ void srv_anth_batch_delete(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
     char *paths[5] = {0};
     pthread_mutex_lock(&s->db_lock);
     cJSON *v = batch_view(s, in->id, in->owner, in->base, &ended);
+    int failed = !v && srv_db_failed(s->db);
     cJSON *b = v && ended ? srv_batch_json(s->db, in->id, in->owner) : NULL;
     int ok = 0;
     if (b && srv_db_begin(s->db) == SQLITE_OK) {
@@ -539,7 +553,7 @@ void srv_anth_batch_delete(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
         free(paths[k]);
     }
     if (!v)
-        return not_found(rep, in->id);
+        return not_found(rep, in->id, failed);
     if (!ended) {
         char msg[320];
         snprintf(msg, sizeof msg, "Message batch %.128s is still processing; cancel it"
@@ -664,13 +678,20 @@ static int write_results(srv *s, const cJSON *b, const char *id, const char *pat
     long long n1, n2;
     pthread_mutex_lock(&s->db_lock);
     static const char *const keys[] = {"output_file_id", "error_file_id", "input_file_id"};
+    /* a lookup that failed is not a file gone: nothing is written (a
+     * results file without that file's lines would be kept as the
+     * batch's results) */
+    int lost = 0;
     for (int k = 0; k < 3; k++) {
         const char *f = oab__json_str(b, keys[k]);
-        if (f)
-            src[k] = srv_file_path(s->db, s->files_dir, f, NULL);
+        if (f && !(src[k] = srv_file_path(s->db, s->files_dir, f, NULL)))
+            lost |= srv_db_failed(s->db);
     }
     int have = srv_db_anth_get(s->db, id, &n1, &n2, &refused) == SQLITE_ROW;
     char *rp = refused ? srv_file_path(s->db, s->files_dir, refused, NULL) : NULL;
+    if (refused && !rp)
+        lost |= srv_db_failed(s->db);
+    have = have && !lost;
     pthread_mutex_unlock(&s->db_lock);
     /* shared state: another node's files come over here, lock-free
      * (the input only for a failed batch, whose lines it names) */
@@ -736,11 +757,12 @@ void srv_anth_batch_results(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
     int ended = 0;
     pthread_mutex_lock(&s->db_lock);
     cJSON *v = batch_view(s, in->id, in->owner, in->base, &ended);
+    int failed = !v && srv_db_failed(s->db);
     cJSON *b = v && ended ? srv_batch_json(s->db, in->id, in->owner) : NULL;
     pthread_mutex_unlock(&s->db_lock);
     cJSON_Delete(v);
     if (!v)
-        return not_found(rep, in->id);
+        return not_found(rep, in->id, failed);
     if (!ended) {
         cJSON_Delete(b);
         char msg[320];

@@ -282,6 +282,7 @@ cJSON *srv_batch_lines(srv *s, const char *id, const char *owner,
     int dbrc = srv_db_begin_read(s->db);
     int began = dbrc == SQLITE_OK, running = 0;
     cJSON *b = began ? srv_batch_json(s->db, id, owner) : NULL;
+    int failed = !b && (!began || srv_db_failed(s->db));
     long long seq = -1, len[2] = {0, 0};
     char *path[2] = {NULL, NULL};
     if (b) {
@@ -301,6 +302,8 @@ cJSON *srv_batch_lines(srv *s, const char *id, const char *owner,
                 path[k] = fid ? srv_file_path(s->db, s->files_dir, fid,
                                               owner)
                               : NULL;
+                if (fid && !path[k] && srv_db_failed(s->db))
+                    dbrc = SQLITE_ERROR; /* not a file gone: a 500 */
                 len[k] = -1; /* the whole file */
             }
         }
@@ -361,7 +364,7 @@ cJSON *srv_batch_lines(srv *s, const char *id, const char *owner,
         items_free(w);
         free(path[0]);
         free(path[1]);
-        *status = b || !began ? 500 : 404;
+        *status = b || failed ? 500 : 404;
         *message = *status == 500 ? "Could not read the batch."
                                   : "No such Batch object.";
         return NULL;

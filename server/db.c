@@ -303,18 +303,32 @@ static long long lite_i64(const srv_row *r, int col)
 
 /* The one row of SELECT cols FROM table WHERE id = ? (plus a filter),
  * through view. */
-static cJSON *lite_view(sqlite3 *db, const char *sql, const char *id,
+int srv_db_failed(const srv_db *h)
+{
+    return h->failed;
+}
+
+/* A lookup's step: ROW or DONE, else h->failed (srv_db_failed). */
+static int lite_step(srv_db *h, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    h->failed = rc != SQLITE_ROW && rc != SQLITE_DONE;
+    return rc;
+}
+
+static cJSON *lite_view(srv_db *h, const char *sql, const char *id,
                         const char *owner,
                         cJSON *(*view)(const srv_row *, const char *))
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    h->failed = 1;
+    if (sqlite3_prepare_v2(h->lite, sql, -1, &st, NULL) != SQLITE_OK)
         return NULL;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     cJSON *o = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (lite_step(h, st) == SQLITE_ROW) {
         srv_row r = {lite_text, lite_i64, st, 0};
-        o = view(&r, owner);
+        o = view(&r, owner); /* NULL too for another owner's row */
     }
     sqlite3_finalize(st);
     return o;
@@ -324,7 +338,7 @@ cJSON *srv_batch_json(srv_db *h, const char *id, const char *owner)
 {
     if (h->pg)
         return srv_pg_batch_json(h, id, owner);
-    return lite_view(h->lite, "SELECT " SRV_BATCH_COLS " FROM batches"
+    return lite_view(h, "SELECT " SRV_BATCH_COLS " FROM batches"
                      " WHERE id = ?", id, owner, srv__batch_view);
 }
 
@@ -332,7 +346,7 @@ cJSON *srv_file_json(srv_db *h, const char *id, const char *owner)
 {
     if (h->pg)
         return srv_pg_file_json(h, id, owner);
-    return lite_view(h->lite, "SELECT " SRV_FILE_COLS " FROM files"
+    return lite_view(h, "SELECT " SRV_FILE_COLS " FROM files"
                      " WHERE id = ?" NOT_EXPIRED, id, owner, srv__file_view);
 }
 
@@ -348,6 +362,7 @@ char *srv_file_path(srv_db *h, const char *files_dir, const char *id,
         return srv_pg_file_path(h, files_dir, id, owner);
     sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
+    h->failed = 1;
     if (sqlite3_prepare_v2(db,
             "SELECT path FROM files WHERE id = ? AND (?2 IS NULL OR"
             " owner = ?2)" NOT_EXPIRED, -1, &st, NULL) != SQLITE_OK)
@@ -356,9 +371,11 @@ char *srv_file_path(srv_db *h, const char *files_dir, const char *id,
     if (owner)
         sqlite3_bind_text(st, 2, owner, -1, SQLITE_TRANSIENT);
     char *path = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+    if (lite_step(h, st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
         path = oab__sprintf("%s/%s", files_dir,
                             (const char *)sqlite3_column_text(st, 0));
+        h->failed = path == NULL;
+    }
     sqlite3_finalize(st);
     return path;
 }
@@ -1165,12 +1182,13 @@ int srv_db_anth_get(srv_db *h, const char *batch_id, long long *n_requests,
     sqlite3 *db = h->lite;
     *refused_path = NULL;
     sqlite3_stmt *st = NULL;
+    h->failed = 1;
     int rc = prep(db, "SELECT n_requests, n_refused, refused_path FROM"
                       " anth_batches WHERE batch_id = ?", &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_text(st, 1, batch_id, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
+    rc = lite_step(h, st);
     if (rc == SQLITE_ROW) {
         *n_requests = sqlite3_column_int64(st, 0);
         *n_refused = sqlite3_column_int64(st, 1);
@@ -1179,7 +1197,8 @@ int srv_db_anth_get(srv_db *h, const char *batch_id, long long *n_requests,
             rc = SQLITE_NOMEM;
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    h->failed = rc != SQLITE_ROW && rc != SQLITE_DONE;
+    if (h->failed)
         return db_fail(db, rc, "anthropic batch");
     return rc;
 }

@@ -61,7 +61,13 @@ int srv_db_commit(srv_db *db);  /* COMMIT, or ROLLBACK when it fails */
 void srv_db_rollback(srv_db *db);
 
 /* ---- views (NULL when there is no such row, for that owner when owner
- * is not NULL) ---- */
+ * is not NULL, or when the lookup failed: srv_db_failed tells) ---- */
+/* 1 when the last lookup on db (a view, srv_file_path, srv_db_anth_get)
+ * failed in the database (a lost connection, a server that refused it)
+ * rather than finding nothing: its object may well exist, and the API
+ * answers 500, never 404 (a client must not take it for gone). Read it
+ * under the lock the lookup ran under, before the next statement. */
+int srv_db_failed(const srv_db *db);
 cJSON *srv_batch_json(srv_db *db, const char *id, const char *owner);
 cJSON *srv_file_json(srv_db *db, const char *id, const char *owner);
 /* The path of a file's body ("files_dir/name"; new), NULL when there

@@ -15,6 +15,10 @@ struct srv_db {
     char *url;              /* PostgreSQL: the URL, to reconnect */
     int in_tx;              /* PostgreSQL: inside BEGIN .. COMMIT */
     int tx_lost;            /* PostgreSQL: the connection broke in it */
+    int reconnect;          /* PostgreSQL: connect again before the next
+                             * statement (1: the connection failed without
+                             * libpq seeing it closed; 2: the server refused
+                             * a write as read-only, a standby now) */
     double retry_at;        /* PostgreSQL: next reconnect attempt */
     double backoff;         /* PostgreSQL: seconds until the next one */
     double log_at;          /* PostgreSQL: last failure logged */
@@ -23,6 +27,7 @@ struct srv_db {
                              * connection (bit i: db_pg.c's PS_ i) */
     char node[256];         /* PostgreSQL: this handle's lease holder */
     unsigned long log_skipped; /* failures not logged since */
+    int failed;             /* the last lookup failed (srv_db_failed) */
 };
 
 struct srv_db_stmt {

@@ -212,11 +212,17 @@ static void pg_log(srv_db *h, const char *what, const char *msg)
 
 static PGconn *connect_url(const char *url)
 {
-    /* the URL as given; connect_timeout after it so a host that does
-     * not answer holds a thread for seconds, not minutes */
-    const char *const keys[] = {"dbname", "connect_timeout",
-                                "application_name", NULL};
-    const char *const vals[] = {url, "5", "oaibatch-serve", NULL};
+    /* the URL as given (libpq takes the last value of a key: the URL's
+     * own target_session_attrs wins); a server that takes writes only,
+     * so of a URL naming a primary and its standbys the one that is
+     * primary now, also after a failover; connect_timeout after the URL
+     * so a host that does not answer holds a thread for seconds, not
+     * minutes */
+    const char *const keys[] = {"target_session_attrs", "dbname",
+                                "connect_timeout", "application_name",
+                                NULL};
+    const char *const vals[] = {"read-write", url, "5", "oaibatch-serve",
+                                NULL};
     return PQconnectdbParams(keys, vals, 1);
 }
 
@@ -225,7 +231,7 @@ static PGconn *connect_url(const char *url)
  * transaction (that transaction is gone: the caller starts again). */
 static int ready(srv_db *h)
 {
-    if (PQstatus(h->pg) == CONNECTION_OK)
+    if (PQstatus(h->pg) == CONNECTION_OK && !h->reconnect)
         return 1;
     if (h->in_tx) {
         h->tx_lost = 1;
@@ -234,6 +240,10 @@ static int ready(srv_db *h)
     double now = oab__now();
     if (now < h->retry_at)
         return 0;
+    if (h->reconnect == 2)
+        srv_log("postgresql: the server refused a write as read-only (a"
+                " standby now?): connecting again");
+    h->reconnect = 0;
     PQreset(h->pg);
     h->prepared = 0; /* a new session has none */
     if (PQstatus(h->pg) == CONNECTION_OK) {
@@ -250,14 +260,23 @@ static int ready(srv_db *h)
 }
 
 /* A failure the same statement may pass on a second try: a broken
- * connection, a serialization failure or a deadlock. */
+ * connection, a serialization failure, a deadlock, or a server that
+ * became read-only (a primary turned standby, a pooler's connection to
+ * a standby). A failure libpq made itself (no SQLSTATE: the connection
+ * lost while sending, which it may not mark bad yet; seen on an idle
+ * connection after a failover) and a read-only server are tried again
+ * on a new connection, to a server that takes writes. */
 static int transient(srv_db *h, PGresult *res)
 {
     if (PQstatus(h->pg) != CONNECTION_OK)
         return 1;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
                             : NULL;
-    return state && (!strcmp(state, "40001") || !strcmp(state, "40P01"));
+    if (!state || !strcmp(state, "25006")) {
+        h->reconnect = state ? 2 : 1;
+        return 1;
+    }
+    return !strcmp(state, "40001") || !strcmp(state, "40P01");
 }
 
 /* The statements run for every few lines, prepared once per connection
@@ -294,6 +313,7 @@ static int q_full(srv_db *h, int ps, const char *what, const char *sql,
                   PGresult **out)
 {
     *out = NULL;
+    h->failed = 1; /* until it passes (srv_db_failed) */
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!ready(h))
             return SQLITE_ERROR;
@@ -310,6 +330,7 @@ static int q_full(srv_db *h, int ps, const char *what, const char *sql,
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
             *out = res;
+            h->failed = 0;
             return SQLITE_OK;
         }
         int again = transient(h, res) && !h->in_tx;
@@ -523,7 +544,7 @@ static cJSON *view(srv_db *h, const char *sql, const char *id,
     cJSON *o = NULL;
     if (PQntuples(res) > 0) {
         srv_row r = {res_text, res_i64, res, 0};
-        o = fn(&r, owner);
+        o = fn(&r, owner); /* NULL too for another owner's row */
     }
     PQclear(res);
     return o;

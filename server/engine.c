@@ -127,14 +127,22 @@ typedef struct engine {
 } engine;
 
 /* The body path of a file id (the files row's path; shared state: the
- * body fetched here when this node has no copy), new or NULL. */
-static char *input_path(engine *e, const char *file_id)
+ * body fetched here when this node has no copy), new; NULL when the file
+ * is gone, or when it cannot be had now (*later 1: the database failed,
+ * the body could not be fetched; the caller tries again at a later scan
+ * rather than take the file for gone). */
+static char *input_path(engine *e, const char *file_id, int *later)
 {
     char *path = srv_file_path(e->db, e->s->files_dir, file_id, NULL);
+    *later = !path && srv_db_failed(e->db);
     if (path && srv_file_local(e->db, file_id, path) != 0) {
         free(path);
         path = NULL;
+        *later = 1;
     }
+    if (*later)
+        SRV_LOG_EVERY(10, "input file %s cannot be read now; will retry",
+                      file_id);
     return path;
 }
 
@@ -298,12 +306,20 @@ static int over_limit(engine *e, long long seq, const char *owner,
     return 1;
 }
 
-static void validate_batch(engine *e, long long seq, const char *id,
+/* Validates a new batch (or one cancelled before any node did) and
+ * records its lines, or fails it. 0 when its input cannot be had now
+ * (input_path): nothing done, the next scan tries again, until the
+ * batch's window (expires_at, 0: none) has passed: then it fails as if
+ * the file were gone; else 1. */
+static int validate_batch(engine *e, long long seq, const char *id,
                            const char *endpoint, const char *input_file_id,
-                           const char *owner)
+                           const char *owner, long long expires_at)
 {
     srv *s = e->s;
-    char *path = input_path(e, input_file_id);
+    int later = 0;
+    char *path = input_path(e, input_file_id, &later);
+    if (later && !(expires_at && oab__unix_now() >= expires_at))
+        return 0; /* still validating: the next scan tries again */
     int fd = path ? open(path, O_RDONLY) : -1;
     free(path);
     cJSON *errs = cJSON_CreateObject();
@@ -316,7 +332,7 @@ static void validate_batch(engine *e, long long seq, const char *id,
         set_failed(e, seq, id, t);
         free(t);
         cJSON_Delete(errs);
-        return;
+        return 1;
     }
     oab_validate_options vo = OAB_VALIDATE_OPTIONS_INIT;
     vo.min_requests = -1;
@@ -357,7 +373,7 @@ static void validate_batch(engine *e, long long seq, const char *id,
         srv_db_rollback(e->db);
         oab_validator_free(v);
         cJSON_Delete(errs);
-        return;
+        return 1;
     }
     oab_validation *rep = NULL;
     oab_status vs = v ? oab_validator_finish(v, &rep) : OAB_ENOMEM;
@@ -421,6 +437,7 @@ static void validate_batch(engine *e, long long seq, const char *id,
     }
     oab_validation_free(rep);
     cJSON_Delete(errs);
+    return 1;
 }
 
 /* ---------------------------------------------------------------- */
@@ -1343,12 +1360,18 @@ static int take_row(const srv_active_row *a, void *ud)
 }
 
 /* Makes the engine's state of a running batch (input open, spools cut
- * back to what was committed). NULL when out of memory. */
+ * back to what was committed). NULL when out of memory or when its input
+ * cannot be had now (input_path: opened at a later scan; a batch whose
+ * input is gone opens, and its lines end as errors). */
 static bctx *open_batch(engine *e, const row *r)
 {
-    bctx *b = calloc(1, sizeof *b);
-    if (!b)
+    int later = 0;
+    char *path = input_path(e, r->input, &later);
+    bctx *b = later ? NULL : calloc(1, sizeof *b);
+    if (!b) {
+        free(path);
         return NULL;
+    }
     b->seq = r->seq;
     snprintf(b->id, sizeof b->id, "%s", r->id);
     snprintf(b->endpoint, sizeof b->endpoint, "%s", r->endpoint);
@@ -1356,7 +1379,6 @@ static bctx *open_batch(engine *e, const row *r)
     b->expires_at = r->expires_at;
     b->window = r->expires_at - r->created_at;
     b->prio = r->prio;
-    char *path = input_path(e, r->input);
     b->fd = path ? open(path, O_RDONLY) : -1;
     free(path);
     b->committed[0] = b->written[0] = r->out_bytes;
@@ -1489,7 +1511,7 @@ static void scan(engine *e)
         if (!strcmp(r->status, "validating")) {
             if (!validated++ || oab__now() < validate_until)
                 validate_batch(e, r->seq, r->id, r->endpoint, r->input,
-                               r->owner);
+                               r->owner, r->expires_at);
             continue; /* picked up as in_progress next scan */
         }
         if (!strcmp(r->status, "finalizing")) {
@@ -1512,8 +1534,10 @@ static void scan(engine *e)
              * validating it, or have been refused while this one held
              * its finalization); a batch validated already is left as
              * it is */
-            validate_batch(e, r->seq, r->id, r->endpoint, r->input,
-                           r->owner);
+            if (!validate_batch(e, r->seq, r->id, r->endpoint, r->input,
+                                r->owner, r->expires_at))
+                continue; /* its input cannot be had now: never ended
+                           * before its lines are recorded */
         if (!b) {
             if (!(b = open_batch(e, r)))
                 continue;

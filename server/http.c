@@ -409,6 +409,19 @@ static enum MHD_Result batches_list(struct MHD_Connection *conn, srv *s,
 
 /* ---- files ---- */
 
+/* 404 for an object a lookup did not find, or 500 when the lookup
+ * failed in the database (failed: srv_db_failed, read under the lock):
+ * the object may well exist, and a client must not take it for gone. */
+static enum MHD_Result lookup_error(struct MHD_Connection *conn, req *r,
+                                    int failed, const char *msg,
+                                    const char *param)
+{
+    if (failed)
+        return send_error(conn, r, 500, "The server's database is"
+                          " unavailable; try again.", NULL, NULL);
+    return send_error(conn, r, 404, msg, param, NULL);
+}
+
 /* GET of one object by id (of the caller's key): 200 or 404. */
 static enum MHD_Result object_get(struct MHD_Connection *conn, srv *s,
                                   req *r, int batch)
@@ -416,12 +429,13 @@ static enum MHD_Result object_get(struct MHD_Connection *conn, srv *s,
     pthread_mutex_lock(&s->db_lock);
     cJSON *o = batch ? srv_batch_json(s->db, r->id, r->owner)
                      : srv_file_json(s->db, r->id, r->owner);
+    int failed = !o && srv_db_failed(s->db);
     pthread_mutex_unlock(&s->db_lock);
     if (o)
         return send_json(conn, r, 200, o);
-    return send_error(conn, r, 404,
-                      batch ? "No such Batch object." : "No such File object.",
-                      batch ? "batch_id" : "id", NULL);
+    return lookup_error(conn, r, failed,
+                        batch ? "No such Batch object." : "No such File object.",
+                        batch ? "batch_id" : "id");
 }
 
 static enum MHD_Result file_get(struct MHD_Connection *conn, srv *s, req *r,
@@ -437,9 +451,10 @@ static enum MHD_Result file_content(struct MHD_Connection *conn, srv *s,
     (void)body;
     pthread_mutex_lock(&s->db_lock);
     char *path = srv_file_path(s->db, s->files_dir, r->id, r->owner);
+    int failed = !path && srv_db_failed(s->db);
     pthread_mutex_unlock(&s->db_lock);
     if (!path)
-        return send_error(conn, r, 404, "No such File object.", "id", NULL);
+        return lookup_error(conn, r, failed, "No such File object.", "id");
     /* (shared state: another node's upload comes over, lock-free) */
     if (srv_file_local(s->db, r->id, path) != 0) {
         free(path);
@@ -624,10 +639,11 @@ static enum MHD_Result batch_create(struct MHD_Connection *conn, srv *s,
     pthread_mutex_lock(&s->db_lock);
     cJSON *f = srv_file_json(s->db, fid->valuestring, r->owner);
     if (!f) {
+        int failed = srv_db_failed(s->db);
         pthread_mutex_unlock(&s->db_lock);
         free(meta_text);
-        return send_error(conn, r, 404,
-                          "No such File object.", "input_file_id", NULL);
+        return lookup_error(conn, r, failed, "No such File object.",
+                            "input_file_id");
     }
     const char *purpose = oab__json_str(f, "purpose");
     if (!purpose || strcmp(purpose, "batch") != 0) {
@@ -672,22 +688,29 @@ static enum MHD_Result batch_cancel(struct MHD_Connection *conn, srv *s,
     pthread_mutex_lock(&s->db_lock);
     cJSON *b = srv_batch_json(s->db, r->id, r->owner);
     if (!b) {
+        int failed = srv_db_failed(s->db);
         pthread_mutex_unlock(&s->db_lock);
-        return send_error(conn, r, 404, "No such Batch object.", "batch_id",
-                          NULL);
+        return lookup_error(conn, r, failed, "No such Batch object.",
+                            "batch_id");
     }
     const char *status = oab__json_str(b, "status");
     int can = status && (!strcmp(status, "validating") ||
                          !strcmp(status, "in_progress"));
     int already = status && (!strcmp(status, "cancelling") ||
                              !strcmp(status, "cancelled"));
+    int failed = 0;
     if (can) {
         int changed = 0;
-        srv_db_batch_cancel(s->db, r->id, oab__unix_now(), &changed);
+        failed = srv_db_batch_cancel(s->db, r->id, oab__unix_now(),
+                                     &changed) != SQLITE_OK;
         cJSON_Delete(b);
-        b = srv_batch_json(s->db, r->id, NULL);
+        b = failed ? NULL : srv_batch_json(s->db, r->id, NULL);
+        failed = !b;
     }
     pthread_mutex_unlock(&s->db_lock);
+    if (failed)
+        return send_error(conn, r, 500, "Could not cancel the batch; try"
+                          " again.", NULL, NULL);
     if (!can && !already) {
         char msg[160];
         snprintf(msg, sizeof msg, "Cannot cancel a batch with status '%s'.",

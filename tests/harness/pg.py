@@ -14,7 +14,9 @@ As a command, runs another command with $OAB_DB set to the cluster's URL
 
     pg.py BINDIR -- COMMAND [ARGS...]
 
-As a module: `with Cluster(bindir) as pg: ... pg.url, pg.stop(), pg.start()`.
+As a module: `with Cluster(bindir) as pg: ... pg.url, pg.stop(), pg.start()`;
+`Cluster(bindir).init_standby(pg).start()` is a standby of pg, `promote()`
+makes it a primary.
 """
 import os
 import pwd
@@ -60,6 +62,19 @@ class Cluster:
                   "--auth=trust", "-E", "UTF8", "--no-sync",
                   "--locale=C")
         return self
+
+    def init_standby(self, primary):
+        """This cluster as a streaming standby of primary (running): a
+        base backup with its standby.signal and primary_conninfo, instead
+        of init()."""
+        self._run("pg_basebackup", "-D", self.data, "-h", primary.tmp,
+                  "-p", "5432", "-U", primary.user, "-R", "-X", "stream",
+                  "--no-sync", "-c", "fast")
+        return self
+
+    def promote(self):
+        """A standby becomes a primary (takes writes)."""
+        self._run("pg_ctl", "-D", self.data, "-w", "-t", "60", "promote")
 
     def start(self):
         opts = ("-k %s -c listen_addresses='' -p 5432 -c fsync=off"

@@ -146,10 +146,18 @@ class Client:
         return self.req("POST", "/v1/batches", body)
 
     def wait(self, bid, timeout=60, until=("completed", "failed", "expired",
-                                           "cancelled")):
+                                           "cancelled"), transient=()):
+        """Polls until the batch's status is one of until; an answer of a
+        status in transient (500 while the database is away) is polled
+        again, any other but 200 raises."""
         t = time.time()
+        b = {"status": None}
         while time.time() - t < timeout * SLOW:
-            st, b = self.req("GET", "/v1/batches/" + bid)
+            st, got = self.req("GET", "/v1/batches/" + bid)
+            if st in transient:
+                time.sleep(0.05)
+                continue
+            b = got
             if st != 200:
                 raise RuntimeError("GET batch: %s %s" % (st, b))
             if b["status"] in until:

@@ -286,7 +286,25 @@ def case_outage(binary, tmp):
         s, c, b = one_node_batch(binary, tmp, db, n, 20)
         wait_count(c, b["id"], 300)
         db.stop("fast")
-        time.sleep(10)
+        t0 = time.time()
+        # every lookup answers 500 meanwhile, never 404: the objects are
+        # there (before, a client was told the batch and its file did
+        # not exist)
+        from test_server_anthropic import AClient
+        for what, st in (
+                ("GET the batch", c.req("GET", "/v1/batches/" + b["id"])[0]),
+                ("GET its input file",
+                 c.req("GET", "/v1/files/" + b["input_file_id"])[0]),
+                ("GET its input's content", c.req(
+                    "GET", "/v1/files/%s/content" % b["input_file_id"])[0]),
+                ("GET its lines",
+                 c.req("GET", "/v1/batches/%s/lines" % b["id"])[0]),
+                ("a batch of its input", c.create(b["input_file_id"])[0]),
+                ("GET a message batch", AClient(s.port, key=None).areq(
+                    "GET", "/v1/messages/batches/msgbatch_x")[0])):
+            check(st == 500, "%s during the outage: 500, not 404: %s"
+                  % (what, st))
+        time.sleep(max(0, 10 - (time.time() - t0)))
         check(s.p.poll() is None, "the node lives through the outage")
         db.start()
         done = c.wait(b["id"], timeout=300 * T.SLOW)
@@ -850,6 +868,76 @@ def case_fetch_deleted(binary, tmp):
         check(left == [], "no copy on node 2 once it answered: %s" % left)
         for p in (n1, n2):
             p.kill(signal.SIGTERM)
+
+
+def case_failover(binary, tmp):
+    """A primary and its streaming standby, the URL naming the standby
+    first (libpq tries hosts in order): the nodes run on the primary (a
+    server that takes writes; before, they connected to the standby and
+    could not start); the primary dies mid-batch and the standby is
+    promoted: both nodes carry on there, every line once. Replication is
+    asynchronous, so the last commits before the primary died may be lost
+    with it: their lines run again, never twice in the files."""
+    n = 2000
+    with cluster() as prim:
+        stby = cluster()
+        try:
+            stby.init_standby(prim).start()
+            check(wait_for(lambda: sql1(
+                prim, "SELECT count(*) FROM pg_stat_replication WHERE"
+                " state = 'streaming'") == "1", 30), "the standby streams")
+            url = ("postgresql:///postgres?host=%s,%s&port=5432,5432&user=%s"
+                   % (stby.tmp, prim.tmp, prim.user))
+            up = T.start_upstream(tmp, ["--delay-ms", "20"])
+            n1 = node(binary, tmp, url, 1, up.port)
+            n2 = node(binary, tmp, url, 2, up.port)
+            c = Client(n1.port)
+            st, f = c.upload(chat_lines(n))
+            check(st == 200, "upload through node 1")
+            st, b = c.create(f["id"])
+            check(st == 200, "create through node 1: %s" % st)
+            wait_count(c, b["id"], n // 4)
+            prim.stop("immediate")
+            time.sleep(2)
+            check(n1.p.poll() is None and n2.p.poll() is None,
+                  "the nodes live without a primary")
+            stby.promote()
+            # 500 (never 404) until a node's connection is back
+            done = Client(n2.port).wait(b["id"], timeout=300 * T.SLOW,
+                                        transient=(500,))
+            completed_once(c, done, n, "failover")
+            for p in (n1, n2):
+                p.kill(signal.SIGTERM)
+        finally:
+            stby.close()
+
+
+def case_input_later(binary, tmp):
+    """A node that cannot fetch a batch's input now (here: the chunks'
+    table renamed away) leaves the batch validating and tries again at
+    later scans (before, it failed the batch as if the file were gone)."""
+    n = 40
+    with cluster() as db:
+        up = T.start_upstream(tmp)
+        n1 = node(binary, tmp, db.url, 1, up.port)
+        st, f = Client(n1.port).upload(chat_lines(n))
+        check(st == 200, "uploaded through node 1")
+        n1.kill(signal.SIGTERM)
+        n1.p.wait(30)
+        sql1(db, "ALTER TABLE file_chunks RENAME TO file_chunks_away")
+        n2 = node(binary, tmp, db.url, 2, up.port)
+        c2 = Client(n2.port)
+        st, b = c2.create(f["id"])
+        check(st == 200, "create through node 2 (no copy of the input)")
+        time.sleep(2 * T.SLOW)
+        st, g = c2.req("GET", "/v1/batches/" + b["id"])
+        check(st == 200 and g["status"] == "validating", "still validating"
+              " while its input cannot be fetched: %s %s"
+              % (g.get("status"), g.get("errors")))
+        sql1(db, "ALTER TABLE file_chunks_away RENAME TO file_chunks")
+        done = c2.wait(b["id"], timeout=60 * T.SLOW)
+        completed_once(c2, done, n, "input fetched later")
+        n2.kill(signal.SIGTERM)
 
 
 def case_leave(binary, tmp):
