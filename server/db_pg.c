@@ -231,8 +231,18 @@ static PGconn *connect_url(const char *url)
  * transaction (that transaction is gone: the caller starts again). */
 static int ready(srv_db *h)
 {
-    if (PQstatus(h->pg) == CONNECTION_OK && !h->reconnect)
-        return 1;
+    /* a server that became read-only (a primary made a standby, or
+     * read-only for a switchover) says so in a ParameterStatus message
+     * with its next answer (PostgreSQL 14 on): a handle that only reads
+     * would go on reading a state the new primary has moved past */
+    if (PQstatus(h->pg) == CONNECTION_OK && !h->reconnect) {
+        const char *ro = PQparameterStatus(h->pg,
+                                           "default_transaction_read_only");
+        const char *hs = PQparameterStatus(h->pg, "in_hot_standby");
+        if (!(ro && !strcmp(ro, "on")) && !(hs && !strcmp(hs, "on")))
+            return 1;
+        h->reconnect = 2;
+    }
     if (h->in_tx) {
         h->tx_lost = 1;
         return 0;
@@ -241,8 +251,8 @@ static int ready(srv_db *h)
     if (now < h->retry_at)
         return 0;
     if (h->reconnect == 2)
-        srv_log("postgresql: the server refused a write as read-only (a"
-                " standby now?): connecting again");
+        srv_log("postgresql: the server is read-only now (a standby?):"
+                " connecting again");
     h->reconnect = 0;
     PQreset(h->pg);
     h->prepared = 0; /* a new session has none */

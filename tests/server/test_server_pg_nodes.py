@@ -912,6 +912,46 @@ def case_failover(binary, tmp):
             stby.close()
 
 
+def case_switchover(binary, tmp):
+    """A planned switchover: the primary made read-only (its connections
+    stay open), the standby caught up and promoted. A node whose writes
+    are refused as read-only connects again and goes on on the new
+    primary (before, it kept its connection to the read-only server and
+    the batch never ended)."""
+    n = 2000
+    with cluster() as prim:
+        stby = cluster()
+        try:
+            stby.init_standby(prim).start()
+            check(wait_for(lambda: sql1(
+                prim, "SELECT count(*) FROM pg_stat_replication WHERE"
+                " state = 'streaming'") == "1", 30), "the standby streams")
+            url = ("postgresql:///postgres?host=%s,%s&port=5432,5432&user=%s"
+                   % (prim.tmp, stby.tmp, prim.user))
+            up = T.start_upstream(tmp, ["--delay-ms", "20"])
+            n1 = node(binary, tmp, url, 1, up.port)
+            c = Client(n1.port)
+            st, f = c.upload(chat_lines(n))
+            st, b = c.create(f["id"])
+            check(st == 200, "create through node 1: %s" % st)
+            wait_count(c, b["id"], n // 4)
+            sql1(prim, "ALTER SYSTEM SET default_transaction_read_only = on")
+            sql1(prim, "SELECT pg_reload_conf()")
+            lsn = sql1(prim, "SELECT pg_current_wal_lsn()")
+            check(wait_for(lambda: sql1(
+                stby, "SELECT pg_last_wal_replay_lsn() >= '%s'" % lsn) ==
+                "t", 30), "the standby caught up")
+            stby.promote()
+            done = c.wait(b["id"], timeout=300 * T.SLOW, transient=(500,))
+            completed_once(c, done, n, "switchover")
+            n1.kill(signal.SIGTERM)
+            log = open(os.path.join(tmp, "node1.log")).read()
+            check("the server is read-only now" in log, "node 1 said why"
+                  " it connected again")
+        finally:
+            stby.close()
+
+
 def case_input_later(binary, tmp):
     """A node that cannot fetch a batch's input now (here: the chunks'
     table renamed away) leaves the batch validating and tries again at
