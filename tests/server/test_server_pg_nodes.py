@@ -61,6 +61,7 @@ webhook_once: three nodes with one webhook receiver that answers slowly
     (every node's delivery thread looks while a post is in flight):
     each batch's event is posted once, by one node.
 """
+import contextlib
 import json
 import os
 import signal
@@ -451,19 +452,28 @@ def sql1(db, query):
     return out
 
 
+def uploaded_elsewhere(binary, tmp, db, data, sql=None):
+    """data uploaded through node 1, which stops; then (sql run first,
+    when given) node 2 starts, with no copy of the file: (file, node 2,
+    its client)."""
+    up = T.start_upstream(tmp)
+    n1 = node(binary, tmp, db.url, 1, up.port)
+    st, f = Client(n1.port).upload(data)
+    check(st == 200, "uploaded through node 1")
+    n1.kill(signal.SIGTERM)
+    n1.p.wait(30)
+    if sql:
+        sql1(db, sql)
+    n2 = node(binary, tmp, db.url, 2, up.port)
+    return f, n2, Client(n2.port)
+
+
 def case_final_first(binary, tmp):
     n = 30
     with cluster() as db:
-        up = T.start_upstream(tmp)
-        n1 = node(binary, tmp, db.url, 1, up.port)
-        st, f = Client(n1.port).upload(chat_lines(n))
-        check(st == 200, "uploaded through node 1")
-        n1.kill(signal.SIGTERM)
-        n1.p.wait(30)
         # node 2 has no copy of the input: its validation fetches it, and
         # waits while another session holds file_chunks
-        n2 = node(binary, tmp, db.url, 2, up.port)
-        c2 = Client(n2.port)
+        f, n2, c2 = uploaded_elsewhere(binary, tmp, db, chat_lines(n))
         lock = psql(db)
         lock.stdin.write("BEGIN; LOCK TABLE file_chunks IN ACCESS EXCLUSIVE"
                          " MODE; SELECT 'locked';\n")
@@ -870,15 +880,9 @@ def case_fetch_deleted(binary, tmp):
             p.kill(signal.SIGTERM)
 
 
-def case_failover(binary, tmp):
-    """A primary and its streaming standby, the URL naming the standby
-    first (libpq tries hosts in order): the nodes run on the primary (a
-    server that takes writes; before, they connected to the standby and
-    could not start); the primary dies mid-batch and the standby is
-    promoted: both nodes carry on there, every line once. Replication is
-    asynchronous, so the last commits before the primary died may be lost
-    with it: their lines run again, never twice in the files."""
-    n = 2000
+@contextlib.contextmanager
+def replicated():
+    """A primary and its streaming standby: (primary, standby)."""
     with cluster() as prim:
         stby = cluster()
         try:
@@ -886,70 +890,80 @@ def case_failover(binary, tmp):
             check(wait_for(lambda: sql1(
                 prim, "SELECT count(*) FROM pg_stat_replication WHERE"
                 " state = 'streaming'") == "1", 30), "the standby streams")
-            url = ("postgresql:///postgres?host=%s,%s&port=5432,5432&user=%s"
-                   % (stby.tmp, prim.tmp, prim.user))
-            up = T.start_upstream(tmp, ["--delay-ms", "20"])
-            n1 = node(binary, tmp, url, 1, up.port)
-            n2 = node(binary, tmp, url, 2, up.port)
-            c = Client(n1.port)
-            st, f = c.upload(chat_lines(n))
-            check(st == 200, "upload through node 1")
-            st, b = c.create(f["id"])
-            check(st == 200, "create through node 1: %s" % st)
-            wait_count(c, b["id"], n // 4)
-            prim.stop("immediate")
-            time.sleep(2)
-            check(n1.p.poll() is None and n2.p.poll() is None,
-                  "the nodes live without a primary")
-            stby.promote()
-            # 500 (never 404) until a node's connection is back
-            done = Client(n2.port).wait(b["id"], timeout=300 * T.SLOW,
-                                        transient=(500,))
-            completed_once(c, done, n, "failover")
-            for p in (n1, n2):
-                p.kill(signal.SIGTERM)
+            yield prim, stby
         finally:
             stby.close()
+
+
+def hosts_url(*dbs):
+    """A URL naming the clusters dbs, in that order (libpq tries them in
+    order)."""
+    return ("postgresql:///postgres?host=%s&port=%s&user=%s"
+            % (",".join(d.tmp for d in dbs), ",".join("5432" for d in dbs),
+               dbs[0].user))
+
+
+def case_failover(binary, tmp):
+    """A primary and its streaming standby, the URL naming the standby
+    first: the nodes run on the primary (a server that takes writes;
+    before, they connected to the standby and could not start); the
+    primary dies mid-batch and the standby is promoted: both nodes carry
+    on there, every line once. Replication is asynchronous, so the last
+    commits before the primary died may be lost with it: their lines run
+    again, never twice in the files."""
+    n = 2000
+    with replicated() as (prim, stby):
+        url = hosts_url(stby, prim)
+        up = T.start_upstream(tmp, ["--delay-ms", "20"])
+        n1 = node(binary, tmp, url, 1, up.port)
+        n2 = node(binary, tmp, url, 2, up.port)
+        c = Client(n1.port)
+        st, f = c.upload(chat_lines(n))
+        check(st == 200, "upload through node 1")
+        st, b = c.create(f["id"])
+        check(st == 200, "create through node 1: %s" % st)
+        wait_count(c, b["id"], n // 4)
+        prim.stop("immediate")
+        time.sleep(2)
+        check(n1.p.poll() is None and n2.p.poll() is None,
+              "the nodes live without a primary")
+        stby.promote()
+        # 500 (never 404) until a node's connection is back
+        done = Client(n2.port).wait(b["id"], timeout=300 * T.SLOW,
+                                    transient=(500,))
+        completed_once(c, done, n, "failover")
+        for p in (n1, n2):
+            p.kill(signal.SIGTERM)
 
 
 def case_switchover(binary, tmp):
     """A planned switchover: the primary made read-only (its connections
-    stay open), the standby caught up and promoted. A node whose writes
-    are refused as read-only connects again and goes on on the new
-    primary (before, it kept its connection to the read-only server and
-    the batch never ended)."""
+    stay open), the standby caught up and promoted. A node whose server
+    turned read-only connects again and goes on on the new primary, its
+    API's reads too (before, those stayed on the old one and showed the
+    batch running forever)."""
     n = 2000
-    with cluster() as prim:
-        stby = cluster()
-        try:
-            stby.init_standby(prim).start()
-            check(wait_for(lambda: sql1(
-                prim, "SELECT count(*) FROM pg_stat_replication WHERE"
-                " state = 'streaming'") == "1", 30), "the standby streams")
-            url = ("postgresql:///postgres?host=%s,%s&port=5432,5432&user=%s"
-                   % (prim.tmp, stby.tmp, prim.user))
-            up = T.start_upstream(tmp, ["--delay-ms", "20"])
-            n1 = node(binary, tmp, url, 1, up.port)
-            c = Client(n1.port)
-            st, f = c.upload(chat_lines(n))
-            st, b = c.create(f["id"])
-            check(st == 200, "create through node 1: %s" % st)
-            wait_count(c, b["id"], n // 4)
-            sql1(prim, "ALTER SYSTEM SET default_transaction_read_only = on")
-            sql1(prim, "SELECT pg_reload_conf()")
-            lsn = sql1(prim, "SELECT pg_current_wal_lsn()")
-            check(wait_for(lambda: sql1(
-                stby, "SELECT pg_last_wal_replay_lsn() >= '%s'" % lsn) ==
-                "t", 30), "the standby caught up")
-            stby.promote()
-            done = c.wait(b["id"], timeout=300 * T.SLOW, transient=(500,))
-            completed_once(c, done, n, "switchover")
-            n1.kill(signal.SIGTERM)
-            log = open(os.path.join(tmp, "node1.log")).read()
-            check("the server is read-only now" in log, "node 1 said why"
-                  " it connected again")
-        finally:
-            stby.close()
+    with replicated() as (prim, stby):
+        up = T.start_upstream(tmp, ["--delay-ms", "20"])
+        n1 = node(binary, tmp, hosts_url(prim, stby), 1, up.port)
+        c = Client(n1.port)
+        st, f = c.upload(chat_lines(n))
+        st, b = c.create(f["id"])
+        check(st == 200, "create through node 1: %s" % st)
+        wait_count(c, b["id"], n // 4)
+        sql1(prim, "ALTER SYSTEM SET default_transaction_read_only = on")
+        sql1(prim, "SELECT pg_reload_conf()")
+        lsn = sql1(prim, "SELECT pg_current_wal_lsn()")
+        check(wait_for(lambda: sql1(
+            stby, "SELECT pg_last_wal_replay_lsn() >= '%s'" % lsn) == "t",
+            30), "the standby caught up")
+        stby.promote()
+        done = c.wait(b["id"], timeout=300 * T.SLOW, transient=(500,))
+        completed_once(c, done, n, "switchover")
+        n1.kill(signal.SIGTERM)
+        log = open(os.path.join(tmp, "node1.log")).read()
+        check("the server is read-only now" in log, "node 1 said why it"
+              " connected again")
 
 
 def case_input_later(binary, tmp):
@@ -958,15 +972,9 @@ def case_input_later(binary, tmp):
     later scans (before, it failed the batch as if the file were gone)."""
     n = 40
     with cluster() as db:
-        up = T.start_upstream(tmp)
-        n1 = node(binary, tmp, db.url, 1, up.port)
-        st, f = Client(n1.port).upload(chat_lines(n))
-        check(st == 200, "uploaded through node 1")
-        n1.kill(signal.SIGTERM)
-        n1.p.wait(30)
-        sql1(db, "ALTER TABLE file_chunks RENAME TO file_chunks_away")
-        n2 = node(binary, tmp, db.url, 2, up.port)
-        c2 = Client(n2.port)
+        f, n2, c2 = uploaded_elsewhere(binary, tmp, db, chat_lines(n),
+                                       "ALTER TABLE file_chunks RENAME TO"
+                                       " file_chunks_away")
         st, b = c2.create(f["id"])
         check(st == 200, "create through node 2 (no copy of the input)")
         time.sleep(2 * T.SLOW)
