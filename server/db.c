@@ -301,8 +301,6 @@ static long long lite_i64(const srv_row *r, int col)
     return sqlite3_column_int64(r->p, col);
 }
 
-/* The one row of SELECT cols FROM table WHERE id = ? (plus a filter),
- * through view. */
 int srv_db_failed(const srv_db *h)
 {
     return h->failed;
@@ -316,6 +314,8 @@ static int lite_step(srv_db *h, sqlite3_stmt *st)
     return rc;
 }
 
+/* The one row of SELECT cols FROM table WHERE id = ? (plus a filter),
+ * through view. */
 static cJSON *lite_view(srv_db *h, const char *sql, const char *id,
                         const char *owner,
                         cJSON *(*view)(const srv_row *, const char *))

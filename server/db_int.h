@@ -17,8 +17,8 @@ struct srv_db {
     int tx_lost;            /* PostgreSQL: the connection broke in it */
     int reconnect;          /* PostgreSQL: connect again before the next
                              * statement (1: the connection failed without
-                             * libpq seeing it closed; 2: the server refused
-                             * a write as read-only, a standby now) */
+                             * libpq seeing it closed; 2: the server is
+                             * read-only now, a standby or switched over) */
     double retry_at;        /* PostgreSQL: next reconnect attempt */
     double backoff;         /* PostgreSQL: seconds until the next one */
     double log_at;          /* PostgreSQL: last failure logged */
