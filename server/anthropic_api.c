@@ -12,6 +12,7 @@
 #include "util/json.h"
 #include "util/str.h"
 #include "anthropic_api.h"
+#include "apierr.h"
 #include "db.h"
 #include "engine.h"
 #include "testmodel.h"
@@ -227,8 +228,7 @@ static cJSON *batch_view(srv *s, const char *id, const char *owner,
 static void not_found(srv_anth_reply *rep, const char *id, int failed)
 {
     if (failed)
-        return srv_anth_error(rep, 500, "The server's database is"
-                              " unavailable; try again.");
+        return srv_anth_error(rep, 500, SRV_DB_UNAVAILABLE);
     char msg[320];
     snprintf(msg, sizeof msg, "No message batch with id '%.128s'.", id);
     srv_anth_error(rep, 404, msg);

@@ -417,8 +417,7 @@ static enum MHD_Result lookup_error(struct MHD_Connection *conn, req *r,
                                     const char *param)
 {
     if (failed)
-        return send_error(conn, r, 500, "The server's database is"
-                          " unavailable; try again.", NULL, NULL);
+        return send_error(conn, r, 500, SRV_DB_UNAVAILABLE, NULL, NULL);
     return send_error(conn, r, 404, msg, param, NULL);
 }
 
