@@ -482,11 +482,12 @@ void srv_anth_batch_cancel(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
         srv_db_batch_cancel(s->db, in->id, oab__unix_now(), &changed) !=
             SQLITE_OK)
         failed = 1;
+    int found = b != NULL;
     cJSON_Delete(b);
-    cJSON *o = b && !failed ? batch_view(s, in->id, in->owner, in->base,
-                                         NULL)
-                            : NULL;
-    failed = failed || (b && !o);
+    cJSON *o = found && !failed ? batch_view(s, in->id, in->owner, in->base,
+                                             NULL)
+                                : NULL;
+    failed = failed || (found && !o);
     pthread_mutex_unlock(&s->db_lock);
     if (!o)
         return not_found(rep, in->id, failed);
@@ -545,6 +546,7 @@ void srv_anth_batch_delete(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
             srv_db_rollback(s->db);
     }
     pthread_mutex_unlock(&s->db_lock);
+    int found = v != NULL;
     cJSON_Delete(b);
     cJSON_Delete(v);
     for (int k = 0; k < 5; k++) {
@@ -552,7 +554,7 @@ void srv_anth_batch_delete(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
             unlink(paths[k]);
         free(paths[k]);
     }
-    if (!v)
+    if (!found)
         return not_found(rep, in->id, failed);
     if (!ended) {
         char msg[320];
@@ -760,8 +762,9 @@ void srv_anth_batch_results(srv *s, const srv_anth_in *in, srv_anth_reply *rep)
     int failed = !v && srv_db_failed(s->db);
     cJSON *b = v && ended ? srv_batch_json(s->db, in->id, in->owner) : NULL;
     pthread_mutex_unlock(&s->db_lock);
+    int found = v != NULL;
     cJSON_Delete(v);
-    if (!v)
+    if (!found)
         return not_found(rep, in->id, failed);
     if (!ended) {
         cJSON_Delete(b);

@@ -357,14 +357,15 @@ cJSON *srv_batch_lines(srv *s, const char *id, const char *owner,
         if (fid && path[k] && srv_file_local(s->db, fid, path[k]) != 0)
             dbrc = SQLITE_IOERR;
     }
+    int found = b != NULL;
     cJSON_Delete(b);
-    if (!b || dbrc != SQLITE_OK) {
+    if (!found || dbrc != SQLITE_OK) {
         items_free(res[0]);
         items_free(res[1]);
         items_free(w);
         free(path[0]);
         free(path[1]);
-        *status = b || failed ? 500 : 404;
+        *status = found || failed ? 500 : 404;
         *message = *status == 500 ? "Could not read the batch."
                                   : "No such Batch object.";
         return NULL;
