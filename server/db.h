@@ -80,8 +80,11 @@ char *srv_file_path(srv_db *db, const char *files_dir, const char *id,
  * state: a node without a copy fetches it from the database, on a
  * connection of its own (reads only what db's open set: call it with no
  * lock held, so the node's other API calls do not wait for the bytes),
- * into a temporary name renamed to path. 0, or -1 (logged). SQLite: 0
- * (the body is there or the file is gone: opening path tells). */
+ * into a temporary name renamed to path. 0, -1 (could not be fetched
+ * now: a later call may succeed; logged) or -2 (the stored body is
+ * damaged, its chunks do not add up to the file's size: no later call
+ * succeeds; logged). SQLite: 0 (the body is there or the file is gone:
+ * opening path tells). */
 int srv_file_local(const srv_db *db, const char *id, const char *path);
 
 /* A page of a list (files or batches of owner, newest first unless

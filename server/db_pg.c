@@ -603,7 +603,7 @@ int srv_pg_file_local(const srv_db *h, const char *id, const char *path)
                  ? file_fetch(&side, id, path)
                  : -1;
     srv_pg_close(&side);
-    if (rc != 0)
+    if (rc == -1)
         srv_log("postgresql: the body of %s could not be fetched", id);
     return rc;
 }
@@ -1525,8 +1525,10 @@ static int file_exists(srv_db *h, const char *id, long long *bytes)
  * reads looked like the end: a cut body was kept and served). A file
  * deleted by the time its copy is in place loses the copy again (a
  * delete that commits after that look is a name gone, which the sweep
- * reads). 0 (the body at path, or the file gone: nothing at path), or
- * -1 (logged). */
+ * reads). 0 (the body at path, or the file gone: nothing at path), -1
+ * (could not be fetched now, logged), or -2 (the stored body is damaged:
+ * in one snapshot its chunks do not add up to the row's size, which no
+ * retry mends; logged). */
 static int file_fetch(srv_db *h, const char *id, const char *path)
 {
     char rnd[16];
@@ -1536,6 +1538,7 @@ static int file_fetch(srv_db *h, const char *id, const char *path)
                  : -1;
     long long want = -1, got = 0;
     int bad = fd < 0 || srv_pg_begin_read(h) != SQLITE_OK, gone = 0;
+    int damaged = 0;
     if (!bad) {
         int e = file_exists(h, id, &want);
         bad = e < 0;
@@ -1560,17 +1563,14 @@ static int file_fetch(srv_db *h, const char *id, const char *path)
                 bad = 1;
         }
         PQclear(res);
-        if (rows == 0) {
-            if (n == 0)
-                bad = 1; /* no body stored */
-            break;
-        }
+        if (rows == 0)
+            break; /* the end (none at all: no body stored) */
     }
     srv_pg_rollback(h); /* the snapshot, read only */
     if (!bad && !gone && got != want) {
         srv_log("postgresql: the stored body of %s has %lld bytes, its row"
                 " says %lld", id, got, want);
-        bad = 1;
+        bad = damaged = 1;
     }
     if (fd >= 0 && (fsync(fd) != 0 || close(fd) != 0))
         bad = 1;
@@ -1585,7 +1585,7 @@ static int file_fetch(srv_db *h, const char *id, const char *path)
             unlink(path);
         bad = e < 0;
     }
-    return bad ? -1 : 0;
+    return damaged ? -2 : bad ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- */

@@ -128,18 +128,23 @@ typedef struct engine {
 
 /* The body path of a file id (the files row's path; shared state: the
  * body fetched here when this node has no copy), new; NULL when the file
- * is gone, or when it cannot be had now (*later 1: the database failed,
- * the body could not be fetched; the caller tries again at a later scan
- * rather than take the file for gone). */
-static char *input_path(engine *e, const char *file_id, int *later)
+ * is gone, when its stored body is damaged (*damaged 1, when not NULL:
+ * no retry mends it), or when it cannot be had now (*later 1: the
+ * database failed, the body could not be fetched; the caller tries again
+ * at a later scan rather than take the file for gone). */
+static char *input_path(engine *e, const char *file_id, int *later,
+                        int *damaged)
 {
     char *path = srv_file_path(e->db, e->s->files_dir, file_id, NULL);
     *later = !path && srv_db_failed(e->db);
-    if (path && srv_file_local(e->db, file_id, path) != 0) {
+    int rc = path ? srv_file_local(e->db, file_id, path) : 0;
+    if (rc != 0) {
         free(path);
         path = NULL;
-        *later = 1;
+        *later = rc != -2;
     }
+    if (damaged)
+        *damaged = rc == -2;
     if (*later)
         SRV_LOG_EVERY(10, "input file %s cannot be read now; will retry",
                       file_id);
@@ -316,8 +321,8 @@ static int validate_batch(engine *e, long long seq, const char *id,
                            const char *owner, long long expires_at)
 {
     srv *s = e->s;
-    int later = 0;
-    char *path = input_path(e, input_file_id, &later);
+    int later = 0, damaged = 0;
+    char *path = input_path(e, input_file_id, &later, &damaged);
     if (later && !(expires_at && oab__unix_now() >= expires_at))
         return 0; /* still validating: the next scan tries again */
     int fd = path ? open(path, O_RDONLY) : -1;
@@ -327,7 +332,11 @@ static int validate_batch(engine *e, long long seq, const char *id,
     cJSON *data = cJSON_AddArrayToObject(errs, "data");
     if (fd < 0) {
         add_problem(data, "file_not_found",
-                    "The input file could not be read.", "input_file_id", 0);
+                    damaged ? "The input file could not be read: its stored"
+                              " body is damaged (its bytes do not add up to"
+                              " its size)."
+                            : "The input file could not be read.",
+                    "input_file_id", 0);
         char *t = cJSON_PrintUnformatted(errs);
         set_failed(e, seq, id, t);
         free(t);
@@ -1366,7 +1375,7 @@ static int take_row(const srv_active_row *a, void *ud)
 static bctx *open_batch(engine *e, const row *r)
 {
     int later = 0;
-    char *path = input_path(e, r->input, &later);
+    char *path = input_path(e, r->input, &later, NULL);
     bctx *b = later ? NULL : calloc(1, sizeof *b);
     if (!b) {
         free(path);

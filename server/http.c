@@ -455,10 +455,15 @@ static enum MHD_Result file_content(struct MHD_Connection *conn, srv *s,
     if (!path)
         return lookup_error(conn, r, failed, "No such File object.", "id");
     /* (shared state: another node's upload comes over, lock-free) */
-    if (srv_file_local(s->db, r->id, path) != 0) {
+    int got = srv_file_local(s->db, r->id, path);
+    if (got != 0) {
         free(path);
-        return send_error(conn, r, 500, "Could not read the file.", NULL,
-                          NULL);
+        return send_error(conn, r, 500,
+                          got == -2 ? "The stored body of this file is"
+                                      " damaged: its bytes do not add up to"
+                                      " its size."
+                                    : "Could not read the file.",
+                          NULL, NULL);
     }
     int fd = open(path, O_RDONLY);
     free(path);

@@ -988,6 +988,29 @@ def case_input_later(binary, tmp):
         n2.kill(signal.SIGTERM)
 
 
+def case_input_damaged(binary, tmp):
+    """A batch whose input's stored body is damaged (its chunks do not
+    add up to the file's size: no retry mends that) fails at once, saying
+    so, and its content answers 500 saying so (before, the batch stayed
+    validating until its window had passed)."""
+    with cluster() as db:
+        f, n2, c2 = uploaded_elsewhere(binary, tmp, db, chat_lines(5),
+                                       "UPDATE files SET bytes = bytes + 1")
+        st, b = c2.create(f["id"])
+        check(st == 200, "create through node 2 (no copy of the input)")
+        done = c2.wait(b["id"], timeout=30 * T.SLOW)
+        errs = (done.get("errors") or {}).get("data") or [{}]
+        check(done["status"] == "failed" and "damaged" in
+              errs[0].get("message", ""), "failed as damaged: %s %s"
+              % (done["status"], errs))
+        st, g = c2.req("GET", "/v1/files/%s/content" % f["id"])
+        check(st == 500 and "damaged" in json.dumps(g), "content: %s %s"
+              % (st, g))
+        left = os.listdir(os.path.join(tmp, "data2", "files"))
+        check(left == [], "no copy kept on node 2: %s" % left)
+        n2.kill(signal.SIGTERM)
+
+
 def case_leave(binary, tmp):
     n = 3000
     with cluster() as db:
