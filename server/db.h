@@ -107,6 +107,17 @@ int srv_db_file_store(srv_db *db, const char *id, const char *path);
 /* *deleted gets 1 when a row went. */
 int srv_db_file_delete(srv_db *db, const char *id, const char *owner,
                        int *deleted);
+/* Which of the n file ids have a files row, whatever its expiry:
+ * known[i] gets 1 or 0 (n at most SRV_KNOWN_MAX; an id is made of
+ * letters, digits, '-' and '_', as srv_random_id makes them). Every body
+ * whose stored name starts with "file-" is stored under its file's id
+ * (uploads, every body on shared state, Anthropic inputs), so a name of
+ * that form in the files folder with no row is a body nobody names
+ * (serve removes such copies at start on shared state only). SQLITE_OK,
+ * or the error (known then says nothing). */
+#define SRV_KNOWN_MAX 256
+int srv_db_files_known(srv_db *db, const char *const *ids, int n,
+                       unsigned char *known);
 
 /* Copies in other nodes' data folders (shared state). A node keeps a
  * copy of each file it stored or served in its files folder; a file's

@@ -83,6 +83,8 @@ int srv_pg_file_insert(srv_db *h, const char *id, const char *owner,
                        const char *path, long long expires_at);
 int srv_pg_file_delete(srv_db *h, const char *id, const char *owner,
                        int *deleted);
+int srv_pg_files_known(srv_db *h, const char *const *ids, int n,
+                       unsigned char *known);
 int srv_pg_files_expired(srv_db *h, long long now, int max,
                          int (*fn)(const char *id, const char *path,
                                    void *ud),

@@ -694,6 +694,40 @@ int srv_pg_file_delete(srv_db *h, const char *id, const char *owner,
               " AND owner = $2 RETURNING path)" GONE_INSERT, &p, deleted);
 }
 
+int srv_pg_files_known(srv_db *h, const char *const *ids, int n,
+                       unsigned char *known)
+{
+    /* one round trip: the ids as a text[] literal (their characters
+     * need no quoting; each is quoted anyway) */
+    oab__buf arr = OAB__BUF_INIT;
+    int bad = oab__buf_putc(&arr, '{') != 0;
+    for (int i = 0; i < n && !bad; i++) {
+        known[i] = 0;
+        bad = (i && oab__buf_putc(&arr, ',') != 0) ||
+              oab__buf_putc(&arr, '"') != 0 ||
+              oab__buf_puts(&arr, ids[i]) != 0 ||
+              oab__buf_putc(&arr, '"') != 0;
+    }
+    if (bad || oab__buf_putc(&arr, '}') != 0) { /* (NUL-terminated) */
+        oab__buf_free(&arr);
+        return SQLITE_NOMEM;
+    }
+    pgp p = {0};
+    p_text(&p, arr.data);
+    PGresult *res = NULL;
+    int rc = q(h, "files known", "SELECT id FROM files WHERE id ="
+               " ANY($1::text[])", &p, &res);
+    oab__buf_free(&arr);
+    if (rc != SQLITE_OK)
+        return rc;
+    for (int r = 0; r < PQntuples(res); r++)
+        for (int i = 0; i < n; i++)
+            if (!strcmp(col_s(res, r, 0), ids[i]))
+                known[i] = 1;
+    PQclear(res);
+    return SQLITE_OK;
+}
+
 int srv_pg_files_expired(srv_db *h, long long now, int max,
                          int (*fn)(const char *id, const char *path,
                                    void *ud),

@@ -310,6 +310,75 @@ static void clear_temps(const char *files_dir)
                 " stopped mid-write)", n, n == 1 ? "" : "s");
 }
 
+/* A name of the form file ids have ("file-" and letters, digits, '-',
+ * '_'; no ".tmp"). */
+static int file_id_name(const char *name)
+{
+    size_t len = strlen(name);
+    if (len <= 5 || len >= 64 || strncmp(name, "file-", 5) != 0)
+        return 0;
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789-_") == len;
+}
+
+/* Unlinks the names of ids (n) whose file has no row. 0, or -1 when the
+ * database could not say (nothing removed). */
+static int drop_unknown(srv_db *db, int dfd, char ids[][64], int n,
+                        int *dropped)
+{
+    const char *p[SRV_KNOWN_MAX] = {0};
+    unsigned char known[SRV_KNOWN_MAX] = {0};
+    for (int i = 0; i < n; i++)
+        p[i] = ids[i];
+    if (srv_db_files_known(db, p, n, known) != SQLITE_OK)
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (!known[i] && unlinkat(dfd, ids[i], 0) == 0)
+            (*dropped)++;
+    return 0;
+}
+
+/* Shared state: copies in files_dir that no file names, stored under a
+ * file id whose row is not there (a server killed between putting an
+ * upload's body in place and committing its row, a finalization whose
+ * commit the database lost in a failover, the copy of a file deleted
+ * while this node was down longer than the names gone are kept).
+ * Called with the data folder locked and before the node serves
+ * (nothing of this node writes there now, and no other node writes in
+ * this node's folder). A lookup that fails leaves the rest. Says how
+ * many went. */
+static void clear_orphans(srv_db *db, const char *files_dir)
+{
+    DIR *d = opendir(files_dir);
+    if (!d)
+        return;
+    char ids[SRV_KNOWN_MAX][64]; /* 16 KiB */
+    int n = 0, dropped = 0, bad = 0;
+    struct dirent *de;
+    while (!bad && (de = readdir(d)) != NULL) {
+        struct stat st;
+        if (!file_id_name(de->d_name) ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        snprintf(ids[n++], sizeof ids[0], "%s", de->d_name);
+        if (n == SRV_KNOWN_MAX) {
+            bad = drop_unknown(db, dirfd(d), ids, n, &dropped) != 0;
+            n = 0;
+        }
+    }
+    if (!bad && n)
+        bad = drop_unknown(db, dirfd(d), ids, n, &dropped) != 0;
+    closedir(d);
+    if (bad)
+        srv_log("--data: cannot tell which bodies in %s no file names now"
+                " (the database failed); left", files_dir);
+    if (dropped)
+        srv_log("--data: removed %d bod%s no file names (a server stopped"
+                " between storing and naming it, or the database lost its"
+                " row)", dropped, dropped == 1 ? "y" : "ies");
+}
+
 static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig)
@@ -571,6 +640,12 @@ int srv_main(int argc, char **argv)
     clear_temps(s->files_dir);
     if (!where || srv_db_open(where, &s->db) != SQLITE_OK)
         goto out;
+    /* shared state only: there the folder is a cache of bodies the
+     * database holds; a SQLite node's folder holds the only copy of each
+     * body, kept even when no row names it (a state file restored from
+     * an older backup, say) */
+    if (srv_db_is_pg(where))
+        clear_orphans(s->db, s->files_dir);
 
     /* signals: handled by a flag, checked by this thread */
     signal(SIGPIPE, SIG_IGN);

@@ -1011,6 +1011,37 @@ def case_input_damaged(binary, tmp):
         n2.kill(signal.SIGTERM)
 
 
+def case_orphan_copies(binary, tmp):
+    """Copies in a node's files folder that no file names (a body put in
+    place whose row never committed, a file whose row went while the node
+    was down past the names gone are kept) leave at the node's start;
+    copies of files that exist and names of other forms stay."""
+    with cluster() as db:
+        up = T.start_upstream(tmp)
+        n1 = node(binary, tmp, db.url, 1, up.port)
+        c1 = Client(n1.port)
+        kept, went = b"kept body\n", b"deleted while down\n"
+        st, fk = c1.upload(kept, purpose="user_data")
+        st2, fw = c1.upload(went, purpose="user_data")
+        check(st == 200 and st2 == 200, "two uploads")
+        n1.kill(signal.SIGTERM)
+        n1.p.wait(30)
+        # the row goes behind the node's back, no name recorded as gone
+        sql1(db, "DELETE FROM files WHERE id = '%s'" % fw["id"])
+        files1 = os.path.join(tmp, "data1", "files")
+        orphan = "file-" + "Q" * 22
+        for name in (orphan, "notes.txt"):
+            with open(os.path.join(files1, name), "wb") as fh:
+                fh.write(b"left\n")
+        n1 = node(binary, tmp, db.url, 1, up.port)
+        left = sorted(os.listdir(files1))
+        check(left == sorted([fk["id"], "notes.txt"]), "left: %s" % left)
+        st, h, got = Client(n1.port).req("GET", "/v1/files/%s/content"
+                                         % fk["id"], raw=True)
+        check(st == 200 and got == kept, "the kept copy serves: %s" % st)
+        n1.kill(signal.SIGTERM)
+
+
 def case_leave(binary, tmp):
     n = 3000
     with cluster() as db:
