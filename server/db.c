@@ -499,20 +499,8 @@ int srv_db_file_delete(srv_db *h, const char *id, const char *owner,
 int srv_db_files_known(srv_db *h, const char *const *ids, int n,
                        unsigned char *known)
 {
-    if (h->pg)
-        return srv_pg_files_known(h, ids, n, known);
-    sqlite3_stmt *st = NULL;
-    int rc = prep(h->lite, "SELECT 1 FROM files WHERE id = ?", &st);
-    for (int i = 0; rc == SQLITE_OK && i < n; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_TRANSIENT);
-        int step = sqlite3_step(st);
-        if (step != SQLITE_ROW && step != SQLITE_DONE)
-            rc = step;
-        known[i] = step == SQLITE_ROW;
-    }
-    sqlite3_finalize(st);
-    return rc;
+    /* SQLite: asked of shared state only (db.h) */
+    return h->pg ? srv_pg_files_known(h, ids, n, known) : SQLITE_MISUSE;
 }
 
 int srv_db_batch_insert(srv_db *h, const char *id, const char *owner,

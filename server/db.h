@@ -112,9 +112,11 @@ int srv_db_file_delete(srv_db *db, const char *id, const char *owner,
  * letters, digits, '-' and '_', as srv_random_id makes them). Every body
  * whose stored name starts with "file-" is stored under its file's id
  * (uploads, every body on shared state, Anthropic inputs), so a name of
- * that form in the files folder with no row is a body nobody names
- * (serve removes such copies at start on shared state only). SQLITE_OK,
- * or the error (known then says nothing). */
+ * that form in the files folder with no row is a body nobody names.
+ * Shared state only (there the folder is a cache, whose copies serve
+ * removes at start when no row names them; a SQLite node's folder holds
+ * the only copy of each body): SQLITE_OK, or the error (known then says
+ * nothing); SQLite: SQLITE_MISUSE. */
 #define SRV_KNOWN_MAX 256
 int srv_db_files_known(srv_db *db, const char *const *ids, int n,
                        unsigned char *known);
