@@ -349,9 +349,12 @@ static oab_status serve_body(oab__atx *t, const cJSON *params, cJSON *body)
         snprintf(field, sizeof field, "params.%s", same[k]);
         if (v && !cJSON_IsNull(v) && !cJSON_IsNumber(v))
             return oab__ax_refuse(t, field, "must be a number");
+        /* range first: only then is the cast to an integer defined */
         if (k == 2 && cJSON_IsNumber(v) &&
-            (v->valuedouble < 0 || v->valuedouble != (double)(long)v->valuedouble))
-            return oab__ax_refuse(t, field, "must be an integer >= 0");
+            (!(v->valuedouble >= 0 && v->valuedouble <= 1e9) ||
+             v->valuedouble != (double)(long)v->valuedouble))
+            return oab__ax_refuse(t, field,
+                                  "must be an integer from 0 to 1000000000");
         if (cJSON_IsNumber(v) && !oab__ax_add(t, body, same[k], oab__ax_dup(v)))
             return oab__ax_nomem(t);
     }
