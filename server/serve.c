@@ -361,7 +361,7 @@ static void clear_orphans(srv_db *db, const char *files_dir)
             fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
             !S_ISREG(st.st_mode))
             continue;
-        snprintf(ids[n++], sizeof ids[0], "%s", de->d_name);
+        memcpy(ids[n++], de->d_name, strlen(de->d_name) + 1); /* < 64 */
         if (n == SRV_KNOWN_MAX) {
             bad = drop_unknown(db, dirfd(d), ids, n, &dropped) != 0;
             n = 0;
