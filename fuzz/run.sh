@@ -15,7 +15,8 @@ BUILD=${OAB_FUZZ_BUILD:-build-fuzz}
 cmake -S . -B "$BUILD" -DCMAKE_C_COMPILER="$CC" -DCMAKE_BUILD_TYPE=Debug \
   -DOAB_WERROR=ON -DOAB_FUZZ=ON -DOAB_BUILD_TESTS=OFF -DOAB_BUILD_CLI=OFF \
   -DOAB_BUILD_EXAMPLES=OFF -DOAB_BUILD_BENCH=OFF >/dev/null
-TARGETS=(range multipart jsonl_store testmodel validator result schema anthropic)
+TARGETS=(range multipart jsonl_store testmodel validator result schema anthropic
+  tokenizer)
 cmake --build "$BUILD" -j2 --target "${TARGETS[@]/#/fuzz_}"
 TMP=$(mktemp -d /tmp/oab-fuzz.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -24,6 +25,7 @@ for t in "${TARGETS[@]}"; do
   dict=()
   case $t in testmodel|validator|result|schema|anthropic) dict=(-dict=fuzz/json.dict) ;; esac
   echo "fuzz_$t: ${SECS}s" >&2
+  OAB_ENCODINGS_DIR=${OAB_ENCODINGS_DIR:-$PWD/tests/harness/node/encodings} \
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "$BUILD/fuzz/fuzz_$t" -max_total_time="$SECS" -timeout=10 \
     -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
