@@ -16,14 +16,14 @@ cmake -S . -B "$BUILD" -DCMAKE_C_COMPILER="$CC" -DCMAKE_BUILD_TYPE=Debug \
   -DOAB_WERROR=ON -DOAB_FUZZ=ON -DOAB_BUILD_TESTS=OFF -DOAB_BUILD_CLI=OFF \
   -DOAB_BUILD_EXAMPLES=OFF -DOAB_BUILD_BENCH=OFF >/dev/null
 TARGETS=(range multipart jsonl_store testmodel validator result schema anthropic
-  tokenizer)
+  tokenizer objects)
 cmake --build "$BUILD" -j2 --target "${TARGETS[@]/#/fuzz_}"
 TMP=$(mktemp -d /tmp/oab-fuzz.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 for t in "${TARGETS[@]}"; do
   mkdir -p "$TMP/$t"
   dict=()
-  case $t in testmodel|validator|result|schema|anthropic) dict=(-dict=fuzz/json.dict) ;; esac
+  case $t in testmodel|validator|result|schema|anthropic|objects) dict=(-dict=fuzz/json.dict) ;; esac
   echo "fuzz_$t: ${SECS}s" >&2
   OAB_ENCODINGS_DIR=${OAB_ENCODINGS_DIR:-$PWD/tests/harness/node/encodings} \
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
