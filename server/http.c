@@ -73,6 +73,7 @@ struct req {
     unsigned long long bytes, max_bytes;
     int got_file;
     int io_error;
+    int bad_multipart;          /* the post processor refused the body */
     srv *s;
 };
 
@@ -198,6 +199,8 @@ static enum MHD_Result upload_iter(void *cls, enum MHD_ValueKind kind,
     (void)content_type;
     (void)transfer_encoding;
     (void)off;
+    if (!key) /* a part whose Content-Disposition names nothing */
+        return MHD_YES;
     if (!strcmp(key, "file")) {
         if (!r->got_file) {
             r->got_file = 1;
@@ -247,6 +250,11 @@ static enum MHD_Result files_upload(struct MHD_Connection *conn, srv *s,
     if (r->io_error)
         return send_error(conn, r, 500, "Could not store the file.", NULL,
                           NULL);
+    if (r->bad_multipart)
+        return send_error(conn, r, 400,
+                          "The multipart body is malformed (a part without"
+                          " its headers, or a broken boundary line); nothing"
+                          " was stored.", NULL, "invalid_multipart");
     if (!srv_mp_complete(&r->tail))
         return send_error(conn, r, 400,
                           "The multipart body does not end with its closing"
@@ -1235,7 +1243,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
             /* the epilogue after the closing delimiter is not passed on */
             size_t n = srv_mp_feed(&r->tail, upload_data, *upload_data_size);
             if (n && MHD_post_process(r->pp, upload_data, n) != MHD_YES)
-                r->io_error = 1;
+                r->bad_multipart = 1; /* upload_iter never refuses */
             if (r->bytes > s->cfg.max_file_bytes && !r->too_big) {
                 /* keep reading (and dropping) the body, answer 413 at the
                  * end: clients often do not read an early answer */

@@ -32,6 +32,19 @@ void srv_log(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    /* one event a line: a control byte from outside (a request's URL
+     * decoded by the HTTP library, an upstream's error text) is shown as
+     * \xNN, never written, so nothing can forge a line of its own */
+    char shown[4 * sizeof line];
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)line; *c; c++) {
+        if (*c < 0x20 || *c == 0x7f)
+            n += (size_t)snprintf(shown + n, sizeof shown - n, "\\x%02x",
+                                  *c);
+        else
+            shown[n++] = (char)*c;
+    }
+    shown[n] = '\0';
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
@@ -39,7 +52,7 @@ void srv_log(const char *fmt, ...)
     pthread_mutex_lock(&log_lock);
     fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ serve: %s\n",
             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-            tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, line);
+            tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, shown);
     pthread_mutex_unlock(&log_lock);
 }
 

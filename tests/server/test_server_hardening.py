@@ -295,6 +295,22 @@ def case_uploads(binary, tmp):
         st, e = raw_post(s.port, h, body)
         check(st == 400 and e["error"]["code"] == "invalid_multipart",
               "%s: %s %s" % (name, st, e))
+    # a part whose headers name nothing (no name=, or no
+    # Content-Disposition at all) took the server down; a broken boundary
+    # line after a good part was a 500 (SDKs retry those)
+    for name, body in (("a part with no name", "--%s\r\nContent-Disposition:"
+                        " form-data\r\n\r\nbatch\r\n--%s--\r\n" % (b, b)),
+                       ("a part with no headers", "--%s\r\nX-Garbage\r\n\r\n"
+                        "batch\r\n--%s--\r\n" % (b, b)),
+                       ("a broken boundary line", head.decode() +
+                        "abc\r\n--%sgarbage\r\nxyz\r\n--%s--\r\n" % (b, b))):
+        body = body.encode()
+        st, e = raw_post(s.port, dict(ct, **{"Content-Length":
+                                             str(len(body))}), body)
+        check(st == 400 and e["error"]["code"] in
+              ("invalid_multipart", "missing_required_parameter"),
+              "%s: %s %s" % (name, st, e))
+        check(s.p.poll() is None, "%s: the server lives" % name)
     whole = head + content + ("\r\n--%s--\r\n" % b).encode()
     st, f = raw_post(s.port, dict(ct, **{"Content-Length": str(len(whole))}),
                      whole)
@@ -315,6 +331,17 @@ def case_uploads(binary, tmp):
                      fields={"expires_after[seconds]": "7200\0"})
     check(st == 400 and e["error"]["param"] == "expires_after",
           "expires_after with a NUL")
+    # a URL decoded to a line break cannot forge a line in the log
+    st, e = c.req("GET", "/v1/x%0a2026-12-03T06:00:00.000Z%20serve:%20forged")
+    check(st == 404, "a made-up path: %s" % st)
+    s.kill()
+    with open(os.path.join(tmp, "server.log"), encoding="utf-8",
+              errors="replace") as f:
+        logged = f.read()
+    check("\\x0a2026-12-03T06:00:00.000Z serve: forged" in logged and
+          not any(l.startswith("2026-12-03T06:00:00.000Z serve: forged")
+                  for l in logged.splitlines()),
+          "the line break is shown as \\x0a: %r" % logged[-600:])
 
 
 def case_killed_upload(binary, tmp):
