@@ -21,17 +21,25 @@ static void event(oab__buf *b, const char *name, cJSON *data)
     free(t);
 }
 
-/* The length of the next piece of text: up to and with the spaces after
- * the next word. */
-static size_t piece(const char *s)
+/* At most about this many delta events for one text: a long answer's
+ * words are merged into pieces of at least its length / SSE_PIECES
+ * bytes, so a stream built whole costs its text plus a bounded overhead
+ * (one event a word made a 3.8 MB answer a 450 MB stream). */
+#define SSE_PIECES 256
+
+/* The length of the next piece of text: words, each with the spaces
+ * around it, up to at least min bytes (one word when min is 0). */
+static size_t piece(const char *s, size_t min)
 {
     size_t n = 0;
-    while (s[n] == ' ')
-        n++;
-    while (s[n] && s[n] != ' ')
-        n++;
-    while (s[n] == ' ')
-        n++;
+    do {
+        while (s[n] == ' ')
+            n++;
+        while (s[n] && s[n] != ' ')
+            n++;
+        while (s[n] == ' ')
+            n++;
+    } while (s[n] && n < min);
     return n;
 }
 
@@ -86,8 +94,9 @@ char *srv_sse_chat(const cJSON *answer, int include_usage, size_t *len)
     else
         cJSON_AddNullToObject(d, "content");
     event(&b, NULL, chunk(answer, d, NULL));
+    size_t min = content ? strlen(content) / SSE_PIECES : 0;
     for (const char *p = content; p && *p;) {
-        size_t n = piece(p);
+        size_t n = piece(p, min);
         char *t = piece_dup(p, n);
         d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "content", t ? t : "");
@@ -201,8 +210,9 @@ char *srv_sse_responses(const cJSON *answer, size_t *len)
         }
         const char *dn = call ? "response.function_call_arguments.delta"
                               : "response.output_text.delta";
+        size_t min = text ? strlen(text) / SSE_PIECES : 0;
         for (const char *p = text; p && *p;) {
-            size_t n = piece(p);
+            size_t n = piece(p, min);
             char *t = piece_dup(p, n);
             e = typed(dn, &seq);
             cJSON_AddStringToObject(e, "item_id", oab__json_str(item, "id"));

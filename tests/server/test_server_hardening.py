@@ -659,6 +659,23 @@ def case_stream_endpoints(binary, tmp):
     check(text == whole["choices"][0]["message"]["content"],
           "streamed text is the answer: %r" % text)
     check(chunks[-1]["choices"][0]["finish_reason"] == "stop", "finish")
+    # a long answer is merged into a bounded number of pieces (one event a
+    # word made a 3.8 MB answer a 450 MB stream, built whole in memory)
+    long_body = dict(body, response_format={
+        "type": "json_schema", "json_schema": {"name": "s", "schema": {
+            "type": "string", "const": "w " * 100000}}})
+    st, whole = c.req("POST", "/v1/chat/completions", long_body)
+    st, h, raw = c.req("POST", "/v1/chat/completions",
+                       dict(long_body, stream=True), raw=True)
+    chunks = [json.loads(x) for x in sse_events(raw)[:-1]]
+    text = "".join(x["choices"][0]["delta"].get("content") or ""
+                   for x in chunks if x["choices"])
+    check(st == 200 and text == whole["choices"][0]["message"]["content"]
+          and len(text) > 200000, "a long answer streams whole: %s %d"
+          % (st, len(text)))
+    check(len(chunks) < 300 and len(raw) < 2 * len(text) + 100000,
+          "in a bounded number of events: %d, %d bytes" % (len(chunks),
+                                                          len(raw)))
     st, h, raw = c.req("POST", "/v1/responses", {
         "model": "gpt-4o-mini", "input": "a b c", "stream": True}, raw=True)
     names = [ln[7:] for ln in raw.decode().splitlines()
@@ -666,6 +683,16 @@ def case_stream_endpoints(binary, tmp):
     check(names[0] == "response.created" and
           names[-1] == "response.completed" and
           "response.output_text.delta" in names, "responses events %s" % names)
+    st, h, raw = c.req("POST", "/v1/responses", {
+        "model": "gpt-4o-mini", "input": "a b c", "stream": True, "text": {
+            "format": {"type": "json_schema", "name": "s", "schema": {
+                "type": "string", "const": "w " * 100000}}}}, raw=True)
+    deltas = [json.loads(x) for x in sse_events(raw)]
+    deltas = [x["delta"] for x in deltas
+              if x.get("type") == "response.output_text.delta"]
+    check(st == 200 and len("".join(deltas)) > 200000 and
+          len(deltas) < 300, "a long response streams in a bounded number"
+          " of deltas: %s %d" % (st, len(deltas)))
     st, cm = c.req("POST", "/v1/completions", {"model": "m", "prompt": "hi"})
     check(st == 200 and cm["object"] == "text_completion", "completions")
     st, md = c.req("POST", "/v1/moderations", {"input": ["a", "b"]})
