@@ -336,7 +336,10 @@ static enum MHD_Result files_upload(struct MHD_Connection *conn, srv *s,
     cJSON *o = rc == SQLITE_OK ? srv_file_json(s->db, id, NULL) : NULL;
     pthread_mutex_unlock(&s->db_lock);
     if (!o) {
-        unlink(path);
+        /* a row committed names this body: it stays, whole (the lookup of
+         * the new object failed, not the store) */
+        if (rc != SQLITE_OK)
+            unlink(path);
         free(path);
         return send_error(conn, r, 500, "Could not store the file.", NULL,
                           NULL);
