@@ -1146,6 +1146,20 @@ static enum MHD_Result request_begin(struct MHD_Connection *conn, srv *s,
                  method, url);
         return send_error(conn, r, 404, msg, NULL, "unknown_url");
     }
+    /* A page of another site cannot change anything here: the server
+     * sends no CORS headers, so no such page can read an answer anyway,
+     * but a form or a no-cors fetch is sent without asking, and with no
+     * keys configured nothing else would stop it spending the upstream's
+     * key. Browsers say where a request comes from; other clients send
+     * no Sec-Fetch-Site. Reading (GET, a link to the web view) stays. */
+    const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                   "Sec-Fetch-Site");
+    if (site && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+        (!strcmp(site, "cross-site") || !strcmp(site, "same-site")))
+        return send_error(conn, r, 403,
+                          "A request from a page of another site cannot"
+                          " change anything on this server.", NULL,
+                          "cross_site_request");
     if (!authorize(s, conn, r))
         return send_error(conn, r, 401,
                           anth_path(url)

@@ -720,6 +720,45 @@ def case_stream_endpoints(binary, tmp):
     check(b["request_counts"]["completed"] == 3, "moderations batch ran")
 
 
+def case_cross_site(binary, tmp):
+    """A browser's request from a page of another site (Sec-Fetch-Site
+    cross-site or same-site) changes nothing: 403 for POST and DELETE on
+    both APIs, with no key configured; reading and same-origin requests
+    (the web view's) go on; clients that send no Sec-Fetch-Site too."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"))
+    c = Client(s.port)
+    body = {"model": "gpt-4o-mini", "messages": [
+        {"role": "user", "content": "hi"}]}
+    st, f = c.upload(chat_lines(2))
+    check(st == 200, "an upload without Sec-Fetch-Site: %s" % st)
+    for site in ("cross-site", "same-site"):
+        h = {"Sec-Fetch-Site": site}
+        st, e = c.req("POST", "/v1/chat/completions", body, headers=h)
+        check(st == 403 and e["error"]["code"] == "cross_site_request",
+              "%s chat: %s %s" % (site, st, e))
+        st, e = c.req("POST", "/v1/batches", {
+            "input_file_id": f["id"], "endpoint": "/v1/chat/completions",
+            "completion_window": "24h"}, headers=h)
+        check(st == 403, "%s batch create: %s" % (site, st))
+        st, e = c.req("POST", "/v1/messages/batches", {"requests": [
+            {"custom_id": "a", "params": {"model": "m", "max_tokens": 5,
+                                          "messages": [{"role": "user",
+                                                        "content": "x"}]}}]},
+            headers=h)
+        check(st == 403, "%s message batch: %s" % (site, st))
+        st, e = c.req("DELETE", "/v1/files/" + f["id"], headers=h)
+        check(st == 403, "%s delete: %s" % (site, st))
+        st, g = c.req("GET", "/v1/files/" + f["id"], headers=h)
+        check(st == 200, "%s reading goes on: %s" % (site, st))
+    st, b = c.req("GET", "/v1/batches", headers={"Sec-Fetch-Site":
+                                                 "cross-site"})
+    check(st == 200 and b["data"] == [], "no batch was made: %s" % b)
+    for site in ("same-origin", "none"):
+        st, a = c.req("POST", "/v1/chat/completions", body,
+                      headers={"Sec-Fetch-Site": site})
+        check(st == 200, "%s goes on: %s" % (site, st))
+
+
 def case_fair_keys(binary, tmp):
     """A key with 30 batches (3 lines each) does not crowd out a key with
     one of 9 lines: lines go round robin between keys first (one line in flight, so
