@@ -313,9 +313,10 @@ static int over_limit(engine *e, long long seq, const char *owner,
 
 /* Validates a new batch (or one cancelled before any node did) and
  * records its lines, or fails it. 0 when its input cannot be had now
- * (input_path): nothing done, the next scan tries again, until the
- * batch's window (expires_at, 0: none) has passed: then it fails as if
- * the file were gone; else 1. */
+ * (input_path) or its lines could not be recorded now (the database
+ * refused the writes): nothing done, the next scan tries again (an
+ * input not had until the batch's window, expires_at, 0: none, has
+ * passed fails it as if the file were gone); else 1. */
 static int validate_batch(engine *e, long long seq, const char *id,
                            const char *endpoint, const char *input_file_id,
                            const char *owner, long long expires_at)
@@ -414,10 +415,13 @@ static int validate_batch(engine *e, long long seq, const char *id,
     if (rc == 0 && ls.count && cJSON_GetArraySize(data) == 0 &&
         over_limit(e, seq, owner, model, ls.tokens, data, &held) < 0)
         rc = -2;
+    int settled = 1;
     if (rc == -2) {
-        /* the state could not be written: stays validating, tried again */
+        /* the state could not be written: stays validating, tried again
+         * (and a cancelled one is not ended before its lines are) */
         srv_db_rollback(e->db);
         SRV_LOG_EVERY(10, "batch %s: cannot record its lines; will retry", id);
+        settled = 0;
     } else if (cJSON_GetArraySize(data) > 0) {
         srv_db_rollback(e->db);
         char *t = cJSON_PrintUnformatted(errs);
@@ -441,12 +445,14 @@ static int validate_batch(engine *e, long long seq, const char *id,
                         s->cfg.enqueued_token_limit, model ? model : "-");
             else
                 srv_log("batch %s: in_progress (%lld lines)", id, ls.idx);
-        } else
+        } else {
             srv_db_rollback(e->db);
+            settled = 0;
+        }
     }
     oab_validation_free(rep);
     cJSON_Delete(errs);
-    return 1;
+    return settled;
 }
 
 /* ---------------------------------------------------------------- */

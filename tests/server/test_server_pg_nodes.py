@@ -988,6 +988,40 @@ def case_input_later(binary, tmp):
         n2.kill(signal.SIGTERM)
 
 
+def case_cancel_unrecorded(binary, tmp):
+    """A batch cancelled before it was validated, whose lines the database
+    refuses to record for now (here: a CHECK no line passes), stays
+    cancelling; once they can be recorded it ends cancelled with every
+    line in its error file (before, the failed recording counted as done:
+    the batch ended cancelled with no line in any file)."""
+    n = 12
+    with cluster() as db:
+        up = T.start_upstream(tmp)
+        n1 = node(binary, tmp, db.url, 1, up.port)
+        c1 = Client(n1.port)
+        st, f = c1.upload(chat_lines(n))
+        check(st == 200, "uploaded")
+        sql1(db, "ALTER TABLE lines ADD CONSTRAINT no_line CHECK (idx < 0)"
+                 " NOT VALID")
+        st, b = c1.create(f["id"])
+        check(st == 200, "created")
+        st, x = c1.req("POST", "/v1/batches/%s/cancel" % b["id"])
+        check(st == 200, "cancel: %s %s" % (st, x))
+        time.sleep(2 * T.SLOW)
+        st, g = c1.req("GET", "/v1/batches/" + b["id"])
+        check(st == 200 and g["status"] == "cancelling", "still cancelling"
+              " while its lines cannot be recorded: %s %s"
+              % (g.get("status"), g.get("request_counts")))
+        sql1(db, "ALTER TABLE lines DROP CONSTRAINT no_line")
+        done = c1.wait(b["id"], timeout=60 * T.SLOW)
+        check(done["status"] == "cancelled", "cancelled: %s" % done["status"])
+        out, err = ids_once(c1, done, n, "cancelled unrecorded")
+        check(len(err) == n and all(
+            e["error"]["code"] == "batch_cancelled" for e in err),
+            "every line in the error file as cancelled")
+        n1.kill(signal.SIGTERM)
+
+
 def case_input_damaged(binary, tmp):
     """A batch whose input's stored body is damaged (its chunks do not
     add up to the file's size: no retry mends that) fails at once, saying
