@@ -168,8 +168,15 @@ int srv_db_batch_failed(srv_db *db, long long seq, long long now,
                         const char *errors_json);
 int srv_db_batch_started(srv_db *db, long long seq, long long total,
                          const char *model, long long now);
+/* in_progress -> finalizing. Shared state: only by the node holding the
+ * finalizer's claim and only while the batch is in_progress or
+ * finalizing, else SQLITE_BUSY (its claim lapsed and another node took
+ * it, or ended the batch: this node leaves it). */
 int srv_db_batch_finalizing(srv_db *db, long long seq, long long now);
-/* kind 0 completed, 1 cancelled, 2 expired; file ids NULL when none. */
+/* kind 0 completed, 1 cancelled, 2 expired; file ids NULL when none.
+ * Shared state: fenced like srv_db_batch_finalizing (kind 1 needs the
+ * batch cancelling, the others in_progress or finalizing), SQLITE_BUSY
+ * when the fence stops it. */
 int srv_db_batch_ended(srv_db *db, long long seq, int kind, long long now,
                        const char *out_id, const char *err_id,
                        long long out_bytes, long long err_bytes);

@@ -891,9 +891,15 @@ int srv_pg_batch_finalizing(srv_db *h, long long seq, long long now)
     pgp p = {0};
     p_int(&p, now);
     p_int(&p, seq);
-    return q0(h, "batch finalizing",
+    p_text(&p, h->node);
+    /* fenced like the end: a node whose claim lapsed while it stalled
+     * (another node took it, and may have ended the batch) reopens
+     * nothing; SQLITE_BUSY, and it leaves the batch to that node */
+    return q1(h, "batch finalizing",
               "UPDATE batches SET status='finalizing',"
-              " finalizing_at=COALESCE(finalizing_at, $1) WHERE seq=$2", &p);
+              " finalizing_at=COALESCE(finalizing_at, $1) WHERE seq=$2"
+              " AND final_node=$3 AND status IN ('in_progress','finalizing')",
+              &p);
 }
 
 int srv_pg_batch_ended(srv_db *h, long long seq, int kind, long long now,
@@ -903,13 +909,15 @@ int srv_pg_batch_ended(srv_db *h, long long seq, int kind, long long now,
     static const char *const sql[] = {
         "UPDATE batches SET status='completed', completed_at=$1,"
         " output_file_id=$2, error_file_id=$3, out_bytes=$4, err_bytes=$5"
-        " WHERE seq=$6 AND final_node=$7",
+        " WHERE seq=$6 AND final_node=$7"
+        " AND status IN ('in_progress','finalizing')",
         "UPDATE batches SET status='cancelled', cancelled_at=$1,"
         " output_file_id=$2, error_file_id=$3, out_bytes=$4, err_bytes=$5"
-        " WHERE seq=$6 AND final_node=$7",
+        " WHERE seq=$6 AND final_node=$7 AND status='cancelling'",
         "UPDATE batches SET status='expired', expired_at=$1,"
         " output_file_id=$2, error_file_id=$3, out_bytes=$4, err_bytes=$5"
-        " WHERE seq=$6 AND final_node=$7"};
+        " WHERE seq=$6 AND final_node=$7"
+        " AND status IN ('in_progress','finalizing')"};
     pgp p = {0};
     p_int(&p, now);
     p_text(&p, out_id);
@@ -917,7 +925,9 @@ int srv_pg_batch_ended(srv_db *h, long long seq, int kind, long long now,
     p_int(&p, out_bytes);
     p_int(&p, err_bytes);
     p_int(&p, seq);
-    /* fenced: only the node holding the finalizer's claim ends it */
+    /* fenced: only the node holding the finalizer's claim ends it, and
+     * only a batch still in the state it claimed it in (a cancel that
+     * came meanwhile is ended as a cancel, at the next scan) */
     p_text(&p, h->node);
     return q1(h, "batch ended", sql[kind < 0 || kind > 2 ? 0 : kind], &p);
 }

@@ -57,6 +57,8 @@ webhook_takeover: a delivery due that a node which is gone was posting
     (a stand-in row: leased to 'ghost', which has no row in nodes) is
     posted by a live node at once (before, only after that attempt's
     120 s lease; here an hour).
+final_fenced: a node whose finalizer claim another node took, and ended
+    the batch with, reopens nothing (its claim held up by a trigger).
 webhook_once: three nodes with one webhook receiver that answers slowly
     (every node's delivery thread looks while a post is in flight):
     each batch's event is posted once, by one node.
@@ -1019,6 +1021,68 @@ def case_cancel_unrecorded(binary, tmp):
         check(len(err) == n and all(
             e["error"]["code"] == "batch_cancelled" for e in err),
             "every line in the error file as cancelled")
+        n1.kill(signal.SIGTERM)
+
+
+def case_final_fenced(binary, tmp):
+    """A node whose finalizer claim another node took and ended the batch
+    with (as when it stalled past its lease: here its claim is held up
+    in the database, by a trigger, while a stand-in node 'ghost' ends the
+    batch) reopens nothing: the batch stays completed as 'ghost' ended
+    it (before, its next statement set the ended batch finalizing again,
+    and it stayed so: the files it wrote could not end it)."""
+    n = 8
+    with cluster() as db:
+        up = T.start_upstream(tmp)
+        n1 = node(binary, tmp, db.url, 1, up.port)
+        c1 = Client(n1.port)
+        st, f = c1.upload(chat_lines(n))
+        check(st == 200, "uploaded")
+        # the node's first claim of a finalization waits 4 s before it
+        # commits, holding the batch's row
+        sql1(db, "CREATE TABLE final_gate(armed bool); INSERT INTO"
+                 " final_gate VALUES (true);"
+                 " CREATE FUNCTION final_stall() RETURNS trigger LANGUAGE"
+                 " plpgsql AS $$ BEGIN IF EXISTS (SELECT 1 FROM final_gate"
+                 " WHERE armed) THEN UPDATE final_gate SET armed = false;"
+                 " PERFORM pg_sleep(4); END IF; RETURN NULL; END $$;"
+                 " CREATE TRIGGER final_stall AFTER UPDATE OF final_node ON"
+                 " batches FOR EACH ROW WHEN (NEW.final_node IS DISTINCT"
+                 " FROM OLD.final_node AND NEW.final_node <> 'ghost')"
+                 " EXECUTE FUNCTION final_stall()")
+        st, b = c1.create(f["id"])
+        check(st == 200, "created")
+        stalled, t0 = False, time.time()
+        while not stalled and time.time() - t0 < 60 * T.SLOW:
+            stalled = sql1(db, "SELECT count(*) FROM pg_stat_activity WHERE"
+                           " wait_event = 'PgSleep'") == "1"
+            time.sleep(0.02)
+        check(stalled, "the node's finalizer claim held up")
+        # 'ghost' takes the claim and ends the batch: its statement waits
+        # for the row, and goes first once the node's claim commits
+        ghost = psql(db, "-c", "UPDATE batches SET final_node = 'ghost',"
+                     " final_until = now() + interval '1 hour', status ="
+                     " 'completed', completed_at = 12345 WHERE id = '%s'"
+                     % b["id"])
+        queued, t0 = False, time.time()
+        while not queued and time.time() - t0 < 3:
+            queued = sql1(db, "SELECT count(*) FROM pg_stat_activity WHERE"
+                          " wait_event_type = 'Lock' AND query LIKE"
+                          " 'UPDATE batches SET final_node = ''ghost''%'")\
+                == "1"
+            time.sleep(0.02)
+        check(queued, "the stand-in's end waits for the node's claim")
+        ghost.communicate()
+        check(ghost.returncode == 0, "the stand-in ended the batch")
+        # several of the node's scans
+        time.sleep(3 * T.SLOW)
+        row = sql1(db, "SELECT status, completed_at, final_node FROM batches"
+                   " WHERE id = '%s'" % b["id"])
+        check(row == "completed|12345|ghost", "the batch stays as the"
+              " stand-in ended it: %s" % row)
+        st, g = c1.req("GET", "/v1/batches/" + b["id"])
+        check(st == 200 and g["status"] == "completed", "the API says"
+              " completed: %s" % g.get("status"))
         n1.kill(signal.SIGTERM)
 
 
