@@ -730,9 +730,31 @@ static void commit_done(engine *e)
 }
 
 /* Takes a finished line (output when state 1, error file when 2). */
+/* line, valid UTF-8: an upstream's bytes that are not (inside a JSON
+ * body's strings, a body that is no JSON, its x-request-id) become
+ * U+FFFD. An output file is JSON, which is UTF-8, and PostgreSQL's text
+ * refuses anything else: such a line, refused at every try, held its
+ * node's recording forever. NULL (line freed) when out of memory. */
+static char *valid_utf8(char *line)
+{
+    size_t len = strlen(line);
+    if (oab__utf8_valid(line, len))
+        return line;
+    oab__buf b = OAB__BUF_INIT;
+    char *fixed = oab__utf8_repair(&b, line, len) == OAB_OK
+                      ? oab__buf_take(&b, NULL)
+                      : NULL;
+    if (!fixed)
+        oab__buf_free(&b);
+    free(line);
+    return fixed;
+}
+
 static void record(engine *e, slot *sl, int state, char *line,
                    const oab_usage *u)
 {
+    if (line)
+        line = valid_utf8(line);
     if (!line)
         return;
     if (e->ndone == e->capdone) {

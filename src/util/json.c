@@ -3,6 +3,7 @@
 
 #include "oaibatch.h"
 #include "util/json.h"
+#include "util/json_scan.h"
 #include "util/limits.h"
 #include <stdlib.h>
 #include <string.h>
@@ -150,3 +151,22 @@ oab_status oab__json_append_canonical(oab__buf *out, const cJSON *item)
     return canonical(out, item, 0);
 }
 
+oab_status oab__utf8_repair(oab__buf *b, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        const unsigned char *run = p;
+        size_t k = 1;
+        while (run < end && (*run < 0x80 || (k = oab__utf8_seq(run, end)) != 0))
+            run += *run < 0x80 ? 1 : k;
+        if (oab__buf_append(b, (const char *)p, (size_t)(run - p)) != OAB_OK)
+            return OAB_ENOMEM;
+        if (run == end)
+            break;
+        /* a byte that begins no valid sequence: U+FFFD for it */
+        if (oab__buf_append(b, "\xEF\xBF\xBD", 3) != OAB_OK)
+            return OAB_ENOMEM;
+        p = run + 1;
+    }
+    return OAB_OK;
+}

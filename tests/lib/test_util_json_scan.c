@@ -237,6 +237,38 @@ static void test_check_compact_unescape(void)
     CHECK(!oab__utf8_valid("\xe0\x80\x80", 3));
 }
 
+/* oab__utf8_repair: each byte that begins no valid sequence is one
+ * U+FFFD, valid text (ASCII and multi-byte) is kept, and the result is
+ * always valid. */
+static void test_utf8_repair(void)
+{
+    static const struct {
+        const char *in;
+        size_t n;
+        const char *want;
+    } cases[] = {
+        {"plain", 5, "plain"},
+        {"caf\xc3\xa9 \xf0\x9f\x98\x80", 10, "caf\xc3\xa9 \xf0\x9f\x98\x80"},
+        {"a\xff" "b", 3, "a\xef\xbf\xbd" "b"},
+        {"\xc3", 1, "\xef\xbf\xbd"},                   /* cut at the end */
+        {"\xc3 x", 3, "\xef\xbf\xbd x"},               /* cut mid-text */
+        {"\xe2\x82", 2, "\xef\xbf\xbd\xef\xbf\xbd"}, /* each byte */
+        {"\xed\xa0\x80", 3,                           /* a surrogate */
+         "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+        {"\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd"}, /* an overlong */
+        {"\"x\xfe\"", 4, "\"x\xef\xbf\xbd\""},
+        {"", 0, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        oab__buf b = OAB__BUF_INIT;
+        CHECK_EQ_INT(oab__utf8_repair(&b, cases[i].in, cases[i].n), OAB_OK);
+        CHECK(b.len == strlen(cases[i].want) &&
+              memcmp(b.data ? b.data : "", cases[i].want, b.len) == 0);
+        CHECK(oab__utf8_valid(b.data ? b.data : "", b.len));
+        oab__buf_free(&b);
+    }
+}
+
 /* Random mutations of a JSON text: the checker and the document reader
  * (two walkers over the one lexer) accept and refuse the same texts. */
 static void test_walkers_agree(void)
@@ -312,6 +344,7 @@ int main(void)
     test_values();
     test_depth();
     test_check_compact_unescape();
+    test_utf8_repair();
     test_walkers_agree();
     return t_summary("test_util_json_scan");
 }

@@ -186,6 +186,101 @@ def case_upstream_trailing(binary, tmp):
         up.server_close()
 
 
+class BadUtf8(BaseHTTPRequestHandler):
+    """Answers with bytes that are not UTF-8, by prompt: "json" a 200 whose
+    content string holds them (and its x-request-id too), "text" a 500
+    that is no JSON, "refused" a 400 JSON error whose message holds them;
+    any other prompt a good answer."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        prompt = json.loads(self.rfile.read(n))["messages"][-1]["content"]
+        status, ctype, rid = 200, "application/json", "req_ok"
+        good = (b'{"id":"c","object":"chat.completion","choices":[{"index":0,'
+                b'"message":{"role":"assistant","content":"%s"},'
+                b'"finish_reason":"stop"}],"usage":{"prompt_tokens":2,'
+                b'"completion_tokens":1,"total_tokens":3}}')
+        if prompt == "json":
+            data = good % b"ok \xff\xfe end \xc3"
+            rid = "req_\xfe\xff"  # sent as those two bytes (latin-1)
+        elif prompt == "text":
+            status, ctype = 500, "text/plain"
+            data = b"oops \xc3 \xe2\x82 done"
+        elif prompt == "refused":
+            status = 400
+            data = (b'{"error":{"message":"bad \xed\xa0\x80 input",'
+                    b'"type":"invalid_request_error","param":null,'
+                    b'"code":null}}')
+        else:
+            data = good % b"fine \xc3\xa9"  # valid: kept as it is
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-request-id", rid)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def case_bad_utf8(binary, tmp):
+    """An upstream's bytes that are not UTF-8 (in a 200's JSON strings,
+    its x-request-id, a body that is no JSON, a JSON error) reach the
+    result files as U+FFFD: every line is UTF-8 JSON, valid text is kept
+    as it is, and the batch ends (before, the files held the raw bytes,
+    and on PostgreSQL, whose text refuses them, the node retried
+    recording the line forever: the batch never ended)."""
+    up = ThreadingHTTPServer(("127.0.0.1", 0), BadUtf8)
+    th = threading.Thread(target=up.serve_forever, daemon=True)
+    th.start()
+    try:
+        s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                         ["--upstream", "http://127.0.0.1:%d/v1" %
+                          up.server_address[1], "--max-retries", "0"])
+        c = Client(s.port)
+        data = "\n".join([line("j", "json"), line("t", "text"),
+                          line("r", "refused"), line("f", "fine")]) + "\n"
+        st, f = c.upload(data.encode())
+        check(st == 200, "upload %s" % st)
+        st, b = c.create(f["id"])
+        b = c.wait(b["id"], timeout=60 * T.SLOW)
+        check(b["status"] == "completed" and b["request_counts"] ==
+              {"total": 4, "completed": 2, "failed": 2},
+              "completed, two lines failed: %s %s"
+              % (b["status"], b["request_counts"]))
+        got = {}
+        for fid in (b["output_file_id"], b["error_file_id"]):
+            st, h, raw = c.req("GET", "/v1/files/%s/content" % fid, raw=True)
+            check(st == 200, "file %s" % st)
+            try:
+                text = raw.decode("utf-8")  # strict: fails on a bad byte
+            except UnicodeDecodeError as e:
+                check(False, "the file is not UTF-8: %s" % e)
+                continue
+            for ln in text.splitlines():
+                x = json.loads(ln)
+                got[x["custom_id"]] = x["response"]
+        R = "\ufffd"
+        j = got["j"]["body"]["choices"][0]["message"]["content"]
+        check(j == "ok %s%s end %s" % (R, R, R), "the content's bad bytes"
+              " each U+FFFD: %r" % j)
+        check(got["j"]["request_id"] == "req_" + R + R,
+              "the request id's too: %r" % got["j"]["request_id"])
+        check(got["t"]["status_code"] == 500 and got["t"]["body"] ==
+              "oops %s %s%s done" % (R, R, R),
+              "a body that is no JSON, as a string: %r" % got["t"]["body"])
+        m = got["r"]["body"]["error"]["message"]
+        check(got["r"]["status_code"] == 400 and m == "bad %s%s%s input"
+              % (R, R, R), "a surrogate's bytes in a JSON error: %r" % m)
+        fine = got["f"]["body"]["choices"][0]["message"]["content"]
+        check(fine == "fine \u00e9", "valid UTF-8 kept: %r" % fine)
+    finally:
+        up.shutdown()
+        up.server_close()
+
+
 def case_nul_content(binary, tmp):
     """A \u0000 in a line's message reaches the upstream as written (the
     body is sent as its raw text, not re-printed through cJSON, which
