@@ -416,9 +416,13 @@ static int validate_batch(engine *e, long long seq, const char *id,
         over_limit(e, seq, owner, model, ls.tokens, data, &held) < 0)
         rc = -2;
     int settled = 1;
-    if (rc == -2) {
+    if (rc == -2 && cJSON_GetArraySize(data) == 0) {
         /* the state could not be written: stays validating, tried again
-         * (and a cancelled one is not ended before its lines are) */
+         * (and a cancelled one is not ended before its lines are). A
+         * file the validator refused fails whether or not its lines
+         * could be written: the database may have refused them for the
+         * very fault the validator found (PostgreSQL's text takes no
+         * custom_id that is not UTF-8), and would at every try */
         srv_db_rollback(e->db);
         SRV_LOG_EVERY(10, "batch %s: cannot record its lines; will retry", id);
         settled = 0;

@@ -281,6 +281,26 @@ def case_bad_utf8(binary, tmp):
         up.server_close()
 
 
+def case_bad_utf8_input(binary, tmp):
+    """An input line whose custom_id is not UTF-8 fails the batch, with
+    the line's number (before, on PostgreSQL, whose text refuses such a
+    custom_id, the refused write of the lines came first: the batch was
+    validated again at every scan and stayed validating)."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"))
+    c = Client(s.port)
+    data = (line("a") + "\n" + line("b").replace('"b"', '"b\\u00e9"') +
+            "\n").encode() + line("c").encode().replace(b'"c"', b'"c\xff"')
+    st, f = c.upload(data + b"\n")
+    check(st == 200, "upload %s" % st)
+    st, b = c.create(f["id"])
+    check(st == 200, "create %s" % st)
+    b = c.wait(b["id"], timeout=30 * T.SLOW)
+    errs = (b.get("errors") or {}).get("data") or []
+    check(b["status"] == "failed", "failed: %s" % b["status"])
+    check(any(e.get("code") == "invalid_utf8" and e.get("line") == 3
+              for e in errs), "invalid_utf8 at line 3: %s" % errs)
+
+
 def case_nul_content(binary, tmp):
     """A \u0000 in a line's message reaches the upstream as written (the
     body is sent as its raw text, not re-printed through cJSON, which
