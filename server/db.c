@@ -78,6 +78,12 @@ int srv_db_node_leave(srv_db *h)
     return h->pg ? srv_pg_node_leave(h) : SQLITE_OK;
 }
 
+int srv_db_renew(srv_db *h, double *every)
+{
+    *every = 0;
+    return h->pg ? srv_pg_renew(h, every) : SQLITE_OK;
+}
+
 int srv_db_file_store(srv_db *h, const char *id, const char *path)
 {
     if (h->pg)
@@ -609,21 +615,23 @@ int srv_db_batch_finalizing(srv_db *h, long long seq, long long now)
 
 int srv_db_batch_ended(srv_db *h, long long seq, int kind, long long now,
                        const char *out_id, const char *err_id,
-                       long long out_bytes, long long err_bytes)
+                       long long out_bytes, long long err_bytes,
+                       long long failed)
 {
     if (h->pg)
-        return srv_pg_batch_ended(h, seq, kind, now, out_id, err_id, out_bytes, err_bytes);
+        return srv_pg_batch_ended(h, seq, kind, now, out_id, err_id,
+                                  out_bytes, err_bytes, failed);
     sqlite3 *db = h->lite;
     static const char *const sql[] = {
         "UPDATE batches SET status='completed', completed_at=?,"
-        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?"
-        " WHERE seq=?",
+        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?,"
+        " n_failed=n_failed+? WHERE seq=?",
         "UPDATE batches SET status='cancelled', cancelled_at=?,"
-        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?"
-        " WHERE seq=?",
+        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?,"
+        " n_failed=n_failed+? WHERE seq=?",
         "UPDATE batches SET status='expired', expired_at=?,"
-        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?"
-        " WHERE seq=?"};
+        " output_file_id=?, error_file_id=?, out_bytes=?, err_bytes=?,"
+        " n_failed=n_failed+? WHERE seq=?"};
     sqlite3_stmt *st = NULL;
     int rc = prep(db, sql[kind < 0 || kind > 2 ? 0 : kind], &st);
     if (rc != SQLITE_OK)
@@ -633,7 +641,8 @@ int srv_db_batch_ended(srv_db *h, long long seq, int kind, long long now,
     bind_text_or_null(st, 3, err_id);
     sqlite3_bind_int64(st, 4, out_bytes);
     sqlite3_bind_int64(st, 5, err_bytes);
-    sqlite3_bind_int64(st, 6, seq);
+    sqlite3_bind_int64(st, 6, failed);
+    sqlite3_bind_int64(st, 7, seq);
     return run(db, st, "batch ended");
 }
 

@@ -54,6 +54,15 @@ int srv_db_set_node(srv_db *db, const char *node, int release);
  * other node to take (they lapse after the lease when it is killed).
  * Call when nothing of it records any more. SQLite: nothing. */
 int srv_db_node_leave(srv_db *db);
+/* Renews the leases of the node db names (srv_db_set_node): its row in
+ * nodes, which its lines' and webhook attempts' claims hang on, and its
+ * finalizer claims of batches still running. *every gets the seconds
+ * until the next renewal is due (a third of the lease). The node's
+ * lease thread (lease.h) calls it on a connection of its own, so that no
+ * long statement of the engine's (a big batch's finalization, its
+ * validation's COPY) lets the lease lapse while the node is alive.
+ * SQLite: nothing (*every 0). */
+int srv_db_renew(srv_db *db, double *every);
 /* Runs SQL with no result (SQL both backends accept). */
 int srv_db_exec(srv_db *db, const char *sql);
 int srv_db_begin(srv_db *db);   /* BEGIN IMMEDIATE */
@@ -176,12 +185,18 @@ int srv_db_batch_finalizing(srv_db *db, long long seq, long long now);
 /* kind 0 completed, 1 cancelled, 2 expired; file ids NULL when none.
  * Shared state: fenced like srv_db_batch_finalizing (kind 1 needs the
  * batch cancelling, the others in_progress or finalizing), SQLITE_BUSY
- * when the fence stops it. */
+ * when the fence stops it. failed: lines to add to the failed count (the
+ * unfinished lines of a completed batch, line_unavailable in its error
+ * file: a completed batch's counts add up to its total; a cancelled or
+ * expired one counts only the lines that ran). */
 int srv_db_batch_ended(srv_db *db, long long seq, int kind, long long now,
                        const char *out_id, const char *err_id,
-                       long long out_bytes, long long err_bytes);
+                       long long out_bytes, long long err_bytes,
+                       long long failed);
 /* Whether this node finalizes batch seq, as kind (0 completed: every
- * line done; 1 cancelled; 2 expired, by the database's clock): *won 1
+ * line done, or the batch finalizing already; 1 cancelled; 2 expired, by
+ * the database's clock; 3 completed with its input file deleted: no line
+ * pending held by another live node, the rest end line_unavailable): *won 1
  * for exactly one node at a time (a lease, taken over when it lapses);
  * after it no node records a line of the batch. SQLite: always 1. */
 int srv_db_batch_claim_final(srv_db *db, long long seq, int kind, int *won);

@@ -22,7 +22,6 @@ struct srv_db {
     double retry_at;        /* PostgreSQL: next reconnect attempt */
     double backoff;         /* PostgreSQL: seconds until the next one */
     double log_at;          /* PostgreSQL: last failure logged */
-    double renewed_at;      /* PostgreSQL: leases last renewed */
     unsigned prepared;      /* PostgreSQL: statements prepared on this
                              * connection (bit i: db_pg.c's PS_ i) */
     char node[256];         /* PostgreSQL: this handle's lease holder */
@@ -92,6 +91,7 @@ int srv_pg_files_expired(srv_db *h, long long now, int max,
 int srv_pg_file_remove(srv_db *h, const char *id);
 int srv_pg_local_gone(srv_db *h, const char *name);
 int srv_pg_node_leave(srv_db *h);
+int srv_pg_renew(srv_db *h, double *every);
 int srv_pg_gone_since(srv_db *h, long long *from, long long *settled,
                       int max, int (*fn)(const char *name, void *ud),
                       void *ud);
@@ -110,7 +110,8 @@ int srv_pg_batch_started(srv_db *h, long long seq, long long total,
 int srv_pg_batch_finalizing(srv_db *h, long long seq, long long now);
 int srv_pg_batch_ended(srv_db *h, long long seq, int kind, long long now,
                        const char *out_id, const char *err_id,
-                       long long out_bytes, long long err_bytes);
+                       long long out_bytes, long long err_bytes,
+                       long long failed);
 int srv_pg_batch_spools(srv_db *h, long long seq, long long *out_bytes,
                         long long *err_bytes, long long *out_expires);
 int srv_pg_batch_set_spools(srv_db *h, long long seq, long long out_bytes,

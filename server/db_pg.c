@@ -904,19 +904,21 @@ int srv_pg_batch_finalizing(srv_db *h, long long seq, long long now)
 
 int srv_pg_batch_ended(srv_db *h, long long seq, int kind, long long now,
                        const char *out_id, const char *err_id,
-                       long long out_bytes, long long err_bytes)
+                       long long out_bytes, long long err_bytes,
+                       long long failed)
 {
     static const char *const sql[] = {
         "UPDATE batches SET status='completed', completed_at=$1,"
-        " output_file_id=$2, error_file_id=$3, out_bytes=$4, err_bytes=$5"
-        " WHERE seq=$6 AND final_node=$7"
+        " output_file_id=$2, error_file_id=$3, out_bytes=$4, err_bytes=$5,"
+        " n_failed=n_failed+$8 WHERE seq=$6 AND final_node=$7"
         " AND status IN ('in_progress','finalizing')",
         "UPDATE batches SET status='cancelled', cancelled_at=$1,"
-        " output_file_id=$2, error_file_id=$3, out_bytes=$4, err_bytes=$5"
-        " WHERE seq=$6 AND final_node=$7 AND status='cancelling'",
+        " output_file_id=$2, error_file_id=$3, out_bytes=$4, err_bytes=$5,"
+        " n_failed=n_failed+$8 WHERE seq=$6 AND final_node=$7"
+        " AND status='cancelling'",
         "UPDATE batches SET status='expired', expired_at=$1,"
-        " output_file_id=$2, error_file_id=$3, out_bytes=$4, err_bytes=$5"
-        " WHERE seq=$6 AND final_node=$7"
+        " output_file_id=$2, error_file_id=$3, out_bytes=$4, err_bytes=$5,"
+        " n_failed=n_failed+$8 WHERE seq=$6 AND final_node=$7"
         " AND status IN ('in_progress','finalizing')"};
     pgp p = {0};
     p_int(&p, now);
@@ -929,6 +931,7 @@ int srv_pg_batch_ended(srv_db *h, long long seq, int kind, long long now,
      * only a batch still in the state it claimed it in (a cancel that
      * came meanwhile is ended as a cancel, at the next scan) */
     p_text(&p, h->node);
+    p_int(&p, failed);
     return q1(h, "batch ended", sql[kind < 0 || kind > 2 ? 0 : kind], &p);
 }
 
@@ -968,29 +971,32 @@ static int renew(srv_db *h)
     pgp p = {0};
     p_text(&p, h->node);
     p_dbl(&p, lease_s());
-    double now = oab__now();
     int rc = q0(h, "lease renewal", "INSERT INTO nodes(name, alive_until)"
                 " VALUES ($1, now() + make_interval(secs => $2))"
                 " ON CONFLICT (name) DO UPDATE"
                 " SET alive_until = EXCLUDED.alive_until", &p);
     if (rc == SQLITE_OK)
+        /* a row locked is being changed (by this node's end of it, say,
+         * deleting a big batch's lines): skipped, not waited for, so the
+         * heartbeat never stalls behind the engine */
         rc = q0(h, "lease renewal", "UPDATE batches SET final_until = now()"
-                " + make_interval(secs => $2) WHERE final_node = $1 AND"
-                " status IN ('in_progress','finalizing','cancelling')", &p);
-    if (rc == SQLITE_OK)
-        h->renewed_at = now;
+                " + make_interval(secs => $2) WHERE seq IN (SELECT seq FROM"
+                " batches WHERE final_node = $1 AND status IN"
+                " ('in_progress','finalizing','cancelling')"
+                " FOR NO KEY UPDATE SKIP LOCKED)", &p);
     return rc;
+}
+
+int srv_pg_renew(srv_db *h, double *every)
+{
+    *every = lease_s() / 3;
+    return renew(h);
 }
 
 int srv_pg_active(srv_db *h, int (*fn)(const srv_active_row *, void *),
                   void *ud)
 {
     PGresult *res = NULL;
-    /* the scan is also when this node's leases are renewed, every third
-     * of a lease: a node that runs keeps its claims (its lines' leases
-     * are its row in nodes; its finalizations are rows of batches) */
-    if (oab__now() - h->renewed_at >= lease_s() / 3)
-        renew(h);
     /* metadata is the object the front end checked (string values) */
     int rc = qp(h, PS_ACTIVE, "active batches",
                "SELECT seq, id, status, endpoint, input_file_id, expires_at,"
@@ -1433,19 +1439,31 @@ int srv_pg_node_leave(srv_db *h)
 int srv_pg_batch_claim_final(srv_db *h, long long seq, int kind, int *won)
 {
     static const char *const cond[] = {
-        /* completed: no line left pending anywhere */
-        " AND status IN ('in_progress','finalizing') AND NOT EXISTS"
-        " (SELECT 1 FROM lines WHERE batch_seq = $1 AND state = 0)",
+        /* completed: no line left pending anywhere; or a finalization
+         * begun already (finalizing: no line is recorded any more, the
+         * ones left pending go to the error file), which a node that
+         * died left */
+        " AND (status = 'finalizing' OR (status = 'in_progress' AND NOT"
+        " EXISTS (SELECT 1 FROM lines WHERE batch_seq = $1 AND"
+        " state = 0)))",
         " AND status = 'cancelling'",
         /* expired by the database's clock, the one all nodes share */
         " AND status IN ('in_progress','finalizing') AND expires_at > 0"
-        " AND expires_at <= extract(epoch FROM now())::bigint"};
-    char sql[640];
+        " AND expires_at <= extract(epoch FROM now())::bigint",
+        /* completed with its input gone (deleted): the lines left pending
+         * can be read by no node that has no copy open; those another
+         * live node holds, it may be answering from its copy */
+        " AND status IN ('in_progress','finalizing') AND NOT EXISTS"
+        " (SELECT 1 FROM files f WHERE f.id = batches.input_file_id)"
+        " AND NOT EXISTS (SELECT 1 FROM lines WHERE batch_seq = $1 AND"
+        " state = 0 AND lease_node <> $2 AND lease_node IN"
+        " (SELECT name FROM nodes WHERE alive_until >= now()))"};
+    char sql[1024];
     snprintf(sql, sizeof sql,
              "UPDATE batches SET final_node = $2, final_until = now() +"
              " make_interval(secs => $3) WHERE seq = $1 AND (final_node IS"
              " NULL OR final_node = $2 OR final_until < now())%s",
-             cond[kind < 0 || kind > 2 ? 0 : kind]);
+             cond[kind < 0 || kind > 3 ? 0 : kind]);
     pgp p = {0};
     p_int(&p, seq);
     p_text(&p, h->node);

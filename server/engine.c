@@ -31,6 +31,7 @@
 #include "db.h"
 #include "engine.h"
 #include "metrics.h"
+#include "lease.h"
 #include "recorder.h"
 #include "testmodel.h"
 #include "upstream.h"
@@ -112,6 +113,7 @@ typedef struct engine {
     done_rec *done;
     size_t ndone, capdone;
     srv_recorder *rec;      /* shared state: records finished lines */
+    srv_lease *lease;       /* shared state: renews the node's leases */
     double last_scan, last_sweep, last_forget;
     long long gone_after;   /* shared state: names gone settled to here */
     double rpm_tokens, tpm_tokens, last_refill;
@@ -518,8 +520,9 @@ static int unfin_line(const char *cid, void *ud)
     return 0;
 }
 
-/* kind: 0 completed, 1 cancelled, 2 expired. The batch is not active
- * (its spools are closed) and all its finished lines are committed. */
+/* kind: 0 completed, 1 cancelled, 2 expired, 3 completed with its input
+ * unreadable (srv_db_batch_claim_final). The batch is not active (its
+ * spools are closed) and all its finished lines are committed. */
 static void finalize_batch(engine *e, long long seq, const char *id,
                            const char *owner, int kind)
 {
@@ -532,6 +535,8 @@ static void finalize_batch(engine *e, long long seq, const char *id,
     if (srv_db_batch_claim_final(e->db, seq, kind, &won) != SQLITE_OK ||
         !won)
         return;
+    if (kind == 3)
+        kind = 0; /* from here, completed (its lines left: unavailable) */
     if (srv_db_batch_spools(e->db, seq, &len[0], &len[1], &out_expires) !=
         SQLITE_OK)
         return;
@@ -610,7 +615,7 @@ static void finalize_batch(engine *e, long long seq, const char *id,
     ok = ok && srv_db_batch_ended(e->db, seq, kind, now,
                                   len[0] ? fid[0] : NULL,
                                   len[1] ? fid[1] : NULL, len[0],
-                                  len[1]) == SQLITE_OK;
+                                  len[1], kind == 0 ? u.n : 0) == SQLITE_OK;
     /* the line rows are no longer needed once the files exist */
     ok = ok && srv_db_lines_delete(e->db, seq) == SQLITE_OK;
     ok = ok && srv_webhook_enqueue(s, e->db, id,
@@ -1622,7 +1627,11 @@ static void finish_ready(engine *e)
         if (ready && uncommitted(e) == 0) {
             long long seq = b->seq;
             char id[64], owner[17];
-            int kind = b->stopping;
+            /* a batch whose input no longer opens ends completed with
+             * its lines left as errors (shared state: once no other
+             * live node holds one, which may be answering it from a copy
+             * it has open) */
+            int kind = b->stopping ? b->stopping : b->fd < 0 ? 3 : 0;
             snprintf(id, sizeof id, "%s", b->id);
             snprintf(owner, sizeof owner, "%s", b->owner);
             remove_active(e, b);
@@ -1695,7 +1704,10 @@ static void *engine_main(void *arg)
     drop_done(e);
     while (e->active)
         remove_active(e, e->active);
-    /* shared state: this node's claims are free for the others now */
+    /* shared state: this node's claims are free for the others now (its
+     * heartbeat stopped first: it would mark the node live again) */
+    srv_lease_stop(e->lease);
+    e->lease = NULL;
     srv_db_node_leave(e->db);
     return NULL;
 }
@@ -1723,11 +1735,14 @@ int srv_engine_start(srv *s)
         char *node = srv_node_name(&s->cfg);
         rc = node ? srv_db_set_node(e->db, node, 1) : SQLITE_NOMEM;
         if (rc == SQLITE_OK && srv_db_shared(e->db) &&
-            srv_recorder_start(e->db, node, rec_wake, e, &e->rec) != 0)
+            (srv_lease_start(e->db, node, &e->lease) != 0 ||
+             srv_recorder_start(e->db, node, rec_wake, e, &e->rec) != 0))
             rc = SQLITE_ERROR;
         free(node);
-        if (rc != SQLITE_OK)
+        if (rc != SQLITE_OK) {
+            srv_lease_stop(e->lease);
             srv_db_close(e->db);
+        }
     }
     if (rc != SQLITE_OK) {
         free(e);
@@ -1736,6 +1751,7 @@ int srv_engine_start(srv *s)
     e->multi = curl_multi_init();
     if (!e->multi) {
         srv_recorder_stop(e->rec);
+        srv_lease_stop(e->lease);
         srv_db_close(e->db);
         free(e);
         return -1;
@@ -1745,6 +1761,7 @@ int srv_engine_start(srv *s)
     s->engine = e;
     if (pthread_create(&s->engine_thread, NULL, engine_main, e) != 0) {
         srv_recorder_stop(e->rec);
+        srv_lease_stop(e->lease);
         curl_multi_cleanup(e->multi);
         srv_db_close(e->db);
         free(e);

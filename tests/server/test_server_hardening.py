@@ -301,6 +301,53 @@ def case_bad_utf8_input(binary, tmp):
               for e in errs), "invalid_utf8 at line 3: %s" % errs)
 
 
+def case_input_deleted(binary, tmp):
+    """A batch's input file deleted while it runs, and the server started
+    again (so nothing has the file open): the batch ends completed, its
+    lines not answered in the error file as line_unavailable, every
+    custom_id once (before, on PostgreSQL, a completion waited for no
+    line pending: with no input to answer them from, the batch stayed
+    in_progress until its window, 24 h)."""
+    n = 60
+    up = T.start_upstream(tmp, ["--delay-ms", "100"])
+    args = ["--upstream", "http://127.0.0.1:%d/v1" % up.port,
+            "--concurrency", "2", "--fixed-concurrency"]
+    data = os.path.join(tmp, "data")
+    s = start_server(binary, tmp, data, args)
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(n))
+    check(st == 200, "upload %s" % st)
+    st, b = c.create(f["id"])
+    check(st == 200, "create %s" % st)
+    t0, g = time.time(), b
+    while time.time() - t0 < 60 * T.SLOW and \
+            g["request_counts"]["completed"] < 4:
+        st, g = c.req("GET", "/v1/batches/" + b["id"])
+        time.sleep(0.05)
+    check(g["request_counts"]["completed"] >= 4, "some lines answered")
+    st, x = c.req("DELETE", "/v1/files/" + f["id"])
+    check(st == 200 and x.get("deleted") is True, "input deleted: %s %s"
+          % (st, x))
+    s.kill()
+    s.p.wait(30)
+    s = start_server(binary, tmp, data, args, name="server2")
+    c = Client(s.port)
+    done = c.wait(b["id"], timeout=60 * T.SLOW)
+    rc = done["request_counts"]
+    check(done["status"] == "completed" and rc["total"] == n and
+          rc["completed"] + rc["failed"] == n and rc["failed"] > 0,
+          "completed, the lines left failed: %s %s" % (done["status"], rc))
+    out = c.lines(done["output_file_id"]) if done["output_file_id"] else []
+    err = c.lines(done["error_file_id"])
+    ids = [x["custom_id"] for x in out + err]
+    check(sorted(ids) == sorted("r%d" % i for i in range(n)),
+          "every custom_id once: %d lines" % len(ids))
+    check(len(err) == rc["failed"] and all(
+        x["error"]["code"] == "line_unavailable" for x in err),
+        "the lines left: line_unavailable")
+    s.kill()
+
+
 def case_nul_content(binary, tmp):
     """A \u0000 in a line's message reaches the upstream as written (the
     body is sent as its raw text, not re-printed through cJSON, which

@@ -59,6 +59,8 @@ webhook_takeover: a delivery due that a node which is gone was posting
     120 s lease; here an hour).
 final_fenced: a node whose finalizer claim another node took, and ended
     the batch with, reopens nothing (its claim held up by a trigger).
+lease_alive: a node whose engine is held longer than a lease keeps its
+    leases (they are renewed on a thread of their own).
 webhook_once: three nodes with one webhook receiver that answers slowly
     (every node's delivery thread looks while a post is in flight):
     each batch's event is posted once, by one node.
@@ -1083,6 +1085,47 @@ def case_final_fenced(binary, tmp):
         st, g = c1.req("GET", "/v1/batches/" + b["id"])
         check(st == 200 and g["status"] == "completed", "the API says"
               " completed: %s" % g.get("status"))
+        n1.kill(signal.SIGTERM)
+
+
+def case_lease_alive(binary, tmp):
+    """A node whose engine is held longer than a lease (here, by a trigger,
+    its statement that stores a batch's result file, for 8 s against a
+    3 s lease: as the finalization of a big batch takes) keeps its leases
+    meanwhile, and ends the batch (before, only the engine's scan renewed
+    them: they lapsed, and another node could take the finalization,
+    lose it the same way, and so on)."""
+    n = 8
+    with cluster() as db:
+        up = T.start_upstream(tmp)
+        n1 = node(binary, tmp, db.url, 1, up.port)
+        c1 = Client(n1.port)
+        st, f = c1.upload(chat_lines(n))
+        check(st == 200, "uploaded")
+        sql1(db, "CREATE FUNCTION final_stall() RETURNS trigger LANGUAGE"
+                 " plpgsql AS $$ BEGIN PERFORM pg_sleep(8); RETURN NULL;"
+                 " END $$; CREATE TRIGGER final_stall AFTER INSERT ON files"
+                 " FOR EACH ROW WHEN (NEW.purpose = 'batch_output')"
+                 " EXECUTE FUNCTION final_stall()")
+        st, b = c1.create(f["id"])
+        check(st == 200, "created")
+        stalled, t0 = False, time.time()
+        while not stalled and time.time() - t0 < 60 * T.SLOW:
+            stalled = sql1(db, "SELECT count(*) FROM pg_stat_activity WHERE"
+                           " wait_event = 'PgSleep'") == "1"
+            time.sleep(0.02)
+        check(stalled, "the node's engine held up")
+        # two leases later, still held
+        time.sleep(6)
+        alive = sql1(db, "SELECT count(*) FROM nodes WHERE alive_until >"
+                     " now()")
+        check(alive == "1", "the node is live while its engine is held: %s"
+              % alive)
+        held = sql1(db, "SELECT final_until > now() FROM batches WHERE"
+                    " id = '%s'" % b["id"])
+        check(held == "t", "its finalization is still its own: %s" % held)
+        done = c1.wait(b["id"], timeout=60 * T.SLOW)
+        completed_once(c1, done, n, "lease_alive")
         n1.kill(signal.SIGTERM)
 
 

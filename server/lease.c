@@ -1,0 +1,85 @@
+/* lease.c - a node's heartbeat on shared state (see lease.h). */
+#include "oaibatch.h"
+#include "util/clock.h"
+#include "lease.h"
+#include "srv.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+struct srv_lease {
+    srv_db *db;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop;
+};
+
+static void *lease_main(void *arg)
+{
+    srv_lease *l = arg;
+    double every = 0;
+    srv_db_renew(l->db, &every); /* just for the period: set_node renewed */
+    if (every <= 0)
+        every = 1;
+    pthread_mutex_lock(&l->mu);
+    while (!l->stop) {
+        struct timespec ts = oab__deadline_in(every);
+        pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+        if (l->stop)
+            break;
+        pthread_mutex_unlock(&l->mu);
+        /* a failure is logged by the connection; the next period tries
+         * again (a third of a lease: two more before it lapses) */
+        srv_db_renew(l->db, &every);
+        if (every <= 0)
+            every = 1;
+        pthread_mutex_lock(&l->mu);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+int srv_lease_start(const srv_db *db, const char *node, srv_lease **out)
+{
+    *out = NULL;
+    srv_lease *l = calloc(1, sizeof *l);
+    if (!l)
+        return -1;
+    if (srv_db_open_side(db, &l->db) != SQLITE_OK) {
+        free(l);
+        return -1;
+    }
+    if (srv_db_set_node(l->db, node, 0) != SQLITE_OK) {
+        srv_db_close(l->db);
+        free(l);
+        return -1;
+    }
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    if (pthread_create(&l->th, NULL, lease_main, l) != 0) {
+        srv_log("cannot start the thread renewing the node's leases");
+        pthread_cond_destroy(&l->cv);
+        pthread_mutex_destroy(&l->mu);
+        srv_db_close(l->db);
+        free(l);
+        return -1;
+    }
+    *out = l;
+    return 0;
+}
+
+void srv_lease_stop(srv_lease *l)
+{
+    if (!l)
+        return;
+    pthread_mutex_lock(&l->mu);
+    l->stop = 1;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->th, NULL);
+    srv_db_close(l->db);
+    pthread_cond_destroy(&l->cv);
+    pthread_mutex_destroy(&l->mu);
+    free(l);
+}
