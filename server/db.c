@@ -491,7 +491,10 @@ int srv_db_file_delete(srv_db *h, const char *id, const char *owner,
     sqlite3 *db = h->lite;
     *deleted = 0;
     sqlite3_stmt *st = NULL;
-    int rc = prep(db, "DELETE FROM files WHERE id = ? AND owner = ?", &st);
+    /* a file past its expires_at is gone for the API already (404): the
+     * sweeper removes its row and body (deleted here, the body stayed) */
+    int rc = prep(db, "DELETE FROM files WHERE id = ? AND owner = ?"
+                  NOT_EXPIRED, &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);

@@ -691,7 +691,8 @@ int srv_pg_file_delete(srv_db *h, const char *id, const char *owner,
     p_text(&p, owner);
     /* the INSERT's rows are the DELETE's: *deleted says one went */
     return qn(h, "file delete", "WITH d AS (DELETE FROM files WHERE id = $1"
-              " AND owner = $2 RETURNING path)" GONE_INSERT, &p, deleted);
+              " AND owner = $2" NOT_EXPIRED " RETURNING path)" GONE_INSERT,
+              &p, deleted);
 }
 
 int srv_pg_files_known(srv_db *h, const char *const *ids, int n,
@@ -1177,11 +1178,11 @@ int srv_pg_lines_pending(srv_db *h, long long seq, long long from, int max,
 }
 
 /* n numbers as a PostgreSQL array literal ("{1,2,3}") into b. */
-static void int_array(oab__buf *b, const srv_line_done *d, size_t n,
-                      int field)
+static int int_array(oab__buf *b, const srv_line_done *d, size_t n,
+                     int field)
 {
-    oab__buf_putc(b, '{');
-    for (size_t i = 0; i < n; i++) {
+    int bad = oab__buf_putc(b, '{') != OAB_OK;
+    for (size_t i = 0; i < n && !bad; i++) {
         long long v = field == 0   ? d[i].seq
                       : field == 1 ? d[i].idx
                       : field == 2 ? d[i].state
@@ -1189,30 +1190,31 @@ static void int_array(oab__buf *b, const srv_line_done *d, size_t n,
                       : field == 4 ? d[i].cached
                       : field == 5 ? d[i].out
                                    : d[i].reasoning;
-        oab__buf_printf(b, i ? ",%lld" : "%lld", v);
+        bad = oab__buf_printf(b, i ? ",%lld" : "%lld", v) != OAB_OK;
     }
-    oab__buf_putc(b, '}'); /* the buffer keeps a NUL after its bytes */
+    /* the buffer keeps a NUL after its bytes */
+    return bad || oab__buf_putc(b, '}') != OAB_OK ? -1 : 0;
 }
 
-/* The lines' texts as a PostgreSQL text[] literal. */
-static void text_array(oab__buf *b, const srv_line_done *d, size_t n)
+/* The lines' texts as a PostgreSQL text[] literal. -1: out of memory
+ * (b then holds a prefix, never to be sent: the arrays would no longer
+ * line up). */
+static int text_array(oab__buf *b, const srv_line_done *d, size_t n)
 {
-    oab__buf_putc(b, '{');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            oab__buf_putc(b, ',');
-        oab__buf_putc(b, '"');
+    int bad = oab__buf_putc(b, '{') != OAB_OK;
+    for (size_t i = 0; i < n && !bad; i++) {
         const char *t = d[i].text ? d[i].text : "";
         size_t len = d[i].text ? d[i].len : 0;
-        oab__buf_reserve(b, len + len / 8 + 2);
-        for (size_t j = 0; j < len; j++) {
-            if (t[j] == '"' || t[j] == '\\')
-                oab__buf_putc(b, '\\');
-            oab__buf_putc(b, t[j]);
-        }
-        oab__buf_putc(b, '"');
+        bad = (i && oab__buf_putc(b, ',') != OAB_OK) ||
+              oab__buf_reserve(b, len + len / 8 + 2) != OAB_OK ||
+              oab__buf_putc(b, '"') != OAB_OK;
+        for (size_t j = 0; j < len && !bad; j++)
+            bad = ((t[j] == '"' || t[j] == '\\') &&
+                   oab__buf_putc(b, '\\') != OAB_OK) ||
+                  oab__buf_putc(b, t[j]) != OAB_OK;
+        bad = bad || oab__buf_putc(b, '"') != OAB_OK;
     }
-    oab__buf_putc(b, '}');
+    return bad || oab__buf_putc(b, '}') != OAB_OK ? -1 : 0;
 }
 
 int srv_pg_lines_done(srv_db *h, const srv_line_done *d, size_t n)
@@ -1229,11 +1231,8 @@ int srv_pg_lines_done(srv_db *h, const srv_line_done *d, size_t n)
     int rc = SQLITE_OK;
     for (int f = 0; f < 8; f++) {
         memset(&arr[f], 0, sizeof arr[f]);
-        if (f < 7)
-            int_array(&arr[f], d, n, f);
-        else
-            text_array(&arr[f], d, n);
-        if (!arr[f].data)
+        if ((f < 7 ? int_array(&arr[f], d, n, f)
+                   : text_array(&arr[f], d, n)) != 0 || !arr[f].data)
             rc = SQLITE_NOMEM;
         p_text(&p, arr[f].data);
     }
@@ -1388,10 +1387,14 @@ int srv_pg_delivery_update(srv_db *h, long long seq, int state,
     p_dbl(&p, next_at);
     p_int(&p, last_status);
     p_int(&p, seq);
+    p_text(&p, h->node);
+    /* fenced: a node whose attempt outlived its lease (it stalled, and
+     * another node took the delivery, maybe posted it) changes nothing:
+     * its "try again" would undo that node's "delivered" */
     return q0(h, "delivery update",
               "UPDATE deliveries SET state = $1, attempts = $2,"
               " next_at = $3, last_status = $4, lease_node = NULL"
-              " WHERE seq = $5", &p);
+              " WHERE seq = $5 AND lease_node = $6", &p);
 }
 
 int srv_pg_deliveries_pending(srv_db *h, long long *n)
@@ -1489,8 +1492,9 @@ int srv_pg_results_write(srv_db *h, long long seq, int k, int fd,
                            p.n, NULL, p.v, NULL, NULL, 0) ||
         !PQsetSingleRowMode(h->pg)) {
         pg_log(h, "results", PQerrorMessage(h->pg));
-        while (PQgetResult(h->pg)) /* drain a sent query */
-            ;
+        PGresult *r;
+        while ((r = PQgetResult(h->pg)) != NULL) /* drain a sent query */
+            PQclear(r);
         return SQLITE_ERROR;
     }
     int rc = SQLITE_OK;
@@ -1499,10 +1503,13 @@ int srv_pg_results_write(srv_db *h, long long seq, int k, int fd,
     while ((res = PQgetResult(h->pg)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_SINGLE_TUPLE && rc == SQLITE_OK) {
-            oab__buf_append(&b, PQgetvalue(res, 0, 0),
-                            (size_t)PQgetlength(res, 0, 0));
-            oab__buf_putc(&b, '\n');
-            if (b.len >= SRV_PG_CHUNK) {
+            /* out of memory: a file with a line missing or cut is no
+             * file; the finalization is tried again */
+            if (oab__buf_append(&b, PQgetvalue(res, 0, 0),
+                                (size_t)PQgetlength(res, 0, 0)) != OAB_OK ||
+                oab__buf_putc(&b, '\n') != OAB_OK)
+                rc = SQLITE_NOMEM;
+            else if (b.len >= SRV_PG_CHUNK) {
                 if (oab__write_all(fd, b.data, b.len) != 0)
                     rc = SQLITE_IOERR;
                 *len += (long long)b.len;

@@ -758,22 +758,33 @@ def case_expiry(binary, tmp):
     st, of = c.req("GET", "/v1/files/" + b["output_file_id"])
     check(of["expires_at"] == of["created_at"] + 7200,
           "output file expires_at set: %s" % of)
-    # time travel: the user_data file expired an hour ago
+    def expire(fid):
+        """time travel: the file expired an hour ago"""
+        past = int(time.time()) - 3600
+        if os.environ.get("OAB_DB"):
+            # the state is in PostgreSQL (harness/pg.py)
+            import subprocess
+            subprocess.run([os.path.join(os.environ["OAB_PG_BIN"], "psql"),
+                            "-q", "-v", "ON_ERROR_STOP=1",
+                            os.environ["OAB_DB"], "-c",
+                            "UPDATE files SET expires_at=%d WHERE id='%s'"
+                            % (past, fid)], check=True, timeout=60)
+        else:
+            db = sqlite3.connect(os.path.join(data, "state.sqlite"))
+            db.execute("UPDATE files SET expires_at=? WHERE id=?",
+                       (past, fid))
+            db.commit()
+            db.close()
+
+    # a file expired and not swept yet (a sweep is 5 s apart) is gone for
+    # a delete too (before: 200, its row deleted and its body left)
+    st, v = c.upload(b"y", purpose="user_data")
+    check(st == 200, "another user_data file")
+    expire(v["id"])
+    st, e = c.req("DELETE", "/v1/files/" + v["id"])
+    check(st == 404, "an expired file's delete is 404: %s" % st)
     s.kill()
-    past = int(time.time()) - 3600
-    if os.environ.get("OAB_DB"):
-        # the state is in PostgreSQL (harness/pg.py)
-        import subprocess
-        subprocess.run([os.path.join(os.environ["OAB_PG_BIN"], "psql"),
-                        "-q", "-v", "ON_ERROR_STOP=1", os.environ["OAB_DB"],
-                        "-c", "UPDATE files SET expires_at=%d WHERE id='%s'"
-                        % (past, u["id"])], check=True, timeout=60)
-    else:
-        db = sqlite3.connect(os.path.join(data, "state.sqlite"))
-        db.execute("UPDATE files SET expires_at=? WHERE id=?",
-                   (past, u["id"]))
-        db.commit()
-        db.close()
+    expire(u["id"])
     s = start_server(binary, tmp, data, name="server2")
     c = Client(s.port)
     st, e = c.req("GET", "/v1/files/" + u["id"])
@@ -785,6 +796,11 @@ def case_expiry(binary, tmp):
     while os.path.exists(body) and time.time() - t0 < 60:
         time.sleep(0.1)
     check(not os.path.exists(body), "the sweeper removed its body")
+    vbody = os.path.join(data, "files", v["id"])
+    t0 = time.time()
+    while os.path.exists(vbody) and time.time() - t0 < 60:
+        time.sleep(0.1)
+    check(not os.path.exists(vbody), "and the other expired file's")
     st, g = c.req("GET", "/v1/files/" + f["id"])
     check(st == 200, "the other files stay")
 

@@ -61,6 +61,8 @@ final_fenced: a node whose finalizer claim another node took, and ended
     the batch with, reopens nothing (its claim held up by a trigger).
 lease_alive: a node whose engine is held longer than a lease keeps its
     leases (they are renewed on a thread of their own).
+webhook_fenced: a node whose webhook post outlived its claim changes
+    nothing of the delivery another node made.
 webhook_once: three nodes with one webhook receiver that answers slowly
     (every node's delivery thread looks while a post is in flight):
     each batch's event is posted once, by one node.
@@ -1302,6 +1304,63 @@ def case_webhook_takeover(binary, tmp):
         check(state == "1", "and marked delivered: state %s" % state)
         n1.kill(signal.SIGTERM)
     rcv.stop()
+
+
+def case_webhook_fenced(binary, tmp):
+    """A node whose webhook post outlived its claim (another node took the
+    delivery and posted it: a stand-in, 'ghost', marks it delivered while
+    the node's post is in flight) changes nothing when its post fails
+    (before, its "try again later" set the delivered event pending: it
+    was posted twice)."""
+    import http.server
+    from test_server_hooks import SECRET
+    arrived, release = threading.Event(), threading.Event()
+
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            arrived.set()
+            release.wait(30)
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    rcv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=rcv.serve_forever, daemon=True).start()
+    url = "http://127.0.0.1:%d/hook" % rcv.server_address[1]
+    try:
+        with cluster() as db:
+            up = T.start_upstream(tmp)
+            n1 = node(binary, tmp, db.url, 1, up.port)  # the schema
+            n1.kill(signal.SIGTERM)
+            body = json.dumps({"type": "batch.completed", "data":
+                               {"id": "batch_fenced"}})
+            sql1(db, "INSERT INTO deliveries(event_id, msg_id, url, body,"
+                 " created_at, next_at) VALUES ('evt_f', 'msg_f', '%s',"
+                 " '%s', extract(epoch FROM now())::bigint,"
+                 " extract(epoch FROM now()))" % (url, body))
+            n1 = node(binary, tmp, db.url, 1, up.port, name="node1b",
+                      extra=["--webhook-url", url, "--webhook-secret",
+                             SECRET])
+            check(arrived.wait(30 * T.SLOW), "the node posts the event")
+            sql1(db, "UPDATE deliveries SET lease_node = 'ghost', state = 1,"
+                 " last_status = 299 WHERE event_id = 'evt_f'")
+            release.set()
+            time.sleep(2 * T.SLOW)
+            row = sql1(db, "SELECT state, last_status, lease_node FROM"
+                       " deliveries WHERE event_id = 'evt_f'")
+            check(row == "1|299|ghost", "the other node's delivery stands:"
+                  " %s" % row)
+            n1.kill(signal.SIGTERM)
+    finally:
+        release.set()
+        rcv.shutdown()
+        rcv.server_close()
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
