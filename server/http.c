@@ -23,6 +23,7 @@
 #include "upstream.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -1133,6 +1134,46 @@ static enum MHD_Result handle_final(struct MHD_Connection *conn, srv *s,
  * closed, so a huge declared length costs nothing. */
 #define DRAIN_BYTES (64ull * 1024 * 1024)
 
+int srv_host_allowed(const srv_config *cfg, const char *host)
+{
+    if (!host)
+        return 1;
+    size_t n;
+    if (host[0] == '[') {
+        /* an IPv6 address: the brackets, then nothing or a port */
+        const char *end = strchr(host, ']');
+        if (!end || end == host + 1)
+            return 0;
+        for (const char *p = host + 1; p < end; p++)
+            if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+                return 0;
+        n = (size_t)(end + 1 - host);
+    } else {
+        n = strcspn(host, ":");
+    }
+    const char *rest = host + n;
+    if (*rest && (*rest != ':' || !rest[1] ||
+                  strspn(rest + 1, "0123456789") != strlen(rest + 1)))
+        return 0; /* anything after the name but a port */
+    if (host[0] == '[')
+        return 1;
+    if (!n)
+        return 0;
+    if (strspn(host, "0123456789.") >= n)
+        return 1; /* an IPv4 address (one never resolved by name) */
+    static const char lh[] = "localhost", sub[] = ".localhost";
+    if ((n == sizeof lh - 1 && !strncasecmp(host, lh, n)) ||
+        (n > sizeof sub - 1 &&
+         !strncasecmp(host + n - (sizeof sub - 1), sub, sizeof sub - 1)))
+        return 1;
+    for (int i = 0; i < cfg->n_allowed_hosts; i++) {
+        const char *a = cfg->allowed_hosts[i];
+        if (!strcmp(a, "*") || (strlen(a) == n && !strncasecmp(a, host, n)))
+            return 1;
+    }
+    return 0;
+}
+
 /* The first call of a request: route, auth, caps. */
 static enum MHD_Result request_begin(struct MHD_Connection *conn, srv *s,
                                      req *r, const char *url,
@@ -1160,6 +1201,20 @@ static enum MHD_Result request_begin(struct MHD_Connection *conn, srv *s,
                           "A request from a page of another site cannot"
                           " change anything on this server.", NULL,
                           "cross_site_request");
+    /* a server with no keys answers only to names that cannot be made
+     * to resolve here by a page of another site (srv_host_allowed) */
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                   "Host");
+    if (s->cfg.n_api_keys == 0 && !srv_host_allowed(&s->cfg, host)) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "This server has no API keys and answers"
+                 " only to its addresses and localhost, not to the name"
+                 " '%.200s' (a page of another site could make any name"
+                 " resolve to this machine). Start it with --allow-host"
+                 " NAME for a name of its own, or give it --api-key.",
+                 host);
+        return send_error(conn, r, 403, msg, NULL, "host_not_allowed");
+    }
     if (!authorize(s, conn, r))
         return send_error(conn, r, 401,
                           anth_path(url)

@@ -233,7 +233,10 @@ static void usage(FILE *f)
         "  --webhook-secret S   whsec_... signing secret (or $OAB_WEBHOOK_SECRET)\n"
         "  --webhook-give-up S  stop retrying an event after S seconds\n"
         "                       (default 86400)\n"
-        "  --metrics-public     GET /metrics without an API key\n",
+        "  --metrics-public     GET /metrics without an API key\n"
+        "  --allow-host NAME    with no --api-key, answer requests for this\n"
+        "                       host name too (repeatable; * = any); else\n"
+        "                       only addresses and localhost (DNS rebinding)\n",
         f);
 }
 
@@ -530,6 +533,14 @@ int srv_main(int argc, char **argv)
         } else if (!strcmp(a, "--upstream-key")) {
             NEED_VALUE;
             c->upstream_key = v;
+        } else if (!strcmp(a, "--allow-host")) {
+            NEED_VALUE;
+            if (c->n_allowed_hosts == SRV_MAX_KEYS || !*v) {
+                fprintf(stderr, "serve: bad or too many --allow-host\n");
+                free(s);
+                return 2;
+            }
+            c->allowed_hosts[c->n_allowed_hosts++] = v;
         } else if (!strcmp(a, "--api-key")) {
             NEED_VALUE;
             if (c->n_api_keys == SRV_MAX_KEYS || !*v) {

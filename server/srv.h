@@ -48,6 +48,10 @@ typedef struct srv_config {
     const char *webhook_secret;  /* NULL: $OAB_WEBHOOK_SECRET */
     long webhook_give_up_s;      /* 0: SRV_WEBHOOK_GIVE_UP_S */
     int metrics_public;          /* GET /metrics without a key */
+    /* --allow-host: names a server with no keys answers to besides
+     * addresses and localhost (srv_host_allowed) */
+    const char *allowed_hosts[SRV_MAX_KEYS];
+    int n_allowed_hosts;
 } srv_config;
 
 typedef struct srv {

@@ -937,6 +937,47 @@ def case_cross_site(binary, tmp):
         check(st == 200, "%s goes on: %s" % (site, st))
 
 
+def case_host_rebinding(binary, tmp):
+    """A server with no keys answers only to its addresses, localhost and
+    the names given with --allow-host: a page that made its own name
+    resolve to this machine (DNS rebinding, same-origin to the browser)
+    gets 403 host_not_allowed, for reading too; a server with keys checks
+    no Host (such a page has no key)."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--allow-host", "batch.internal"])
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(2))
+    check(st == 200, "an upload to 127.0.0.1: %s" % st)
+    for host in ("evil.example", "evil.example:%d" % s.port,
+                 "localhost.evil.example"):
+        for method, path in (("GET", "/v1/files/" + f["id"]),
+                             ("GET", "/v1/files/%s/content" % f["id"]),
+                             ("GET", "/ui/"),
+                             ("DELETE", "/v1/files/" + f["id"])):
+            st, e = c.req(method, path, headers={"Host": host})
+            check(st == 403 and isinstance(e, dict) and
+                  e["error"]["code"] == "host_not_allowed" and
+                  "--allow-host" in e["error"]["message"],
+                  "%s %s for %s: %s" % (method, path, host, st))
+    for host in ("localhost:%d" % s.port, "127.0.0.1", "[::1]:1",
+                 "Batch.Internal:%d" % s.port, "ui.localhost"):
+        st, g = c.req("GET", "/v1/files/" + f["id"], headers={"Host": host})
+        check(st == 200, "%s answered: %s" % (host, st))
+    st, g = c.req("GET", "/v1/files/" + f["id"])
+    check(st == 200 and g["id"] == f["id"], "the file is still there")
+    s.kill()
+    s = start_server(binary, tmp, os.path.join(tmp, "data"),
+                     ["--api-key", "sk-test-1"], name="server2")
+    c = Client(s.port, key="sk-test-1")
+    st, f = c.upload(chat_lines(2))
+    st, g = c.req("GET", "/v1/files/" + f["id"],
+                  headers={"Host": "evil.example"})
+    check(st == 200, "with keys, no Host check: %s" % st)
+    st, g = Client(s.port).req("GET", "/v1/files/" + f["id"],
+                               headers={"Host": "evil.example"})
+    check(st == 401, "and no key, no answer: %s" % st)
+
+
 def case_fair_keys(binary, tmp):
     """A key with 30 batches (3 lines each) does not crowd out a key with
     one of 9 lines: lines go round robin between keys first (one line in flight, so

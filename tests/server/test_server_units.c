@@ -4,6 +4,7 @@
  * storage), and the built-in test model's caps. */
 #include "oaibatch.h"
 #include <cjson/cJSON.h>
+#include "http.h"
 #include "range.h"
 #include "testmodel.h"
 #include "upload.h"
@@ -253,8 +254,36 @@ static void test_testmodel_caps(void)
     cJSON_Delete(a);
 }
 
+/* The Host names a server with no keys answers to (DNS rebinding). */
+static void test_host_allowed(void)
+{
+    srv_config c;
+    memset(&c, 0, sizeof c);
+    static const char *const yes[] = {
+        NULL, "127.0.0.1", "127.0.0.1:8080", "10.1.2.3", "[::1]",
+        "[::1]:8080", "localhost", "LOCALHOST:1",
+        "app.localhost", "a.b.localhost:99"};
+    static const char *const no[] = {
+        "", "evil.example", "evil.example:8080", "localhost.evil.example",
+        "evillocalhost", "1.2.3.4.nip.io", "127.0.0.1:", "127.0.0.1:80x",
+        "127.0.0.1 x", "[::1", "[]", "[::1]x", "[evil.example]", ":80",
+        "batch.internal"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        CHECK(srv_host_allowed(&c, yes[i]) == 1);
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        CHECK(srv_host_allowed(&c, no[i]) == 0);
+    c.allowed_hosts[c.n_allowed_hosts++] = "Batch.Internal";
+    CHECK(srv_host_allowed(&c, "batch.internal:8080") == 1);
+    CHECK(srv_host_allowed(&c, "batch.internal") == 1);
+    CHECK(srv_host_allowed(&c, "batch.internal.evil") == 0);
+    CHECK(srv_host_allowed(&c, "x.batch.internal") == 0);
+    c.allowed_hosts[c.n_allowed_hosts++] = "*";
+    CHECK(srv_host_allowed(&c, "anything.example") == 1);
+}
+
 int main(void)
 {
+    test_host_allowed();
     test_range();
     test_multipart();
     test_offsets();
