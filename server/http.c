@@ -1096,6 +1096,26 @@ static enum MHD_Result handle_final(struct MHD_Connection *conn, srv *s,
             return send_error(conn, r, 415,
                               "Content-Type must be application/json.", NULL,
                               "unsupported_media_type");
+        /* the parsed tree counts in the budget too: many small values
+         * take some 40 times their text (oab__json_parse_cost) */
+        size_t cost = oab__json_parse_cost(r->body.data, r->body.len);
+        if (cost > s->cfg.body_budget) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "Request body is too large to parse:"
+                     " its %zu JSON values would take %.1f MiB, more than"
+                     " the server's --body-budget (%.1f MiB).",
+                     (cost - r->body.len) / (sizeof(cJSON) + 32),
+                     (double)cost / 1048576.0,
+                     (double)s->cfg.body_budget / 1048576.0);
+            return send_error(conn, r, 413, msg, NULL, "request_too_large");
+        }
+        r->counted += cost;
+        if (atomic_fetch_add(&s->body_bytes, cost) + cost >
+            s->cfg.body_budget)
+            return send_error(conn, r, 503,
+                              "The server is holding too many request"
+                              " bodies; try again shortly.", NULL,
+                              "server_busy");
         body = r->body.len ? oab__json_parse(r->body.data, r->body.len)
                            : NULL;
         if (!body || !cJSON_IsObject(body)) {

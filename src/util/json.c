@@ -5,6 +5,7 @@
 #include "util/json.h"
 #include "util/json_scan.h"
 #include "util/limits.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,4 +170,27 @@ oab_status oab__utf8_repair(oab__buf *b, const char *s, size_t n)
         p = run + 1;
     }
     return OAB_OK;
+}
+
+size_t oab__json_parse_cost(const char *text, size_t len)
+{
+    size_t values = 1;
+    int in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_str) {
+            if (c == '\\')
+                i++; /* the escaped byte is the string's */
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == ',' || c == '[' || c == '{') {
+            values++;
+        }
+    }
+    /* a node, and what malloc keeps beside each block (two for a member:
+     * its name is a block of its own) */
+    size_t node = sizeof(cJSON) + 2 * 16;
+    return values > (SIZE_MAX - len) / node ? SIZE_MAX : values * node + len;
 }

@@ -15,6 +15,14 @@ cJSON *oab__json_parse(const char *text, size_t len);
  * not JSON, OAB_ENOMEM when it is (oab__json_check accepts it) but cJSON
  * ran out of memory. *out is NULL on error. */
 oab_status oab__json_parse_st(cJSON **out, const char *text, size_t len);
+/* An upper bound of the memory a parse of text[0..len) with cJSON takes
+ * (oab__json_parse): a node (and its allocator's overhead) for each value,
+ * counted as the commas and opening brackets outside strings plus one,
+ * and the strings' bytes copied. Many small values take some 40 times
+ * their text ("[0,0,...]": 2 bytes of text, 80 of node): a caller that
+ * bounds the bodies it holds charges this before it parses. One pass, no
+ * allocation; text need not be JSON (the bound is then of nothing). */
+size_t oab__json_parse_cost(const char *text, size_t len);
 /* Compact serialization; free with free()/oab_free. */
 char *oab__json_print(const cJSON *item);
 /* Member as string / number / bool, or the fallback when absent, null or

@@ -269,6 +269,21 @@ static void test_utf8_repair(void)
     }
 }
 
+/* oab__json_parse_cost: one node a value (commas and opening brackets
+ * outside strings, plus one) and the text's bytes; never less than what
+ * cJSON takes. */
+static void test_parse_cost(void)
+{
+    size_t node = sizeof(cJSON) + 32;
+    CHECK(oab__json_parse_cost("0", 1) == node + 1);
+    CHECK(oab__json_parse_cost("[0,0,0]", 7) == 4 * node + 7);
+    CHECK(oab__json_parse_cost("{\"a\":{\"b\":[]}}", 14) == 4 * node + 14);
+    /* commas and brackets inside strings, an escaped quote among them */
+    CHECK(oab__json_parse_cost("\"a,[{\\\",b\"", 10) == node + 10);
+    CHECK(oab__json_parse_cost("[\"x\\\\\",1]", 9) == 3 * node + 9);
+    CHECK(oab__json_parse_cost("", 0) == node);
+}
+
 /* Random mutations of a JSON text: the checker and the document reader
  * (two walkers over the one lexer) accept and refuse the same texts. */
 static void test_walkers_agree(void)
@@ -345,6 +360,7 @@ int main(void)
     test_depth();
     test_check_compact_unescape();
     test_utf8_repair();
+    test_parse_cost();
     test_walkers_agree();
     return t_summary("test_util_json_scan");
 }

@@ -523,7 +523,7 @@ def case_killed_upload(binary, tmp):
     part = chat_lines(2000)
     sk = socket.create_connection(("127.0.0.1", s.port), timeout=30)
     try:
-        sk.sendall(("POST /v1/files HTTP/1.1\r\nHost: x\r\nContent-Type:"
+        sk.sendall(("POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
                     " multipart/form-data; boundary=%s\r\nContent-Length:"
                     " %d\r\n\r\n" % (b, len(head) + 10 * len(part))
                     ).encode() + head + part)
@@ -567,7 +567,7 @@ def case_body_caps(binary, tmp):
     for path in ("/v1/chat/completions", "/v1/files"):
         sk = socket.create_connection(("127.0.0.1", s.port), timeout=30)
         try:
-            sk.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            sk.sendall(("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
                         "application/json\r\nContent-Length: 999999999999"
                         "\r\n\r\n{" % path).encode())
             data = b""
@@ -589,6 +589,23 @@ def case_body_caps(binary, tmp):
     st, ok = c.req("POST", "/v1/chat/completions", {
         "model": "m", "messages": [{"role": "user", "content": "x"}]})
     check(st == 200, "a small body still fine")
+    # a body within the budget whose parse is not: 200 KB of small values
+    # take some 40 times that parsed (before, the parse was outside the
+    # budget: 64 MiB of them took 2.5 GB)
+    many = b'{"model":"m","messages":[' + b"0," * 100000 + b'0]}'
+    st, e = c.req("POST", "/v1/chat/completions", many,
+                  {"Content-Type": "application/json"})
+    check(st == 413 and e["error"]["code"] == "request_too_large" and
+          "--body-budget" in e["error"]["message"] and
+          "100004 JSON values" in e["error"]["message"],
+          "a parse over the budget: 413 that says so: %s %s" % (st, e))
+    # the same bytes as one string parse within it (no value is charged
+    # for the commas inside a string)
+    one = (b'{"model":"m","messages":[{"role":"user","content":"' +
+           b"0," * 100000 + b'"}]}')
+    st, ok = c.req("POST", "/v1/chat/completions", one,
+                   {"Content-Type": "application/json"})
+    check(st == 200, "one long string within the budget: %s" % st)
 
 
 def case_owner_after(binary, tmp):
@@ -621,7 +638,7 @@ def case_slow_clients(binary, tmp):
                 sk.settimeout(5)
                 sk.bind(("127.0.0.1", 0))
                 sk.connect(("127.0.0.1", s.port))
-                sk.sendall(b"GET /v1/files HTTP/1.1\r\nHost: x\r\nX-A: ")
+                sk.sendall(b"GET /v1/files HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: ")
                 socks.append(sk)
             except OSError:
                 sk.close()
