@@ -614,15 +614,19 @@ int srv_pg_list(srv_db *h, int batches, const char *owner,
 {
     *has_more = 0;
     const char *table = batches ? "batches" : "files";
-    char sql[512];
+    /* one statement, the objects' columns with it (an object a second
+     * statement failed to read was left out of a 200 before); a file
+     * past its expires_at is not listed, as it is not answered */
+    char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT id FROM %s WHERE owner = $1"
+             "SELECT %s FROM %s WHERE owner = $1"
              " AND ($2::text IS NULL OR %s = $2)"
              " AND ($3::text IS NULL OR seq %s (SELECT seq FROM %s"
-             " WHERE id = $3 AND owner = $1))"
+             " WHERE id = $3 AND owner = $1))%s"
              " ORDER BY seq %s LIMIT $4",
-             table, batches ? "id" : "purpose", asc ? ">" : "<", table,
-             asc ? "ASC" : "DESC");
+             batches ? SRV_BATCH_COLS : SRV_FILE_COLS, table,
+             batches ? "id" : "purpose", asc ? ">" : "<", table,
+             batches ? "" : NOT_EXPIRED, asc ? "ASC" : "DESC");
     pgp p = {0};
     p_text(&p, owner);
     p_text(&p, batches ? NULL : purpose);
@@ -633,19 +637,21 @@ int srv_pg_list(srv_db *h, int batches, const char *owner,
     if (rc != SQLITE_OK)
         return rc;
     int rows = PQntuples(res);
-    for (int i = 0; i < rows; i++) {
+    for (int i = 0; i < rows && rc == SQLITE_OK; i++) {
         if (i == limit) {
             *has_more = 1;
             break;
         }
-        const char *id = col_s(res, i, 0);
-        cJSON *item = batches ? srv_pg_batch_json(h, id, NULL)
-                              : srv_pg_file_json(h, id, NULL);
-        if (item)
+        srv_row r = {res_text, res_i64, res, i};
+        cJSON *item = batches ? srv__batch_view(&r, NULL)
+                              : srv__file_view(&r, NULL);
+        if (!item)
+            rc = SQLITE_NOMEM; /* the row is the owner's: only memory */
+        else
             cJSON_AddItemToArray(data, item);
     }
     PQclear(res);
-    return SQLITE_OK;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- */

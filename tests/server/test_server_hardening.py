@@ -800,6 +800,10 @@ def case_expiry(binary, tmp):
     expire(v["id"])
     st, e = c.req("DELETE", "/v1/files/" + v["id"])
     check(st == 404, "an expired file's delete is 404: %s" % st)
+    st, ls = c.req("GET", "/v1/files?limit=100")
+    check(st == 200 and v["id"] not in [x["id"] for x in ls["data"]] and
+          f["id"] in [x["id"] for x in ls["data"]],
+          "and it is not listed, the others are: %s" % st)
     s.kill()
     expire(u["id"])
     s = start_server(binary, tmp, data, name="server2")
