@@ -100,16 +100,62 @@ static unsigned long long rng_next(void)
     return v;
 }
 
+/* The data folder's node id (DATA/node-id: letters and digits), into
+ * id (n bytes); "" when there is none. */
+static void read_node_id(const char *data_dir, char *id, size_t n)
+{
+    id[0] = '\0';
+    char *p = oab__sprintf("%s/node-id", data_dir);
+    char *t = NULL;
+    size_t len = 0;
+    if (p && oab__read_file(p, &t, &len) == OAB_OK) {
+        size_t k = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst"
+                             "uvwxyz0123456789");
+        if (k && k < n && (k == len || t[k] == '\n')) {
+            memcpy(id, t, k);
+            id[k] = '\0';
+        }
+    }
+    free(t);
+    free(p);
+}
+
+/* Gives the data folder a node id of its own once (with the folder
+ * locked): random, so that two machines of one host name and one data
+ * path (containers made alike, say) are two nodes, not one whose
+ * fencing each would take for its own. -1 (logged) when it cannot be
+ * written. */
+static int ensure_node_id(const char *data_dir)
+{
+    char id[40];
+    read_node_id(data_dir, id, sizeof id);
+    if (id[0])
+        return 0;
+    srv_random_id(id, sizeof id, "", 20);
+    char *p = oab__sprintf("%s/node-id", data_dir);
+    char line[48];
+    int n = snprintf(line, sizeof line, "%s\n", id);
+    int rc = p && oab__write_file_atomic(p, line, (size_t)n) == OAB_OK ? 0
+                                                                       : -1;
+    if (rc)
+        srv_log("--data: cannot write %s", p ? p : data_dir);
+    free(p);
+    return rc;
+}
+
 char *srv_node_name(const srv_config *c)
 {
-    char host[64] = "", cwd[512] = "";
+    char host[64] = "", cwd[512] = "", id[40];
     if (gethostname(host, sizeof host) != 0)
         host[0] = 0;
     host[sizeof host - 1] = 0;
     if (c->data_dir[0] != '/' && !getcwd(cwd, sizeof cwd))
         cwd[0] = 0;
-    return oab__sprintf("%s:%s%s%s", host, cwd, cwd[0] ? "/" : "",
-                        c->data_dir);
+    read_node_id(c->data_dir, id, sizeof id);
+    /* the id to tell nodes apart (first: a name is cut at 255 bytes),
+     * the host and folder to read in a log */
+    return oab__sprintf("%s%s%s:%s%s%s", host, id[0] ? "#" : "", id, cwd,
+                        cwd[0] ? "/" : "", c->data_dir);
 }
 
 void srv_random_id(char *out, size_t n, const char *prefix, size_t nrand)
@@ -659,7 +705,8 @@ int srv_main(int argc, char **argv)
     if (oab_global_init() != OAB_OK)
         goto out;
     if (tighten(c->data_dir, s->files_dir, dbpath) != 0 ||
-        (lock_fd = lock_data(c->data_dir)) < 0)
+        (lock_fd = lock_data(c->data_dir)) < 0 ||
+        ensure_node_id(c->data_dir) != 0)
         goto out;
     clear_temps(s->files_dir);
     if (!where || srv_db_open(where, &s->db) != SQLITE_OK)

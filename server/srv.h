@@ -105,9 +105,11 @@ struct srv_db *srv_long_db_begin(srv *s, struct srv_db **side);
  * unlocks). */
 void srv_long_db_end(srv *s, struct srv_db *side);
 
-/* This server's name as a node of shared state: its host and data
- * folder (one server at a time holds a folder), the same on every
- * start. New string, NULL when out of memory. */
+/* This server's name as a node of shared state: its host, its data
+ * folder (one server at a time holds a folder) and the folder's random
+ * node id (DATA/node-id, made at the first start), the same on every
+ * start and different on two machines of one host name and path. New
+ * string, NULL when out of memory. */
 char *srv_node_name(const srv_config *c);
 /* prefix + nrand random characters of [A-Za-z0-9] into out (n bytes). */
 void srv_random_id(char *out, size_t n, const char *prefix, size_t nrand);

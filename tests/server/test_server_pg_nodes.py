@@ -1205,6 +1205,15 @@ def case_leave(binary, tmp):
         check(held != "0", "node 2 holds claims: %s" % held)
         check(sql1(db, "SELECT count(*) FROM nodes WHERE name LIKE"
                    " '%/data2'") == "1", "node 2 is a live node")
+        # its name holds its folder's own random id, made at its first
+        # start: two machines of one host name and one data path are two
+        # nodes (before, host:path was the name, and they were one)
+        with open(os.path.join(tmp, "data2", "node-id")) as fh:
+            nid = fh.read().strip()
+        check(len(nid) == 20 and nid.isalnum(), "a node id: %r" % nid)
+        name = sql1(db, "SELECT name FROM nodes WHERE name LIKE '%/data2'")
+        check(name.startswith("%s#%s:" % (os.uname().nodename, nid)),
+              "the node's name is host#id:path: %s" % name)
         n2.kill(signal.SIGTERM)
         check(sql1(db, "SELECT count(*) FROM nodes WHERE name LIKE"
                    " '%/data2'") == "0", "node 2's row went when it stopped")
