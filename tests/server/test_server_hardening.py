@@ -8,6 +8,7 @@ CASE: blank_lines, caps, upstream_trailing, range, uploads, body_caps,
       others CMakeLists.txt names).
 Every process and socket opened here is closed at the end, even on failure.
 """
+import contextlib
 import http.client
 import json
 import os
@@ -149,10 +150,13 @@ class Trailing(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def case_upstream_trailing(binary, tmp):
-    """An upstream 200 body that is not exactly one JSON value becomes an
-    error line; every output and error line is JSON."""
-    up = ThreadingHTTPServer(("127.0.0.1", 0), Trailing)
+@contextlib.contextmanager
+def batch_against(binary, tmp, handler, prompts):
+    """A fake upstream (handler, a BaseHTTPRequestHandler class) on
+    127.0.0.1, the server in front of it with no retries, and a batch of
+    one line per (custom_id, prompt) run to its end: yields (client, the
+    ended batch); the upstream stops after."""
+    up = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     th = threading.Thread(target=up.serve_forever, daemon=True)
     th.start()
     try:
@@ -160,11 +164,23 @@ def case_upstream_trailing(binary, tmp):
                          ["--upstream", "http://127.0.0.1:%d/v1" %
                           up.server_address[1], "--max-retries", "0"])
         c = Client(s.port)
-        data = "\n".join([line("t", "trailing"), line("two", "two"),
-                          line("e", "empty"), line("ok", "fine")]) + "\n"
+        data = "\n".join(line(cid, p) for cid, p in prompts) + "\n"
         st, f = c.upload(data.encode())
+        check(st == 200, "upload %s" % st)
         st, b = c.create(f["id"])
-        b = c.wait(b["id"])
+        check(st == 200, "create %s" % st)
+        yield c, c.wait(b["id"], timeout=60 * T.SLOW)
+    finally:
+        up.shutdown()
+        up.server_close()
+
+
+def case_upstream_trailing(binary, tmp):
+    """An upstream 200 body that is not exactly one JSON value becomes an
+    error line; every output and error line is JSON."""
+    with batch_against(binary, tmp, Trailing, [
+            ("t", "trailing"), ("two", "two"), ("e", "empty"),
+            ("ok", "fine")]) as (c, b):
         check(b["request_counts"] == {"total": 4, "completed": 1,
                                       "failed": 3},
               "one completed, three refused: %s" % b["request_counts"])
@@ -181,9 +197,6 @@ def case_upstream_trailing(binary, tmp):
         check(all(x["error"]["code"] == "invalid_upstream_response"
                   for x in errs.values()), "with a clear code")
         check(b["usage"]["input_tokens"] == 2, "usage of the good line only")
-    finally:
-        up.shutdown()
-        up.server_close()
 
 
 class BadUtf8(BaseHTTPRequestHandler):
@@ -232,20 +245,9 @@ def case_bad_utf8(binary, tmp):
     as it is, and the batch ends (before, the files held the raw bytes,
     and on PostgreSQL, whose text refuses them, the node retried
     recording the line forever: the batch never ended)."""
-    up = ThreadingHTTPServer(("127.0.0.1", 0), BadUtf8)
-    th = threading.Thread(target=up.serve_forever, daemon=True)
-    th.start()
-    try:
-        s = start_server(binary, tmp, os.path.join(tmp, "data"),
-                         ["--upstream", "http://127.0.0.1:%d/v1" %
-                          up.server_address[1], "--max-retries", "0"])
-        c = Client(s.port)
-        data = "\n".join([line("j", "json"), line("t", "text"),
-                          line("r", "refused"), line("f", "fine")]) + "\n"
-        st, f = c.upload(data.encode())
-        check(st == 200, "upload %s" % st)
-        st, b = c.create(f["id"])
-        b = c.wait(b["id"], timeout=60 * T.SLOW)
+    with batch_against(binary, tmp, BadUtf8, [
+            ("j", "json"), ("t", "text"), ("r", "refused"),
+            ("f", "fine")]) as (c, b):
         check(b["status"] == "completed" and b["request_counts"] ==
               {"total": 4, "completed": 2, "failed": 2},
               "completed, two lines failed: %s %s"
@@ -276,9 +278,6 @@ def case_bad_utf8(binary, tmp):
               % (R, R, R), "a surrogate's bytes in a JSON error: %r" % m)
         fine = got["f"]["body"]["choices"][0]["message"]["content"]
         check(fine == "fine \u00e9", "valid UTF-8 kept: %r" % fine)
-    finally:
-        up.shutdown()
-        up.server_close()
 
 
 def case_bad_utf8_input(binary, tmp):

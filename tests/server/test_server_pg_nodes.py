@@ -275,13 +275,17 @@ def case_cancel(binary, tmp):
             p.kill(signal.SIGTERM)
 
 
-def one_node_batch(binary, tmp, db, n, delay_ms):
+def one_node_batch(binary, tmp, db, n, delay_ms, sql=None):
     """An upstream answering after delay_ms, node 1, and a batch of n
-    lines created through it: (node, client, batch)."""
+    lines created through it (sql run first, when given, once the input
+    is uploaded): (node, client, batch)."""
     up = T.start_upstream(tmp, ["--delay-ms", str(delay_ms)])
     s = node(binary, tmp, db.url, 1, up.port)
     c = Client(s.port)
     st, f = c.upload(chat_lines(n))
+    check(st == 200, "uploaded through node 1: %s" % st)
+    if sql:
+        sql1(db, sql)
     st, b = c.create(f["id"])
     check(st == 200, "create through node 1: %s" % st)
     return s, c, b
@@ -456,6 +460,20 @@ def sql1(db, query):
     out = q.communicate()[0].strip()
     check(q.returncode == 0, "psql %s" % query)
     return out
+
+
+def wait_sql(db, query, want, timeout):
+    """Polls query until it answers want: True, or False after timeout
+    seconds."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if sql1(db, query) == want:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+SLEEPING = "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
 
 
 def uploaded_elsewhere(binary, tmp, db, data, sql=None):
@@ -1035,16 +1053,11 @@ def case_final_fenced(binary, tmp):
     batch) reopens nothing: the batch stays completed as 'ghost' ended
     it (before, its next statement set the ended batch finalizing again,
     and it stayed so: the files it wrote could not end it)."""
-    n = 8
     with cluster() as db:
-        up = T.start_upstream(tmp)
-        n1 = node(binary, tmp, db.url, 1, up.port)
-        c1 = Client(n1.port)
-        st, f = c1.upload(chat_lines(n))
-        check(st == 200, "uploaded")
         # the node's first claim of a finalization waits 4 s before it
         # commits, holding the batch's row
-        sql1(db, "CREATE TABLE final_gate(armed bool); INSERT INTO"
+        n1, c1, b = one_node_batch(binary, tmp, db, 8, 0, sql=(
+                 "CREATE TABLE final_gate(armed bool); INSERT INTO"
                  " final_gate VALUES (true);"
                  " CREATE FUNCTION final_stall() RETURNS trigger LANGUAGE"
                  " plpgsql AS $$ BEGIN IF EXISTS (SELECT 1 FROM final_gate"
@@ -1053,29 +1066,19 @@ def case_final_fenced(binary, tmp):
                  " CREATE TRIGGER final_stall AFTER UPDATE OF final_node ON"
                  " batches FOR EACH ROW WHEN (NEW.final_node IS DISTINCT"
                  " FROM OLD.final_node AND NEW.final_node <> 'ghost')"
-                 " EXECUTE FUNCTION final_stall()")
-        st, b = c1.create(f["id"])
-        check(st == 200, "created")
-        stalled, t0 = False, time.time()
-        while not stalled and time.time() - t0 < 60 * T.SLOW:
-            stalled = sql1(db, "SELECT count(*) FROM pg_stat_activity WHERE"
-                           " wait_event = 'PgSleep'") == "1"
-            time.sleep(0.02)
-        check(stalled, "the node's finalizer claim held up")
+                 " EXECUTE FUNCTION final_stall()"))
+        check(wait_sql(db, SLEEPING, "1", 60 * T.SLOW),
+              "the node's finalizer claim held up")
         # 'ghost' takes the claim and ends the batch: its statement waits
         # for the row, and goes first once the node's claim commits
         ghost = psql(db, "-c", "UPDATE batches SET final_node = 'ghost',"
                      " final_until = now() + interval '1 hour', status ="
                      " 'completed', completed_at = 12345 WHERE id = '%s'"
                      % b["id"])
-        queued, t0 = False, time.time()
-        while not queued and time.time() - t0 < 3:
-            queued = sql1(db, "SELECT count(*) FROM pg_stat_activity WHERE"
-                          " wait_event_type = 'Lock' AND query LIKE"
-                          " 'UPDATE batches SET final_node = ''ghost''%'")\
-                == "1"
-            time.sleep(0.02)
-        check(queued, "the stand-in's end waits for the node's claim")
+        check(wait_sql(db, "SELECT count(*) FROM pg_stat_activity WHERE"
+                       " wait_event_type = 'Lock' AND query LIKE"
+                       " 'UPDATE batches SET final_node = ''ghost''%'", "1",
+                       3), "the stand-in's end waits for the node's claim")
         ghost.communicate()
         check(ghost.returncode == 0, "the stand-in ended the batch")
         # several of the node's scans
@@ -1099,24 +1102,14 @@ def case_lease_alive(binary, tmp):
     lose it the same way, and so on)."""
     n = 8
     with cluster() as db:
-        up = T.start_upstream(tmp)
-        n1 = node(binary, tmp, db.url, 1, up.port)
-        c1 = Client(n1.port)
-        st, f = c1.upload(chat_lines(n))
-        check(st == 200, "uploaded")
-        sql1(db, "CREATE FUNCTION final_stall() RETURNS trigger LANGUAGE"
-                 " plpgsql AS $$ BEGIN PERFORM pg_sleep(8); RETURN NULL;"
-                 " END $$; CREATE TRIGGER final_stall AFTER INSERT ON files"
-                 " FOR EACH ROW WHEN (NEW.purpose = 'batch_output')"
-                 " EXECUTE FUNCTION final_stall()")
-        st, b = c1.create(f["id"])
-        check(st == 200, "created")
-        stalled, t0 = False, time.time()
-        while not stalled and time.time() - t0 < 60 * T.SLOW:
-            stalled = sql1(db, "SELECT count(*) FROM pg_stat_activity WHERE"
-                           " wait_event = 'PgSleep'") == "1"
-            time.sleep(0.02)
-        check(stalled, "the node's engine held up")
+        n1, c1, b = one_node_batch(binary, tmp, db, n, 0, sql=(
+            "CREATE FUNCTION final_stall() RETURNS trigger LANGUAGE"
+            " plpgsql AS $$ BEGIN PERFORM pg_sleep(8); RETURN NULL;"
+            " END $$; CREATE TRIGGER final_stall AFTER INSERT ON files"
+            " FOR EACH ROW WHEN (NEW.purpose = 'batch_output')"
+            " EXECUTE FUNCTION final_stall()"))
+        check(wait_sql(db, SLEEPING, "1", 60 * T.SLOW),
+              "the node's engine held up")
         # two leases later, still held
         time.sleep(6)
         alive = sql1(db, "SELECT count(*) FROM nodes WHERE alive_until >"
@@ -1283,24 +1276,32 @@ def case_stale_spool(binary, tmp):
             p.kill(signal.SIGTERM)
 
 
+def node_with_delivery(binary, tmp, db, url, event, leased):
+    """The schema (a node started and stopped), a delivery of event to url
+    due now (leased to 'ghost' for an hour when leased), then node 1 with
+    url as its webhook: the node."""
+    from test_server_hooks import SECRET
+    up = T.start_upstream(tmp)
+    n1 = node(binary, tmp, db.url, 1, up.port)
+    n1.kill(signal.SIGTERM)
+    body = json.dumps({"type": "batch.completed", "data": {"id": event}})
+    sql1(db, "INSERT INTO deliveries(event_id, msg_id, url, body,"
+         " created_at, next_at, lease_node, lease_until) VALUES"
+         " ('evt_%s', 'msg_%s', '%s', '%s', extract(epoch FROM"
+         " now())::bigint, extract(epoch FROM now()), %s)"
+         % (event, event, url, body,
+            "'ghost', now() + interval '1 hour'" if leased else "NULL, NULL"))
+    return node(binary, tmp, db.url, 1, up.port, name="node1b",
+                extra=["--webhook-url", url, "--webhook-secret", SECRET])
+
+
 def case_webhook_takeover(binary, tmp):
-    from test_server_hooks import Receiver, SECRET
+    from test_server_hooks import Receiver
     rcv = Receiver()
     with cluster() as db:
-        up = T.start_upstream(tmp)
-        # the schema, then a delivery a dead node held when it died
-        n1 = node(binary, tmp, db.url, 1, up.port)
-        n1.kill(signal.SIGTERM)
-        body = json.dumps({"type": "batch.completed", "data":
-                           {"id": "batch_ghost"}})
-        sql1(db, "INSERT INTO deliveries(event_id, msg_id, url, body,"
-             " created_at, next_at, lease_node, lease_until) VALUES"
-             " ('evt_ghost', 'msg_ghost', '%s', '%s', extract(epoch FROM"
-             " now())::bigint, extract(epoch FROM now()), 'ghost',"
-             " now() + interval '1 hour')" % (rcv.url(), body))
-        n1 = node(binary, tmp, db.url, 1, up.port, name="node1b",
-                  extra=["--webhook-url", rcv.url(), "--webhook-secret",
-                         SECRET])
+        # a delivery a dead node held when it died
+        n1 = node_with_delivery(binary, tmp, db, rcv.url(), "batch_ghost",
+                                True)
         got = rcv.wait(1, timeout=30 * T.SLOW)
         check(len(got) == 1 and json.loads(got[0]["body"])["data"]["id"] ==
               "batch_ghost", "the dead node's delivery posted: %d" % len(got))
@@ -1308,7 +1309,7 @@ def case_webhook_takeover(binary, tmp):
         state = ""
         while state != "1" and time.time() - t < 10 * T.SLOW:
             state = sql1(db, "SELECT state FROM deliveries WHERE"
-                         " event_id = 'evt_ghost'")
+                         " event_id = 'evt_batch_ghost'")
             time.sleep(0.1)
         check(state == "1", "and marked delivered: state %s" % state)
         n1.kill(signal.SIGTERM)
@@ -1322,7 +1323,6 @@ def case_webhook_fenced(binary, tmp):
     (before, its "try again later" set the delivered event pending: it
     was posted twice)."""
     import http.server
-    from test_server_hooks import SECRET
     arrived, release = threading.Event(), threading.Event()
 
     class H(http.server.BaseHTTPRequestHandler):
@@ -1344,25 +1344,15 @@ def case_webhook_fenced(binary, tmp):
     url = "http://127.0.0.1:%d/hook" % rcv.server_address[1]
     try:
         with cluster() as db:
-            up = T.start_upstream(tmp)
-            n1 = node(binary, tmp, db.url, 1, up.port)  # the schema
-            n1.kill(signal.SIGTERM)
-            body = json.dumps({"type": "batch.completed", "data":
-                               {"id": "batch_fenced"}})
-            sql1(db, "INSERT INTO deliveries(event_id, msg_id, url, body,"
-                 " created_at, next_at) VALUES ('evt_f', 'msg_f', '%s',"
-                 " '%s', extract(epoch FROM now())::bigint,"
-                 " extract(epoch FROM now()))" % (url, body))
-            n1 = node(binary, tmp, db.url, 1, up.port, name="node1b",
-                      extra=["--webhook-url", url, "--webhook-secret",
-                             SECRET])
+            n1 = node_with_delivery(binary, tmp, db, url, "batch_fenced",
+                                    False)
             check(arrived.wait(30 * T.SLOW), "the node posts the event")
             sql1(db, "UPDATE deliveries SET lease_node = 'ghost', state = 1,"
-                 " last_status = 299 WHERE event_id = 'evt_f'")
+                 " last_status = 299 WHERE event_id = 'evt_batch_fenced'")
             release.set()
             time.sleep(2 * T.SLOW)
             row = sql1(db, "SELECT state, last_status, lease_node FROM"
-                       " deliveries WHERE event_id = 'evt_f'")
+                       " deliveries WHERE event_id = 'evt_batch_fenced'")
             check(row == "1|299|ghost", "the other node's delivery stands:"
                   " %s" % row)
             n1.kill(signal.SIGTERM)
