@@ -195,8 +195,7 @@ int srv_db_batch_ended(srv_db *db, long long seq, int kind, long long now,
                        long long failed);
 /* Whether this node finalizes batch seq, as kind (0 completed: every
  * line done, or the batch finalizing already; 1 cancelled; 2 expired, by
- * the database's clock; 3 completed with its input file deleted: no line
- * pending held by another live node, the rest end line_unavailable): *won 1
+ * the database's clock): *won 1
  * for exactly one node at a time (a lease, taken over when it lapses);
  * after it no node records a line of the batch. SQLite: always 1. */
 int srv_db_batch_claim_final(srv_db *db, long long seq, int kind, int *won);
@@ -247,8 +246,11 @@ typedef struct srv_line_done {
     long long seq, idx;
     int state;              /* 1 ok, 2 error */
     long long in, cached, out, reasoning; /* its usage */
-    const char *text;       /* shared state: its output/error line */
-    size_t len;             /* (no newline), else NULL */
+    const char *text;       /* shared state: its output/error line (no
+                             * newline; NULL: its input could not be
+                             * read, the database writes its error line,
+                             * line_unavailable); else NULL */
+    size_t len;
 } srv_line_done;
 /* Records n finished lines (inside the caller's transaction): each row
  * still pending goes 0 -> state, and its batch's counts and usage grow;

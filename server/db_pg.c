@@ -217,12 +217,20 @@ static PGconn *connect_url(const char *url)
      * so of a URL naming a primary and its standbys the one that is
      * primary now, also after a failover; connect_timeout after the URL
      * so a host that does not answer holds a thread for seconds, not
-     * minutes */
-    const char *const keys[] = {"target_session_attrs", "dbname",
+     * minutes. TCP keepalives (before the URL: its own win) so that a
+     * connection whose peer vanished (a host that died, a network
+     * split) fails within half a minute instead of the kernel's two
+     * hours: a thread waiting on it, the engine's say, while the node's
+     * heartbeat on another connection kept its leases, would hold them
+     * all that time. Probes are answered by the server's kernel, so a
+     * long statement is not cut */
+    const char *const keys[] = {"target_session_attrs", "keepalives",
+                                "keepalives_idle", "keepalives_interval",
+                                "keepalives_count", "dbname",
                                 "connect_timeout", "application_name",
                                 NULL};
-    const char *const vals[] = {"read-write", url, "5", "oaibatch-serve",
-                                NULL};
+    const char *const vals[] = {"read-write", "1", "10", "5", "3", url, "5",
+                                "oaibatch-serve", NULL};
     return PQconnectdbParams(keys, vals, 1);
 }
 
@@ -1164,6 +1172,8 @@ int srv_pg_lines_pending(srv_db *h, long long seq, long long from, int max,
                "WITH c AS (UPDATE lines l SET lease_node = $4,"
                " epoch = l.epoch + 1"
                " FROM (SELECT batch_seq, idx FROM lines WHERE batch_seq = $1"
+               " AND EXISTS (SELECT 1 FROM batches WHERE seq = $1 AND"
+               " status = 'in_progress' AND final_node IS NULL)"
                " AND idx >= $2 AND state = 0 AND (lease_node IS NULL OR"
                " lease_node = $4 OR lease_node NOT IN (SELECT name FROM nodes"
                " WHERE alive_until >= now())) ORDER BY idx LIMIT $3"
@@ -1209,8 +1219,12 @@ static int text_array(oab__buf *b, const srv_line_done *d, size_t n)
 {
     int bad = oab__buf_putc(b, '{') != OAB_OK;
     for (size_t i = 0; i < n && !bad; i++) {
-        const char *t = d[i].text ? d[i].text : "";
-        size_t len = d[i].text ? d[i].len : 0;
+        if (!d[i].text) { /* NULL: a line whose input could not be read */
+            bad = oab__buf_puts(b, i ? ",NULL" : "NULL") != OAB_OK;
+            continue;
+        }
+        const char *t = d[i].text;
+        size_t len = d[i].len;
         bad = (i && oab__buf_putc(b, ',') != OAB_OK) ||
               oab__buf_reserve(b, len + len / 8 + 2) != OAB_OK ||
               oab__buf_putc(b, '"') != OAB_OK;
@@ -1256,9 +1270,20 @@ int srv_pg_lines_done(srv_db *h, const srv_line_done *d, size_t n)
                 " u AS (UPDATE lines l SET state = d.state, lease_node = NULL"
                 " FROM d WHERE l.batch_seq = d.seq AND l.idx = d.idx"
                 " AND l.state = 0 AND l.lease_node = $9"
-                " AND d.seq IN (SELECT seq FROM b) RETURNING d.*),"
+                " AND d.seq IN (SELECT seq FROM b)"
+                " RETURNING d.*, l.custom_id AS cid),"
+                /* a line with no text: its input could not be read on
+                 * that node; its error line is written here, from the
+                 * custom_id kept (as the finalizer writes a line never
+                 * finished; to_json escapes it) */
                 " w AS (INSERT INTO results(batch_seq, idx, kind, body)"
-                " SELECT seq, idx, state, body FROM u),"
+                " SELECT seq, idx, state, COALESCE(body,"
+                " '{\"id\":\"batch_req_' || substr(md5(random()::text ||"
+                " clock_timestamp()::text), 1, 24) || '\",\"custom_id\":' ||"
+                " to_json(COALESCE(cid, ''))::text || ',\"response\":null,"
+                "\"error\":{\"code\":\"line_unavailable\",\"message\":"
+                "\"The input line could not be read (input file"
+                " removed?).\"}}') FROM u),"
                 " s AS (SELECT seq, sum((state = 1)::int) ok,"
                 " sum((state = 2)::int) bad, sum(i) i, sum(c) c, sum(o) o,"
                 " sum(r) r FROM u GROUP BY seq)"
@@ -1458,21 +1483,13 @@ int srv_pg_batch_claim_final(srv_db *h, long long seq, int kind, int *won)
         " AND status = 'cancelling'",
         /* expired by the database's clock, the one all nodes share */
         " AND status IN ('in_progress','finalizing') AND expires_at > 0"
-        " AND expires_at <= extract(epoch FROM now())::bigint",
-        /* completed with its input gone (deleted): the lines left pending
-         * can be read by no node that has no copy open; those another
-         * live node holds, it may be answering from its copy */
-        " AND status IN ('in_progress','finalizing') AND NOT EXISTS"
-        " (SELECT 1 FROM files f WHERE f.id = batches.input_file_id)"
-        " AND NOT EXISTS (SELECT 1 FROM lines WHERE batch_seq = $1 AND"
-        " state = 0 AND lease_node <> $2 AND lease_node IN"
-        " (SELECT name FROM nodes WHERE alive_until >= now()))"};
+        " AND expires_at <= extract(epoch FROM now())::bigint"};
     char sql[1024];
     snprintf(sql, sizeof sql,
              "UPDATE batches SET final_node = $2, final_until = now() +"
              " make_interval(secs => $3) WHERE seq = $1 AND (final_node IS"
              " NULL OR final_node = $2 OR final_until < now())%s",
-             cond[kind < 0 || kind > 3 ? 0 : kind]);
+             cond[kind < 0 || kind > 2 ? 0 : kind]);
     pgp p = {0};
     p_int(&p, seq);
     p_text(&p, h->node);

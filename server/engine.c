@@ -363,7 +363,7 @@ static int validate_batch(engine *e, long long seq, const char *id,
             e->toks_missing = 1;
         ls.count = e;
     }
-    int rc = -2, won = 0;
+    int rc = -2, won = 0, fed = 0;
     if (srv_db_begin(e->db) == SQLITE_OK) {
         /* one node validates a batch: the others, on shared state, find
          * it taken (or no longer validating) and leave it */
@@ -374,6 +374,7 @@ static int validate_batch(engine *e, long long seq, const char *id,
                    srv_db_line_stmt(e->db, &ls.ins) == SQLITE_OK &&
                    oab_jsonl_reader_new(&ls.rd, (size_t)vo.max_bytes) ==
                        OAB_OK) {
+            fed = 1; /* the validator sees the whole file */
             rc = read_input(fd, v, &ls);
         }
         if (srv_db_stmt_finish(ls.ins) != SQLITE_OK && rc == 0)
@@ -418,13 +419,16 @@ static int validate_batch(engine *e, long long seq, const char *id,
         over_limit(e, seq, owner, model, ls.tokens, data, &held) < 0)
         rc = -2;
     int settled = 1;
-    if (rc == -2 && cJSON_GetArraySize(data) == 0) {
+    if (rc == -2 && (!fed || cJSON_GetArraySize(data) == 0)) {
         /* the state could not be written: stays validating, tried again
          * (and a cancelled one is not ended before its lines are). A
          * file the validator refused fails whether or not its lines
          * could be written: the database may have refused them for the
          * very fault the validator found (PostgreSQL's text takes no
-         * custom_id that is not UTF-8), and would at every try */
+         * custom_id that is not UTF-8), and would at every try; but only a
+         * validator that read the file (one that read nothing says
+         * empty_file: a database that failed before, at the claim of the
+         * validation say, failed no batch) */
         srv_db_rollback(e->db);
         SRV_LOG_EVERY(10, "batch %s: cannot record its lines; will retry", id);
         settled = 0;
@@ -520,9 +524,8 @@ static int unfin_line(const char *cid, void *ud)
     return 0;
 }
 
-/* kind: 0 completed, 1 cancelled, 2 expired, 3 completed with its input
- * unreadable (srv_db_batch_claim_final). The batch is not active (its
- * spools are closed) and all its finished lines are committed. */
+/* kind: 0 completed, 1 cancelled, 2 expired. The batch is not active
+ * (its spools are closed) and all its finished lines are committed. */
 static void finalize_batch(engine *e, long long seq, const char *id,
                            const char *owner, int kind)
 {
@@ -535,8 +538,6 @@ static void finalize_batch(engine *e, long long seq, const char *id,
     if (srv_db_batch_claim_final(e->db, seq, kind, &won) != SQLITE_OK ||
         !won)
         return;
-    if (kind == 3)
-        kind = 0; /* from here, completed (its lines left: unavailable) */
     if (srv_db_batch_spools(e->db, seq, &len[0], &len[1], &out_expires) !=
         SQLITE_OK)
         return;
@@ -759,13 +760,13 @@ static char *valid_utf8(char *line)
     return fixed;
 }
 
-static void record(engine *e, slot *sl, int state, char *line,
-                   const oab_usage *u)
+/* Line idx of batch b finished (state 1 ok, 2 error) with its result
+ * line (owned: taken; NULL only on shared state, for a line whose input
+ * cannot be read: the database writes its line_unavailable error line,
+ * from the custom_id it keeps) and usage u (may be NULL). */
+static void done_add(engine *e, bctx *b, long long idx, int state,
+                     char *line, const oab_usage *u)
 {
-    if (line)
-        line = valid_utf8(line);
-    if (!line)
-        return;
     if (e->ndone == e->capdone) {
         size_t cap = e->capdone ? e->capdone * 2 : 1024;
         done_rec *p = realloc(e->done, cap * sizeof *p);
@@ -776,13 +777,12 @@ static void record(engine *e, slot *sl, int state, char *line,
         e->done = p;
         e->capdone = cap;
     }
-    bctx *b = sl->b;
     done_rec *d = &e->done[e->ndone++];
     memset(d, 0, sizeof *d);
     if (srv_db_shared(e->db)) {
         /* the line goes into the database with its state */
         d->text = line;
-        d->len = strlen(line);
+        d->len = line ? strlen(line) : 0;
     } else {
         oab__buf *pend = &b->pend[state == 1 ? 0 : 1];
         oab__buf_puts(pend, line);
@@ -792,7 +792,7 @@ static void record(engine *e, slot *sl, int state, char *line,
             flush_pend(b); /* a failure is retried at the commit */
     }
     d->seq = b->seq;
-    d->idx = sl->idx;
+    d->idx = idx;
     d->state = state;
     if (u) {
         d->in = u->prompt_tokens;
@@ -800,6 +800,15 @@ static void record(engine *e, slot *sl, int state, char *line,
         d->out = u->completion_tokens;
         d->reasoning = u->reasoning_tokens;
     }
+}
+
+static void record(engine *e, slot *sl, int state, char *line,
+                   const oab_usage *u)
+{
+    if (line)
+        line = valid_utf8(line);
+    if (line)
+        done_add(e, sl->b, sl->idx, state, line, u);
 }
 
 /* Makes the output/error line for an HTTP answer whose body is exactly
@@ -1214,6 +1223,15 @@ static int dispatch(engine *e, int budget)
         if (!b)
             break;
         e->rr = b->next;
+        if (b->fd < 0) {
+            /* shared state, an input this node cannot open (deleted):
+             * the line it claimed ends as an error, line_unavailable,
+             * while a node that has the file open answers the lines it
+             * claims; the batch then completes as any other */
+            done_add(e, b, idx, 2, NULL, NULL);
+            started++;
+            continue;
+        }
         slot *sl = calloc(1, sizeof *sl);
         char *line = malloc((size_t)len + 1);
         if (!sl || !line) {
@@ -1440,8 +1458,10 @@ static bctx *open_batch(engine *e, const row *r)
             b->sfd[k] = -1;
         }
     }
-    if (b->fd < 0)
-        b->exhausted = 1; /* lines end as errors when it finishes */
+    /* lines end as errors: SQLite's when it finishes; shared state's
+     * as this node claims them (others may have the file open) */
+    if (b->fd < 0 && !srv_db_shared(e->db))
+        b->exhausted = 1;
     return b;
 }
 
@@ -1627,11 +1647,7 @@ static void finish_ready(engine *e)
         if (ready && uncommitted(e) == 0) {
             long long seq = b->seq;
             char id[64], owner[17];
-            /* a batch whose input no longer opens ends completed with
-             * its lines left as errors (shared state: once no other
-             * live node holds one, which may be answering it from a copy
-             * it has open) */
-            int kind = b->stopping ? b->stopping : b->fd < 0 ? 3 : 0;
+            int kind = b->stopping;
             snprintf(id, sizeof id, "%s", b->id);
             snprintf(owner, sizeof owner, "%s", b->owner);
             remove_active(e, b);

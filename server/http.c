@@ -1099,7 +1099,10 @@ static enum MHD_Result handle_final(struct MHD_Connection *conn, srv *s,
         /* the parsed tree counts in the budget too: many small values
          * take some 40 times their text (oab__json_parse_cost) */
         size_t cost = oab__json_parse_cost(r->body.data, r->body.len);
-        if (cost > s->cfg.body_budget) {
+        /* the text is counted already: with its tree, over the budget
+         * on an idle server too, it could never be taken (413, not 503) */
+        if (r->counted >= s->cfg.body_budget ||
+            cost > s->cfg.body_budget - r->counted) {
             char msg[300];
             snprintf(msg, sizeof msg, "Request body is too large to parse:"
                      " its %zu JSON values would take %.1f MiB, more than"

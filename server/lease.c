@@ -1,11 +1,11 @@
 /* lease.c - a node's heartbeat on shared state (see lease.h). */
 #include "oaibatch.h"
-#include "util/clock.h"
 #include "lease.h"
 #include "srv.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 struct srv_lease {
     srv_db *db;
@@ -15,25 +15,36 @@ struct srv_lease {
     int stop;
 };
 
+/* now + seconds on the monotonic clock (the condition variable's: a
+ * step of the wall clock neither delays nor hurries a renewal) */
+static struct timespec mono_in(double seconds)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long ns = (long long)ts.tv_nsec + (long long)(seconds * 1e9);
+    ts.tv_sec += (time_t)(ns / 1000000000LL);
+    ts.tv_nsec = (long)(ns % 1000000000LL);
+    return ts;
+}
+
 static void *lease_main(void *arg)
 {
     srv_lease *l = arg;
     double every = 0;
     srv_db_renew(l->db, &every); /* just for the period: set_node renewed */
-    if (every <= 0)
-        every = 1;
+    double wait = every > 0 ? every : 1;
     pthread_mutex_lock(&l->mu);
     while (!l->stop) {
-        struct timespec ts = oab__deadline_in(every);
+        struct timespec ts = mono_in(wait);
         pthread_cond_timedwait(&l->cv, &l->mu, &ts);
         if (l->stop)
             break;
         pthread_mutex_unlock(&l->mu);
-        /* a failure is logged by the connection; the next period tries
-         * again (a third of a lease: two more before it lapses) */
-        srv_db_renew(l->db, &every);
-        if (every <= 0)
-            every = 1;
+        /* a renewal the database refused (logged by the connection) is
+         * tried again within a second, not a third of a lease later:
+         * a failover of a few seconds lapses no node */
+        int rc = srv_db_renew(l->db, &every);
+        wait = rc != SQLITE_OK ? 1 : every > 0 ? every : 1;
         pthread_mutex_lock(&l->mu);
     }
     pthread_mutex_unlock(&l->mu);
@@ -56,7 +67,11 @@ int srv_lease_start(const srv_db *db, const char *node, srv_lease **out)
         return -1;
     }
     pthread_mutex_init(&l->mu, NULL);
-    pthread_cond_init(&l->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&l->cv, &ca);
+    pthread_condattr_destroy(&ca);
     if (pthread_create(&l->th, NULL, lease_main, l) != 0) {
         srv_log("cannot start the thread renewing the node's leases");
         pthread_cond_destroy(&l->cv);

@@ -63,6 +63,8 @@ lease_alive: a node whose engine is held longer than a lease keeps its
     leases (they are renewed on a thread of their own).
 webhook_fenced: a node whose webhook post outlived its claim changes
     nothing of the delivery another node made.
+input_deleted: a running batch's input deleted; a node that has it open
+    answers, one that has not ends its lines line_unavailable.
 webhook_once: three nodes with one webhook receiver that answers slowly
     (every node's delivery thread looks while a post is in flight):
     each batch's event is posted once, by one node.
@@ -1122,6 +1124,40 @@ def case_lease_alive(binary, tmp):
         done = c1.wait(b["id"], timeout=60 * T.SLOW)
         completed_once(c1, done, n, "lease_alive")
         n1.kill(signal.SIGTERM)
+
+
+def case_input_deleted(binary, tmp):
+    """A running batch's input deleted: node 1, which has it open, goes on
+    answering its lines; node 2, started after (no copy, and none to
+    fetch), ends the lines it claims as line_unavailable; the batch
+    completes, every custom_id once, its counts adding up to its total
+    (before, a node with no copy could finalize the batch as soon as no
+    line was leased to another node, ending as unavailable lines node 1
+    would have answered)."""
+    n = 400
+    with cluster() as db:
+        n1, c1, b = one_node_batch(binary, tmp, db, n, 50)
+        wait_count(c1, b["id"], 10)
+        st, x = c1.req("DELETE", "/v1/files/" + b["input_file_id"])
+        check(st == 200, "input deleted: %s" % st)
+        up2 = T.start_upstream(tmp, name="upstream2")
+        n2 = node(binary, tmp, db.url, 2, up2.port)
+        c2 = Client(n2.port)
+        done = c2.wait(b["id"], timeout=120 * T.SLOW)
+        rc = done["request_counts"]
+        check(done["status"] == "completed" and rc["total"] == n and
+              rc["completed"] + rc["failed"] == n,
+              "completed, the counts add up: %s %s" % (done["status"], rc))
+        out, err = ids_once(c2, done, n, "input_deleted")
+        check(len(out) == rc["completed"] and len(err) == rc["failed"],
+              "the files hold the counts: %d %d" % (len(out), len(err)))
+        check(all(x["error"]["code"] == "line_unavailable" for x in err),
+              "every error line_unavailable")
+        check(len(out) > 10, "node 1 answered lines after the delete: %d"
+              % len(out))
+        check(counts(up2.port)["calls"] == 0, "node 2 sent nothing upstream")
+        for p in (n1, n2):
+            p.kill(signal.SIGTERM)
 
 
 def case_input_damaged(binary, tmp):
