@@ -157,6 +157,11 @@ void cli_use_provider(cli_ctx *ctx, const char *provider);
 /* Makes later calls go to `url`, the base URL a job was submitted to,
  * warning when the environment or --base-url points elsewhere. */
 void cli_use_base_url(cli_ctx *ctx, const char *url);
+/* url without a user name and password in its authority
+ * ("https://u:secret@host/v1" -> "https://host/v1"): what is kept in
+ * the journal, printed and fingerprinted (a gateway's credentials in
+ * the URL are secrets). New string, NULL when out of memory. */
+char *cli_url_public(const char *url);
 /* The journal, opened on first use (NULL after printing on failure). */
 struct journal *cli_journal(cli_ctx *ctx);
 

@@ -359,7 +359,10 @@ static int retry(cli_ctx *ctx, const retry_args *ra)
         printf("%s\n  %s\n", t.job->id, started);
     if (!ra->no_wait) {
         rc = cli_target_wait(ctx, &t, &ra->wait);
-        if (rc == CLI_EXIT_OK && !cli_target_done(&t))
+        /* as `wait` says: a retry whose batch failed, expired or was
+         * cancelled is no success (cli_target_done was always 1 here,
+         * once the wait returned) */
+        if (rc == CLI_EXIT_OK && !cli_target_all_completed(&t))
             rc = CLI_EXIT_FAILED;
     } else {
         cli_target_fetch(ctx, &t, 0);

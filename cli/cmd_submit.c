@@ -633,7 +633,7 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
     if (!job->input_path)
         job->input_path = oab__strdup(o->name);
     job->fingerprint = oab__strdup(fp);
-    job->base_url = oab__strdup(base_url);
+    job->base_url = cli_url_public(base_url); /* no credentials */
     job->endpoint = oab__strdup(o->endpoint ? o->endpoint : v->url);
     job->model = oab__strdup(v->model);
     job->n_lines = (long)v->n_lines;
@@ -734,11 +734,13 @@ static int submit_file(cli_ctx *ctx, submit_opts *o, cli_target *t)
     oab_client *c = cli_client(ctx);
     if (!c)
         return CLI_EXIT_API;
-    const char *base_url = oab_client_base_url(c);
+    char *base_url = cli_url_public(oab_client_base_url(c));
     char fp[65];
-    if (fingerprint(o, base_url ? base_url : "",
-                    oab_client_provider(c) == OAB_PROVIDER_ANTHROPIC,
-                    fp) != 0) {
+    int fprc = fingerprint(o, base_url ? base_url : "",
+                           oab_client_provider(c) == OAB_PROVIDER_ANTHROPIC,
+                           fp);
+    free(base_url);
+    if (fprc != 0) {
         cli_error(ctx, "cannot read %s: %s", o->name, strerror(errno));
         return CLI_EXIT_LOCAL;
     }

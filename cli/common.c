@@ -160,15 +160,40 @@ void cli_use_provider(cli_ctx *ctx, const char *provider)
     ctx->job_provider = keep;
 }
 
+char *cli_url_public(const char *url)
+{
+    if (!url)
+        return NULL;
+    const char *auth = strstr(url, "://");
+    auth = auth ? auth + 3 : url;
+    size_t hostpart = strcspn(auth, "/?#");
+    const char *at = memchr(auth, '@', hostpart);
+    if (!at)
+        return oab__strdup(url);
+    /* the last '@' of the authority ends the user information */
+    for (const char *p = at; p < auth + hostpart; p++)
+        if (*p == '@')
+            at = p;
+    return oab__sprintf("%.*s%s", (int)(auth - url), url, at + 1);
+}
+
 void cli_use_base_url(cli_ctx *ctx, const char *url)
 {
     if (!url || !*url)
         return;
     oab_client *c = cli_client(ctx);
     const char *now = c ? oab_client_base_url(c) : NULL;
-    if (!now || strcmp(now, url) == 0)
+    /* the journal keeps the URL without credentials: the one given now
+     * (with them, say) is the job's when it is the same without */
+    char *shown = now ? cli_url_public(now) : NULL;
+    int same = !now || (shown && strcmp(shown, url) == 0);
+    if (same) {
+        free(shown);
         return;
-    cli_warn(ctx, "the job was submitted to %s; using it, not %s", url, now);
+    }
+    cli_warn(ctx, "the job was submitted to %s; using it, not %s", url,
+             shown ? shown : "another URL");
+    free(shown);
     char *keep = oab__strdup(url);
     if (!keep)
         return;

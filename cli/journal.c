@@ -18,6 +18,7 @@
 struct journal {
     sqlite3 *db;
     char *path;
+    const char *why; /* the last failure, when it is no SQLite error */
 };
 
 static const char *schema_sql =
@@ -204,7 +205,7 @@ void journal_close(journal *j)
 
 const char *journal_errmsg(journal *j)
 {
-    return j ? sqlite3_errmsg(j->db) : "no journal";
+    return !j ? "no journal" : j->why ? j->why : sqlite3_errmsg(j->db);
 }
 
 const char *journal_path(journal *j)
@@ -267,6 +268,7 @@ static char *col_text(sqlite3_stmt *s, int i)
 static int run_stmt(journal *j, const char *sql, const char *types, ...)
 {
     sqlite3_stmt *s = NULL;
+    j->why = NULL;
     if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
         return -1;
     if (sqlite3_bind_parameter_count(s) != (int)strlen(types)) {
@@ -510,8 +512,17 @@ int journal_jobs_list(journal *j, int limit, journal_job ***out, size_t *n_out)
 static int part_set(journal *j, const char *sql, const char *job_id, int idx,
                     const char *value)
 {
-    return run_stmt(j, sql, "tIti", value, (long long)oab__unix_now(),
-                    job_id, idx);
+    if (run_stmt(j, sql, "tIti", value, (long long)oab__unix_now(), job_id,
+                 idx) != 0)
+        return -1;
+    /* no row: the job was removed meanwhile (`jobs rm` by another
+     * process); a file or batch made for it must not pass unrecorded */
+    if (sqlite3_changes(j->db) == 0) {
+        j->why = "the job's part is no longer in the journal (the job was"
+                 " removed meanwhile)";
+        return -1;
+    }
+    return 0;
 }
 
 int journal_part_set_file(journal *j, const char *job_id, int idx,

@@ -31,6 +31,33 @@ static int find_by_file(const oab_job *job, void *ud)
     return ++f->seen >= 1000;
 }
 
+/* The batch made of the part's file, if the server has one the journal
+ * never heard of (a create whose answer was lost, a crash before the
+ * journal write): journaled, part->batch_id set. CLI_EXIT_OK whether or
+ * not one was found. */
+static int adopt_by_file(cli_ctx *ctx, oab_client *c, journal *jr,
+                         const journal_job *job, journal_part *part)
+{
+    find_ctx f = { part->file_id, NULL, 0 };
+    oab_status st = oab_batch_list_all(c, 100, find_by_file, &f);
+    if (st != OAB_OK && st != OAB_ESTOPPED) {
+        oab_job_free(f.found);
+        return cli_api_error(ctx, st, "cannot list the batches");
+    }
+    if (!f.found)
+        return CLI_EXIT_OK;
+    oab__set_str(&part->batch_id, f.found->id);
+    oab_job_free(f.found);
+    if (journal_part_set_batch(jr, job->id, part->idx, part->batch_id) != 0) {
+        cli_error(ctx, "journal: %s (batch %s)", journal_errmsg(jr),
+                  part->batch_id);
+        return CLI_EXIT_LOCAL;
+    }
+    cli_info(ctx, "found batch %s of part %d on the server", part->batch_id,
+             part->idx);
+    return CLI_EXIT_OK;
+}
+
 /* Anthropic batches carry no metadata to be found by. A part whose create
  * was sent (create_started_at) but whose batch id never reached the
  * journal (a crash in between) adopts the one batch on the server created
@@ -181,25 +208,9 @@ static int part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
         cli_crash_point("upload");
     } else if (!part->batch_id) {
         /* resumed: a batch may exist that the journal never heard of */
-        find_ctx f = { part->file_id, NULL, 0 };
-        oab_status st = oab_batch_list_all(c, 100, find_by_file, &f);
-        if (st != OAB_OK && st != OAB_ESTOPPED) {
-            oab_job_free(f.found);
-            return cli_api_error(ctx, st, "cannot list the batches");
-        }
-        if (f.found) {
-            oab__set_str(&part->batch_id, f.found->id);
-            oab_job_free(f.found);
-            if (journal_part_set_batch(jr, job->id, part->idx,
-                                       part->batch_id) != 0) {
-                cli_error(ctx, "journal: %s (batch %s)", journal_errmsg(jr),
-                          part->batch_id);
-                return CLI_EXIT_LOCAL;
-            }
-            cli_info(ctx, "found batch %s of part %d on the server",
-                     part->batch_id, part->idx);
-            return CLI_EXIT_OK;
-        }
+        int rc = adopt_by_file(ctx, c, jr, job, part);
+        if (rc != CLI_EXIT_OK || part->batch_id)
+            return rc;
     }
     if (part->batch_id)
         return CLI_EXIT_OK;
@@ -232,9 +243,21 @@ static int part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
     oab_job *b = NULL;
     oab_status st = oab_batch_create(c, &b, part->file_id, &bo);
     cJSON_Delete(md);
-    if (st != OAB_OK)
-        return cli_api_errorf(ctx, st, "cannot create the batch of part %d",
-                              part->idx);
+    if (st != OAB_OK) {
+        /* the library sends a create once unless the server surely did
+         * not take it: after a timeout, a reset or a 5xx the batch may
+         * exist, and is taken if it does (a second create would be a
+         * second batch, paid for and never collected) */
+        char why[512];
+        const char *d = oab_client_errmsg(c);
+        snprintf(why, sizeof why, "%s", d && *d ? d : oab_strerror(st));
+        if (adopt_by_file(ctx, c, jr, job, part) == CLI_EXIT_OK &&
+            part->batch_id)
+            return CLI_EXIT_OK;
+        cli_error(ctx, "cannot create the batch of part %d: %s", part->idx,
+                  why);
+        return cli_exit_for(st);
+    }
     cli_crash_point("create");
     oab__set_str(&part->batch_id, b->id);
     oab_job_free(b);

@@ -183,7 +183,13 @@ typedef struct oab_client_options {
     long timeout_ms;
     /** Retries after connection errors, timeouts, 408, 409, 429 and 5xx,
      *  with exponential backoff + jitter; Retry-After and retry-after-ms
-     *  are honoured (capped by retry_max_ms). 0 = default 2; -1 = none. */
+     *  are honoured (capped by retry_max_ms). 0 = default 2; -1 = none.
+     *  A batch create (oab_batch_create, oab_batch_create_job) is tried
+     *  again only when the server surely did not take it (no connection
+     *  made, 408, 429): after a timeout, a reset or a 5xx the batch may
+     *  exist, and a second create would make (and bill) a second one;
+     *  look for it (oab_batch_list_all, by input_file_id) before sending
+     *  it again, as `oaibatch submit` does. */
     int max_retries;
     /** Base delay of the exponential backoff between retries (default 500). */
     long retry_base_ms;
@@ -499,7 +505,9 @@ typedef struct oab_batch_options {
  *  options are checked first: bad metadata (more than 16 pairs, a key
  *  over 64 or a value over 512 characters, a key given twice) is
  *  OAB_EINVAL with nothing sent. `opts` may be NULL. *out (may be NULL)
- *  receives the new job; free with oab_job_free. */
+ *  receives the new job; free with oab_job_free. Sent again only when
+ *  the server surely did not take it (see max_retries): a failure after
+ *  a timeout, a reset or a 5xx leaves it open whether the batch exists. */
 OAB_EXTERN oab_status oab_batch_create(oab_client *c, oab_job **out,
                                        const char *input_file_id,
                                        const oab_batch_options *opts);

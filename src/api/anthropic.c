@@ -399,6 +399,7 @@ static oab_status create_send(create_ctx *x, oab_job **out)
         req.json_file = x->body;
         req.json_len = (size_t)x->len;
         req.range_from = -1;
+        req.not_idempotent = 1; /* a second try could make a second batch */
         st = oab__http_json_req(c, &req, &root, NULL, NULL);
     }
     oab_job *job = NULL;

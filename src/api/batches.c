@@ -151,8 +151,25 @@ oab_status oab_batch_create(oab_client *c, oab_job **out, const char *input_file
         opts = &dflt;
     oab__buf body = OAB__BUF_INIT;
     st = create_body(c, &body, input_file_id, opts);
-    if (st == OAB_OK)
-        st = batch_call(c, out, "POST", "/batches", body.data);
+    if (st == OAB_OK) {
+        /* tried again only when surely not made (oab__http_req) */
+        oab__http_req req;
+        memset(&req, 0, sizeof req);
+        req.method = "POST";
+        req.path = "/batches";
+        req.json = body.data;
+        req.json_len = body.len;
+        req.range_from = -1;
+        req.not_idempotent = 1;
+        cJSON *root = NULL;
+        char *raw = NULL;
+        size_t raw_len = 0;
+        st = oab__http_json_req(c, &req, &root, &raw, &raw_len);
+        if (st == OAB_OK)
+            st = job_from_answer(c, out, root, raw, raw_len);
+        cJSON_Delete(root);
+        free(raw);
+    }
     oab__buf_free(&body);
     return st;
 }

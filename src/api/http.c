@@ -91,6 +91,13 @@ int oab__http_retryable(oab_status st, const oab__http_resp *resp)
     return st == OAB_ECONNECT || st == OAB_ETIMEOUT || st == OAB_ETRANSPORT;
 }
 
+int oab__http_not_taken(oab_status st, const oab__http_resp *resp)
+{
+    if (resp && resp->status >= 400)
+        return resp->status == 408 || resp->status == 429;
+    return st == OAB_ECONNECT;
+}
+
 void oab__http_backoff(oab_client *c, int attempt, const oab__http_resp *resp)
 {
     double max_s = (double)c->retry_max_ms / 1000.0;
@@ -574,8 +581,10 @@ oab_status oab__http_request(oab_client *c, const oab__http_req *req,
             }
         }
         st = one_attempt(c, req, resp, url.data, mime, hdrs, &a, &why);
+        const oab__http_resp *rs = resp->curl_code ? NULL : resp;
         if (st == OAB_OK || resp->attempts >= max_attempts ||
-            !oab__http_retryable(st, resp->curl_code ? NULL : resp))
+            !oab__http_retryable(st, rs) ||
+            (req->not_idempotent && !oab__http_not_taken(st, rs)))
             break;
         oab__http_backoff(c, resp->attempts, resp);
     }

@@ -78,6 +78,11 @@ typedef struct oab__http_req {
     void *sink_ud;
     long long range_from;     /* >= 0: send Range: bytes=N- ; -1 none */
     int no_retry;             /* one attempt only */
+    /* a request that makes something (a batch create): tried again only
+     * when the server surely did not take it (no connection made, 408,
+     * 429); after a timeout, a reset or a 5xx it may have, and a second
+     * one would make (and bill) a second batch: the caller looks first */
+    int not_idempotent;
     size_t max_body;          /* cap of the kept body; 0 = OAB__MAX_JSON_BODY */
 } oab__http_req;
 
@@ -104,6 +109,10 @@ void oab__http_resp_free(oab__http_resp *resp);
 
 /* Whether an answer / failure is worth another attempt. */
 int oab__http_retryable(oab_status st, const oab__http_resp *resp);
+/* Whether the server surely did not act on the request (no connection
+ * was made; 408 or 429): another attempt of a not_idempotent request is
+ * safe only then. */
+int oab__http_not_taken(oab_status st, const oab__http_resp *resp);
 /* Sleeps before attempt number `attempt` (1 = first retry): Retry-After
  * when the answer had one (capped by retry_max_ms), else exponential
  * backoff with jitter. */

@@ -307,6 +307,37 @@ class TestJobState(Promises):
         rows = self.results(job, "fake", rc=0)
         self.assertEqual(len(rows), 4)
 
+    def test_a_create_whose_answer_is_lost_makes_one_batch(self):
+        """A create the server made but whose answer was lost (a 502) is
+        not sent again blind: submit finds the part's batch on the server
+        and goes on with it (before: the library sent the create again,
+        and the first batch ran, paid for and never collected)."""
+        src = self.write("in.jsonl", [chat_line("l%d" % i, "p%d" % i)
+                                      for i in range(3)])
+        before = self.fake_stats()["creates"]
+        p = self.run_cli(["submit", src, "--metadata", "fake_create_lost=1"],
+                         server="fake", rc=0)
+        self.assertIn("found batch", p.stderr)
+        self.assertEqual(self.fake_stats()["creates"] - before, 1,
+                         "one create sent")
+        job = p.stdout.split()[0]
+        self.assertEqual(len(self.results(job, "fake", rc=0)), 3)
+
+    def test_a_retry_whose_batch_failed_exits_1(self):
+        """retry waits for its batch and exits as `wait` would: 1 when that
+        batch failed (before: 0, as if the job were complete)."""
+        src = self.write("in.jsonl", [chat_line("f%d" % i, "p%d" % i)
+                                      for i in range(4)])
+        p = self.run_cli(["submit", src, "--metadata", "fake_outcome=expired",
+                          "--metadata", "fake_outcome_part2=failed"],
+                         server="fake", rc=1)
+        job = p.stdout.split()[0]
+        p = self.run_cli(["retry", job, "--expired"], server="fake", rc=1)
+        doc = self.job_doc(job, "fake")
+        retry = [u for u in doc["batches"] if u["kind"] == "retry"]
+        self.assertEqual([u["status"] for u in retry], ["failed"])
+        self.run_cli(["wait", job], server="fake", rc=1)
+
     def test_expiry_then_retry_is_completed(self):
         src = self.write("in.jsonl", [chat_line("x%d" % i, "p%d" % i)
                                       for i in range(4)])
@@ -523,6 +554,29 @@ class TestJournalAndServer(Promises):
                       % self.fake_port, p.stderr)
         self.assertEqual(json.loads(p.stdout)["status"], "completed")
         self.assertEqual(len(self.results(job, "local")), 1)
+
+    def test_credentials_in_the_base_url_are_kept_nowhere(self):
+        """A base URL with a user name and password (a gateway's): the
+        journal, the JSON and the messages hold it without them, and a
+        later command given the same URL uses it, credentials and all,
+        with no warning (before: the journal held the password)."""
+        src = self.write("in.jsonl", [chat_line("s1", "p")])
+        url = "http://gw:sk-SECRET-in-url@127.0.0.1:%d/v1" % self.fake_port
+        p = self.run_cli(["submit", src, "--json", "--base-url", url,
+                          "--interval", "0.05"], server=None, rc=0)
+        self.assertNotIn("sk-SECRET", p.stdout + p.stderr)
+        doc = json.loads(p.stdout)
+        self.assertEqual(doc["job"]["base_url"],
+                         "http://127.0.0.1:%d/v1" % self.fake_port)
+        job = doc["job"]["id"]
+        p = self.run_cli(["status", job, "--json", "--base-url", url],
+                         server=None, rc=0)
+        self.assertNotIn("sk-SECRET", p.stdout + p.stderr)
+        self.assertNotIn("submitted to", p.stderr)
+        for top, _, names in os.walk(os.path.dirname(self.journal)):
+            for name in names:
+                with open(os.path.join(top, name), "rb") as fh:
+                    self.assertNotIn(b"sk-SECRET", fh.read(), name)
 
     def test_list_status_after_and_jobs_refresh(self):
         a = self.write("a.jsonl", [chat_line("l1", "p")])

@@ -104,6 +104,13 @@ static void test_journal(void)
     CHECK_EQ_INT(journal_part_set_file(j, job.id, 1, "file-1"), 0);
     CHECK_EQ_INT(journal_part_set_batch(j, job.id, 1, "batch_1"), 0);
     CHECK_EQ_INT(journal_part_set_status(j, job.id, 1, "in_progress", 3, 1, 0), 0);
+    /* a part that is not there (its job removed meanwhile): a batch made
+     * for it is not taken for recorded */
+    CHECK_EQ_INT(journal_part_set_batch(j, job.id, 9, "batch_9"), -1);
+    CHECK(strstr(journal_errmsg(j), "no longer in the journal") != NULL);
+    CHECK_EQ_INT(journal_part_set_batch(j, "job_gone", 1, "batch_9"), -1);
+    CHECK_EQ_INT(journal_part_set_batch(j, job.id, 1, "batch_1"), 0);
+    CHECK(strstr(journal_errmsg(j), "no longer") == NULL);
 
     journal_job *got = NULL;
     CHECK_EQ_INT(journal_job_by_fingerprint(j, "fp1", &got), 0);

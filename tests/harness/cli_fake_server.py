@@ -14,7 +14,10 @@ Behaviour by batch metadata "fake_outcome":
              undone once runs the next time: retries succeed)
   slow    -> stays in_progress until cancelled
   failed  -> status failed with errors.data (no files)
-and "fake_validate_polls": N keeps the batch validating for N GETs.
+and "fake_validate_polls": N keeps the batch validating for N GETs;
+"fake_create_lost" makes a create's batch and answers 502 (its answer
+lost); "fake_outcome_partN" is the outcome of part N's batch (oaibatch_part N,
+a retry's too) instead of "fake_outcome".
 GET /_stats gives counts of uploads, creates, lists and cancels.
 
 Usage: cli_fake_server.py --port-file PATH
@@ -122,7 +125,11 @@ def finish(b, final, done_share=1.0):
 
 
 def step(b):
-    outcome = (b.get("metadata") or {}).get("fake_outcome", "")
+    md = b.get("metadata") or {}
+    # "fake_outcome_partN": the outcome of part N's batch alone (a retry
+    # is a part too), else "fake_outcome"
+    outcome = md.get("fake_outcome_part%s" % md.get("oaibatch_part", ""),
+                     md.get("fake_outcome", ""))
     s = b["status"]
     raw = FILES[b["input_file_id"]]["bytes"].decode()
     total = len([x for x in raw.splitlines() if x.strip()])
@@ -288,6 +295,14 @@ class Handler(BaseHTTPRequestHandler):
                      "metadata": req.get("metadata")}
                 BATCHES[bid] = b
                 ORDER.append(bid)
+                if (req.get("metadata") or {}).get("fake_create_lost") and \
+                        not b["metadata"].get("_lost_once"):
+                    # made, and the answer lost (a gateway's 502): the
+                    # batch exists although the client was told otherwise
+                    b["metadata"] = dict(b["metadata"], _lost_once="1")
+                    return self.send_json(502, {"error": {
+                        "message": "bad gateway", "type": "server_error",
+                        "code": None, "param": None}})
                 return self.send_json(200, b)
             m = re.fullmatch(r"/v1/batches/([^/]+)/cancel", path)
             if m:

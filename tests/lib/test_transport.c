@@ -662,6 +662,27 @@ static void test_reset_mid_body(void)
     CHECK(mock_finish(&m2, NULL));
 }
 
+/* A create is sent once after an answer that leaves it open whether the
+ * batch was made (a 500: a second create would make and bill a second
+ * batch), and again after one that says it was not (a 429). */
+static void test_create_once(void)
+{
+    START(m, "create_once");
+    oab_client *c = client_for(&m, 3);
+    oab_batch_options bo = OAB_BATCH_OPTIONS_INIT;
+    oab_job *j = NULL;
+    CHECK_EQ_INT(oab_batch_create(c, &j, "file-in", &bo), OAB_ESERVER);
+    CHECK(j == NULL);
+    CHECK_EQ_INT(oab_client_last_error(c)->attempts, 1);
+    /* the 429, then the batch */
+    CHECK_OK(oab_batch_create(c, &j, "file-in", &bo));
+    CHECK(j && strcmp(j->id, "batch_2") == 0);
+    CHECK_EQ_INT(oab_client_last_error(c)->attempts, 0);
+    oab_job_free(j);
+    oab_client_free(c);
+    CHECK(mock_finish(&m, NULL));
+}
+
 static void test_stall(void)
 {
     START(m, "stall");
@@ -1122,6 +1143,7 @@ int main(void)
     test_perm_403();
     test_connection_refused();
     test_reset_mid_body();
+    test_create_once();
     test_stall();
     test_malformed();
     test_should_retry();
