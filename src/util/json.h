@@ -67,9 +67,9 @@ oab_status oab__json_append_canonical(oab__buf *out, const cJSON *item);
 int oab__utf8_valid(const char *s, size_t n);
 
 /* Appends s[0..n) to b with every byte that begins no valid UTF-8
- * sequence replaced by U+FFFD (as WHATWG's decoder does for such a
- * byte): valid text is copied as it is, and the result is always valid
- * UTF-8. In a JSON text such bytes can only be inside strings, so the
+ * sequence replaced by U+FFFD, one for each such byte (WHATWG's decoder
+ * replaces a cut sequence's bytes with one): valid text is copied as it
+ * is, and the result is always valid UTF-8. In a JSON text such bytes can only be inside strings, so the
  * repaired text is the same JSON with those characters replaced.
  * OAB_OK or OAB_ENOMEM (b then holds a prefix). */
 oab_status oab__utf8_repair(oab__buf *b, const char *s, size_t n);
