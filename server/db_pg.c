@@ -1477,13 +1477,13 @@ int srv_pg_batch_claim_final(srv_db *h, long long seq, int kind, int *won)
          * begun already (finalizing: no line is recorded any more, the
          * ones left pending go to the error file), which a node that
          * died left */
-        " AND (status = 'finalizing' OR (status = 'in_progress' AND NOT"
-        " EXISTS (SELECT 1 FROM lines WHERE batch_seq = $1 AND"
-        " state = 0)))",
+        (" AND (status = 'finalizing' OR (status = 'in_progress' AND NOT"
+         " EXISTS (SELECT 1 FROM lines WHERE batch_seq = $1 AND"
+         " state = 0)))"),
         " AND status = 'cancelling'",
         /* expired by the database's clock, the one all nodes share */
-        " AND status IN ('in_progress','finalizing') AND expires_at > 0"
-        " AND expires_at <= extract(epoch FROM now())::bigint"};
+        (" AND status IN ('in_progress','finalizing') AND expires_at > 0"
+         " AND expires_at <= extract(epoch FROM now())::bigint")};
     char sql[1024];
     snprintf(sql, sizeof sql,
              "UPDATE batches SET final_node = $2, final_until = now() +"
