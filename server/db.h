@@ -241,6 +241,11 @@ int srv_db_stmt_finish(srv_db_stmt *ins);
 int srv_db_lines_pending(srv_db *db, long long seq, long long from, int max,
                          long long *idx, long long *off, long long *len,
                          int *n);
+/* The message of a line_unavailable error line: the line's input could
+ * not be read (engine.c writes it on SQLite, the database on shared
+ * state). No quote or backslash: it stands as is in JSON and in SQL. */
+#define SRV_LINE_UNAVAILABLE_MSG \
+    "The input line could not be read (input file removed?)."
 /* A finished line to record. */
 typedef struct srv_line_done {
     long long seq, idx;

@@ -505,7 +505,7 @@ static int unfin_line(const char *cid, void *ud)
     static const char *const codes[] = {"line_unavailable", "batch_cancelled",
                                         "batch_expired"};
     static const char *const msgs[] = {
-        "The input line could not be read (input file removed?).",
+        SRV_LINE_UNAVAILABLE_MSG,
         "This request was not executed because the batch was cancelled.",
         ("This request could not be executed before the completion window"
          " expired.")};

@@ -1098,7 +1098,9 @@ static enum MHD_Result handle_final(struct MHD_Connection *conn, srv *s,
                               "unsupported_media_type");
         /* the parsed tree counts in the budget too: many small values
          * take some 40 times their text (oab__json_parse_cost) */
-        size_t cost = oab__json_parse_cost(r->body.data, r->body.len);
+        size_t values = 0;
+        size_t cost = oab__json_parse_cost(r->body.data, r->body.len,
+                                           &values);
         /* the text is counted already: with its tree, over the budget
          * on an idle server too, it could never be taken (413, not 503) */
         if (r->counted >= s->cfg.body_budget ||
@@ -1107,7 +1109,7 @@ static enum MHD_Result handle_final(struct MHD_Connection *conn, srv *s,
             snprintf(msg, sizeof msg, "Request body is too large to parse:"
                      " its %zu JSON values would take %.1f MiB, more than"
                      " the server's --body-budget (%.1f MiB).",
-                     (cost - r->body.len) / (sizeof(cJSON) + 32),
+                     values,
                      (double)cost / 1048576.0,
                      (double)s->cfg.body_budget / 1048576.0);
             return send_error(conn, r, 413, msg, NULL, "request_too_large");

@@ -2,6 +2,7 @@
 #include "oaibatch.h"
 #include "lease.h"
 #include "srv.h"
+#include "util/clock.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,18 +16,6 @@ struct srv_lease {
     int stop;
 };
 
-/* now + seconds on the monotonic clock (the condition variable's: a
- * step of the wall clock neither delays nor hurries a renewal) */
-static struct timespec mono_in(double seconds)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    long long ns = (long long)ts.tv_nsec + (long long)(seconds * 1e9);
-    ts.tv_sec += (time_t)(ns / 1000000000LL);
-    ts.tv_nsec = (long)(ns % 1000000000LL);
-    return ts;
-}
-
 static void *lease_main(void *arg)
 {
     srv_lease *l = arg;
@@ -35,7 +24,7 @@ static void *lease_main(void *arg)
     double wait = every > 0 ? every : 1;
     pthread_mutex_lock(&l->mu);
     while (!l->stop) {
-        struct timespec ts = mono_in(wait);
+        struct timespec ts = oab__deadline_in_mono(wait);
         pthread_cond_timedwait(&l->cv, &l->mu, &ts);
         if (l->stop)
             break;

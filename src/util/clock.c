@@ -18,14 +18,24 @@ long long oab__unix_now(void)
     return (long long)time(NULL);
 }
 
-struct timespec oab__deadline_in(double seconds)
+static struct timespec deadline_on(clockid_t clock, double seconds)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(clock, &ts);
     long long ns = (long long)ts.tv_nsec + (long long)(seconds * 1e9);
     ts.tv_sec += (time_t)(ns / 1000000000LL);
     ts.tv_nsec = (long)(ns % 1000000000LL);
     return ts;
+}
+
+struct timespec oab__deadline_in(double seconds)
+{
+    return deadline_on(CLOCK_REALTIME, seconds);
+}
+
+struct timespec oab__deadline_in_mono(double seconds)
+{
+    return deadline_on(CLOCK_MONOTONIC, seconds);
 }
 
 void oab__sleep(double seconds)

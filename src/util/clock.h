@@ -12,5 +12,9 @@ void oab__sleep(double seconds);
 /* The wall clock `seconds` from now, as pthread_cond_timedwait's
  * deadline (a condition variable's default clock is CLOCK_REALTIME). */
 struct timespec oab__deadline_in(double seconds);
+/* The same on CLOCK_MONOTONIC, for a condition variable whose attribute
+ * set that clock (pthread_condattr_setclock): a wall clock stepped back
+ * or forward does not stretch or cut the wait. */
+struct timespec oab__deadline_in_mono(double seconds);
 
 #endif

@@ -172,7 +172,7 @@ oab_status oab__utf8_repair(oab__buf *b, const char *s, size_t n)
     return OAB_OK;
 }
 
-size_t oab__json_parse_cost(const char *text, size_t len)
+size_t oab__json_parse_cost(const char *text, size_t len, size_t *nvalues)
 {
     size_t values = 1;
     int in_str = 0;
@@ -192,5 +192,7 @@ size_t oab__json_parse_cost(const char *text, size_t len)
     /* a node, and what malloc keeps beside each block (two for a member:
      * its name is a block of its own) */
     size_t node = sizeof(cJSON) + 2 * 16;
+    if (nvalues)
+        *nvalues = values;
     return values > (SIZE_MAX - len) / node ? SIZE_MAX : values * node + len;
 }

@@ -21,8 +21,9 @@ oab_status oab__json_parse_st(cJSON **out, const char *text, size_t len);
  * and the strings' bytes copied. Many small values take some 40 times
  * their text ("[0,0,...]": 2 bytes of text, 80 of node): a caller that
  * bounds the bodies it holds charges this before it parses. One pass, no
- * allocation; text need not be JSON (the bound is then of nothing). */
-size_t oab__json_parse_cost(const char *text, size_t len);
+ * allocation; text need not be JSON (the bound is then of nothing).
+ * *nvalues (when not NULL) gets the number of values counted. */
+size_t oab__json_parse_cost(const char *text, size_t len, size_t *nvalues);
 /* Compact serialization; free with free()/oab_free. */
 char *oab__json_print(const cJSON *item);
 /* Member as string / number / bool, or the fallback when absent, null or

@@ -275,13 +275,16 @@ static void test_utf8_repair(void)
 static void test_parse_cost(void)
 {
     size_t node = sizeof(cJSON) + 32;
-    CHECK(oab__json_parse_cost("0", 1) == node + 1);
-    CHECK(oab__json_parse_cost("[0,0,0]", 7) == 4 * node + 7);
-    CHECK(oab__json_parse_cost("{\"a\":{\"b\":[]}}", 14) == 4 * node + 14);
+    CHECK(oab__json_parse_cost("0", 1, NULL) == node + 1);
+    CHECK(oab__json_parse_cost("[0,0,0]", 7, NULL) == 4 * node + 7);
+    CHECK(oab__json_parse_cost("{\"a\":{\"b\":[]}}", 14, NULL) == 4 * node + 14);
     /* commas and brackets inside strings, an escaped quote among them */
-    CHECK(oab__json_parse_cost("\"a,[{\\\",b\"", 10) == node + 10);
-    CHECK(oab__json_parse_cost("[\"x\\\\\",1]", 9) == 3 * node + 9);
-    CHECK(oab__json_parse_cost("", 0) == node);
+    CHECK(oab__json_parse_cost("\"a,[{\\\",b\"", 10, NULL) == node + 10);
+    CHECK(oab__json_parse_cost("[\"x\\\\\",1]", 9, NULL) == 3 * node + 9);
+    CHECK(oab__json_parse_cost("", 0, NULL) == node);
+    size_t n = 0;
+    CHECK(oab__json_parse_cost("{\"a\":[1,2]}", 13, &n) == 4 * node + 13);
+    CHECK(n == 4);
 }
 
 /* Random mutations of a JSON text: the checker and the document reader
