@@ -365,9 +365,14 @@ int cli_lock(cli_ctx *ctx, const char *name, const char *what)
             cli_error(ctx, "journal: %s", journal_errmsg(jr));
             return CLI_EXIT_LOCAL;
         }
-        if (!told++)
-            cli_info(ctx, "waiting for another oaibatch (pid %ld) that is "
-                     "%s", holder, what);
+        if (!told++) {
+            if (holder > 0)
+                cli_info(ctx, "waiting for another oaibatch (pid %ld) that "
+                         "is %s", holder, what);
+            else
+                cli_info(ctx, "waiting for another oaibatch that is %s",
+                         what);
+        }
         cli_install_signals();
         cli_sleep(0.1);
         if (cli_interrupted)

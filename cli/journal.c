@@ -7,18 +7,29 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+/* A lock this process holds (journal_lock_try): its file, flock'ed. */
+typedef struct held_lock {
+    char *name, *file;
+    int fd;
+    struct held_lock *next;
+} held_lock;
 
 struct journal {
     sqlite3 *db;
     char *path;
     const char *why; /* the last failure, when it is no SQLite error */
+    char whybuf[512];
+    held_lock *held;
 };
 
 static const char *schema_sql =
@@ -198,6 +209,8 @@ void journal_close(journal *j)
 {
     if (!j)
         return;
+    while (j->held)
+        journal_lock_release(j, j->held->name);
     sqlite3_close(j->db);
     free(j->path);
     free(j);
@@ -703,47 +716,125 @@ int journal_job_finished(const journal_job *j)
 
 /* ---- locks between processes ---- */
 
-static int pid_alive(long pid)
+/* The file of lock `name`: JOURNAL-locks/ and a hash of the name (FNV-1a,
+ * 64 bits: the names hold fingerprints and job ids, never a path). */
+static char *lock_file(const journal *j, const char *name, int mkdir_too)
 {
-    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+    unsigned long long h = 1469598103934665603ULL;
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        h = (h ^ *c) * 1099511628211ULL;
+    oab__buf b = {0};
+    if (oab__buf_printf(&b, "%s-locks", j->path) != OAB_OK)
+        return NULL;
+    if (mkdir_too && mkdir(b.data, 0700) != 0 && errno != EEXIST) {
+        oab__buf_free(&b);
+        return NULL;
+    }
+    if (oab__buf_printf(&b, "/%016llx", h) != OAB_OK) {
+        oab__buf_free(&b);
+        return NULL;
+    }
+    return b.data;
 }
 
+static int lock_fail(journal *j, const char *what, const char *file)
+{
+    snprintf(j->whybuf, sizeof j->whybuf, "cannot %s the lock file %s: %s",
+             what, file ? file : "(none)", strerror(errno));
+    j->why = j->whybuf;
+    return -1;
+}
+
+/* The lock is the flock of its file, held while this process has it open:
+ * the kernel drops it when the process ends however it ends, and it holds
+ * between processes that do not see each other's ids (containers sharing
+ * the journal's folder; hosts on NFS, where Linux maps flock to a POSIX
+ * lock). The row in `locks` only names the holder in messages. Release
+ * unlinks the file while it is still locked, so a process that opened it
+ * before finds, once it gets the lock, that its file is no longer the one
+ * named, and opens it again. */
 int journal_lock_try(journal *j, const char *name, long *holder)
 {
     *holder = 0;
-    if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    for (held_lock *h = j->held; h; h = h->next)
+        if (!strcmp(h->name, name))
+            return 0;
+    char *file = lock_file(j, name, 1);
+    if (!file)
+        return lock_fail(j, "create the folder of", NULL);
+    int fd = -1;
+    for (;;) {
+        fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+            lock_fail(j, "open", file);
+            free(file);
+            return -1;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            close(fd);
+            if (e != EWOULDBLOCK && e != EINTR) {
+                errno = e;
+                lock_fail(j, "lock", file);
+                free(file);
+                return -1;
+            }
+            free(file);
+            /* held: whose, for the message (0 when it is not said) */
+            sqlite3_stmt *s = NULL;
+            if (sqlite3_prepare_v2(j->db, "SELECT pid FROM locks WHERE"
+                                   " name = ?", -1, &s, NULL) == SQLITE_OK) {
+                bind_text(s, 1, name);
+                if (sqlite3_step(s) == SQLITE_ROW)
+                    *holder = (long)sqlite3_column_int64(s, 0);
+            }
+            sqlite3_finalize(s);
+            return 1;
+        }
+        struct stat a, b;
+        if (fstat(fd, &a) == 0 && stat(file, &b) == 0 && a.st_dev == b.st_dev &&
+            a.st_ino == b.st_ino)
+            break;
+        close(fd); /* released and unlinked meanwhile: open it anew */
+    }
+    held_lock *h = calloc(1, sizeof *h);
+    if (!h || !(h->name = oab__strdup(name))) {
+        free(h);
+        close(fd);
+        free(file);
+        j->why = "out of memory";
         return -1;
-    sqlite3_stmt *s = NULL;
-    int ok = sqlite3_prepare_v2(j->db, "SELECT pid FROM locks WHERE name = ?",
-                                -1, &s, NULL) == SQLITE_OK;
-    long pid = 0;
-    if (ok) {
-        bind_text(s, 1, name);
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW)
-            pid = (long)sqlite3_column_int64(s, 0);
-        ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
     }
-    sqlite3_finalize(s);
-    long me = (long)getpid();
-    if (ok && pid && pid != me && pid_alive(pid)) {
-        *holder = pid;
-        return end_txn(j, 1) == 0 ? 1 : -1;
+    h->file = file;
+    h->fd = fd;
+    h->next = j->held;
+    j->held = h;
+    if (run_stmt(j, "INSERT OR REPLACE INTO locks(name, pid, taken_at)"
+                    " VALUES(?,?,?)", "tII", name, (long long)getpid(),
+                 (long long)oab__unix_now()) != 0) {
+        journal_lock_release(j, name);
+        return -1;
     }
-    /* free, ours already, or its holder is gone: take it */
-    if (ok)
-        ok = run_stmt(j,
-                      "INSERT OR REPLACE INTO locks(name, pid, taken_at)"
-                      " VALUES(?,?,?)",
-                      "tII", name, (long long)me,
-                      (long long)oab__unix_now()) == 0;
-    return end_txn(j, ok);
+    return 0;
 }
 
 int journal_lock_release(journal *j, const char *name)
 {
-    return run_stmt(j, "DELETE FROM locks WHERE name = ? AND pid = ?", "tI",
-                    name, (long long)getpid());
+    held_lock **pp = &j->held;
+    while (*pp && strcmp((*pp)->name, name) != 0)
+        pp = &(*pp)->next;
+    held_lock *h = *pp;
+    if (!h)
+        return 0;
+    *pp = h->next;
+    int rc = run_stmt(j, "DELETE FROM locks WHERE name = ? AND pid = ?", "tI",
+                      name, (long long)getpid());
+    unlink(h->file); /* while locked: see journal_lock_try */
+    close(h->fd);
+    free(h->file);
+    free(h->name);
+    free(h);
+    return rc;
 }
 
 /* ---- the enqueued-token queue and the answers (new tables) ---- */

@@ -99,10 +99,15 @@ int journal_part_add(journal *j, const char *job_id, journal_part *part);
 
 /* Named locks between processes sharing the journal (an input being
  * submitted, a job being retried). journal_lock_try takes `name` for
- * this process: 0 taken (or already ours), 1 held by another process
- * that is still alive (*holder = its pid), -1 error. A lock whose holder
- * has ended (a crash) is taken over. journal_lock_release drops it if
- * this process holds it. */
+ * this process without waiting: 0 taken (or already ours), 1 held by
+ * another process (*holder = the pid it wrote in the journal, 0 when
+ * none: a pid of another container or host means nothing here), -1
+ * error (journal_errmsg says which file and why). The lock is a flock
+ * on JOURNAL-locks/HASH, so the kernel drops it when its holder ends,
+ * however it ends, and it holds across PID namespaces and NFS hosts.
+ * journal_lock_release drops it if this process holds it (0, or -1
+ * when its row could not be deleted: the lock is dropped all the same);
+ * journal_close drops every lock still held. */
 int journal_lock_try(journal *j, const char *name, long *holder);
 int journal_lock_release(journal *j, const char *name);
 

@@ -11,6 +11,7 @@ Environment: as tests/test_cli.py.
 import json
 import os
 import re
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -95,6 +96,82 @@ class TestConcurrency(Promises):
         self.assertEqual([r[0] for r in res], [0, 0], res)
         self.assertNotEqual(res[0][1].split()[0], res[1][1].split()[0])
         self.assertEqual(len(self.jobs()), 2)
+
+    def journal_sql(self, sql, *args):
+        """Runs one statement on the journal; its rows ([] while the
+        journal or its tables are not made yet)."""
+        if not os.path.exists(self.journal):
+            return []
+        db = sqlite3.connect(self.journal, timeout=10)
+        try:
+            with db:
+                return db.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as e:
+            if "no such table" in str(e):
+                return []
+            raise
+        finally:
+            db.close()
+
+    def lock_rows(self):
+        return self.journal_sql("SELECT name, pid FROM locks")
+
+    def submit_holding_its_lock(self, src):
+        """Starts a submit whose create the fake server answers 3 s late;
+        returns it once its lock is in the journal."""
+        a = subprocess.Popen(
+            self.cli_args(["submit", src, "--metadata",
+                           "fake_create_delay=3"], "fake"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=self.env())
+        PROCS.append(a)
+        deadline = time.time() + 30
+        while not self.lock_rows():
+            self.assertLess(time.time(), deadline, "no lock taken")
+            time.sleep(0.05)
+        return a
+
+    def test_a_lock_holds_whatever_pid_its_row_names(self):
+        """A submit in another PID namespace (a container sharing the
+        journal's folder) names a pid that is no process here: the lock
+        holds all the same (before: taken as a dead holder's, and the
+        input submitted twice)."""
+        src = self.write("in.jsonl", [chat_line("n%d" % i, "p%d" % i)
+                                      for i in range(3)])
+        before = self.fake_stats()["creates"]
+        a = self.submit_holding_its_lock(src)
+        dead = 4194000
+        while dead > 1000:
+            try:
+                os.kill(dead, 0)
+                dead -= 1
+            except ProcessLookupError:
+                break
+        self.journal_sql("UPDATE locks SET pid = ?", dead)
+        b = self.run_cli(["submit", src, "--metadata", "fake_create_delay=3"],
+                         server="fake", rc=0)
+        self.assertIn("waiting for another oaibatch", b.stderr)
+        out, err = a.communicate(timeout=60)
+        self.assertEqual(a.returncode, 0, err)
+        self.assertEqual(out.split()[0], b.stdout.split()[0])
+        self.assertEqual(self.fake_stats()["creates"] - before, 1)
+        self.assertEqual(self.lock_rows(), [])
+        self.assertEqual(os.listdir(self.journal + "-locks"), [])
+
+    def test_a_killed_holders_lock_is_free_though_its_pid_lives(self):
+        """A holder killed with -9 leaves its row; the pid it names lives
+        again (reused): the lock is free, the next submit goes on (before:
+        it waited for that process forever)."""
+        src = self.write("in.jsonl", [chat_line("k%d" % i, "p%d" % i)
+                                      for i in range(3)])
+        a = self.submit_holding_its_lock(src)
+        a.kill()
+        a.communicate()
+        self.journal_sql("UPDATE locks SET pid = ?", os.getpid())
+        p = self.run_cli(["submit", src, "--metadata", "fake_create_delay=3"],
+                         server="fake", rc=0)
+        self.assertNotIn("waiting", p.stderr)
+        self.assertEqual(len(self.results(p.stdout.split()[0], "fake")), 3)
 
     def test_two_retries_at_once_make_one_retry_part(self):
         src = self.write("in.jsonl", [chat_line("ok-1", "a"),

@@ -17,7 +17,8 @@ Behaviour by batch metadata "fake_outcome":
 and "fake_validate_polls": N keeps the batch validating for N GETs;
 "fake_create_lost" makes a create's batch and answers 502 (its answer
 lost); "fake_outcome_partN" is the outcome of part N's batch (oaibatch_part N,
-a retry's too) instead of "fake_outcome".
+a retry's too) instead of "fake_outcome"; "fake_create_delay": S answers a
+create S seconds late (its batch made then).
 GET /_stats gives counts of uploads, creates, lists and cancels.
 
 Usage: cli_fake_server.py --port-file PATH
@@ -277,6 +278,8 @@ class Handler(BaseHTTPRequestHandler):
                 req = json.loads(body or b"{}")
                 if req.get("input_file_id") not in FILES:
                     return self.not_found("file")
+                time.sleep(float((req.get("metadata") or {}).get(
+                    "fake_create_delay", 0)))
                 STATS["creates"] += 1
                 bid = new_id("batch")
                 now = int(time.time())
