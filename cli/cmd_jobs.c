@@ -7,6 +7,7 @@
 #include "journal.h"
 #include "target.h"
 #include "output.h"
+#include "part.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,61 @@ static int remove_job(cli_ctx *ctx, const journal_job *j)
     return CLI_EXIT_OK;
 }
 
+/* Takes the job's input lock (submit's) and its job lock (retry's and
+ * wait's), in that order, without waiting: a job another oaibatch is
+ * starting or retrying is not removed under it. The names taken go in
+ * locks[0..1]. Exit code. */
+static int rm_lock(cli_ctx *ctx, const journal_job *j, char locks[2][96])
+{
+    journal *jr = cli_journal(ctx);
+    if (!jr)
+        return CLI_EXIT_LOCAL;
+    char names[2][96];
+    cli_input_lock_name(names[0], sizeof names[0],
+                        j->fingerprint ? j->fingerprint : "");
+    cli_job_lock_name(names[1], sizeof names[1], j->id);
+    for (int i = 0; i < 2; i++) {
+        if (i == 0 && !j->fingerprint)
+            continue;
+        long holder = 0;
+        int r = journal_lock_try(jr, names[i], &holder);
+        if (r < 0) {
+            cli_error(ctx, "journal: %s", journal_errmsg(jr));
+            return CLI_EXIT_LOCAL;
+        }
+        if (r > 0) {
+            char pid[32] = "";
+            if (holder > 0)
+                snprintf(pid, sizeof pid, " (pid %ld)", holder);
+            cli_error(ctx, "job %s is being %s by another oaibatch%s; stop "
+                      "it or let it finish first", j->id,
+                      i == 0 ? "submitted" : "retried or waited for", pid);
+            return CLI_EXIT_FAILED;
+        }
+        snprintf(locks[i], sizeof locks[i], "%s", names[i]);
+    }
+    return CLI_EXIT_OK;
+}
+
+/* A part with a file but no batch in the journal (a crash between the
+ * create and the journal write) may have a batch on the server: found
+ * and journaled, so that it is waited for or cancelled, not left
+ * running and billed with no job that knows it. Exit code. */
+static int find_lost_batches(cli_ctx *ctx, cli_target *t)
+{
+    int found = 0;
+    for (size_t i = 0; i < t->job->n_parts; i++) {
+        journal_part *part = &t->job->parts[i];
+        if (!part->file_id || part->batch_id)
+            continue;
+        int rc = cli_part_find(ctx, t->job, part);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+        found |= part->batch_id != NULL;
+    }
+    return found ? cli_target_reload(ctx, t) : CLI_EXIT_OK;
+}
+
 enum { O_CANCEL = 2, O_OLDER };
 
 static int rm_opt(const char *cmd, int id, const char *arg, void *st)
@@ -184,7 +240,12 @@ static int jobs_rm(cli_ctx *ctx, int argc, char **argv)
     if (strncmp(id, "job_", 4) != 0)
         return cli_usage_error("jobs rm", "JOB is a job id (job_...)");
     cli_target t;
+    char locks[2][96] = {"", ""};
     rc = cli_target_resolve(ctx, id, &t);
+    if (rc == CLI_EXIT_OK)
+        rc = rm_lock(ctx, t.job, locks);
+    if (rc == CLI_EXIT_OK)
+        rc = find_lost_batches(ctx, &t);
     if (rc == CLI_EXIT_OK)
         rc = cli_target_fetch(ctx, &t, 0);
     if (rc == CLI_EXIT_OK && !cli_target_done(&t)) {
@@ -200,6 +261,9 @@ static int jobs_rm(cli_ctx *ctx, int argc, char **argv)
         rc = remove_job(ctx, t.job);
     if (rc == CLI_EXIT_OK)
         cli_info(ctx, "removed job %s", id);
+    for (int i = 1; i >= 0; i--)
+        if (locks[i][0])
+            cli_unlock(ctx, locks[i]);
     cli_target_free(&t);
     return rc;
 }

@@ -261,7 +261,7 @@ static const cli_unit *running_retry(const cli_target *t)
 {
     for (size_t i = 0; i < t->n_units; i++) {
         const cli_unit *u = &t->units[i];
-        if (u->part && u->part->kind && !strcmp(u->part->kind, "retry") &&
+        if (u->part && cli_part_is_retry(u->part) &&
             u->batch_id && !cli_unit_terminal(u))
             return u;
     }
@@ -281,7 +281,11 @@ static int make_retry(cli_ctx *ctx, const retry_args *ra, cli_target *t,
     memset(&cc, 0, sizeof cc);
     cc.p = &p;
     char *retry_path = NULL;
-    int rc = load_job(ctx, t, &rows);
+    /* a retry part left without its batch is started first, then
+     * followed as any running retry */
+    int rc = cli_part_resume_retries(ctx, t);
+    if (rc == CLI_EXIT_OK)
+        rc = load_job(ctx, t, &rows);
     const cli_unit *running = rc == CLI_EXIT_OK ? running_retry(t) : NULL;
     if (running) {
         /* its lines are in flight: follow it rather than pay twice */
@@ -346,7 +350,7 @@ static int retry(cli_ctx *ctx, const retry_args *ra)
     char lock[96] = "";
     int rc = find_job(ctx, ra, &t);
     if (rc == CLI_EXIT_OK) {
-        snprintf(lock, sizeof lock, "job:%s", t.job->id);
+        cli_job_lock_name(lock, sizeof lock, t.job->id);
         rc = cli_lock(ctx, lock, "retrying the same job");
     }
     if (rc == CLI_EXIT_OK && (rc = cli_target_reload(ctx, &t)) == CLI_EXIT_OK)
@@ -406,7 +410,7 @@ int cli_reask(cli_ctx *ctx, cli_target *t, long rounds,
     for (long round = 1; rc == CLI_EXIT_OK && round <= rounds && bad; round++) {
         const char *started = NULL;
         char lock[96];
-        snprintf(lock, sizeof lock, "job:%s", t->job->id);
+        cli_job_lock_name(lock, sizeof lock, t->job->id);
         rc = cli_lock(ctx, lock, "retrying the same job");
         if (rc == CLI_EXIT_OK)
             rc = make_retry(ctx, &ra, t, &started);

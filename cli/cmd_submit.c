@@ -744,8 +744,8 @@ static int submit_file(cli_ctx *ctx, submit_opts *o, cli_target *t)
         cli_error(ctx, "cannot read %s: %s", o->name, strerror(errno));
         return CLI_EXIT_LOCAL;
     }
-    char lock[80];
-    snprintf(lock, sizeof lock, "input:%s", fp);
+    char lock[96];
+    cli_input_lock_name(lock, sizeof lock, fp);
     rc = cli_lock(ctx, lock, "submitting the same input");
     if (rc != CLI_EXIT_OK)
         return rc;

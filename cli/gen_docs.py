@@ -53,18 +53,28 @@ Run the same command again after a crash or Ctrl-C and it carries on:
 a part with a file id is not uploaded again; a part with a file id but no
 batch id is first looked for on the server (a batch made from that file,
 in case the crash came between the create and the journal write) and
-created only if there is none. Each batch carries the metadata
-`oaibatch_job` and `oaibatch_part` besides yours.
+created only if there is none. A create is never sent twice blind: the
+library tries it again only when the server surely did not take it (no
+connection, 408, 429); after a timeout, a reset or a 5xx, `submit` looks
+for the part's batch on the server at once and takes it if it exists,
+else says the create failed (run again: the same look comes first).
+Each batch carries the metadata `oaibatch_job` and `oaibatch_part`
+besides yours.
 
 The fingerprint is the SHA-256 of the file's bytes, the base URL, the
 endpoint, the completion window, the metadata and the split limits.
 
 Several processes may share the journal. Submitting (or `run`ning) the
 same input from several at once ends in one job: the first takes the
-input's lock (a row keyed by the fingerprint, written before any
-upload) and makes the job; the others wait for it, re-attach, print the
-same job id and exit as it does. A lock whose process has died is taken
-over. `retry` holds the job's lock until its batch exists: a second
+input's lock (taken before any upload) and makes the job; the others
+wait for it, re-attach, print the same job id and exit as it does. A
+lock is an `flock` on a file in `JOURNAL-locks/` (named by a hash of
+the fingerprint or job id, removed on release): the kernel drops it
+when its process ends, even by `kill -9`, and it holds between
+processes that do not see each other (containers sharing the journal's
+folder, hosts sharing it over NFS with working locks). The journal's
+`locks` table only names the holder's pid in the "waiting for" message.
+`retry` holds the job's lock until its batch exists: a second
 retry at the same time finds that retry running and follows it instead
 of sending its lines again.
 
@@ -100,6 +110,11 @@ final status.
 change of a batch's status is printed as one line on stderr instead of
 the bar. The poll interval starts at `--interval` and grows by half each
 time up to `--max-interval`.
+
+A retry part that has no batch (its upload or create failed, or a crash
+cut `retry` short) is started first, under the job's lock, as `retry`
+would; a first part with no batch (its job is queued, or `submit` was
+cut short) is left to `submit`, which resumes it with the job's options.
 """,
 "results": """Each JSONL line:
 
@@ -123,7 +138,10 @@ CSV columns: custom_id, input_line, status, status_code, output, parsed,
 error_code, error_message, finish_reason, prompt_tokens,
 completion_tokens, total_tokens, batch_id.
 """,
-"retry": """The retry file holds the original lines (from the job's part files kept
+"retry": """A retry part left without its batch by an earlier `retry` (a failed
+upload or create) is started first, then followed like a running retry.
+
+The retry file holds the original lines (from the job's part files kept
 next to the journal) and is recorded as a part of kind `retry`, with the
 input line of each of its lines, so `results --in-input-order` puts the
 new answers where the old ones were.
@@ -133,6 +151,14 @@ new answers where the old ones were.
 "jobs": """`--json` prints an array of `{"id", "created_at", "input_path", "lines",
 "endpoint", "status", "batches": [{"part", "kind", "lines", "file_id",
 "batch_id", "status"}]}`, from the journal alone (no network).
+
+`jobs rm` first looks on the server for the batch of any part that has
+an uploaded file but no batch in the journal (a crash between the create
+and the journal write), so that `--cancel` cancels it rather than leave
+it running with no job that knows it. It refuses at once (exit 1), and
+removes nothing, while another oaibatch holds one of the job's locks:
+submitting its input (until every part has its batch) or starting a
+retry of it.
 """,
 }
 out = []
@@ -189,7 +215,10 @@ or SIGTERM.
 model, n_lines, metadata_json, provider) and `parts` (job_id, idx, kind,
 path, n_lines, input_lines, file_id, batch_id, status, counts,
 updated_at, anthropic_map). Part files live in `parts/JOB/` beside the
-journal. The journal never holds an API key. A journal made by an older
+journal. The journal never holds an API key, nor a user name and
+password given in the base URL (`https://user:secret@gateway/v1` is
+kept, printed and fingerprinted as `https://gateway/v1`; a later
+command given the URL with them uses them). A journal made by an older
 `oaibatch` gets the newer columns (`provider`, `anthropic_map`) when it is
 first opened; its jobs read as OpenAI's.
 

@@ -282,3 +282,46 @@ int cli_part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
         cli_linemap_settle(ctx, job);
     return rc;
 }
+
+int cli_part_find(cli_ctx *ctx, journal_job *job, journal_part *part)
+{
+    if (!part->file_id || part->batch_id)
+        return CLI_EXIT_OK;
+    oab_client *c = cli_client(ctx);
+    journal *jr = cli_journal(ctx);
+    if (!c || !jr)
+        return !c ? CLI_EXIT_API : CLI_EXIT_LOCAL;
+    return adopt_by_file(ctx, c, jr, job, part);
+}
+
+int cli_part_is_retry(const journal_part *part)
+{
+    return part->kind && !strcmp(part->kind, "retry");
+}
+
+void cli_job_lock_name(char *buf, size_t n, const char *job_id)
+{
+    snprintf(buf, n, "job:%s", job_id);
+}
+
+void cli_input_lock_name(char *buf, size_t n, const char *fingerprint)
+{
+    snprintf(buf, n, "input:%s", fingerprint);
+}
+
+int cli_part_resume_retries(cli_ctx *ctx, cli_target *t)
+{
+    if (!t->job)
+        return CLI_EXIT_OK;
+    int rc = cli_target_reload(ctx, t); /* as it is now, under the lock */
+    for (size_t i = 0; rc == CLI_EXIT_OK && i < t->job->n_parts; i++) {
+        journal_part *part = &t->job->parts[i];
+        if (!cli_part_is_retry(part) || part->batch_id)
+            continue;
+        cli_info(ctx, "part %d of job %s (a retry) has no batch yet: "
+                 "starting it", part->idx, t->job->id);
+        rc = cli_part_start(ctx, t->job, part, NULL);
+    }
+    int rl = cli_target_reload(ctx, t);
+    return rc != CLI_EXIT_OK ? rc : rl;
+}

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "journal.h"
+#include "target.h"
 
 typedef struct cli_part_opts {
     const char *completion_window;  /* NULL: the API's default (24h) */
@@ -18,5 +19,32 @@ typedef struct cli_part_opts {
  * may be NULL. */
 int cli_part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
                    const cli_part_opts *po);
+
+/* A part with an uploaded file but no batch in the journal (a crash
+ * between the create and the journal write): looks on the server for a
+ * batch made from that file and journals it (part->batch_id set).
+ * CLI_EXIT_OK whether or not one was found; nothing is sent for a part
+ * with no file or with a batch. OpenAI only (an Anthropic part has no
+ * file: its batch is found by cli_part_start). */
+int cli_part_find(cli_ctx *ctx, journal_job *job, journal_part *part);
+
+/* 1 when the part is a retry part (made by `oaibatch retry`). */
+int cli_part_is_retry(const journal_part *part);
+
+/* Starts every retry part of the target's job that has no batch yet
+ * (its upload or create failed, or a crash cut it short) as `retry`
+ * started it, and reloads the target. Such a part blocked every later
+ * `retry` and `wait` of its job, and `submit` cannot resume it when the
+ * input was standard input. The caller holds the job's lock
+ * (cli_job_lock_name). A job with none: nothing sent. Exit code. */
+int cli_part_resume_retries(cli_ctx *ctx, cli_target *t);
+
+/* The names of the journal's locks (cli_lock), into buf: a job's
+ * ("job:ID", held by retry while it makes and starts a retry part, and
+ * by wait while it starts one) and an input's ("input:FINGERPRINT",
+ * held by submit from its look-up of the journal until every part has
+ * its batch). jobs rm takes both, input first. */
+void cli_job_lock_name(char *buf, size_t n, const char *job_id);
+void cli_input_lock_name(char *buf, size_t n, const char *fingerprint);
 
 #endif

@@ -5,6 +5,7 @@
 #include "util/str.h"
 #include "output.h"
 #include "collect.h"
+#include "part.h"
 #include "wait.h"
 
 #include <stdlib.h>
@@ -262,8 +263,30 @@ static int wait_timed_out(cli_ctx *ctx, cli_target *t,
     return CLI_EXIT_API;
 }
 
+/* 1 when a unit of the target is a retry part with no batch. */
+static int retry_unstarted(const cli_target *t)
+{
+    for (size_t i = 0; i < t->n_units; i++)
+        if (!t->units[i].batch_id && t->units[i].part &&
+            cli_part_is_retry(t->units[i].part))
+            return 1;
+    return 0;
+}
+
 int cli_target_wait(cli_ctx *ctx, cli_target *t, const cli_wait_opts *w)
 {
+    if (retry_unstarted(t)) {
+        /* started here as retry starts it, under the job's lock: a
+         * retry or wait at the same time starts it once */
+        char lock[96];
+        cli_job_lock_name(lock, sizeof lock, t->job->id);
+        int rc = cli_lock(ctx, lock, "retrying the same job");
+        if (rc == CLI_EXIT_OK)
+            rc = cli_part_resume_retries(ctx, t);
+        cli_unlock(ctx, lock);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+    }
     for (size_t i = 0; i < t->n_units; i++)
         if (!t->units[i].batch_id) {
             cli_error(ctx, "part %d of %s has no batch yet; run 'oaibatch "

@@ -122,7 +122,8 @@ class Base(unittest.TestCase):
             e.update(extra)
         return e
 
-    def run_cli(self, args, server="local", rc=None, env=None, journal=True):
+    def run_cli(self, args, server="local", rc=None, env=None, journal=True,
+                stdin=None):
         full = [CLI] + list(args)
         if journal:
             full += ["--journal", self.journal]
@@ -134,7 +135,7 @@ class Base(unittest.TestCase):
                 "submit", "wait", "run", "retry"):
             full += ["--interval", "0.05", "--max-interval", "0.2"]
         p = subprocess.run(full, capture_output=True, text=True,
-                           env=self.env(env), timeout=120)
+                           env=self.env(env), timeout=120, stdin=stdin)
         self.assertNotIn("Sanitizer", p.stderr, "%r\n%s" % (full, p.stderr))
         self.assertNotIn("runtime error:", p.stderr,
                          "%r\n%s" % (full, p.stderr))

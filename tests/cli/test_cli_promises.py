@@ -59,6 +59,40 @@ class Promises(Base):
         p = self.run_cli(["status", job, "--json"], server=server, rc=0)
         return json.loads(p.stdout)
 
+    def journal_sql(self, sql, *args):
+        """Runs one statement on the journal; its rows ([] while the
+        journal or its tables are not made yet)."""
+        if not os.path.exists(self.journal):
+            return []
+        db = sqlite3.connect(self.journal, timeout=10)
+        try:
+            with db:
+                return db.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as e:
+            if "no such table" in str(e):
+                return []
+            raise
+        finally:
+            db.close()
+
+    def lock_rows(self):
+        return self.journal_sql("SELECT name, pid FROM locks")
+
+    def submit_holding_its_lock(self, src):
+        """Starts a submit whose create the fake server answers 3 s late;
+        returns it once its lock is in the journal."""
+        a = subprocess.Popen(
+            self.cli_args(["submit", src, "--metadata",
+                           "fake_create_delay=3"], "fake"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=self.env())
+        PROCS.append(a)
+        deadline = time.time() + 30
+        while not self.lock_rows():
+            self.assertLess(time.time(), deadline, "no lock taken")
+            time.sleep(0.05)
+        return a
+
 
 class TestConcurrency(Promises):
     def test_eight_submits_of_one_file_make_one_job(self):
@@ -96,40 +130,6 @@ class TestConcurrency(Promises):
         self.assertEqual([r[0] for r in res], [0, 0], res)
         self.assertNotEqual(res[0][1].split()[0], res[1][1].split()[0])
         self.assertEqual(len(self.jobs()), 2)
-
-    def journal_sql(self, sql, *args):
-        """Runs one statement on the journal; its rows ([] while the
-        journal or its tables are not made yet)."""
-        if not os.path.exists(self.journal):
-            return []
-        db = sqlite3.connect(self.journal, timeout=10)
-        try:
-            with db:
-                return db.execute(sql, args).fetchall()
-        except sqlite3.OperationalError as e:
-            if "no such table" in str(e):
-                return []
-            raise
-        finally:
-            db.close()
-
-    def lock_rows(self):
-        return self.journal_sql("SELECT name, pid FROM locks")
-
-    def submit_holding_its_lock(self, src):
-        """Starts a submit whose create the fake server answers 3 s late;
-        returns it once its lock is in the journal."""
-        a = subprocess.Popen(
-            self.cli_args(["submit", src, "--metadata",
-                           "fake_create_delay=3"], "fake"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=self.env())
-        PROCS.append(a)
-        deadline = time.time() + 30
-        while not self.lock_rows():
-            self.assertLess(time.time(), deadline, "no lock taken")
-            time.sleep(0.05)
-        return a
 
     def test_a_lock_holds_whatever_pid_its_row_names(self):
         """A submit in another PID namespace (a container sharing the
@@ -415,6 +415,44 @@ class TestJobState(Promises):
         self.assertEqual([u["status"] for u in retry], ["failed"])
         self.run_cli(["wait", job], server="fake", rc=1)
 
+    def test_a_retry_part_whose_create_failed_is_started_later(self):
+        """A retry part journaled but left without its batch (the create
+        failed) is started by the next `wait` and `retry` (before: both
+        said to run `submit` again, which standard input cannot)."""
+        for then in ("wait", "retry"):
+            lines = [chat_line("%s-%d" % (then, i), "p%d" % i)
+                     for i in range(4)]
+            src = self.write(then + ".jsonl", lines)
+            with open(src) as f:
+                p = self.run_cli(
+                    ["submit", "-", "--metadata", "fake_outcome_part1=expired",
+                     "--metadata", "fake_create_fails_part2=1"],
+                    server="fake", rc=1, stdin=f)
+            job = p.stdout.split()[0]
+            before = self.fake_stats()["creates"]
+            p = self.run_cli(["retry", job, "--expired"], server="fake",
+                             rc=None)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("cannot create the batch of part 2", p.stderr)
+            retry = [u for u in self.job_doc(job, "fake")["batches"]
+                     if u["kind"] == "retry"]
+            self.assertEqual(len(retry), 1)
+            self.assertIsNone(retry[0].get("batch_id"))
+            args = ["wait", job] if then == "wait" else [
+                "retry", job, "--expired"]
+            p = self.run_cli(args, server="fake", rc=0)
+            self.assertIn("has no batch yet: starting it", p.stderr)
+            doc = self.job_doc(job, "fake")
+            retry = [u for u in doc["batches"] if u["kind"] == "retry"]
+            self.assertEqual([u["status"] for u in retry], ["completed"])
+            # one batch made: the failed create made none
+            self.assertEqual(self.fake_stats()["creates"] - before, 1)
+            rows = self.results(job, "fake", rc=0)
+            self.assertEqual(sorted(r["custom_id"] for r in rows),
+                             sorted(json.loads(x)["custom_id"]
+                                    for x in lines))
+            self.assertTrue(all(r["status"] == "succeeded" for r in rows))
+
     def test_expiry_then_retry_is_completed(self):
         src = self.write("in.jsonl", [chat_line("x%d" % i, "p%d" % i)
                                       for i in range(4)])
@@ -603,6 +641,44 @@ class TestCleanUp(Promises):
         self.assertEqual(self.fake_stats()["cancels"], before + 1)
         self.assertEqual(self.jobs(), [])
         self.assertFalse(os.path.exists(parts))
+
+    def test_jobs_rm_cancel_finds_a_batch_the_journal_missed(self):
+        """A crash between the create and the journal write leaves a part
+        with a file and no batch: `jobs rm --cancel` finds its batch on
+        the server and cancels it (before: removed the job and left the
+        batch running, billed, known to nothing)."""
+        src = self.write("in.jsonl", [chat_line("m1", "p")])
+        self.run_cli(["submit", src, "--metadata", "fake_outcome=slow",
+                      "--no-wait"], server="fake", rc=99,
+                     env={"OAB_CLI_CRASH_AFTER": "create"})
+        job = self.jobs()[0]
+        self.assertIsNone(job["batches"][0].get("batch_id"))
+        before = self.fake_stats()["cancels"]
+        p = self.run_cli(["jobs", "rm", job["id"], "--cancel"],
+                         server="fake", rc=0)
+        self.assertIn("found batch", p.stderr)
+        self.assertEqual(self.fake_stats()["cancels"], before + 1)
+        self.assertEqual(self.jobs(), [])
+
+    def test_jobs_rm_leaves_a_job_another_process_is_submitting(self):
+        """jobs rm of a job whose submit is running (its input's lock
+        held) refuses at once and removes nothing (before: removed the
+        job under the submit, whose batch then had no job)."""
+        src = self.write("in.jsonl", [chat_line("h%d" % i, "p%d" % i)
+                                      for i in range(2)])
+        a = self.submit_holding_its_lock(src)
+        deadline = time.time() + 30
+        while not self.jobs():
+            self.assertLess(time.time(), deadline, "no job journaled")
+            time.sleep(0.05)
+        job = self.jobs()[0]["id"]
+        p = self.run_cli(["jobs", "rm", job, "--cancel"], server="fake",
+                         rc=1)
+        self.assertIn("is being submitted by another oaibatch", p.stderr)
+        out, err = a.communicate(timeout=60)
+        self.assertEqual(a.returncode, 0, err)
+        self.assertEqual([j["id"] for j in self.jobs()], [job])
+        self.assertEqual(len(self.results(job, "fake")), 2)
 
     def test_jobs_prune_removes_old_finished_jobs(self):
         done = self.write("done.jsonl", [chat_line("d1", "p")])

@@ -18,7 +18,9 @@ and "fake_validate_polls": N keeps the batch validating for N GETs;
 "fake_create_lost" makes a create's batch and answers 502 (its answer
 lost); "fake_outcome_partN" is the outcome of part N's batch (oaibatch_part N,
 a retry's too) instead of "fake_outcome"; "fake_create_delay": S answers a
-create S seconds late (its batch made then).
+create S seconds late (its batch made then); "fake_create_fails_partN"
+answers part N's first create 500 (no batch made), the next ones as
+usual.
 GET /_stats gives counts of uploads, creates, lists and cancels.
 
 Usage: cli_fake_server.py --port-file PATH
@@ -38,6 +40,7 @@ BATCHES = {}    # id -> dict
 ORDER = []      # batch ids, oldest first
 SEEN = {}       # custom_id -> attempts
 STOPPED = set() # custom_ids once left undone by an expiry or a cancel
+FAILED_CREATES = set()  # (job, "fake_create_fails_partN") failed once
 STATS = {"uploads": 0, "creates": 0, "lists": 0, "cancels": 0}
 COUNTER = [0]
 
@@ -278,8 +281,15 @@ class Handler(BaseHTTPRequestHandler):
                 req = json.loads(body or b"{}")
                 if req.get("input_file_id") not in FILES:
                     return self.not_found("file")
-                time.sleep(float((req.get("metadata") or {}).get(
-                    "fake_create_delay", 0)))
+                md = req.get("metadata") or {}
+                time.sleep(float(md.get("fake_create_delay", 0)))
+                key = "fake_create_fails_part%s" % md.get("oaibatch_part", "")
+                once = (md.get("oaibatch_job"), key)
+                if md.get(key) and once not in FAILED_CREATES:
+                    FAILED_CREATES.add(once)
+                    return self.send_json(500, {"error": {
+                        "message": "create failed", "type": "server_error",
+                        "code": None, "param": None}})
                 STATS["creates"] += 1
                 bid = new_id("batch")
                 now = int(time.time())
