@@ -49,19 +49,28 @@ static int results_of_files(cli_ctx *ctx, const results_args *ra)
         if ((rc = cli_sink_open(ctx, &k, ro)) != CLI_EXIT_OK)
             return rc;
         rows.stream = &k;
+    } else if ((rc = cli_rows_keep_text(ctx, &rows)) != CLI_EXIT_OK) {
+        return rc; /* sorted: the texts wait on disk */
     }
     oab_status st = oab_results_stream_files(ra->output_file, ra->error_file,
                                              &o, files_one, &fc, &sum, &err);
     if (rows.stream && cli_sink_stopped(rows.stream)) {
         rc = cli_sink_stop_code(ctx, rows.stream);
         cli_sink_abort(&k);
+        cli_rows_free(&rows);
         return rc;
     }
     if (st != OAB_OK || fc.failed) {
-        cli_error(ctx, "%s", err.message[0] ? err.message : oab_strerror(st));
+        if (fc.failed)
+            rc = cli_rows_fail(ctx, &rows);
+        else
+            cli_error(ctx, "%s", err.message[0] ? err.message
+                                                : oab_strerror(st));
         if (rows.stream)
             cli_sink_abort(&k);
         cli_rows_free(&rows);
+        if (fc.failed)
+            return rc;
         return st == OAB_EIO ? CLI_EXIT_LOCAL : cli_exit_for(st);
     }
     rc = rows.stream ? cli_sink_close(ctx, &k, 0)

@@ -909,11 +909,15 @@ static int run_reusing(cli_ctx *ctx, submit_opts *o,
     if (rc != CLI_EXIT_OK)
         return rc;
     cli_reuse r;
-    rc = cli_reuse_prepare(ctx, o->path, o->name, &r);
+    memset(&r, 0, sizeof r);
     cli_target t;
     memset(&t, 0, sizeof t);
     cli_rows rows;
     memset(&rows, 0, sizeof rows);
+    /* the reused answers and the job's, merged with the texts on disk */
+    rc = cli_rows_keep_text(ctx, &rows);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_reuse_prepare(ctx, o->path, o->name, &rows, &r);
     int have = 0;
     if (rc == CLI_EXIT_OK && r.n_send) {
         const char *keep = o->path;

@@ -10,23 +10,123 @@
 #include "estimate.h"
 #include "output.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- results ---- */
 
 void cli_rows_free(cli_rows *rows)
 {
     oab__buf_free(&rows->scratch);
-    for (size_t i = 0; i < rows->n; i++) {
-        free(rows->v[i].text);
+    for (size_t i = 0; i < rows->n; i++)
         free(rows->v[i].custom_id);
-    }
     free(rows->v);
+    if (rows->spool)
+        fclose(rows->spool);
     memset(rows, 0, sizeof *rows);
+}
+
+static const char *tmp_base(void)
+{
+    const char *base = getenv("TMPDIR");
+    return base && *base ? base : "/tmp";
+}
+
+int cli_rows_keep_text(cli_ctx *ctx, cli_rows *rows)
+{
+    if (rows->spool)
+        return CLI_EXIT_OK;
+    char *path = oab__sprintf("%s/oab_rows_XXXXXX", tmp_base());
+    int fd = path ? mkstemp(path) : -1;
+    int err = errno;
+    if (fd >= 0)
+        unlink(path); /* nothing left behind, even after kill -9 */
+    free(path);
+    rows->spool = fd >= 0 ? fdopen(fd, "w+b") : NULL;
+    if (!rows->spool) {
+        if (fd >= 0) {
+            err = errno;
+            close(fd);
+        }
+        cli_error(ctx, "cannot create a temporary file in %s for the "
+                  "results: %s", tmp_base(), strerror(err));
+        return CLI_EXIT_LOCAL;
+    }
+    rows->spool_len = 0;
+    return CLI_EXIT_OK;
+}
+
+int cli_rows_put_text(cli_rows *rows, const char *text, size_t len,
+                      cli_row *row)
+{
+    if (rows->spool_err)
+        return -1;
+    if (fwrite(text, 1, len, rows->spool) != len) {
+        rows->spool_err = errno ? errno : EIO;
+        return -1;
+    }
+    row->off = rows->spool_len;
+    row->len = len;
+    rows->spool_len += (off_t)len;
+    return 0;
+}
+
+const char *cli_rows_text(cli_rows *rows, const cli_row *row)
+{
+    if (rows->spool_err)
+        return NULL;
+    if (!rows->spool || !row->len) {
+        rows->spool_err = EINVAL; /* a caller that kept no text */
+        rows->spool_reading = 1;
+        return NULL;
+    }
+    /* what is still buffered goes to the file first; pread leaves the
+       file's offset (the end, where the next text goes) as it is */
+    if (fflush(rows->spool) != 0) {
+        rows->spool_err = errno ? errno : EIO;
+        return NULL;
+    }
+    oab__buf *b = &rows->scratch;
+    oab__buf_clear(b);
+    if (oab__buf_reserve(b, row->len) != OAB_OK)
+        return NULL;
+    int fd = fileno(rows->spool);
+    size_t got = 0;
+    while (got < row->len) {
+        ssize_t n = pread(fd, b->data + got, row->len - got,
+                          row->off + (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rows->spool_err = n < 0 ? errno : EIO; /* 0: cut short */
+            rows->spool_reading = 1;
+            return NULL;
+        }
+        got += (size_t)n;
+    }
+    b->len = got;
+    b->data[got] = '\0';
+    return b->data;
+}
+
+int cli_rows_fail(cli_ctx *ctx, const cli_rows *rows)
+{
+    if (!rows->spool_err)
+        cli_error(ctx, "out of memory");
+    else if (rows->spool_reading)
+        cli_error(ctx, "cannot read back the temporary file of the "
+                  "results: %s", strerror(rows->spool_err));
+    else
+        cli_error(ctx, "cannot write the temporary file of the results in "
+                  "%s: %s (it holds the result lines while they are merged "
+                  "or sorted; TMPDIR can name a folder with more room)",
+                  tmp_base(), strerror(rows->spool_err));
+    return CLI_EXIT_LOCAL;
 }
 
 /* ---- a row as JSONL text, written straight (no cJSON tree) ---- */
@@ -232,8 +332,10 @@ int cli_rows_add(cli_rows *rows, const oab_result *r, long input_line,
         rows->v = nv;
         rows->cap = nc;
     }
+    /* rows that keep the state only make no text: nothing reads it */
     oab__buf *b = &rows->scratch;
-    if (row_text(b, r, input_line, batch_id, raw) != 0)
+    if ((rows->stream || rows->spool) &&
+        row_text(b, r, input_line, batch_id, raw) != 0)
         return -1;
     if (r->has_usage) {
         rows->paid.prompt_tokens += r->usage.prompt_tokens;
@@ -246,19 +348,19 @@ int cli_rows_add(cli_rows *rows, const oab_result *r, long input_line,
                       r->duplicate);
         return cli_sink_stopped(rows->stream) ? -1 : 0;
     }
-    char *text = oab__strndup(b->data, b->len);
-    if (!text)
+    cli_row *row = &rows->v[rows->n];
+    memset(row, 0, sizeof *row);
+    if (rows->spool && cli_rows_put_text(rows, b->data, b->len, row) != 0)
         return -1;
-    cli_row *row = &rows->v[rows->n++];
-    row->text = text;
-    row->line_patched = 0;
     row->custom_id = oab__strdup(r->custom_id ? r->custom_id : "");
+    if (!row->custom_id)
+        return -1;
+    rows->n++;
     row->input_line = input_line;
     row->seq = rows->seq++;
     row->status = r->status;
     row->truncated = r->finish_reason && !strcmp(r->finish_reason, "length");
     row->duplicate = r->duplicate;
-    row->len = b->len;
     return 0;
 }
 
@@ -287,8 +389,7 @@ void cli_rows_merge(cli_rows *rows)
                 rows->v[i + 1].input_line = rows->v[i].input_line;
                 rows->v[i + 1].line_patched = 1;
             }
-            free(rows->v[i].text);
-            free(rows->v[i].custom_id);
+            free(rows->v[i].custom_id); /* its text stays in the spool */
             continue;
         }
         rows->v[k++] = rows->v[i];
@@ -390,10 +491,8 @@ int cli_target_collect(cli_ctx *ctx, cli_target *t, const char *extra_input,
         free(tmp);
         if (rows->stream && cli_sink_stopped(rows->stream))
             return cli_sink_stop_code(ctx, rows->stream);
-        if (cc.failed) {
-            cli_error(ctx, "out of memory");
-            return CLI_EXIT_LOCAL;
-        }
+        if (cc.failed)
+            return cli_rows_fail(ctx, rows);
         if (st != OAB_OK)
             return cli_api_errorf(ctx, st, "cannot read the results of %s",
                                   u->batch_id);
@@ -402,11 +501,16 @@ int cli_target_collect(cli_ctx *ctx, cli_target *t, const char *extra_input,
     return CLI_EXIT_OK;
 }
 
-/* One collected row to the sink. */
-static void sink_row(cli_sink *k, const cli_row *r)
+/* One collected row to the sink, its text read back from the spool. 0,
+ * or -1 when it cannot be read (cli_rows_fail says why). */
+static int sink_row(cli_sink *k, cli_rows *rows, const cli_row *r)
 {
-    cli_sink_text(k, r->text, r->len, r->status,
+    const char *text = cli_rows_text(rows, r);
+    if (!text)
+        return -1;
+    cli_sink_text(k, text, r->len, r->status,
                   r->line_patched ? r->input_line : 0, r->duplicate);
+    return 0;
 }
 
 int cli_results_write(cli_ctx *ctx, cli_rows *rows, const cli_results_opts *o)
@@ -416,11 +520,14 @@ int cli_results_write(cli_ctx *ctx, cli_rows *rows, const cli_results_opts *o)
     int rc = cli_sink_open(ctx, &k, o);
     if (rc != CLI_EXIT_OK)
         return rc;
-    for (size_t i = 0; i < rows->n; i++)
-        sink_row(&k, &rows->v[i]);
+    for (size_t i = 0; i < rows->n; i++) {
+        if (sink_row(&k, rows, &rows->v[i]) != 0) {
+            cli_sink_abort(&k);
+            return cli_rows_fail(ctx, rows);
+        }
+    }
     return cli_sink_close(ctx, &k, rows->incomplete);
 }
-
 
 /* 1 when every unit is a part of the split (no retries, no lone batch)
  * and each part's input lines all come after the previous part's: the
@@ -463,7 +570,9 @@ static int write_part_by_part(cli_ctx *ctx, cli_target *t,
         one.n_units = 1;
         cli_rows pr;
         memset(&pr, 0, sizeof pr);
-        rc = cli_target_collect(ctx, &one, NULL, o->raw, &pr);
+        rc = cli_rows_keep_text(ctx, &pr);
+        if (rc == CLI_EXIT_OK)
+            rc = cli_target_collect(ctx, &one, NULL, o->raw, &pr);
         incomplete |= pr.incomplete;
         paid->paid.prompt_tokens += pr.paid.prompt_tokens;
         paid->paid.cached_tokens += pr.paid.cached_tokens;
@@ -471,9 +580,13 @@ static int write_part_by_part(cli_ctx *ctx, cli_target *t,
         paid->n_paid += pr.n_paid;
         if (rc == CLI_EXIT_OK) {
             cli_rows_sort(&pr, 1);
-            for (size_t r = 0; r < pr.n && !cli_sink_stopped(&k); r++)
-                sink_row(&k, &pr.v[r]);
-            if (cli_sink_stopped(&k))
+            for (size_t r = 0; r < pr.n && !cli_sink_stopped(&k); r++) {
+                if (sink_row(&k, &pr, &pr.v[r]) != 0) {
+                    rc = cli_rows_fail(ctx, &pr);
+                    break;
+                }
+            }
+            if (rc == CLI_EXIT_OK && cli_sink_stopped(&k))
                 rc = cli_sink_stop_code(ctx, &k);
         }
         cli_rows_free(&pr);
@@ -507,7 +620,10 @@ int cli_target_write_results(cli_ctx *ctx, cli_target *t,
                 cli_sink_abort(&k);
         }
     } else {
-        rc = cli_target_collect(ctx, t, extra_input, o->raw, &rows);
+        /* merged and sorted: the rows keep their texts on disk */
+        rc = cli_rows_keep_text(ctx, &rows);
+        if (rc == CLI_EXIT_OK)
+            rc = cli_target_collect(ctx, t, extra_input, o->raw, &rows);
         if (rc == CLI_EXIT_OK)
             rc = cli_results_write(ctx, &rows, o);
     }

@@ -76,15 +76,18 @@ static int add_reused(cli_reuse *r, const journal_answer *a, const char *cid,
     cli_row *g = text ? oab__grow(r->reused, &r->cap_reused, r->n_reused,
                                   sizeof *g, 64)
                       : NULL;
-    if (!g) {
-        free(text);
+    if (g)
+        r->reused = g;
+    cli_row *row = g ? &r->reused[r->n_reused] : NULL;
+    if (row)
+        memset(row, 0, sizeof *row);
+    int bad = !row || cli_rows_put_text(r->rows, text, strlen(text), row) != 0;
+    free(text);
+    if (!bad)
+        row->custom_id = oab__strdup(cid ? cid : "");
+    if (bad || !row->custom_id)
         return -1;
-    }
-    r->reused = g;
-    cli_row *row = &r->reused[r->n_reused++];
-    memset(row, 0, sizeof *row);
-    row->text = text;
-    row->custom_id = oab__strdup(cid ? cid : "");
+    r->n_reused++;
     row->input_line = lineno;
     row->line_patched = 1;
     row->status = OAB_RESULT_SUCCEEDED;
@@ -144,10 +147,11 @@ static int on_line(const char *line, size_t len, long lineno, void *ud)
 }
 
 int cli_reuse_prepare(cli_ctx *ctx, const char *path, const char *name,
-                      cli_reuse *r)
+                      cli_rows *rows, cli_reuse *r)
 {
     memset(r, 0, sizeof *r);
     r->ctx = ctx;
+    r->rows = rows;
     journal *jr = cli_journal(ctx);
     if (!jr)
         return CLI_EXIT_LOCAL;
@@ -173,6 +177,8 @@ int cli_reuse_prepare(cli_ctx *ctx, const char *path, const char *name,
     oab_status st = cli_read_lines(path, on_line, r, &err);
     int werr = fclose(r->out) != 0;
     r->out = NULL;
+    if (r->rows->spool_err)
+        return cli_rows_fail(ctx, r->rows);
     if (r->failed || werr || (st != OAB_OK && st != OAB_ESTOPPED)) {
         cli_error(ctx, "cannot read %s for --reuse-answers: %s", name,
                   err.message[0] ? err.message
@@ -192,7 +198,8 @@ int cli_reuse_finish(cli_ctx *ctx, cli_reuse *r, const char *job_id,
     if (!jr)
         return CLI_EXIT_LOCAL;
     int bad = job_id && journal_answers_begin(jr) != 0;
-    for (size_t i = 0; !bad && job_id && i < rows->n; i++) {
+    int lost = 0; /* a text could not be read back */
+    for (size_t i = 0; !bad && !lost && job_id && i < rows->n; i++) {
         cli_row *row = &rows->v[i];
         long k = row->input_line;
         if (k < 1 || (size_t)k > r->n_send)
@@ -200,8 +207,13 @@ int cli_reuse_finish(cli_ctx *ctx, cli_reuse *r, const char *job_id,
         if (row->status == OAB_RESULT_SUCCEEDED && !row->truncated) {
             char hx[65];
             hex(r->hash[k - 1], hx);
+            const char *text = cli_rows_text(rows, row);
+            if (!text) {
+                lost = 1; /* the answers indexed so far are kept */
+                break;
+            }
             bad = journal_answer_put(jr, hx, job_id, NULL, r->send_line[k - 1],
-                                     row->text) != 0;
+                                     text) != 0;
         }
         row->input_line = r->send_line[k - 1];
         row->line_patched = 1;
@@ -212,6 +224,8 @@ int cli_reuse_finish(cli_ctx *ctx, cli_reuse *r, const char *job_id,
         cli_error(ctx, "journal: %s (indexing answers)", journal_errmsg(jr));
         return CLI_EXIT_LOCAL;
     }
+    if (lost)
+        return cli_rows_fail(ctx, rows);
     for (size_t i = 0; i < r->n_reused; i++) {
         cli_row *g = oab__grow(rows->v, &rows->cap, rows->n, sizeof *g, 64);
         if (!g) {
@@ -235,10 +249,8 @@ void cli_reuse_free(cli_reuse *r)
     free(r->send_path);
     free(r->send_line);
     free(r->hash);
-    for (size_t i = 0; i < r->n_reused; i++) {
-        free(r->reused[i].text);
+    for (size_t i = 0; i < r->n_reused; i++)
         free(r->reused[i].custom_id);
-    }
     free(r->reused);
     memset(r, 0, sizeof *r);
 }

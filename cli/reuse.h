@@ -14,7 +14,9 @@ typedef struct cli_reuse {
     long *send_line;          /* input line of each line sent */
     unsigned char (*hash)[32];/* canonical hash of each line sent */
     size_t n_send, cap_send;
-    cli_row *reused;          /* the answers taken from the journal */
+    cli_row *reused;          /* the answers taken from the journal, their
+                                 texts in rows' spool */
+    cli_rows *rows;           /* where the results will be */
     size_t n_reused, cap_reused;
     FILE *out;                /* send_path while it is written */
     cli_ctx *ctx;
@@ -24,10 +26,12 @@ typedef struct cli_reuse {
 
 /* Reads the input at `path` (named `name`): each line's canonical hash is
  * looked up; answered lines become r->reused rows (custom_id and
- * input_line of this input, "reused_from": {job, batch, line}), the others
- * are written to r->send_path (a file next to the journal). Exit code. */
+ * input_line of this input, "reused_from": {job, batch, line}; their
+ * texts in the spool of `rows`, which keeps texts: cli_rows_keep_text),
+ * the others are written to r->send_path (a file next to the journal).
+ * `rows` is the one later given to cli_reuse_finish. Exit code. */
 int cli_reuse_prepare(cli_ctx *ctx, const char *path, const char *name,
-                      cli_reuse *r);
+                      cli_rows *rows, cli_reuse *r);
 
 /* After the job of the lines sent: indexes its successful answers under
  * their hashes (job_id, the input line), gives its rows their lines of

@@ -11,6 +11,8 @@ Environment: as tests/test_cli.py.
 import json
 import os
 import re
+import resource
+import signal
 import sqlite3
 import stat
 import subprocess
@@ -1177,6 +1179,126 @@ class TestMessages(Promises):
         self.assertEqual(self.fake_stats()["cancels"], before)
 
     run_in_pty = test_cli.TestFakeServer.run_in_pty
+
+
+# Runs argv[2:] as a child of this small interpreter and writes the
+# child's peak RSS (KB) to argv[1]. A child of the test itself would
+# count the test's own pages: the kernel's peak of a process includes
+# what it had when it was forked, before its exec.
+PEAK_RSS = r"""
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, st, ru = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(ru.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(st))
+"""
+
+
+class TestMemory(Promises):
+    """Merging results (a job with a retry part), sorting them and
+    settling a job hold each line's state, not its text: the texts wait
+    in a temporary file (before: in memory, tens of GB for a million
+    embeddings)."""
+    LINES = 2000
+
+    def argv(self, args):
+        """The command line of args on the fake server (no --interval:
+        results takes none)."""
+        return [CLI] + list(args) + [
+            "--journal", self.journal, "--base-url",
+            "http://127.0.0.1:%d/v1" % self.fake_port]
+
+    def expired_job(self, name, prompt):
+        """A job whose batch expired with half its lines undone, and the
+        retry that answered them: two parts to merge. The job's id."""
+        # custom_ids of its own: the fake server runs a line it left
+        # undone once, whatever the job
+        src = self.write("in.jsonl", [
+            chat_line("%s%d" % (name, i), "%d:%s" % (i, prompt))
+            for i in range(self.LINES)])
+        p = self.run_cli(["submit", src, "--metadata",
+                          "fake_outcome=expired"], server="fake", rc=1)
+        job = p.stdout.split()[0]
+        self.run_cli(["retry", job, "--expired"], server="fake", rc=0)
+        retry = [u for u in self.job_doc(job, "fake")["batches"]
+                 if u["kind"] == "retry"]
+        self.assertEqual(len(retry), 1)
+        return job
+
+    def peak(self, args, rc, env=None):
+        """Peak RSS in KB of the command, and its stdout size."""
+        out = self.path("peak")
+        e = self.env(env)
+        # ASan keeps freed blocks (256 MB) to catch their use: the peak
+        # would count every block ever freed
+        if "ASAN_OPTIONS" in e:
+            e["ASAN_OPTIONS"] += ":quarantine_size_mb=0"
+        p = subprocess.run([sys.executable, "-S", "-c", PEAK_RSS, out] +
+                           self.argv(args), capture_output=True,
+                           env=e, timeout=300)
+        err = p.stderr.decode(errors="replace")
+        self.assertNotIn("Sanitizer", err)
+        self.assertEqual(p.returncode, rc, "%r: %s" % (args, err))
+        with open(out) as f:
+            return int(f.read()), len(p.stdout)
+
+    def test_memory_does_not_grow_with_the_result_texts(self):
+        commands = (["results", "--in-input-order"], ["results"],
+                    ["status"], ["retry", "--expired"])
+        small = self.expired_job("small", "s")
+        base = {tuple(c): self.peak([c[0], small] + c[1:], 0)[0]
+                for c in commands}
+        self.setUp()  # a journal of its own: the same overheads
+        big = self.expired_job("big", "b" * 8000)
+        text = self.peak(["results", big], 0)[1]
+        self.assertGreater(text, self.LINES * 8000)
+        for c in commands:
+            kb, _ = self.peak([c[0], big] + c[1:], 0)
+            grew = kb - base[tuple(c)]
+            # before: about the size of the texts (16 MB here) more
+            self.assertLess(grew * 1024, text / 8,
+                            "%r grew by %d KB for %d bytes of results"
+                            % (c, grew, text))
+
+    def test_a_full_disk_fails_the_command_and_leaves_nothing(self):
+        job = self.expired_job("full", "f" * 4000)
+        tmp = self.path("tmp")
+        os.mkdir(tmp)
+        full = self.run_cli(["results", job, "--raw"], server="fake",
+                            rc=0).stdout
+        # with --raw a row holds its answer twice (output, body): the
+        # file of every row's text is the largest one the command
+        # writes, about twice the part's input copied to TMPDIR and four
+        # times each downloaded file, and the one that meets the limit
+        size = os.path.getsize(self.path("in.jsonl"))
+        self.assertGreater(len(full), 1.8 * size)
+        limit = (size + len(full)) // 2
+
+        def small_files():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+        res = self.path("res.jsonl")
+        for extra in ([], ["--in-input-order"], ["-o", res]):
+            args = self.argv(["results", job, "--raw"] + extra)
+            p = subprocess.run(args, capture_output=True, text=True,
+                               env=self.env({"TMPDIR": tmp}), timeout=120,
+                               preexec_fn=small_files,
+                               restore_signals=False)
+            self.assertNotIn("Sanitizer", p.stderr)
+            self.assertEqual(p.returncode, 5, p.stderr)
+            self.assertIn("cannot write the temporary file of the results "
+                          "in %s: File too large" % tmp, p.stderr)
+            self.assertEqual(p.stdout, "")
+            self.assertEqual(os.listdir(tmp), [])
+            self.assertFalse(os.path.exists(res))
+        p = self.run_cli(["results", job], server="fake", rc=5,
+                         env={"TMPDIR": self.path("nowhere")})
+        self.assertIn("cannot create a temporary file in %s for the results"
+                      % self.path("nowhere"), p.stderr)
 
 
 if __name__ == "__main__":
