@@ -364,7 +364,7 @@ static void *count_many(void *arg)
 static void test_threads(void)
 {
     static const char *texts[] = {
-        "The quick brown fox jumps over the lazy dog. " "日本語 العربية 👍🏽",
+        "The quick brown fox jumps over the lazy dog. 日本語 العربية 👍🏽",
         "int main(void) { return 0; }\n\n\n    // done",
         "1234567890 9876543210 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
         "Ünïcödé wörds and CamelCaseIdentifiers and   spaces   ",
