@@ -137,6 +137,13 @@ wherever the line kept them (top-level `error`, or
 CSV columns: custom_id, input_line, status, status_code, output, parsed,
 error_code, error_message, finish_reason, prompt_tokens,
 completion_tokens, total_tokens, batch_id.
+
+Merging (a job with retries) and `--in-input-order` keep in memory each
+line's custom_id and a few numbers, not the line: the lines wait in a
+temporary file in `$TMPDIR` (else `/tmp`), deleted as soon as it is made
+(nothing is left behind, even after `kill -9`), which needs as much room
+as the results. If that folder fills up, the command says so and exits
+5; `-o` then leaves no file.
 """,
 "retry": """A retry part left without its batch by an earlier `retry` (a failed
 upload or create) is started first, then followed like a running retry.
