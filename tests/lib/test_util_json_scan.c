@@ -275,16 +275,21 @@ static void test_utf8_repair(void)
 static void test_parse_cost(void)
 {
     size_t node = sizeof(cJSON) + 32;
-    CHECK(oab__json_parse_cost("0", 1, NULL) == node + 1);
-    CHECK(oab__json_parse_cost("[0,0,0]", 7, NULL) == 4 * node + 7);
-    CHECK(oab__json_parse_cost("{\"a\":{\"b\":[]}}", 14, NULL) == 4 * node + 14);
+    /* the length is the literal's, never counted by hand */
+#define COST(lit, nv) oab__json_parse_cost(lit, sizeof lit - 1, nv)
+    CHECK(COST("0", NULL) == node + 1);
+    CHECK(COST("[0,0,0]", NULL) == 4 * node + 7);
+    CHECK(COST("{\"a\":{\"b\":[]}}", NULL) == 4 * node + 14);
     /* commas and brackets inside strings, an escaped quote among them */
-    CHECK(oab__json_parse_cost("\"a,[{\\\",b\"", 10, NULL) == node + 10);
-    CHECK(oab__json_parse_cost("[\"x\\\\\",1]", 9, NULL) == 3 * node + 9);
-    CHECK(oab__json_parse_cost("", 0, NULL) == node);
+    CHECK(COST("\"a,[{\\\",b\"", NULL) == node + 10);
+    CHECK(COST("[\"x\\\\\",1]", NULL) == 3 * node + 9);
+    CHECK(COST("", NULL) == node);
     size_t n = 0;
-    CHECK(oab__json_parse_cost("{\"a\":[1,2]}", 13, &n) == 4 * node + 13);
+    CHECK(COST("{\"a\":[1,2]}", &n) == 4 * node + 11);
     CHECK(n == 4);
+    /* the length bounds the walk: a prefix counts only its own bytes */
+    CHECK(oab__json_parse_cost("[0,0,0]", 2, NULL) == 2 * node + 2);
+#undef COST
 }
 
 /* Random mutations of a JSON text: the checker and the document reader
