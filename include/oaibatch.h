@@ -325,6 +325,17 @@ OAB_EXTERN oab_status oab_file_upload_path(oab_client *c, oab_file **out,
                                            const char *purpose,
                                            long long expires_after_s);
 
+/** The same as oab_file_upload_path, the file sent under `filename`
+ *  (NULL: the path's last component) instead of the path's name: a name
+ *  of your own finds the file again in GET /files (the API keeps no
+ *  metadata on files). OAB_EINVAL (nothing sent) when `filename` is
+ *  empty or holds a control character, '/', '\\' or '"'. */
+OAB_EXTERN oab_status oab_file_upload_path_as(oab_client *c, oab_file **out,
+                                              const char *path,
+                                              const char *filename,
+                                              const char *purpose,
+                                              long long expires_after_s);
+
 /** Uploads `len` bytes from memory under `filename` (NULL:
  *  "batch.jsonl"); the bytes are sent from `data` without a copy. Same
  *  outputs (*out, may be NULL, freed with oab_file_free) and errors as

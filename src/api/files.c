@@ -66,8 +66,28 @@ static oab_status upload(oab_client *c, oab_file **out, oab__http_req *req)
     return st;
 }
 
+/* 1 when a name can go in the part's Content-Disposition as it is */
+static int filename_ok(const char *name)
+{
+    if (!*name)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\' || *p == '"')
+            return 0;
+    return 1;
+}
+
 oab_status oab_file_upload_path(oab_client *c, oab_file **out, const char *path,
                                 const char *purpose, long long expires_after_s)
+{
+    return oab_file_upload_path_as(c, out, path, NULL, purpose,
+                                   expires_after_s);
+}
+
+oab_status oab_file_upload_path_as(oab_client *c, oab_file **out,
+                                   const char *path, const char *filename,
+                                   const char *purpose,
+                                   long long expires_after_s)
 {
     if (out)
         *out = NULL;
@@ -75,6 +95,10 @@ oab_status oab_file_upload_path(oab_client *c, oab_file **out, const char *path,
         return OAB_EINVAL;
     if (!path)
         return oab__client_fail(c, OAB_EINVAL, "path is NULL");
+    if (filename && !filename_ok(filename))
+        return oab__client_fail(c, OAB_EINVAL, "the filename is empty or "
+                                "holds a control character, '/', '\\' or "
+                                "'\"'");
     struct stat sb;
     if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
         return oab__client_fail(c, OAB_EIO, "%s: cannot read: %s", path,
@@ -85,7 +109,7 @@ oab_status oab_file_upload_path(oab_client *c, oab_file **out, const char *path,
     oab__http_req req;
     memset(&req, 0, sizeof req);
     req.mp_path = path;
-    req.mp_filename = base_name(path);
+    req.mp_filename = filename ? filename : base_name(path);
     req.mp_purpose = purpose;
     req.mp_expires_after_s = expires_after_s;
     return upload(c, out, &req);

@@ -483,6 +483,20 @@ static void test_upload_path(void)
     CHECK_OK(oab_file_upload_path(c, &f, path, "batch", 0));
     CHECK(f && f->expires_at == 0);
     oab_file_free(f);
+    /* a name of its own; a name the header could not carry is refused
+     * with nothing sent (the case expects two uploads only) */
+    static const char *const bad[] = { "", "a/b.jsonl", "a\"b", "a\\b",
+                                       "a\nb", "a\x7f" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_EQ_INT(oab_file_upload_path_as(c, &f, path, bad[i], NULL, 0),
+                     OAB_EINVAL);
+        CHECK(f == NULL);
+        CHECK(strstr(oab_client_errmsg(c), "filename") != NULL);
+    }
+    CHECK_OK(oab_file_upload_path_as(c, &f, path, "job_1.part001.jsonl",
+                                     "batch", 0));
+    CHECK(f && strcmp(f->filename, "job_1.part001.jsonl") == 0);
+    oab_file_free(f);
     char missing[600];
     snprintf(missing, sizeof missing, "%s/none.jsonl", tmpdir);
     CHECK_EQ_INT(oab_file_upload_path(c, &f, missing, NULL, 0), OAB_EIO);
