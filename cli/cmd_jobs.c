@@ -196,16 +196,17 @@ static int rm_lock(cli_ctx *ctx, const journal_job *j, char locks[2][96])
     return CLI_EXIT_OK;
 }
 
-/* A part with a file but no batch in the journal (a crash between the
- * create and the journal write) may have a batch on the server: found
- * and journaled, so that it is waited for or cancelled, not left
- * running and billed with no job that knows it. Exit code. */
+/* A part with no batch in the journal whose create may have been sent
+ * (a crash between the create and the journal write) may have a batch on
+ * the server: found and journaled (cli_part_find), so that it is waited
+ * for or cancelled, not left running and billed with no job that knows
+ * it. Exit code. */
 static int find_lost_batches(cli_ctx *ctx, cli_target *t)
 {
     int found = 0;
     for (size_t i = 0; i < t->job->n_parts; i++) {
         journal_part *part = &t->job->parts[i];
-        if (!part->file_id || part->batch_id)
+        if (part->batch_id)
             continue;
         int rc = cli_part_find(ctx, t->job, part);
         if (rc != CLI_EXIT_OK)

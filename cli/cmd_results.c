@@ -95,7 +95,7 @@ static int results_of_id(cli_ctx *ctx, const results_args *ra)
     return rc;
 }
 
-enum { O_OFILE = 1, O_EFILE, O_INPUT };
+enum { O_OFILE = 1, O_EFILE, O_INPUT, O_PARTIAL };
 
 static int results_opt(const char *cmd, int id, const char *arg, void *st)
 {
@@ -104,6 +104,7 @@ static int results_opt(const char *cmd, int id, const char *arg, void *st)
     case O_OFILE: ra->output_file = arg; return 1;
     case O_EFILE: ra->error_file = arg; return 1;
     case O_INPUT: ra->input = arg; return 1;
+    case O_PARTIAL: ra->ro.partial = 1; return 1;
     default: return cli_results_opt(cmd, id, arg, &ra->ro);
     }
 }
@@ -113,6 +114,7 @@ const cli_opt cli_opts_results[] = {
     { "output-file", 0, 1, O_OFILE },
     { "error-file", 0, 1, O_EFILE },
     { "input", 0, 1, O_INPUT },
+    { "partial", 0, 0, O_PARTIAL },
     { NULL, 0, 0, 0 }
 };
 
@@ -135,6 +137,9 @@ static int parse_results(cli_ctx *ctx, int argc, char **argv,
         return cli_usage_error("results", "give an ID or --output-file, not both");
     if (!ra->id && !ra->output_file && !ra->error_file)
         return cli_usage_error("results", "missing ID (or --output-file)");
+    if (ra->ro.partial && !ra->id)
+        return cli_usage_error("results", "--partial is for a job or a batch "
+                               "(files on disk are what they are)");
     if (ra->ro.input_order && !ra->id && !ra->input)
         return cli_usage_error("results", "--in-input-order needs --input");
     return -1;

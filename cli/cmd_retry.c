@@ -261,7 +261,7 @@ static const cli_unit *running_retry(const cli_target *t)
 {
     for (size_t i = 0; i < t->n_units; i++) {
         const cli_unit *u = &t->units[i];
-        if (u->part && cli_part_is_retry(u->part) &&
+        if (u->part && journal_part_is_retry(u->part) &&
             u->batch_id && !cli_unit_terminal(u))
             return u;
     }

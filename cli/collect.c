@@ -446,21 +446,23 @@ static int collect_one(const oab_result *r, void *ud)
 int cli_target_collect(cli_ctx *ctx, cli_target *t, const char *extra_input,
                        int raw, cli_rows *rows)
 {
-    int rc = cli_target_fetch(ctx, t, 0);
+    /* a batch seen ended has its files: only the others are asked again */
+    int rc = cli_target_fetch(ctx, t, 1);
     if (rc != CLI_EXIT_OK)
         return rc;
     oab_client *c = cli_client(ctx);
     for (size_t i = 0; i < t->n_units; i++) {
         cli_unit *u = &t->units[i];
+        /* a retry's lines have their earlier answers meanwhile */
+        int is_retry = u->part && journal_part_is_retry(u->part);
         if (!u->batch) {
-            rows->incomplete = 1;
+            if (!is_retry)
+                rows->incomplete = 1;
             cli_warn(ctx, "part %d has no batch yet; its lines are not in "
                      "the results", u->part ? u->part->idx : 0);
             continue;
         }
         if (!oab_batch_status_is_terminal(u->batch->status)) {
-            int is_retry = u->part && u->part->kind &&
-                           !strcmp(u->part->kind, "retry");
             if (!is_retry)
                 rows->incomplete = 1;
             cli_warn(ctx, "batch %s is %s; its lines are not in the results "
@@ -598,13 +600,44 @@ static int write_part_by_part(cli_ctx *ctx, cli_target *t,
     return cli_sink_close(ctx, &k, incomplete);
 }
 
+/* Without --partial, a target with a part (not a retry) whose batch has
+ * not ended gets no results at all: a file given by -o keeps what it
+ * held, and a script cannot take a part of the lines for the whole.
+ * Exit code. */
+static int refuse_unfinished(cli_ctx *ctx, cli_target *t)
+{
+    int rc = cli_target_fetch(ctx, t, 1);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    for (size_t i = 0; i < t->n_units; i++) {
+        const cli_unit *u = &t->units[i];
+        if (cli_unit_terminal(u) ||
+            (u->part && journal_part_is_retry(u->part)))
+            continue;
+        const char *label = cli_target_label(t);
+        if (!u->batch)
+            cli_error(ctx, "%s is not finished: part %d has no batch yet "
+                      "(run 'oaibatch submit' again to finish it); --partial "
+                      "writes the lines that have ended", label,
+                      u->part ? u->part->idx : 0);
+        else
+            cli_error(ctx, "%s is not finished: batch %s is %s ('oaibatch "
+                      "wait %s'); --partial writes the lines that have ended",
+                      label, u->batch_id, cli_unit_status(u), label);
+        return CLI_EXIT_FAILED;
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_target_write_results(cli_ctx *ctx, cli_target *t,
                              const char *extra_input,
                              const cli_results_opts *o)
 {
     cli_rows rows;
     memset(&rows, 0, sizeof rows);
-    int rc;
+    int rc = o->partial ? CLI_EXIT_OK : refuse_unfinished(ctx, t);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     if (o->input_order && t->n_units > 1 && parts_in_order(t)) {
         rc = write_part_by_part(ctx, t, o, &rows);
     } else if (!o->input_order && !cli_target_has_retries(t)) {

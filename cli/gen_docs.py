@@ -46,11 +46,19 @@ or the short form (`[{"name", "description", "parameters"}]`).
 1. the job (file fingerprint, endpoint, model, metadata) and its parts
    (each part's file under the journal's folder, `parts/JOB/`, and the
    input line of each of its lines), before anything is sent;
-2. each part's uploaded file id, as soon as the upload returns;
+2. the time each part's upload is first sent, then its file id, as soon
+   as the upload returns;
 3. each part's batch id, as soon as the create returns.
 
-Run the same command again after a crash or Ctrl-C and it carries on:
-a part with a file id is not uploaded again; a part with a file id but no
+Each part is uploaded as `JOB.partNNN.jsonl` (a retry as
+`JOB.retryNNN.jsonl`): files carry no metadata, so the name is how the
+part's file is found again. Run the same command again after a crash or
+Ctrl-C and it carries on: a part with a file id is not uploaded again; a
+part whose upload was sent but whose file id never reached the journal
+(a crash in between, or a timeout, a reset or a 5xx that lost the
+answer, which `submit` checks at once) takes the file of that name and
+size uploaded since then, and deletes any other copy of it, instead of
+uploading a second one; a part with a file id but no
 batch id is first looked for on the server (a batch made from that file,
 in case the crash came between the create and the journal write) and
 created only if there is none. A create is never sent twice blind: the
@@ -159,9 +167,11 @@ new answers where the old ones were.
 "endpoint", "status", "batches": [{"part", "kind", "lines", "file_id",
 "batch_id", "status"}]}`, from the journal alone (no network).
 
-`jobs rm` first looks on the server for the batch of any part that has
-an uploaded file but no batch in the journal (a crash between the create
-and the journal write), so that `--cancel` cancels it rather than leave
+`jobs rm` first looks on the server for the batch of any part whose
+create may have been sent but has no batch in the journal (a crash
+between the create and the journal write: OpenAI, a part with an
+uploaded file; Anthropic, a part whose create was sent, found as
+`submit` finds it), so that `--cancel` cancels it rather than leave
 it running with no job that knows it. It refuses at once (exit 1), and
 removes nothing, while another oaibatch holds one of the job's locks:
 submitting its input (until every part has its batch) or starting a
@@ -217,17 +227,19 @@ or SIGTERM.
 ## The journal
 
 `$XDG_STATE_HOME/oaibatch/journal.db`, else
-`~/.local/state/oaibatch/journal.db`, or `--journal PATH`. Two tables:
+`~/.local/state/oaibatch/journal.db`, or `--journal PATH`. Its tables:
 `jobs` (id, created_at, input_path, fingerprint, base_url, endpoint,
-model, n_lines, metadata_json, provider) and `parts` (job_id, idx, kind,
+model, n_lines, metadata_json, provider), `parts` (job_id, idx, kind,
 path, n_lines, input_lines, file_id, batch_id, status, counts,
-updated_at, anthropic_map). Part files live in `parts/JOB/` beside the
-journal. The journal never holds an API key, nor a user name and
+updated_at, anthropic_map, create_started_at, upload_started_at),
+`line_maps` (where each part's lines are in the input) and `locks`.
+Part files live in `parts/JOB/` beside the journal. The journal never holds an API key, nor a user name and
 password given in the base URL (`https://user:secret@gateway/v1` is
 kept, printed and fingerprinted as `https://gateway/v1`; a later
 command given the URL with them uses them). A journal made by an older
-`oaibatch` gets the newer columns (`provider`, `anthropic_map`) when it is
-first opened; its jobs read as OpenAI's.
+`oaibatch` gets the newer columns (`provider`, `anthropic_map`,
+`create_started_at`, `upload_started_at`) when it is first opened; its
+jobs read as OpenAI's.
 
 ## Anthropic
 
@@ -248,9 +260,11 @@ refused (exit 2). See docs/providers.md.
 
 ## Testing knobs
 
-- `OAB_CLI_CRASH_AFTER=map|upload|create|release`: end the process with
-  exit code 99 right after the parts' line maps are committed (their
-  copies still there), after a part's upload is journaled, after a batch
+- `OAB_CLI_CRASH_AFTER=map|upload-answer|upload|create|release`: end the
+  process with exit code 99 right after the parts' line maps are
+  committed (their copies still there), after a part's upload has
+  answered and before its file id is journaled, after a part's upload is
+  journaled, after a batch
   is created and before its id is journaled, or after the first copy of
   a part is removed (its batch journaled) (used by tests/cli to check
   that a second run resumes without uploading or paying twice, and that

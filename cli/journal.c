@@ -85,6 +85,7 @@ static const char *const added_columns[][3] = {
     { "jobs", "provider", "TEXT" },
     { "parts", "anthropic_map", "TEXT" },
     { "parts", "create_started_at", "INTEGER" },
+    { "parts", "upload_started_at", "INTEGER" },
 };
 
 /* 1 when `table` has `column`, 0 when not, -1 on error. */
@@ -226,6 +227,11 @@ const char *journal_path(journal *j)
     return j->path;
 }
 
+int journal_part_is_retry(const journal_part *part)
+{
+    return part->kind && !strcmp(part->kind, "retry");
+}
+
 static void part_clear(journal_part *p)
 {
     free(p->kind);
@@ -350,7 +356,8 @@ static int load_parts(journal *j, journal_job *job)
     const char *sql =
         "SELECT idx, kind, path, n_lines, input_lines, file_id, batch_id,"
         " status, count_total, count_completed, count_failed, updated_at,"
-        " anthropic_map, create_started_at FROM parts WHERE job_id = ?"
+        " anthropic_map, create_started_at, upload_started_at FROM parts"
+        " WHERE job_id = ?"
         " ORDER BY idx";
     if (sqlite3_prepare_v2(j->db, sql, -1, &s, NULL) != SQLITE_OK)
         return -1;
@@ -384,6 +391,7 @@ static int load_parts(journal *j, journal_job *job)
         p->updated_at = sqlite3_column_int64(s, 11);
         p->anthropic_map = col_text(s, 12);
         p->create_started_at = sqlite3_column_int64(s, 13);
+        p->upload_started_at = sqlite3_column_int64(s, 14);
     }
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : -1;
@@ -568,6 +576,15 @@ int journal_part_set_create_started(journal *j, const char *job_id, int idx,
                     " updated_at = ? WHERE job_id = ? AND idx = ?",
                     "tIIti", map_json, at, (long long)oab__unix_now(), job_id,
                     idx);
+}
+
+int journal_part_set_upload_started(journal *j, const char *job_id, int idx,
+                                    long long at)
+{
+    return run_stmt(j,
+                    "UPDATE parts SET upload_started_at = ?, updated_at = ?"
+                    " WHERE job_id = ? AND idx = ?",
+                    "IIti", at, (long long)oab__unix_now(), job_id, idx);
 }
 
 int journal_part_set_status(journal *j, const char *job_id, int idx,

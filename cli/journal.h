@@ -26,7 +26,13 @@ typedef struct journal_part {
     long long updated_at;
     long long create_started_at; /* Anthropic: when a create was sent
                                     (unix s), 0 if never */
+    long long upload_started_at; /* OpenAI: when the part's upload was
+                                    first sent (unix s), 0 if never */
 } journal_part;
+
+/* 1 when the part is a retry (made by `oaibatch retry`), 0 for a part of
+ * the split input. */
+int journal_part_is_retry(const journal_part *part);
 
 typedef struct journal_job {
     char *id;                /* "job_" + 16 hex digits */
@@ -90,6 +96,11 @@ int journal_part_set_batch_map(journal *j, const char *job_id, int idx,
  * find the batch on the server and adopt it). 0 or -1. */
 int journal_part_set_create_started(journal *j, const char *job_id, int idx,
                                     const char *map_json, long long at);
+/* OpenAI, before the part's first upload: the time (so that a process
+ * that crashed, or lost the answer, before journaling the file id finds
+ * the file on the server by its name). 0 or -1. */
+int journal_part_set_upload_started(journal *j, const char *job_id, int idx,
+                                    long long at);
 int journal_part_set_status(journal *j, const char *job_id, int idx,
                             const char *status, long long total,
                             long long completed, long long failed);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* ---- starting a part ---- */
@@ -58,6 +59,150 @@ static int adopt_by_file(cli_ctx *ctx, oab_client *c, journal *jr,
     return CLI_EXIT_OK;
 }
 
+/* ---- the part's file ---- */
+
+/* Why a call failed, kept before the calls that look for what it may
+ * have made anyway (they overwrite the client's message). */
+static void failure_of(oab_client *c, oab_status st, char *why, size_t n)
+{
+    const char *d = oab_client_errmsg(c);
+    snprintf(why, n, "%s", d && *d ? d : oab_strerror(st));
+}
+
+/* The name a part's file is uploaded under: the job's id and the part's
+ * number, so that an upload whose answer never reached the journal (a
+ * crash, a lost answer) is found again by it (files carry no metadata). */
+static void upload_name(char *buf, size_t n, const journal_job *job,
+                        const journal_part *part)
+{
+    snprintf(buf, n, "%s.%s%03d.jsonl", job->id,
+             journal_part_is_retry(part) ? "retry" : "part", part->idx);
+}
+
+/* The most pages of GET /files read looking for a part's upload: the
+ * newest first, so that the part's copies (made since its upload was
+ * first sent) are on the first page but for an account uploading
+ * thousands of files a minute. */
+#define UPLOAD_FIND_PAGES 20
+
+/* Finds the part's file among the batch files uploaded since its upload
+ * was first sent (a minute of clock skew allowed) by its name and size:
+ * the newest copy is journaled (part->file_id set), the other copies
+ * (a retried upload, an earlier crash) are deleted. CLI_EXIT_OK whether
+ * or not one was found. */
+static int adopt_upload(cli_ctx *ctx, oab_client *c, journal *jr,
+                        const journal_job *job, journal_part *part)
+{
+    char name[160];
+    upload_name(name, sizeof name, job, part);
+    struct stat sb;
+    if (stat(part->path, &sb) != 0)
+        return CLI_EXIT_OK; /* the upload reads it and says why */
+    long long since = part->upload_started_at - 60;
+    char *extra[16];
+    size_t n_extra = 0;
+    char *after = NULL;
+    int rc = CLI_EXIT_OK, more = 1;
+    for (int page = 0; more && page < UPLOAD_FIND_PAGES; page++) {
+        oab_file_page *l = NULL;
+        oab_status st = oab_file_list(c, &l, "batch", 100, after, "desc");
+        if (st != OAB_OK) {
+            rc = cli_api_error(ctx, st, "cannot list the files");
+            break;
+        }
+        more = l->has_more && l->n;
+        for (size_t i = 0; i < l->n; i++) {
+            const oab_file *f = l->files[i];
+            if (f->created_at && f->created_at < since) {
+                more = 0; /* newest first: the rest are older */
+                break;
+            }
+            if (!f->id || !f->filename || strcmp(f->filename, name) != 0 ||
+                f->bytes != (long long)sb.st_size)
+                continue;
+            if (!part->file_id)
+                oab__set_str(&part->file_id, f->id);
+            else if (n_extra < sizeof extra / sizeof extra[0])
+                extra[n_extra++] = oab__strdup(f->id);
+        }
+        if (more)
+            oab__set_str(&after, l->last_id);
+        oab_file_page_free(l);
+    }
+    free(after);
+    if (rc == CLI_EXIT_OK && part->file_id) {
+        if (journal_part_set_file(jr, job->id, part->idx, part->file_id) != 0) {
+            cli_error(ctx, "journal: %s (uploaded file %s)",
+                      journal_errmsg(jr), part->file_id);
+            rc = CLI_EXIT_LOCAL;
+        } else {
+            cli_info(ctx, "found the file of part %d on the server: %s",
+                     part->idx, part->file_id);
+        }
+    }
+    for (size_t i = 0; i < n_extra; i++) {
+        /* the same bytes under the job's own name: a copy of this part */
+        if (rc == CLI_EXIT_OK && extra[i] &&
+            oab_file_delete(c, extra[i]) == OAB_OK)
+            cli_info(ctx, "deleted %s, another copy of part %d's file",
+                     extra[i], part->idx);
+        free(extra[i]);
+    }
+    return rc;
+}
+
+/* Uploads the part's file, or finds it on the server when an earlier
+ * upload may have been taken (upload_started_at): the file id journaled,
+ * part->file_id set. Exit code. */
+static int upload_part(cli_ctx *ctx, oab_client *c, journal *jr,
+                       const journal_job *job, journal_part *part)
+{
+    if (part->upload_started_at) {
+        int rc = adopt_upload(ctx, c, jr, job, part);
+        if (rc != CLI_EXIT_OK || part->file_id)
+            return rc;
+    } else {
+        long long now = (long long)time(NULL);
+        if (journal_part_set_upload_started(jr, job->id, part->idx, now) != 0) {
+            cli_error(ctx, "journal: %s", journal_errmsg(jr));
+            return CLI_EXIT_LOCAL;
+        }
+        part->upload_started_at = now;
+    }
+    char name[160];
+    upload_name(name, sizeof name, job, part);
+    oab_file *f = NULL;
+    oab_status st = oab_file_upload_path_as(c, &f, part->path, name, "batch",
+                                            0);
+    if (st != OAB_OK && st != OAB_EIO && st != OAB_EINVAL &&
+        st != OAB_ENOMEM) {
+        /* the server may have taken it (a timeout, a reset, a 5xx): the
+         * file is looked for before saying so, as a create's batch is */
+        char why[512];
+        failure_of(c, st, why, sizeof why);
+        if (adopt_upload(ctx, c, jr, job, part) == CLI_EXIT_OK &&
+            part->file_id)
+            return CLI_EXIT_OK;
+        cli_error(ctx, "cannot upload %s: %s", part->path, why);
+        return cli_exit_for(st);
+    }
+    if (st != OAB_OK)
+        return cli_api_errorf(ctx, st, "cannot upload %s", part->path);
+    oab__set_str(&part->file_id, f->id);
+    oab_file_free(f);
+    cli_crash_point("upload-answer");
+    if (!part->file_id ||
+        journal_part_set_file(jr, job->id, part->idx, part->file_id) != 0) {
+        cli_error(ctx, "journal: %s (uploaded file %s)", journal_errmsg(jr),
+                  part->file_id ? part->file_id : "?");
+        return CLI_EXIT_LOCAL;
+    }
+    cli_info(ctx, "uploaded part %d (%ld lines) as %s", part->idx,
+             part->n_lines, part->file_id);
+    cli_crash_point("upload");
+    return CLI_EXIT_OK;
+}
+
 /* Anthropic batches carry no metadata to be found by. A part whose create
  * was sent (create_started_at) but whose batch id never reached the
  * journal (a crash in between) adopts the one batch on the server created
@@ -97,9 +242,12 @@ static int adopt_candidate(const oab_job *b, void *ud)
     return 0;
 }
 
-/* 1 adopted (the part's batch id is journaled), 0 none, else an exit. */
+/* 1 adopted (the part's batch id is journaled), 0 none, else an exit.
+ * `starting`: the create is sent again when none is adopted (said so
+ * when several matched); else the batches that matched are named for
+ * the user to see to. */
 static int adopt_anthropic(cli_ctx *ctx, oab_client *c, journal *jr,
-                           journal_job *job, journal_part *part)
+                           journal_job *job, journal_part *part, int starting)
 {
     adopt_ctx a = {jr, part->create_started_at - 60, part->n_lines, NULL, 0,
                    ""};
@@ -112,8 +260,9 @@ static int adopt_anthropic(cli_ctx *ctx, oab_client *c, journal *jr,
         if (a.n_found > 1)
             cli_warn(ctx, "part %d: %d batches created since its create was "
                      "sent match it (%s, %s); none can be told to be this "
-                     "part's: creating it again", part->idx, a.n_found,
-                     a.found, a.others);
+                     "part's: %s", part->idx, a.n_found, a.found, a.others,
+                     starting ? "creating it again"
+                              : "cancel yours with 'oaibatch cancel ID'");
         free(a.found);
         return 0;
     }
@@ -140,7 +289,7 @@ static int start_anthropic(cli_ctx *ctx, oab_client *c, journal *jr,
     if (part->batch_id)
         return CLI_EXIT_OK;
     if (part->create_started_at) {
-        int rc = adopt_anthropic(ctx, c, jr, job, part);
+        int rc = adopt_anthropic(ctx, c, jr, job, part, 1);
         if (rc != 0)
             return rc == 1 ? CLI_EXIT_OK : rc;
     }
@@ -192,20 +341,9 @@ static int part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
     if (oab_client_provider(c) == OAB_PROVIDER_ANTHROPIC)
         return start_anthropic(ctx, c, jr, job, part, po);
     if (!part->file_id) {
-        oab_file *f = NULL;
-        oab_status st = oab_file_upload_path(c, &f, part->path, "batch", 0);
-        if (st != OAB_OK)
-            return cli_api_errorf(ctx, st, "cannot upload %s", part->path);
-        oab__set_str(&part->file_id, f->id);
-        oab_file_free(f);
-        if (journal_part_set_file(jr, job->id, part->idx, part->file_id) != 0) {
-            cli_error(ctx, "journal: %s (uploaded file %s)",
-                      journal_errmsg(jr), part->file_id);
-            return CLI_EXIT_LOCAL;
-        }
-        cli_info(ctx, "uploaded part %d (%ld lines) as %s", part->idx,
-                 part->n_lines, part->file_id);
-        cli_crash_point("upload");
+        int rc = upload_part(ctx, c, jr, job, part);
+        if (rc != CLI_EXIT_OK)
+            return rc;
     } else if (!part->batch_id) {
         /* resumed: a batch may exist that the journal never heard of */
         int rc = adopt_by_file(ctx, c, jr, job, part);
@@ -249,8 +387,7 @@ static int part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
          * exist, and is taken if it does (a second create would be a
          * second batch, paid for and never collected) */
         char why[512];
-        const char *d = oab_client_errmsg(c);
-        snprintf(why, sizeof why, "%s", d && *d ? d : oab_strerror(st));
+        failure_of(c, st, why, sizeof why);
         if (adopt_by_file(ctx, c, jr, job, part) == CLI_EXIT_OK &&
             part->batch_id)
             return CLI_EXIT_OK;
@@ -285,19 +422,20 @@ int cli_part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
 
 int cli_part_find(cli_ctx *ctx, journal_job *job, journal_part *part)
 {
-    if (!part->file_id || part->batch_id)
+    if (part->batch_id || (!part->file_id && !part->create_started_at))
         return CLI_EXIT_OK;
     oab_client *c = cli_client(ctx);
     journal *jr = cli_journal(ctx);
     if (!c || !jr)
         return !c ? CLI_EXIT_API : CLI_EXIT_LOCAL;
-    return adopt_by_file(ctx, c, jr, job, part);
+    if (oab_client_provider(c) == OAB_PROVIDER_ANTHROPIC) {
+        int rc = part->create_started_at
+                     ? adopt_anthropic(ctx, c, jr, job, part, 0) : 0;
+        return rc == 1 ? CLI_EXIT_OK : rc;
+    }
+    return part->file_id ? adopt_by_file(ctx, c, jr, job, part) : CLI_EXIT_OK;
 }
 
-int cli_part_is_retry(const journal_part *part)
-{
-    return part->kind && !strcmp(part->kind, "retry");
-}
 
 void cli_job_lock_name(char *buf, size_t n, const char *job_id)
 {
@@ -316,7 +454,7 @@ int cli_part_resume_retries(cli_ctx *ctx, cli_target *t)
     int rc = cli_target_reload(ctx, t); /* as it is now, under the lock */
     for (size_t i = 0; rc == CLI_EXIT_OK && i < t->job->n_parts; i++) {
         journal_part *part = &t->job->parts[i];
-        if (!cli_part_is_retry(part) || part->batch_id)
+        if (!journal_part_is_retry(part) || part->batch_id)
             continue;
         cli_info(ctx, "part %d of job %s (a retry) has no batch yet: "
                  "starting it", part->idx, t->job->id);

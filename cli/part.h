@@ -20,16 +20,15 @@ typedef struct cli_part_opts {
 int cli_part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
                    const cli_part_opts *po);
 
-/* A part with an uploaded file but no batch in the journal (a crash
- * between the create and the journal write): looks on the server for a
- * batch made from that file and journals it (part->batch_id set).
- * CLI_EXIT_OK whether or not one was found; nothing is sent for a part
- * with no file or with a batch. OpenAI only (an Anthropic part has no
- * file: its batch is found by cli_part_start). */
+/* A part with no batch in the journal whose create may have been sent
+ * (a crash between the create and the journal write): looks on the
+ * server for the batch made for it and journals it (part->batch_id set):
+ * OpenAI, the batch made from the part's file; Anthropic (no files), the
+ * one batch created since the part's create was sent with its number of
+ * requests, as cli_part_start adopts it. CLI_EXIT_OK whether or not one
+ * was found; nothing is sent for a part with a batch, or with no file
+ * (OpenAI) or no create sent (Anthropic). */
 int cli_part_find(cli_ctx *ctx, journal_job *job, journal_part *part);
-
-/* 1 when the part is a retry part (made by `oaibatch retry`). */
-int cli_part_is_retry(const journal_part *part);
 
 /* Starts every retry part of the target's job that has no batch yet
  * (its upload or create failed, or a crash cut it short) as `retry`

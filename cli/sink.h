@@ -18,9 +18,11 @@ typedef struct cli_results_opts {
     unsigned only_mask;    /* bit per oab_result_status; 0 = all */
     int input_order;
     int raw;
+    int partial;  /* results --partial: write what has ended of a job
+                   * whose batches have not all ended */
 } cli_results_opts;
 
-#define CLI_RESULTS_OPTS_INIT { NULL, "jsonl", 0, 0, 0 }
+#define CLI_RESULTS_OPTS_INIT { NULL, "jsonl", 0, 0, 0, 0 }
 
 /* Option ids and table entries of the result options (results, run). */
 enum {

@@ -321,7 +321,7 @@ size_t cli_target_retries(const cli_target *t)
 {
     size_t n = 0;
     for (size_t i = 0; t->job && i < t->job->n_parts; i++)
-        if (t->job->parts[i].kind && !strcmp(t->job->parts[i].kind, "retry"))
+        if (journal_part_is_retry(&t->job->parts[i]))
             n++;
     return n;
 }

@@ -113,8 +113,7 @@ void cli_target_print(cli_ctx *ctx, const cli_target *t)
         char part[32], done[32], failed[32], total[32];
         if (u->part)
             snprintf(part, sizeof part, "%d%s", u->part->idx,
-                     u->part->kind && !strcmp(u->part->kind, "retry")
-                         ? " (retry)" : "");
+                     journal_part_is_retry(u->part) ? " (retry)" : "");
         else
             snprintf(part, sizeof part, "-");
         const oab_job *b = u->batch;

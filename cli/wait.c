@@ -268,7 +268,7 @@ static int retry_unstarted(const cli_target *t)
 {
     for (size_t i = 0; i < t->n_units; i++)
         if (!t->units[i].batch_id && t->units[i].part &&
-            cli_part_is_retry(t->units[i].part))
+            journal_part_is_retry(t->units[i].part))
             return 1;
     return 0;
 }

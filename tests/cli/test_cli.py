@@ -546,6 +546,61 @@ class TestFakeServer(Base):
         rows = self.results(jobs[0]["id"], "fake")
         self.assertEqual(len(rows), 3)
 
+    def batch_files(self):
+        import urllib.request
+        with urllib.request.urlopen(
+                "http://127.0.0.1:%d/v1/files?purpose=batch" % self.fake_port,
+                timeout=10) as r:
+            return json.load(r)["data"]
+
+    def test_an_upload_whose_answer_never_reached_the_journal_is_found(self):
+        """A crash after the upload's answer came and before its file id
+        was journaled: the next submit finds the file by its name (the
+        job's id and the part's number) and size, sends no second copy
+        (before: a second upload, the first left on the server)."""
+        src = self.write("in.jsonl", [chat_line("v%d" % i, "p") for i in
+                                      range(3)])
+        before = self.fake_stats()
+        self.run_cli(["submit", src, "--no-wait"], server="fake", rc=99,
+                     env={"OAB_CLI_CRASH_AFTER": "upload-answer"})
+        job = self.jobs()[0]
+        self.assertIsNone(job["batches"][0]["file_id"])
+        named = [f for f in self.batch_files()
+                 if f["filename"] == job["id"] + ".part001.jsonl"]
+        self.assertEqual(len(named), 1)
+        p = self.run_cli(["submit", src], server="fake", rc=0)
+        self.assertIn("found the file of part 1", p.stderr)
+        s = self.fake_stats()
+        self.assertEqual(s["uploads"] - before["uploads"], 1)
+        self.assertEqual(s["creates"] - before["creates"], 1)
+        self.assertEqual(self.jobs()[0]["batches"][0]["file_id"],
+                         named[0]["id"])
+        self.assertEqual(len(self.results(job["id"], "fake")), 3)
+
+    def test_an_upload_whose_answer_was_lost_is_taken_and_copies_deleted(self):
+        """The upload was stored but its answer lost (502): the command
+        looks for the file before giving up and takes it (before: exit 3,
+        the file left on the server and uploaded again by the next
+        submit). A copy from an earlier try (same name and bytes) is
+        deleted."""
+        src = self.write("in.jsonl", [chat_line("lose-upload-answer-%d" % i,
+                                                "p") for i in range(2)])
+        before = self.fake_stats()
+        self.run_cli(["submit", src, "--no-wait"], server="fake", rc=99,
+                     env={"OAB_CLI_CRASH_AFTER": "upload-answer"})
+        # the crashed try's copy is on the server; the next upload's
+        # answer is lost (the fake answers 502 once for these bytes)
+        p = self.run_cli(["submit", src], server="fake", rc=0)
+        job = self.jobs()[0]
+        self.assertIn("found the file of part 1", p.stderr)
+        s = self.fake_stats()
+        self.assertEqual(s["creates"] - before["creates"], 1)
+        named = [f for f in self.batch_files()
+                 if f["filename"] == job["id"] + ".part001.jsonl"]
+        self.assertEqual([f["id"] for f in named],
+                         [job["batches"][0]["file_id"]])
+        self.assertEqual(len(self.results(job["id"], "fake")), 2)
+
     def test_crash_after_create(self):
         src = self.write("in.jsonl", [chat_line("k%d" % i, "p") for i in
                                       range(2)])

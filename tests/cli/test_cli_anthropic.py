@@ -343,6 +343,32 @@ class TestAnthropicCancel(Base):
         self.assertEqual(rows[1]["error"]["code"], "batch_cancelled")
 
 
+    def test_jobs_rm_cancel_finds_a_batch_the_journal_missed(self):
+        """A crash between the create and the journal write: `jobs rm
+        --cancel` finds the batch (created since the create was sent,
+        with the part's number of requests), cancels it and removes the
+        job (before: the job was removed and the batch left running,
+        billed, with no job that knows it)."""
+        # three lines: no other test's batch has as many requests
+        src = self.write("in.jsonl", [line("r%d" % i, "x") for i in range(3)])
+        self.cli(["submit", src, "--no-wait"], rc=99,
+                 env=self.env({"OAB_CLI_CRASH_AFTER": "create"}))
+        p = self.cli(["jobs", "--json"], rc=0, provider=False)
+        job = json.loads(p.stdout)[0]["id"]
+        p = self.cli(["jobs", "rm", job], rc=1)
+        self.assertIn("found batch", p.stderr)
+        self.assertIn("still running", p.stderr)
+        s = json.loads(self.cli(["status", job, "--json"], rc=0,
+                                provider=False).stdout)
+        bid = s["batches"][0]["batch_id"]
+        self.assertTrue(bid)
+        self.cli(["jobs", "rm", job, "--cancel"], rc=0)
+        self.assertIn("POST /v1/messages/batches/%s/cancel" % bid,
+                      self.report()["log"])
+        p = self.cli(["jobs", "--json"], rc=0, provider=False)
+        self.assertEqual(json.loads(p.stdout), [])
+
+
 SCHEMA = {"type": "object", "properties": {
     "answer": {"type": "string"},
     "score": {"type": "integer", "minimum": 1, "maximum": 5},

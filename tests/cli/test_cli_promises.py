@@ -455,6 +455,48 @@ class TestJobState(Promises):
                                     for x in lines))
             self.assertTrue(all(r["status"] == "succeeded" for r in rows))
 
+    def test_results_of_an_unfinished_job_leave_the_file_alone(self):
+        """`results -o FILE` of a job with a batch still running writes
+        nothing and keeps FILE (before: FILE was replaced by the lines of
+        the parts that had ended, exit 1 as for a failed line); --partial
+        writes those lines; a retry still running is not a missing part
+        (its lines have their earlier answers)."""
+        lines = [chat_line("u%d" % i, "p%d" % i) for i in range(4)]
+        src = self.write("in.jsonl", lines)
+        p = self.run_cli(["submit", src, "--max-lines", "2", "--no-wait",
+                          "--metadata", "fake_outcome_part2=slow",
+                          "--metadata", "fake_outcome_part3=slow"],
+                         server="fake", rc=0)
+        job = p.stdout.split()[0]
+        # part 1 completes; part 2 stays in progress
+        self.run_cli(["wait", job, "--timeout", "1"], server="fake", rc=3)
+        out = self.write("results.jsonl", ["kept"])
+        p = self.run_cli(["results", job, "-o", out], server="fake", rc=1)
+        self.assertIn("is not finished", p.stderr)
+        self.assertIn("--partial", p.stderr)
+        self.assertEqual(test_cli.read_lines(out), ["kept"])
+        p = self.run_cli(["results", job], server="fake", rc=1)
+        self.assertEqual(p.stdout, "")
+        self.run_cli(["results", job, "--partial", "-o", out],
+                     server="fake", rc=1)
+        rows = [json.loads(x) for x in test_cli.read_lines(out)]
+        self.assertEqual(sorted(r["custom_id"] for r in rows), ["u0", "u1"])
+        # the part ends (cancelled): its lines are there, as cancelled
+        self.run_cli(["cancel", job], server="fake")
+        self.run_cli(["wait", job], server="fake", rc=1)
+        self.run_cli(["results", job, "-o", out], server="fake", rc=1)
+        rows = [json.loads(x) for x in test_cli.read_lines(out)]
+        self.assertEqual(sorted(r["custom_id"] for r in rows),
+                         ["u0", "u1", "u2", "u3"])
+        # a retry still running: the results are the earlier answers
+        self.run_cli(["retry", job, "--cancelled", "--no-wait"],
+                     server="fake", rc=0)
+        p = self.run_cli(["results", job, "-o", out], server="fake", rc=1)
+        self.assertNotIn("is not finished", p.stderr)
+        self.assertEqual(len(test_cli.read_lines(out)), 4)
+        self.run_cli(["results", "--output-file", out, "--partial"],
+                     server=None, journal=False, rc=2)
+
     def test_expiry_then_retry_is_completed(self):
         src = self.write("in.jsonl", [chat_line("x%d" % i, "p%d" % i)
                                       for i in range(4)])

@@ -20,8 +20,12 @@ lost); "fake_outcome_partN" is the outcome of part N's batch (oaibatch_part N,
 a retry's too) instead of "fake_outcome"; "fake_create_delay": S answers a
 create S seconds late (its batch made then); "fake_create_fails_partN"
 answers part N's first create 500 (no batch made), the next ones as
-usual.
-GET /_stats gives counts of uploads, creates, lists and cancels.
+usual. An upload whose bytes hold "lose-upload-answer" is stored and
+answered 502 the first time those bytes come (its answer lost).
+GET /v1/files lists the files (purpose, limit, after; newest first),
+DELETE /v1/files/ID deletes one.
+GET /_stats gives counts of uploads, creates, lists, cancels, file
+lists and file deletes.
 
 Usage: cli_fake_server.py --port-file PATH
 """
@@ -41,7 +45,9 @@ ORDER = []      # batch ids, oldest first
 SEEN = {}       # custom_id -> attempts
 STOPPED = set() # custom_ids once left undone by an expiry or a cancel
 FAILED_CREATES = set()  # (job, "fake_create_fails_partN") failed once
-STATS = {"uploads": 0, "creates": 0, "lists": 0, "cancels": 0}
+LOST_UPLOADS = set()    # bytes of uploads whose answer was lost once
+STATS = {"uploads": 0, "creates": 0, "lists": 0, "cancels": 0,
+         "file_lists": 0, "file_deletes": 0}
 COUNTER = [0]
 
 
@@ -175,8 +181,13 @@ def parse_multipart(body, ctype):
     boundary = b"--" + m.group(1).encode()
     fields = {}
     for part in body.split(boundary):
-        part = part.strip(b"\r\n")
-        if not part or part == b"--":
+        # CRLF after the boundary, CRLF before the next one: the data's
+        # own line ends are kept (its size is the file's)
+        if part.startswith(b"\r\n"):
+            part = part[2:]
+        if part.endswith(b"\r\n"):
+            part = part[:-2]
+        if not part or part.startswith(b"--"):
             continue
         head, _, data = part.partition(b"\r\n\r\n")
         name = re.search(rb'name="([^"]+)"', head)
@@ -217,6 +228,22 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             if path == "/_stats":
                 return self.send_json(200, STATS)
+            if path == "/v1/files":
+                STATS["file_lists"] += 1
+                limit = int(q.get("limit", 10000))
+                ids = [i for i in sorted(FILES, key=lambda i: (
+                    FILES[i]["created_at"], i), reverse=True)
+                    if q.get("purpose") in (None, FILES[i]["purpose"])]
+                if q.get("order") == "asc":
+                    ids.reverse()
+                if "after" in q and q["after"] in ids:
+                    ids = ids[ids.index(q["after"]) + 1:]
+                page = [file_obj(i) for i in ids[:limit]]
+                return self.send_json(200, {
+                    "object": "list", "data": page,
+                    "first_id": page[0]["id"] if page else None,
+                    "last_id": page[-1]["id"] if page else None,
+                    "has_more": len(ids) > limit})
             m = re.fullmatch(r"/v1/files/([^/]+)(/content)?", path)
             if m:
                 fid = m.group(1)
@@ -276,6 +303,11 @@ class Handler(BaseHTTPRequestHandler):
                 FILES[fid] = {"bytes": data, "purpose": purpose,
                               "filename": fname or "upload.jsonl",
                               "created_at": int(time.time())}
+                if b"lose-upload-answer" in data and data not in LOST_UPLOADS:
+                    LOST_UPLOADS.add(data)
+                    return self.send_json(502, {"error": {
+                        "message": "answer lost", "type": "server_error",
+                        "code": None, "param": None}})
                 return self.send_json(200, file_obj(fid))
             if path == "/v1/batches":
                 req = json.loads(body or b"{}")
@@ -327,6 +359,20 @@ class Handler(BaseHTTPRequestHandler):
                     b["status"] = "cancelling"
                     b["cancelling_at"] = int(time.time())
                 return self.send_json(200, b)
+        self.not_found("route")
+
+    def do_DELETE(self):
+        path = self.path.partition("?")[0]
+        with LOCK:
+            m = re.fullmatch(r"/v1/files/([^/]+)", path)
+            if m:
+                if m.group(1) not in FILES:
+                    return self.not_found("file")
+                del FILES[m.group(1)]
+                STATS["file_deletes"] += 1
+                return self.send_json(200, {"id": m.group(1),
+                                            "object": "file",
+                                            "deleted": True})
         self.not_found("route")
 
 
