@@ -1666,6 +1666,7 @@ static void *engine_main(void *arg)
     e->tpm_tokens = s->cfg.tpm > 0 ? (double)s->cfg.tpm / 60.0 : 0;
     while (!atomic_load(&s->stop)) {
         double now = oab__now();
+        srv_lease_tick(e->lease); /* the heartbeat renews while this goes on */
         pthread_mutex_lock(&s->wake_lock);
         int woke = s->wake_flag;
         s->wake_flag = 0;

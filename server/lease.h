@@ -11,7 +11,18 @@
  * finalization, did the same, and lost it the same way. Here nothing the
  * engine does holds the renewal; a node that stops (SIGSTOP, a machine
  * that hangs) or dies stops renewing with it, so a node whose leases
- * lapse is one that no longer runs. */
+ * lapse is one that no longer runs.
+ *
+ * The renewal says "this node's engine goes on", too: the engine ticks
+ * (srv_lease_tick) at every turn of its loop, and an engine that has not
+ * turned for the stall limit (60 renewal periods, 20 leases: 10 minutes
+ * with the 30 s lease; OAB_PG_STALL_S seconds for tests) is taken to be
+ * stuck (a statement that never returns, a lock another session never
+ * lets go): its node's renewals stop, so its leases lapse and the other
+ * nodes take its lines and finalizations, rather than wait on it for as
+ * long as it is stuck. They start again when it ticks again (what it
+ * records meanwhile is fenced, as for a node that stopped). Said in the
+ * log both times. */
 #ifndef OAB_SERVER_LEASE_H
 #define OAB_SERVER_LEASE_H
 
@@ -27,6 +38,10 @@ typedef struct srv_lease srv_lease;
  * refuses is logged and tried again at the next one; the connection
  * reconnects by itself. */
 int srv_lease_start(const srv_db *db, const char *node, srv_lease **out);
+
+/* The engine went round its loop once more (any thread; a store of the
+ * time, no lock). NULL: nothing. */
+void srv_lease_tick(srv_lease *l);
 
 /* Stops the thread (at once, even mid-wait; a renewal in flight ends
  * first) and closes its connection. Call before the node leaves

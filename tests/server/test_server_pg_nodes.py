@@ -61,6 +61,8 @@ final_fenced: a node whose finalizer claim another node took, and ended
     the batch with, reopens nothing (its claim held up by a trigger).
 lease_alive: a node whose engine is held longer than a lease keeps its
     leases (they are renewed on a thread of their own).
+engine_stuck: a node whose engine is held past the stall limit lets its
+    leases go: another node ends the batch while it is still held.
 webhook_fenced: a node whose webhook post outlived its claim changes
     nothing of the delivery another node made.
 input_deleted: a running batch's input deleted; a node that has it open
@@ -1124,6 +1126,58 @@ def case_lease_alive(binary, tmp):
         done = c1.wait(b["id"], timeout=60 * T.SLOW)
         completed_once(c1, done, n, "lease_alive")
         n1.kill(signal.SIGTERM)
+
+
+def case_engine_stuck(binary, tmp):
+    """A node whose engine is held past the stall limit (OAB_PG_STALL_S,
+    here 4 s against a 3 s lease; by a trigger, its statement that stores
+    a batch's result file, for a minute) stops renewing its leases: a
+    second node takes the finalization and ends the batch while the first
+    is still held, every line once (before, the heartbeat renewed them
+    for as long as the engine was stuck, and the batch waited on it).
+    Once let go, the first node says so and carries on."""
+    n = 8
+    with cluster() as db:
+        os.environ["OAB_PG_STALL_S"] = "4"
+        try:
+            n1, c1, b = one_node_batch(binary, tmp, db, n, 0, sql=(
+                "CREATE SEQUENCE stall_once; CREATE FUNCTION final_stall()"
+                " RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF"
+                " nextval('stall_once') = 1 THEN PERFORM pg_sleep(%d);"
+                " END IF; RETURN NULL; END $$; CREATE TRIGGER final_stall"
+                " AFTER INSERT ON files FOR EACH ROW WHEN (NEW.purpose ="
+                " 'batch_output') EXECUTE FUNCTION final_stall()"
+                % int(60 * T.SLOW)))
+        finally:
+            del os.environ["OAB_PG_STALL_S"]
+        check(wait_sql(db, SLEEPING, "1", 60 * T.SLOW),
+              "the node's engine held up")
+        up = T.start_upstream(tmp, name="upstream2")
+        n2 = node(binary, tmp, db.url, 2, up.port)
+        c2 = Client(n2.port)
+        done = c2.wait(b["id"], timeout=50 * T.SLOW)
+        check(sql1(db, SLEEPING) == "1", "node 1 is still held when the"
+              " batch ends")
+        completed_once(c2, done, n, "engine_stuck")
+        final = sql1(db, "SELECT final_node FROM batches WHERE id = '%s'"
+                     % b["id"])
+        check(final.endswith("/data2"), "node 2 ended it: %s" % final)
+        # node 1 let go and said so; freed, it goes on and stops cleanly
+        psql(db, "-c", "SELECT pg_cancel_backend(pid) FROM"
+             " pg_stat_activity WHERE wait_event = 'PgSleep'").communicate()
+        log = os.path.join(tmp, "node1.log")
+        deadline = time.time() + 30 * T.SLOW
+        while "goes on again" not in open(log).read():
+            check(time.time() < deadline, "node 1 says its engine goes on")
+            time.sleep(0.1)
+        text = open(log).read()
+        check("leases are no longer renewed" in text,
+              "node 1 says it let its leases go")
+        st, g = c1.req("GET", "/v1/batches/" + b["id"])
+        check(st == 200 and g["status"] == "completed",
+              "node 1 sees it completed: %s" % g.get("status"))
+        n1.kill(signal.SIGTERM)
+        n2.kill(signal.SIGTERM)
 
 
 def case_input_deleted(binary, tmp):
