@@ -85,11 +85,14 @@ static void upload_name(char *buf, size_t n, const journal_job *job,
  * thousands of files a minute. */
 #define UPLOAD_FIND_PAGES 20
 
-/* Finds the part's file among the batch files uploaded since its upload
- * was first sent (a minute of clock skew allowed) by its name and size:
- * the newest copy is journaled (part->file_id set), the other copies
- * (a retried upload, an earlier crash) are deleted. CLI_EXIT_OK whether
- * or not one was found. */
+/* Looks among the batch files uploaded since the part's upload was first
+ * sent (a minute of clock skew allowed) for the part's, by its name and
+ * size. With no part->file_id, the newest is taken and journaled
+ * (part->file_id set); the other copies (a retried upload, an earlier
+ * crash) are deleted. With one (`sweeping`: the upload answered after
+ * more than one attempt), only the other copies are deleted, and a
+ * listing that fails is a warning. CLI_EXIT_OK whether or not one was
+ * found. */
 static int adopt_upload(cli_ctx *ctx, oab_client *c, journal *jr,
                         const journal_job *job, journal_part *part)
 {
@@ -98,18 +101,18 @@ static int adopt_upload(cli_ctx *ctx, oab_client *c, journal *jr,
     struct stat sb;
     if (stat(part->path, &sb) != 0)
         return CLI_EXIT_OK; /* the upload reads it and says why */
+    int sweeping = part->file_id != NULL;
     long long since = part->upload_started_at - 60;
-    char *extra[16];
+    char *found = NULL, *extra[16];
     size_t n_extra = 0;
     char *after = NULL;
-    int rc = CLI_EXIT_OK, more = 1;
+    oab_status st = OAB_OK;
+    int more = 1;
     for (int page = 0; more && page < UPLOAD_FIND_PAGES; page++) {
         oab_file_page *l = NULL;
-        oab_status st = oab_file_list(c, &l, "batch", 100, after, "desc");
-        if (st != OAB_OK) {
-            rc = cli_api_error(ctx, st, "cannot list the files");
+        st = oab_file_list(c, &l, "batch", 100, after, "desc");
+        if (st != OAB_OK)
             break;
-        }
         more = l->has_more && l->n;
         for (size_t i = 0; i < l->n; i++) {
             const oab_file *f = l->files[i];
@@ -118,10 +121,11 @@ static int adopt_upload(cli_ctx *ctx, oab_client *c, journal *jr,
                 break;
             }
             if (!f->id || !f->filename || strcmp(f->filename, name) != 0 ||
-                f->bytes != (long long)sb.st_size)
+                f->bytes != (long long)sb.st_size ||
+                (sweeping && !strcmp(f->id, part->file_id)))
                 continue;
-            if (!part->file_id)
-                oab__set_str(&part->file_id, f->id);
+            if (!sweeping && !found)
+                found = oab__strdup(f->id);
             else if (n_extra < sizeof extra / sizeof extra[0])
                 extra[n_extra++] = oab__strdup(f->id);
         }
@@ -130,16 +134,27 @@ static int adopt_upload(cli_ctx *ctx, oab_client *c, journal *jr,
         oab_file_page_free(l);
     }
     free(after);
-    if (rc == CLI_EXIT_OK && part->file_id) {
-        if (journal_part_set_file(jr, job->id, part->idx, part->file_id) != 0) {
+    int rc = CLI_EXIT_OK;
+    if (st != OAB_OK) {
+        if (sweeping)
+            cli_warn(ctx, "cannot look for other copies of part %d's file "
+                     "(its upload took more than one try): %s", part->idx,
+                     oab_client_errmsg(c));
+        else
+            rc = cli_api_error(ctx, st, "cannot list the files");
+    } else if (found) {
+        if (journal_part_set_file(jr, job->id, part->idx, found) != 0) {
             cli_error(ctx, "journal: %s (uploaded file %s)",
-                      journal_errmsg(jr), part->file_id);
+                      journal_errmsg(jr), found);
             rc = CLI_EXIT_LOCAL;
         } else {
+            part->file_id = found;
+            found = NULL;
             cli_info(ctx, "found the file of part %d on the server: %s",
                      part->idx, part->file_id);
         }
     }
+    free(found);
     for (size_t i = 0; i < n_extra; i++) {
         /* the same bytes under the job's own name: a copy of this part */
         if (rc == CLI_EXIT_OK && extra[i] &&
@@ -188,6 +203,7 @@ static int upload_part(cli_ctx *ctx, oab_client *c, journal *jr,
     }
     if (st != OAB_OK)
         return cli_api_errorf(ctx, st, "cannot upload %s", part->path);
+    int tries = oab_client_last_attempts(c);
     oab__set_str(&part->file_id, f->id);
     oab_file_free(f);
     cli_crash_point("upload-answer");
@@ -200,7 +216,8 @@ static int upload_part(cli_ctx *ctx, oab_client *c, journal *jr,
     cli_info(ctx, "uploaded part %d (%ld lines) as %s", part->idx,
              part->n_lines, part->file_id);
     cli_crash_point("upload");
-    return CLI_EXIT_OK;
+    /* a try before the one that answered may have been stored too */
+    return tries > 1 ? adopt_upload(ctx, c, jr, job, part) : CLI_EXIT_OK;
 }
 
 /* Anthropic batches carry no metadata to be found by. A part whose create

@@ -286,6 +286,14 @@ OAB_EXTERN const char *oab_client_errmsg(const oab_client *c);
 /** x-request-id of the last answer received (success or not), or NULL. */
 OAB_EXTERN const char *oab_client_last_request_id(const oab_client *c);
 
+/** How many HTTP attempts the client's last request made, whether it
+ *  succeeded or not (0 before any request, or NULL). More than 1 after a
+ *  successful upload means an earlier attempt may have been stored too
+ *  (a 5xx or a timeout whose answer was lost): a copy of the file that
+ *  the caller may want to find (by its name) and delete. A download
+ *  resumed with Range is one request per resume: this counts the last. */
+OAB_EXTERN int oab_client_last_attempts(const oab_client *c);
+
 /* ------------------------------------------------------------------ */
 /* Files API                                                            */
 /* ------------------------------------------------------------------ */

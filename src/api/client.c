@@ -366,6 +366,11 @@ const char *oab_client_last_request_id(const oab_client *c)
     return c ? c->last_request_id : NULL;
 }
 
+int oab_client_last_attempts(const oab_client *c)
+{
+    return c ? c->last_attempts : 0;
+}
+
 /* ---- error detail ---- */
 
 static const oab_error_detail empty_detail = {OAB_OK, 0,    NULL, NULL, NULL,

@@ -523,6 +523,7 @@ oab_status oab__http_request(oab_client *c, const oab__http_req *req,
     resp->should_retry = -1;
     resp->content_length = resp->range_start = resp->range_total = -1;
     oab__client_clear_error(c);
+    c->last_attempts = 0;
 
     oab__buf url = OAB__BUF_INIT;
     struct curl_slist *hdrs = NULL;
@@ -588,6 +589,7 @@ oab_status oab__http_request(oab_client *c, const oab__http_req *req,
             break;
         oab__http_backoff(c, resp->attempts, resp);
     }
+    c->last_attempts = resp->attempts;
     if (st == OAB_OK)
         oab__client_clear_error(c); /* an earlier attempt may have failed */
     curl_mime_free(mime);

@@ -42,6 +42,7 @@ struct oab_client {
     char *d_type, *d_code, *d_param, *d_message, *d_request_id, *d_transport;
     char *errmsg;
     char *last_request_id;
+    int last_attempts;          /* HTTP attempts of the last request */
     char curl_errbuf[CURL_ERROR_SIZE];
 
     /* provider (api/anthropic.c) */

@@ -601,6 +601,26 @@ class TestFakeServer(Base):
                          [job["batches"][0]["file_id"]])
         self.assertEqual(len(self.results(job["id"], "fake")), 2)
 
+    def test_a_retried_upload_leaves_no_copy(self):
+        """The library tries an upload again after a 5xx: the first try
+        may have been stored (here it was, its answer lost). The command
+        sees the upload took two tries and deletes the other copy of the
+        part's name and size (before: it stayed on the server)."""
+        src = self.write("in.jsonl", [chat_line("lose-upload-answer-r%d" % i,
+                                                "p") for i in range(2)])
+        before = self.fake_stats()
+        p = self.run_cli(["submit", src], server="fake", rc=0,
+                         env={"OAB_CLI_MAX_RETRIES": "1"})
+        job = self.jobs()[0]
+        s = self.fake_stats()
+        self.assertEqual(s["uploads"] - before["uploads"], 2)
+        self.assertEqual(s["file_deletes"] - before["file_deletes"], 1)
+        self.assertIn("another copy of part 1's file", p.stderr)
+        named = [f["id"] for f in self.batch_files()
+                 if f["filename"] == job["id"] + ".part001.jsonl"]
+        self.assertEqual(named, [job["batches"][0]["file_id"]])
+        self.assertEqual(len(self.results(job["id"], "fake")), 2)
+
     def test_crash_after_create(self):
         src = self.write("in.jsonl", [chat_line("k%d" % i, "p") for i in
                                       range(2)])

@@ -737,11 +737,15 @@ static void test_should_retry(void)
     START(m, "should_retry");
     oab_client *c = client_for(&m, 0);
     oab_job *j = NULL;
+    CHECK_EQ_INT(oab_client_last_attempts(c), 0); /* no request yet */
+    CHECK_EQ_INT(oab_client_last_attempts(NULL), 0);
     CHECK_OK(oab_batch_retrieve(c, &j, "batch_1"));
     oab_job_free(j);
+    CHECK_EQ_INT(oab_client_last_attempts(c), 2); /* the 400, then a 200 */
     CHECK_EQ_INT(oab_batch_retrieve(c, &j, "batch_1"), OAB_ESERVER);
     const oab_error_detail *d = oab_client_last_error(c);
     CHECK_EQ_INT(d->attempts, 1);
+    CHECK_EQ_INT(oab_client_last_attempts(c), 1);
     CHECK_STR(d->message, "<html>busy</html>"); /* not JSON: the text */
     oab_client_free(c);
     CHECK(mock_finish(&m, NULL));
@@ -752,6 +756,8 @@ static void test_should_retry(void)
     CHECK_OK(oab_file_upload_buffer(c, &f, CONTENT, strlen(CONTENT), "in.jsonl",
                                     "batch", 0));
     CHECK(f && strcmp(f->id, "file-up") == 0);
+    /* a success after a 500: the first attempt may be stored too */
+    CHECK_EQ_INT(oab_client_last_attempts(c), 2);
     oab_file_free(f);
     oab_client_free(c);
     CHECK(mock_finish(&m2, NULL));
