@@ -562,21 +562,32 @@ int srv_db_batch_cancel(srv_db *h, const char *id, long long now,
 }
 
 int srv_db_batch_failed(srv_db *h, long long seq, long long now,
-                        const char *errors_json)
+                        const char *errors_json, int *failed)
 {
+    *failed = 0;
     if (h->pg)
-        return srv_pg_batch_failed(h, seq, now, errors_json);
+        return srv_pg_batch_failed(h, seq, now, errors_json, failed);
     sqlite3 *db = h->lite;
     sqlite3_stmt *st = NULL;
     int rc = prep(db,
         "UPDATE batches SET status='failed', failed_at=?, errors=?"
-        " WHERE seq=?", &st);
+        " WHERE seq=? AND status='validating'", &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_int64(st, 1, now);
     bind_text_or_null(st, 2, errors_json);
     sqlite3_bind_int64(st, 3, seq);
-    return run(db, st, "batch failed");
+    if ((rc = run(db, st, "batch failed")) != SQLITE_OK)
+        return rc;
+    if ((*failed = sqlite3_changes(db) > 0))
+        return SQLITE_OK;
+    /* cancelled before it was validated: it keeps its status */
+    if ((rc = prep(db, "UPDATE batches SET errors=? WHERE seq=? AND"
+                   " status='cancelling'", &st)) != SQLITE_OK)
+        return rc;
+    bind_text_or_null(st, 1, errors_json);
+    sqlite3_bind_int64(st, 2, seq);
+    return run(db, st, "batch errors");
 }
 
 int srv_db_batch_started(srv_db *h, long long seq, long long total,

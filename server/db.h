@@ -173,8 +173,14 @@ int srv_db_batch_insert(srv_db *db, const char *id, const char *owner,
 /* validating / in_progress -> cancelling; *changed 1 when it did. */
 int srv_db_batch_cancel(srv_db *db, const char *id, long long now,
                         int *changed);
+/* Validation refused the batch's file: validating -> failed, with the
+ * errors (*failed 1). A batch cancelled before it was validated
+ * (cancelling) keeps its status and gets the errors (*failed 0): it ends
+ * cancelled (with no line), and its errors say why none could have run.
+ * Shared state: SQLITE_BUSY when it is neither (another node's
+ * validation ended it). */
 int srv_db_batch_failed(srv_db *db, long long seq, long long now,
-                        const char *errors_json);
+                        const char *errors_json, int *failed);
 int srv_db_batch_started(srv_db *db, long long seq, long long total,
                          const char *model, long long now);
 /* in_progress -> finalizing. Shared state: only by the node holding the

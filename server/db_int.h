@@ -104,7 +104,7 @@ int srv_pg_batch_insert(srv_db *h, const char *id, const char *owner,
 int srv_pg_batch_cancel(srv_db *h, const char *id, long long now,
                         int *changed);
 int srv_pg_batch_failed(srv_db *h, long long seq, long long now,
-                        const char *errors_json);
+                        const char *errors_json, int *failed);
 int srv_pg_batch_started(srv_db *h, long long seq, long long total,
                          const char *model, long long now);
 int srv_pg_batch_finalizing(srv_db *h, long long seq, long long now);

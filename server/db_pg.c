@@ -866,16 +866,23 @@ static int q1(srv_db *h, const char *what, const char *sql, const pgp *p)
 }
 
 int srv_pg_batch_failed(srv_db *h, long long seq, long long now,
-                        const char *errors_json)
+                        const char *errors_json, int *failed)
 {
     pgp p = {0};
     p_int(&p, now);
     p_text(&p, errors_json);
     p_int(&p, seq);
     /* one node's validation ends it */
-    return q1(h, "batch failed", "UPDATE batches SET status='failed',"
-              " failed_at=$1, errors=$2 WHERE seq=$3 AND status='validating'",
-              &p);
+    int rc = qn(h, "batch failed", "UPDATE batches SET status='failed',"
+                " failed_at=$1, errors=$2 WHERE seq=$3 AND"
+                " status='validating'", &p, failed);
+    if (rc != SQLITE_OK || *failed)
+        return rc;
+    pgp c = {0};
+    p_text(&c, errors_json);
+    p_int(&c, seq);
+    return q1(h, "batch errors", "UPDATE batches SET errors=$1 WHERE seq=$2"
+              " AND status='cancelling'", &c);
 }
 
 int srv_pg_batch_started(srv_db *h, long long seq, long long total,

@@ -170,14 +170,21 @@ void srv_engine_wake(srv *s)
 static void set_failed(engine *e, long long seq, const char *id,
                        const char *errors_json)
 {
-    /* the batch's end and its webhook events commit together */
+    /* the batch's end and its webhook events commit together; one
+     * cancelled before it was validated keeps its errors, and ends
+     * cancelled (its event then) */
     if (srv_db_begin(e->db) != SQLITE_OK)
         return;
-    if (srv_db_batch_failed(e->db, seq, oab__unix_now(), errors_json) ==
-            SQLITE_OK &&
-        srv_webhook_enqueue(e->s, e->db, id, "batch.failed") == SQLITE_OK &&
+    int failed = 0;
+    if (srv_db_batch_failed(e->db, seq, oab__unix_now(), errors_json,
+                            &failed) == SQLITE_OK &&
+        (!failed || srv_webhook_enqueue(e->s, e->db, id, "batch.failed") ==
+                        SQLITE_OK) &&
         srv_db_commit(e->db) == SQLITE_OK)
-        srv_log("batch %s: failed", id);
+        srv_log("batch %s: %s", id,
+                failed ? "failed"
+                       : "its file is invalid; cancelled before it was "
+                         "validated, it ends cancelled");
     else
         srv_db_rollback(e->db);
 }

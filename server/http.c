@@ -712,8 +712,6 @@ static enum MHD_Result batch_cancel(struct MHD_Connection *conn, srv *s,
     const char *status = oab__json_str(b, "status");
     int can = status && (!strcmp(status, "validating") ||
                          !strcmp(status, "in_progress"));
-    int already = status && (!strcmp(status, "cancelling") ||
-                             !strcmp(status, "cancelled"));
     int failed = 0;
     if (can) {
         int changed = 0;
@@ -722,7 +720,13 @@ static enum MHD_Result batch_cancel(struct MHD_Connection *conn, srv *s,
         cJSON_Delete(b);
         b = failed ? NULL : srv_batch_json(s->db, r->id, NULL);
         failed = !b;
+        /* the engine (its own connection) may have ended the batch since
+         * it was read: the answer is then what its status now says */
+        can = changed;
+        status = b ? oab__json_str(b, "status") : NULL;
     }
+    int already = !can && status && (!strcmp(status, "cancelling") ||
+                                     !strcmp(status, "cancelled"));
     pthread_mutex_unlock(&s->db_lock);
     if (failed)
         return send_error(conn, r, 500, "Could not cancel the batch; try"

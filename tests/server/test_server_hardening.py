@@ -280,6 +280,49 @@ def case_bad_utf8(binary, tmp):
         check(fine == "fine \u00e9", "valid UTF-8 kept: %r" % fine)
 
 
+def case_cancel_invalid(binary, tmp):
+    """A batch cancelled while its file is being validated, the file
+    invalid (its last line is not JSON): it ends cancelled, as its cancel
+    said, and its errors name the bad line (before: on SQLite it ended
+    failed after the cancel had answered cancelling; on PostgreSQL,
+    cancelled with no errors, nothing saying why no line ran). The file
+    is long, so that the cancel comes while it is read; a try whose
+    validation ended first (the cancel answers 409, never 200 for a batch
+    that then fails: before, a cancel that read the batch validating and
+    found it failed when it wrote answered 200) fails with the same
+    errors, and the next try is made."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"))
+    c = Client(s.port)
+    n = 20000
+    data = "".join(line("l%d" % i) + "\n" for i in range(n)) + "{not json\n"
+    st, f = c.upload(data.encode())
+    check(st == 200, "upload %s" % st)
+    cancelled = 0
+    for attempt in range(8):
+        st, b = c.create(f["id"])
+        check(st == 200, "create %s" % st)
+        cst, _ = c.req("POST", "/v1/batches/%s/cancel" % b["id"])
+        check(cst in (200, 409), "cancel: %s" % cst)
+        b = c.wait(b["id"], timeout=60 * T.SLOW)
+        errs = (b.get("errors") or {}).get("data") or []
+        want = "cancelled" if cst == 200 else "failed"
+        check(b["status"] == want, "try %d: %s after a cancel that answered"
+              " %s" % (attempt, b["status"], cst))
+        check(any(e.get("code") == "invalid_json_line" and
+                  e.get("line") == n + 1 for e in errs),
+              "try %d: the bad line named: %s" % (attempt, errs))
+        check(b["request_counts"]["completed"] == 0, "no line ran")
+        if cst == 200:
+            cancelled += 1
+            break
+    if os.environ.get("OAB_DB"):
+        # PostgreSQL: the cancel takes the batch's row while the file is
+        # read (on SQLite it waits for the validation's write lock, and
+        # comes after: each try then checks the 409 and the failure)
+        check(cancelled == 1, "a cancel came while the file was validated")
+    s.kill()
+
+
 def case_bad_utf8_input(binary, tmp):
     """An input line whose custom_id is not UTF-8 fails the batch, with
     the line's number (before, on PostgreSQL, whose text refuses such a
