@@ -112,9 +112,15 @@ static int files_get(cli_ctx *ctx, oab_client *c, const char *id)
 static int files_delete(cli_ctx *ctx, oab_client *c, const char *id)
 {
     oab_status st = oab_file_delete(c, id);
-    if (st != OAB_OK) {
-        return cli_api_errorf(ctx, st, "cannot delete file %s", id);
+    /* a 404 to a try sent again (the first one's answer lost: a timeout,
+     * a 5xx) is that first try's deletion */
+    if (st == OAB_ENOTFOUND && oab_client_last_attempts(c) > 1) {
+        cli_info(ctx, "deleted %s (by an earlier try, whose answer was "
+                 "lost)", id);
+        return CLI_EXIT_OK;
     }
+    if (st != OAB_OK)
+        return cli_api_errorf(ctx, st, "cannot delete file %s", id);
     cli_info(ctx, "deleted %s", id);
     return CLI_EXIT_OK;
 }

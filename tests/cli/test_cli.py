@@ -621,6 +621,24 @@ class TestFakeServer(Base):
         self.assertEqual(named, [job["batches"][0]["file_id"]])
         self.assertEqual(len(self.results(job["id"], "fake")), 2)
 
+    def test_a_delete_whose_answer_was_lost_is_done(self):
+        """`files delete`: the first try deleted the file but its answer
+        was lost (502); the library's second try gets 404. That is the
+        first try's deletion: exit 0 (before: exit 3, 'No such file', for
+        a file this command had just deleted). Without the retry, the
+        404 of a file that is not there stays an error."""
+        src = self.write("in.jsonl", [chat_line("lose-delete-answer-%d" % i,
+                                                "p") for i in range(2)])
+        p = self.run_cli(["submit", src, "--no-wait"], server="fake", rc=0)
+        fid = self.jobs()[0]["batches"][0]["file_id"]
+        p = self.run_cli(["files", "delete", fid], server="fake", rc=0,
+                         journal=False, env={"OAB_CLI_MAX_RETRIES": "1"})
+        self.assertIn("by an earlier try", p.stderr)
+        self.assertNotIn(fid, [f["id"] for f in self.batch_files()])
+        p = self.run_cli(["files", "delete", fid], server="fake", rc=3,
+                         journal=False, env={"OAB_CLI_MAX_RETRIES": "1"})
+        self.assertIn(fid, p.stderr)
+
     def test_crash_after_create(self):
         src = self.write("in.jsonl", [chat_line("k%d" % i, "p") for i in
                                       range(2)])

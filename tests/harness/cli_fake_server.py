@@ -21,7 +21,9 @@ a retry's too) instead of "fake_outcome"; "fake_create_delay": S answers a
 create S seconds late (its batch made then); "fake_create_fails_partN"
 answers part N's first create 500 (no batch made), the next ones as
 usual. An upload whose bytes hold "lose-upload-answer" is stored and
-answered 502 the first time those bytes come (its answer lost).
+answered 502 the first time those bytes come (its answer lost); the
+DELETE of a file whose bytes hold "lose-delete-answer" deletes it and
+answers 502, the first time.
 GET /v1/files lists the files (purpose, limit, after; newest first),
 DELETE /v1/files/ID deletes one.
 GET /_stats gives counts of uploads, creates, lists, cancels, file
@@ -46,6 +48,7 @@ SEEN = {}       # custom_id -> attempts
 STOPPED = set() # custom_ids once left undone by an expiry or a cancel
 FAILED_CREATES = set()  # (job, "fake_create_fails_partN") failed once
 LOST_UPLOADS = set()    # bytes of uploads whose answer was lost once
+LOST_DELETES = set()    # files whose delete's answer was lost once
 STATS = {"uploads": 0, "creates": 0, "lists": 0, "cancels": 0,
          "file_lists": 0, "file_deletes": 0}
 COUNTER = [0]
@@ -368,8 +371,15 @@ class Handler(BaseHTTPRequestHandler):
             if m:
                 if m.group(1) not in FILES:
                     return self.not_found("file")
+                lose = (b"lose-delete-answer" in FILES[m.group(1)]["bytes"]
+                        and m.group(1) not in LOST_DELETES)
                 del FILES[m.group(1)]
                 STATS["file_deletes"] += 1
+                if lose:
+                    LOST_DELETES.add(m.group(1))
+                    return self.send_json(502, {"error": {
+                        "message": "answer lost", "type": "server_error",
+                        "code": None, "param": None}})
                 return self.send_json(200, {"id": m.group(1),
                                             "object": "file",
                                             "deleted": True})
