@@ -204,7 +204,9 @@ const char cli_help_cancel[] =
     "Usage: oaibatch cancel [OPTIONS] ID\n"
     "\n"
     "Cancel every unfinished batch of the job, or the batch. Lines already\n"
-    "done stay in the results ('oaibatch results ID').\n"
+    "done stay in the results ('oaibatch results ID'). A batch that ends\n"
+    "before its cancel comes (the server answers 409) is said to have\n"
+    "ended, not taken for an error.\n"
     "\n"
     "Options:\n"
     "  --json  print the state after cancelling as JSON\n";

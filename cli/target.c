@@ -366,6 +366,21 @@ int cli_target_cancel(cli_ctx *ctx, cli_target *t)
         if (u->batch && u->batch->status == OAB_BATCH_CANCELLING)
             continue;
         oab_status st = unit_call(ctx, c, t, u, oab_batch_cancel);
+        if (st == OAB_EHTTP && oab_client_last_error(c)->http_status == 409) {
+            /* not cancellable: it may have ended since it was read, and
+             * then nothing is left to cancel */
+            char why[512];
+            snprintf(why, sizeof why, "%s", oab_client_errmsg(c));
+            if (unit_call(ctx, c, t, u, oab_batch_retrieve) == OAB_OK &&
+                cli_unit_terminal(u)) {
+                cli_info(ctx, "batch %s ended (%s) before it could be "
+                         "cancelled", u->batch_id, cli_unit_status(u));
+                continue;
+            }
+            cli_error(ctx, "cannot cancel %s: %s", u->batch_id, why);
+            rc = cli_exit_for(st);
+            continue;
+        }
         if (st != OAB_OK)
             rc = unit_error(ctx, st, "cancel", u);
     }

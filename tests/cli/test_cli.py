@@ -639,6 +639,25 @@ class TestFakeServer(Base):
                          journal=False, env={"OAB_CLI_MAX_RETRIES": "1"})
         self.assertIn(fid, p.stderr)
 
+    def test_cancel_of_a_batch_that_ends_meanwhile(self):
+        """The batch ends between the status read and the cancel (the
+        server answers 409 batch_not_cancellable): `cancel` reads it
+        again, says it ended and exits 0 (before: exit 3, the 409 as an
+        error, for a job with nothing left to cancel)."""
+        src = self.write("in.jsonl", [chat_line("late%d" % i, "p")
+                                      for i in range(2)])
+        p = self.run_cli(["submit", src, "--no-wait", "--metadata",
+                          "fake_cancel_too_late=1"], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        p = self.run_cli(["cancel", job], server="fake", rc=0)
+        self.assertIn("before it could be cancelled", p.stderr)
+        self.assertEqual(self.jobs()[0]["batches"][0]["status"],
+                         "completed")
+        # an ended batch the command already knows ended: nothing sent
+        before = self.fake_stats()["cancels"]
+        self.run_cli(["cancel", job], server="fake", rc=0)
+        self.assertEqual(self.fake_stats()["cancels"], before)
+
     def test_crash_after_create(self):
         src = self.write("in.jsonl", [chat_line("k%d" % i, "p") for i in
                                       range(2)])

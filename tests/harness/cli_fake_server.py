@@ -20,7 +20,8 @@ lost); "fake_outcome_partN" is the outcome of part N's batch (oaibatch_part N,
 a retry's too) instead of "fake_outcome"; "fake_create_delay": S answers a
 create S seconds late (its batch made then); "fake_create_fails_partN"
 answers part N's first create 500 (no batch made), the next ones as
-usual. An upload whose bytes hold "lose-upload-answer" is stored and
+usual; "fake_cancel_too_late" completes the batch as a cancel of it comes
+(which then answers 409, as for any batch that has ended). An upload whose bytes hold "lose-upload-answer" is stored and
 answered 502 the first time those bytes come (its answer lost); the
 DELETE of a file whose bytes hold "lose-delete-answer" deletes it and
 answers 502, the first time.
@@ -358,6 +359,17 @@ class Handler(BaseHTTPRequestHandler):
                 if not b:
                     return self.not_found("batch")
                 STATS["cancels"] += 1
+                md = b.get("metadata") or {}
+                if md.get("fake_cancel_too_late") and b["status"] in (
+                        "validating", "in_progress", "finalizing"):
+                    finish(b, "completed")  # it ends as the cancel comes
+                if b["status"] not in ("validating", "in_progress",
+                                       "finalizing", "cancelling"):
+                    return self.send_json(409, {"error": {
+                        "message": "Cannot cancel a batch with status"
+                                   " '%s'." % b["status"],
+                        "type": "invalid_request_error",
+                        "code": "batch_not_cancellable", "param": None}})
                 if b["status"] in ("validating", "in_progress", "finalizing"):
                     b["status"] = "cancelling"
                     b["cancelling_at"] = int(time.time())
