@@ -60,8 +60,9 @@ answer, which `submit` checks at once) takes the file of that name and
 size uploaded since then, and deletes any other copy of it, instead of
 uploading a second one. An upload the library had to send more than
 once (after a 5xx or a timeout, whose try may have been stored too) is
-followed by the same look, and the other copies are deleted. A
-part with a file id but no
+followed by the same look, and the other copies are deleted. A server
+with no `GET /files` (a gateway answering 404) gets the part uploaded
+again, with a warning. A part with a file id but no
 batch id is first looked for on the server (a batch made from that file,
 in case the crash came between the create and the journal write) and
 created only if there is none. A create is never sent twice blind: the

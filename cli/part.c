@@ -90,9 +90,11 @@ static void upload_name(char *buf, size_t n, const journal_job *job,
  * size. With no part->file_id, the newest is taken and journaled
  * (part->file_id set); the other copies (a retried upload, an earlier
  * crash) are deleted. With one (`sweeping`: the upload answered after
- * more than one attempt), only the other copies are deleted, and a
- * listing that fails is a warning. CLI_EXIT_OK whether or not one was
- * found. */
+ * more than one attempt), only the other copies are deleted. A listing
+ * the server does not offer (404, 405 and other 4xx but 401, 403 and
+ * 429: a gateway with no GET /files) is a warning, as is any failed
+ * listing when sweeping: the part is then uploaded (again). CLI_EXIT_OK
+ * whether or not one was found. */
 static int adopt_upload(cli_ctx *ctx, oab_client *c, journal *jr,
                         const journal_job *job, journal_part *part)
 {
@@ -136,9 +138,14 @@ static int adopt_upload(cli_ctx *ctx, oab_client *c, journal *jr,
     free(after);
     int rc = CLI_EXIT_OK;
     if (st != OAB_OK) {
+        int offered = st != OAB_ENOTFOUND && st != OAB_EHTTP;
         if (sweeping)
             cli_warn(ctx, "cannot look for other copies of part %d's file "
                      "(its upload took more than one try): %s", part->idx,
+                     oab_client_errmsg(c));
+        else if (!offered)
+            cli_warn(ctx, "cannot look on the server for part %d's earlier "
+                     "upload (%s): uploading it again", part->idx,
                      oab_client_errmsg(c));
         else
             rc = cli_api_error(ctx, st, "cannot list the files");

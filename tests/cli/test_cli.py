@@ -601,6 +601,33 @@ class TestFakeServer(Base):
                          [job["batches"][0]["file_id"]])
         self.assertEqual(len(self.results(job["id"], "fake")), 2)
 
+    def set_knobs(self, **knobs):
+        import urllib.request
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/_knobs" % self.fake_port,
+            data=json.dumps(knobs).encode(), method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            r.read()
+
+    def test_no_file_listing_means_uploading_again(self):
+        """A server with no GET /files (404): the part whose upload's
+        answer never reached the journal is uploaded again, said in a
+        warning, rather than the job stuck on an error for good."""
+        src = self.write("in.jsonl", [chat_line("nolist%d" % i, "p")
+                                      for i in range(2)])
+        before = self.fake_stats()
+        self.run_cli(["submit", src, "--no-wait"], server="fake", rc=99,
+                     env={"OAB_CLI_CRASH_AFTER": "upload-answer"})
+        self.set_knobs(files_list=False)
+        try:
+            p = self.run_cli(["submit", src], server="fake", rc=0)
+        finally:
+            self.set_knobs(files_list=True)
+        self.assertIn("uploading it again", p.stderr)
+        s = self.fake_stats()
+        self.assertEqual(s["uploads"] - before["uploads"], 2)
+        self.assertEqual(len(self.results(self.jobs()[0]["id"], "fake")), 2)
+
     def test_a_retried_upload_leaves_no_copy(self):
         """The library tries an upload again after a 5xx: the first try
         may have been stored (here it was, its answer lost). The command

@@ -28,7 +28,8 @@ answers 502, the first time.
 GET /v1/files lists the files (purpose, limit, after; newest first),
 DELETE /v1/files/ID deletes one.
 GET /_stats gives counts of uploads, creates, lists, cancels, file
-lists and file deletes.
+lists and file deletes; POST /_knobs {"files_list": false} makes GET
+/v1/files answer 404 (a gateway without it) until set true again.
 
 Usage: cli_fake_server.py --port-file PATH
 """
@@ -50,6 +51,7 @@ STOPPED = set() # custom_ids once left undone by an expiry or a cancel
 FAILED_CREATES = set()  # (job, "fake_create_fails_partN") failed once
 LOST_UPLOADS = set()    # bytes of uploads whose answer was lost once
 LOST_DELETES = set()    # files whose delete's answer was lost once
+KNOBS = {"files_list": True}
 STATS = {"uploads": 0, "creates": 0, "lists": 0, "cancels": 0,
          "file_lists": 0, "file_deletes": 0}
 COUNTER = [0]
@@ -232,6 +234,8 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             if path == "/_stats":
                 return self.send_json(200, STATS)
+            if path == "/v1/files" and not KNOBS["files_list"]:
+                return self.not_found("route")
             if path == "/v1/files":
                 STATS["file_lists"] += 1
                 limit = int(q.get("limit", 10000))
@@ -293,6 +297,9 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.partition("?")[0]
         body = self.read_body()
         with LOCK:
+            if path == "/_knobs":
+                KNOBS.update(json.loads(body or b"{}"))
+                return self.send_json(200, KNOBS)
             if path == "/v1/files":
                 fields = parse_multipart(body,
                                          self.headers.get("Content-Type", ""))
