@@ -165,6 +165,11 @@ char *cli_url_public(const char *url);
 /* The journal, opened on first use (NULL after printing on failure). */
 struct journal *cli_journal(cli_ctx *ctx);
 
+/* Why the last library call on the client failed: the client's message,
+ * else oab_strerror(st). Borrowed: valid until the next call on the
+ * client (copy it before calls that look for what the failed one may
+ * have made anyway). */
+const char *cli_failure(cli_ctx *ctx, oab_status st);
 /* Reports a failed library call on the client and maps it to an exit
  * code. `what` says what was being done ("upload part 2"). */
 int cli_api_error(cli_ctx *ctx, oab_status st, const char *what);

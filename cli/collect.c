@@ -443,6 +443,15 @@ static int collect_one(const oab_result *r, void *ud)
     return 0;
 }
 
+/* 1 when a unit's lines are missing from the results: its batch has not
+ * ended, and it is not a retry (a retry's lines have their earlier
+ * answers meanwhile). */
+static int unit_missing(const cli_unit *u)
+{
+    return !cli_unit_terminal(u) &&
+           !(u->part && journal_part_is_retry(u->part));
+}
+
 int cli_target_collect(cli_ctx *ctx, cli_target *t, const char *extra_input,
                        int raw, cli_rows *rows)
 {
@@ -453,18 +462,14 @@ int cli_target_collect(cli_ctx *ctx, cli_target *t, const char *extra_input,
     oab_client *c = cli_client(ctx);
     for (size_t i = 0; i < t->n_units; i++) {
         cli_unit *u = &t->units[i];
-        /* a retry's lines have their earlier answers meanwhile */
-        int is_retry = u->part && journal_part_is_retry(u->part);
+        if (unit_missing(u))
+            rows->incomplete = 1;
         if (!u->batch) {
-            if (!is_retry)
-                rows->incomplete = 1;
             cli_warn(ctx, "part %d has no batch yet; its lines are not in "
                      "the results", u->part ? u->part->idx : 0);
             continue;
         }
         if (!oab_batch_status_is_terminal(u->batch->status)) {
-            if (!is_retry)
-                rows->incomplete = 1;
             cli_warn(ctx, "batch %s is %s; its lines are not in the results "
                      "yet (oaibatch wait %s)", u->batch_id,
                      cli_unit_status(u), cli_target_label(t));
@@ -611,8 +616,7 @@ static int refuse_unfinished(cli_ctx *ctx, cli_target *t)
         return rc;
     for (size_t i = 0; i < t->n_units; i++) {
         const cli_unit *u = &t->units[i];
-        if (cli_unit_terminal(u) ||
-            (u->part && journal_part_is_retry(u->part)))
+        if (!unit_missing(u))
             continue;
         const char *label = cli_target_label(t);
         if (!u->batch)

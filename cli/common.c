@@ -243,13 +243,15 @@ int cli_exit_for(oab_status st)
     }
 }
 
-int cli_api_error(cli_ctx *ctx, oab_status st, const char *what)
+const char *cli_failure(cli_ctx *ctx, oab_status st)
 {
     const char *detail = ctx->client ? oab_client_errmsg(ctx->client) : NULL;
-    if (detail && *detail)
-        cli_error(ctx, "%s: %s", what, detail);
-    else
-        cli_error(ctx, "%s: %s", what, oab_strerror(st));
+    return detail && *detail ? detail : oab_strerror(st);
+}
+
+int cli_api_error(cli_ctx *ctx, oab_status st, const char *what)
+{
+    cli_error(ctx, "%s: %s", what, cli_failure(ctx, st));
     return cli_exit_for(st);
 }
 

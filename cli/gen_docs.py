@@ -237,8 +237,8 @@ model, n_lines, metadata_json, provider), `parts` (job_id, idx, kind,
 path, n_lines, input_lines, file_id, batch_id, status, counts,
 updated_at, anthropic_map, create_started_at, upload_started_at),
 `line_maps` (where each part's lines are in the input) and `locks`.
-Part files live in `parts/JOB/` beside the journal. The journal never holds an API key, nor a user name and
-password given in the base URL (`https://user:secret@gateway/v1` is
+Part files live in `parts/JOB/` beside the journal. The journal never
+holds an API key, nor a user name and password given in the base URL (`https://user:secret@gateway/v1` is
 kept, printed and fingerprinted as `https://gateway/v1`; a later
 command given the URL with them uses them). A journal made by an older
 `oaibatch` gets the newer columns (`provider`, `anthropic_map`,

@@ -61,14 +61,6 @@ static int adopt_by_file(cli_ctx *ctx, oab_client *c, journal *jr,
 
 /* ---- the part's file ---- */
 
-/* Why a call failed, kept before the calls that look for what it may
- * have made anyway (they overwrite the client's message). */
-static void failure_of(oab_client *c, oab_status st, char *why, size_t n)
-{
-    const char *d = oab_client_errmsg(c);
-    snprintf(why, n, "%s", d && *d ? d : oab_strerror(st));
-}
-
 /* The name a part's file is uploaded under: the job's id and the part's
  * number, so that an upload whose answer never reached the journal (a
  * crash, a lost answer) is found again by it (files carry no metadata). */
@@ -142,11 +134,11 @@ static int adopt_upload(cli_ctx *ctx, oab_client *c, journal *jr,
         if (sweeping)
             cli_warn(ctx, "cannot look for other copies of part %d's file "
                      "(its upload took more than one try): %s", part->idx,
-                     oab_client_errmsg(c));
+                     cli_failure(ctx, st));
         else if (!offered)
             cli_warn(ctx, "cannot look on the server for part %d's earlier "
                      "upload (%s): uploading it again", part->idx,
-                     oab_client_errmsg(c));
+                     cli_failure(ctx, st));
         else
             rc = cli_api_error(ctx, st, "cannot list the files");
     } else if (found) {
@@ -201,7 +193,7 @@ static int upload_part(cli_ctx *ctx, oab_client *c, journal *jr,
         /* the server may have taken it (a timeout, a reset, a 5xx): the
          * file is looked for before saying so, as a create's batch is */
         char why[512];
-        failure_of(c, st, why, sizeof why);
+        snprintf(why, sizeof why, "%s", cli_failure(ctx, st));
         if (adopt_upload(ctx, c, jr, job, part) == CLI_EXIT_OK &&
             part->file_id)
             return CLI_EXIT_OK;
@@ -411,7 +403,7 @@ static int part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
          * exist, and is taken if it does (a second create would be a
          * second batch, paid for and never collected) */
         char why[512];
-        failure_of(c, st, why, sizeof why);
+        snprintf(why, sizeof why, "%s", cli_failure(ctx, st));
         if (adopt_by_file(ctx, c, jr, job, part) == CLI_EXIT_OK &&
             part->batch_id)
             return CLI_EXIT_OK;

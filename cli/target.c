@@ -370,7 +370,7 @@ int cli_target_cancel(cli_ctx *ctx, cli_target *t)
             /* not cancellable: it may have ended since it was read, and
              * then nothing is left to cancel */
             char why[512];
-            snprintf(why, sizeof why, "%s", oab_client_errmsg(c));
+            snprintf(why, sizeof why, "%s", cli_failure(ctx, st));
             if (unit_call(ctx, c, t, u, oab_batch_retrieve) == OAB_OK &&
                 cli_unit_terminal(u)) {
                 cli_info(ctx, "batch %s ended (%s) before it could be "

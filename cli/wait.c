@@ -187,9 +187,8 @@ static int wait_poll(waiter *W)
         return 2 + cli_target_report(ctx, st, bad);
     if (st != OAB_OK) {
         if (!W->down) {
-            const char *d = oab_client_errmsg(ctx->client);
             cli_warn(ctx, "the server cannot be reached (%s); still waiting, "
-                     "trying again", d && *d ? d : oab_strerror(st));
+                     "trying again", cli_failure(ctx, st));
             W->down = 1;
         }
         return 0;

@@ -48,6 +48,7 @@ static void *lease_main(void *arg)
     double every = 0;
     srv_db_renew(l->db, &every); /* just for the period: set_node renewed */
     double wait = every > 0 ? every : 1;
+    double limit = stall_limit(every);
     int stalled = 0;
     pthread_mutex_lock(&l->mu);
     while (!l->stop) {
@@ -58,7 +59,6 @@ static void *lease_main(void *arg)
         pthread_mutex_unlock(&l->mu);
         double idle = (double)(now_ms() - atomic_load_explicit(
                            &l->tick_ms, memory_order_relaxed)) / 1000.0;
-        double limit = stall_limit(every);
         if (idle > limit) {
             /* a stuck engine: no renewal, its work goes to other nodes */
             if (!stalled)
