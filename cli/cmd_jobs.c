@@ -8,7 +8,9 @@
 #include "target.h"
 #include "output.h"
 #include "part.h"
+#include "wait.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -216,56 +218,65 @@ static int find_lost_batches(cli_ctx *ctx, cli_target *t)
     return found ? cli_target_reload(ctx, t) : CLI_EXIT_OK;
 }
 
-enum { O_CANCEL = 2, O_OLDER };
-
-static int rm_opt(const char *cmd, int id, const char *arg, void *st)
+/* Gives back the locks rm_lock took. */
+static void rm_unlock(cli_ctx *ctx, char locks[2][96])
 {
-    (void)cmd;
-    (void)arg;
-    if (id != O_CANCEL)
-        return 0;
-    *(int *)st = 1;
-    return 1;
-}
-
-static int jobs_rm(cli_ctx *ctx, int argc, char **argv)
-{
-    static const cli_opt opts[] = { { "cancel", 0, 0, O_CANCEL },
-                                    { NULL, 0, 0, 0 } };
-    static const cli_parse_spec spec = { "jobs rm", opts, rm_opt, "JOB", 0 };
-    int cancel = 0;
-    const char *id = NULL;
-    int rc = cli_parse_args(ctx, &spec, argc, argv, &cancel, &id);
-    if (rc >= 0)
-        return rc;
-    if (strncmp(id, "job_", 4) != 0)
-        return cli_usage_error("jobs rm", "JOB is a job id (job_...)");
-    cli_target t;
-    char locks[2][96] = {"", ""};
-    rc = cli_target_resolve(ctx, id, &t);
-    if (rc == CLI_EXIT_OK)
-        rc = rm_lock(ctx, t.job, locks);
-    if (rc == CLI_EXIT_OK)
-        rc = find_lost_batches(ctx, &t);
-    if (rc == CLI_EXIT_OK)
-        rc = cli_target_fetch(ctx, &t, 0);
-    if (rc == CLI_EXIT_OK && !cli_target_done(&t)) {
-        if (!cancel) {
-            cli_error(ctx, "job %s has batches still running; wait for "
-                      "them, or remove it with --cancel", id);
-            rc = CLI_EXIT_FAILED;
-        } else {
-            rc = cli_target_cancel(ctx, &t);
-        }
-    }
-    if (rc == CLI_EXIT_OK)
-        rc = remove_job(ctx, t.job);
-    if (rc == CLI_EXIT_OK)
-        cli_info(ctx, "removed job %s", id);
     for (int i = 1; i >= 0; i--)
         if (locks[i][0])
             cli_unlock(ctx, locks[i]);
-    cli_target_free(&t);
+}
+
+typedef struct rm_opts {
+    int cancel;           /* --cancel: cancel the running batches first */
+    int delete_files;     /* --delete-files: delete the server's copies */
+    long long older_than; /* prune: the age, -1 until given */
+    cli_wait_opts wait;   /* --cancel --delete-files waits for the end */
+} rm_opts;
+
+/* --delete-files: deletes what the server keeps of the job. When
+ * something could not be deleted the job stays in the journal, which
+ * keeps the ids: the same command again deletes the rest. Exit code. */
+static int delete_remote(cli_ctx *ctx, cli_target *t)
+{
+    size_t n = 0;
+    int rc = cli_target_delete_remote(ctx, t, 1, &n);
+    int anthropic = cli_is_anthropic(ctx);
+    cli_info(ctx, "deleted %zu %s%s of job %s from the server", n,
+             anthropic ? "batch" : "file",
+             n == 1 ? "" : anthropic ? "es" : "s", t->job->id);
+    if (rc != CLI_EXIT_OK)
+        cli_error(ctx, "job %s stays in the journal, which keeps the ids "
+                  "of what is left: run the command again to delete it",
+                  t->job->id);
+    return rc;
+}
+
+/* Removes a resolved job whose locks are held: its lost batches found,
+ * its batches fetched, cancelled with --cancel (and waited for, with
+ * --delete-files, whose output files come at the end), its files on
+ * the server deleted with --delete-files, then the job. Exit code. */
+static int rm_resolved(cli_ctx *ctx, cli_target *t, const rm_opts *o)
+{
+    int rc = find_lost_batches(ctx, t);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_target_fetch(ctx, t, 0);
+    if (rc == CLI_EXIT_OK && !cli_target_done(t)) {
+        if (!o->cancel) {
+            cli_error(ctx, "job %s has batches still running; wait for "
+                      "them, or remove it with --cancel", t->job->id);
+            return CLI_EXIT_FAILED;
+        }
+        rc = cli_target_cancel(ctx, t);
+        if (rc == CLI_EXIT_OK && o->delete_files && !cli_target_done(t)) {
+            cli_info(ctx, "waiting for the cancelled batches to end, to "
+                     "delete their output files too");
+            rc = cli_target_wait(ctx, t, &o->wait);
+        }
+    }
+    if (rc == CLI_EXIT_OK && o->delete_files)
+        rc = delete_remote(ctx, t);
+    if (rc == CLI_EXIT_OK)
+        rc = remove_job(ctx, t->job);
     return rc;
 }
 
@@ -282,52 +293,127 @@ static long long parse_duration(const char *s)
                      : !strcmp(end, "h") ? 3600
                      : !strcmp(end, "d") ? 86400
                                          : -1;
-    return unit < 0 ? -1 : v * unit;
+    if (unit < 0 || v > LLONG_MAX / unit)
+        return -1;
+    return v * unit;
 }
 
-static int prune_opt(const char *cmd, int id, const char *arg, void *st)
+enum { O_CANCEL = 2, O_OLDER, O_DELETE_FILES };
+
+static int rm_opt(const char *cmd, int id, const char *arg, void *st)
 {
-    if (id != O_OLDER)
-        return 0;
-    long long *age = st;
-    *age = parse_duration(arg);
-    if (*age < 0) {
-        cli_usage_error(cmd, "--older-than takes a duration like 30d, 12h, "
-                        "15m or 45s");
-        return -1;
+    rm_opts *o = st;
+    switch (id) {
+    case O_CANCEL: o->cancel = 1; return 1;
+    case O_DELETE_FILES: o->delete_files = 1; return 1;
+    case O_OLDER:
+        o->older_than = parse_duration(arg);
+        if (o->older_than < 0) {
+            cli_usage_error(cmd, "--older-than takes a duration like 30d, "
+                            "12h, 15m or 45s");
+            return -1;
+        }
+        return 1;
+    default: return cli_wait_opt(cmd, id, arg, &o->wait);
     }
-    return 1;
+}
+
+#define RM_OPTS_INIT { 0, 0, -1, CLI_WAIT_OPTS_INIT }
+
+static int jobs_rm(cli_ctx *ctx, int argc, char **argv)
+{
+    static const cli_opt opts[] = {
+        { "cancel", 0, 0, O_CANCEL },
+        { "delete-files", 0, 0, O_DELETE_FILES },
+        { "interval", 0, 1, CLI_OPT_INTERVAL },
+        { "max-interval", 0, 1, CLI_OPT_MAX_INTERVAL },
+        { "timeout", 0, 1, CLI_OPT_TIMEOUT },
+        { NULL, 0, 0, 0 }
+    };
+    static const cli_parse_spec spec = { "jobs rm", opts, rm_opt, "JOB", 0 };
+    rm_opts o = RM_OPTS_INIT;
+    const char *id = NULL;
+    int rc = cli_parse_args(ctx, &spec, argc, argv, &o, &id);
+    if (rc >= 0)
+        return rc;
+    if (strncmp(id, "job_", 4) != 0)
+        return cli_usage_error("jobs rm", "JOB is a job id (job_...)");
+    cli_target t;
+    char locks[2][96] = {"", ""};
+    rc = cli_target_resolve(ctx, id, &t);
+    if (rc == CLI_EXIT_OK)
+        rc = rm_lock(ctx, t.job, locks);
+    if (rc == CLI_EXIT_OK)
+        rc = rm_resolved(ctx, &t, &o);
+    if (rc == CLI_EXIT_OK)
+        cli_info(ctx, "removed job %s", id);
+    rm_unlock(ctx, locks);
+    cli_target_free(&t);
+    return rc;
+}
+
+/* Prunes one finished job under its locks: at once from the journal, or
+ * (--delete-files) with its files on the server first. Exit code. */
+static int prune_job(cli_ctx *ctx, const journal_job *j, const rm_opts *o)
+{
+    char locks[2][96] = {"", ""};
+    int rc = rm_lock(ctx, j, locks);
+    if (rc == CLI_EXIT_OK && !o->delete_files) {
+        rc = remove_job(ctx, j);
+    } else if (rc == CLI_EXIT_OK) {
+        cli_target t;
+        rc = cli_target_resolve(ctx, j->id, &t);
+        if (rc == CLI_EXIT_OK)
+            rc = rm_resolved(ctx, &t, o);
+        cli_target_free(&t);
+    }
+    rm_unlock(ctx, locks);
+    return rc;
 }
 
 static int jobs_prune(cli_ctx *ctx, int argc, char **argv)
 {
     static const cli_opt opts[] = { { "older-than", 0, 1, O_OLDER },
+                                    { "delete-files", 0, 0, O_DELETE_FILES },
                                     { NULL, 0, 0, 0 } };
     static const cli_parse_spec spec = {
-        "jobs prune", opts, prune_opt,
+        "jobs prune", opts, rm_opt,
         NULL, 0
     };
-    long long age = -1;
-    int rc = cli_parse_args(ctx, &spec, argc, argv, &age, NULL);
+    rm_opts o = RM_OPTS_INIT;
+    int rc = cli_parse_args(ctx, &spec, argc, argv, &o, NULL);
     if (rc >= 0)
         return rc;
-    if (age < 0)
+    if (o.older_than < 0)
         return cli_usage_error("jobs prune", "--older-than is required");
     journal_job **jobs = NULL;
-    size_t n = 0, removed = 0;
+    size_t n = 0, removed = 0, left = 0;
     if ((rc = cli_jobs_list(ctx, 0, &jobs, &n)) != CLI_EXIT_OK)
         return rc;
-    long long cut = oab__unix_now() - age;
+    long long cut = oab__unix_now() - o.older_than;
     rc = CLI_EXIT_OK;
-    for (size_t i = 0; i < n && rc == CLI_EXIT_OK; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (jobs[i]->created_at >= cut || !journal_job_finished(jobs[i]))
             continue;
-        rc = remove_job(ctx, jobs[i]);
-        removed += rc == CLI_EXIT_OK;
+        /* a job that cannot go now (in use, a file not deleted) is left
+         * for the next prune; the others still go */
+        int r = prune_job(ctx, jobs[i], &o);
+        if (r == CLI_EXIT_OK) {
+            removed++;
+            continue;
+        }
+        left++;
+        if (rc == CLI_EXIT_OK)
+            rc = r;
+        if (r == CLI_EXIT_LOCAL)
+            break; /* the journal itself failed */
     }
     journal_job_list_free(jobs, n);
     cli_info(ctx, "removed %zu finished job%s", removed,
              removed == 1 ? "" : "s");
+    if (left)
+        cli_error(ctx, "%zu finished job%s left in the journal (see above)",
+                  left, left == 1 ? " is" : "s are");
     return rc;
 }
 

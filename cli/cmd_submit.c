@@ -832,17 +832,7 @@ static void delete_inputs(cli_ctx *ctx, const submit_opts *o,
         return;
     }
     size_t n = 0;
-    for (size_t i = 0; i < t->n_units; i++) {
-        const journal_part *p = t->units[i].part;
-        if (!p || !p->file_id)
-            continue;
-        oab_status st = oab_file_delete(ctx->client, p->file_id);
-        if (st == OAB_OK || st == OAB_ENOTFOUND)
-            n++;
-        else
-            cli_api_errorf(ctx, st, "cannot delete the input file %s",
-                           p->file_id);
-    }
+    cli_target_delete_remote(ctx, t, 0, &n);
     cli_info(ctx, "deleted %zu uploaded input file%s", n, n == 1 ? "" : "s");
 }
 

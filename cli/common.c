@@ -177,22 +177,42 @@ char *cli_url_public(const char *url)
     return oab__sprintf("%.*s%s", (int)(auth - url), url, at + 1);
 }
 
+/* The base URL the user gave (--base-url, else the provider's
+ * variable), or NULL for the library's default. */
+static const char *asked_base_url(const cli_ctx *ctx)
+{
+    if (ctx->base_url)
+        return ctx->base_url;
+    const char *env = getenv(cli_is_anthropic(ctx) ? "ANTHROPIC_BASE_URL"
+                                                   : "OPENAI_BASE_URL");
+    return env && *env ? env : NULL;
+}
+
 void cli_use_base_url(cli_ctx *ctx, const char *url)
 {
     if (!url || !*url)
         return;
-    oab_client *c = cli_client(ctx);
-    const char *now = c ? oab_client_base_url(c) : NULL;
+    /* the URL in use: the client's, else the one asked for; none asked
+     * for, the job's is taken without a word (and without making a
+     * client for the default URL, which wants a key the job's server
+     * may not) */
+    const char *now = ctx->client ? oab_client_base_url(ctx->client)
+                                  : asked_base_url(ctx);
     /* the journal keeps the URL without credentials: the one given now
      * (with them, say) is the job's when it is the same without */
     char *shown = now ? cli_url_public(now) : NULL;
-    int same = !now || (shown && strcmp(shown, url) == 0);
-    if (same) {
+    if (shown) {
+        size_t n = strlen(shown);
+        while (n > 0 && shown[n - 1] == '/')
+            shown[--n] = '\0';
+    }
+    if (shown && strcmp(shown, url) == 0) {
         free(shown);
         return;
     }
-    cli_warn(ctx, "the job was submitted to %s; using it, not %s", url,
-             shown ? shown : "another URL");
+    if (shown)
+        cli_warn(ctx, "the job was submitted to %s; using it, not %s", url,
+                 shown);
     free(shown);
     char *keep = oab__strdup(url);
     if (!keep)

@@ -1,5 +1,6 @@
 /* target.c - resolving an ID to a target, fetching its batches (each
- * status recorded in the journal), the job's status, cancelling. */
+ * status recorded in the journal), the job's status, cancelling,
+ * deleting what the server keeps. */
 #include "oaibatch.h"
 #include "util/str.h"
 #include "linemap.h"
@@ -386,6 +387,64 @@ int cli_target_cancel(cli_ctx *ctx, cli_target *t)
     }
     return rc;
 }
+/* ---- deleting ---- */
+
+/* Deletes one file (or Anthropic batch); 1 when it went or was gone,
+ * 0 when not (said), and *rc the failure's exit code. */
+static int delete_one(cli_ctx *ctx, oab_client *c, int batch,
+                      const char *what, const char *id, int *rc)
+{
+    oab_status st = batch ? oab_anthropic_batch_delete(c, id)
+                          : oab_file_delete(c, id);
+    if (st == OAB_OK || st == OAB_ENOTFOUND)
+        return 1;
+    int r = cli_api_errorf(ctx, st, "cannot delete %s %s", what, id);
+    if (*rc == CLI_EXIT_OK)
+        *rc = r;
+    return 0;
+}
+
+int cli_target_delete_remote(cli_ctx *ctx, const cli_target *t, int outputs,
+                             size_t *deleted)
+{
+    size_t n = 0;
+    int rc = CLI_EXIT_OK;
+    oab_client *c = cli_client(ctx);
+    if (!c)
+        return CLI_EXIT_API;
+    int anthropic = cli_is_anthropic(ctx);
+    for (size_t i = 0; i < t->n_units; i++) {
+        const cli_unit *u = &t->units[i];
+        if (anthropic) {
+            if (!outputs || !u->batch_id)
+                continue;
+            if (!cli_unit_terminal(u)) {
+                cli_error(ctx, "batch %s has not ended: not deleted",
+                          u->batch_id);
+                if (rc == CLI_EXIT_OK)
+                    rc = CLI_EXIT_FAILED;
+                continue;
+            }
+            n += delete_one(ctx, c, 1, "batch", u->batch_id, &rc);
+            continue;
+        }
+        if (u->part && u->part->file_id)
+            n += delete_one(ctx, c, 0, "the input file", u->part->file_id,
+                            &rc);
+        if (!outputs || !u->batch)
+            continue;
+        if (u->batch->output_file_id)
+            n += delete_one(ctx, c, 0, "the output file",
+                            u->batch->output_file_id, &rc);
+        if (u->batch->error_file_id)
+            n += delete_one(ctx, c, 0, "the error file",
+                            u->batch->error_file_id, &rc);
+    }
+    if (deleted)
+        *deleted = n;
+    return rc;
+}
+
 int cli_target_has_retries(const cli_target *t)
 {
     return cli_target_retries(t) > 0;

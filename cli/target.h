@@ -67,4 +67,14 @@ void cli_target_counts(const cli_target *t, long long *total,
 /* Cancels every unfinished unit. Exit code. */
 int cli_target_cancel(cli_ctx *ctx, cli_target *t);
 
+/* Deletes what the server keeps of the target. OpenAI: the input file
+ * each part uploaded and, with `outputs`, the output and error files of
+ * its batches as last fetched. Anthropic (no files): with `outputs`,
+ * each batch that ended, results and all. What is gone already counts
+ * as deleted; a batch not ended is left (said). Each failure is said;
+ * *deleted (may be NULL) counts what went. Exit code: CLI_EXIT_OK when
+ * everything went, else the first failure's. */
+int cli_target_delete_remote(cli_ctx *ctx, const cli_target *t, int outputs,
+                             size_t *deleted);
+
 #endif

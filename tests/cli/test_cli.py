@@ -145,6 +145,21 @@ class Base(unittest.TestCase):
                                  full, p.returncode, p.stdout, p.stderr))
         return p
 
+    def set_knobs(self, **knobs):
+        import urllib.request
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/_knobs" % self.fake_port,
+            data=json.dumps(knobs).encode(), method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            r.read()
+
+    def fake_file_ids(self):
+        """The ids of every file the fake server holds."""
+        import urllib.request
+        with urllib.request.urlopen(
+                "http://127.0.0.1:%d/v1/files" % self.fake_port) as r:
+            return {f["id"] for f in json.load(r)["data"]}
+
     def fake_stats(self):
         import urllib.request
         with urllib.request.urlopen(
@@ -600,14 +615,6 @@ class TestFakeServer(Base):
         self.assertEqual([f["id"] for f in named],
                          [job["batches"][0]["file_id"]])
         self.assertEqual(len(self.results(job["id"], "fake")), 2)
-
-    def set_knobs(self, **knobs):
-        import urllib.request
-        req = urllib.request.Request(
-            "http://127.0.0.1:%d/_knobs" % self.fake_port,
-            data=json.dumps(knobs).encode(), method="POST")
-        with urllib.request.urlopen(req, timeout=10) as r:
-            r.read()
 
     def test_no_file_listing_means_uploading_again(self):
         """A server with no GET /files (404): the part whose upload's

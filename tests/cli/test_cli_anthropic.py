@@ -290,6 +290,26 @@ class TestAnthropicJobs(Base):
         self.assertIn("DELETE /v1/messages/batches/" + batches[0], self.report()["log"])
         self.cli(["delete", "batch_openai"], rc=2, provider=False)
 
+    def test_jobs_rm_delete_files_deletes_the_batches(self):
+        """Anthropic keeps no files: jobs rm --delete-files deletes each
+        of the job's batches, results and all."""
+        src = self.write("in.jsonl", [line("dr%d" % i, "p") for i in range(3)])
+        p = self.cli(["submit", src, "--max-lines", "2"], rc=0)
+        job = self.job_id(p.stdout)
+        batches = [w for w in p.stdout.split() if w.startswith("msgbatch_")]
+        self.assertEqual(len(batches), 2)
+        p = self.cli(["jobs", "rm", job, "--delete-files"], rc=0,
+                     provider=False)
+        self.assertIn("deleted 2 batches of job %s" % job, p.stderr)
+        log = self.report()["log"]
+        for b in batches:
+            self.assertIn("DELETE /v1/messages/batches/" + b, log)
+        listed = json.loads(self.cli(["list", "--json", "--limit", "100"],
+                                     rc=0).stdout)
+        self.assertFalse(set(batches) & {b["id"] for b in listed})
+        p = self.cli(["jobs", "--json"], rc=0, provider=False)
+        self.assertEqual(json.loads(p.stdout), [])
+
     def test_old_journal_is_migrated(self):
         os.makedirs(os.path.dirname(self.journal))
         db = sqlite3.connect(self.journal)

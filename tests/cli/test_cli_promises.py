@@ -740,6 +740,98 @@ class TestCleanUp(Promises):
                      rc=2)
 
 
+    def test_jobs_rm_delete_files(self):
+        """jobs rm --delete-files deletes the job's input, output and
+        error files on the server; a file the server refuses to delete
+        keeps the job in the journal (exit 3), and the same command
+        again deletes the rest and removes the job."""
+        before = self.fake_file_ids()
+        src = self.write("in.jsonl", [chat_line("df-ok", "p"),
+                                      chat_line("df-fail", "p")])
+        job = self.run_cli(["submit", src], server="fake").stdout.split()[0]
+        made = self.fake_file_ids() - before
+        self.assertEqual(len(made), 3)  # input, output, errors
+        self.set_knobs(file_deletes=False)
+        try:
+            p = self.run_cli(["jobs", "rm", job, "--delete-files"],
+                             server="fake", rc=3)
+        finally:
+            self.set_knobs(file_deletes=True)
+        self.assertIn("cannot delete the input file", p.stderr)
+        self.assertIn("stays in the journal", p.stderr)
+        self.assertEqual([j["id"] for j in self.jobs()], [job])
+        self.assertEqual(self.fake_file_ids() - before, made)
+        p = self.run_cli(["jobs", "rm", job, "--delete-files"],
+                         server="fake", rc=0)
+        self.assertIn("deleted 3 files of job %s" % job, p.stderr)
+        self.assertEqual(self.fake_file_ids() & made, set())
+        self.assertEqual(self.jobs(), [])
+
+    def test_jobs_rm_cancel_delete_files_waits_for_the_last_files(self):
+        """--cancel --delete-files: the cancelled batch's error file comes
+        once it ended; rm waits for it and deletes it with the input."""
+        before = self.fake_file_ids()
+        src = self.write("in.jsonl", [chat_line("dc1", "p")])
+        p = self.run_cli(["submit", src, "--metadata", "fake_outcome=slow",
+                          "--no-wait"], server="fake", rc=0)
+        job = p.stdout.split()[0]
+        p = self.run_cli(["jobs", "rm", job, "--cancel", "--delete-files",
+                          "--interval", "0.05", "--max-interval", "0.2"],
+                         server="fake", rc=0)
+        self.assertIn("waiting for the cancelled batches to end", p.stderr)
+        self.assertIn("deleted 2 files", p.stderr)  # input, errors
+        self.assertEqual(self.fake_file_ids() - before, set())
+        self.assertEqual(self.jobs(), [])
+
+    def hold_job_lock(self, job):
+        """Takes job's lock as another oaibatch would (the flock on its
+        file in JOURNAL-locks, named by the FNV-1a hash of "job:ID");
+        returns the descriptor that holds it."""
+        import fcntl
+        h = 1469598103934665603
+        for c in ("job:" + job).encode():
+            h = ((h ^ c) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+        folder = self.journal + "-locks"
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd = os.open(os.path.join(folder, "%016x" % h),
+                     os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
+
+    def test_jobs_prune_leaves_a_job_in_use_and_deletes_files(self):
+        """prune --delete-files removes the old finished jobs with their
+        files, but not one that another oaibatch holds (retrying or
+        waiting for it): that one is said and left (exit 1), and goes in
+        a later prune (before: prune took no lock and removed a job
+        under its retry)."""
+        before = self.fake_file_ids()
+        a = self.write("a.jsonl", [chat_line("pa1", "p")])
+        b = self.write("b.jsonl", [chat_line("pb1", "p")])
+        free = self.run_cli(["submit", a], server="fake",
+                            rc=0).stdout.split()[0]
+        busy = self.run_cli(["submit", b], server="fake",
+                            rc=0).stdout.split()[0]
+        time.sleep(2.1)  # both over a whole second old
+        fd = self.hold_job_lock(busy)
+        try:
+            p = self.run_cli(["jobs", "prune", "--older-than", "1s",
+                              "--delete-files"], server=None, rc=1)
+        finally:
+            os.close(fd)
+        self.assertIn("job %s is being retried or waited for" % busy,
+                      p.stderr)
+        self.assertIn("deleted 2 files of job %s" % free, p.stderr)
+        self.assertIn("removed 1 finished job", p.stderr)
+        self.assertIn("1 finished job is left", p.stderr)
+        self.assertEqual([j["id"] for j in self.jobs()], [busy])
+        self.assertEqual(len(self.fake_file_ids() - before), 2)
+        p = self.run_cli(["jobs", "prune", "--older-than", "1s",
+                          "--delete-files"], server=None, rc=0)
+        self.assertIn("removed 1 finished job", p.stderr)
+        self.assertEqual(self.jobs(), [])
+        self.assertEqual(self.fake_file_ids() - before, set())
+
+
 class TestJournalAndServer(Promises):
     def test_a_job_uses_the_base_url_it_was_submitted_to(self):
         src = self.write("in.jsonl", [chat_line("u1", "p")])
@@ -751,6 +843,27 @@ class TestJournalAndServer(Promises):
                       % self.fake_port, p.stderr)
         self.assertEqual(json.loads(p.stdout)["status"], "completed")
         self.assertEqual(len(self.results(job, "local")), 1)
+
+    def test_a_job_is_followed_on_its_server_with_no_url_given(self):
+        """A job submitted to a server that wants no key (a local one) is
+        followed later with no --base-url and no key: its journaled URL
+        is used, without a word (before: 'no API key', exit 3, as the
+        default URL was tried first); $OPENAI_BASE_URL naming another
+        server is named in the warning."""
+        src = self.write("in.jsonl", [chat_line("nk1", "p")])
+        job = self.run_cli(["submit", src], server="local",
+                           rc=0).stdout.split()[0]
+        for args in (["status", job], ["results", job], ["jobs", "rm", job]):
+            p = self.run_cli(args, server=None, rc=0)
+            self.assertNotIn("API key", p.stderr)
+            self.assertNotIn("submitted to", p.stderr)
+        job = self.run_cli(["submit", src], server="local",
+                           rc=0).stdout.split()[0]
+        other = "http://127.0.0.1:%d/v1" % self.fake_port
+        p = self.run_cli(["status", job], server=None, rc=0,
+                         env={"OPENAI_BASE_URL": other + "/"})
+        self.assertIn("the job was submitted to http://127.0.0.1:%d/v1; "
+                      "using it, not %s" % (self.local_port, other), p.stderr)
 
     def test_credentials_in_the_base_url_are_kept_nowhere(self):
         """A base URL with a user name and password (a gateway's): the

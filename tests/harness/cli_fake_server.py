@@ -29,7 +29,8 @@ GET /v1/files lists the files (purpose, limit, after; newest first),
 DELETE /v1/files/ID deletes one.
 GET /_stats gives counts of uploads, creates, lists, cancels, file
 lists and file deletes; POST /_knobs {"files_list": false} makes GET
-/v1/files answer 404 (a gateway without it) until set true again.
+/v1/files answer 404 (a gateway without it) until set true again, and
+{"file_deletes": false} answers DELETE /v1/files/ID 403 (the file kept).
 
 Usage: cli_fake_server.py --port-file PATH
 """
@@ -51,7 +52,7 @@ STOPPED = set() # custom_ids once left undone by an expiry or a cancel
 FAILED_CREATES = set()  # (job, "fake_create_fails_partN") failed once
 LOST_UPLOADS = set()    # bytes of uploads whose answer was lost once
 LOST_DELETES = set()    # files whose delete's answer was lost once
-KNOBS = {"files_list": True}
+KNOBS = {"files_list": True, "file_deletes": True}
 STATS = {"uploads": 0, "creates": 0, "lists": 0, "cancels": 0,
          "file_lists": 0, "file_deletes": 0}
 COUNTER = [0]
@@ -390,6 +391,11 @@ class Handler(BaseHTTPRequestHandler):
             if m:
                 if m.group(1) not in FILES:
                     return self.not_found("file")
+                if not KNOBS["file_deletes"]:
+                    return self.send_json(403, {"error": {
+                        "message": "this key may not delete files",
+                        "type": "invalid_request_error",
+                        "code": "insufficient_permissions", "param": None}})
                 lose = (b"lose-delete-answer" in FILES[m.group(1)]["bytes"]
                         and m.group(1) not in LOST_DELETES)
                 del FILES[m.group(1)]
