@@ -48,7 +48,17 @@ static const char *SCHEMA =
     " attempts INTEGER DEFAULT 0, state INTEGER DEFAULT 0,"
     " last_status INTEGER DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS deliveries_due"
-    " ON deliveries(state, next_at);";
+    " ON deliveries(state, next_at);"
+    /* where a deleted (or expired) file was in the list, so that a page
+     * after it is found: GET /files?after=ID once ID is gone, as a loop
+     * that lists a page, deletes it and asks for the next one sends */
+    "CREATE TABLE IF NOT EXISTS files_deleted("
+    " id TEXT PRIMARY KEY, owner TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " gone_at INTEGER NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS files_deleted_keep AFTER DELETE ON files"
+    " BEGIN INSERT OR IGNORE INTO files_deleted(id, owner, seq, gone_at)"
+    " VALUES (old.id, old.owner, old.seq, CAST(strftime('%s', 'now') AS"
+    " INTEGER)); END;";
 
 static int lite_exec(sqlite3 *db, const char *sql)
 {
@@ -289,7 +299,8 @@ cJSON *srv__file_view(const srv_row *r, const char *owner)
     cJSON_AddNumberToObject(o, "bytes", (double)r->i64(r, 1));
     cJSON_AddNumberToObject(o, "created_at", (double)r->i64(r, 2));
     add_ts(o, "expires_at", r, 3);
-    add_text(o, "filename", r, 4);
+    const char *fname = r->text(r, 4);
+    cJSON_AddStringToObject(o, "filename", fname ? fname : "");
     add_text(o, "purpose", r, 5);
     cJSON_AddStringToObject(o, "status", "processed");
     cJSON_AddNullToObject(o, "status_details");
@@ -912,14 +923,19 @@ int srv_db_list(srv_db *h, int batches, const char *owner,
     const char *table = batches ? "batches" : "files";
     char sql[512];
     /* after= names an object of this owner, or nothing is listed (an id
-     * of another key must not tell whether it exists) */
+     * of another key must not tell whether it exists); a file deleted
+     * since is where it was (files_deleted) */
     snprintf(sql, sizeof sql,
              "SELECT id FROM %s WHERE owner = ?1"
              " AND (?2 IS NULL OR %s = ?2)"
-             " AND (?3 IS NULL OR seq %s (SELECT seq FROM %s WHERE id = ?3"
-             " AND owner = ?1))"
+             " AND (?3 IS NULL OR seq %s %s)"
              " ORDER BY seq %s LIMIT ?4",
-             table, batches ? "id" : "purpose", asc ? ">" : "<", table,
+             table, batches ? "id" : "purpose", asc ? ">" : "<",
+             batches ? "(SELECT seq FROM batches WHERE id = ?3"
+                       " AND owner = ?1)"
+                     : "COALESCE((SELECT seq FROM files WHERE id = ?3"
+                       " AND owner = ?1), (SELECT seq FROM files_deleted"
+                       " WHERE id = ?3 AND owner = ?1))",
              asc ? "ASC" : "DESC");
     sqlite3_stmt *st = NULL;
     int rc = prep(db, sql, &st);
@@ -1004,6 +1020,19 @@ int srv_db_gone_since(srv_db *h, long long *from, long long *settled,
 int srv_db_gone_forget(srv_db *h, long long keep_s)
 {
     return h->pg ? srv_pg_gone_forget(h, keep_s) : SQLITE_OK;
+}
+
+int srv_db_cursors_forget(srv_db *h, long long now, long long keep_s)
+{
+    if (h->pg)
+        return srv_pg_cursors_forget(h, now, keep_s);
+    sqlite3_stmt *st = NULL;
+    int rc = prep(h->lite, "DELETE FROM files_deleted WHERE gone_at < ?",
+                  &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, now - keep_s);
+    return run(h->lite, st, "cursors forget");
 }
 
 /* ---- metrics and webhooks ---- */

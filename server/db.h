@@ -154,6 +154,10 @@ int srv_db_gone_since(srv_db *db, long long *from, long long *settled,
 /* Forgets the names recorded more than keep_s seconds ago (a node down
  * longer than that keeps its copies of them). */
 int srv_db_gone_forget(srv_db *db, long long keep_s);
+/* Forgets where the files deleted before now - keep_s were in the list
+ * (GET /files?after= one of them then lists nothing, as for any id
+ * unknown). */
+int srv_db_cursors_forget(srv_db *db, long long now, long long keep_s);
 
 /* Up to max files whose expires_at has passed, to fn (id, stored name);
  * fn non-zero stops. */

@@ -96,6 +96,7 @@ int srv_pg_gone_since(srv_db *h, long long *from, long long *settled,
                       int max, int (*fn)(const char *name, void *ud),
                       void *ud);
 int srv_pg_gone_forget(srv_db *h, long long keep_s);
+int srv_pg_cursors_forget(srv_db *h, long long now, long long keep_s);
 int srv_pg_batch_insert(srv_db *h, const char *id, const char *owner,
                         const char *endpoint, const char *input_file_id,
                         const char *window, long long created_at,

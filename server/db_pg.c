@@ -100,6 +100,20 @@ static const char *const MIGRATIONS[] = {
      * lines.lease_until and deliveries.lease_until are no longer used */
     ("CREATE TABLE nodes(name text PRIMARY KEY,"
      " alive_until timestamptz NOT NULL);"),
+    /* 6: where a deleted (or expired) file was in the list, so that
+     * GET /files?after=ID finds the next page once ID is gone (a loop
+     * that lists a page, deletes it and asks for the next one stopped
+     * after the first page) */
+    ("CREATE TABLE files_deleted(id text PRIMARY KEY, owner text NOT NULL,"
+     " seq bigint NOT NULL, gone_at bigint NOT NULL);"
+     "CREATE FUNCTION oab_files_deleted_keep() RETURNS trigger"
+     " LANGUAGE plpgsql AS $$ BEGIN"
+     " INSERT INTO files_deleted(id, owner, seq, gone_at)"
+     " VALUES (OLD.id, OLD.owner, OLD.seq,"
+     " extract(epoch FROM now())::bigint) ON CONFLICT (id) DO NOTHING;"
+     " RETURN OLD; END $$;"
+     "CREATE TRIGGER files_deleted_keep AFTER DELETE ON files"
+     " FOR EACH ROW EXECUTE FUNCTION oab_files_deleted_keep();"),
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
@@ -629,11 +643,16 @@ int srv_pg_list(srv_db *h, int batches, const char *owner,
     snprintf(sql, sizeof sql,
              "SELECT %s FROM %s WHERE owner = $1"
              " AND ($2::text IS NULL OR %s = $2)"
-             " AND ($3::text IS NULL OR seq %s (SELECT seq FROM %s"
-             " WHERE id = $3 AND owner = $1))%s"
+             " AND ($3::text IS NULL OR seq %s %s)%s"
              " ORDER BY seq %s LIMIT $4",
              batches ? SRV_BATCH_COLS : SRV_FILE_COLS, table,
-             batches ? "id" : "purpose", asc ? ">" : "<", table,
+             batches ? "id" : "purpose", asc ? ">" : "<",
+             /* a file deleted since is where it was (files_deleted) */
+             batches ? "(SELECT seq FROM batches WHERE id = $3"
+                       " AND owner = $1)"
+                     : "COALESCE((SELECT seq FROM files WHERE id = $3"
+                       " AND owner = $1), (SELECT seq FROM files_deleted"
+                       " WHERE id = $3 AND owner = $1))",
              batches ? "" : NOT_EXPIRED, asc ? "ASC" : "DESC");
     pgp p = {0};
     p_text(&p, owner);
@@ -807,6 +826,14 @@ int srv_pg_gone_since(srv_db *h, long long *from, long long *settled,
     }
     PQclear(res);
     return SQLITE_OK;
+}
+
+int srv_pg_cursors_forget(srv_db *h, long long now, long long keep_s)
+{
+    pgp p = {0};
+    p_int(&p, now - keep_s);
+    return q0(h, "cursors forget", "DELETE FROM files_deleted WHERE"
+              " gone_at < $1", &p);
 }
 
 int srv_pg_gone_forget(srv_db *h, long long keep_s)
@@ -1271,9 +1298,12 @@ int srv_pg_lines_done(srv_db *h, const srv_line_done *d, size_t n)
                 " $3::int[], $4::bigint[], $5::bigint[], $6::bigint[],"
                 " $7::bigint[], $8::text[]) AS t(seq, idx, state, i, c, o, r,"
                 " body)),"
+                /* a batch cancelled takes the answers of requests out
+                 * (--stop-grace) until a node claims its finalization */
                 " b AS (SELECT seq FROM batches WHERE seq IN"
-                " (SELECT seq FROM d) AND status = 'in_progress'"
-                " AND final_node IS NULL ORDER BY seq FOR NO KEY UPDATE),"
+                " (SELECT seq FROM d) AND status IN ('in_progress',"
+                " 'cancelling') AND final_node IS NULL ORDER BY seq"
+                " FOR NO KEY UPDATE),"
                 " u AS (UPDATE lines l SET state = d.state, lease_node = NULL"
                 " FROM d WHERE l.batch_seq = d.seq AND l.idx = d.idx"
                 " AND l.state = 0 AND l.lease_node = $9"

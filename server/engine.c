@@ -57,6 +57,7 @@ typedef struct bctx {
     int pn, ppos;
     int inflight;           /* slots of this batch */
     int stopping;           /* 0 running, 1 cancelling, 2 expired */
+    double stop_at;         /* when it began to stop (--stop-grace) */
     long long expires_at;
     long long window;       /* expires_at - created_at */
     int prio;               /* SRV_PRIO_HIGH .. SRV_PRIO_LOW */
@@ -974,8 +975,10 @@ static void attempt_done(engine *e, slot *sl, long status, const char *body,
         }
         return;
     }
-    if (status == 0 && sl->b->stopping) {
-        /* abandoned because the batch stops: stays unfinished */
+    if (sl->b->stopping && (status == 0 || (retryable &&
+                                            sl->attempt < s->cfg.max_retries))) {
+        /* an answer that would have been tried again but for the stop:
+         * stays unfinished (batch_cancelled, batch_expired) */
         slot_unlink(e, sl);
         slot_free(e, sl);
         return;
@@ -1341,18 +1344,36 @@ static void reap(engine *e)
     }
 }
 
-/* Drops the slots of a stopping batch (their lines stay unfinished). */
-static void drop_slots(engine *e, bctx *b)
+/* 1 while a slot's request has been sent and its answer not come: a
+ * transfer running, or the built-in model's latency wait. */
+static int slot_sent(const slot *sl)
+{
+    return sl->state == S_RUNNING || sl->attempt < 0;
+}
+
+/* Drops the slots of a stopping batch (their lines stay unfinished):
+ * every one, or (all 0) those whose request is not out: an answer on
+ * its way is paid for, and goes in the output when it comes. */
+static void drop_slots(engine *e, bctx *b, int all)
 {
     slot *sl = e->slots;
     while (sl) {
         slot *next = sl->next;
-        if (sl->b == b) {
+        if (sl->b == b && (all || !slot_sent(sl))) {
             slot_unlink(e, sl);
             slot_free(e, sl);
         }
         sl = next;
     }
+}
+
+/* A batch begins to stop (1 cancelled, 2 expired): no line starts, the
+ * requests out are waited for up to --stop-grace. */
+static void stop_batch(engine *e, bctx *b, int kind, double now)
+{
+    b->stopping = kind;
+    b->stop_at = now;
+    drop_slots(e, b, e->s->cfg.stop_grace_s <= 0);
 }
 
 /* ---------------------------------------------------------------- */
@@ -1534,6 +1555,12 @@ static void sweep(engine *e)
     }
     if (l.n)
         srv_log("removed %d expired file%s", l.n, l.n == 1 ? "" : "s");
+    double now = oab__now();
+    int forget = now - e->last_forget > SRV_GONE_FORGET_EVERY;
+    if (forget) {
+        e->last_forget = now;
+        srv_db_cursors_forget(e->db, oab__unix_now(), SRV_CURSOR_KEEP);
+    }
     /* shared state: this node's copies of files that went through other
      * nodes (deleted, expired) */
     if (!srv_db_shared(e->db))
@@ -1552,11 +1579,8 @@ static void sweep(engine *e)
     if (g.removed)
         srv_log("removed %d cop%s of files gone through other nodes",
                 g.removed, g.removed == 1 ? "y" : "ies");
-    double now = oab__now();
-    if (now - e->last_forget > SRV_GONE_FORGET_EVERY) {
-        e->last_forget = now;
+    if (forget)
         srv_db_gone_forget(e->db, SRV_GONE_KEEP);
-    }
 }
 
 /* Every active batch, every scan (no window): cancels and expiries take
@@ -1618,13 +1642,13 @@ static void scan(engine *e)
             b->next = e->active;
             e->active = b;
         }
-        if (!strcmp(r->status, "cancelling") && b->stopping != 1) {
-            b->stopping = 1;
-            drop_slots(e, b);
-        } else if (!b->stopping && r->expires_at && now >= r->expires_at) {
-            b->stopping = 2;
-            drop_slots(e, b);
-        }
+        if (!strcmp(r->status, "cancelling") && b->stopping != 1)
+            stop_batch(e, b, 1, oab__now());
+        else if (!b->stopping && r->expires_at && now >= r->expires_at)
+            stop_batch(e, b, 2, oab__now());
+        else if (b->stopping && b->inflight &&
+                 oab__now() - b->stop_at >= (double)e->s->cfg.stop_grace_s)
+            drop_slots(e, b, 1); /* the grace is over */
     }
     free(rs.v);
     /* shared state: a batch another node ended (cancelled, expired,
@@ -1633,7 +1657,7 @@ static void scan(engine *e)
         next = b->next;
         if (b->seen)
             continue;
-        drop_slots(e, b);
+        drop_slots(e, b, 1);
         remove_active(e, b);
     }
     e->owners = 1;

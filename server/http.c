@@ -56,6 +56,7 @@ struct req {
     char *url;
     double t0;
     unsigned status;
+    char allow[48];             /* a 405's Allow header, "" for none */
     int done;                   /* a response was queued early */
     char owner[17];
     oab__buf body;
@@ -73,6 +74,7 @@ struct req {
     int bad_field;              /* a field too long to be valid */
     unsigned long long bytes, max_bytes;
     int got_file;
+    const char *twice;          /* a field sent twice ("file", "purpose") */
     int io_error;
     int bad_multipart;          /* the post processor refused the body */
     srv *s;
@@ -122,6 +124,8 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, req *r,
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", "application/json");
+    if (r->allow[0])
+        MHD_add_response_header(resp, "Allow", r->allow);
     char rid[40];
     srv_random_id(rid, sizeof rid, "req_", 24);
     MHD_add_response_header(resp, "x-request-id", rid);
@@ -162,6 +166,26 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, req *r,
     return send_text(conn, r, status, text, strlen(text));
 }
 
+/* The characters (code points) of a UTF-8 string. */
+static size_t utf8_chars(const char *t)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+        n += (*p & 0xC0) != 0x80;
+    return n;
+}
+
+/* 1 when a Content-Type names JSON: its media type (before any ';'),
+ * in any case, holds "json" (application/json, a +json type). */
+static int type_is_json(const char *ct)
+{
+    size_t n = strcspn(ct, ";");
+    for (size_t i = 0; i + 4 <= n; i++)
+        if (!strncasecmp(ct + i, "json", 4))
+            return 1;
+    return 0;
+}
+
 /* 1 for a path of Anthropic's API (its errors, keys and owner tags). */
 static int anth_path(const char *url)
 {
@@ -199,10 +223,14 @@ static enum MHD_Result upload_iter(void *cls, enum MHD_ValueKind kind,
     (void)kind;
     (void)content_type;
     (void)transfer_encoding;
-    (void)off;
     if (!key) /* a part whose Content-Disposition names nothing */
         return MHD_YES;
     if (!strcmp(key, "file")) {
+        /* a part's first call has off 0; one at off 0 after bytes came
+         * is another part of the same name (an empty first part cannot
+         * be told from its second: its name is the first's) */
+        if (r->got_file && off == 0 && r->bytes > 0)
+            r->twice = "file";
         if (!r->got_file) {
             r->got_file = 1;
             free(r->filename);
@@ -230,6 +258,8 @@ static enum MHD_Result upload_iter(void *cls, enum MHD_ValueKind kind,
         oab__buf *b = key[0] == 'p'               ? &r->purpose
                       : !strcmp(key + 14, "anchor]") ? &r->anchor
                                                      : &r->exp;
+        if (off == 0 && b->len > 0)
+            r->twice = key[0] == 'p' ? "purpose" : "expires_after";
         if (b->len + size > SRV_FIELD_MAX)
             r->bad_field = 1;
         else
@@ -265,6 +295,15 @@ static enum MHD_Result files_upload(struct MHD_Connection *conn, srv *s,
         return send_error(conn, r, 400,
                           "Missing required parameter: 'file'.", "file",
                           "missing_required_parameter");
+    if (r->twice) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "'%s' was sent more than once; send it"
+                 " once (nothing was stored).", r->twice);
+        return send_error(conn, r, 400, msg, r->twice, "invalid_value");
+    }
+    if (r->filename && !oab__utf8_valid(r->filename, strlen(r->filename)))
+        return send_error(conn, r, 400, "The file's name is not UTF-8"
+                          " (nothing was stored).", "file", "invalid_value");
     const char *purpose = r->purpose.data ? r->purpose.data : "";
     int ok = 0;
     for (int i = 0; PURPOSES[i]; i++)
@@ -282,10 +321,11 @@ static enum MHD_Result files_upload(struct MHD_Connection *conn, srv *s,
     if (r->exp.len || r->anchor.len || r->bad_field) {
         char *end = NULL;
         exp_s = r->exp.data ? strtoll(r->exp.data, &end, 10) : 0;
+        /* both fields, the seconds in plain digits */
         if (r->bad_field || !r->exp.data || end != r->exp.data + r->exp.len ||
+            r->exp.data[0] < '0' || r->exp.data[0] > '9' ||
             exp_s < SRV_EXPIRES_MIN || exp_s > SRV_EXPIRES_MAX ||
-            (r->anchor.len &&
-             !srv_field_is(r->anchor.data, r->anchor.len, "created_at")))
+            !srv_field_is(r->anchor.data, r->anchor.len, "created_at"))
             return send_error(conn, r, 400,
                               "Invalid value for 'expires_after': anchor"
                               " 'created_at', seconds 3600 to 2592000.",
@@ -357,6 +397,8 @@ static enum MHD_Result list_objects(struct MHD_Connection *conn, srv *s,
     const char *after = MHD_lookup_connection_value(conn,
                                                     MHD_GET_ARGUMENT_KIND,
                                                     "after");
+    if (after && !*after)
+        after = NULL; /* after= with no id: from the start */
     const char *lim = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
                                                   "limit");
     const char *purpose = MHD_lookup_connection_value(
@@ -636,13 +678,22 @@ static enum MHD_Result batch_create(struct MHD_Connection *conn, srv *s,
             return send_error(conn, r, 400,
                               "Invalid 'metadata': an object of at most 16"
                               " string pairs.", "metadata", "invalid_value");
-        for (const cJSON *m = meta->child; m; m = m->next)
-            if (!cJSON_IsString(m) || strlen(m->string) > 64 ||
-                strlen(m->valuestring) > 512)
+        for (const cJSON *m = meta->child; m; m = m->next) {
+            if (!cJSON_IsString(m) || utf8_chars(m->string) > 64 ||
+                utf8_chars(m->valuestring) > 512)
                 return send_error(conn, r, 400,
                                   "Invalid 'metadata': keys up to 64"
                                   " characters, string values up to 512.",
                                   "metadata", "invalid_value");
+            for (const cJSON *o = meta->child; o != m; o = o->next)
+                if (!strcmp(o->string, m->string)) {
+                    char msg[160];
+                    snprintf(msg, sizeof msg, "Invalid 'metadata': the key"
+                             " '%.64s' is given twice.", m->string);
+                    return send_error(conn, r, 400, msg, "metadata",
+                                      "invalid_value");
+                }
+        }
         const char *prio = oab__json_str(meta, "priority");
         if ((cJSON_GetObjectItemCaseSensitive(meta, "priority") && !prio) ||
             (prio && srv_priority(prio) < 0))
@@ -1018,6 +1069,9 @@ static const route *route_find(const char *method, const char *url,
                                char *id, int *known)
 {
     *known = 0;
+    /* HEAD is a GET whose body is not sent (libmicrohttpd leaves it out) */
+    if (!strcmp(method, "HEAD"))
+        method = "GET";
     for (size_t i = 0; i < N_ROUTES; i++) {
         if (!path_match(ROUTES[i].pattern, url, id))
             continue;
@@ -1026,6 +1080,25 @@ static const route *route_find(const char *method, const char *url,
             return &ROUTES[i];
     }
     return NULL;
+}
+
+/* The methods the path takes, for a 405's Allow header. */
+static void route_allow(const char *url, char *out, size_t n)
+{
+    char id[128];
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (!path_match(ROUTES[i].pattern, url, id) ||
+            strstr(out, ROUTES[i].method))
+            continue;
+        int head = !strcmp(ROUTES[i].method, "GET");
+        int w = snprintf(out + len, n - len, "%s%s%s", len ? ", " : "",
+                         ROUTES[i].method, head ? ", HEAD" : "");
+        if (w < 0 || (size_t)w >= n - len)
+            break;
+        len += (size_t)w;
+    }
 }
 
 /* ---- the access handler ---- */
@@ -1096,7 +1169,7 @@ static enum MHD_Result handle_final(struct MHD_Connection *conn, srv *s,
     if (r->rt->body == B_JSON) {
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      "Content-Type");
-        if (ct && !strstr(ct, "json"))
+        if (ct && !type_is_json(ct))
             return send_error(conn, r, 415,
                               "Content-Type must be application/json.", NULL,
                               "unsupported_media_type");
@@ -1125,8 +1198,12 @@ static enum MHD_Result handle_final(struct MHD_Connection *conn, srv *s,
                               "The server is holding too many request"
                               " bodies; try again shortly.", NULL,
                               "server_busy");
-        body = r->body.len ? oab__json_parse(r->body.data, r->body.len)
-                           : NULL;
+        /* JSON is UTF-8 (RFC 8259 8.1): other bytes would be stored and
+         * sent back in every answer naming them, which no strict parser
+         * then reads */
+        body = r->body.len && oab__utf8_valid(r->body.data, r->body.len)
+                   ? oab__json_parse(r->body.data, r->body.len)
+                   : NULL;
         if (!body || !cJSON_IsObject(body)) {
             cJSON_Delete(body);
             return send_error(conn, r, 400,
@@ -1256,6 +1333,7 @@ static enum MHD_Result request_begin(struct MHD_Connection *conn, srv *s,
         char msg[300];
         snprintf(msg, sizeof msg, "Method %.8s is not allowed on %.200s.",
                  method, url);
+        route_allow(url, r->allow, sizeof r->allow);
         return send_error(conn, r, 405, msg, NULL, "method_not_allowed");
     }
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -1272,12 +1350,20 @@ static enum MHD_Result request_begin(struct MHD_Connection *conn, srv *s,
         r->max_bytes = s->cfg.max_file_bytes;
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      "Content-Type");
-        if (!srv_mp_begin(&r->tail, ct) ||
-            !(r->pp = MHD_create_post_processor(conn, SRV_UPLOAD_CHUNK,
-                                                upload_iter, r)))
+        static const char mt[] = "multipart/form-data";
+        const char *t = ct ? ct + strspn(ct, " \t") : NULL;
+        if (!t || strncasecmp(t, mt, sizeof mt - 1) != 0)
             return send_error(conn, r, 415,
                               "Uploads must be multipart/form-data.",
                               NULL, "unsupported_media_type");
+        /* libmicrohttpd reads the parameter as "boundary=" only */
+        if (!srv_mp_begin(&r->tail, ct) || !strstr(ct, "boundary=") ||
+            !(r->pp = MHD_create_post_processor(conn, SRV_UPLOAD_CHUNK,
+                                                upload_iter, r)))
+            return send_error(conn, r, 400,
+                              "The Content-Type has no boundary parameter"
+                              " ('boundary=...', 1 to 70 characters).",
+                              NULL, "invalid_multipart");
         char rnd[32];
         srv_random_id(rnd, sizeof rnd, "", 16);
         r->tmp_path = oab__sprintf("%s/upload-%s.tmp", s->files_dir, rnd);

@@ -256,7 +256,10 @@ static void usage(FILE *f)
         "                       (default 128; 0 = no limit)\n"
         "  --body-budget BYTES  JSON request bodies held at once, all\n"
         "                       connections together (default 256 MiB;\n"
-        "                       past it: 503)\n"
+        "                       past it: 503)\n"        "  --stop-grace S       a batch cancelled or expired waits up to S\n"
+        "                       seconds for its requests already sent, whose\n"
+        "                       answers go in its output (default 60; 0 =\n"
+        "                       drop them at once, as cancelled)\n"
         "test knobs:\n"
         "  --window-seconds N   completion window length (default 24h)\n"
         "  --latency-ms N       added latency of the built-in model\n"
@@ -504,6 +507,7 @@ int srv_main(int argc, char **argv)
     c->conns_per_ip = SRV_CONN_PER_IP;
     c->body_budget = SRV_BODY_BUDGET;
     c->upstream_timeout_ms = 600000;
+    c->stop_grace_s = SRV_STOP_GRACE_S;
     c->max_retries = 5;
     c->retry_base_ms = 500;
     c->db_url = getenv("OAB_DB");
@@ -608,6 +612,9 @@ int srv_main(int argc, char **argv)
         } else if (!strcmp(a, "--window-seconds")) {
             NEED_NUM(1);
             c->window_seconds = n;
+        } else if (!strcmp(a, "--stop-grace")) {
+            NEED_NUM(0);
+            c->stop_grace_s = n;
         } else if (!strcmp(a, "--latency-ms")) {
             NEED_NUM(0);
             c->latency_ms = n;

@@ -41,6 +41,9 @@ typedef struct srv_config {
     int fixed_window;            /* windows stay at --concurrency */
     long long enqueued_token_limit; /* per key and model; 0: none */
     double latency_tolerance;    /* --latency-tolerance; 0 = no latency cut */
+    long stop_grace_s;           /* --stop-grace: how long requests in
+                                    flight of a batch cancelled or expired
+                                    may still answer; -1: the default */
     /* webhooks (webhook.c) and metrics (metrics.c) */
 #define SRV_MAX_WEBHOOKS 8
     const char *webhook_urls[SRV_MAX_WEBHOOKS];

@@ -30,6 +30,9 @@
 #define SRV_GONE_PAGE 1000               /* copies gone, read at once */
 #define SRV_GONE_KEEP (7 * 86400)        /* names gone remembered */
 #define SRV_GONE_FORGET_EVERY 3600.0     /* older names gone dropped */
+#define SRV_STOP_GRACE_S 60              /* --stop-grace's default */
+#define SRV_CURSOR_KEEP (7 * 86400)      /* a deleted file's place in the
+                                            list, for ?after= */
 #define SRV_GONE_PAGES 20                /* pages of them a sweep reads */
 #define SRV_GONE_SETTLE_S 60             /* names gone read again so long */
 #define SRV_BATCH_FILE_TTL (30 * 86400)  /* default expiry of purpose=batch */

@@ -1087,6 +1087,177 @@ def case_thousand_batches(binary, tmp):
           "while the first is still running: %s" % first["status"])
 
 
+def multipart(parts, boundary="EdgeB"):
+    """A multipart body of (name, filename or None, bytes) parts."""
+    out = b""
+    for name, fname, data in parts:
+        disp = 'form-data; name="%s"' % name
+        if fname is not None:
+            disp += '; filename="%s"' % fname
+        out += ("--%s\r\nContent-Disposition: " % boundary).encode() + \
+            disp.encode("latin-1") + b"\r\n\r\n" + data + b"\r\n"
+    return out + ("--%s--\r\n" % boundary).encode()
+
+
+def case_api_edges(binary, tmp):
+    """What an outside review of the API found (session 13), each refused
+    or answered as the API does: bytes that are not UTF-8 in a JSON body
+    or a filename (before: stored, and every later answer naming them was
+    no valid JSON, the lists too); a field sent twice in an upload
+    (before: two files joined into one); metadata limits in characters
+    (before: bytes) and a key given twice; the next page after files
+    deleted (before: empty, has_more false: a loop that deletes a page and
+    asks for the next stopped after one page); after= empty; HEAD; the
+    Allow header of a 405; Content-Type in any case; an upload with no
+    boundary (400, not 415); an empty filename kept as ""; an
+    expires_after with no anchor."""
+    s = start_server(binary, tmp, os.path.join(tmp, "data"))
+    c = Client(s.port)
+    st, f = c.upload(chat_lines(2))
+    check(st == 200, "upload %s" % st)
+    fid = f["id"]
+    body = json.dumps({"input_file_id": fid, "endpoint":
+                       "/v1/chat/completions", "completion_window": "24h",
+                       "metadata": {"k": "caf@"}}).encode()
+    bad = body.replace(b"caf@", b"caf\xe9")
+    st, e = c.req("POST", "/v1/batches", bad,
+                  {"Content-Type": "application/json"})
+    check(st == 400 and e["error"]["code"] == "invalid_json",
+          "a JSON body that is not UTF-8: %s %s" % (st, e))
+    st, e = c.req("POST", "/v1/batches", body,
+                  {"Content-Type": "Application/JSON; charset=utf-8"})
+    check(st == 200, "Content-Type in capitals: %s %s" % (st, e))
+    st, e = c.req("POST", "/v1/batches", body,
+                  {"Content-Type": "text/plain"})
+    check(st == 415, "text/plain refused: %s" % st)
+    # metadata: characters, not bytes; a key twice
+    meta = lambda m: c.create(fid, metadata=m)  # noqa: E731
+    st, _ = meta({"k": "\u00e9" * 512, "\u00e9" * 64: "v"})
+    check(st == 200, "512 and 64 characters of two bytes each: %s" % st)
+    st, _ = meta({"k": "\u00e9" * 513})
+    check(st == 400, "513 characters: %s" % st)
+    st, _ = meta({"\u00e9" * 65: "v"})
+    check(st == 400, "a key of 65 characters: %s" % st)
+    twice = body.replace(b'{"k": "caf@"}', b'{"k": "a", "k": "b"}')
+    st, e = c.req("POST", "/v1/batches", twice,
+                  {"Content-Type": "application/json"})
+    check(st == 400 and "twice" in e["error"]["message"],
+          "a metadata key twice: %s %s" % (st, e))
+    # uploads: a filename that is not UTF-8, a field twice, no boundary
+    ct = {"Content-Type": "multipart/form-data; boundary=EdgeB"}
+    for what, parts in (
+            ("a filename not UTF-8", [("purpose", None, b"batch"),
+                                      ("file", "caf\xe9.jsonl", b"x\n")]),
+            ("two files", [("purpose", None, b"user_data"),
+                           ("file", "a.jsonl", b"A\n"),
+                           ("file", "b.jsonl", b"B\n")]),
+            ("purpose twice", [("purpose", None, b"batch"),
+                               ("purpose", None, b"assistants"),
+                               ("file", "a.jsonl", b"A\n")]),
+            ("seconds with no anchor", [("purpose", None, b"user_data"),
+                                        ("expires_after[seconds]", None,
+                                         b"3600"),
+                                        ("file", "a.jsonl", b"A\n")]),
+            ("seconds with a sign", [("purpose", None, b"user_data"),
+                                     ("expires_after[anchor]", None,
+                                      b"created_at"),
+                                     ("expires_after[seconds]", None,
+                                      b"+3600"),
+                                     ("file", "a.jsonl", b"A\n")])):
+        data = multipart(parts)
+        st, e = raw_post(s.port, dict(ct, **{"Content-Length":
+                                             str(len(data))}), data)
+        check(st == 400, "%s: %s %s" % (what, st, e))
+    data = multipart([("purpose", None, b"user_data"),
+                      ("file", "", b"A\n")])
+    st, e = raw_post(s.port, dict(ct, **{"Content-Length": str(len(data))}),
+                     data)
+    check(st == 200 and e["filename"] == "", "an empty filename: %s" % e)
+    c.req("DELETE", "/v1/files/" + e["id"])
+    st, e = raw_post(s.port, {"Content-Type": "multipart/form-data",
+                              "Content-Length": str(len(data))}, data)
+    check(st == 400 and e["error"]["code"] == "invalid_multipart",
+          "no boundary: %s %s" % (st, e))
+    # every answer so far was UTF-8 JSON, the lists too
+    for path in ("/v1/files", "/v1/batches?limit=100"):
+        st, h, raw = c.req("GET", path, raw=True)
+        try:
+            json.loads(raw.decode("utf-8"))
+        except ValueError as x:
+            check(False, "%s is no UTF-8 JSON: %s" % (path, x))
+    # paging while deleting: every file is seen once
+    made = set()
+    for i in range(7):
+        st, g = c.upload(b"x\n", purpose="evals", filename="e%d" % i)
+        made.add(g["id"])
+    seen, after = [], None
+    while True:
+        q = "/v1/files?purpose=evals&limit=2" + (
+            "&after=" + after if after else "")
+        st, page = c.req("GET", q)
+        check(st == 200, "page %s" % st)
+        ids = [x["id"] for x in page["data"]]
+        seen += ids
+        for x in ids:
+            check(c.req("DELETE", "/v1/files/" + x)[0] == 200, "delete")
+        if not page["has_more"]:
+            break
+        after = page["last_id"]
+    check(sorted(seen) == sorted(made), "every file paged once while "
+          "deleting: %d of %d" % (len(seen), len(made)))
+    st, page = c.req("GET", "/v1/files?after=")
+    check(st == 200 and fid in [x["id"] for x in page["data"]],
+          "after= empty lists from the start: %s" % page)
+    # HEAD and 405
+    st, h, raw = c.req("HEAD", "/v1/files/%s/content" % fid, raw=True)
+    check(st == 200 and raw == b"" and
+          int(h.get("Content-Length", -1)) == f["bytes"],
+          "HEAD of a file's content: %s %s" % (st, h))
+    st, h, raw = c.req("PUT", "/v1/files", raw=True)
+    allow = {m.strip() for m in h.get("Allow", "").split(",")}
+    check(st == 405 and allow == {"GET", "HEAD", "POST"},
+          "405 with Allow: %s %s" % (st, h))
+    s.kill()
+
+
+def case_cancel_in_flight(binary, tmp):
+    """A cancel waits for the requests already sent (--stop-grace, 60 s
+    by default): their answers, paid for, go in the output, and only the
+    lines never sent end batch_cancelled (before: those in flight were
+    dropped as cancelled too, their answers lost). --stop-grace 0 drops
+    them at once."""
+    for grace, want_out in (("60", 4), ("0", 2)):
+        data = os.path.join(tmp, "data" + grace)
+        s = start_server(binary, tmp, data, [
+            "--latency-ms", "2000", "--concurrency", "2",
+            "--fixed-concurrency", "--stop-grace", grace],
+            name="server" + grace)
+        c = Client(s.port)
+        st, f = c.upload(chat_lines(6))
+        st, b = c.create(f["id"])
+        t = time.time()
+        while True:
+            st, g = c.req("GET", "/v1/batches/" + b["id"])
+            if g["request_counts"]["completed"] >= 2:
+                break
+            check(time.time() - t < 30 * T.SLOW, "two lines done")
+            time.sleep(0.02)
+        # r2 and r3 went out as r0 and r1 answered, 2 s before theirs
+        st, cb = c.req("POST", "/v1/batches/%s/cancel" % b["id"])
+        check(st == 200, "cancel %s" % st)
+        done = c.wait(b["id"], timeout=30)
+        out = c.lines(done["output_file_id"])
+        err = c.lines(done["error_file_id"])
+        check(done["status"] == "cancelled", "cancelled: %s" % done["status"])
+        check(len(out) == want_out and len(out) + len(err) == 6 and
+              all(e["error"]["code"] == "batch_cancelled" for e in err),
+              "--stop-grace %s: %d answered, %d cancelled" %
+              (grace, len(out), len(err)))
+        check(sorted(x["custom_id"] for x in out + err) ==
+              sorted("r%d" % i for i in range(6)), "every line once")
+        s.kill()
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 
 
