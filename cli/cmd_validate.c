@@ -5,6 +5,7 @@
 #include "output.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +58,12 @@ static void print_validation(cli_ctx *ctx, const char *path,
     int bad = v->n_problems_total > 0;
     for (size_t i = 0; i < v->n_problems; i++) {
         const oab_problem *p = &v->problems[i];
-        printf("%s:%ld: %s%s%s: %s", path, p->line, out_c(c, OUT_RED),
+        /* a problem of the whole file (line 0) names no line */
+        if (p->line > 0)
+            printf("%s:%ld: ", path, p->line);
+        else
+            printf("%s: ", path);
+        printf("%s%s%s: %s", out_c(c, OUT_RED),
                p->code ? p->code : "problem", out_c(c, OUT_RESET),
                p->message ? p->message : "");
         if (p->param)
@@ -84,12 +90,29 @@ static void print_validation(cli_ctx *ctx, const char *path,
                path, OAB_MAX_LINES);
 }
 
+/* 1 when the file can be opened and starts with a UTF-8 byte order
+ * mark. */
+static int starts_with_bom(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    unsigned char head[3];
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return n == 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF;
+}
+
 static int validate(cli_ctx *ctx, const char *path, const char *name,
                     long max_problems)
 {
-    int rc = cli_check_input(ctx, path);
-    if (rc != CLI_EXIT_OK)
-        return rc;
+    /* with --json a BOM is a problem of the report (the library's "bom"
+       on line 1), not only a message: the report is printed either way */
+    if (!(ctx->json && starts_with_bom(path))) {
+        int rc = cli_check_input(ctx, path);
+        if (rc != CLI_EXIT_OK)
+            return rc;
+    }
     oab_validate_options vo;
     cli_validate_options(&vo, (size_t)max_problems);
     oab_validation *v = NULL;

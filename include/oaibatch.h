@@ -1043,12 +1043,22 @@ typedef struct oab_validate_options {
  *    (not an endpoint of the Batch API) / url_mismatch ("url"),
  *    missing_body / invalid_body ("body"), missing_model (for chat,
  *    responses, embeddings, completions) / invalid_model / model_mismatch
- *    ("body.model"), missing_input ("body.input", embeddings);
+ *    ("body.model"), missing_input ("body.input", embeddings),
+ *    missing_messages / invalid_messages ("body.messages", chat
+ *    completions: not an array, empty, or an element not an object),
+ *    stream_not_supported ("body.stream" true, for the endpoints that
+ *    take stream: responses, chat, completions, images), invalid_value
+ *    (a schema string holding \u0000; the param is its path);
+ *  - line 1: bom (the file starts with a UTF-8 byte order mark; the rest
+ *    of the line is checked without it);
  *  - on the line where a limit is first passed, once: too_many_tasks,
  *    file_too_large, too_many_embedding_inputs ("body.input");
  *  - whole file (line 0): empty_file, too_few_requests.
- *  Blank lines (empty, or only spaces, tabs and CRs, as for the JSONL
- *  reader) are allowed and counted in line numbers. */
+ *  Only the file's format and the fields every request needs are checked:
+ *  not roles, content or other body fields, which the model judges (such
+ *  a line gets its own 400 answer, the batch runs). Blank lines (empty,
+ *  or only spaces, tabs and CRs, as for the JSONL reader) are allowed and
+ *  counted in line numbers. */
 typedef struct oab_problem {
     long line;          /* 1-based; 0 for the whole file */
     char *code;         /* invalid_json_line, duplicate_custom_id, ... */

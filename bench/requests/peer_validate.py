@@ -1,6 +1,7 @@
 """Python peer of `bench_requests validate`: json.loads line by line with
 the same checks (custom_id unique, method POST, one url, a body object,
-one model, the line and byte limits)."""
+one model, chat messages an array of objects, no stream: true, the line
+and byte limits)."""
 import json
 import sys
 
@@ -56,6 +57,15 @@ def main():
                 model = m
             elif m != model:
                 problems.append(("model_mismatch", lineno))
+            if u == "/v1/chat/completions":
+                msgs = b.get("messages")
+                if msgs is None:
+                    problems.append(("missing_messages", lineno))
+                elif not isinstance(msgs, list) or not msgs or not all(
+                        isinstance(x, dict) for x in msgs):
+                    problems.append(("invalid_messages", lineno))
+            if b.get("stream") is True:
+                problems.append(("stream_not_supported", lineno))
             if lines == 50001:
                 problems.append(("too_many_tasks", lineno))
     if size > 200 * 1024 * 1024:

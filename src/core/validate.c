@@ -3,7 +3,11 @@
  * Each line is checked by the util JSON lexer (util/json_scan.h: syntax
  * as RFC 8259, nesting up to OAB__JSON_MAX_DEPTH like cJSON, strings
  * valid UTF-8), walked here only where the Batch API cares about members:
- * custom_id, method, url, body, body.model, body.input.
+ * custom_id, method, url, body, body.model, body.input, body.messages (an
+ * array of objects, for chat completions) and body.stream (a batch cannot
+ * stream). What is inside a message, and every other body field, is the
+ * model's to judge (the API evolves): such a line comes back as a 400
+ * answer of its own, it does not fail the batch.
  * Lines come from the library's JSONL reader in raw mode (in place from
  * the caller's bytes; only a line cut by a chunk boundary is copied), so
  * the validator, the splitter and the result reader agree on what a line
@@ -54,6 +58,18 @@ static int endpoint_needs_model(const char *s, size_t len)
     return 0;
 }
 
+/* Endpoints whose bodies take `stream` (a batch line cannot stream). */
+static int endpoint_streams(const char *s, size_t len)
+{
+    static const char *const streams[] = {
+        "/v1/responses", "/v1/chat/completions", "/v1/completions",
+        "/v1/images/generations", "/v1/images/edits"};
+    for (size_t i = 0; i < sizeof streams / sizeof *streams; i++)
+        if (strlen(streams[i]) == len && memcmp(streams[i], s, len) == 0)
+            return 1;
+    return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The scanner                                                          */
 /* ------------------------------------------------------------------ */
@@ -63,7 +79,8 @@ enum jtype { J_ABSENT = 0, J_STRING, J_OBJECT, J_ARRAY, J_NUMBER, J_BOOL,
 
 typedef struct span {
     int type;            /* enum jtype */
-    const char *p;       /* string contents (between the quotes) */
+    const char *p;       /* string contents (between the quotes); for
+                            other values their first byte */
     size_t len;
     int esc;             /* contains escapes: decode before use */
 } span;
@@ -75,9 +92,15 @@ typedef struct line_info {
     int input_type;      /* body.input */
     size_t input_count;  /* elements when body.input is an array */
     int input_first;     /* type of its first element */
+    int messages_type;   /* body.messages */
+    size_t messages_count;
+    size_t messages_bad; /* 1 + index of the first element that is not an
+                            object; 0: none */
+    int messages_bad_type;
+    span stream;         /* body.stream */
 } line_info;
 
-enum role { R_NONE, R_TOP, R_BODY, R_INPUT };
+enum role { R_NONE, R_TOP, R_BODY, R_INPUT, R_MESSAGES };
 
 /* The util lexer, and the line's members found so far. */
 typedef struct scanner {
@@ -86,7 +109,8 @@ typedef struct scanner {
 } scanner;
 
 /* Which member a key names, for the roles that pick members out. */
-enum key { K_OTHER, K_CUSTOM_ID, K_METHOD, K_URL, K_BODY, K_MODEL, K_INPUT };
+enum key { K_OTHER, K_CUSTOM_ID, K_METHOD, K_URL, K_BODY, K_MODEL, K_INPUT,
+           K_MESSAGES, K_STREAM };
 
 static int key_is(const span *k, const char *name)
 {
@@ -136,6 +160,10 @@ static enum key classify_key(const span *k, enum role role)
             return K_MODEL;
         if (key_is(k, "input"))
             return K_INPUT;
+        if (key_is(k, "messages"))
+            return K_MESSAGES;
+        if (key_is(k, "stream"))
+            return K_STREAM;
     }
     return K_OTHER;
 }
@@ -199,6 +227,9 @@ static int scan_object(scanner *s, enum role role, int depth)
         case K_MODEL:
             cap = li->model.type ? NULL : &li->model;
             break;
+        case K_STREAM:
+            cap = li->stream.type ? NULL : &li->stream;
+            break;
         case K_BODY:
             if (!li->body_type) {
                 cap = &tmp;
@@ -211,6 +242,12 @@ static int scan_object(scanner *s, enum role role, int depth)
                 child = R_INPUT;
             }
             break;
+        case K_MESSAGES:
+            if (!li->messages_type) {
+                cap = &tmp;
+                child = R_MESSAGES;
+            }
+            break;
         default:
             break;
         }
@@ -221,14 +258,17 @@ static int scan_object(scanner *s, enum role role, int depth)
             li->body_type = tmp.type;
         else if (k == K_INPUT && cap)
             li->input_type = tmp.type;
+        else if (k == K_MESSAGES && cap)
+            li->messages_type = tmp.type;
         int more = after_item(js, '}');
         if (more <= 0)
             return more;
     }
 }
 
-/* body.input's elements: counted, the first one's type kept. */
-static int scan_input_array(scanner *s, int depth)
+/* The elements of body.input (counted, the first one's type kept) or of
+ * body.messages (counted, the first one that is not an object kept). */
+static int scan_array(scanner *s, enum role role, int depth)
 {
     oab__jscan *js = &s->js;
     js->p++; /* '[' */
@@ -242,9 +282,18 @@ static int scan_input_array(scanner *s, int depth)
         span el = {0};
         if (scan_value(s, R_NONE, depth + 1, &el) != 0)
             return -1;
-        if (count == 0)
-            s->info->input_first = el.type;
-        s->info->input_count = ++count;
+        line_info *li = s->info;
+        if (role == R_MESSAGES) {
+            if (el.type != J_OBJECT && !li->messages_bad) {
+                li->messages_bad = count + 1;
+                li->messages_bad_type = el.type;
+            }
+            li->messages_count = ++count;
+        } else {
+            if (count == 0)
+                li->input_first = el.type;
+            li->input_count = ++count;
+        }
         int more = after_item(js, ']');
         if (more <= 0)
             return more;
@@ -264,8 +313,9 @@ static int type_of(char c)
     }
 }
 
-/* One value. Objects of the top and body roles and the array of the
- * input role are walked here, to pick their members out; every other
+/* One value. Objects of the top and body roles and the arrays of the
+ * input and messages roles are walked here, to pick their members out
+ * (or count their elements); every other
  * value is checked and skipped by the util lexer. cap (may be NULL) gets
  * the value's type, and a string's contents. */
 static int scan_value(scanner *s, enum role role, int depth, span *cap)
@@ -273,7 +323,8 @@ static int scan_value(scanner *s, enum role role, int depth, span *cap)
     oab__jscan *js = &s->js;
     if (js->p >= js->end)
         return -1;
-    char c = *js->p;
+    const char *start = js->p;
+    char c = *start;
     int type = type_of(c);
     int rc;
     if ((c == '{' || c == '[') && depth >= OAB__JSON_MAX_DEPTH) {
@@ -284,12 +335,17 @@ static int scan_value(scanner *s, enum role role, int depth, span *cap)
         rc = oab__jscan_string(js, &cap->p, &cap->len, &cap->esc);
     else if (type == J_OBJECT && (role == R_TOP || role == R_BODY))
         rc = scan_object(s, role, depth);
-    else if (type == J_ARRAY && role == R_INPUT)
-        rc = scan_input_array(s, depth);
+    else if (type == J_ARRAY && (role == R_INPUT || role == R_MESSAGES))
+        rc = scan_array(s, role, depth);
     else
         rc = oab__jscan_value(js, depth);
-    if (rc == 0 && cap)
+    if (rc == 0 && cap) {
         cap->type = type;
+        if (type != J_STRING) {
+            cap->p = start;
+            cap->len = 0;
+        }
+    }
     return rc;
 }
 
@@ -516,6 +572,44 @@ static size_t embedding_inputs(const line_info *li)
     }
 }
 
+/* What a JSON value of `type` is, for a message. */
+static const char *type_name(int type)
+{
+    switch (type) {
+    case J_STRING: return "a string";
+    case J_OBJECT: return "an object";
+    case J_ARRAY: return "an array";
+    case J_NUMBER: return "a number";
+    case J_BOOL: return "true or false";
+    default: return "null";
+    }
+}
+
+/* body.messages of a chat completion: an array of at least one message,
+ * each an object. What a message holds (roles, content parts) is the
+ * model's to judge, not checked here. */
+static void check_messages(oab_validator *v, const line_info *li,
+                           long lineno)
+{
+    if (li->messages_type == J_ABSENT || li->messages_type == J_NULL)
+        add_problem(v, lineno, "missing_messages", "body.messages",
+                    "body.messages is missing; a chat completion needs at "
+                    "least one message");
+    else if (li->messages_type != J_ARRAY)
+        add_problem(v, lineno, "invalid_messages", "body.messages",
+                    "body.messages must be an array of messages, not %s",
+                    type_name(li->messages_type));
+    else if (li->messages_count == 0)
+        add_problem(v, lineno, "invalid_messages", "body.messages",
+                    "body.messages is empty; a chat completion needs at "
+                    "least one message");
+    else if (li->messages_bad)
+        add_problem(v, lineno, "invalid_messages", "body.messages",
+                    "body.messages[%zu] must be a message (an object), "
+                    "not %s",
+                    li->messages_bad - 1, type_name(li->messages_bad_type));
+}
+
 /* 1 when a path ("body.response_format.json_schema.schema.pattern") goes
  * through a schema: a member named schema, json_schema or parameters. */
 static int in_schema(const char *path)
@@ -654,6 +748,9 @@ static void check_line(oab_validator *v, const char *line, size_t len,
     int needs_model = url ? endpoint_needs_model(url, url_len) : 1;
     int is_embeddings =
         url && url_len == 14 && memcmp(url, "/v1/embeddings", 14) == 0;
+    int is_chat = url && url_len == 20 &&
+                  memcmp(url, "/v1/chat/completions", 20) == 0;
+    int streams = url ? endpoint_streams(url, url_len) : 0;
 
     /* body */
     if (li.body_type == J_ABSENT || li.body_type == J_NULL) {
@@ -685,6 +782,18 @@ static void check_line(oab_validator *v, const char *line, size_t len,
         add_problem(v, lineno, "missing_model", "body.model",
                     "body.model is missing");
     }
+
+    /* body.messages of chat completions */
+    if (is_chat)
+        check_messages(v, &li, lineno);
+
+    /* body.stream: a batch line gets one whole answer; the server fails
+       the whole batch for a line that asks to stream */
+    if (streams && li.stream.type == J_BOOL && li.stream.p[0] == 't')
+        add_problem(v, lineno, "stream_not_supported", "body.stream",
+                    "body.stream is true, which a batch does not support "
+                    "(each line gets one whole answer); remove it or set "
+                    "it to false");
 
     /* body.input of embeddings */
     if (is_embeddings) {
@@ -718,11 +827,26 @@ static int take_line(const oab__line *ln, void *ud)
         add_problem(v, ln->lineno, "file_too_large", NULL,
                     "the file is larger than %llu bytes", v->max_bytes);
     }
-    if (!ln->text) {
+    const char *text = ln->text;
+    size_t len = ln->len;
+    int blank = ln->blank;
+    if (text && ln->lineno == 1 && len >= 3 &&
+        memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        /* a byte order mark: refused by the Batch API; the rest of the
+           line is checked as if it were not there */
+        add_problem(v, 1, "bom", NULL,
+                    "the file starts with a UTF-8 byte order mark (BOM), "
+                    "which the Batch API refuses; save it as UTF-8 "
+                    "without a BOM");
+        text += 3;
+        len -= 3;
+        blank = oab__line_blank(text, len);
+    }
+    if (!text) {
         /* too long to keep (already over the byte limit): count it only */
         v->report->n_lines++;
-    } else if (!ln->blank) { /* blank lines are allowed, not requests */
-        check_line(v, ln->text, ln->len, ln->lineno, ln->cut_off);
+    } else if (!blank) { /* blank lines are allowed, not requests */
+        check_line(v, text, len, ln->lineno, ln->cut_off);
     }
     return v->sticky != OAB_OK;
 }
