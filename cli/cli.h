@@ -42,6 +42,13 @@ typedef struct cli_ctx {
     int color_err;             /* colour on stderr */
     int tty_err;               /* stderr is a terminal: progress bars */
     char *job_base_url;        /* a job's base URL, taken over (owned) */
+    const char *given_base_url; /* --base-url or $..._BASE_URL, kept from
+                                   before a job's was taken over */
+    int given_saved;           /* given_base_url is set */
+    char *warned[8];           /* job URLs warned about (owned) */
+    size_t n_warned;
+    long create_refused;       /* HTTP status of a batch create refused for
+                                  good (4xx), 0 when none */
     oab_client *client;        /* made on first use */
     struct journal *jr;        /* opened on first use */
 } cli_ctx;
@@ -154,9 +161,10 @@ int cli_is_anthropic(const cli_ctx *ctx);
  * a job journaled before providers, i.e. openai), warning when the
  * options or the environment say another. */
 void cli_use_provider(cli_ctx *ctx, const char *provider);
-/* Makes later calls go to `url`, the base URL a job was submitted to,
- * warning when the environment or --base-url points elsewhere. */
-void cli_use_base_url(cli_ctx *ctx, const char *url);
+/* Makes later calls go to `url`, the base URL job `job_id` was
+ * submitted to, warning (once a URL) when the environment or --base-url
+ * points elsewhere, with the `jobs move` that re-points the job. */
+void cli_use_base_url(cli_ctx *ctx, const char *url, const char *job_id);
 /* url without a user name and password in its authority
  * ("https://u:secret@host/v1" -> "https://host/v1"): what is kept in
  * the journal, printed and fingerprinted (a gateway's credentials in
@@ -211,6 +219,10 @@ void cli_unlock(cli_ctx *ctx, const char *name);
  * (CLI_EXIT_LOCAL); a file that starts with a UTF-8 byte order mark
  * gets its own message (CLI_EXIT_INVALID). CLI_EXIT_OK when fine. */
 int cli_check_input(cli_ctx *ctx, const char *path);
+/* The same without the byte order mark's refusal (build's inputs are no
+ * Batch API files); `name` is the file as the messages call it ("-" for
+ * a copy of standard input). */
+int cli_check_readable(cli_ctx *ctx, const char *path, const char *name);
 
 /* FILE "-": copies standard input to a temporary file, *copy (malloc'd:
  * remove and free it when done), and points *path at it. Returns -1 to

@@ -32,7 +32,8 @@ static int parse_id_cmd(cli_ctx *ctx, const char *cmd, int argc, char **argv,
         cmd, w ? cli_opts_wait : cli_opts_status, w ? wait_opt : NULL,
         "ID", 0
     };
-    return cli_parse_args(ctx, &spec, argc, argv, w, id);
+    int rc = cli_parse_args(ctx, &spec, argc, argv, w, id);
+    return rc < 0 && w ? cli_wait_check(cmd, w) : rc;
 }
 
 int cmd_status(cli_ctx *ctx, int argc, char **argv)
@@ -296,7 +297,7 @@ int cmd_delete(cli_ctx *ctx, int argc, char **argv)
         journal_job *job = NULL;
         if (journal_job_get(jr, job_id, &job) == 0) {
             cli_use_provider(ctx, job->provider);
-            cli_use_base_url(ctx, job->base_url);
+            cli_use_base_url(ctx, job->base_url, job->id);
         }
         journal_job_free(job);
     }

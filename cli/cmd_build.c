@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/idset.h"
 #include "util/json.h"
 #include "util/str.h"
 #include "commands.h"
@@ -22,6 +23,7 @@ typedef struct build_opts {
     long max_tokens;
     double temperature;
     oab_output_mode mode;
+    int mode_given; /* --mode was given */
     int strict;
 } build_opts;
 
@@ -34,6 +36,9 @@ typedef struct build_state {
     char **tool_strings; /* owned strings behind tools */
     size_t n_tool_strings;
     cli_outfile out;     /* -o PATH */
+    const char *name;    /* INPUT as given, for messages ("-") */
+    oab__idset ids;      /* --id-column: the custom_ids so far, with the
+                            line each was first used on */
     long count;
     int failed;
 } build_state;
@@ -118,36 +123,118 @@ static int load_tools(build_state *b, const char *path)
         (x).output_mode = b->schema ? o->mode : OAB_OUTPUT_NONE;       \
     } while (0)
 
+/* The request of one prompt. */
+static oab_status make_request(build_state *b, const char *custom_id,
+                               const char *prompt, oab_request **req,
+                               oab_error *err)
+{
+    const build_opts *o = b->o;
+    if (strcmp(o->endpoint, "embeddings") == 0) {
+        const char *inputs[1] = { prompt };
+        return oab_embeddings_request_new(req, custom_id, o->model, inputs, 1,
+                                          0, err);
+    }
+    if (strcmp(o->endpoint, "responses") == 0) {
+        oab_responses_options ro = OAB_RESPONSES_OPTIONS_INIT;
+        FILL_REQUEST_OPTIONS(ro, instructions, max_output_tokens);
+        return oab_responses_request_new(req, custom_id, prompt, &ro, err);
+    }
+    oab_chat_options co = OAB_CHAT_OPTIONS_INIT;
+    FILL_REQUEST_OPTIONS(co, system_prompt, max_tokens);
+    return oab_chat_request_new(req, custom_id, prompt, &co, err);
+}
+
+/* Checks the options (model, system prompt, tools against the schema...)
+ * on a request of a made-up prompt, before any line is read: what is
+ * refused then is the command line's fault, not a line's. Exit code. */
+static int check_options(build_state *b)
+{
+    oab_request *req = NULL;
+    oab_error err = { 0, 0, "" };
+    oab_status st = make_request(b, "x", "x", &req, &err);
+    oab_request_free(req);
+    if (st == OAB_OK)
+        return CLI_EXIT_OK;
+    if (st == OAB_ENOMEM) {
+        cli_error(b->ctx, "out of memory");
+        return CLI_EXIT_LOCAL;
+    }
+    return cli_usage_error("build", "%s",
+                           err.message[0] ? err.message : oab_strerror(st));
+}
+
+/* s for a message, into q[64]: at most 60 bytes (cut before a UTF-8
+ * continuation byte, "..." after), control characters as '?'. */
+static void quote_id(char q[64], const char *s)
+{
+    size_t len = strlen(s), n = len, i;
+    if (n > 60) {
+        n = 60;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    for (i = 0; i < n; i++)
+        q[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7F ? '?' : s[i];
+    if (n < len) {
+        memcpy(q + i, "...", 3);
+        i += 3;
+    }
+    q[i] = '\0';
+}
+
+/* --id-column: custom_id, taken from line `lineno`, is not one taken
+ * before. 0, or -1 after saying why. */
+static int check_unique(build_state *b, const char *custom_id, long lineno)
+{
+    size_t at;
+    int added;
+    if (oab__idset_add(&b->ids, custom_id, strlen(custom_id), lineno, &at,
+                       &added) != OAB_OK) {
+        cli_error(b->ctx, "out of memory");
+        b->failed = CLI_EXIT_LOCAL;
+        return -1;
+    }
+    if (added)
+        return 0;
+    char q[64];
+    quote_id(q, custom_id);
+    cli_error(b->ctx, "%s:%ld: custom_id \"%s\" was already used on line %ld",
+              b->name, lineno, q, oab__idset_at(&b->ids, at)->value);
+    b->failed = CLI_EXIT_INVALID;
+    return -1;
+}
+
 static int emit(build_state *b, const char *custom_id, const char *prompt,
                 long lineno)
 {
     const build_opts *o = b->o;
     oab_request *req = NULL;
     oab_error err = { 0, 0, "" };
-    oab_status st;
-    char idbuf[256];
+    char *made = NULL;
     b->count++;
     if (!custom_id) {
-        snprintf(idbuf, sizeof idbuf, "%s%ld", o->id_prefix, b->count);
-        custom_id = idbuf;
+        made = oab__sprintf("%s%ld", o->id_prefix, b->count);
+        if (!made) {
+            cli_error(b->ctx, "out of memory");
+            b->failed = CLI_EXIT_LOCAL;
+            return -1;
+        }
+        custom_id = made;
     }
-    if (strcmp(o->endpoint, "embeddings") == 0) {
-        const char *inputs[1] = { prompt };
-        st = oab_embeddings_request_new(&req, custom_id, o->model, inputs, 1,
-                                        0, &err);
-    } else if (strcmp(o->endpoint, "responses") == 0) {
-        oab_responses_options ro = OAB_RESPONSES_OPTIONS_INIT;
-        FILL_REQUEST_OPTIONS(ro, instructions, max_output_tokens);
-        st = oab_responses_request_new(&req, custom_id, prompt, &ro, &err);
-    } else {
-        oab_chat_options co = OAB_CHAT_OPTIONS_INIT;
-        FILL_REQUEST_OPTIONS(co, system_prompt, max_tokens);
-        st = oab_chat_request_new(&req, custom_id, prompt, &co, &err);
-    }
+    oab_status st = make_request(b, custom_id, prompt, &req, &err);
     if (st != OAB_OK) {
-        cli_error(b->ctx, "line %ld: %s", lineno,
+        /* the options passed check_options: the line is at fault */
+        cli_error(b->ctx, "%s:%ld: %s", b->name, lineno,
                   err.message[0] ? err.message : oab_strerror(st));
-        b->failed = cli_exit_for(st);
+        b->failed = st == OAB_ENOMEM ? CLI_EXIT_LOCAL : CLI_EXIT_INVALID;
+        free(made);
+        return -1;
+    }
+    /* generated ids differ from each other; taken ones may not */
+    int dup = !made && check_unique(b, custom_id, lineno) != 0;
+    free(made);
+    if (dup) {
+        oab_request_free(req);
         return -1;
     }
     char *line = NULL;
@@ -171,9 +258,27 @@ static int emit(build_state *b, const char *custom_id, const char *prompt,
 
 /* ---- text and JSONL inputs ---- */
 
+/* 1 when p[0..len) starts with a UTF-8 byte order mark. Build's inputs
+ * are not Batch API files: one at the start of the file is skipped. */
+static int has_bom(const char *p, size_t len)
+{
+    return len >= 3 && (unsigned char)p[0] == 0xEF &&
+           (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF;
+}
+
+/* Skips a byte order mark at the start of the file (of line 1). */
+static void skip_bom(const char **line, size_t *len, long lineno)
+{
+    if (lineno == 1 && has_bom(*line, *len)) {
+        *line += 3;
+        *len -= 3;
+    }
+}
+
 static int text_line(const char *line, size_t len, long lineno, void *ud)
 {
     build_state *b = ud;
+    skip_bom(&line, &len, lineno);
     size_t s = 0;
     while (s < len && isspace((unsigned char)line[s]))
         s++;
@@ -201,10 +306,16 @@ static char *json_cell(const cJSON *v)
 static int jsonl_line(const char *line, size_t len, long lineno, void *ud)
 {
     build_state *b = ud;
+    skip_bom(&line, &len, lineno);
+    size_t s = 0;
+    while (s < len && isspace((unsigned char)line[s]))
+        s++;
+    if (s == len)
+        return 0; /* blank after the byte order mark */
     cJSON *o = oab__json_parse(line, len);
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
-        cli_error(b->ctx, "line %ld: not a JSON object", lineno);
+        cli_error(b->ctx, "%s:%ld: not a JSON object", b->name, lineno);
         b->failed = CLI_EXIT_INVALID;
         return 1;
     }
@@ -216,11 +327,12 @@ static int jsonl_line(const char *line, size_t len, long lineno, void *ud)
     cJSON_Delete(o);
     int rc = 0;
     if (!prompt) {
-        cli_error(b->ctx, "line %ld: no \"%s\" field", lineno, b->o->column);
+        cli_error(b->ctx, "%s:%ld: no \"%s\" field", b->name, lineno,
+                  b->o->column);
         b->failed = CLI_EXIT_INVALID;
         rc = 1;
     } else if (b->o->id_column && !cid) {
-        cli_error(b->ctx, "line %ld: no \"%s\" field", lineno,
+        cli_error(b->ctx, "%s:%ld: no \"%s\" field", b->name, lineno,
                   b->o->id_column);
         b->failed = CLI_EXIT_INVALID;
         rc = 1;
@@ -316,26 +428,26 @@ static int build_csv(build_state *b, const char *path)
 {
     char *text = NULL;
     size_t len = 0;
+    const char *name = b->name;
     if (oab__read_file(path, &text, &len) != OAB_OK) {
-        cli_error(b->ctx, "cannot read %s", path);
+        cli_error(b->ctx, "cannot read %s", name);
         return CLI_EXIT_LOCAL;
     }
     const char *p = text, *end = text + len;
-    if (len >= 3 && (unsigned char)p[0] == 0xEF &&
-        (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
+    if (has_bom(p, len))
         p += 3;
     csv_row header = { NULL, 0 }, row = { NULL, 0 };
     long line = 1;
     int rc = CLI_EXIT_OK;
     if (csv_next(&p, end, &header, &line) != 0) {
-        cli_error(b->ctx, "%s: empty CSV file", path);
+        cli_error(b->ctx, "%s: empty CSV file", name);
         rc = CLI_EXIT_INVALID;
         goto done;
     }
     int ci = csv_index(&header, b->o->column);
     int ii = b->o->id_column ? csv_index(&header, b->o->id_column) : -1;
     if (ci < 0 || (b->o->id_column && ii < 0)) {
-        cli_error(b->ctx, "%s: no column \"%s\" in the header row", path,
+        cli_error(b->ctx, "%s: no column \"%s\" in the header row", name,
                   ci < 0 ? b->o->column : b->o->id_column);
         rc = CLI_EXIT_USAGE;
         goto done;
@@ -347,8 +459,8 @@ static int build_csv(build_state *b, const char *path)
         if (row.n == 1 && row.f[0][0] == '\0')
             continue; /* blank line */
         if ((size_t)ci >= row.n || (ii >= 0 && (size_t)ii >= row.n)) {
-            cli_error(b->ctx, "%s:%ld: the row has %zu fields", path, at,
-                      row.n);
+            cli_error(b->ctx, "%s:%ld: the row has %zu field%s", name, at,
+                      row.n, row.n == 1 ? "" : "s");
             rc = CLI_EXIT_INVALID;
             break;
         }
@@ -389,7 +501,13 @@ static int build_opt(const char *cmd, int id, const char *arg, void *st)
     case O_ENDPOINT: o->endpoint = arg; return 1;
     case O_SYSTEM: o->system = arg; return 1;
     case O_MAXTOK:
-        return cli_parse_long(cmd, "max-tokens", arg, &o->max_tokens) ? -1 : 1;
+        if (cli_parse_long(cmd, "max-tokens", arg, &o->max_tokens) != 0)
+            return -1;
+        if (o->max_tokens < 1) {
+            cli_usage_error(cmd, "--max-tokens takes 1 or more");
+            return -1;
+        }
+        return 1;
     case O_TEMP:
         return cli_parse_double(cmd, "temperature", arg, &o->temperature) ? -1
                                                                           : 1;
@@ -402,6 +520,7 @@ static int build_opt(const char *cmd, int id, const char *arg, void *st)
             cli_usage_error(cmd, "--mode takes native, tool or prompted");
             return -1;
         }
+        o->mode_given = 1;
         return 1;
     case O_NOSTRICT: o->strict = 0; return 1;
     case O_FORMAT: o->format = arg; return 1;
@@ -462,6 +581,8 @@ static int parse_build(cli_ctx *ctx, int argc, char **argv, build_opts *o,
         return cli_usage_error("build", "--format takes text, csv or jsonl");
     if (!strcmp(o->endpoint, "embeddings") && (o->schema_path || o->tools_path))
         return cli_usage_error("build", "embeddings take no --schema or --tools");
+    if (o->mode_given && !o->schema_path)
+        return cli_usage_error("build", "--mode goes with --schema");
     return -1;
 }
 
@@ -496,34 +617,46 @@ static int build_from(build_state *b, const char *input)
         input, !strcmp(o->format, "jsonl") ? jsonl_line : text_line, b, &err);
     if (b->failed)
         return b->failed;
+    if (st == OAB_ELIMIT) {
+        cli_error(b->ctx, "%s:%ld: line too long", b->name, err.line);
+        return CLI_EXIT_INVALID;
+    }
     if (st != OAB_OK) {
-        cli_error(b->ctx, "%s: %s", input,
-                  err.message[0] ? err.message : oab_strerror(st));
-        return cli_exit_for(st) == CLI_EXIT_API ? CLI_EXIT_LOCAL
-                                                : cli_exit_for(st);
+        cli_error(b->ctx, "cannot read %s: %s", b->name, oab_strerror(st));
+        return CLI_EXIT_LOCAL;
     }
     return CLI_EXIT_OK;
 }
 
-static int build(cli_ctx *ctx, const build_opts *o, const char *input)
+/* name: INPUT as given (input is the copy of standard input for "-") */
+static int build(cli_ctx *ctx, const build_opts *o, const char *input,
+                 const char *name)
 {
-    int rc = cli_check_input(ctx, input);
-    if (rc != CLI_EXIT_OK && !(rc == CLI_EXIT_INVALID &&
-                               !strcmp(o->format, "csv")))
-        return rc; /* a CSV's BOM is skipped */
+    /* build's inputs are no Batch API files: a BOM is skipped */
+    int rc = cli_check_readable(ctx, input, name);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     build_state b;
     memset(&b, 0, sizeof b);
     b.ctx = ctx;
     b.o = o;
-    rc = CLI_EXIT_OK;
+    b.name = name;
+    oab__idset empty = OAB__IDSET_INIT;
+    b.ids = empty;
     if (o->tools_path && (rc = load_tools(&b, o->tools_path)) != CLI_EXIT_OK)
         goto done;
     if (o->schema_path && (rc = load_schema(&b, o->schema_path)) != CLI_EXIT_OK)
+        goto done;
+    if ((rc = check_options(&b)) != CLI_EXIT_OK)
         goto done;
     if (o->out_path &&
         (rc = cli_outfile_open(ctx, &b.out, o->out_path)) != CLI_EXIT_OK)
         goto done;
     rc = build_from(&b, input);
+    if (rc == CLI_EXIT_OK && b.count == 0) {
+        cli_error(ctx, "%s: no prompts", name);
+        rc = CLI_EXIT_INVALID;
+    }
     if (rc == CLI_EXIT_OK && b.out.f)
         rc = cli_outfile_close(ctx, &b.out);
     if (rc == CLI_EXIT_OK)
@@ -533,6 +666,7 @@ static int build(cli_ctx *ctx, const build_opts *o, const char *input)
 done:
     if (b.out.f)
         cli_outfile_abort(&b.out);
+    oab__idset_free(&b.ids);
     oab_schema_free(b.schema);
     free(b.tools);
     for (size_t i = 0; i < b.n_tool_strings; i++)
@@ -550,7 +684,7 @@ int cmd_build(cli_ctx *ctx, int argc, char **argv)
     if (rc < 0 && strcmp(input, "-") == 0)
         rc = cli_spool_stdin(ctx, &copy, &input);
     if (rc < 0)
-        rc = build(ctx, &o, input);
+        rc = build(ctx, &o, input, copy ? "-" : input);
     if (copy)
         remove(copy);
     free(copy);

@@ -40,6 +40,15 @@ static void bash_script(FILE *f)
     fputs("\" -- \"$cur\"))\n"
           "        return\n"
           "    fi\n"
+          "    if [ \"$COMP_CWORD\" -eq 2 ]; then\n"
+          "        case \"${COMP_WORDS[1]}\" in\n", f);
+    for (size_t i = 0; i < n; i++)
+        if (c[i].actions)
+            fprintf(f, "        %s) COMPREPLY=($(compgen -W \"%s\" -- "
+                    "\"$cur\")); [[ \"$cur\" == -* ]] || return ;;\n",
+                    c[i].name, c[i].actions);
+    fputs("        esac\n"
+          "    fi\n"
           "    case \"${COMP_WORDS[1]}\" in\n", f);
     for (size_t i = 0; i < n; i++) {
         if (c[i].fn == cmd_completion)
@@ -88,8 +97,12 @@ static void fish_script(FILE *f)
     print_names(f);
     fputs("'\n", f);
     fish_opts(f, NULL, cli_global_opts);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         fish_opts(f, c[i].name, c[i].opts);
+        if (c[i].actions)
+            fprintf(f, "complete -c oaibatch -f -n '__fish_seen_subcommand_"
+                    "from %s' -a '%s'\n", c[i].name, c[i].actions);
+    }
 }
 
 int cmd_completion(cli_ctx *ctx, int argc, char **argv)

@@ -86,12 +86,19 @@ static int files_list(cli_ctx *ctx, oab_client *c, const files_args *fa)
     return CLI_EXIT_OK;
 }
 
+/* A failed call on ID said; its exit code, an id the server does not
+ * know being an unknown id (5), as for a batch. */
+#define FILES_FAIL(ctx, st, ...)                                          \
+    ((st) == OAB_ENOTFOUND                                               \
+         ? (cli_api_errorf((ctx), (st), __VA_ARGS__), CLI_EXIT_LOCAL)    \
+         : cli_api_errorf((ctx), (st), __VA_ARGS__))
+
 static int files_get(cli_ctx *ctx, oab_client *c, const char *id)
 {
     oab_file *f = NULL;
     oab_status st = oab_file_retrieve(c, &f, id);
     if (st != OAB_OK) {
-        return cli_api_errorf(ctx, st, "cannot get file %s", id);
+        return FILES_FAIL(ctx, st, "cannot get file %s", id);
     }
     if (ctx->json) {
         cJSON *o = f->raw_json ? cJSON_Parse(f->raw_json) : NULL;
@@ -120,7 +127,7 @@ static int files_delete(cli_ctx *ctx, oab_client *c, const char *id)
         return CLI_EXIT_OK;
     }
     if (st != OAB_OK)
-        return cli_api_errorf(ctx, st, "cannot delete file %s", id);
+        return FILES_FAIL(ctx, st, "cannot delete file %s", id);
     cli_info(ctx, "deleted %s", id);
     return CLI_EXIT_OK;
 }
@@ -144,7 +151,7 @@ static int file_of(cli_ctx *ctx, oab_client *c, const char *id, int error,
     oab_job *b = NULL;
     oab_status st = oab_batch_retrieve(c, &b, id);
     if (st != OAB_OK) {
-        return cli_api_errorf(ctx, st, "cannot get batch %s", id);
+        return FILES_FAIL(ctx, st, "cannot get batch %s", id);
     }
     const char *f = error ? b->error_file_id : b->output_file_id;
     if (f && *f)
@@ -181,7 +188,7 @@ static int files_download(cli_ctx *ctx, oab_client *c, const char *id,
         if (out.f)
             cli_outfile_abort(&out);
         if (st != OAB_ESTOPPED)
-            rc = cli_api_errorf(ctx, st, "cannot download %s", fid);
+            rc = FILES_FAIL(ctx, st, "cannot download %s", fid);
         else if (e != EPIPE) /* the writer stopped: a failed write */
             cli_error(ctx, "cannot write %s: %s",
                       fa->out_path ? fa->out_path : "the output",

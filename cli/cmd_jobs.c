@@ -62,8 +62,9 @@ static void print_jobs_table(cli_ctx *ctx, journal_job **jobs, size_t n)
 
 
 /* --refresh: fetches the batches of every unfinished job listed, so
- * that the journal has their statuses now. -1 to go on, else the exit
- * code. */
+ * that the journal has their statuses now; a job that cannot be read
+ * (said) does not stop the others. -1 when all were read, else the exit
+ * code of the first failure. */
 static int refresh_jobs(cli_ctx *ctx, long limit)
 {
     journal_job **jobs = NULL;
@@ -72,7 +73,7 @@ static int refresh_jobs(cli_ctx *ctx, long limit)
     if (lrc != CLI_EXIT_OK)
         return lrc;
     int rc = -1;
-    for (size_t i = 0; i < n && rc < 0; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (journal_job_finished(jobs[i]))
             continue;
         cli_target t;
@@ -80,7 +81,7 @@ static int refresh_jobs(cli_ctx *ctx, long limit)
         if (r == CLI_EXIT_OK)
             r = cli_target_fetch(ctx, &t, 1);
         cli_target_free(&t);
-        if (r != CLI_EXIT_OK)
+        if (r != CLI_EXIT_OK && rc < 0)
             rc = r;
     }
     journal_job_list_free(jobs, n);
@@ -255,26 +256,69 @@ static int delete_remote(cli_ctx *ctx, cli_target *t)
  * its batches fetched, cancelled with --cancel (and waited for, with
  * --delete-files, whose output files come at the end), its files on
  * the server deleted with --delete-files, then the job. Exit code. */
+/* 1 when a unit has a batch that has not ended (a part with no batch,
+ * once lost batches are looked for, has nothing running). */
+static int has_running(const cli_target *t)
+{
+    for (size_t i = 0; i < t->n_units; i++)
+        if (t->units[i].batch_id && !cli_unit_terminal(&t->units[i]))
+            return 1;
+    return 0;
+}
+
+/* Polls until no batch of t runs (cancelled batches end), as a wait
+ * does but starting nothing: --interval doubling up to --max-interval,
+ * --timeout, Ctrl-C; failures that pass are polled through. */
+static int wait_stopped(cli_ctx *ctx, cli_target *t, const cli_wait_opts *w)
+{
+    cli_install_signals();
+    double iv = w->interval, t0 = oab__now();
+    while (has_running(t)) {
+        if (w->timeout > 0 && oab__now() - t0 >= w->timeout) {
+            cli_error(ctx, "job %s: its batches did not end within %g s; "
+                      "it stays in the journal", t->job->id, w->timeout);
+            return CLI_EXIT_API;
+        }
+        cli_sleep(iv);
+        if (cli_interrupted)
+            return CLI_EXIT_INTERRUPTED;
+        iv = iv * 2 < w->max_interval ? iv * 2 : w->max_interval;
+        const cli_unit *bad = NULL;
+        oab_status st = cli_target_poll(ctx, t, &bad);
+        if (st != OAB_OK && !cli_transient(st))
+            return cli_target_report(ctx, st, bad);
+    }
+    return CLI_EXIT_OK;
+}
+
 static int rm_resolved(cli_ctx *ctx, cli_target *t, const rm_opts *o)
 {
     int rc = find_lost_batches(ctx, t);
     if (rc == CLI_EXIT_OK)
         rc = cli_target_fetch(ctx, t, 0);
-    if (rc == CLI_EXIT_OK && !cli_target_done(t)) {
+    if (rc == CLI_EXIT_OK && has_running(t)) {
         if (!o->cancel) {
             cli_error(ctx, "job %s has batches still running; wait for "
                       "them, or remove it with --cancel", t->job->id);
             return CLI_EXIT_FAILED;
         }
         rc = cli_target_cancel(ctx, t);
-        if (rc == CLI_EXIT_OK && o->delete_files && !cli_target_done(t)) {
+        if (rc == CLI_EXIT_OK && o->delete_files && has_running(t)) {
             cli_info(ctx, "waiting for the cancelled batches to end, to "
                      "delete their output files too");
-            rc = cli_target_wait(ctx, t, &o->wait);
+            rc = wait_stopped(ctx, t, &o->wait);
         }
     }
     if (rc == CLI_EXIT_OK && o->delete_files)
         rc = delete_remote(ctx, t);
+    else if (rc == CLI_EXIT_OK)
+        for (size_t i = 0; i < t->n_units; i++) {
+            const journal_part *p = t->units[i].part;
+            if (p && p->file_id && !t->units[i].batch_id)
+                cli_info(ctx, "part %d's input file %s stays on the server, "
+                         "with no batch ('files delete %s', or jobs rm "
+                         "--delete-files)", p->idx, p->file_id, p->file_id);
+        }
     if (rc == CLI_EXIT_OK)
         rc = remove_job(ctx, t->job);
     return rc;
@@ -347,6 +391,80 @@ static int jobs_rm(cli_ctx *ctx, int argc, char **argv)
         rc = rm_resolved(ctx, &t, &o);
     if (rc == CLI_EXIT_OK)
         cli_info(ctx, "removed job %s", id);
+    rm_unlock(ctx, locks);
+    cli_target_free(&t);
+    return rc;
+}
+
+enum { O_TO = 20 };
+
+static int move_opt(const char *cmd, int id, const char *arg, void *st)
+{
+    (void)cmd;
+    if (id != O_TO)
+        return 0;
+    *(const char **)st = arg;
+    return 1;
+}
+
+/* jobs move JOB --to URL: the job's batches are on another server now (a
+ * local server restarted on another port, a gateway moved): every batch
+ * of the job is read there first, then the journal points the job at
+ * it. Exit code. */
+static int jobs_move(cli_ctx *ctx, int argc, char **argv)
+{
+    static const cli_opt opts[] = { { "to", 0, 1, O_TO },
+                                    { NULL, 0, 0, 0 } };
+    static const cli_parse_spec spec = { "jobs move", opts, move_opt,
+                                         "JOB", 0 };
+    const char *pos[2] = { NULL, NULL };
+    int rc = cli_parse_args(ctx, &spec, argc, argv, &pos[1], &pos[0]);
+    if (rc >= 0)
+        return rc;
+    if (strncmp(pos[0], "job_", 4) != 0)
+        return cli_usage_error("jobs move", "JOB is a job id (job_...)");
+    if (!pos[1])
+        return cli_usage_error("jobs move", "--to URL is required");
+    if (strncmp(pos[1], "http://", 7) != 0 &&
+        strncmp(pos[1], "https://", 8) != 0)
+        return cli_usage_error("jobs move", "--to takes a base URL "
+                               "(http://... or https://...)");
+    /* the job is read at URL, whatever else the options say */
+    ctx->given_base_url = NULL;
+    ctx->given_saved = 1;
+    cli_target t;
+    char locks[2][96] = {"", ""};
+    rc = cli_target_resolve(ctx, pos[0], &t);
+    if (rc == CLI_EXIT_OK)
+        rc = rm_lock(ctx, t.job, locks);
+    char *url = NULL;
+    if (rc == CLI_EXIT_OK) {
+        oab_client_free(ctx->client);
+        ctx->client = NULL;
+        ctx->base_url = pos[1];
+        oab_client *c = cli_client(ctx);
+        url = c ? cli_url_public(oab_client_base_url(c)) : NULL;
+        rc = !c ? CLI_EXIT_API : !url ? CLI_EXIT_LOCAL : CLI_EXIT_OK;
+    }
+    if (rc == CLI_EXIT_OK) {
+        rc = cli_target_fetch(ctx, &t, 0);
+        if (rc != CLI_EXIT_OK)
+            cli_error(ctx, "job %s stays at %s: its batches cannot be read "
+                      "at %s", pos[0], t.job->base_url ? t.job->base_url
+                                                       : "its URL", url);
+    }
+    if (rc == CLI_EXIT_OK) {
+        journal *jr = cli_journal(ctx);
+        if (!jr || journal_job_set_base_url(jr, t.job->id, url) != 0) {
+            cli_error(ctx, "journal: %s", jr ? journal_errmsg(jr)
+                                             : "cannot open");
+            rc = CLI_EXIT_LOCAL;
+        }
+    }
+    if (rc == CLI_EXIT_OK)
+        cli_info(ctx, "job %s now goes to %s (was %s)", t.job->id, url,
+                 t.job->base_url ? t.job->base_url : "the default URL");
+    free(url);
     rm_unlock(ctx, locks);
     cli_target_free(&t);
     return rc;
@@ -433,9 +551,15 @@ int cmd_jobs(cli_ctx *ctx, int argc, char **argv)
         return jobs_rm(ctx, argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "prune"))
         return jobs_prune(ctx, argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "move"))
+        return jobs_move(ctx, argc - 1, argv + 1);
     jobs_args ja = { 20, 0 };
     int rc = cli_parse_args(ctx, &spec, argc, argv, &ja, NULL);
-    if (rc < 0 && ja.refresh)
-        rc = refresh_jobs(ctx, ja.limit);
-    return rc >= 0 ? rc : list_jobs(ctx, ja.limit);
+    if (rc >= 0)
+        return rc;
+    /* a job that could not be read is listed as last seen, and the
+     * failure is the exit code */
+    int refreshed = ja.refresh ? refresh_jobs(ctx, ja.limit) : -1;
+    rc = list_jobs(ctx, ja.limit);
+    return rc == CLI_EXIT_OK && refreshed >= 0 ? refreshed : rc;
 }

@@ -132,6 +132,8 @@ static int parse_retry(cli_ctx *ctx, int argc, char **argv, retry_args *ra)
     memset(ra, 0, sizeof *ra);
     ra->wait = w;
     int rc = cli_parse_args(ctx, &spec, argc, argv, ra, &ra->id);
+    if (rc < 0)
+        rc = cli_wait_check("retry", &ra->wait);
     if (rc >= 0)
         return rc;
     if (!ra->mask && !ra->truncated)
@@ -357,6 +359,11 @@ static int retry(cli_ctx *ctx, const retry_args *ra)
         rc = make_retry(ctx, ra, &t, &started);
     if (lock[0])
         cli_unlock(ctx, lock);
+    if (rc == CLI_EXIT_OK && !started && ctx->json) {
+        /* nothing to retry: the job as it is */
+        cli_target_fetch(ctx, &t, 1);
+        cli_target_show(ctx, &t);
+    }
     if (rc != CLI_EXIT_OK || !started)
         goto done;
     if (!ctx->json)

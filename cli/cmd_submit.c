@@ -247,9 +247,13 @@ static int translate_line(const char *line, size_t len, long lineno, void *ud)
                                                       &x->opts, NULL, &err);
     oab_free(out);
     if (st == OAB_EVALIDATION || st == OAB_EJSON) {
+        /* the library names its own option; the command's is this */
+        int no_max = strstr(err.message, "requires max_tokens") != NULL;
         if (x->n_problems++ < 20)
-            fprintf(stderr, "%s: %s\n", x->name,
-                    err.message[0] ? err.message : oab_strerror(st));
+            fprintf(stderr, "%s: %s%s\n", x->name,
+                    err.message[0] ? err.message : oab_strerror(st),
+                    no_max ? " (the command's: --anthropic-max-tokens N)"
+                           : "");
     } else if (st != OAB_OK) {
         x->failed = 1;
         return 1;
@@ -493,7 +497,29 @@ static int dry_run(cli_ctx *ctx, submit_opts *o)
         out_table_add(tb, row);
         remove(p->path);
     }
-    if (rc == CLI_EXIT_OK) {
+    if (rc == CLI_EXIT_OK && ctx->json) {
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddStringToObject(doc, "file", o->name);
+        cJSON_AddNumberToObject(doc, "requests", (double)v->n_lines);
+        out_json_add_str(doc, "endpoint", o->endpoint ? o->endpoint : v->url);
+        out_json_add_str(doc, "model", v->model);
+        cJSON *parts = cJSON_AddArrayToObject(doc, "parts");
+        for (size_t i = 0; i < sp->n_parts; i++) {
+            const oab_split_part *p = &sp->parts[i];
+            cJSON *po = cJSON_CreateObject();
+            cJSON_AddNumberToObject(po, "part", (double)(i + 1));
+            cJSON_AddNumberToObject(po, "lines", (double)p->n_lines);
+            cJSON_AddNumberToObject(po, "bytes", (double)p->n_bytes);
+            cJSON_AddNumberToObject(po, "first_line", (double)p->first_line);
+            cJSON_AddNumberToObject(po, "last_line", (double)(
+                p->n_lines ? p->input_lines[p->n_lines - 1] : 0));
+            cJSON_AddItemToArray(parts, po);
+        }
+        cJSON_AddBoolToObject(doc, "dry_run", 1);
+        out_json(stdout, doc, 1);
+        cJSON_Delete(doc);
+        cli_info(ctx, "dry run: nothing was sent");
+    } else if (rc == CLI_EXIT_OK) {
         printf("%s: %zu request%s, %s, model %s, %zu part%s\n", o->name,
                v->n_lines, v->n_lines == 1 ? "" : "s",
                o->endpoint ? o->endpoint : v->url,
@@ -609,9 +635,19 @@ static int prepare_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
         if (r == 0) {
             char when[32];
             out_time(when, sizeof when, old->created_at);
-            cli_info(ctx, "%s was submitted before as %s (%s UTC); "
-                     "re-attaching (--force for a new job)", o->name,
-                     old->id, when);
+            /* the fingerprint is the content's, not the path's: a copy
+             * under another name is the same job */
+            int same = old->input_path && !strcmp(old->input_path, o->name);
+            if (same)
+                cli_info(ctx, "%s was submitted before as %s (%s UTC); "
+                         "re-attaching (--force for a new job)", o->name,
+                         old->id, when);
+            else
+                cli_info(ctx, "%s holds what %s held when it was submitted "
+                         "as %s (%s UTC); re-attaching (--force for a new "
+                         "job)", o->name, old->input_path ? old->input_path
+                                                          : "another file",
+                         old->id, when);
             *job_out = old;
             *limit_out = token_limit(ctx, o, old->model);
             return *limit_out < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
@@ -709,7 +745,14 @@ static int start_job(cli_ctx *ctx, const submit_opts *o, const char *fp,
     /* every part at once, or queued under the limit (the journal's, for
      * a job queued before) */
     rc = cli_queue_drive(ctx, job, lim, &o->part, &o->wait);
-    if (rc != CLI_EXIT_OK)
+    if (rc != CLI_EXIT_OK && ctx->create_refused)
+        /* the same request again gets the same answer */
+        cli_info(ctx, "the job is in the journal, but the server refused "
+                 "it (HTTP %ld): running the same command again asks the "
+                 "same; change what it refused and submit with --force, "
+                 "and remove this one with: oaibatch jobs rm %s "
+                 "--delete-files", ctx->create_refused, job->id);
+    else if (rc != CLI_EXIT_OK)
         cli_info(ctx, "the job is in the journal; run the same command again "
                  "to carry on: job %s", job->id);
     else
@@ -813,6 +856,8 @@ static int parse_submit(cli_ctx *ctx, const char *cmd, int argc, char **argv,
     o->results = ro;
     o->max_cost = -1;
     int rc = cli_parse_args(ctx, &spec, argc, argv, o, &o->path);
+    if (rc < 0)
+        rc = cli_wait_check(spec.cmd, &o->wait);
     o->name = o->path;
     if (rc < 0 && strcmp(o->path, "-") == 0)
         rc = cli_spool_stdin(ctx, &o->stdin_copy, &o->path);

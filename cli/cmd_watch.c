@@ -37,6 +37,9 @@ typedef struct watcher {
     seen *seen;
     size_t n_seen;
     out_table *tb;
+    long unread;          /* unfinished jobs the last refresh could not
+                             read (their server away) */
+    char why[256];        /* the first of those failures */
 } watcher;
 
 enum { O_INTERVAL = 1, O_ONCE };
@@ -106,8 +109,36 @@ static void add_rows(watcher *W, const cli_target *t)
     }
 }
 
+/* Reads the unfinished batches of job `id` (quietly: a refresh says once
+ * what failed). 1 when the job is unfinished (shown; with its statuses
+ * last seen when its server could not be read), 0 when it ended. */
+static int refresh_job(watcher *W, const char *id)
+{
+    cli_ctx *ctx = W->ctx;
+    cli_target t;
+    int open = 0;
+    if (cli_target_resolve(ctx, id, &t) == CLI_EXIT_OK) {
+        const cli_unit *bad = NULL;
+        oab_status st = cli_client(ctx) ? cli_target_poll(ctx, &t, &bad)
+                                        : OAB_ENOKEY;
+        if (st != OAB_OK) {
+            /* unfinished as far as anyone knows: never "finished" */
+            if (!W->unread++)
+                snprintf(W->why, sizeof W->why, "%s", cli_failure(ctx, st));
+            open = 1;
+        } else {
+            open = !cli_target_done(&t);
+        }
+        if (open)
+            add_rows(W, &t);
+    }
+    cli_target_free(&t);
+    return open;
+}
+
 /* One refresh: every unfinished job fetched and shown. Returns how many
- * jobs are unfinished, or -1 after an error was printed. */
+ * jobs are unfinished (those whose server could not be read among them),
+ * or -1 after an error was printed. */
 static long refresh(watcher *W)
 {
     cli_ctx *ctx = W->ctx;
@@ -119,18 +150,10 @@ static long refresh(watcher *W)
                                        "DONE", "FAILED", "RATE", "ETA" };
     W->tb = out_table_new(8, hdr);
     long open = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (journal_job_finished(jobs[i]))
-            continue;
-        cli_target t;
-        if (cli_target_resolve(ctx, jobs[i]->id, &t) == CLI_EXIT_OK &&
-            cli_target_fetch(ctx, &t, 1) == CLI_EXIT_OK &&
-            !cli_target_done(&t)) {
-            open++;
-            add_rows(W, &t);
-        }
-        cli_target_free(&t);
-    }
+    W->unread = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!journal_job_finished(jobs[i]))
+            open += refresh_job(W, jobs[i]->id);
     journal_job_list_free(jobs, n);
     char when[32];
     out_time(when, sizeof when, oab__unix_now());
@@ -140,6 +163,9 @@ static long refresh(watcher *W)
            open == 1 ? "" : "s", W->live ? " (q to leave)" : "");
     if (open)
         out_table_print(W->tb, stdout, ctx->color, 0);
+    if (W->unread)
+        printf("%ld job%s not read now, shown as last seen: %s\n", W->unread,
+               W->unread == 1 ? "" : "s", W->why);
     fflush(stdout);
     out_table_free(W->tb);
     W->tb = NULL;
@@ -163,7 +189,7 @@ static int wait_key(double seconds)
 
 static int watch(cli_ctx *ctx, const watch_args *wa)
 {
-    watcher W = { ctx, wa, 0, NULL, 0, NULL };
+    watcher W = { .ctx = ctx, .wa = wa };
     W.live = !wa->once && out_isatty(stdout) && isatty(STDIN_FILENO) &&
              !out_term_dumb();
     struct termios saved;
@@ -191,6 +217,9 @@ static int watch(cli_ctx *ctx, const watch_args *wa)
         tcsetattr(STDIN_FILENO, TCSANOW, &saved);
     if (!wa->once && !W.live && rc == CLI_EXIT_OK && !cli_interrupted)
         cli_info(ctx, "every job has finished");
+    /* --once with a job whose server could not be read: not all known */
+    if (wa->once && rc == CLI_EXIT_OK && W.unread)
+        rc = CLI_EXIT_API;
     for (size_t i = 0; i < W.n_seen; i++)
         free(W.seen[i].batch_id);
     free(W.seen);

@@ -670,12 +670,26 @@ int cli_target_write_results(cli_ctx *ctx, cli_target *t,
     return rc;
 }
 
+/* Keeps what was found in the journal, so that `jobs` says what
+ * `status` says. */
+static void record_settled(cli_ctx *ctx, cli_target *t)
+{
+    if (!t->job || (t->job->settled != 0) == (t->settled != 0))
+        return;
+    journal *jr = cli_journal(ctx);
+    if (jr && journal_job_set_settled(jr, t->job->id, t->settled) == 0)
+        t->job->settled = t->settled;
+}
+
 int cli_target_settle(cli_ctx *ctx, cli_target *t)
 {
     t->settled = 0;
     if (!t->job || !cli_target_done(t) || cli_target_all_completed(t) ||
-        !cli_target_has_retries(t))
+        !cli_target_has_retries(t)) {
+        if (t->job && cli_target_done(t))
+            record_settled(ctx, t);
         return CLI_EXIT_OK;
+    }
     cli_rows rows;
     memset(&rows, 0, sizeof rows);
     int rc = cli_target_collect(ctx, t, NULL, 0, &rows);
@@ -690,6 +704,8 @@ int cli_target_settle(cli_ctx *ctx, cli_target *t)
         }
     }
     cli_rows_free(&rows);
+    if (rc == CLI_EXIT_OK)
+        record_settled(ctx, t);
     return rc;
 }
 

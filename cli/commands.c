@@ -4,13 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CMD(name) { #name, cmd_##name, cli_help_##name, cli_opts_##name }
+#define CMD(name) { #name, cmd_##name, cli_help_##name, cli_opts_##name, NULL }
+#define CMD_ACTIONS(name, actions)                                         \
+    { #name, cmd_##name, cli_help_##name, cli_opts_##name, actions }
 
 static const cli_command commands[] = {
     CMD(validate), CMD(build),   CMD(submit), CMD(status),
     CMD(wait),     CMD(cancel),  CMD(results), CMD(retry),
-    CMD(list),     CMD(jobs),    CMD(run),    CMD(serve),
-    CMD(files),    CMD(completion), CMD(watch), CMD(tokens),
+    CMD(list),     CMD_ACTIONS(jobs, "rm prune move"), CMD(run),
+    CMD(serve),    CMD_ACTIONS(files, "list get download delete"),
+    CMD(completion), CMD(watch), CMD(tokens),
     CMD(estimate), CMD(delete),
 };
 

@@ -16,6 +16,8 @@ typedef struct cli_command {
     cli_cmd_fn fn;        /* sees argv from its own name on */
     const char *help;     /* the text of `oaibatch NAME --help` */
     const cli_opt *opts;  /* its options (for completion) */
+    const char *actions;  /* its action words ("rm prune"), for completion;
+                             NULL when it has none */
 } cli_command;
 
 /* Every command, in the table's order; *n gets how many. */

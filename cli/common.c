@@ -178,43 +178,71 @@ char *cli_url_public(const char *url)
 }
 
 /* The base URL the user gave (--base-url, else the provider's
- * variable), or NULL for the library's default. */
-static const char *asked_base_url(const cli_ctx *ctx)
+ * variable), or NULL for the library's default; kept from before a
+ * job's URL was taken over. */
+static const char *given_base_url(cli_ctx *ctx)
 {
-    if (ctx->base_url)
-        return ctx->base_url;
-    const char *env = getenv(cli_is_anthropic(ctx) ? "ANTHROPIC_BASE_URL"
-                                                   : "OPENAI_BASE_URL");
-    return env && *env ? env : NULL;
+    if (!ctx->given_saved) {
+        const char *env = getenv(cli_is_anthropic(ctx) ? "ANTHROPIC_BASE_URL"
+                                                       : "OPENAI_BASE_URL");
+        ctx->given_base_url = ctx->base_url ? ctx->base_url
+                              : env && *env ? env
+                                            : NULL;
+        ctx->given_saved = 1;
+    }
+    return ctx->given_base_url;
 }
 
-void cli_use_base_url(cli_ctx *ctx, const char *url)
+/* 1 when u is url as the journal keeps it (no credentials, no '/' at
+ * the end). */
+static int same_url(const char *u, const char *url)
+{
+    char *k = cli_url_public(u);
+    if (!k)
+        return 0;
+    size_t n = strlen(k);
+    while (n > 0 && k[n - 1] == '/')
+        k[--n] = '\0';
+    int same = strcmp(k, url) == 0;
+    free(k);
+    return same;
+}
+
+void cli_use_base_url(cli_ctx *ctx, const char *url, const char *job_id)
 {
     if (!url || !*url)
         return;
-    /* the URL in use: the client's, else the one asked for; none asked
-     * for, the job's is taken without a word (and without making a
+    const char *given = given_base_url(ctx);
+    /* the URL in use: the client's, else the one taken over or given;
+     * none, the job's is taken without a word (and without making a
      * client for the default URL, which wants a key the job's server
      * may not) */
     const char *now = ctx->client ? oab_client_base_url(ctx->client)
-                                  : asked_base_url(ctx);
-    /* the journal keeps the URL without credentials: the one given now
-     * (with them, say) is the job's when it is the same without */
-    char *shown = now ? cli_url_public(now) : NULL;
-    if (shown) {
-        size_t n = strlen(shown);
-        while (n > 0 && shown[n - 1] == '/')
-            shown[--n] = '\0';
-    }
-    if (shown && strcmp(shown, url) == 0) {
-        free(shown);
+                                  : ctx->base_url;
+    if (now && same_url(now, url))
         return;
+    if (given && !same_url(given, url)) {
+        int warned = 0;
+        for (size_t i = 0; i < ctx->n_warned && !warned; i++)
+            warned = strcmp(ctx->warned[i], url) == 0;
+        if (!warned) {
+            char *shown = cli_url_public(given);
+            cli_warn(ctx, "the job was submitted to %s; using it, not %s "
+                     "(if the job's server is at %s now: oaibatch jobs "
+                     "move %s %s)", url, shown ? shown : "another URL",
+                     shown ? shown : "URL", job_id ? job_id : "JOB",
+                     shown ? shown : "URL");
+            free(shown);
+            char *w = ctx->n_warned < sizeof ctx->warned / sizeof *ctx->warned
+                          ? oab__strdup(url)
+                          : NULL;
+            if (w)
+                ctx->warned[ctx->n_warned++] = w;
+        }
     }
-    if (shown)
-        cli_warn(ctx, "the job was submitted to %s; using it, not %s", url,
-                 shown);
-    free(shown);
-    char *keep = oab__strdup(url);
+    /* the job's URL is the given one without its credentials: the given
+     * one, credentials and all */
+    char *keep = oab__strdup(given && same_url(given, url) ? given : url);
     if (!keep)
         return;
     oab_client_free(ctx->client);
@@ -408,25 +436,34 @@ void cli_unlock(cli_ctx *ctx, const char *name)
         journal_lock_release(ctx->jr, name);
 }
 
-int cli_check_input(cli_ctx *ctx, const char *path)
+int cli_check_readable(cli_ctx *ctx, const char *path, const char *name)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        cli_error(ctx, "cannot read %s: %s", path, strerror(e));
-        return CLI_EXIT_LOCAL;
-    }
-    if (S_ISDIR(st.st_mode)) {
+    int e = 0;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        e = errno;
+    else if (S_ISDIR(st.st_mode))
+        e = EISDIR;
+    if (fd >= 0)
         close(fd);
-        cli_error(ctx, "cannot read %s: %s", path, strerror(EISDIR));
+    if (e) {
+        cli_error(ctx, "cannot read %s: %s", name, strerror(e));
         return CLI_EXIT_LOCAL;
     }
+    return CLI_EXIT_OK;
+}
+
+int cli_check_input(cli_ctx *ctx, const char *path)
+{
+    int rc = cli_check_readable(ctx, path, path);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     unsigned char head[3];
-    ssize_t n = read(fd, head, sizeof head);
-    close(fd);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, head, sizeof head) : -1;
+    if (fd >= 0)
+        close(fd);
     if (n == 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF) {
         cli_error(ctx, "%s:1: the file starts with a UTF-8 byte order mark "
                   "(BOM), which the Batch API refuses; save it as UTF-8 "

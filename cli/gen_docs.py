@@ -233,7 +233,8 @@ or SIGTERM.
 `$XDG_STATE_HOME/oaibatch/journal.db`, else
 `~/.local/state/oaibatch/journal.db`, or `--journal PATH`. Its tables:
 `jobs` (id, created_at, input_path, fingerprint, base_url, endpoint,
-model, n_lines, metadata_json, provider), `parts` (job_id, idx, kind,
+model, n_lines, metadata_json, provider, settled: every line answered
+through retries, as `status` last found), `parts` (job_id, idx, kind,
 path, n_lines, input_lines, file_id, batch_id, status, counts,
 updated_at, anthropic_map, create_started_at, upload_started_at),
 `line_maps` (where each part's lines are in the input) and `locks`.
@@ -241,9 +242,10 @@ Part files live in `parts/JOB/` beside the journal. The journal never
 holds an API key, nor a user name and password given in the base URL (`https://user:secret@gateway/v1` is
 kept, printed and fingerprinted as `https://gateway/v1`; a later
 command given the URL with them uses them). A journal made by an older
-`oaibatch` gets the newer columns (`provider`, `anthropic_map`,
+`oaibatch` gets the newer columns (`provider`, `settled`, `anthropic_map`,
 `create_started_at`, `upload_started_at`) when it is first opened; its
-jobs read as OpenAI's.
+jobs read as OpenAI's. `jobs move` changes a job's `base_url`, nothing
+else.
 
 ## Anthropic
 

@@ -10,9 +10,10 @@
     "  --endpoint PATH        the batch's endpoint (default: the lines' url;\n" \
     "                         checked against it before anything is sent)\n" \
     "  --force                a new job even if this file was submitted\n" \
-    "  --max-lines N          at most N lines per part (default 50000)\n" \
-    "  --max-bytes N          at most N bytes per part (default\n" \
-    "                         200000000; above it warns)\n" \
+    "  --max-lines N          at most N lines per part, exactly (default:\n" \
+    "                         the API's 50000 less a 2% margin, 49000)\n" \
+    "  --max-bytes N          at most N bytes per part, exactly (default\n" \
+    "                         200000000 less 2%; above 200000000 warns)\n" \
     "  --dry-run              show the parts (lines, bytes, first and last\n" \
     "                         input line); send nothing\n" \
     "  --output-expires-after SECONDS\n"                                      \
@@ -100,7 +101,7 @@ const char cli_help_main[] =
     "  0    success\n"
     "  1    a batch or a line failed (as the command reports)\n"
     "  2    usage error\n"
-    "  3    API, network or server error\n"
+    "  3    API, network or server error, or no API key\n"
     "  4    the input file failed validation\n"
     "  5    local error (file, journal, unknown id)\n"
     "  130  interrupted (the batches keep running: 'oaibatch wait ID')\n";
@@ -108,11 +109,16 @@ const char cli_help_main[] =
 const char cli_help_validate[] =
     "Usage: oaibatch validate [OPTIONS] FILE\n"
     "\n"
-    "Check a batch input file (JSONL) the way the Batch API will: JSON on\n"
-    "every line, custom_id present and unique, method POST, one url and one\n"
-    "model for the file, a body fit for the url. Every problem is printed\n"
-    "with its line number. A file over one batch's limits (50,000 lines,\n"
-    "200 MB) is noted, not refused: submit splits it.\n"
+    "Check a batch input file (JSONL) before it is sent: its format and the\n"
+    "fields every request needs. UTF-8 JSON on every line (no byte order\n"
+    "mark), custom_id present and unique, method POST, one url and one model\n"
+    "for the file, a body object with its model; chat completions need\n"
+    "messages (an array of message objects), embeddings an input; no line\n"
+    "may ask for stream: true. What only the model can judge (roles, content,\n"
+    "the other body fields) is not checked: such a line comes back as an\n"
+    "error answer of its own. Every problem is printed with its line number.\n"
+    "A file over one batch's limits (50,000 lines, 200 MB) is noted, not\n"
+    "refused: submit splits it.\n"
     "Exits 0 when the file is valid, 4 when it is not.\n"
     "FILE '-' reads standard input.\n"
     "\n"
@@ -125,26 +131,29 @@ const char cli_help_build[] =
     "\n"
     "Make a batch input file (JSONL) from prompts: a text file with one\n"
     "prompt per line (blank lines skipped), or a column of a CSV file (with\n"
-    "a header row) or of a JSONL file.\n"
-    "INPUT '-' reads standard input.\n"
+    "a header row) or of a JSONL file. A UTF-8 byte order mark at the start\n"
+    "of INPUT is skipped. INPUT without a prompt is refused. INPUT '-' reads\n"
+    "standard input.\n"
     "\n"
     "Options:\n"
     "  -o, --output FILE    write here (default: standard output)\n"
     "  --model NAME         the model of every request (required)\n"
     "  --endpoint KIND      chat (default), responses or embeddings\n"
     "  --system TEXT        system prompt (responses: instructions)\n"
-    "  --max-tokens N       most output tokens per request\n"
+    "  --max-tokens N       most output tokens per request (1 or more)\n"
     "  --temperature X      sampling temperature\n"
     "  --tools FILE         a JSON array of tool definitions\n"
     "  --schema FILE        a JSON Schema the answers must follow\n"
     "  --schema-name NAME   the schema's name (default final_result)\n"
-    "  --mode MODE          native (default), tool or prompted\n"
+    "  --mode MODE          how the schema is sent: native (default), tool or\n"
+    "                       prompted (only with --schema)\n"
     "  --no-strict          send the schema as written, not made strict\n"
     "  --format FORMAT      INPUT is text, csv or jsonl (default: by the\n"
     "                       file name's extension, else text)\n"
     "  --column NAME        the prompt column of csv or jsonl (default\n"
     "                       prompt)\n"
-    "  --id-column NAME     take each custom_id from this column\n"
+    "  --id-column NAME     take each custom_id from this column (a value\n"
+    "                       used twice is refused)\n"
     "  --id-prefix TEXT     generated custom_ids are TEXT1, TEXT2, ...\n"
     "                       (default request-)\n";
 
@@ -164,7 +173,8 @@ const char cli_help_submit[] =
     "\n"
     "Options:\n"
     "  --no-wait              return once the batches are created\n"
-    "  --completion-window W  the completion window (default 24h)\n"
+    "  --completion-window W  the completion window (default 24h, the only\n"
+    "                         one OpenAI takes)\n"
     HELP_SUBMIT_OPTIONS
     HELP_WAIT_OPTIONS
     "  --json                 print the job as JSON\n";
@@ -236,8 +246,9 @@ const char cli_help_results[] =
     "                          cancelled, invalid_output, malformed, missing\n"
     "  --in-input-order        order by input line (default: as read)\n"
     "  --raw                   add each response body (jsonl)\n"
-    "  --partial               write the lines that have ended of a job or\n"
-    "                          batch not finished yet (exits 1)\n"
+    "  --partial               write the lines of the batches that have\n"
+    "                          ended, of a job not finished yet (a batch\n"
+    "                          has no output file before its end; exits 1)\n"
     "  --output-file FILE      an output file on disk\n"
     "  --error-file FILE       an error file on disk\n"
     "  --input FILE            the input file those results belong to\n";
@@ -281,6 +292,7 @@ const char cli_help_jobs[] =
     "Usage: oaibatch jobs [OPTIONS]\n"
     "       oaibatch jobs rm [--cancel] [--delete-files] JOB\n"
     "       oaibatch jobs prune --older-than DURATION [--delete-files]\n"
+    "       oaibatch jobs move JOB --to URL\n"
     "\n"
     "List the jobs in the local journal, newest first, with the status last\n"
     "seen for each batch ('oaibatch status ID' asks the server).\n"
@@ -295,6 +307,10 @@ const char cli_help_jobs[] =
     "then waits for the cancelled batches to end, as their output files\n"
     "come last. A job with something not deleted stays in the journal\n"
     "(exit 3): the same command again deletes the rest.\n"
+    "A job's commands go to the server it was submitted to, whatever\n"
+    "--base-url says; 'jobs move JOB --to URL' re-points it, once every one\n"
+    "of its batches is found there (a local server restarted on another\n"
+    "port, a gateway that moved).\n"
     "\n"
     "Options:\n"
     "  --limit N              how many (default 20, 0 for all)\n"
@@ -303,6 +319,7 @@ const char cli_help_jobs[] =
     "  --delete-files         rm, prune: delete the job's files on the\n"
     "                         server first\n"
     "  --older-than DURATION  prune: the age of the jobs to remove\n"
+    "  --to URL               move: the base URL the job's batches are at\n"
     "  --interval SECONDS     rm --cancel --delete-files: first poll\n"
     "                         interval (default 5)\n"
     "  --max-interval SECONDS longest poll interval (default 60)\n"
@@ -430,7 +447,8 @@ const char cli_help_watch[] =
     "waiting for the enqueued-token limit shows as queued. On a\n"
     "terminal the table is redrawn in place; q leaves. Off a terminal the\n"
     "table is printed at each refresh, and the command ends once every job\n"
-    "has finished.\n"
+    "has finished. A job whose server cannot be read is shown as last seen\n"
+    "and counts as unfinished (watch goes on; --once exits 3).\n"
     "\n"
     "Options:\n"
     "  --interval SECONDS  time between refreshes (default 5)\n"

@@ -86,6 +86,7 @@ static const char *const added_columns[][3] = {
     { "parts", "anthropic_map", "TEXT" },
     { "parts", "create_started_at", "INTEGER" },
     { "parts", "upload_started_at", "INTEGER" },
+    { "jobs", "settled", "INTEGER" },
 };
 
 /* 1 when `table` has `column`, 0 when not, -1 on error. */
@@ -399,7 +400,7 @@ static int load_parts(journal *j, journal_job *job)
 
 #define JOB_COLS                                                          \
     "id, created_at, input_path, fingerprint, base_url, endpoint, model," \
-    " n_lines, metadata_json, provider"
+    " n_lines, metadata_json, provider, settled"
 
 static journal_job *job_from_row(sqlite3_stmt *s)
 {
@@ -416,6 +417,7 @@ static journal_job *job_from_row(sqlite3_stmt *s)
     job->n_lines = (long)sqlite3_column_int64(s, 7);
     job->metadata_json = col_text(s, 8);
     job->provider = col_text(s, 9);
+    job->settled = sqlite3_column_int(s, 10) != 0;
     return job;
 }
 
@@ -684,6 +686,18 @@ bad:
     return NULL;
 }
 
+int journal_job_set_settled(journal *j, const char *id, int settled)
+{
+    return run_stmt(j, "UPDATE jobs SET settled = ? WHERE id = ?", "it",
+                    settled != 0, id);
+}
+
+int journal_job_set_base_url(journal *j, const char *id, const char *url)
+{
+    return run_stmt(j, "UPDATE jobs SET base_url = ? WHERE id = ?", "tt",
+                    url, id);
+}
+
 int journal_job_delete(journal *j, const char *id)
 {
     if (sqlite3_exec(j->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -714,6 +728,9 @@ const char *journal_job_status(const journal_job *j)
             if (!strcmp(s, order[k]))
                 return order[k];
         }
+    /* every line answered, through retries (cli_target_settle) */
+    if (j->settled)
+        return "completed";
     for (size_t i = 0; i < j->n_parts; i++)
         if (j->parts[i].status && strcmp(j->parts[i].status, "completed"))
             return j->parts[i].status;

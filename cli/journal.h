@@ -46,6 +46,9 @@ typedef struct journal_job {
     char *metadata_json;     /* the user's --metadata as a JSON object */
     char *provider;          /* "openai" or "anthropic"; NULL (a job
                                 journaled before providers): openai */
+    int settled;             /* every line has a final answer through its
+                                retries, though a batch did not complete
+                                (as cli_target_settle last found) */
     journal_part *parts;
     size_t n_parts;
 } journal_job;
@@ -72,11 +75,18 @@ int journal_job_by_fingerprint(journal *j, const char *fingerprint,
 int journal_find_batch(journal *j, const char *batch_id, char **job_id_out,
                        int *idx_out);
 /* The job's status from the statuses last seen for its parts (no
- * network): the least advanced unfinished one, else the first that is
- * not completed, else "completed". Static text. */
+ * network): the least advanced unfinished one, else "completed" when the
+ * job is settled, else the first that is not completed, else
+ * "completed". Static text. */
 const char *journal_job_status(const journal_job *j);
 /* 1 when every part was last seen in a terminal status. */
 int journal_job_finished(const journal_job *j);
+/* Records whether every line of the job has a final answer through its
+ * retries (cli_target_settle found it): journal_job_status then says
+ * "completed" once no part runs. 0 or -1. */
+int journal_job_set_settled(journal *j, const char *id, int settled);
+/* Points the job at another base URL (`jobs move`). 0 or -1. */
+int journal_job_set_base_url(journal *j, const char *id, const char *url);
 /* Deletes a job and its parts from the journal (not their files). */
 int journal_job_delete(journal *j, const char *id);
 /* Newest first; limit <= 0 means all. */

@@ -86,6 +86,8 @@ int main(int argc, char **argv)
     }
     journal_close(ctx.jr);
     free(ctx.job_base_url);
+    for (size_t i = 0; i < ctx.n_warned; i++)
+        free(ctx.warned[i]);
     free(ctx.job_provider);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include "util/str.h"
 #include "linemap.h"
 #include "part.h"
+#include "wait.h"
 #include "queue.h"
 
 #include <stdio.h>
@@ -30,6 +31,18 @@ static int find_by_file(const oab_job *job, void *ud)
         return 1;
     }
     return ++f->seen >= 1000;
+}
+
+/* A create the server refused for good (a 4xx but 408, 409, 429): the
+ * same create again gets the same answer; kept for the hint after it
+ * (ctx->create_refused). */
+static void note_refusal(cli_ctx *ctx, oab_client *c, oab_status st)
+{
+    long h = st == OAB_EHTTP || st == OAB_ENOTFOUND
+                 ? oab_client_last_error(c)->http_status
+                 : 0;
+    if (h >= 400 && h < 500 && h != 408 && h != 409 && h != 429)
+        ctx->create_refused = h;
 }
 
 /* The batch made of the part's file, if the server has one the journal
@@ -188,10 +201,12 @@ static int upload_part(cli_ctx *ctx, oab_client *c, journal *jr,
     oab_file *f = NULL;
     oab_status st = oab_file_upload_path_as(c, &f, part->path, name, "batch",
                                             0);
-    if (st != OAB_OK && st != OAB_EIO && st != OAB_EINVAL &&
-        st != OAB_ENOMEM) {
-        /* the server may have taken it (a timeout, a reset, a 5xx): the
-         * file is looked for before saying so, as a create's batch is */
+    if (st != OAB_OK && (cli_transient(st) ||
+                         oab_client_last_attempts(c) > 1)) {
+        /* the server may have taken it (a timeout, a reset, a 5xx, or an
+         * answer to a try sent again): the file is looked for before
+         * saying so, as a create's batch is; a refusal to a first try
+         * (401, 400) stored nothing */
         char why[512];
         snprintf(why, sizeof why, "%s", cli_failure(ctx, st));
         if (adopt_upload(ctx, c, jr, job, part) == CLI_EXIT_OK &&
@@ -212,8 +227,8 @@ static int upload_part(cli_ctx *ctx, oab_client *c, journal *jr,
                   part->file_id ? part->file_id : "?");
         return CLI_EXIT_LOCAL;
     }
-    cli_info(ctx, "uploaded part %d (%ld lines) as %s", part->idx,
-             part->n_lines, part->file_id);
+    cli_info(ctx, "uploaded part %d (%ld line%s) as %s", part->idx,
+             part->n_lines, part->n_lines == 1 ? "" : "s", part->file_id);
     cli_crash_point("upload");
     /* a try before the one that answered may have been stored too */
     return tries > 1 ? adopt_upload(ctx, c, jr, job, part) : CLI_EXIT_OK;
@@ -329,9 +344,11 @@ static int start_anthropic(cli_ctx *ctx, oab_client *c, journal *jr,
     bo.output_expires_after_s = po ? po->output_expires_after : 0;
     oab_job *b = NULL;
     st = oab_batch_create_job_path(c, &b, part->path, &bo);
-    if (st != OAB_OK)
+    if (st != OAB_OK) {
+        note_refusal(ctx, c, st);
         return cli_api_errorf(ctx, st, "cannot create the batch of part %d",
                               part->idx);
+    }
     cli_crash_point("create");
     oab__set_str(&part->batch_id, b->id);
     oab_job_free(b);
@@ -342,8 +359,9 @@ static int start_anthropic(cli_ctx *ctx, oab_client *c, journal *jr,
                   part->batch_id ? part->batch_id : "?");
         return CLI_EXIT_LOCAL;
     }
-    cli_info(ctx, "created batch %s for part %d (%ld lines)", part->batch_id,
-             part->idx, part->n_lines);
+    cli_info(ctx, "created batch %s for part %d (%ld line%s)",
+             part->batch_id, part->idx, part->n_lines,
+             part->n_lines == 1 ? "" : "s");
     return CLI_EXIT_OK;
 }
 
@@ -404,6 +422,7 @@ static int part_start(cli_ctx *ctx, journal_job *job, journal_part *part,
          * second batch, paid for and never collected) */
         char why[512];
         snprintf(why, sizeof why, "%s", cli_failure(ctx, st));
+        note_refusal(ctx, c, st);
         if (adopt_by_file(ctx, c, jr, job, part) == CLI_EXIT_OK &&
             part->batch_id)
             return CLI_EXIT_OK;

@@ -101,7 +101,7 @@ int cli_target_resolve(cli_ctx *ctx, const char *id, cli_target *t)
     t->label = oab__strdup(id);
     if (t->job) {
         cli_use_provider(ctx, t->job->provider);
-        cli_use_base_url(ctx, t->job->base_url);
+        cli_use_base_url(ctx, t->job->base_url, t->job->id);
         /* a job journaled before line maps (or cut off before its
          * copies went): map and release what can be */
         cli_linemap_settle(ctx, t->job);

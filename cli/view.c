@@ -105,7 +105,7 @@ void cli_target_print(cli_ctx *ctx, const cli_target *t)
                t->job->endpoint ? t->job->endpoint : "-",
                t->job->model ? t->job->model : "-", when);
     }
-    static const char *const hdr[] = { "PART", "BATCH", "STATUS", "DONE",
+    static const char *const hdr[] = { "PART", "BATCH", "STATUS", "SUCCEEDED",
                                        "FAILED", "TOTAL" };
     out_table *tb = out_table_new(6, hdr);
     for (size_t i = 0; i < t->n_units; i++) {

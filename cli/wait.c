@@ -51,6 +51,14 @@ int cli_wait_opt(const char *cmd, int id, const char *arg, cli_wait_opts *w)
     }
 }
 
+int cli_wait_check(const char *cmd, const cli_wait_opts *w)
+{
+    if (w->cancel_on_timeout && w->timeout <= 0)
+        return cli_usage_error(cmd, "--cancel-on-timeout goes with "
+                               "--timeout SECONDS");
+    return -1;
+}
+
 /* ---- waiting ---- */
 
 static void progress_text(const cli_target *t, double elapsed, double rate,

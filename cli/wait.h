@@ -32,6 +32,9 @@ enum {
 
 /* Handles a waiting option: 1 consumed, 0 not one, -1 bad value. */
 int cli_wait_opt(const char *cmd, int id, const char *arg, cli_wait_opts *w);
+/* After the options: --cancel-on-timeout without --timeout is a usage
+ * error (said; CLI_EXIT_USAGE), else -1 (go on). */
+int cli_wait_check(const char *cmd, const cli_wait_opts *w);
 
 /* 1 for a failure that a wait rides out: no connection, a timeout, a
  * broken transfer, HTTP 429 or 5xx. */

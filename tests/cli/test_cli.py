@@ -341,6 +341,122 @@ class TestValidateBuild(Base):
         line = json.loads(p.stdout)
         self.assertEqual(line["url"], "/v1/responses")
 
+    def write_bytes(self, name, data):
+        p = self.path(name)
+        with open(p, "wb") as f:
+            f.write(data)
+        return p
+
+    def test_build_skips_a_byte_order_mark(self):
+        bom = b"\xef\xbb\xbf"
+        src = self.write_bytes("qbom.csv", bom + b"id,question\nq1,hi\n")
+        out = self.path("qb.jsonl")
+        p = self.run_cli(["build", src, "--column", "question",
+                          "--id-column", "id", "--model", "m", "-o", out],
+                         server=None, rc=0)
+        self.assertNotIn("error", p.stderr)
+        rows = [json.loads(x) for x in read_lines(out)]
+        self.assertEqual([r["custom_id"] for r in rows], ["q1"])
+        src = self.write_bytes("pbom.txt", bom + b"hello\r\nworld\r\n")
+        p = self.run_cli(["build", src, "--model", "m"], server=None, rc=0)
+        self.assertNotIn("error", p.stderr)
+        rows = [json.loads(x) for x in p.stdout.splitlines()]
+        self.assertEqual([r["body"]["messages"][-1]["content"] for r in rows],
+                         ["hello", "world"])
+        src = self.write_bytes("pbom.jsonl",
+                               bom + b'{"prompt": "a"}\n{"prompt": "b"}\n')
+        p = self.run_cli(["build", src, "--model", "m"], server=None, rc=0)
+        self.assertNotIn("error", p.stderr)
+        self.assertEqual(len(p.stdout.splitlines()), 2)
+        with open(self.path("pbom.txt"), "rb") as f:
+            p = self.run_cli(["build", "-", "--model", "m"], server=None,
+                             rc=0, stdin=f)
+        self.assertEqual(len(p.stdout.splitlines()), 2)
+        # the Batch API's own files still may not start with one
+        bad = self.write_bytes("bom.jsonl",
+                               bom + chat_line("a", "x").encode() + b"\n")
+        p = self.run_cli(["validate", bad], server=None, rc=4)
+        self.assertIn("byte order mark", p.stdout + p.stderr)
+
+    def test_build_refuses_a_custom_id_used_twice(self):
+        src = self.write_bytes("q.csv", b"id,question\r\nq1,a\r\nq2,b\r\n"
+                               b"q1,dup\r\n")
+        out = self.path("q.jsonl")
+        p = self.run_cli(["build", src, "--column", "question",
+                          "--id-column", "id", "--model", "m", "-o", out],
+                         server=None, rc=4)
+        self.assertIn("q.csv:4:", p.stderr)
+        self.assertIn('"q1"', p.stderr)
+        self.assertIn("line 2", p.stderr)
+        self.assertFalse(os.path.exists(out))
+        with open(out, "w") as f:
+            f.write("kept\n")
+        self.run_cli(["build", src, "--column", "question", "--id-column",
+                      "id", "--model", "m", "-o", out], server=None, rc=4)
+        self.assertEqual(read_lines(out), ["kept"])
+        src = self.write("ids.jsonl", [json.dumps({"prompt": "a", "k": 7}),
+                                       json.dumps({"prompt": "b", "k": 8}),
+                                       json.dumps({"prompt": "c", "k": "7"})])
+        p = self.run_cli(["build", src, "--id-column", "k", "--model", "m"],
+                         server=None, rc=4)
+        self.assertIn("ids.jsonl:3:", p.stderr)
+        self.assertIn("line 1", p.stderr)
+
+    def test_build_refuses_an_input_without_prompts(self):
+        out = self.path("e.jsonl")
+        for name, data in (("e.txt", b""), ("blank.txt", b"\n  \n\r\n"),
+                           ("head.csv", b"id,prompt\n"),
+                           ("none.jsonl", b"\n")):
+            src = self.write_bytes(name, data)
+            p = self.run_cli(["build", src, "--model", "m", "-o", out],
+                             server=None, rc=4)
+            self.assertIn("%s: no prompts" % name, p.stderr)
+            self.assertNotIn("built", p.stderr)
+            self.assertFalse(os.path.exists(out), name)
+
+    def test_build_mode_needs_a_schema(self):
+        src = self.write("w.txt", ["hi"])
+        for mode in ("tool", "prompted", "native"):
+            p = self.run_cli(["build", src, "--model", "m", "--mode", mode],
+                             server=None, rc=2)
+            self.assertIn("--mode goes with --schema", p.stderr)
+            self.assertEqual(p.stdout, "")
+
+    def test_build_messages_name_the_file_and_the_option(self):
+        src = self.write("p.jsonl", [json.dumps({"prompt": "a", "id": 1}),
+                                     json.dumps({"prompt": "b", "id": 2}),
+                                     json.dumps({"id": 3})])
+        p = self.run_cli(["build", src, "--id-column", "id", "--model", "m"],
+                         server=None, rc=4)
+        self.assertIn('p.jsonl:3: no "prompt" field', p.stderr)
+        src = self.write_bytes("pnon.txt", b"\xff\xfe bad\n")
+        p = self.run_cli(["build", src, "--model", "m"], server=None, rc=4)
+        self.assertIn("pnon.txt:1: prompt: not valid UTF-8", p.stderr)
+        src = self.write("w.txt", ["hi"])
+        for n in ("0", "-1", "-5"):
+            p = self.run_cli(["build", self.path("missing.txt"), "--model",
+                              "m", "--max-tokens", n], server=None, rc=2)
+            self.assertIn("--max-tokens takes 1 or more", p.stderr)
+            self.assertNotIn("line", p.stderr)
+        # an option the request refuses is the command line's fault
+        p = self.run_cli(["build", src, "--model", "m", "--system",
+                          os.fsdecode(b"\xff")], server=None, rc=2)
+        self.assertNotIn("line", p.stderr)
+        self.assertNotIn("w.txt:", p.stderr)
+        self.assertEqual(p.stdout, "")
+
+    def test_build_messages_count_in_the_singular(self):
+        src = self.write("one.txt", ["only"])
+        p = self.run_cli(["build", src, "--model", "m"], server=None, rc=0)
+        self.assertIn("built 1 request\n", p.stderr)
+        src = self.write("two.txt", ["a", "b"])
+        p = self.run_cli(["build", src, "--model", "m"], server=None, rc=0)
+        self.assertIn("built 2 requests\n", p.stderr)
+        src = self.write("short.csv", ["a,b", "x"])
+        p = self.run_cli(["build", src, "--column", "b", "--model", "m"],
+                         server=None, rc=4)
+        self.assertIn("short.csv:2: the row has 1 field\n", p.stderr)
+
 
 class TestLocalServer(Base):
     def test_submit_wait_results_status_list_jobs(self):
@@ -669,7 +785,7 @@ class TestFakeServer(Base):
                          journal=False, env={"OAB_CLI_MAX_RETRIES": "1"})
         self.assertIn("by an earlier try", p.stderr)
         self.assertNotIn(fid, [f["id"] for f in self.batch_files()])
-        p = self.run_cli(["files", "delete", fid], server="fake", rc=3,
+        p = self.run_cli(["files", "delete", fid], server="fake", rc=5,
                          journal=False, env={"OAB_CLI_MAX_RETRIES": "1"})
         self.assertIn(fid, p.stderr)
 

@@ -253,6 +253,7 @@ class TestAnthropicJobs(Base):
         src = self.write("in.jsonl", [no_max])
         p = self.cli(["submit", src], rc=4)
         self.assertIn("max_tokens", p.stderr)
+        self.assertIn("(the command's: --anthropic-max-tokens N)", p.stderr)
         self.cli(["submit", src, "--anthropic-max-tokens", "33"], rc=0)
         req = self.report()["creates"][-1]["requests"][0]
         self.assertEqual(req["params"]["max_tokens"], 33)

@@ -228,6 +228,50 @@ class TestOutages(Promises):
         self.assertEqual(sorted(r["custom_id"] for r in rows),
                          ["o0", "o1", "o2"])
 
+    def test_jobs_move_after_the_server_moved(self):
+        """The job's server restarted on another port: the job's commands
+        still go to the old address (named in the warning, with the
+        `jobs move` that re-points it); `jobs move --to` a server without
+        the job's batches refuses and changes nothing; to the new address
+        it re-points the job, and status and results work with no URL."""
+        data = os.path.join(self.dir, "serve-data")
+        pf = os.path.join(self.dir, "port")
+        server, port = start(
+            [CLI, "serve", "--port", "0", "--port-file", pf, "--data", data,
+             "--upstream", "builtin:test", "--quiet"], pf)
+        old = "http://127.0.0.1:%d/v1" % port
+        src = self.write("in.jsonl", [chat_line("mv%d" % i, "p%d" % i)
+                                      for i in range(3)])
+        job = self.run_cli(["submit", src, "--base-url", old], server=None,
+                           rc=0).stdout.split()[0]
+        server.terminate()
+        server.wait(10)
+        os.remove(pf)
+        server, port = start(
+            [CLI, "serve", "--port", "0", "--port-file", pf, "--data", data,
+             "--upstream", "builtin:test", "--quiet"], pf)
+        new = "http://127.0.0.1:%d/v1" % port
+        p = self.run_cli(["status", job, "--base-url", new], server=None,
+                         rc=3)
+        self.assertIn("the job was submitted to %s; using it, not %s (if "
+                      "the job's server is at %s now: oaibatch jobs move "
+                      "%s %s)" % (old, new, new, job, new), p.stderr)
+        p = self.run_cli(["jobs", "move", job, "--to", "http://127.0.0.1:%d"
+                          "/v1" % self.fake_port], server=None, rc=None)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("stays at %s" % old, p.stderr)
+        self.assertEqual(self.jobs()[0]["batches"][0]["status"], "completed")
+        self.run_cli(["jobs", "move", job], server=None, rc=2)
+        p = self.run_cli(["jobs", "move", job, "--to", new + "/"],
+                         server=None, rc=0)
+        self.assertIn("job %s now goes to %s (was %s)" % (job, new, old),
+                      p.stderr)
+        p = self.run_cli(["status", job], server=None, rc=0)
+        self.assertNotIn("submitted to", p.stderr)
+        rows = self.results(job, None)
+        self.assertEqual(sorted(r["custom_id"] for r in rows),
+                         ["mv0", "mv1", "mv2"])
+
     def test_timeout_and_cancel_on_timeout(self):
         src = self.write("in.jsonl", [chat_line("s1", "p")])
         p = self.run_cli(["submit", src, "--metadata", "fake_outcome=slow",
@@ -385,6 +429,9 @@ class TestJobState(Promises):
         self.assertIn("completed (after 1 retry)", p.stdout)
         rows = self.results(job, "fake", rc=0)
         self.assertEqual(len(rows), 4)
+        # `jobs` says what `status` said (before: "cancelled", the first
+        # part's own status)
+        self.assertEqual([j["status"] for j in self.jobs()], ["completed"])
 
     def test_a_create_whose_answer_is_lost_makes_one_batch(self):
         """A create the server made but whose answer was lost (a 502) is
@@ -621,7 +668,7 @@ class TestCleanUp(Promises):
                          rc=0)
         self.assertEqual(json.loads(p.stdout)["id"], fid)
         self.run_cli(["files", "delete", fid], server="local", rc=0)
-        self.run_cli(["files", "get", fid], server="local", rc=3)
+        self.run_cli(["files", "get", fid], server="local", rc=5)
 
     def test_files_list(self):
         src = self.write("in.jsonl", [chat_line("l%d" % i, "p%d" % i)
@@ -767,6 +814,32 @@ class TestCleanUp(Promises):
         self.assertEqual(self.fake_file_ids() & made, set())
         self.assertEqual(self.jobs(), [])
 
+    def test_jobs_rm_of_a_job_that_never_got_a_batch(self):
+        """A job whose create failed has no batch: jobs rm removes it with
+        no --cancel, saying that its uploaded input file stays on the
+        server (before: refused, 'has batches still running'); with
+        --delete-files the file goes too."""
+        for delete in (False, True):
+            src = self.write("nb%d.jsonl" % delete,
+                             [chat_line("nb%d" % delete, "p")])
+            before = self.fake_file_ids()
+            p = self.run_cli(["submit", src, "--no-wait", "--metadata",
+                              "fake_create_fails_part1=1"], server="fake",
+                             rc=3)
+            job = p.stdout.split()[0] if p.stdout.strip() else \
+                self.jobs()[0]["id"]
+            fid = (self.fake_file_ids() - before).pop()
+            args = ["jobs", "rm", job] + (["--delete-files"] if delete else [])
+            p = self.run_cli(args, server="fake", rc=0)
+            self.assertNotIn("still running", p.stderr)
+            self.assertEqual(self.jobs(), [])
+            if delete:
+                self.assertNotIn(fid, self.fake_file_ids())
+            else:
+                self.assertIn("input file %s stays on the server" % fid,
+                              p.stderr)
+                self.assertIn(fid, self.fake_file_ids())
+
     def test_jobs_rm_cancel_delete_files_waits_for_the_last_files(self):
         """--cancel --delete-files: the cancelled batch's error file comes
         once it ended; rm waits for it and deletes it with the input."""
@@ -865,6 +938,75 @@ class TestJournalAndServer(Promises):
         self.assertIn("the job was submitted to http://127.0.0.1:%d/v1; "
                       "using it, not %s" % (self.local_port, other), p.stderr)
 
+    def test_a_create_the_server_refuses_is_not_to_be_run_again(self):
+        """A create refused with a 400 (a completion window the server
+        does not take) says that running the command again asks the same,
+        and how to go on (before: 'run the same command again to carry
+        on', which failed the same way for ever)."""
+        src = self.write("in.jsonl", [chat_line("cw1", "p")])
+        p = self.run_cli(["submit", src, "--no-wait", "--completion-window",
+                          "48h"], server="local", rc=3)
+        self.assertIn("the server refused it (HTTP 400): running the same "
+                      "command again asks the same", p.stderr)
+        self.assertNotIn("to carry on", p.stderr)
+        job = self.jobs()[0]["id"]
+        self.assertIn("oaibatch jobs rm %s --delete-files" % job, p.stderr)
+        self.run_cli(["jobs", "rm", job, "--delete-files"], server="local",
+                     rc=0)
+        self.assertEqual(self.jobs(), [])
+
+    def test_json_of_a_dry_run_and_of_a_retry_with_nothing_to_retry(self):
+        """--json gives JSON also for submit --dry-run (before: the text
+        table) and for a retry with nothing to retry (before: nothing)."""
+        src = self.write("in.jsonl", [chat_line("dj%d" % i, "p")
+                                      for i in range(5)])
+        p = self.run_cli(["submit", src, "--dry-run", "--max-lines", "2",
+                          "--json"], server=None, rc=0)
+        doc = json.loads(p.stdout)
+        self.assertEqual([x["lines"] for x in doc["parts"]], [2, 2, 1])
+        self.assertEqual([x["first_line"] for x in doc["parts"]], [1, 3, 5])
+        self.assertEqual(doc["requests"], 5)
+        self.assertTrue(doc["dry_run"])
+        job = self.run_cli(["submit", src], server="fake",
+                           rc=0).stdout.split()[0]
+        p = self.run_cli(["retry", job, "--failed", "--json"], server="fake",
+                         rc=0)
+        self.assertEqual(json.loads(p.stdout)["status"], "completed")
+        self.assertIn("nothing to retry", p.stderr)
+
+    def test_a_wrong_key_is_said_once(self):
+        """An upload refused with a 401 stored nothing: it is said once
+        (before: the files were listed too, a second 401 said first)."""
+        pf = os.path.join(self.dir, "key.port")
+        server, port = start(
+            [CLI, "serve", "--port", "0", "--port-file", pf, "--data",
+             os.path.join(self.dir, "key-data"), "--api-key", "sk-good",
+             "--quiet"], pf)
+        self.addCleanup(lambda: (server.terminate(), server.wait(10)))
+        src = self.write("in.jsonl", [chat_line("wk1", "p")])
+        p = self.run_cli(["submit", src, "--no-wait", "--base-url",
+                          "http://127.0.0.1:%d/v1" % port], server=None,
+                         rc=3, env={"OPENAI_API_KEY": "sk-wrong"})
+        self.assertEqual(p.stderr.count("HTTP 401"), 1, p.stderr)
+        self.assertIn("cannot upload", p.stderr)
+        self.assertNotIn("cannot list the files", p.stderr)
+
+    def test_a_copy_reattaches_naming_the_file_submitted(self):
+        """A copy of a submitted file under another name is the same job
+        (the fingerprint is the content's): the message names the file
+        that was submitted (before: it said the copy was submitted)."""
+        src = self.write("orig.jsonl", [chat_line("cp1", "p")])
+        job = self.run_cli(["submit", src], server="fake",
+                           rc=0).stdout.split()[0]
+        copy = self.path("copy.jsonl")
+        with open(src) as a, open(copy, "w") as b:
+            b.write(a.read())
+        p = self.run_cli(["submit", copy], server="fake", rc=0)
+        self.assertIn("%s holds what %s held when it was submitted as %s"
+                      % (copy, src, job), p.stderr)
+        p = self.run_cli(["submit", src], server="fake", rc=0)
+        self.assertIn("%s was submitted before as %s" % (src, job), p.stderr)
+
     def test_credentials_in_the_base_url_are_kept_nowhere(self):
         """A base URL with a user name and password (a gateway's): the
         journal, the JSON and the messages hold it without them, and a
@@ -934,7 +1076,7 @@ class TestJournalAndServer(Promises):
         self.assertIn("deleted 1 uploaded input file", p.stderr)
         job = p.stdout.split()[0]
         fid = self.job_doc(job, "local")["batches"][0]["file_id"]
-        self.run_cli(["files", "get", fid], server="local", rc=3)
+        self.run_cli(["files", "get", fid], server="local", rc=5)
         self.assertEqual(len(self.results(job, "local")), 1)
 
 
@@ -1117,6 +1259,48 @@ class TestWatch(Promises):
         self.assertNotIn("\033", p.stdout)
         p = self.run_cli(["watch", "--once"], server="fake", rc=0)
         self.assertIn("0 unfinished jobs", p.stdout)
+
+
+    def test_watch_counts_a_job_it_cannot_read_as_unfinished(self):
+        """A job whose server is away is shown as last seen and counts as
+        unfinished: --once exits 3, and off a terminal watch goes on
+        until the server is back and the job ends (before: "0 unfinished
+        jobs" and "every job has finished", exit 0, the job running)."""
+        data = os.path.join(self.dir, "serve-data")
+        pf = os.path.join(self.dir, "port")
+        args = [CLI, "serve", "--port", "0", "--port-file", pf, "--data",
+                data, "--upstream", "builtin:test", "--latency-ms", "1500",
+                "--concurrency", "1", "--fixed-concurrency", "--quiet"]
+        server, port = start(args, pf)
+        url = "http://127.0.0.1:%d/v1" % port
+        src = self.write("in.jsonl", [chat_line("wu%d" % i, "p")
+                                      for i in range(2)])
+        job = self.run_cli(["submit", src, "--no-wait", "--base-url", url],
+                           server=None, rc=0).stdout.split()[0]
+        server.terminate()
+        server.wait(10)
+        p = self.run_cli(["watch", "--once"], server=None, rc=3)
+        self.assertIn("1 unfinished job", p.stdout)
+        self.assertIn(job, p.stdout)
+        self.assertIn("1 job not read now, shown as last seen", p.stdout)
+        # jobs --refresh lists every job all the same, exit 3 (before: no
+        # list at all)
+        p = self.run_cli(["jobs", "--refresh", "--json"], server=None, rc=3)
+        self.assertEqual([j["id"] for j in json.loads(p.stdout)], [job])
+        w = subprocess.Popen(
+            [CLI, "watch", "--interval", "0.2", "--journal", self.journal],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=self.env())
+        PROCS.append(w)
+        time.sleep(2)
+        self.assertIsNone(w.poll())  # not "finished"
+        os.remove(pf)
+        args[3] = str(port)
+        start(args, pf)
+        out, err = w.communicate(timeout=120)
+        self.assertEqual(w.returncode, 0, err)
+        self.assertIn("every job has finished", err)
+        self.assertEqual(self.jobs()[0]["status"], "completed")
 
 
 class TestWaitLines(Promises):
