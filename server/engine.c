@@ -268,6 +268,17 @@ static int store_line(const char *line, size_t len, long lineno, void *ud)
 /* Reads the input file once: the validator and the line store get the
  * same bytes. Returns 0, or -1 for a read error (file), -2 for a
  * database error. */
+/* A problem of the validator the API does not fail a batch for: a chat
+ * line without usable messages is answered with a 400 of its own (the
+ * model's side judges it: here the upstream, or the built-in model), and
+ * stream: true is refused above with the API's own code. */
+static int per_line_problem(const char *code)
+{
+    return code && (!strcmp(code, "missing_messages") ||
+                    !strcmp(code, "invalid_messages") ||
+                    !strcmp(code, "stream_not_supported"));
+}
+
 static int read_input(int fd, oab_validator *v, lstore *ls)
 {
     char *chunk = malloc(SRV_READ_CHUNK);
@@ -408,13 +419,19 @@ static int validate_batch(engine *e, long long seq, const char *id,
                     " gets one whole answer).", "body.stream",
                     ls.stream_line[i]);
     if (vs == OAB_EVALIDATION && rep) {
-        for (size_t i = 0; i < rep->n_problems; i++)
+        size_t skipped = 0;
+        for (size_t i = 0; i < rep->n_problems; i++) {
+            if (per_line_problem(rep->problems[i].code)) {
+                skipped++;
+                continue;
+            }
             add_problem(data, rep->problems[i].code ? rep->problems[i].code
                                                     : "invalid_request",
                         rep->problems[i].message ? rep->problems[i].message
                                                  : "invalid line",
                         rep->problems[i].param, rep->problems[i].line);
-        if (cJSON_GetArraySize(data) == 0)
+        }
+        if (cJSON_GetArraySize(data) == 0 && rep->n_problems_total > skipped)
             add_problem(data, "invalid_file", "The input file is invalid.",
                         NULL, 0);
     } else if (vs != OAB_OK) {

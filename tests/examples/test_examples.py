@@ -611,8 +611,11 @@ def main():
             servers.append(slow)
             test_slow(r, slow)
 
+            # one request at a time: the first, sent, is answered within
+            # --stop-grace; the second, never sent, expires
             exp = Server(a.server, tmp, "expiring", "--latency-ms", "4000",
-                         "--window-seconds", "1")
+                         "--window-seconds", "1", "--concurrency", "1",
+                         "--fixed-concurrency")
             servers.append(exp)
             test_expired(r, exp)
 

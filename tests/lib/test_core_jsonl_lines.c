@@ -15,7 +15,8 @@
 
 #define REQ(id)                                                            \
     "{\"custom_id\":\"" id "\",\"method\":\"POST\",\"url\":"                \
-    "\"/v1/chat/completions\",\"body\":{\"model\":\"m\",\"messages\":[]}}"
+    "\"/v1/chat/completions\",\"body\":{\"model\":\"m\",\"messages\":" \
+    "[{\"role\":\"user\",\"content\":\"hi\"}]}}"
 
 /* Requests on lines 1, 3, 5 and 8; the others are blank in every way. */
 static const char input[] =

@@ -1123,9 +1123,11 @@ static void test_create_job(void)
     CHECK_OK(oab_client_new(&c, &o));
     const char *dup =
         "{\"custom_id\":\"r1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-        "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[]}}\n"
+        "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\","
+        "\"content\":\"hi\"}]}}\n"
         "{\"custom_id\":\"r1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
-        "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[]}}\n";
+        "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\","
+        "\"content\":\"hi\"}]}}\n";
     CHECK_EQ_INT(oab_batch_create_job_buffer(c, &j, dup, strlen(dup), NULL),
                  OAB_EVALIDATION);
     CHECK(j == NULL);

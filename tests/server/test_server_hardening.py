@@ -1208,6 +1208,22 @@ def case_api_edges(binary, tmp):
     st, page = c.req("GET", "/v1/files?after=")
     check(st == 200 and fid in [x["id"] for x in page["data"]],
           "after= empty lists from the start: %s" % page)
+    # a chat line without messages is the model's to refuse (a 400 of its
+    # own), not the batch's: the validator's check is not a failure here
+    nomsg = json.dumps({"custom_id": "nomsg", "method": "POST",
+                        "url": "/v1/chat/completions",
+                        "body": {"model": "gpt-4o-mini"}})
+    st, g = c.upload((line("ok1") + "\n" + nomsg + "\n").encode())
+    st, b = c.create(g["id"])
+    done = c.wait(b["id"])
+    errs = c.lines(done["error_file_id"])
+    check(done["status"] == "completed" and
+          done["request_counts"] == {"total": 2, "completed": 1,
+                                     "failed": 1} and
+          [(e["custom_id"], e["response"]["status_code"]) for e in errs] ==
+          [("nomsg", 400)],
+          "a line without messages answered 400, the batch ran: %s %s"
+          % (done["status"], errs))
     # HEAD and 405
     st, h, raw = c.req("HEAD", "/v1/files/%s/content" % fid, raw=True)
     check(st == 200 and raw == b"" and
