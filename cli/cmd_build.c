@@ -23,7 +23,8 @@ typedef struct build_opts {
     long max_tokens;
     double temperature;
     oab_output_mode mode;
-    int mode_given; /* --mode was given */
+    const char *schema_opt; /* an option that goes with --schema, given
+                               ("--mode", ...), else NULL */
     int strict;
 } build_opts;
 
@@ -513,16 +514,22 @@ static int build_opt(const char *cmd, int id, const char *arg, void *st)
                                                                           : 1;
     case O_TOOLS: o->tools_path = arg; return 1;
     case O_SCHEMA: o->schema_path = arg; return 1;
-    case O_SCHEMA_NAME: o->schema_name = arg; return 1;
+    case O_SCHEMA_NAME:
+        o->schema_name = arg;
+        o->schema_opt = "--schema-name";
+        return 1;
     case O_MODE:
         if (oab_output_mode_from_str(&o->mode, arg) != OAB_OK ||
             o->mode == OAB_OUTPUT_NONE) {
             cli_usage_error(cmd, "--mode takes native, tool or prompted");
             return -1;
         }
-        o->mode_given = 1;
+        o->schema_opt = "--mode";
         return 1;
-    case O_NOSTRICT: o->strict = 0; return 1;
+    case O_NOSTRICT:
+        o->strict = 0;
+        o->schema_opt = "--no-strict";
+        return 1;
     case O_FORMAT: o->format = arg; return 1;
     case O_COLUMN: o->column = arg; return 1;
     case O_IDCOL: o->id_column = arg; return 1;
@@ -581,8 +588,9 @@ static int parse_build(cli_ctx *ctx, int argc, char **argv, build_opts *o,
         return cli_usage_error("build", "--format takes text, csv or jsonl");
     if (!strcmp(o->endpoint, "embeddings") && (o->schema_path || o->tools_path))
         return cli_usage_error("build", "embeddings take no --schema or --tools");
-    if (o->mode_given && !o->schema_path)
-        return cli_usage_error("build", "--mode goes with --schema");
+    if (o->schema_opt && !o->schema_path)
+        return cli_usage_error("build", "%s goes with --schema",
+                               o->schema_opt);
     return -1;
 }
 

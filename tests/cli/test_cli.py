@@ -421,6 +421,11 @@ class TestValidateBuild(Base):
                              server=None, rc=2)
             self.assertIn("--mode goes with --schema", p.stderr)
             self.assertEqual(p.stdout, "")
+        for opt in (["--schema-name", "answer"], ["--no-strict"]):
+            p = self.run_cli(["build", src, "--model", "m"] + opt,
+                             server=None, rc=2)
+            self.assertIn("%s goes with --schema" % opt[0], p.stderr)
+            self.assertEqual(p.stdout, "")
 
     def test_build_messages_name_the_file_and_the_option(self):
         src = self.write("p.jsonl", [json.dumps({"prompt": "a", "id": 1}),
