@@ -252,10 +252,6 @@ static int delete_remote(cli_ctx *ctx, cli_target *t)
     return rc;
 }
 
-/* Removes a resolved job whose locks are held: its lost batches found,
- * its batches fetched, cancelled with --cancel (and waited for, with
- * --delete-files, whose output files come at the end), its files on
- * the server deleted with --delete-files, then the job. Exit code. */
 /* 1 when a unit has a batch that has not ended (a part with no batch,
  * once lost batches are looked for, has nothing running). */
 static int has_running(const cli_target *t)
@@ -291,6 +287,10 @@ static int wait_stopped(cli_ctx *ctx, cli_target *t, const cli_wait_opts *w)
     return CLI_EXIT_OK;
 }
 
+/* Removes a resolved job whose locks are held: its lost batches found,
+ * its batches fetched, cancelled with --cancel (and waited for, with
+ * --delete-files, whose output files come at the end), its files on
+ * the server deleted with --delete-files, then the job. Exit code. */
 static int rm_resolved(cli_ctx *ctx, cli_target *t, const rm_opts *o)
 {
     int rc = find_lost_batches(ctx, t);
