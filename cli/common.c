@@ -229,7 +229,7 @@ void cli_use_base_url(cli_ctx *ctx, const char *url, const char *job_id)
             char *shown = cli_url_public(given);
             cli_warn(ctx, "the job was submitted to %s; using it, not %s "
                      "(if the job's server is at %s now: oaibatch jobs "
-                     "move %s %s)", url, shown ? shown : "another URL",
+                     "move %s --to %s)", url, shown ? shown : "another URL",
                      shown ? shown : "URL", job_id ? job_id : "JOB",
                      shown ? shown : "URL");
             free(shown);

@@ -255,7 +255,7 @@ class TestOutages(Promises):
                          rc=3)
         self.assertIn("the job was submitted to %s; using it, not %s (if "
                       "the job's server is at %s now: oaibatch jobs move "
-                      "%s %s)" % (old, new, new, job, new), p.stderr)
+                      "%s --to %s)" % (old, new, new, job, new), p.stderr)
         p = self.run_cli(["jobs", "move", job, "--to", "http://127.0.0.1:%d"
                           "/v1" % self.fake_port], server=None, rc=None)
         self.assertNotEqual(p.returncode, 0)
